@@ -1,0 +1,104 @@
+// The wire protocol between libckpt (in every process), ckpt_coordinator and
+// ckpt_command. One header, shared by all three.
+//
+// Every message is a fixed MsgHeader followed by `payload_len` bytes. Payloads
+// are plain structs (below) or UTF-8 text, so the checkpoint thread inside the
+// application can build and parse them without allocating.
+#pragma once
+
+#include <stdint.h>
+
+namespace ckpt::proto {
+
+inline constexpr uint32_t kMagic = 0x54504b43;  // "CKPT" little-endian
+inline constexpr uint16_t kVersion = 1;
+inline constexpr uint16_t kDefaultPort = 7779;
+inline constexpr uint32_t kMaxPayload = 1u << 20;
+
+enum class MsgType : uint16_t {
+  // worker (libckpt) -> coordinator
+  Hello = 1,              // first message of a worker; payload HelloPayload
+  Reached = 2,            // arg = Barrier reached; payload WrittenPayload for Barrier::Written
+  Failed = 3,             // this process could not complete the checkpoint; payload: reason text
+  RequestCheckpoint = 4,  // the application called ckpt_checkpoint()
+
+  // coordinator -> worker
+  Welcome = 20,    // arg = worker id assigned by the coordinator
+  Advance = 21,    // arg = Barrier to move to; payload AdvancePayload
+  Abort = 22,      // abandon the checkpoint in progress; resume if suspended
+  Committed = 23,  // `generation` is committed (script written); older images may go
+  Kill = 24,       // terminate the process now
+
+  // ckpt_command -> coordinator (the first message on a command connection)
+  CmdCheckpoint = 40,  // reply once every image is written (or the checkpoint failed)
+  CmdStatus = 41,
+  CmdList = 42,
+  CmdInterval = 43,    // arg = seconds, 0 turns periodic checkpoints off
+  CmdKill = 44,
+  CmdQuit = 45,
+
+  // coordinator -> ckpt_command
+  CmdReply = 60,  // status 0 = success; payload: JSON text (or an error message if status != 0)
+};
+
+// The global states of one checkpoint (GUIDE §1). The coordinator sends
+// Advance(X); each worker does the work of X and answers Reached(X); when all
+// have answered the coordinator moves on. `Written` is reported by each
+// worker when its background image writer finishes; `Restarted` is the first
+// barrier after a restart.
+enum class Barrier : uint32_t {
+  Running = 0,
+  Suspended = 1,     // user threads stopped
+  Drained = 2,       // in-flight data pulled out of pipes and sockets
+  Checkpointed = 3,  // memory snapshot taken (fork); the image is written in the background
+  Refilled = 4,      // drained data put back; user threads run again
+  Written = 5,       // image durable on disk (reported asynchronously)
+  Restarted = 6,     // process restored from its image, waiting to run
+};
+
+struct MsgHeader {
+  uint32_t magic;
+  uint16_t version;
+  uint16_t type;  // MsgType
+  uint32_t payload_len;
+  int32_t status;       // 0 = ok; otherwise an errno-like code
+  uint64_t generation;  // checkpoint generation the message refers to
+  uint64_t arg;         // type-dependent
+};
+static_assert(sizeof(MsgHeader) == 32);
+
+struct HelloPayload {
+  int32_t real_pid;
+  int32_t virt_pid;
+  uint32_t is_restart;          // 1 if this process was restored from an image
+  uint32_t computation_size;    // on restart: number of processes the computation had
+  uint32_t interval_request;    // ckpt_launch --interval; 0 = no request
+  uint32_t reserved;
+  uint64_t generation;          // on restart: generation of the image restored from
+  char hostname[64];
+  char progname[64];
+  char unique_id[64];           // stable across restarts: names the image file
+  char ckptdir[1024];           // where this process writes images by default
+};
+
+struct AdvancePayload {
+  uint32_t computation_size;  // number of processes taking part in this checkpoint
+  uint32_t reserved;
+  char ckptdir[1024];         // non-empty: the coordinator's --ckptdir overrides the worker's
+};
+
+struct WrittenPayload {
+  uint64_t image_size;
+  char image_path[4096];
+};
+
+inline MsgHeader make_header(MsgType type, uint32_t payload_len = 0, uint64_t generation = 0,
+                             uint64_t arg = 0, int32_t status = 0) {
+  return MsgHeader{kMagic, kVersion, static_cast<uint16_t>(type), payload_len, status, generation, arg};
+}
+
+inline bool header_is_valid(const MsgHeader& h) {
+  return h.magic == kMagic && h.version == kVersion && h.payload_len <= kMaxPayload;
+}
+
+}  // namespace ckpt::proto

@@ -1,0 +1,13 @@
+// CRC-32C (Castagnoli). Uses the SSE4.2 instruction when the CPU has it.
+// Async-signal-safe: no allocation, no locks.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+namespace ckpt {
+
+// crc32c(0, buf, len) starts a checksum; pass the previous result to continue one.
+uint32_t crc32c(uint32_t crc, const void* buf, size_t len);
+
+}  // namespace ckpt

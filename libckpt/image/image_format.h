@@ -1,0 +1,154 @@
+// The checkpoint image format: the one header that declares it.
+//
+// Layout of an image file:
+//
+//   [FileHeader, padded to kHeaderSize]
+//   [region data ...]   one blob per region that has data:
+//                         uncompressed: the raw bytes, starting page-aligned, so that
+//                                       restart can mmap them straight from the file;
+//                         compressed:   a sequence of ChunkHeader + lz4 block
+//   [metadata]          a sequence of records: RecordHeader + payload, each padded to 8
+//                       bytes, ending with a RecordType::End record
+//
+// FileHeader.header_crc covers the header, FileHeader.meta_crc the metadata, and
+// every region blob carries its own checksums (RegionRecord.crc for raw data,
+// ChunkHeader.crc per compressed chunk). All checksums are CRC-32C.
+// The header is written last, after the data and metadata, so a file with a
+// valid header is complete; and the whole file is written under a temporary
+// name and renamed into place after fsync.
+//
+// All integers are little-endian (the only architecture is x86-64).
+#pragma once
+
+#include <stdint.h>
+
+namespace ckpt::image {
+
+inline constexpr char kMagic[8] = {'C', 'K', 'P', 'T', 'I', 'M', 'G', '\0'};
+inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kArchX86_64 = 62;  // ELF e_machine EM_X86_64
+inline constexpr uint32_t kHeaderSize = 4096;
+inline constexpr uint32_t kChunkSize = 4u << 20;  // raw bytes per compressed chunk
+
+enum FileFlags : uint32_t {
+  kFileCompressed = 1u << 0,
+};
+
+struct FileHeader {
+  char magic[8];
+  uint32_t version;
+  uint32_t arch;
+  uint32_t page_size;
+  uint32_t flags;  // FileFlags
+  uint64_t meta_offset;
+  uint64_t meta_size;
+  uint64_t file_size;  // the whole file: detects truncation
+  uint32_t meta_crc;
+  uint32_t header_crc;  // CRC-32C of this struct with header_crc = 0
+};
+
+enum class RecordType : uint32_t {
+  End = 0,
+  Process = 1,  // ProcessRecord, exactly one
+  Thread = 2,   // ThreadRecord, one per thread
+  Region = 3,   // RegionRecord + path bytes, one per memory region
+  Section = 4,  // SectionRecord + bytes: a plugin's saved state
+};
+
+struct RecordHeader {
+  uint32_t type;  // RecordType
+  uint32_t size;  // payload bytes (not counting padding to 8)
+};
+
+struct ProcessRecord {
+  int32_t virt_pid;   // the pid the application sees (its pid at launch)
+  int32_t real_pid;   // the kernel's pid at checkpoint time
+  int32_t virt_ppid;
+  uint32_t uid;
+  uint32_t computation_size;  // processes in the computation at checkpoint time
+  uint32_t thread_count;
+  uint64_t generation;
+  int64_t checkpoint_time_ns;  // CLOCK_REALTIME
+  uint64_t restart_info_slot;  // address of libckpt's pointer the restorer fills on restart
+  uint64_t start_brk;
+  uint64_t brk;
+  char unique_id[64];
+  char progname[64];
+  char hostname[64];
+  char cwd[4096];
+  char exe[4096];
+};
+
+// Callee-saved state of a thread parked inside libckpt (see libckpt/context.S).
+// Everything else a thread had (all registers incl. FPU/AVX, signal mask,
+// alternate stack) lives in the kernel's signal frame on its own stack and is
+// restored by rt_sigreturn when the thread leaves the suspend handler.
+struct ThreadContext {
+  uint64_t rbx, rbp, r12, r13, r14, r15, rsp, rip;
+  uint32_t mxcsr;
+  uint16_t fpu_cw;
+  uint16_t pad;
+};
+
+enum ThreadFlags : uint32_t {
+  kThreadLeader = 1u << 0,      // tid == pid: restored in the restorer process itself
+  kThreadCheckpointer = 1u << 1,  // libckpt's checkpoint thread
+};
+
+struct ThreadRecord {
+  int32_t virt_tid;
+  int32_t real_tid;
+  uint32_t flags;  // ThreadFlags
+  uint32_t rseq_len;
+  uint64_t fs_base;
+  uint64_t clear_child_tid;  // set_tid_address / CLONE_CHILD_CLEARTID (glibc: &pthread->tid)
+  uint64_t robust_list;
+  uint64_t robust_list_len;
+  uint64_t rseq_addr;  // 0 if none registered
+  uint32_t rseq_sig;
+  uint32_t pad;
+  uint64_t sigmask;  // kernel sigset in effect at the saved context
+  ThreadContext ctx;
+};
+
+enum RegionFlags : uint32_t {
+  kRegionPrivate = 1u << 0,
+  kRegionShared = 1u << 1,
+  kRegionAnonymous = 1u << 2,
+  kRegionFile = 1u << 3,  // backed by `path` at file_offset
+  kRegionHeap = 1u << 4,
+  kRegionStack = 1u << 5,
+  kRegionVdso = 1u << 6,  // [vdso], [vvar], [vvar_vclock]: never restored from bytes
+  kRegionNoData = 1u << 7,  // no bytes saved (unreadable, or re-mapped from its file)
+};
+
+struct RegionRecord {
+  uint64_t start;
+  uint64_t end;
+  uint64_t file_offset;
+  uint64_t data_offset;  // offset of this region's blob in the image
+  uint64_t data_size;    // bytes of the blob as stored
+  uint32_t prot;         // PROT_*
+  uint32_t flags;        // RegionFlags
+  uint32_t crc;          // uncompressed images: CRC-32C of the raw bytes
+  uint32_t path_len;     // bytes of path following this struct, NUL included
+};
+
+struct ChunkHeader {
+  uint32_t raw_size;
+  uint32_t stored_size;  // == raw_size when kChunkStored is set
+  uint32_t crc;          // CRC-32C of the stored bytes
+  uint32_t flags;        // ChunkFlags
+};
+
+enum ChunkFlags : uint32_t {
+  kChunkStored = 1u << 0,  // lz4 did not help: bytes stored raw
+};
+
+struct SectionRecord {
+  char name[32];
+  uint32_t size;
+  uint32_t pad;
+};
+
+}  // namespace ckpt::image

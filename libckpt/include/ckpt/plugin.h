@@ -1,0 +1,99 @@
+/* The public plugin and application API of libckpt.
+ *
+ * Applications and third-party plugins use exactly this header; so do the
+ * core's own subsystems in plugins/ (pids, signals, timers, ...).
+ *
+ * A program that is not running under ckpt_launch can still call these: link
+ * with -lckpt, or declare them weak and test for NULL.
+ */
+#ifndef CKPT_PLUGIN_H
+#define CKPT_PLUGIN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum ckpt_event {
+  /* libckpt is initialised in a new process (launch, fork or exec). Runs in
+   * the constructor, before main. */
+  CKPT_EVENT_INIT = 0,
+  /* A checkpoint begins. Application threads still run: locks and malloc
+   * are safe. atcheckpoint callbacks run here. */
+  CKPT_EVENT_PRE_SUSPEND,
+  /* All application threads are frozen. Save state now. Do not allocate,
+   * take locks, or call stdio: a frozen thread may hold them. Use
+   * ckpt_save_section() to put state into the image. */
+  CKPT_EVENT_PRE_CHECKPOINT,
+  /* Threads frozen; pull in-flight data out of kernel buffers. */
+  CKPT_EVENT_DRAIN,
+  /* The snapshot is taken (the image is being written in the background);
+   * put drained data back. Threads are still frozen. */
+  CKPT_EVENT_RESUME,
+  /* The process was just restored from an image. Threads are frozen; the
+   * whole address space is back. Restore kernel state here. `data` points to
+   * a struct ckpt_restart_info. */
+  CKPT_EVENT_RESTART,
+  /* Threads run again after a restart. atrestart callbacks run here. */
+  CKPT_EVENT_RESTART_RESUMED,
+  /* The process is exiting (normal exit or exec). */
+  CKPT_EVENT_EXIT,
+  CKPT_EVENT_COUNT_
+} ckpt_event_t;
+
+/* Real thread ids of the restored threads, by the virtual ids the
+ * application knows them by. */
+struct ckpt_thread_ids {
+  pid_t virt_tid;
+  pid_t real_tid;
+};
+
+struct ckpt_restart_info {
+  pid_t virt_pid;
+  pid_t real_pid;
+  int thread_count;
+  const struct ckpt_thread_ids *threads;
+};
+
+struct ckpt_plugin {
+  const char *name; /* unique, at most 31 characters; names its image section */
+  void (*event)(ckpt_event_t event, void *data);
+};
+
+/* Registers a plugin; events are delivered in registration order
+ * (reverse order for CKPT_EVENT_RESUME and CKPT_EVENT_EXIT). Call it from a
+ * constructor. Returns 0, or -1 if the table is full. */
+int ckpt_register_plugin(const struct ckpt_plugin *plugin);
+
+/* Application callbacks, as IRIX CPR's atcheckpoint/atrestart: called in
+ * registration order. atcheckpoint callbacks run when a checkpoint begins
+ * (threads still running); atrestart callbacks run after a restart, once
+ * threads run again. Return 0, or -1 if the table is full. */
+int ckpt_atcheckpoint(void (*fn)(void));
+int ckpt_atrestart(void (*fn)(void));
+
+/* Asks the coordinator for a checkpoint of the whole computation and waits
+ * for it. Returns CKPT_CHECKPOINTED after the checkpoint, CKPT_RESTARTED
+ * when the process comes back from that checkpoint's image, or -1 if
+ * checkpointing is not available (errno set). */
+#define CKPT_CHECKPOINTED 1
+#define CKPT_RESTARTED 2
+int ckpt_checkpoint(void);
+
+/* 1 if this process runs under ckpt_launch/ckpt_restart. */
+int ckpt_is_enabled(void);
+
+/* During CKPT_EVENT_PRE_CHECKPOINT: stores a named blob in this process's
+ * image (visible with ckpt_info). Returns 0, or -1 if out of space. */
+int ckpt_save_section(const char *name, const void *data, size_t len);
+
+/* The signal libckpt uses to suspend threads; applications must leave it alone. */
+int ckpt_suspend_signal(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CKPT_PLUGIN_H */
