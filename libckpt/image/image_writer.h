@@ -21,31 +21,51 @@ class ImageWriter {
   // leaves a one-line reason in error().
   bool open(const char* final_path, bool compress);
 
-  // Appends a metadata record (Process, Thread, Section payloads).
+  // Appends a Process or Thread record; `size` must be the struct's size.
+  // An image needs exactly one Process record, whose thread_count equals the
+  // number of Thread records (commit() checks both).
   bool add_record(RecordType type, const void* payload, uint32_t size);
+  // A plugin's saved state; name is 1-31 bytes.
   bool add_section(const char* name, const void* data, uint32_t size);
 
   // Writes `region` with the bytes at region.start (if data != nullptr) and
-  // records it. data_offset/data_size/crc/path_len are filled in here.
+  // records it. data_offset/data_size/crc/path_len are filled in here, and
+  // kRegionNoData is set exactly when data == nullptr. `data` is read in
+  // place (it is normally the live region itself), so it must be readable for
+  // the whole region; path may be nullptr (stored as path_len 0).
   bool add_region(const RegionRecord& region, const char* path, const void* data);
 
   // Writes metadata and header, fsyncs, renames over final_path, fsyncs the
   // directory. After a failure the temporary file is removed and the
-  // previous image at final_path is untouched.
+  // previous image at final_path is untouched. The rename is the commit
+  // point: if only the directory fsync after it fails, commit() returns
+  // false but the new image is in place.
   bool commit();
+  // Drops the image being written (also done by the destructor). Any failing
+  // call aborts too; error() keeps the first failure's reason.
   void abort();
 
   const char* error() const { return error_; }
   uint64_t bytes_written() const { return offset_; }
 
  private:
-  bool fail(const char* what, int err);
+  // Sets error() to "<what> <path>: <reason or strerror(err)>" and aborts.
+  bool fail(const char* what, const char* path, int err, const char* reason = nullptr);
   bool write_at(uint64_t off, const void* buf, size_t len);
+  bool write_raw(RegionRecord& rec, const void* data);
+  bool write_compressed(RegionRecord& rec, const void* data);
   bool meta_append(const void* buf, size_t len);
+  bool begin_record(RecordType type, uint32_t size);
+  bool end_record(uint32_t size);
+  void release_buffers();
 
   int fd_ = -1;
   bool compress_ = false;
+  uint32_t page_size_ = 0;
   uint64_t offset_ = 0;  // next free byte for region data
+  uint32_t process_records_ = 0;
+  uint32_t thread_records_ = 0;
+  size_t process_off_ = 0;  // where the Process payload sits in meta_
   char final_path_[4096] = {};
   char tmp_path_[4200] = {};
   char error_[512] = {};
@@ -53,7 +73,7 @@ class ImageWriter {
   char* meta_ = nullptr;
   size_t meta_size_ = 0;
   size_t meta_cap_ = 0;
-  // lz4 output buffer (mmap'd)
+  // lz4 state, then the output ChunkHeader + block (mmap'd)
   char* zbuf_ = nullptr;
   size_t zbuf_cap_ = 0;
 };
