@@ -1,0 +1,114 @@
+// ckpt_launch [OPTION]... PROG [ARG]...
+//
+// Makes sure a coordinator is there, sets the environment libckpt.so reads,
+// and execs PROG with libckpt.so preloaded. Exec rather than fork: PROG keeps
+// ckpt_launch's pid and its exit status is the launch's, so ckpt_launch is
+// invisible to whatever started it (shells, job schedulers, tests).
+//
+// Starting PROG must stay cheap (ckpt_launch /bin/true is a few ms): nothing
+// here waits for a coordinator that is only being started in the background.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "coordinator_start.h"
+#include "install_paths.h"
+#include "launch_options.h"
+
+namespace {
+
+[[noreturn]] void fail(const std::string& message, int exit_code) {
+  std::fprintf(stderr, "%s\n", message.c_str());
+  std::exit(exit_code);
+}
+
+// The checkpoint directory as an absolute path without a trailing slash,
+// created if missing. Images and the restart script go there, and processes
+// may chdir later, so libckpt must get an absolute path.
+std::string prepare_ckptdir(const std::string& given) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path dir = given.empty() ? fs::current_path(ec) : fs::absolute(given, ec);
+  if (ec) fail("ckpt_launch: --ckptdir: cannot resolve '" + given + "': " + ec.message(), ckpt::kExitUsage);
+  dir = dir.lexically_normal();
+  if (!dir.has_filename() && dir.has_relative_path()) dir = dir.parent_path();
+  fs::create_directories(dir, ec);
+  if (ec) fail("ckpt_launch: --ckptdir: cannot create '" + dir.string() + "': " + ec.message(), ckpt::kExitUsage);
+  return dir.string();
+}
+
+void set_env(const char* name, const std::string& value) {
+  if (::setenv(name, value.c_str(), 1) != 0)
+    fail(std::string("ckpt_launch: cannot set ") + name + ": " + std::strerror(errno), ckpt::kExitUsage);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ckpt::LaunchParse parsed = ckpt::parse_launch_options(argc, argv, [](const char* name) { return std::getenv(name); });
+  switch (parsed.action) {
+    case ckpt::LaunchAction::Help:
+      std::fputs(ckpt::launch_usage().c_str(), stdout);
+      return 0;
+    case ckpt::LaunchAction::Version:
+      std::printf("ckpt_launch %s\n", CKPT_VERSION);
+      return 0;
+    case ckpt::LaunchAction::Error:
+      fail(parsed.error, parsed.exit_code);
+    case ckpt::LaunchAction::Run:
+      break;
+  }
+  const ckpt::LaunchOptions& opt = parsed.options;
+
+  // Check everything that can fail before a coordinator gets started for a
+  // program that cannot run anyway.
+  std::string error;
+  const std::string exe = ckpt::resolve_program(opt.program[0], std::getenv("PATH"), error);
+  if (exe.empty()) fail("ckpt_launch: " + error, ckpt::kExitNotFound);
+
+  ckpt::InstallPaths paths;
+  if (!ckpt::find_install_paths(paths, error)) fail("ckpt_launch: " + error, ckpt::kExitUsage);
+  const std::string lib = paths.libckpt().string();
+  if (::access(lib.c_str(), R_OK) != 0)
+    fail("ckpt_launch: " + lib + ": " + std::strerror(errno) + " (incomplete ckpt install?)", ckpt::kExitUsage);
+
+  const std::string ckptdir = prepare_ckptdir(opt.ckptdir);
+
+  ckpt::CoordinatorRequest req;
+  req.host = opt.coord_host;
+  req.port = opt.coord_port;
+  req.mode = opt.join              ? ckpt::CoordinatorMode::Join
+             : opt.new_coordinator ? ckpt::CoordinatorMode::New
+                                   : ckpt::CoordinatorMode::Auto;
+  req.ckptdir = ckptdir;
+  req.interval = opt.interval;
+  // Join must fail now if nobody listens, and New may have to report the
+  // port it picked; Auto must not delay the program (it connects when the
+  // coordinator is up).
+  req.wait_until_listening = req.mode != ckpt::CoordinatorMode::Auto;
+  if (!ckpt::ensure_coordinator(req, error)) fail("ckpt_launch: " + error, ckpt::kExitUsage);
+
+  // The environment contract with libckpt.so.
+  const char* preload = std::getenv("LD_PRELOAD");
+  set_env("LD_PRELOAD", preload != nullptr && *preload != '\0' ? lib + ":" + preload : lib);
+  set_env("CKPT_COORD_HOST", req.host);
+  set_env("CKPT_COORD_PORT", std::to_string(req.port));
+  set_env("CKPT_DIR", ckptdir);
+  set_env("CKPT_INTERVAL", std::to_string(opt.interval));
+  set_env("CKPT_COMPRESS", opt.compress ? "1" : "0");
+  // Starting a fresh coordinator is a one-off request of this launch: a
+  // ckpt_launch run later by PROG must join the computation, not split it.
+  ::unsetenv("CKPT_NEW_COORDINATOR");
+
+  std::vector<char*> args;
+  for (int i = argc - static_cast<int>(opt.program.size()); i < argc; ++i) args.push_back(argv[i]);
+  args.push_back(nullptr);
+  ::execv(exe.c_str(), args.data());
+  fail("ckpt_launch: " + opt.program[0] + ": " + std::strerror(errno), ckpt::kExitNotFound);
+}

@@ -1,0 +1,59 @@
+// Command line and environment of ckpt_launch.
+//
+// Every option has a CKPT_* environment twin; a flag on the command line
+// overrides its twin. Parsing is pure (the environment comes in through a
+// lookup function) so the rules can be unit-tested.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace ckpt {
+
+struct LaunchOptions {
+  std::string coord_host = "localhost";
+  uint16_t coord_port = 7779;
+  std::string ckptdir;  // as given; empty means the current directory
+  unsigned interval = 0;  // seconds between periodic checkpoints; 0 = none
+  bool compress = true;
+  bool join = false;             // require a running coordinator
+  bool new_coordinator = false;  // always start a fresh coordinator
+  std::vector<std::string> program;  // PROG followed by its arguments
+};
+
+enum class LaunchAction {
+  Run,      // options are valid and program is non-empty
+  Help,     // print launch_usage() and exit 0
+  Version,  // print the version and exit 0
+  Error,    // print `error` (one line) and exit with `exit_code`
+};
+
+struct LaunchParse {
+  LaunchAction action = LaunchAction::Run;
+  LaunchOptions options;
+  std::string error;  // "ckpt_launch: ..." without a trailing newline
+  int exit_code = 0;
+};
+
+// Exit codes of ckpt_launch's own failures. Once the program is exec'd, the
+// exit status is the program's.
+inline constexpr int kExitUsage = 2;     // bad flag or value, or setup failure
+inline constexpr int kExitNotFound = 127;  // PROG missing, not found or not executable (as a shell)
+
+using EnvLookup = std::function<const char*(const char* name)>;
+
+// Parses argv (argv[0] is ckpt_launch itself). Options end at the first
+// argument that is not an option, or after "--".
+LaunchParse parse_launch_options(int argc, const char* const* argv, const EnvLookup& env);
+
+// The --help text: every option with its environment twin and default.
+std::string launch_usage();
+
+// Resolves PROG like execvp does: a name containing '/' is taken as a path,
+// anything else is searched in `path_var` (PATH). Returns the path to exec,
+// or an empty string with `error` set ("foo: command not found").
+std::string resolve_program(const std::string& prog, const char* path_var, std::string& error);
+
+}  // namespace ckpt

@@ -1,0 +1,252 @@
+#include "launch_options.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace {
+
+using ckpt::LaunchAction;
+using ckpt::LaunchParse;
+
+struct Env {
+  std::map<std::string, std::string> vars;
+  ckpt::EnvLookup lookup() const {
+    return [this](const char* name) -> const char* {
+      auto it = vars.find(name);
+      return it == vars.end() ? nullptr : it->second.c_str();
+    };
+  }
+};
+
+LaunchParse parse(std::vector<std::string> args, const Env& env = {}) {
+  args.insert(args.begin(), "ckpt_launch");
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  return ckpt::parse_launch_options(static_cast<int>(argv.size()), argv.data(), env.lookup());
+}
+
+TEST(LaunchOptions, DefaultsWithoutFlagsOrEnvironment) {
+  LaunchParse p = parse({"./app"});
+  ASSERT_EQ(p.action, LaunchAction::Run) << p.error;
+  EXPECT_EQ(p.options.coord_host, "localhost");
+  EXPECT_EQ(p.options.coord_port, 7779);
+  EXPECT_EQ(p.options.ckptdir, "");
+  EXPECT_EQ(p.options.interval, 0u);
+  EXPECT_TRUE(p.options.compress);
+  EXPECT_FALSE(p.options.join);
+  EXPECT_FALSE(p.options.new_coordinator);
+  EXPECT_EQ(p.options.program, std::vector<std::string>{"./app"});
+}
+
+TEST(LaunchOptions, EveryFlagIsRead) {
+  LaunchParse p = parse({"--coord-host", "node7", "--coord-port", "9000", "--ckptdir", "/ck", "--interval", "30",
+                         "--no-compress", "--join", "./app"});
+  ASSERT_EQ(p.action, LaunchAction::Run) << p.error;
+  EXPECT_EQ(p.options.coord_host, "node7");
+  EXPECT_EQ(p.options.coord_port, 9000);
+  EXPECT_EQ(p.options.ckptdir, "/ck");
+  EXPECT_EQ(p.options.interval, 30u);
+  EXPECT_FALSE(p.options.compress);
+  EXPECT_TRUE(p.options.join);
+}
+
+TEST(LaunchOptions, FlagValuesMayFollowAnEqualsSign) {
+  LaunchParse p = parse({"--coord-port=9001", "--interval=5", "app"});
+  ASSERT_EQ(p.action, LaunchAction::Run) << p.error;
+  EXPECT_EQ(p.options.coord_port, 9001);
+  EXPECT_EQ(p.options.interval, 5u);
+}
+
+TEST(LaunchOptions, EveryEnvironmentTwinIsRead) {
+  Env env{{{"CKPT_COORD_HOST", "node8"},
+           {"CKPT_COORD_PORT", "9100"},
+           {"CKPT_DIR", "/env/dir"},
+           {"CKPT_INTERVAL", "12"},
+           {"CKPT_NO_COMPRESS", "1"},
+           {"CKPT_NEW_COORDINATOR", "1"}}};
+  LaunchParse p = parse({"app"}, env);
+  ASSERT_EQ(p.action, LaunchAction::Run) << p.error;
+  EXPECT_EQ(p.options.coord_host, "node8");
+  EXPECT_EQ(p.options.coord_port, 9100);
+  EXPECT_EQ(p.options.ckptdir, "/env/dir");
+  EXPECT_EQ(p.options.interval, 12u);
+  EXPECT_FALSE(p.options.compress);
+  EXPECT_TRUE(p.options.new_coordinator);
+  EXPECT_TRUE(parse({"app"}, Env{{{"CKPT_JOIN", "1"}}}).options.join);
+}
+
+TEST(LaunchOptions, FlagsOverrideTheirEnvironmentTwins) {
+  Env env{{{"CKPT_COORD_HOST", "envhost"}, {"CKPT_COORD_PORT", "1"}, {"CKPT_DIR", "/env"}, {"CKPT_INTERVAL", "7"}}};
+  LaunchParse p = parse({"--coord-host", "flaghost", "--coord-port", "2", "--ckptdir", "/flag", "--interval", "8",
+                         "app"},
+                        env);
+  ASSERT_EQ(p.action, LaunchAction::Run) << p.error;
+  EXPECT_EQ(p.options.coord_host, "flaghost");
+  EXPECT_EQ(p.options.coord_port, 2);
+  EXPECT_EQ(p.options.ckptdir, "/flag");
+  EXPECT_EQ(p.options.interval, 8u);
+}
+
+TEST(LaunchOptions, BadEnvironmentValueIsIgnoredWhenItsFlagOverridesIt) {
+  LaunchParse p = parse({"--interval", "3", "app"}, Env{{{"CKPT_INTERVAL", "soon"}}});
+  ASSERT_EQ(p.action, LaunchAction::Run) << p.error;
+  EXPECT_EQ(p.options.interval, 3u);
+}
+
+TEST(LaunchOptions, EnvironmentFlagZeroMeansOff) {
+  LaunchParse p = parse({"app"}, Env{{{"CKPT_NO_COMPRESS", "0"}, {"CKPT_JOIN", "0"}}});
+  ASSERT_EQ(p.action, LaunchAction::Run) << p.error;
+  EXPECT_TRUE(p.options.compress);
+  EXPECT_FALSE(p.options.join);
+}
+
+TEST(LaunchOptions, NonNumericIntervalIsAOneLineUsageError) {
+  LaunchParse p = parse({"--interval", "abc", "app"});
+  EXPECT_EQ(p.action, LaunchAction::Error);
+  EXPECT_EQ(p.exit_code, 2);
+  EXPECT_EQ(p.error, "ckpt_launch: --interval: 'abc' is not a number");
+}
+
+TEST(LaunchOptions, BadEnvironmentValueNamesTheVariable) {
+  LaunchParse p = parse({"app"}, Env{{{"CKPT_COORD_PORT", "12x"}}});
+  EXPECT_EQ(p.action, LaunchAction::Error);
+  EXPECT_EQ(p.exit_code, 2);
+  EXPECT_EQ(p.error, "ckpt_launch: CKPT_COORD_PORT: '12x' is not a number");
+  p = parse({"app"}, Env{{{"CKPT_NO_COMPRESS", "maybe"}}});
+  EXPECT_EQ(p.error, "ckpt_launch: CKPT_NO_COMPRESS: 'maybe' is not a boolean (use 1 or 0)");
+}
+
+TEST(LaunchOptions, PortOutOfRangeIsRejected) {
+  for (const char* bad : {"65536", "99999999999999999999999", "-1", ""}) {
+    LaunchParse p = parse({"--coord-port", bad, "app"});
+    EXPECT_EQ(p.action, LaunchAction::Error) << bad;
+    EXPECT_EQ(p.exit_code, 2) << bad;
+  }
+  EXPECT_EQ(parse({"--coord-port", "65536", "app"}).error,
+            "ckpt_launch: --coord-port: '65536' is out of range (at most 65535)");
+}
+
+TEST(LaunchOptions, PortZeroNeedsANewCoordinator) {
+  EXPECT_EQ(parse({"--coord-port", "0", "app"}).action, LaunchAction::Error);
+  LaunchParse p = parse({"--new-coordinator", "--coord-port", "0", "app"});
+  ASSERT_EQ(p.action, LaunchAction::Run) << p.error;
+  EXPECT_EQ(p.options.coord_port, 0);
+}
+
+TEST(LaunchOptions, JoinAndNewCoordinatorExcludeEachOther) {
+  LaunchParse p = parse({"--join", "--new-coordinator", "app"});
+  EXPECT_EQ(p.action, LaunchAction::Error);
+  EXPECT_EQ(p.exit_code, 2);
+  EXPECT_EQ(p.error, "ckpt_launch: --join and --new-coordinator exclude each other");
+  p = parse({"app"}, Env{{{"CKPT_JOIN", "1"}, {"CKPT_NEW_COORDINATOR", "1"}}});
+  EXPECT_EQ(p.action, LaunchAction::Error);
+}
+
+TEST(LaunchOptions, ModeFlagOverridesTheOtherModesVariable) {
+  LaunchParse p = parse({"--new-coordinator", "app"}, Env{{{"CKPT_JOIN", "1"}}});
+  ASSERT_EQ(p.action, LaunchAction::Run) << p.error;
+  EXPECT_TRUE(p.options.new_coordinator);
+  EXPECT_FALSE(p.options.join);
+}
+
+TEST(LaunchOptions, UnknownOptionAndMissingValueAreUsageErrors) {
+  LaunchParse p = parse({"--frobnicate", "app"});
+  EXPECT_EQ(p.exit_code, 2);
+  EXPECT_EQ(p.error, "ckpt_launch: unknown option '--frobnicate' (see --help)");
+  p = parse({"--ckptdir"});
+  EXPECT_EQ(p.exit_code, 2);
+  EXPECT_EQ(p.error, "ckpt_launch: --ckptdir needs a value");
+  p = parse({"--join=1", "app"});
+  EXPECT_EQ(p.error, "ckpt_launch: --join takes no value");
+}
+
+TEST(LaunchOptions, MissingProgramExitsLikeAShell) {
+  LaunchParse p = parse({"--interval", "1"});
+  EXPECT_EQ(p.action, LaunchAction::Error);
+  EXPECT_EQ(p.exit_code, 127);
+}
+
+TEST(LaunchOptions, OptionsEndAtTheProgramAndItsArgumentsAreKept) {
+  LaunchParse p = parse({"--interval", "1", "app", "--interval", "x", "--help"});
+  ASSERT_EQ(p.action, LaunchAction::Run) << p.error;
+  EXPECT_EQ(p.options.program, (std::vector<std::string>{"app", "--interval", "x", "--help"}));
+}
+
+TEST(LaunchOptions, DoubleDashEndsOptions) {
+  LaunchParse p = parse({"--", "--weird-name", "a"});
+  ASSERT_EQ(p.action, LaunchAction::Run) << p.error;
+  EXPECT_EQ(p.options.program, (std::vector<std::string>{"--weird-name", "a"}));
+}
+
+TEST(LaunchOptions, HelpAndVersionWinOverMissingProgram) {
+  EXPECT_EQ(parse({"--help"}).action, LaunchAction::Help);
+  EXPECT_EQ(parse({"-h"}).action, LaunchAction::Help);
+  EXPECT_EQ(parse({"--version"}).action, LaunchAction::Version);
+}
+
+TEST(LaunchOptions, HelpDocumentsEveryOptionAndItsEnvironmentTwin) {
+  const std::string usage = ckpt::launch_usage();
+  for (const char* word : {"--coord-host", "CKPT_COORD_HOST", "--coord-port", "CKPT_COORD_PORT", "--ckptdir",
+                           "CKPT_DIR", "--interval", "CKPT_INTERVAL", "--no-compress", "CKPT_NO_COMPRESS", "--join",
+                           "CKPT_JOIN", "--new-coordinator", "CKPT_NEW_COORDINATOR", "--help", "--version"}) {
+    EXPECT_NE(usage.find(word), std::string::npos) << word;
+  }
+}
+
+class ResolveProgram : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/ckpt_resolve_XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    write_file("tool", 0755);
+    write_file("data", 0644);
+  }
+  void TearDown() override {
+    std::remove((dir_ + "/tool").c_str());
+    std::remove((dir_ + "/data").c_str());
+    ::rmdir(dir_.c_str());
+  }
+  void write_file(const std::string& name, mode_t mode) {
+    std::ofstream(dir_ + "/" + name) << "#!/bin/sh\n";
+    ::chmod((dir_ + "/" + name).c_str(), mode);
+  }
+  std::string dir_;
+};
+
+TEST_F(ResolveProgram, NameIsSearchedInPath) {
+  std::string error;
+  const std::string path = "/nonexistent:" + dir_;
+  EXPECT_EQ(ckpt::resolve_program("tool", path.c_str(), error), dir_ + "/tool");
+}
+
+TEST_F(ResolveProgram, NameNotInPathIsCommandNotFound) {
+  std::string error;
+  EXPECT_EQ(ckpt::resolve_program("ckpt-no-such-tool", dir_.c_str(), error), "");
+  EXPECT_EQ(error, "ckpt-no-such-tool: command not found");
+}
+
+TEST_F(ResolveProgram, NonExecutableFilesAreNotPrograms) {
+  // Root may execute anything with an x bit, but not a file without any.
+  std::string error;
+  EXPECT_EQ(ckpt::resolve_program("data", dir_.c_str(), error), "");
+  EXPECT_EQ(ckpt::resolve_program(dir_ + "/data", nullptr, error), "");
+  EXPECT_EQ(error, dir_ + "/data: not an executable file");
+  EXPECT_EQ(ckpt::resolve_program(dir_, nullptr, error), "") << "a directory is not a program";
+}
+
+TEST_F(ResolveProgram, PathWithSlashIsTakenAsIs) {
+  std::string error;
+  EXPECT_EQ(ckpt::resolve_program(dir_ + "/tool", "", error), dir_ + "/tool");
+  EXPECT_EQ(ckpt::resolve_program(dir_ + "/missing", nullptr, error), "");
+  EXPECT_EQ(error, dir_ + "/missing: no such file");
+}
+
+}  // namespace
