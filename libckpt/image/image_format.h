@@ -3,10 +3,11 @@
 // Layout of an image file:
 //
 //   [FileHeader, padded to kHeaderSize]
-//   [region data ...]   one blob per region that has data:
+//   [region data ...]   one blob per region that has data, blobs not overlapping:
 //                         uncompressed: the raw bytes, starting page-aligned, so that
 //                                       restart can mmap them straight from the file;
-//                         compressed:   a sequence of ChunkHeader + lz4 block
+//                         compressed:   a sequence of ChunkHeader + lz4 block, each
+//                                       chunk kChunkSize raw bytes except the last
 //   [metadata]          a sequence of records: RecordHeader + payload, each padded to 8
 //                       bytes, ending with a RecordType::End record
 //
@@ -66,7 +67,7 @@ struct ProcessRecord {
   int32_t virt_ppid;
   uint32_t uid;
   uint32_t computation_size;  // processes in the computation at checkpoint time
-  uint32_t thread_count;
+  uint32_t thread_count;       // == the number of Thread records
   uint64_t generation;
   int64_t checkpoint_time_ns;  // CLOCK_REALTIME
   uint64_t restart_info_slot;  // address of libckpt's pointer the restorer fills on restart
@@ -126,12 +127,13 @@ struct RegionRecord {
   uint64_t start;
   uint64_t end;
   uint64_t file_offset;
-  uint64_t data_offset;  // offset of this region's blob in the image
-  uint64_t data_size;    // bytes of the blob as stored
+  uint64_t data_offset;  // offset of this region's blob in the image (0 with kRegionNoData)
+  uint64_t data_size;    // bytes of the blob as stored (0 with kRegionNoData)
   uint32_t prot;         // PROT_*
   uint32_t flags;        // RegionFlags
-  uint32_t crc;          // uncompressed images: CRC-32C of the raw bytes
-  uint32_t path_len;     // bytes of path following this struct, NUL included
+  uint32_t crc;          // CRC-32C of the region's raw bytes, in compressed images too
+                         // (checked after decompression); 0 with kRegionNoData
+  uint32_t path_len;     // bytes of path following this struct, NUL included; 0 if no path
 };
 
 struct ChunkHeader {
