@@ -89,6 +89,11 @@ int ckpt_is_enabled(void);
  * image (visible with ckpt_info). Returns 0, or -1 if out of space. */
 int ckpt_save_section(const char *name, const void *data, size_t len);
 
+/* Pid virtualization (plugins/pid): the id the application knows for a
+ * kernel pid or tid, and back. Ids the table does not know map to themselves. */
+pid_t ckpt_virtual_pid(pid_t real);
+pid_t ckpt_real_pid(pid_t virt);
+
 /* The signal libckpt uses to suspend threads; applications must leave it alone. */
 int ckpt_suspend_signal(void);
 

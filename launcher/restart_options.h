@@ -1,0 +1,36 @@
+// Command line and environment of ckpt_restart. Pure parsing (the
+// environment comes through a lookup function) so it can be unit-tested.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace ckpt {
+
+struct RestartOptions {
+  std::string coord_host = "localhost";
+  uint16_t coord_port = 7779;
+  bool join = false;             // require a running coordinator
+  bool new_coordinator = false;  // always start a fresh one
+  bool restore_pids = true;      // try to get the original pids back (clone3 set_tid)
+  bool verify = true;            // check every region's checksum before restoring
+  std::string ckptdir;           // where later checkpoints go; empty: as saved
+  bool info = false;             // print the images instead of restoring
+  bool json = false;             // with --info
+  std::vector<std::string> images;
+};
+
+struct RestartParse {
+  enum Action { Run, Help, Error } action = Run;
+  RestartOptions options;
+  std::string error;  // one line, "ckpt_restart: ..."
+};
+
+using RestartEnvLookup = std::function<const char*(const char* name)>;
+
+RestartParse parse_restart_options(int argc, const char* const* argv, const RestartEnvLookup& env);
+std::string restart_usage();
+
+}  // namespace ckpt

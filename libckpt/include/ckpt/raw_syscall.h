@@ -1,0 +1,43 @@
+/* Raw Linux system calls for libckpt and its plugins.
+ *
+ * libckpt interposes some C library functions (getpid, kill, syscall, ...)
+ * to present virtual ids. Code inside libckpt that needs the kernel's answer
+ * must not go through those wrappers, so it calls the kernel directly. */
+#ifndef CKPT_RAW_SYSCALL_H
+#define CKPT_RAW_SYSCALL_H
+
+#include <errno.h>
+
+#ifdef __cplusplus
+extern "C++" {
+namespace ckpt {
+
+/* Returns the kernel's result: -errno on failure. */
+inline long raw_syscall(long nr, long a1 = 0, long a2 = 0, long a3 = 0, long a4 = 0, long a5 = 0, long a6 = 0) {
+  long ret;
+  register long r10 __asm__("r10") = a4;
+  register long r8 __asm__("r8") = a5;
+  register long r9 __asm__("r9") = a6;
+  __asm__ volatile("syscall"
+                   : "=a"(ret)
+                   : "a"(nr), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8), "r"(r9)
+                   : "rcx", "r11", "memory");
+  return ret;
+}
+
+/* Like syscall(2): -1 with errno set on failure. */
+template <typename... Args>
+inline long sys(long nr, Args... args) {
+  long ret = raw_syscall(nr, (long)args...);
+  if (ret < 0 && ret > -4096) {
+    errno = (int)-ret;
+    return -1;
+  }
+  return ret;
+}
+
+}  // namespace ckpt
+}
+#endif
+
+#endif

@@ -1,0 +1,104 @@
+/* The hand-off between ckpt_restart and the freestanding restorer, and
+ * between the restorer and libckpt inside the restored process.
+ *
+ * ckpt_restart builds a RestoreArgs block inside the "hole" (an address range
+ * no saved region uses), copies the restorer there and jumps to it. The
+ * restorer rebuilds the address space and the threads, then leaves a
+ * RestartInfo for libckpt's checkpoint thread (which releases the hole).
+ * Plain C: the restorer is compiled without libc. */
+#ifndef CKPT_RESTORE_ARGS_H
+#define CKPT_RESTORE_ARGS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum ckpt_restore_source {
+  CKPT_SRC_STAGED = 1, /* bytes prepared at src_addr: mremap them into place */
+  CKPT_SRC_FILE = 2,   /* mmap fd at file_offset */
+  CKPT_SRC_ANON = 3,   /* fresh anonymous memory (no saved bytes) */
+  CKPT_SRC_STACK = 4,  /* grows-down stack: map, copy from src_addr, unmap src */
+};
+
+struct ckpt_restore_region {
+  uint64_t start, end;
+  uint64_t src_addr;    /* STAGED, STACK */
+  uint64_t file_offset; /* FILE */
+  int32_t fd;           /* FILE */
+  uint32_t prot;
+  uint32_t map_flags;   /* MAP_PRIVATE or MAP_SHARED */
+  uint32_t source;      /* enum ckpt_restore_source */
+};
+
+/* A kernel special mapping ([vdso], [vvar], [vvar_vclock]) to move from
+ * where this kernel put it to where the image had it. */
+struct ckpt_special_move {
+  uint64_t cur_start, cur_end;
+  uint64_t saved_start;
+};
+
+struct ckpt_restore_context {
+  uint64_t rbx, rbp, r12, r13, r14, r15, rsp, rip;
+  uint32_t mxcsr;
+  uint16_t fpu_cw;
+  uint16_t pad;
+};
+
+struct ckpt_restore_thread {
+  int32_t virt_tid;
+  int32_t real_tid; /* out: the tid the kernel gave the restored thread */
+  uint32_t is_leader;
+  uint32_t rseq_len;
+  uint64_t fs_base;
+  uint64_t clear_child_tid;
+  uint64_t robust_list, robust_list_len;
+  uint64_t rseq_addr;
+  uint32_t rseq_sig;
+  uint32_t pad;
+  uint64_t sigmask;
+  struct ckpt_restore_context ctx;
+  uint64_t stack_top; /* a small stack in the hole to start the thread on */
+};
+
+#define CKPT_MAX_COORD_HOST 256
+#define CKPT_MAX_PATH 4096
+
+/* What the restored process's checkpoint thread learns about its restart. */
+struct ckpt_restart_handoff {
+  uint64_t hole_start, hole_end; /* to unmap once every thread has left it */
+  int32_t real_pid;
+  int32_t thread_count;
+  uint32_t coord_port;
+  uint32_t pids_restored; /* 1 if the kernel pids/tids equal the virtual ones */
+  char coord_host[CKPT_MAX_COORD_HOST];
+  char ckptdir[CKPT_MAX_PATH]; /* non-empty: ckpt_restart --ckptdir */
+  struct ckpt_restore_thread *threads;
+};
+
+struct ckpt_restore_args {
+  uint64_t hole_start, hole_end;
+  uint64_t restart_info_slot; /* address in the restored image where &info goes */
+  uint64_t old_brk_start;     /* ckpt_restart's own heap start: shrink brk to it */
+  uint32_t region_count;
+  uint32_t thread_count;
+  uint32_t special_count;
+  uint32_t close_fd_count;
+  uint32_t use_set_tid;      /* try clone3 set_tid to get the original tids back */
+  uint32_t pad;
+  struct ckpt_restore_region *regions;
+  struct ckpt_restore_thread *threads;
+  struct ckpt_special_move *specials;
+  int32_t *close_fds;
+  struct ckpt_restart_handoff info;
+};
+
+/* Entry point of the restorer blob (at offset 0 of the blob). Never returns. */
+typedef void (*ckpt_restorer_entry)(struct ckpt_restore_args *args);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,252 @@
+// Calls the kernel never restarts after a signal handler (nanosleep, poll,
+// epoll_wait, select, semaphore waits, ...) return EINTR when the suspend
+// signal interrupts them. The application must not see that (GUIDE §3.2):
+// these wrappers retry with the time that was left, and return EINTR only
+// when one of the application's own signals interrupted the call.
+//
+// Time spent suspended (or dead, between checkpoint and restart) does not
+// count against a timeout: the suspend handler records when the thread was
+// stopped and when it ran again.
+#include <dlfcn.h>
+#include <errno.h>
+#include <poll.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core.h"
+
+namespace ckpt {
+namespace {
+
+template <typename Fn>
+Fn next(const char* name) {
+  return reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
+}
+
+int64_t now_ns() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
+}
+
+// Tracks one blocking call: whether an EINTR was ours, and how much of the
+// caller's timeout is left (in ns; negative timeout = wait forever).
+class Retry {
+ public:
+  explicit Retry(int64_t timeout_ns) : remaining_(timeout_ns), started_(now_ns()), seen_(this_thread_pause().interruptions) {}
+
+  // After a call failed: true if it must be issued again.
+  bool again() {
+    const ThreadPause& p = this_thread_pause();
+    if (errno != EINTR || p.interruptions == seen_) return false;
+    seen_ = p.interruptions;
+    if (remaining_ >= 0) {
+      // Time before the suspension counts; time after it starts anew (it may
+      // be measured on another machine's clock after a restart).
+      int64_t used = p.suspended_at_ns - started_;
+      remaining_ = remaining_ > used ? remaining_ - used : 0;
+      int64_t since_resume = now_ns() - p.resumed_at_ns;
+      if (since_resume > 0) remaining_ = remaining_ > since_resume ? remaining_ - since_resume : 0;
+    }
+    started_ = now_ns();
+    return true;
+  }
+  int64_t remaining_ns() const { return remaining_; }
+  int remaining_ms() const { return remaining_ < 0 ? -1 : static_cast<int>((remaining_ + 999'999) / 1'000'000); }
+  struct timespec remaining_ts() const {
+    return {static_cast<time_t>(remaining_ / 1'000'000'000), static_cast<long>(remaining_ % 1'000'000'000)};
+  }
+
+ private:
+  int64_t remaining_;
+  int64_t started_;
+  uint64_t seen_;
+};
+
+int64_t ts_ns(const struct timespec* ts) { return ts ? ts->tv_sec * 1'000'000'000LL + ts->tv_nsec : -1; }
+
+}  // namespace
+}  // namespace ckpt
+
+using ckpt::Retry;
+using ckpt::next;
+
+extern "C" {
+
+int nanosleep(const struct timespec* req, struct timespec* rem) {
+  static auto real = next<int (*)(const struct timespec*, struct timespec*)>("nanosleep");
+  struct timespec left = *req, mine;
+  struct timespec* out = rem ? rem : &mine;
+  uint64_t seen = ckpt::this_thread_pause().interruptions;
+  // The kernel reports what was left when the signal came: exactly the time
+  // still owed, whether we resume here or in a restarted process.
+  int rc;
+  while ((rc = real(&left, out)) != 0 && errno == EINTR && ckpt::this_thread_pause().interruptions != seen) {
+    seen = ckpt::this_thread_pause().interruptions;
+    left = *out;
+  }
+  return rc;
+}
+
+int clock_nanosleep(clockid_t clock, int flags, const struct timespec* req, struct timespec* rem) {
+  static auto real = next<int (*)(clockid_t, int, const struct timespec*, struct timespec*)>("clock_nanosleep");
+  struct timespec left = *req, mine;
+  struct timespec* out = rem ? rem : &mine;
+  uint64_t seen = ckpt::this_thread_pause().interruptions;
+  int rc;
+  while ((rc = real(clock, flags, &left, out)) == EINTR && ckpt::this_thread_pause().interruptions != seen) {
+    seen = ckpt::this_thread_pause().interruptions;
+    if (!(flags & TIMER_ABSTIME)) left = *out;
+  }
+  return rc;
+}
+
+unsigned int sleep(unsigned int seconds) {
+  struct timespec req = {static_cast<time_t>(seconds), 0}, rem = {0, 0};
+  if (nanosleep(&req, &rem) == 0) return 0;
+  return static_cast<unsigned>(rem.tv_sec + (rem.tv_nsec > 0));
+}
+
+int usleep(useconds_t usec) {
+  struct timespec req = {static_cast<time_t>(usec / 1000000), static_cast<long>(usec % 1000000) * 1000};
+  return nanosleep(&req, nullptr);
+}
+
+int poll(struct pollfd* fds, nfds_t n, int timeout) {
+  static auto real = next<int (*)(struct pollfd*, nfds_t, int)>("poll");
+  Retry retry(timeout < 0 ? -1 : timeout * 1'000'000LL);
+  int rc;
+  while ((rc = real(fds, n, timeout)) < 0 && retry.again()) timeout = retry.remaining_ms();
+  return rc;
+}
+
+int ppoll(struct pollfd* fds, nfds_t n, const struct timespec* tmo, const sigset_t* mask) {
+  static auto real = next<int (*)(struct pollfd*, nfds_t, const struct timespec*, const sigset_t*)>("ppoll");
+  Retry retry(ckpt::ts_ns(tmo));
+  struct timespec left;
+  int rc;
+  while ((rc = real(fds, n, tmo, mask)) < 0 && retry.again()) {
+    if (tmo) tmo = &(left = retry.remaining_ts());
+  }
+  return rc;
+}
+
+int select(int n, fd_set* r, fd_set* w, fd_set* e, struct timeval* tv) {
+  static auto real = next<int (*)(int, fd_set*, fd_set*, fd_set*, struct timeval*)>("select");
+  // select may clear the sets on EINTR: keep copies to retry with.
+  fd_set r0, w0, e0;
+  if (r) r0 = *r;
+  if (w) w0 = *w;
+  if (e) e0 = *e;
+  Retry retry(tv ? tv->tv_sec * 1'000'000'000LL + tv->tv_usec * 1000LL : -1);
+  int rc;
+  while ((rc = real(n, r, w, e, tv)) < 0 && retry.again()) {
+    if (r) *r = r0;
+    if (w) *w = w0;
+    if (e) *e = e0;
+    if (tv) {
+      tv->tv_sec = retry.remaining_ns() / 1'000'000'000;
+      tv->tv_usec = (retry.remaining_ns() % 1'000'000'000) / 1000;
+    }
+  }
+  return rc;
+}
+
+int pselect(int n, fd_set* r, fd_set* w, fd_set* e, const struct timespec* tmo, const sigset_t* mask) {
+  static auto real =
+      next<int (*)(int, fd_set*, fd_set*, fd_set*, const struct timespec*, const sigset_t*)>("pselect");
+  fd_set r0, w0, e0;
+  if (r) r0 = *r;
+  if (w) w0 = *w;
+  if (e) e0 = *e;
+  Retry retry(ckpt::ts_ns(tmo));
+  struct timespec left;
+  int rc;
+  while ((rc = real(n, r, w, e, tmo, mask)) < 0 && retry.again()) {
+    if (r) *r = r0;
+    if (w) *w = w0;
+    if (e) *e = e0;
+    if (tmo) tmo = &(left = retry.remaining_ts());
+  }
+  return rc;
+}
+
+int epoll_wait(int epfd, struct epoll_event* events, int max, int timeout) {
+  static auto real = next<int (*)(int, struct epoll_event*, int, int)>("epoll_wait");
+  Retry retry(timeout < 0 ? -1 : timeout * 1'000'000LL);
+  int rc;
+  while ((rc = real(epfd, events, max, timeout)) < 0 && retry.again()) timeout = retry.remaining_ms();
+  return rc;
+}
+
+int epoll_pwait(int epfd, struct epoll_event* events, int max, int timeout, const sigset_t* mask) {
+  static auto real = next<int (*)(int, struct epoll_event*, int, int, const sigset_t*)>("epoll_pwait");
+  Retry retry(timeout < 0 ? -1 : timeout * 1'000'000LL);
+  int rc;
+  while ((rc = real(epfd, events, max, timeout, mask)) < 0 && retry.again()) timeout = retry.remaining_ms();
+  return rc;
+}
+
+int sem_wait(sem_t* sem) {
+  static auto real = next<int (*)(sem_t*)>("sem_wait");
+  Retry retry(-1);
+  int rc;
+  while ((rc = real(sem)) < 0 && retry.again()) {
+  }
+  return rc;
+}
+
+// Absolute deadlines need no adjustment: retry with the same one.
+int sem_timedwait(sem_t* sem, const struct timespec* abstime) {
+  static auto real = next<int (*)(sem_t*, const struct timespec*)>("sem_timedwait");
+  Retry retry(-1);
+  int rc;
+  while ((rc = real(sem, abstime)) < 0 && retry.again()) {
+  }
+  return rc;
+}
+
+int sem_clockwait(sem_t* sem, clockid_t clock, const struct timespec* abstime) {
+  static auto real = next<int (*)(sem_t*, clockid_t, const struct timespec*)>("sem_clockwait");
+  Retry retry(-1);
+  int rc;
+  while ((rc = real(sem, clock, abstime)) < 0 && retry.again()) {
+  }
+  return rc;
+}
+
+// pause() returns only after a handler ran: if that was ours, wait again.
+int pause(void) {
+  static auto real = next<int (*)(void)>("pause");
+  Retry retry(-1);
+  int rc;
+  while ((rc = real()) < 0 && retry.again()) {
+  }
+  return rc;
+}
+
+int sigtimedwait(const sigset_t* set, siginfo_t* info, const struct timespec* tmo) {
+  static auto real = next<int (*)(const sigset_t*, siginfo_t*, const struct timespec*)>("sigtimedwait");
+  Retry retry(ckpt::ts_ns(tmo));
+  struct timespec left;
+  int rc;
+  while ((rc = real(set, info, tmo)) < 0 && retry.again()) {
+    if (tmo) tmo = &(left = retry.remaining_ts());
+  }
+  return rc;
+}
+
+int sigwaitinfo(const sigset_t* set, siginfo_t* info) {
+  static auto real = next<int (*)(const sigset_t*, siginfo_t*)>("sigwaitinfo");
+  Retry retry(-1);
+  int rc;
+  while ((rc = real(set, info)) < 0 && retry.again()) {
+  }
+  return rc;
+}
+
+}  // extern "C"

@@ -1,0 +1,94 @@
+// Start-up of libckpt in each process: read the configuration ckpt_launch
+// left in the environment, install the suspend handler, tell plugins, and
+// start the checkpoint thread.
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ckpt/raw_syscall.h"
+#include "core.h"
+#include "log.h"
+
+namespace ckpt {
+
+Config g_config;
+
+pid_t raw_getpid() { return static_cast<pid_t>(sys(SYS_getpid)); }
+pid_t raw_gettid() { return static_cast<pid_t>(sys(SYS_gettid)); }
+
+namespace {
+
+using sigaction_fn = int (*)(int, const struct sigaction*, struct sigaction*);
+sigaction_fn g_real_sigaction = nullptr;
+
+unsigned long env_number(const char* name, unsigned long fallback) {
+  const char* v = getenv(name);
+  if (!v || !*v) return fallback;
+  char* end = nullptr;
+  unsigned long n = strtoul(v, &end, 10);
+  return end && *end == '\0' ? n : fallback;
+}
+
+void read_config() {
+  const char* host = getenv("CKPT_COORD_HOST");
+  format_to(g_config.coord_host, sizeof g_config.coord_host, "%s", host && *host ? host : "localhost");
+  g_config.coord_port = static_cast<uint16_t>(env_number("CKPT_COORD_PORT", 7779));
+  const char* dir = getenv("CKPT_DIR");
+  if (dir && *dir) format_to(g_config.ckptdir, sizeof g_config.ckptdir, "%s", dir);
+  else if (!getcwd(g_config.ckptdir, sizeof g_config.ckptdir)) format_to(g_config.ckptdir, sizeof g_config.ckptdir, ".");
+  g_config.interval = static_cast<unsigned>(env_number("CKPT_INTERVAL", 0));
+  g_config.compress = env_number("CKPT_COMPRESS", 1) != 0;
+  // A real-time signal the application is unlikely to use; glibc keeps
+  // SIGRTMIN and SIGRTMIN+1 for itself.
+  g_config.suspend_signal = static_cast<int>(env_number("CKPT_SIGNAL", SIGRTMAX - 2));
+  format_to(g_config.progname, sizeof g_config.progname, "%s", program_invocation_short_name);
+  for (char* p = g_config.progname; *p; ++p)
+    if (*p == '/' || *p == ' ') *p = '_';
+  struct utsname u;
+  uname(&u);
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  format_to(g_config.unique_id, sizeof g_config.unique_id, "%s-%d-%lx", u.nodename, raw_getpid(),
+            static_cast<unsigned long>(ts.tv_sec));
+}
+
+void after_fork_in_child() {
+  // Only the forking thread exists in the child; it is not under checkpoint
+  // control until process trees are supported.
+  forget_checkpoint_thread();
+  log_open(g_config.progname);
+}
+
+__attribute__((constructor(300))) void bootstrap() {
+  // ckpt_launch and ckpt_restart set CKPT_COORD_PORT; without it the library
+  // stays inert (wrappers pass through), e.g. when merely linked with -lckpt.
+  if (!getenv("CKPT_COORD_PORT")) return;
+  read_config();
+  log_open(g_config.progname);
+  install_suspend_handler();
+  dispatch_event(CKPT_EVENT_INIT, nullptr);
+  pthread_atfork(nullptr, nullptr, after_fork_in_child);
+  start_checkpoint_thread();
+  CKPT_LOG(Info, "started: coordinator %s:%u, images in %s", g_config.coord_host, g_config.coord_port,
+           g_config.ckptdir);
+}
+
+__attribute__((destructor)) void shutdown() {
+  if (checkpoint_thread_running()) dispatch_event(CKPT_EVENT_EXIT, nullptr);
+}
+
+}  // namespace
+
+int ckpt_real_sigaction(int sig, const struct sigaction* act, struct sigaction* old) {
+  if (!g_real_sigaction) g_real_sigaction = reinterpret_cast<sigaction_fn>(dlsym(RTLD_NEXT, "sigaction"));
+  return g_real_sigaction(sig, act, old);
+}
+
+}  // namespace ckpt

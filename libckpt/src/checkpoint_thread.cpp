@@ -1,0 +1,430 @@
+// The checkpoint thread: one per process. It talks to the coordinator and
+// walks the process through the barriers of a checkpoint (GUIDE §1):
+//
+//   Suspended     atcheckpoint callbacks, freeze user threads, PRE_CHECKPOINT
+//   Drained       DRAIN
+//   Checkpointed  fork a copy-on-write snapshot child that writes the image
+//   Refilled      RESUME, user threads run again (the image is still being written)
+//   Written       reported when the snapshot child has committed the image
+//
+// The checkpoint thread's own context is saved right before the fork; after a
+// restart the thread comes back from that point (ckpt_save_context returns 1)
+// and takes the restart path instead.
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <climits>
+
+#include "../restore/restore_args.h"
+#include "coord_client.h"
+#include "ckpt/raw_syscall.h"
+#include "core.h"
+#include "log.h"
+
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+namespace ckpt {
+
+ckpt_restart_handoff* volatile g_restart_handoff = nullptr;
+
+namespace {
+
+using proto::Barrier;
+using proto::MsgType;
+
+constexpr int kReconnectMs = 1000;
+constexpr int kRestartConnectMs = 5000;
+
+CoordClient g_coord;
+std::atomic<bool> g_running{false};
+int g_wake_fd = -1;
+
+// ckpt_checkpoint() waiters sleep on g_done_word; the outcome is in the rest.
+std::atomic<int> g_done_word{0};
+std::atomic<int> g_restart_count{0};
+std::atomic<bool> g_last_ok{false};
+
+struct CheckpointState {
+  uint64_t generation = 0;
+  uint32_t computation_size = 1;
+  bool suspended = false;
+  bool resume_after_restart = false;  // Refilled must also run the restart callbacks
+  int writer_pidfd = -1;
+  pid_t writer_pid = -1;
+  int writer_err_fd = -1;
+  char image_path[4096] = {};
+  char last_committed[4096] = {};
+};
+CheckpointState g_cp;
+
+// The checkpoint thread's own record, saved right before the snapshot fork.
+image::ThreadRecord g_self_record;
+ckpt_thread_ids g_restart_ids[kMaxThreads];
+
+void signal_done(bool ok) {
+  g_last_ok.store(ok);
+  g_done_word.fetch_add(1);
+  sys(SYS_futex, &g_done_word, FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
+}
+
+void fail_checkpoint(const char* reason) {
+  CKPT_LOG(Error, "checkpoint %lu failed: %s", static_cast<unsigned long>(g_cp.generation), reason);
+  g_coord.send(MsgType::Failed, g_cp.generation, 0, reason, strlen(reason) + 1);
+}
+
+void say_hello(bool is_restart) {
+  proto::HelloPayload hello{};
+  hello.real_pid = raw_getpid();
+  hello.virt_pid = ckpt_virtual_pid(hello.real_pid);
+  hello.is_restart = is_restart;
+  hello.computation_size = g_cp.computation_size;
+  hello.interval_request = g_config.interval;
+  hello.generation = g_cp.generation;
+  struct utsname u;
+  if (uname(&u) == 0) format_to(hello.hostname, sizeof hello.hostname, "%s", u.nodename);
+  format_to(hello.progname, sizeof hello.progname, "%s", g_config.progname);
+  format_to(hello.unique_id, sizeof hello.unique_id, "%s", g_config.unique_id);
+  format_to(hello.ckptdir, sizeof hello.ckptdir, "%s", g_config.ckptdir);
+  g_coord.send(MsgType::Hello, g_cp.generation, 0, &hello, sizeof hello);
+}
+
+bool connect_coordinator(bool is_restart, int timeout_ms) {
+  if (!g_coord.connect(timeout_ms)) return false;
+  say_hello(is_restart);
+  CKPT_LOG(Info, "connected to coordinator %s:%u", g_config.coord_host, g_config.coord_port);
+  return g_coord.connected();
+}
+
+void resume_user_threads() {
+  if (!g_cp.suspended) return;
+  dispatch_event(CKPT_EVENT_RESUME, nullptr);
+  resume_threads();
+  g_cp.suspended = false;
+  if (g_cp.resume_after_restart) {
+    g_cp.resume_after_restart = false;
+    dispatch_event(CKPT_EVENT_RESTART_RESUMED, nullptr);
+    run_atrestart_callbacks();
+  }
+}
+
+void reap_writer(bool kill_it) {
+  if (g_cp.writer_pidfd < 0) return;
+  if (kill_it) {
+    sys(SYS_pidfd_send_signal, g_cp.writer_pidfd, SIGKILL, nullptr, 0);
+    // The writer names its temporary file after its own pid.
+    char tmp[4200];
+    format_to(tmp, sizeof tmp, "%s.tmp.%d", g_cp.image_path, g_cp.writer_pid);
+    siginfo_t si;
+    sys(SYS_waitid, P_PIDFD, g_cp.writer_pidfd, &si, WEXITED | __WALL, nullptr);
+    unlink(tmp);
+  }
+  close(g_cp.writer_pidfd);
+  close(g_cp.writer_err_fd);
+  g_cp.writer_pidfd = g_cp.writer_err_fd = -1;
+  g_cp.writer_pid = -1;
+}
+
+void abort_checkpoint() {
+  reap_writer(true);
+  resume_user_threads();
+  signal_done(false);
+}
+
+void on_suspend(const proto::MsgHeader& h, const proto::AdvancePayload& adv) {
+  g_cp.generation = h.generation;
+  g_cp.computation_size = adv.computation_size ? adv.computation_size : 1;
+  const char* dir = adv.ckptdir[0] ? adv.ckptdir : g_config.ckptdir;
+  format_to(g_cp.image_path, sizeof g_cp.image_path, "%s/ckpt_%s_%s_g%lu.ckpt", dir, g_config.progname,
+            g_config.unique_id, static_cast<unsigned long>(h.generation));
+  run_atcheckpoint_callbacks();
+  dispatch_event(CKPT_EVENT_PRE_SUSPEND, nullptr);
+  char error[256];
+  if (suspend_threads(error, sizeof error) < 0) {
+    fail_checkpoint(error);
+    return;
+  }
+  g_cp.suspended = true;
+  sections_reset();
+  dispatch_event(CKPT_EVENT_PRE_CHECKPOINT, nullptr);
+  g_coord.send(MsgType::Reached, h.generation, static_cast<uint64_t>(Barrier::Suspended));
+}
+
+void on_restarted();
+
+void take_snapshot(const proto::MsgHeader& h) {
+  fill_thread_record(g_self_record, image::kThreadCheckpointer);
+  g_self_record.virt_tid = ckpt_virtual_pid(g_self_record.real_tid);
+  if (ckpt_save_context(&g_self_record.ctx) != 0) {
+    on_restarted();
+    return;
+  }
+  int err_pipe[2];
+  if (pipe2(err_pipe, O_CLOEXEC) != 0) {
+    fail_checkpoint("cannot create a pipe for the image writer");
+    return;
+  }
+  SnapshotRequest req{};
+  req.image_path = g_cp.image_path;
+  req.compress = g_config.compress;
+  req.generation = h.generation;
+  req.computation_size = g_cp.computation_size;
+  req.checkpointer = g_self_record;
+  req.restart_info_slot = reinterpret_cast<uint64_t>(&g_restart_handoff);
+
+  // A raw clone, not fork(): glibc's fork runs atfork handlers and takes the
+  // malloc locks, which frozen threads may hold. No exit signal, so the
+  // application never sees a SIGCHLD or a child in wait(); we reap it
+  // through its pidfd.
+  int pidfd = -1;
+  long pid = sys(SYS_clone, CLONE_PIDFD, nullptr, &pidfd, nullptr, nullptr);
+  if (pid == 0) {
+    close(err_pipe[0]);
+    char error[512];
+    bool ok = write_snapshot(req, error, sizeof error);
+    if (!ok) write(err_pipe[1], error, strlen(error));
+    sys(SYS_exit_group, ok ? 0 : 1);
+  }
+  close(err_pipe[1]);
+  if (pid < 0) {
+    close(err_pipe[0]);
+    fail_checkpoint("cannot fork the snapshot process");
+    return;
+  }
+  g_cp.writer_pid = static_cast<pid_t>(pid);
+  g_cp.writer_pidfd = pidfd;
+  g_cp.writer_err_fd = err_pipe[0];
+  g_coord.send(MsgType::Reached, h.generation, static_cast<uint64_t>(Barrier::Checkpointed));
+}
+
+void on_writer_exit() {
+  siginfo_t si{};
+  sys(SYS_waitid, P_PIDFD, g_cp.writer_pidfd, &si, WEXITED | __WALL, nullptr);
+  char error[512] = {};
+  ssize_t n = read(g_cp.writer_err_fd, error, sizeof error - 1);
+  error[n > 0 ? n : 0] = '\0';
+  reap_writer(false);
+  if (si.si_code == CLD_EXITED && si.si_status == 0) {
+    proto::WrittenPayload w{};
+    struct stat st;
+    if (stat(g_cp.image_path, &st) == 0) w.image_size = st.st_size;
+    format_to(w.image_path, sizeof w.image_path, "%s", g_cp.image_path);
+    g_coord.send(MsgType::Reached, g_cp.generation, static_cast<uint64_t>(Barrier::Written), &w, sizeof w);
+    return;
+  }
+  char reason[700];
+  if (si.si_code == CLD_EXITED)
+    format_to(reason, sizeof reason, "%s", error[0] ? error : "image writer failed");
+  else
+    format_to(reason, sizeof reason, "image writer killed by signal %d", si.si_status);
+  char tmp[4200];
+  format_to(tmp, sizeof tmp, "%s.tmp.%d", g_cp.image_path, static_cast<int>(si.si_pid));
+  unlink(tmp);
+  fail_checkpoint(reason);
+}
+
+void on_committed(const proto::MsgHeader& h) {
+  if (h.generation != g_cp.generation) return;
+  // The new image is now the one the restart script names: the previous
+  // generation's image is no longer needed.
+  if (g_cp.last_committed[0] && strcmp(g_cp.last_committed, g_cp.image_path) != 0) unlink(g_cp.last_committed);
+  format_to(g_cp.last_committed, sizeof g_cp.last_committed, "%s", g_cp.image_path);
+  signal_done(true);
+}
+
+void on_advance(const proto::MsgHeader& h, const char* payload) {
+  switch (static_cast<Barrier>(h.arg)) {
+    case Barrier::Suspended:
+      on_suspend(h, *reinterpret_cast<const proto::AdvancePayload*>(payload));
+      break;
+    case Barrier::Drained:
+      dispatch_event(CKPT_EVENT_DRAIN, nullptr);
+      g_coord.send(MsgType::Reached, h.generation, h.arg);
+      break;
+    case Barrier::Checkpointed:
+      take_snapshot(h);
+      break;
+    case Barrier::Refilled:
+      resume_user_threads();
+      g_coord.send(MsgType::Reached, h.generation, h.arg);
+      break;
+    case Barrier::Restarted:
+      g_coord.send(MsgType::Reached, h.generation, h.arg);
+      break;
+    default:
+      CKPT_LOG(Warn, "unexpected barrier %lu", static_cast<unsigned long>(h.arg));
+  }
+}
+
+void handle_message(const proto::MsgHeader& h, const char* payload) {
+  switch (static_cast<MsgType>(h.type)) {
+    case MsgType::Welcome:
+      CKPT_LOG(Debug, "coordinator says welcome, worker %lu", static_cast<unsigned long>(h.arg));
+      break;
+    case MsgType::Advance:
+      on_advance(h, payload);
+      break;
+    case MsgType::Abort:
+      CKPT_LOG(Warn, "coordinator aborted checkpoint %lu", static_cast<unsigned long>(h.generation));
+      abort_checkpoint();
+      break;
+    case MsgType::Committed:
+      on_committed(h);
+      break;
+    case MsgType::Kill:
+      CKPT_LOG(Info, "killed by the coordinator");
+      kill(raw_getpid(), SIGKILL);
+      break;
+    default:
+      CKPT_LOG(Warn, "unexpected message type %u", h.type);
+  }
+}
+
+void on_disconnect() {
+  CKPT_LOG(Warn, "lost the coordinator connection");
+  g_coord.close();
+  // Without a coordinator the checkpoint cannot complete; the application goes on.
+  abort_checkpoint();
+}
+
+// Back from an image: this runs on the checkpoint thread of the restored
+// process, with every other thread parked in the suspend handler.
+void on_restarted() {
+  ckpt_restart_handoff* h = g_restart_handoff;
+  // Descriptors of the old process are gone: forget them without closing
+  // (their numbers may belong to the restored application now).
+  g_coord = CoordClient();
+  g_cp.writer_pidfd = g_cp.writer_err_fd = -1;
+  g_cp.writer_pid = -1;
+  g_cp.last_committed[0] = '\0';  // never delete the image we came back from
+  g_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  log_open(g_config.progname);
+
+  int user_threads = h->thread_count - 1;
+  int back = await_restored_threads(user_threads);
+  if (back != user_threads) CKPT_LOG(Error, "only %d of %d threads came back", back, user_threads);
+
+  int n = 0;
+  for (int i = 0; i < h->thread_count && i < kMaxThreads; ++i)
+    g_restart_ids[n++] = {h->threads[i].virt_tid, h->threads[i].real_tid};
+  ckpt_restart_info info{ckpt_virtual_pid(raw_getpid()), raw_getpid(), n, g_restart_ids};
+  for (int i = 0; i < n; ++i)
+    if (h->threads[i].is_leader) info.virt_pid = h->threads[i].virt_tid;
+
+  if (h->coord_host[0]) format_to(g_config.coord_host, sizeof g_config.coord_host, "%s", h->coord_host);
+  if (h->coord_port) g_config.coord_port = static_cast<uint16_t>(h->coord_port);
+  if (h->ckptdir[0]) format_to(g_config.ckptdir, sizeof g_config.ckptdir, "%s", h->ckptdir);
+  uint64_t hole_start = h->hole_start, hole_len = h->hole_end - h->hole_start;
+
+  dispatch_event(CKPT_EVENT_RESTART, &info);
+  // Every thread has left the restorer's code and stacks: release the hole.
+  munmap(reinterpret_cast<void*>(hole_start), hole_len);
+  g_restart_handoff = nullptr;
+  CKPT_LOG(Info, "restarted from generation %lu as pid %d", static_cast<unsigned long>(g_cp.generation),
+           raw_getpid());
+
+  g_restart_count.fetch_add(1);
+  g_cp.resume_after_restart = true;
+  g_coord.set_numeric(g_config.coord_host, g_config.coord_port);
+  if (!connect_coordinator(true, kRestartConnectMs)) {
+    CKPT_LOG(Error, "no coordinator at %s:%u after restart; running without checkpoints until one appears",
+             g_config.coord_host, g_config.coord_port);
+    resume_user_threads();
+  }
+  signal_done(true);
+}
+
+void* checkpoint_thread_main(void*) {
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, nullptr);
+  if (!g_coord.resolve(g_config.coord_host, g_config.coord_port))
+    CKPT_LOG(Error, "cannot resolve coordinator host %s", g_config.coord_host);
+  alignas(8) static char payload[sizeof(proto::AdvancePayload) + 4096];
+  int64_t next_attempt_ms = 0;
+  for (;;) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t now_ms = now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    if (!g_coord.connected() && now_ms >= next_attempt_ms) {
+      if (!connect_coordinator(false, 200)) next_attempt_ms = now_ms + kReconnectMs;
+    }
+    pollfd fds[3] = {{g_wake_fd, POLLIN, 0}, {g_coord.fd(), POLLIN, 0}, {g_cp.writer_pidfd, POLLIN, 0}};
+    int timeout = g_coord.connected() ? -1 : kReconnectMs;
+    if (poll(fds, 3, timeout) <= 0) continue;
+    if (fds[0].revents & POLLIN) {
+      uint64_t v;
+      while (read(g_wake_fd, &v, sizeof v) > 0) {
+      }
+      if (!g_coord.send(MsgType::RequestCheckpoint, 0, 0)) signal_done(false);
+    }
+    if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+      proto::MsgHeader h;
+      memset(payload, 0, sizeof payload);
+      if (g_coord.receive(h, payload, sizeof payload)) handle_message(h, payload);
+      else on_disconnect();
+    }
+    if (g_cp.writer_pidfd >= 0 && (fds[2].revents & POLLIN)) on_writer_exit();
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+void start_checkpoint_thread() {
+  g_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  pthread_t t;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  // Start with every signal blocked: application signals must never land on
+  // the checkpoint thread.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  if (pthread_create(&t, &attr, checkpoint_thread_main, nullptr) == 0) g_running.store(true);
+  else CKPT_LOG(Error, "cannot start the checkpoint thread");
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  pthread_attr_destroy(&attr);
+}
+
+bool checkpoint_thread_running() { return g_running.load(); }
+
+void forget_checkpoint_thread() { g_running.store(false); }
+
+int request_checkpoint_and_wait() {
+  if (!g_running.load()) {
+    errno = ENOTCONN;
+    return -1;
+  }
+  int restarts = g_restart_count.load();
+  int word = g_done_word.load();
+  uint64_t one = 1;
+  if (write(g_wake_fd, &one, sizeof one) != sizeof one) return -1;
+  while (g_done_word.load() == word)
+    sys(SYS_futex, &g_done_word, FUTEX_WAIT_PRIVATE, word, nullptr, nullptr, 0);
+  if (g_restart_count.load() != restarts) return CKPT_RESTARTED;
+  if (g_last_ok.load()) return CKPT_CHECKPOINTED;
+  errno = EIO;
+  return -1;
+}
+
+}  // namespace ckpt

@@ -1,0 +1,140 @@
+#include "coord_client.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace ckpt {
+
+bool CoordClient::set_numeric(const char* host, uint16_t port) {
+  memset(&addr_, 0, sizeof addr_);
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&addr_);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr_);
+  if (!strcmp(host, "localhost")) host = "127.0.0.1";
+  if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    addr_len_ = sizeof *v4;
+    return true;
+  }
+  if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    addr_len_ = sizeof *v6;
+    return true;
+  }
+  return false;
+}
+
+bool CoordClient::resolve(const char* host, uint16_t port) {
+  if (set_numeric(host, port)) return true;
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (getaddrinfo(host, nullptr, &hints, &res) != 0 || !res) return false;
+  memcpy(&addr_, res->ai_addr, res->ai_addrlen);
+  addr_len_ = res->ai_addrlen;
+  if (addr_.ss_family == AF_INET) reinterpret_cast<sockaddr_in*>(&addr_)->sin_port = htons(port);
+  else reinterpret_cast<sockaddr_in6*>(&addr_)->sin6_port = htons(port);
+  freeaddrinfo(res);
+  return true;
+}
+
+bool CoordClient::connect(int timeout_ms) {
+  close();
+  if (!addr_len_) return false;
+  int fd = socket(addr_.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return false;
+  // Keep the connection away from the low fd numbers the application uses.
+  int high = fcntl(fd, F_DUPFD_CLOEXEC, 820);
+  if (high >= 0) {
+    ::close(fd);
+    fd = high;
+  }
+  int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&addr_), addr_len_);
+  if (rc < 0 && errno == EINPROGRESS) {
+    pollfd p{fd, POLLOUT, 0};
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (poll(&p, 1, timeout_ms) == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) rc = 0;
+  }
+  if (rc < 0) {
+    ::close(fd);
+    return false;
+  }
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  fd_ = fd;
+  return true;
+}
+
+void CoordClient::close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+bool CoordClient::write_all(const void* buf, size_t len) {
+  const char* p = static_cast<const char*>(buf);
+  while (len) {
+    ssize_t n = ::send(fd_, p, len, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    len -= n;
+  }
+  return true;
+}
+
+bool CoordClient::read_all(void* buf, size_t len) {
+  char* p = static_cast<char*>(buf);
+  while (len) {
+    ssize_t n = ::recv(fd_, p, len, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    len -= n;
+  }
+  return true;
+}
+
+bool CoordClient::send(proto::MsgType type, uint64_t generation, uint64_t arg, const void* payload,
+                       uint32_t payload_len, int32_t status) {
+  if (fd_ < 0) return false;
+  proto::MsgHeader h = proto::make_header(type, payload_len, generation, arg, status);
+  if (!write_all(&h, sizeof h) || (payload_len && !write_all(payload, payload_len))) {
+    close();
+    return false;
+  }
+  return true;
+}
+
+bool CoordClient::receive(proto::MsgHeader& h, void* payload, size_t cap) {
+  if (fd_ < 0 || !read_all(&h, sizeof h) || !proto::header_is_valid(h)) {
+    close();
+    return false;
+  }
+  size_t keep = h.payload_len < cap ? h.payload_len : cap;
+  if (keep && !read_all(payload, keep)) {
+    close();
+    return false;
+  }
+  char sink[512];
+  for (size_t rest = h.payload_len - keep; rest;) {
+    size_t n = rest < sizeof sink ? rest : sizeof sink;
+    if (!read_all(sink, n)) {
+      close();
+      return false;
+    }
+    rest -= n;
+  }
+  return true;
+}
+
+}  // namespace ckpt

@@ -1,0 +1,37 @@
+// The checkpoint thread's side of the wire protocol (coordinator/include/ckpt/protocol.h):
+// a blocking TCP connection with whole-message send and receive, no allocation.
+#pragma once
+
+#include <netinet/in.h>
+#include <stddef.h>
+
+#include "ckpt/protocol.h"
+
+namespace ckpt {
+
+class CoordClient {
+ public:
+  // Resolves host once (getaddrinfo allocates: call only while no thread is frozen).
+  bool resolve(const char* host, uint16_t port);
+  // Uses a numeric IPv4/IPv6 address; safe at any time.
+  bool set_numeric(const char* host, uint16_t port);
+  // Connects with a timeout; false if no coordinator answers.
+  bool connect(int timeout_ms);
+  void close();
+  bool connected() const { return fd_ >= 0; }
+  int fd() const { return fd_; }
+
+  bool send(proto::MsgType type, uint64_t generation, uint64_t arg, const void* payload = nullptr,
+            uint32_t payload_len = 0, int32_t status = 0);
+  // Receives one message; payload is truncated to `cap` bytes (rest discarded).
+  bool receive(proto::MsgHeader& header, void* payload, size_t cap);
+
+ private:
+  bool write_all(const void* buf, size_t len);
+  bool read_all(void* buf, size_t len);
+  int fd_ = -1;
+  sockaddr_storage addr_{};
+  socklen_t addr_len_ = 0;
+};
+
+}  // namespace ckpt

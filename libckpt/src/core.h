@@ -1,0 +1,110 @@
+// libckpt's internal interfaces, shared by the core's modules (not by plugins:
+// they use include/ckpt/plugin.h only).
+#pragma once
+
+#include <signal.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <atomic>
+
+#include "ckpt/plugin.h"
+#include "image_format.h"
+
+struct ckpt_restart_handoff;
+
+namespace ckpt {
+
+// ---- configuration (from the environment ckpt_launch sets) ----
+struct Config {
+  char coord_host[256];
+  uint16_t coord_port;
+  char ckptdir[4096];
+  unsigned interval;
+  bool compress;
+  int suspend_signal;
+  char progname[64];
+  char unique_id[64];  // names this process's images; survives restarts
+};
+extern Config g_config;
+
+// ---- raw system call helpers (no errno games, no locks) ----
+pid_t raw_getpid();
+pid_t raw_gettid();
+
+// The C library's sigaction, bypassing the application-facing wrapper.
+int ckpt_real_sigaction(int sig, const struct sigaction* act, struct sigaction* old);
+
+// ---- threads (threads.cpp) ----
+inline constexpr int kMaxThreads = 1024;
+
+struct ThreadSlot {
+  std::atomic<int> state;  // SlotState
+  pid_t real_tid;
+  pid_t virt_tid;
+  image::ThreadRecord rec;  // filled by the thread itself in the suspend handler
+};
+enum SlotState : int { kSlotFree = 0, kSlotSignalled, kSlotParked };
+
+// Stops every thread but the caller; returns the number of threads parked,
+// or -1 with a reason in `error` (threads are resumed again in that case).
+int suspend_threads(char* error, size_t error_len);
+// Lets parked threads run again.
+void resume_threads();
+// After a restart: waits until every restored thread has parked again and
+// learned its new kernel tid. Returns the number of threads.
+int await_restored_threads(int expected);
+// The slots of parked threads, for the snapshot.
+int parked_slots(ThreadSlot** out, int max);
+void install_suspend_handler();
+// Called by the checkpoint thread for its own record.
+void fill_thread_record(image::ThreadRecord& rec, uint32_t flags);
+
+// Counts EINTRs caused by libckpt (per thread), for the retry wrappers.
+struct ThreadPause {
+  uint64_t interruptions;
+  int64_t suspended_at_ns;  // CLOCK_MONOTONIC when the last suspension began
+  int64_t resumed_at_ns;    // ... and when it ended (possibly in a later boot)
+};
+ThreadPause& this_thread_pause();
+
+// ---- plugin manager (plugins.cpp) ----
+void dispatch_event(ckpt_event_t event, void* data);
+void run_atcheckpoint_callbacks();
+void run_atrestart_callbacks();
+// Sections saved during PRE_CHECKPOINT; cleared at the start of each checkpoint.
+void sections_reset();
+struct SavedSection {
+  char name[32];
+  uint32_t size;
+  const void* data;
+};
+int sections_list(SavedSection* out, int max);
+
+// ---- checkpoint thread (checkpoint_thread.cpp) ----
+void start_checkpoint_thread();
+// For ckpt_checkpoint(): asks the checkpoint thread to request one; returns
+// CKPT_CHECKPOINTED / CKPT_RESTARTED / -1.
+int request_checkpoint_and_wait();
+bool checkpoint_thread_running();
+// In a forked child: the checkpoint thread did not survive the fork.
+void forget_checkpoint_thread();
+
+// ---- snapshot writer (snapshot.cpp); runs in the forked child ----
+struct SnapshotRequest {
+  const char* image_path;
+  bool compress;
+  uint64_t generation;
+  uint32_t computation_size;
+  image::ThreadRecord checkpointer;  // the checkpoint thread's own record
+  uint64_t restart_info_slot;
+};
+// Writes the image; on failure fills `error` and returns false.
+bool write_snapshot(const SnapshotRequest& req, char* error, size_t error_len);
+
+// Set by the restorer: where the hand-off block lives after a restart.
+extern ckpt_restart_handoff* volatile g_restart_handoff;
+
+}  // namespace ckpt
+
+extern "C" int ckpt_save_context(ckpt::image::ThreadContext* ctx) __attribute__((returns_twice));

@@ -1,0 +1,208 @@
+#include "log.h"
+
+#include "ckpt/raw_syscall.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+namespace ckpt {
+namespace {
+
+int g_log_fd = -1;
+LogLevel g_level = LogLevel::Warn;
+
+struct Appender {
+  char* buf;
+  size_t cap;
+  size_t len = 0;
+  void put(char c) {
+    if (len + 1 < cap) buf[len++] = c;
+  }
+  void puts(const char* s) {
+    if (!s) s = "(null)";
+    while (*s) put(*s++);
+  }
+  void number(unsigned long long v, unsigned base, bool negative) {
+    char tmp[32];
+    int n = 0;
+    do {
+      tmp[n++] = "0123456789abcdef"[v % base];
+      v /= base;
+    } while (v);
+    if (negative) put('-');
+    while (n) put(tmp[--n]);
+  }
+};
+
+LogLevel parse_level(const char* s) {
+  if (!s) return LogLevel::Warn;
+  if (!strcmp(s, "error")) return LogLevel::Error;
+  if (!strcmp(s, "info")) return LogLevel::Info;
+  if (!strcmp(s, "debug")) return LogLevel::Debug;
+  return LogLevel::Warn;
+}
+
+const char* level_name(LogLevel l) {
+  switch (l) {
+    case LogLevel::Error: return "ERROR";
+    case LogLevel::Warn: return "WARN";
+    case LogLevel::Info: return "INFO";
+    case LogLevel::Debug: return "DEBUG";
+  }
+  return "?";
+}
+
+void write_all(int fd, const char* buf, size_t len) {
+  while (len > 0) {
+    ssize_t n = write(fd, buf, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    buf += n;
+    len -= n;
+  }
+}
+
+}  // namespace
+
+size_t vformat_to(char* buf, size_t cap, const char* fmt, va_list ap) {
+  Appender a{buf, cap};
+  for (const char* p = fmt; *p; ++p) {
+    if (*p != '%') {
+      a.put(*p);
+      continue;
+    }
+    ++p;
+    int longs = 0;
+    bool size_t_arg = false;
+    while (*p == 'l') ++longs, ++p;
+    if (*p == 'z') size_t_arg = true, ++p;
+    switch (*p) {
+      case 's': a.puts(va_arg(ap, const char*)); break;
+      case 'c': a.put(static_cast<char>(va_arg(ap, int))); break;
+      case 'd':
+      case 'i': {
+        long long v = longs ? (longs == 1 ? va_arg(ap, long) : va_arg(ap, long long)) : va_arg(ap, int);
+        a.number(v < 0 ? -static_cast<unsigned long long>(v) : v, 10, v < 0);
+        break;
+      }
+      case 'u':
+      case 'x': {
+        unsigned long long v = size_t_arg ? va_arg(ap, size_t)
+                               : longs    ? (longs == 1 ? va_arg(ap, unsigned long) : va_arg(ap, unsigned long long))
+                                          : va_arg(ap, unsigned);
+        a.number(v, *p == 'x' ? 16 : 10, false);
+        break;
+      }
+      case 'p':
+        a.puts("0x");
+        a.number(reinterpret_cast<uintptr_t>(va_arg(ap, void*)), 16, false);
+        break;
+      case '%': a.put('%'); break;
+      case '\0': --p; break;
+      default: a.put('%'); a.put(*p); break;
+    }
+  }
+  if (cap) buf[a.len] = '\0';
+  return a.len;
+}
+
+size_t format_to(char* buf, size_t cap, const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  size_t n = vformat_to(buf, cap, fmt, ap);
+  va_end(ap);
+  return n;
+}
+
+void log_open(const char* progname) {
+  g_level = parse_level(getenv("CKPT_LOG"));
+  if (g_log_fd >= 0) close(g_log_fd);
+  char dir[1024];
+  const char* base = getenv("CKPT_LOG_DIR");
+  if (base && *base) {
+    format_to(dir, sizeof dir, "%s", base);
+  } else {
+    const char* tmp = getenv("TMPDIR");
+    format_to(dir, sizeof dir, "%s/ckpt-%u", tmp && *tmp ? tmp : "/tmp", getuid());
+  }
+  mkdir(dir, 0700);
+  char path[1200];
+  format_to(path, sizeof path, "%s/%s.%d.log", dir, progname, static_cast<int>(sys(SYS_getpid)));
+  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  // Keep the log fd away from the low numbers the application expects to own.
+  if (fd >= 0) {
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, 800);
+    if (high >= 0) {
+      close(fd);
+      fd = high;
+    }
+  }
+  g_log_fd = fd;
+}
+
+bool log_enabled(LogLevel level) { return level <= g_level; }
+
+static void vlog(LogLevel level, const char* fmt, va_list ap) {
+  char line[1024];
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  size_t n = format_to(line, sizeof line, "[%ld.%ld %d/%d %s] ", static_cast<long>(ts.tv_sec),
+                       static_cast<long>(ts.tv_nsec / 1000000), static_cast<int>(sys(SYS_getpid)),
+                       static_cast<int>(sys(SYS_gettid)), level_name(level));
+  n += vformat_to(line + n, sizeof line - n - 1, fmt, ap);
+  line[n++] = '\n';
+  if (g_log_fd >= 0) write_all(g_log_fd, line, n);
+  if (level == LogLevel::Error && g_log_fd < 0) write_all(2, line, n);
+}
+
+void log_write(LogLevel level, const char* fmt, ...) {
+  int saved_errno = errno;
+  va_list ap;
+  va_start(ap, fmt);
+  vlog(level, fmt, ap);
+  va_end(ap);
+  errno = saved_errno;
+}
+
+void log_fatal(const char* fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  size_t n = format_to(msg, sizeof msg, "ckpt: fatal: ");
+  n += vformat_to(msg + n, sizeof msg - n - 1, fmt, ap);
+  va_end(ap);
+  msg[n++] = '\n';
+  write_all(2, msg, n);
+  if (g_log_fd >= 0) write_all(g_log_fd, msg, n);
+
+  unw_context_t uc;
+  unw_cursor_t cursor;
+  unw_getcontext(&uc);
+  unw_init_local(&cursor, &uc);
+  for (int depth = 0; depth < 64 && unw_step(&cursor) > 0; ++depth) {
+    unw_word_t ip = 0, off = 0;
+    unw_get_reg(&cursor, UNW_REG_IP, &ip);
+    char name[256] = "?";
+    unw_get_proc_name(&cursor, name, sizeof name, &off);
+    char line[400];
+    size_t len = format_to(line, sizeof line, "  #%d 0x%lx %s+0x%lx\n", depth, static_cast<unsigned long>(ip), name,
+                           static_cast<unsigned long>(off));
+    write_all(2, line, len);
+    if (g_log_fd >= 0) write_all(g_log_fd, line, len);
+  }
+  signal(SIGABRT, SIG_DFL);
+  abort();
+}
+
+}  // namespace ckpt

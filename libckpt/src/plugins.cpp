@@ -1,0 +1,119 @@
+// The plugin manager: the registry behind include/ckpt/plugin.h. Plugins
+// (ours in plugins/, third parties', the application's callbacks) are kept in
+// fixed tables so events can be dispatched while other threads are frozen.
+#include <string.h>
+#include <sys/mman.h>
+
+#include <atomic>
+
+#include "core.h"
+#include "log.h"
+
+namespace ckpt {
+namespace {
+
+constexpr int kMaxPlugins = 64;
+constexpr int kMaxCallbacks = 64;
+constexpr int kMaxSections = 128;
+constexpr size_t kSectionArenaSize = 4u << 20;
+
+const ckpt_plugin* g_plugins[kMaxPlugins];
+std::atomic<int> g_plugin_count{0};
+std::atomic<bool> g_initialised{false};
+
+void (*g_atcheckpoint[kMaxCallbacks])();
+std::atomic<int> g_atcheckpoint_count{0};
+void (*g_atrestart[kMaxCallbacks])();
+std::atomic<int> g_atrestart_count{0};
+
+SavedSection g_sections[kMaxSections];
+int g_section_count = 0;
+char* g_section_arena = nullptr;
+size_t g_section_used = 0;
+
+int append_callback(void (**table)(), std::atomic<int>& count, void (*fn)()) {
+  int i = count.load();
+  if (!fn || i >= kMaxCallbacks) return -1;
+  table[i] = fn;
+  count.store(i + 1, std::memory_order_release);
+  return 0;
+}
+
+}  // namespace
+
+void dispatch_event(ckpt_event_t event, void* data) {
+  if (event == CKPT_EVENT_INIT) g_initialised.store(true);
+  int n = g_plugin_count.load(std::memory_order_acquire);
+  bool reverse = event == CKPT_EVENT_RESUME || event == CKPT_EVENT_EXIT;
+  for (int k = 0; k < n; ++k) {
+    const ckpt_plugin* p = g_plugins[reverse ? n - 1 - k : k];
+    if (p->event) p->event(event, data);
+  }
+}
+
+void run_atcheckpoint_callbacks() {
+  for (int i = 0, n = g_atcheckpoint_count.load(); i < n; ++i) g_atcheckpoint[i]();
+}
+
+void run_atrestart_callbacks() {
+  for (int i = 0, n = g_atrestart_count.load(); i < n; ++i) g_atrestart[i]();
+}
+
+void sections_reset() {
+  g_section_count = 0;
+  g_section_used = 0;
+}
+
+int sections_list(SavedSection* out, int max) {
+  int n = g_section_count < max ? g_section_count : max;
+  for (int i = 0; i < n; ++i) out[i] = g_sections[i];
+  return n;
+}
+
+}  // namespace ckpt
+
+using namespace ckpt;
+
+extern "C" {
+
+int ckpt_register_plugin(const ckpt_plugin* plugin) {
+  int i = g_plugin_count.load();
+  if (!plugin || i >= kMaxPlugins) return -1;
+  g_plugins[i] = plugin;
+  g_plugin_count.store(i + 1, std::memory_order_release);
+  // A plugin loaded after start-up (dlopen) still gets its INIT event.
+  if (g_initialised.load() && plugin->event) plugin->event(CKPT_EVENT_INIT, nullptr);
+  return 0;
+}
+
+int ckpt_atcheckpoint(void (*fn)(void)) { return append_callback(g_atcheckpoint, g_atcheckpoint_count, fn); }
+int ckpt_atrestart(void (*fn)(void)) { return append_callback(g_atrestart, g_atrestart_count, fn); }
+
+int ckpt_save_section(const char* name, const void* data, size_t len) {
+  if (!g_section_arena) {
+    // Mapped on first use, outside any checkpoint, and kept: the arena lives
+    // in the snapshot like any other memory.
+    void* p = mmap(nullptr, kSectionArenaSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return -1;
+    g_section_arena = static_cast<char*>(p);
+  }
+  if (!name || strlen(name) >= sizeof g_sections[0].name || g_section_count >= kMaxSections ||
+      len > kSectionArenaSize - g_section_used)
+    return -1;
+  SavedSection& s = g_sections[g_section_count++];
+  strncpy(s.name, name, sizeof s.name - 1);
+  s.name[sizeof s.name - 1] = '\0';
+  s.size = static_cast<uint32_t>(len);
+  s.data = g_section_arena + g_section_used;
+  memcpy(g_section_arena + g_section_used, data, len);
+  g_section_used += (len + 7) & ~size_t{7};
+  return 0;
+}
+
+int ckpt_is_enabled(void) { return checkpoint_thread_running() ? 1 : 0; }
+
+int ckpt_suspend_signal(void) { return g_config.suspend_signal; }
+
+int ckpt_checkpoint(void) { return request_checkpoint_and_wait(); }
+
+}  // extern "C"

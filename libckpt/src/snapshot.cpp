@@ -1,0 +1,155 @@
+// The snapshot child: a copy-on-write copy of the process (taken while every
+// user thread was parked) that writes the image and exits. Only raw system
+// calls and the async-signal-safe image writer run here: the frozen threads'
+// locks are frozen in this copy too.
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ckpt/raw_syscall.h"
+#include "core.h"
+#include "image_writer.h"
+#include "log.h"
+#include "proc_maps.h"
+
+namespace ckpt {
+namespace {
+
+constexpr size_t kMaxMaps = 65536;
+
+bool is_special(const char* path) {
+  return !strcmp(path, "[vdso]") || !strcmp(path, "[vvar]") || !strcmp(path, "[vvar_vclock]");
+}
+
+// Shared mappings whose bytes live in the kernel, not in a file we can reopen:
+// they are saved like private memory.
+bool is_shared_anonymous(const MapEntry& m) {
+  return m.path[0] == '\0' || m.path_deleted || !strncmp(m.path, "/dev/zero", 9) || !strncmp(m.path, "/SYSV", 5) ||
+         !strncmp(m.path, "/memfd:", 7) || !strncmp(m.path, "/dev/shm/", 9);
+}
+
+image::RegionRecord region_of(const MapEntry& m) {
+  image::RegionRecord r{};
+  r.start = m.start;
+  r.end = m.end;
+  r.file_offset = m.offset;
+  r.prot = m.prot;
+  r.flags = m.shared ? image::kRegionShared : image::kRegionPrivate;
+  if (m.path[0] == '\0' || m.path[0] == '[') r.flags |= image::kRegionAnonymous;
+  else r.flags |= image::kRegionFile;
+  if (!strcmp(m.path, "[heap]")) r.flags |= image::kRegionHeap;
+  if (!strcmp(m.path, "[stack]")) r.flags |= image::kRegionStack;
+  return r;
+}
+
+void fill_process_record(image::ProcessRecord& p, const SnapshotRequest& req, pid_t parent_pid) {
+  p.real_pid = parent_pid;
+  p.virt_pid = ckpt_virtual_pid(parent_pid);
+  p.virt_ppid = ckpt_virtual_pid(static_cast<pid_t>(sys(SYS_getppid)));
+  p.uid = static_cast<uint32_t>(sys(SYS_getuid));
+  p.computation_size = req.computation_size;
+  p.generation = req.generation;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  p.checkpoint_time_ns = ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
+  p.restart_info_slot = req.restart_info_slot;
+  p.brk = static_cast<uint64_t>(sys(SYS_brk, 0));
+  format_to(p.unique_id, sizeof p.unique_id, "%s", g_config.unique_id);
+  format_to(p.progname, sizeof p.progname, "%s", g_config.progname);
+  struct utsname uts;
+  if (sys(SYS_uname, &uts) == 0) format_to(p.hostname, sizeof p.hostname, "%s", uts.nodename);
+  if (sys(SYS_getcwd, p.cwd, sizeof p.cwd) < 0) p.cwd[0] = '\0';
+  long n = sys(SYS_readlink, "/proc/self/exe", p.exe, sizeof p.exe - 1);
+  p.exe[n > 0 ? n : 0] = '\0';
+}
+
+}  // namespace
+
+bool write_snapshot(const SnapshotRequest& req, char* error, size_t error_len) {
+  // The child's own parent is the process being checkpointed.
+  pid_t parent_pid = static_cast<pid_t>(sys(SYS_getppid));
+  // The maps buffer is mapped before /proc/self/maps is read, so it shows up
+  // in the list; it is skipped by address.
+  size_t maps_bytes = kMaxMaps * sizeof(MapEntry);
+  void* buf = mmap(nullptr, maps_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (buf == MAP_FAILED) {
+    format_to(error, error_len, "cannot map memory for the region list");
+    return false;
+  }
+  auto* maps = static_cast<MapEntry*>(buf);
+  long count = read_proc_maps(0, maps, kMaxMaps);
+  if (count < 0) {
+    format_to(error, error_len, "cannot read /proc/self/maps (error %ld)", -count);
+    return false;
+  }
+
+  image::ImageWriter writer;
+  if (!writer.open(req.image_path, req.compress)) {
+    format_to(error, error_len, "%s", writer.error());
+    return false;
+  }
+  auto failed = [&]() {
+    format_to(error, error_len, "%s", writer.error());
+    writer.abort();
+    return false;
+  };
+
+  static image::ProcessRecord process;
+  memset(&process, 0, sizeof process);
+  fill_process_record(process, req, parent_pid);
+
+  ThreadSlot* slots[kMaxThreads];
+  int parked = parked_slots(slots, kMaxThreads);
+  process.thread_count = parked + 1;
+  if (!writer.add_record(image::RecordType::Process, &process, sizeof process)) return failed();
+  for (int i = 0; i < parked; ++i) {
+    image::ThreadRecord rec = slots[i]->rec;
+    if (rec.real_tid == parent_pid) rec.flags |= image::kThreadLeader;
+    if (!writer.add_record(image::RecordType::Thread, &rec, sizeof rec)) return failed();
+  }
+  if (!writer.add_record(image::RecordType::Thread, &req.checkpointer, sizeof req.checkpointer)) return failed();
+
+  SavedSection sections[128];
+  int nsections = sections_list(sections, 128);
+  for (int i = 0; i < nsections; ++i)
+    if (!writer.add_section(sections[i].name, sections[i].data, sections[i].size)) return failed();
+
+  for (long i = 0; i < count; ++i) {
+    const MapEntry& m = maps[i];
+    if (m.start == reinterpret_cast<uint64_t>(buf)) continue;
+    if (!strcmp(m.path, "[vsyscall]")) continue;  // fixed by the kernel, above user space
+    image::RegionRecord r = region_of(m);
+    const void* data = reinterpret_cast<const void*>(m.start);
+    if (is_special(m.path)) {
+      r.flags |= image::kRegionVdso | image::kRegionNoData;
+      data = nullptr;
+    } else if (m.prot == PROT_NONE) {
+      r.flags |= image::kRegionNoData;  // guard pages and reserved address space
+      data = nullptr;
+    } else if (m.shared && !is_shared_anonymous(m)) {
+      r.flags |= image::kRegionNoData;  // the bytes live in the file: map it again
+      data = nullptr;
+    } else if (!(m.prot & PROT_READ)) {
+      // Write- or execute-only: make our copy readable; the record keeps the
+      // original protection.
+      if (mprotect(reinterpret_cast<void*>(m.start), m.end - m.start, m.prot | PROT_READ) != 0) {
+        format_to(error, error_len, "cannot read region 0x%lx-0x%lx", static_cast<unsigned long>(m.start),
+                  static_cast<unsigned long>(m.end));
+        writer.abort();
+        return false;
+      }
+    }
+    if (!writer.add_region(r, m.path, data)) return failed();
+  }
+  if (!writer.commit()) {
+    format_to(error, error_len, "%s", writer.error());
+    return false;
+  }
+  return true;
+}
+
+}  // namespace ckpt

@@ -1,0 +1,186 @@
+// Signals: the application's handlers, blocked and pending signals.
+//
+// Wrappers keep libckpt's suspend signal out of the application's hands (it
+// can neither replace its handler nor block it). At checkpoint the kernel's
+// dispositions and pending sets are saved; at restart the dispositions are
+// installed again and pending signals raised again, so a signal that was
+// blocked and pending at checkpoint is still pending afterwards.
+#include <dirent.h>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "ckpt/plugin.h"
+#include "ckpt/raw_syscall.h"
+
+namespace {
+
+// The kernel's struct sigaction on x86-64 (not glibc's).
+struct KernelSigaction {
+  void* handler;
+  unsigned long flags;
+  void* restorer;
+  unsigned long mask;
+};
+
+constexpr int kMaxSignal = 64;
+constexpr int kMaxThreads = 1024;
+
+struct ThreadPending {
+  pid_t virt_tid;
+  uint32_t pad;
+  uint64_t pending;
+};
+
+struct SavedSignals {
+  KernelSigaction actions[kMaxSignal + 1];
+  uint64_t shared_pending;
+  int thread_count;
+  ThreadPending threads[kMaxThreads];
+};
+SavedSignals g_saved;
+
+// The application's view of the suspend signal's disposition, never installed.
+struct sigaction g_shadow_action;
+
+using sigaction_fn = int (*)(int, const struct sigaction*, struct sigaction*);
+using sigmask_fn = int (*)(int, const sigset_t*, sigset_t*);
+using sigsuspend_fn = int (*)(const sigset_t*);
+
+template <typename Fn>
+Fn next(const char* name) {
+  return reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
+}
+
+bool is_ours(int sig) { return ckpt_is_enabled() && sig == ckpt_suspend_signal(); }
+
+// A copy of `set` that does not block the suspend signal.
+const sigset_t* without_ours(const sigset_t* set, sigset_t* copy) {
+  if (!set || !ckpt_is_enabled()) return set;
+  *copy = *set;
+  sigdelset(copy, ckpt_suspend_signal());
+  return copy;
+}
+
+// Parses "Name:\t%016llx" from a /proc status file.
+uint64_t status_mask(const char* path, const char* field) {
+  int fd = static_cast<int>(ckpt::sys(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC));
+  if (fd < 0) return 0;
+  char buf[4096];
+  long n = ckpt::sys(SYS_read, fd, buf, sizeof buf - 1);
+  ckpt::sys(SYS_close, fd);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  const char* p = strstr(buf, field);
+  if (!p) return 0;
+  p += strlen(field);
+  while (*p == ':' || *p == '\t' || *p == ' ') ++p;
+  uint64_t v = 0;
+  for (; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); ++p) v = v * 16 + (*p <= '9' ? *p - '0' : *p - 'a' + 10);
+  return v;
+}
+
+void save_signals() {
+  int ours = ckpt_suspend_signal();
+  for (int sig = 1; sig <= kMaxSignal; ++sig) {
+    memset(&g_saved.actions[sig], 0, sizeof(KernelSigaction));
+    if (sig == SIGKILL || sig == SIGSTOP || sig == ours) continue;
+    ckpt::raw_syscall(SYS_rt_sigaction, sig, 0, reinterpret_cast<long>(&g_saved.actions[sig]), 8);
+  }
+  g_saved.shared_pending = status_mask("/proc/self/status", "ShdPnd");
+  g_saved.thread_count = 0;
+  int dir = static_cast<int>(ckpt::sys(SYS_openat, AT_FDCWD, "/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir >= 0) {
+    char buf[4096];
+    long n;
+    while ((n = ckpt::sys(SYS_getdents64, dir, buf, sizeof buf)) > 0) {
+      for (long off = 0; off < n;) {
+        auto* d = reinterpret_cast<struct dirent64*>(buf + off);
+        off += d->d_reclen;
+        if (d->d_name[0] < '0' || d->d_name[0] > '9' || g_saved.thread_count >= kMaxThreads) continue;
+        char path[64] = "/proc/self/task/";
+        strcat(path, d->d_name);
+        strcat(path, "/status");
+        uint64_t pending = status_mask(path, "SigPnd") & ~(1ull << (ours - 1));
+        if (!pending) continue;
+        pid_t tid = 0;
+        for (const char* p = d->d_name; *p; ++p) tid = tid * 10 + (*p - '0');
+        g_saved.threads[g_saved.thread_count++] = {ckpt_virtual_pid(tid), 0, pending};
+      }
+    }
+    ckpt::sys(SYS_close, dir);
+  }
+  ckpt_save_section("signal", &g_saved, sizeof g_saved);
+}
+
+void restore_signals() {
+  for (int sig = 1; sig <= kMaxSignal; ++sig) {
+    if (!g_saved.actions[sig].handler && !g_saved.actions[sig].flags) continue;  // default, as in a new process
+    ckpt::raw_syscall(SYS_rt_sigaction, sig, reinterpret_cast<long>(&g_saved.actions[sig]), 0, 8);
+  }
+  // Pending signals are raised again: blocked where they were blocked, they
+  // stay pending until the application unblocks them.
+  pid_t pid = static_cast<pid_t>(ckpt::raw_syscall(SYS_getpid));
+  for (int sig = 1; sig <= kMaxSignal; ++sig)
+    if (g_saved.shared_pending & (1ull << (sig - 1))) ckpt::raw_syscall(SYS_kill, pid, sig);
+  for (int i = 0; i < g_saved.thread_count; ++i)
+    for (int sig = 1; sig <= kMaxSignal; ++sig)
+      if (g_saved.threads[i].pending & (1ull << (sig - 1)))
+        ckpt::raw_syscall(SYS_tgkill, pid, ckpt_real_pid(g_saved.threads[i].virt_tid), sig);
+}
+
+void signal_event(ckpt_event_t event, void*) {
+  if (event == CKPT_EVENT_PRE_CHECKPOINT) save_signals();
+  if (event == CKPT_EVENT_RESTART) restore_signals();
+}
+
+const ckpt_plugin g_plugin = {"signal", signal_event};
+
+__attribute__((constructor(200))) void register_signal_plugin() { ckpt_register_plugin(&g_plugin); }
+
+}  // namespace
+
+extern "C" {
+
+int sigaction(int sig, const struct sigaction* act, struct sigaction* old) {
+  static sigaction_fn real = next<sigaction_fn>("sigaction");
+  if (is_ours(sig)) {
+    if (old) *old = g_shadow_action;
+    if (act) g_shadow_action = *act;
+    return 0;
+  }
+  return real(sig, act, old);
+}
+
+sighandler_t signal(int sig, sighandler_t handler) {
+  struct sigaction sa, old;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = handler;
+  sa.sa_flags = SA_RESTART;  // BSD semantics, as glibc's signal()
+  if (sigaction(sig, &sa, &old) != 0) return SIG_ERR;
+  return old.sa_handler;
+}
+
+int sigprocmask(int how, const sigset_t* set, sigset_t* old) {
+  static sigmask_fn real = next<sigmask_fn>("sigprocmask");
+  sigset_t copy;
+  return real(how, how == SIG_UNBLOCK ? set : without_ours(set, &copy), old);
+}
+
+int pthread_sigmask(int how, const sigset_t* set, sigset_t* old) {
+  static sigmask_fn real = next<sigmask_fn>("pthread_sigmask");
+  sigset_t copy;
+  return real(how, how == SIG_UNBLOCK ? set : without_ours(set, &copy), old);
+}
+
+int sigsuspend(const sigset_t* mask) {
+  static sigsuspend_fn real = next<sigsuspend_fn>("sigsuspend");
+  sigset_t copy;
+  return real(without_ours(mask, &copy));
+}
+
+}  // extern "C"
