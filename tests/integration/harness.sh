@@ -1,0 +1,265 @@
+# Shared machinery of the checkpoint/kill/restart integration tests.
+# Source it from a test script, then call h_init first.
+#
+# Every test compares the final output of a checkpointed, killed and restarted
+# run with an uninterrupted native run of the same program (compare_output.py).
+# Programs print progress lines "step N ..." (N increasing from 1, one line
+# per step, flushed) so the harness can tell how far a run has got, and print
+# only deterministic results (checksums, counters), never timings or pids.
+#
+# Everything lives in a fresh temp dir with a private coordinator on a free
+# port, so tests can run in parallel, as root or as any other user. An EXIT
+# trap kills whatever the test started.
+
+set -u
+set -o pipefail
+
+H_SELF_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# The build tree has bin/ (tools) and tests/integration/ (this harness);
+# CKPT_BIN may point at an installed tree's bin/ instead.
+CKPT_BIN=${CKPT_BIN:-$(cd "$H_SELF_DIR/../../bin" 2>/dev/null && pwd)}
+H_PROGRAMS=$H_SELF_DIR/bin
+H_WAIT=${CKPT_TEST_WAIT:-60}  # seconds any single wait may take before the test fails
+
+H_TMP=
+H_PORT=
+H_COORD_PID=
+H_APP_PID=
+H_CKPTDIR=
+H_MOUNTED=
+H_EXTRA_PIDS=()
+H_STATUS=
+H_ON_EXIT=()
+
+h_log() { echo "[$(date +%T.%N | cut -c1-12)] $*" >&2; }
+
+# Prints everything that may explain a failure, then exits 1.
+h_fail() {
+  echo "FAIL: $*" >&2
+  h_dump_logs
+  exit 1
+}
+
+h_dump_logs() {
+  [ -n "$H_TMP" ] && [ -d "$H_TMP" ] || return 0
+  local f
+  for f in "$H_TMP"/*.log "$H_TMP"/*.err "${H_CKPTDIR:-/nonexistent}"/*.log; do
+    [ -s "$f" ] || continue
+    echo "---- $(basename "$f") (last 40 lines) ----" >&2
+    tail -n 40 "$f" >&2
+  done
+}
+
+h_cleanup() {
+  local rc=$?
+  trap - EXIT
+  # Ask the coordinator to kill the whole computation first: restarted
+  # processes are not our children and may have children of their own.
+  if [ -n "$H_COORD_PID" ] && kill -0 "$H_COORD_PID" 2>/dev/null; then
+    timeout 5 "$CKPT_BIN/ckpt_command" --coord-host localhost --coord-port "$H_PORT" --kill >/dev/null 2>&1
+  fi
+  local cmd
+  for cmd in "${H_ON_EXIT[@]}"; do
+    eval "$cmd" >/dev/null 2>&1
+  done
+  local pid
+  for pid in $H_APP_PID "${H_EXTRA_PIDS[@]}"; do
+    kill -KILL "$pid" 2>/dev/null
+  done
+  if [ -n "$H_COORD_PID" ]; then
+    kill -TERM "$H_COORD_PID" 2>/dev/null
+    h_wait_exit "$H_COORD_PID" 5 || kill -KILL "$H_COORD_PID" 2>/dev/null
+  fi
+  [ -n "$H_MOUNTED" ] && umount -l "$H_MOUNTED" 2>/dev/null
+  if [ -n "$H_TMP" ]; then
+    if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -n "${CKPT_KEEP_TMP:-}" ]; then
+      echo "keeping $H_TMP" >&2
+    else
+      chmod -R u+w "$H_TMP" 2>/dev/null
+      rm -rf "$H_TMP"
+    fi
+  fi
+  exit "$rc"
+}
+
+# h_on_exit COMMAND: runs COMMAND (a string for eval) during cleanup, before
+# the tracked processes are killed.
+h_on_exit() { H_ON_EXIT+=("$1"); }
+
+# h_free_port: a TCP port nobody listens on right now.
+h_free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# h_init: checks the tools exist, makes the temp dir, installs the cleanup trap.
+h_init() {
+  local tool
+  for tool in ckpt_launch ckpt_coordinator ckpt_command ckpt_restart; do
+    [ -x "$CKPT_BIN/$tool" ] || { echo "FAIL: $CKPT_BIN/$tool is missing (not built?)" >&2; exit 1; }
+  done
+  [ -f "$CKPT_BIN/../lib/libckpt.so" ] || { echo "FAIL: $CKPT_BIN/../lib/libckpt.so is missing" >&2; exit 1; }
+  H_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ckpt-it.XXXXXX") || exit 1
+  H_CKPTDIR=$H_TMP/ckpt
+  mkdir -p "$H_CKPTDIR"
+  trap h_cleanup EXIT
+  trap 'exit 130' INT TERM
+  export PATH="$CKPT_BIN:$PATH"
+  h_log "temp dir $H_TMP"
+}
+
+# h_is_zombie_or_gone PID
+h_gone() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+  stat=${stat##*) }
+  [ "${stat%% *}" = Z ]
+}
+
+# h_wait_exit PID [SECONDS]: waits for a child to exit and reaps it, leaving
+# its exit status in H_STATUS. Returns 1 on timeout. (Not usable in $(...):
+# a subshell cannot reap its parent's children.)
+h_wait_exit() {
+  local pid=$1 limit=${2:-$H_WAIT} deadline
+  deadline=$((SECONDS + limit))
+  while ! h_gone "$pid"; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.05
+  done
+  H_STATUS=0
+  wait "$pid" 2>/dev/null || H_STATUS=$?
+}
+
+# h_start_coordinator [ARGS...]: a private coordinator on a free port it
+# picks itself; exports CKPT_COORD_HOST/CKPT_COORD_PORT for every tool.
+h_start_coordinator() {
+  local portfile=$H_TMP/coordinator.port
+  "$CKPT_BIN/ckpt_coordinator" --port 0 --port-file "$portfile" "$@" >"$H_TMP/coordinator.log" 2>&1 &
+  H_COORD_PID=$!
+  local deadline=$((SECONDS + 20))
+  until [ -s "$portfile" ]; do
+    h_gone "$H_COORD_PID" && h_fail "ckpt_coordinator exited before writing its port file"
+    [ "$SECONDS" -lt "$deadline" ] || h_fail "ckpt_coordinator wrote no port file within 20 s"
+    sleep 0.02
+  done
+  H_PORT=$(cat "$portfile")
+  export CKPT_COORD_HOST=localhost CKPT_COORD_PORT=$H_PORT
+  h_log "coordinator pid $H_COORD_PID on port $H_PORT"
+}
+
+# h_command ARGS...: ckpt_command against the private coordinator.
+h_command() {
+  "$CKPT_BIN/ckpt_command" --coord-host localhost --coord-port "$H_PORT" "$@"
+}
+
+# h_reference OUT CMD...: the uninterrupted native run every test compares with.
+h_reference() {
+  local out=$1
+  shift
+  local status=0
+  "$@" >"$out" 2>"$H_TMP/reference.err" </dev/null || status=$?
+  [ "$status" -eq 0 ] || h_fail "uninterrupted run of '$*' exited with $status"
+  [ -s "$out" ] || h_fail "uninterrupted run of '$*' printed nothing"
+  h_log "reference run: $(wc -l <"$out") lines"
+}
+
+# h_launch OUT [LAUNCH_OPTION...] -- CMD...: runs CMD under ckpt_launch in the
+# background (joining the private coordinator, images into $H_CKPTDIR).
+h_launch() {
+  local out=$1
+  shift
+  local opts=()
+  while [ "$1" != -- ]; do
+    opts+=("$1")
+    shift
+  done
+  shift
+  "$CKPT_BIN/ckpt_launch" --join --ckptdir "$H_CKPTDIR" "${opts[@]}" "$@" >"$out" 2>"$H_TMP/app.err" </dev/null &
+  H_APP_PID=$!
+  : >"$out.bounds"
+  h_log "launched '$*' as pid $H_APP_PID"
+}
+
+# h_max_step FILE: the highest step number printed so far (0 if none).
+h_max_step() {
+  awk '$1 == "step" && $2 + 0 > max { max = $2 + 0 } END { print max + 0 }' "$1"
+}
+
+# h_wait_step FILE N: waits until the running program printed "step N".
+h_wait_step() {
+  local file=$1 n=$2 deadline=$((SECONDS + H_WAIT))
+  until [ "$(h_max_step "$file")" -ge "$n" ]; do
+    h_gone "$H_APP_PID" && h_fail "program exited before printing step $n (last: step $(h_max_step "$file"))"
+    [ "$SECONDS" -lt "$deadline" ] || h_fail "no step $n within ${H_WAIT} s (last: step $(h_max_step "$file"))"
+    sleep 0.02
+  done
+}
+
+# h_checkpoint [ARGS...]: ckpt_command --checkpoint must succeed and leave a
+# restart script.
+h_checkpoint() {
+  local start=$SECONDS status=0
+  h_command --checkpoint "$@" >"$H_TMP/command.log" 2>&1 || status=$?
+  [ "$status" -eq 0 ] || h_fail "ckpt_command --checkpoint exited with $status: $(cat "$H_TMP/command.log")"
+  [ -f "$H_CKPTDIR/ckpt_restart_script.sh" ] || h_fail "checkpoint succeeded but wrote no ckpt_restart_script.sh"
+  h_log "checkpoint done in $((SECONDS - start)) s"
+}
+
+# h_kill_app: ckpt_command --kill, then waits until the program is gone.
+h_kill_app() {
+  h_command --kill >>"$H_TMP/command.log" 2>&1 || h_fail "ckpt_command --kill failed: $(cat "$H_TMP/command.log")"
+  h_wait_exit "$H_APP_PID" || h_fail "process $H_APP_PID still alive ${H_WAIT} s after ckpt_command --kill"
+  h_log "killed pid $H_APP_PID"
+}
+
+# h_restart OUT: runs the newest restart script in the background, appending
+# its output to OUT, and records where in OUT the restarted run began.
+h_restart() {
+  local out=$1 script=$H_CKPTDIR/ckpt_restart_script.sh
+  [ -x "$script" ] || h_fail "$script is missing or not executable"
+  stat -c %s "$out" >>"$out.bounds"
+  "$script" >>"$out" 2>>"$H_TMP/restart.err" </dev/null &
+  H_APP_PID=$!
+  h_log "restarted from $script as pid $H_APP_PID"
+}
+
+# h_wait_app_exit: the (launched or restarted) program must finish with status 0.
+h_wait_app_exit() {
+  h_wait_exit "$H_APP_PID" || h_fail "program $H_APP_PID did not finish within ${H_WAIT} s"
+  [ "$H_STATUS" -eq 0 ] || h_fail "program $H_APP_PID exited with status $H_STATUS"
+}
+
+# h_compare EXPECTED OUT: the checkpointed run's output must be the
+# uninterrupted run's (see compare_output.py for what restarts may repeat).
+h_compare() {
+  local bounds=()
+  [ -f "$2.bounds" ] && mapfile -t bounds <"$2.bounds"
+  python3 "$H_SELF_DIR/compare_output.py" "$1" "$2" "${bounds[@]}" || h_fail "output differs from the uninterrupted run"
+  h_log "output matches the uninterrupted run"
+}
+
+# h_cycle_test CYCLES FIRST_STEP -- CMD...: the standard test. Runs CMD
+# uninterrupted, then under ckpt_launch with CYCLES rounds of: wait until the
+# program is past FIRST_STEP (later rounds: a step the restarted process
+# printed itself), checkpoint, kill, restart from the newest script. Finally
+# the restarted program must finish and its output match.
+h_cycle_test() {
+  local cycles=$1 first=$2
+  shift 3
+  h_init
+  h_reference "$H_TMP/expected.out" "$@"
+  h_start_coordinator
+  local out=$H_TMP/actual.out cycle target=$first
+  h_launch "$out" -- "$@"
+  for ((cycle = 1; cycle <= cycles; cycle++)); do
+    h_wait_step "$out" "$target"
+    h_checkpoint
+    h_kill_app
+    # A step beyond anything printed so far can only come from the restarted
+    # process, so the next round checkpoints a restarted process mid-run.
+    target=$(($(h_max_step "$out") + 2))
+    h_restart "$out"
+  done
+  h_wait_app_exit
+  h_compare "$H_TMP/expected.out" "$out"
+  echo "PASS"
+}

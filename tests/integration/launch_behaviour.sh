@@ -1,0 +1,116 @@
+#!/bin/bash
+# launch_behaviour.sh: ckpt_launch as a user sees it.
+# PROG replaces ckpt_launch (same pid, its exit status), the environment
+# contract with libckpt.so, usage errors (2) and missing programs (127) as
+# one-line messages, the relocatable tree (libckpt.so found from the
+# executable), and the coordinator modes: --join needs a running
+# coordinator, --new-coordinator --coord-port 0 starts one on a free port,
+# and the default mode starts one without making the program wait for it.
+. "$(dirname "$0")/harness.sh"
+h_init
+h_start_coordinator
+launch=$CKPT_BIN/ckpt_launch
+lib=$(cd "$CKPT_BIN/../lib" && pwd)/libckpt.so
+failures=0
+check() {  # check DESCRIPTION CONDITION...
+  local what=$1
+  shift
+  if "$@"; then echo "ok   $what"; else echo "FAIL $what" >&2; failures=$((failures + 1)); fi
+}
+
+# check_error DESCRIPTION EXPECTED_STATUS REGEX COMMAND...: exit status and a
+# one-line message on stderr.
+check_error() {
+  local what=$1 want=$2 regex=$3 status=0
+  shift 3
+  "$@" >/dev/null 2>"$H_TMP/err" </dev/null || status=$?
+  if [ "$status" -eq "$want" ] && [ "$(grep -c . "$H_TMP/err")" -eq 1 ] && grep -qE "$regex" "$H_TMP/err"; then
+    echo "ok   $what: $(cat "$H_TMP/err")"
+  else
+    echo "FAIL $what: exit $status (want $want), stderr:" >&2
+    sed 's/^/    /' "$H_TMP/err" >&2
+    failures=$((failures + 1))
+  fi
+}
+
+# PROG keeps ckpt_launch's pid and exit status.
+"$launch" --join sh -c 'echo $$; exit 42' >"$H_TMP/pid.out" 2>"$H_TMP/app.err" &
+pid=$!
+h_wait_exit "$pid" || h_fail "ckpt_launch sh -c 'exit 42' did not finish"
+check "exit status is the program's (42)" [ "$H_STATUS" -eq 42 ]
+check "the program runs with ckpt_launch's pid" [ "$(cat "$H_TMP/pid.out")" = "$pid" ]
+
+# The environment libckpt.so reads; --ckptdir made absolute and created.
+mkdir "$H_TMP/cwd"
+(cd "$H_TMP/cwd" && LD_PRELOAD=libother.so "$launch" --join --ckptdir rel/dir/ --interval 7 --no-compress \
+  sh -c 'printf "%s\n" "$LD_PRELOAD" "$CKPT_COORD_HOST" "$CKPT_COORD_PORT" "$CKPT_DIR" "$CKPT_INTERVAL" "$CKPT_COMPRESS"' \
+  >"$H_TMP/env.out" 2>"$H_TMP/app.err" </dev/null) 2>/dev/null
+printf '%s\n' "$lib:libother.so" localhost "$H_PORT" "$H_TMP/cwd/rel/dir" 7 0 >"$H_TMP/env.expected"
+check "environment contract (LD_PRELOAD CKPT_COORD_HOST CKPT_COORD_PORT CKPT_DIR CKPT_INTERVAL CKPT_COMPRESS)" \
+  diff -u "$H_TMP/env.expected" "$H_TMP/env.out"
+check "--ckptdir is created" [ -d "$H_TMP/cwd/rel/dir" ]
+CKPT_DIR=$H_TMP/cwd CKPT_NO_COMPRESS=0 "$launch" --join sh -c 'echo "$CKPT_DIR $CKPT_COMPRESS"' \
+  >"$H_TMP/env2.out" 2>/dev/null </dev/null
+check "environment twins are read (CKPT_DIR, CKPT_NO_COMPRESS=0)" [ "$(cat "$H_TMP/env2.out")" = "$H_TMP/cwd 1" ]
+
+check_error "missing program" 127 '^ckpt_launch: ' "$launch" --join
+check_error "program not found" 127 'ckpt-no-such-program' "$launch" --join ckpt-no-such-program
+check_error "program not executable" 127 'not an executable' "$launch" --join "$H_TMP/env.out"
+check_error "bad --interval" 2 "^ckpt_launch: --interval: 'abc' is not a number$" "$launch" --interval abc true
+check_error "bad CKPT_COORD_PORT" 2 'CKPT_COORD_PORT' env CKPT_COORD_PORT=70000 "$launch" true
+check_error "--join with --new-coordinator" 2 'exclude' "$launch" --join --new-coordinator true
+check_error "unknown option" 2 "unknown option '--bogus'" "$launch" --bogus true
+free=$(h_free_port)
+check_error "--join without a coordinator" 2 '^ckpt_launch: ' "$launch" --join --coord-port "$free" true
+
+"$launch" --help >"$H_TMP/help.out" 2>&1
+check "--help exits 0" [ $? -eq 0 ]
+for word in --coord-host CKPT_COORD_HOST --coord-port CKPT_COORD_PORT --ckptdir CKPT_DIR --interval CKPT_INTERVAL \
+  --no-compress CKPT_NO_COMPRESS --join CKPT_JOIN --new-coordinator CKPT_NEW_COORDINATOR --version; do
+  grep -q -- "$word" "$H_TMP/help.out" || { echo "FAIL --help does not mention $word" >&2; failures=$((failures + 1)); }
+done
+check "--version" grep -qE '^ckpt_launch [0-9]+\.[0-9]+' <("$launch" --version)
+
+# The tree is relocatable: a copy of bin/ckpt_launch finds lib/ next to it.
+mkdir -p "$H_TMP/tree/bin" "$H_TMP/tree/lib"
+cp "$launch" "$H_TMP/tree/bin/"
+check_error "copied tree without lib/libckpt.so" 2 "$H_TMP/tree/lib/libckpt.so" "$H_TMP/tree/bin/ckpt_launch" --join true
+cp "$lib" "$H_TMP/tree/lib/"
+"$H_TMP/tree/bin/ckpt_launch" --join sh -c 'echo "$LD_PRELOAD"' >"$H_TMP/tree.out" 2>/dev/null </dev/null
+check "copied tree preloads its own libckpt.so" [ "$(cat "$H_TMP/tree.out")" = "$H_TMP/tree/lib/libckpt.so" ]
+
+# --new-coordinator --coord-port 0: the program learns the port that was picked.
+"$launch" --new-coordinator --coord-port 0 --ckptdir "$H_TMP" sh -c 'echo "$CKPT_COORD_PORT"' \
+  >"$H_TMP/new.out" 2>"$H_TMP/new.err" </dev/null
+new_port=$(cat "$H_TMP/new.out")
+[ -n "$new_port" ] && h_on_exit "'$CKPT_BIN/ckpt_command' --coord-host localhost --coord-port $new_port --quit"
+check "--new-coordinator --coord-port 0 picks a port" [ "${new_port:-0}" -gt 0 ]
+check "the new coordinator answers" timeout 10 "$CKPT_BIN/ckpt_command" --coord-host localhost \
+  --coord-port "${new_port:-0}" --status
+
+# Default mode with nobody on the port: starts a coordinator in the background
+# and does not make the program wait for it.
+auto_port=$(h_free_port)
+h_on_exit "'$CKPT_BIN/ckpt_command' --coord-host localhost --coord-port $auto_port --quit"
+start=$EPOCHREALTIME
+"$launch" --coord-port "$auto_port" --ckptdir "$H_TMP" true 2>"$H_TMP/auto.err" </dev/null
+status=$?
+elapsed_ms=$(((${EPOCHREALTIME/./} - ${start/./}) / 1000))
+check "auto mode runs the program (exit 0)" [ "$status" -eq 0 ]
+check "auto mode does not wait for the coordinator (${elapsed_ms} ms < 1000 ms)" [ "$elapsed_ms" -lt 1000 ]
+
+# A coordinator started in default mode may leave with its last process, so
+# keep one running while looking for it.
+auto_port=$(h_free_port)
+h_on_exit "'$CKPT_BIN/ckpt_command' --coord-host localhost --coord-port $auto_port --quit"
+"$launch" --coord-port "$auto_port" --ckptdir "$H_TMP" sleep 5 2>"$H_TMP/auto-sleep.err" </dev/null &
+H_EXTRA_PIDS+=($!)
+started=1
+for _ in $(seq 40); do
+  "$CKPT_BIN/ckpt_command" --coord-host localhost --coord-port "$auto_port" --status >/dev/null 2>&1 && started=0 && break
+  sleep 0.1
+done
+check "auto mode started a coordinator on port $auto_port" [ "$started" -eq 0 ]
+
+[ "$failures" -eq 0 ] || h_fail "$failures launch check(s) failed"
+echo PASS
