@@ -99,10 +99,9 @@ bool for_each_chunk(int fd, const Region& r, std::string& why, F&& f) {
     bool last = size - raw <= kChunkSize;
     uint64_t want_raw = last ? size - raw : kChunkSize;
     if (h.raw_size != want_raw || (h.flags & ~uint32_t{kChunkStored}) ||
+        // The writer stores a chunk raw unless lz4 made it smaller.
         ((h.flags & kChunkStored) ? h.stored_size != h.raw_size
-                                  : h.stored_size == 0 ||
-                                        h.stored_size > static_cast<uint32_t>(LZ4_compressBound(
-                                                            static_cast<int>(h.raw_size)))) ||
+                                  : h.stored_size == 0 || h.stored_size >= h.raw_size) ||
         h.stored_size > blob_end - off - sizeof(h)) {
       why = where + " has an inconsistent header";
       return false;
