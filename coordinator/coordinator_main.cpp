@@ -1,0 +1,116 @@
+// ckpt_coordinator: parses its flags, binds its port, optionally detaches,
+// then hands over to the network shell (server.cpp) around the state machine.
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+#include "atomic_file.h"
+#include "options.h"
+#include "server.h"
+#include "state_machine.h"
+
+namespace {
+
+[[noreturn]] void die(const std::string& message, int status) {
+  std::fprintf(stderr, "ckpt_coordinator: %s\n", message.c_str());
+  std::exit(status);
+}
+
+std::string default_log_file(uint16_t port) {
+  const char* tmp = std::getenv("TMPDIR");
+  const std::string dir = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+  return dir + "/ckpt_coordinator." + std::to_string(port) + ".log";
+}
+
+// Detaches from the caller. The port is already bound, so the caller may
+// connect as soon as this parent has exited.
+void daemonize(const std::string& log_file) {
+  const int log_fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (log_fd < 0) die("log file " + log_file + ": " + std::strerror(errno), 1);
+  const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (null_fd < 0) die(std::string("/dev/null: ") + std::strerror(errno), 1);
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) die(std::string("fork: ") + std::strerror(errno), 1);
+  if (pid > 0) ::_exit(0);
+  ::setsid();
+  // Replacing stderr also closes a caller's pipe that waits for our parent's exit.
+  ::dup2(null_fd, STDIN_FILENO);
+  ::dup2(log_fd, STDOUT_FILENO);
+  ::dup2(log_fd, STDERR_FILENO);
+  ::close(null_fd);
+  ::close(log_fd);
+  if (::chdir("/") != 0) die(std::string("chdir /: ") + std::strerror(errno), 1);
+}
+
+std::string our_hostname() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return "localhost";
+  return name;
+}
+
+// ckpt_restart next to this executable; the script falls back to PATH.
+std::string restart_program() {
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "ckpt_restart";
+  return (exe.parent_path() / "ckpt_restart").string();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  const auto parsed = ckpt::coord::parse_coordinator_args(args, [](const char* n) { return std::getenv(n); });
+  switch (parsed.outcome) {
+    case ckpt::coord::ParseOutcome::Help: std::fputs(ckpt::coord::kCoordinatorUsage, stdout); return 0;
+    case ckpt::coord::ParseOutcome::Error: std::fprintf(stderr, "%s\n", parsed.error.c_str()); return 2;
+    case ckpt::coord::ParseOutcome::Run: break;
+  }
+  const ckpt::coord::CoordinatorOptions& opt = parsed.options;
+  std::signal(SIGPIPE, SIG_IGN);
+
+  // --ckptdir must be absolute: the daemon changes directory, and the
+  // workers resolve it in their own working directories.
+  std::string ckptdir;
+  if (!opt.ckptdir.empty()) {
+    std::error_code ec;
+    ckptdir = std::filesystem::absolute(opt.ckptdir, ec).lexically_normal().string();
+    if (ec) die("--ckptdir " + opt.ckptdir + ": " + ec.message(), 2);
+    while (ckptdir.size() > 1 && ckptdir.back() == '/') ckptdir.pop_back();
+  }
+  std::string port_file = opt.port_file;
+  std::string log_file = opt.log_file;
+  if (!port_file.empty()) port_file = std::filesystem::absolute(port_file).string();
+  if (!log_file.empty()) log_file = std::filesystem::absolute(log_file).string();
+
+  uint16_t port = opt.port;
+  std::string error;
+  const int listen_fd = ckpt::coord::open_listener(port, error);
+  if (listen_fd < 0) die(error, 1);
+  if (!port_file.empty()) {
+    error = ckpt::coord::write_file_atomically(port_file, std::to_string(port) + "\n", 0644);
+    if (!error.empty()) die("--port-file: " + error, 1);
+  }
+  if (opt.daemon) daemonize(log_file.empty() ? default_log_file(port) : log_file);
+
+  ckpt::coord::Config config;
+  config.hostname = our_hostname();
+  config.port = port;
+  config.pid = ::getpid();
+  config.ckptdir = ckptdir;
+  config.interval_sec = opt.interval;
+  config.interval_given = opt.interval_given;
+  config.timeout = std::chrono::seconds(opt.timeout);
+  config.exit_on_last = opt.exit_on_last;
+  config.restart_program = restart_program();
+  ckpt::coord::Coordinator coordinator(config);
+  return ckpt::coord::run_server(listen_fd, coordinator);
+}

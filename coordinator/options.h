@@ -1,0 +1,62 @@
+// Command-line parsing of ckpt_coordinator and ckpt_command, kept apart from
+// their main()s so the rules (flags, --flag=value forms, environment twins)
+// are unit-tested.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "ckpt/protocol.h"
+
+namespace ckpt::coord {
+
+// getenv, injectable for tests.
+using EnvLookup = std::function<const char*(const char*)>;
+
+// What a parser decided: run with the options, print the usage, or fail with
+// a one-line error (exit status 2).
+enum class ParseOutcome { Run, Help, Error };
+
+struct CoordinatorOptions {
+  uint16_t port = proto::kDefaultPort;  // --port, CKPT_COORD_PORT; 0 = pick a free one
+  std::string port_file;                // --port-file: where to write the port actually bound
+  std::string ckptdir;                  // --ckptdir
+  unsigned interval = 0;                // --interval seconds
+  bool interval_given = false;
+  bool exit_on_last = false;            // --exit-on-last
+  bool daemon = false;                  // --daemon
+  std::string log_file;                 // --log: where a daemon writes its log
+  unsigned timeout = 60;                // --timeout, CKPT_TIMEOUT: barrier timeout in seconds
+};
+
+struct CoordinatorParse {
+  ParseOutcome outcome = ParseOutcome::Run;
+  CoordinatorOptions options;
+  std::string error;  // "ckpt_coordinator: ..."
+};
+
+CoordinatorParse parse_coordinator_args(const std::vector<std::string>& args, const EnvLookup& env);
+extern const char* const kCoordinatorUsage;
+
+enum class CommandAction { Checkpoint, Status, List, Interval, Kill, Quit };
+
+struct CommandOptions {
+  CommandAction action = CommandAction::Status;
+  unsigned interval = 0;  // for CommandAction::Interval
+  bool json = false;
+  std::string host = "localhost";       // --coord-host, CKPT_COORD_HOST
+  uint16_t port = proto::kDefaultPort;  // --coord-port, CKPT_COORD_PORT
+};
+
+struct CommandParse {
+  ParseOutcome outcome = ParseOutcome::Run;
+  CommandOptions options;
+  std::string error;  // "ckpt_command: ..."
+};
+
+CommandParse parse_command_args(const std::vector<std::string>& args, const EnvLookup& env);
+extern const char* const kCommandUsage;
+
+}  // namespace ckpt::coord

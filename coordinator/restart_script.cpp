@@ -1,0 +1,68 @@
+#include "restart_script.h"
+
+namespace ckpt::coord {
+
+std::string shell_quote(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
+  }
+  out += '\'';
+  return out;
+}
+
+std::string render_restart_script(const RestartScriptInfo& info) {
+  std::string s;
+  s += "#!/bin/sh\n";
+  s += "# Written by ckpt_coordinator: restarts checkpoint generation " + std::to_string(info.generation) +
+       " (" + info.when + ", " + std::to_string(info.images.size()) + " process" +
+       (info.images.size() == 1 ? "" : "es") + ").\n";
+  s += "# Usage: " + std::string(kRestartScriptName) +
+       " [--coord-host HOST] [--coord-port PORT] [ckpt_restart options...]\n";
+  s += "coord_host=" + shell_quote(info.coord_host) + "\n";
+  s += "coord_port=" + shell_quote(std::to_string(info.coord_port)) + "\n";
+  s += "ckpt_restart=" + shell_quote(info.restart_program) + "\n";
+  s += "[ -x \"$ckpt_restart\" ] || ckpt_restart=ckpt_restart\n";
+  s += R"(
+# Take out our own options and rotate every other argument to the end of "$@",
+# so they reach ckpt_restart in their original order.
+n=$#
+while [ "$n" -gt 0 ]; do
+  arg=$1
+  shift
+  n=$((n - 1))
+  case $arg in
+    --coord-host | --coord-port)
+      if [ "$n" -eq 0 ]; then
+        echo "$0: $arg needs a value" >&2
+        exit 2
+      fi
+      val=$1
+      shift
+      n=$((n - 1))
+      ;;
+    --coord-host=* | --coord-port=*)
+      val=${arg#*=}
+      arg=${arg%%=*}
+      ;;
+    *)
+      set -- "$@" "$arg"
+      continue
+      ;;
+  esac
+  case $arg in
+    --coord-host) coord_host=$val ;;
+    --coord-port) coord_port=$val ;;
+  esac
+done
+
+exec "$ckpt_restart" --coord-host "$coord_host" --coord-port "$coord_port" "$@")";
+  for (const std::string& image : info.images) s += " \\\n  " + shell_quote(image);
+  s += "\n";
+  return s;
+}
+
+}  // namespace ckpt::coord

@@ -1,0 +1,31 @@
+// The restart script the coordinator writes after each committed checkpoint:
+// ckpt_restart_script.sh, a POSIX sh script that execs
+//   ckpt_restart --coord-host H --coord-port P [extra args] IMAGE...
+// It accepts --coord-host X / --coord-port Y (also --coord-host=X) to
+// override the defaults baked in; every other argument goes to ckpt_restart
+// before the images. Because it execs, its exit status is ckpt_restart's.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ckpt::coord {
+
+inline constexpr std::string_view kRestartScriptName = "ckpt_restart_script.sh";
+
+struct RestartScriptInfo {
+  uint64_t generation = 0;
+  std::string when;            // human-readable time of the checkpoint, for the header comment
+  std::string coord_host;      // default --coord-host
+  unsigned coord_port = 0;     // default --coord-port
+  std::string restart_program; // absolute path tried first; "ckpt_restart" from PATH otherwise
+  std::vector<std::string> images;  // absolute paths
+};
+
+// `s` quoted for sh: it reads back as exactly one word with the same bytes.
+std::string shell_quote(std::string_view s);
+
+std::string render_restart_script(const RestartScriptInfo& info);
+
+}  // namespace ckpt::coord

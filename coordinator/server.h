@@ -1,0 +1,27 @@
+// The network shell around the Coordinator state machine: accepts
+// connections, frames messages, runs timers and performs the actions the
+// state machine asks for. Single-threaded on one io_context.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <cstdint>
+#include <string>
+
+#include "state_machine.h"
+
+namespace ckpt::coord {
+
+// Opens a TCP socket listening on every address (IPv6 dual-stack, else
+// IPv4) at `port`, 0 picking a free one. Returns the fd, with `port` updated
+// to the one bound, or -1 with a one-line `error`.
+int open_listener(uint16_t& port, std::string& error);
+
+// Log lines go to stderr (a daemon's stderr is its log file), filtered by
+// CKPT_LOG=error|warn|info|debug (default info).
+void write_log(LogLevel level, const std::string& text);
+
+// Serves `listen_fd` until the state machine asks to exit or SIGINT/SIGTERM
+// arrives. Returns the exit status.
+int run_server(int listen_fd, Coordinator& coordinator);
+
+}  // namespace ckpt::coord

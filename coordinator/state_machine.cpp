@@ -1,0 +1,680 @@
+#include "state_machine.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <utility>
+
+#include "json.h"
+#include "restart_script.h"
+
+namespace ckpt::coord {
+
+using proto::Barrier;
+using proto::MsgType;
+
+namespace {
+
+// A fixed-size char field of a payload struct as a string; the sender may
+// not have NUL-terminated it.
+template <size_t N>
+std::string field(const char (&chars)[N]) {
+  return std::string(chars, ::strnlen(chars, N));
+}
+
+// Payload structs are read leniently: a shorter payload leaves the rest
+// zeroed, a longer one (a newer sender) is cut to what we know.
+template <typename T>
+T read_payload(std::string_view payload) {
+  T value{};
+  std::memcpy(&value, payload.data(), std::min(payload.size(), sizeof(T)));
+  return value;
+}
+
+template <typename T>
+std::string payload_bytes(const T& value) {
+  return std::string(reinterpret_cast<const char*>(&value), sizeof(T));
+}
+
+std::string format_time(TimePoint t) {
+  const std::time_t tt = Clock::to_time_t(t);
+  std::tm tm{};
+  ::localtime_r(&tt, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S%z", &tm);
+  return buf;
+}
+
+std::chrono::milliseconds elapsed(TimePoint from, TimePoint to) {
+  return std::max(std::chrono::milliseconds(0), std::chrono::duration_cast<std::chrono::milliseconds>(to - from));
+}
+
+// The text a worker sent with Failed, as one line.
+std::string one_line(std::string_view text) {
+  std::string s(text.substr(0, text.find('\0')));
+  std::replace(s.begin(), s.end(), '\n', ' ');
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+std::string_view barrier_name(Barrier b) {
+  switch (b) {
+    case Barrier::Running: return "RUNNING";
+    case Barrier::Suspended: return "SUSPENDED";
+    case Barrier::Drained: return "DRAINED";
+    case Barrier::Checkpointed: return "CHECKPOINTED";
+    case Barrier::Refilled: return "REFILLED";
+    case Barrier::Written: return "WRITTEN";
+    case Barrier::Restarted: return "RESTARTED";
+  }
+  return "UNKNOWN";
+}
+
+Coordinator::Coordinator(Config config) : config_(std::move(config)) {
+  if (config_.interval_given) {
+    interval_sec_ = config_.interval_sec;
+    interval_source_ = IntervalSource::CommandLine;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Events
+
+Actions Coordinator::start(TimePoint) {
+  if (interval_sec_ > 0) arm(TimerKind::Interval, std::chrono::seconds(interval_sec_));
+  log(LogLevel::Info, "listening on " + config_.hostname + ":" + std::to_string(config_.port) +
+                          (config_.ckptdir.empty() ? "" : ", ckptdir " + config_.ckptdir) +
+                          (interval_sec_ > 0 ? ", interval " + std::to_string(interval_sec_) + " s" : ""));
+  return std::exchange(out_, {});
+}
+
+Actions Coordinator::connected(ClientId client, TimePoint) {
+  clients_[client] = ClientKind::Unknown;
+  return std::exchange(out_, {});
+}
+
+Actions Coordinator::message(ClientId client, const proto::MsgHeader& h, std::string_view payload, TimePoint now) {
+  auto it = clients_.find(client);
+  if (it == clients_.end() || exiting_) return std::exchange(out_, {});
+  const auto type = static_cast<MsgType>(h.type);
+  const bool is_command = h.type >= static_cast<uint16_t>(MsgType::CmdCheckpoint) &&
+                          h.type <= static_cast<uint16_t>(MsgType::CmdQuit);
+
+  // A connection's first message decides what it is.
+  if (it->second == ClientKind::Unknown) {
+    if (type == MsgType::Hello) {
+      it->second = ClientKind::Worker;
+      on_hello(client, h, payload, now);
+    } else if (is_command) {
+      it->second = ClientKind::Command;
+      on_command(client, h, now);
+    } else {
+      log(LogLevel::Warn, "connection " + std::to_string(client) + ": unexpected first message type " +
+                              std::to_string(h.type) + "; closing it");
+      emit(Close{client});
+    }
+    return std::exchange(out_, {});
+  }
+
+  if (it->second == ClientKind::Worker) {
+    switch (type) {
+      case MsgType::Reached: on_reached(client, h, payload); break;
+      case MsgType::Failed: on_failed(client, h, payload, now); break;
+      case MsgType::RequestCheckpoint: request_checkpoint(std::nullopt, describe(client), now); break;
+      default:
+        log(LogLevel::Warn, describe(client) + ": ignoring unexpected message type " + std::to_string(h.type));
+    }
+  } else {
+    log(LogLevel::Warn, "command connection " + std::to_string(client) + ": ignoring extra message type " +
+                            std::to_string(h.type));
+  }
+  return std::exchange(out_, {});
+}
+
+Actions Coordinator::disconnected(ClientId client, TimePoint now) {
+  auto it = clients_.find(client);
+  if (it == clients_.end()) return std::exchange(out_, {});
+  const ClientKind kind = it->second;
+
+  if (kind == ClientKind::Command && ckpt_) std::erase(ckpt_->waiters, client);
+
+  if (kind == ClientKind::Worker) {
+    const std::string who = describe(client);
+    if (ckpt_ && ckpt_->reached.count(client)) {
+      // A process whose image is already written may go: the snapshot holds.
+      if (!ckpt_->written.count(client) || ckpt_->target != Barrier::Written) {
+        ckpt_->reached.erase(client);
+        ckpt_->written.erase(client);
+        const std::string what = ckpt_->target == Barrier::Written
+                                     ? "before its image was written"
+                                     : "before reaching " + std::string(barrier_name(ckpt_->target));
+        fail_checkpoint(ECONNRESET, who + " disconnected " + what, now);
+      }
+    }
+    if (restart_ && restart_->members.count(client)) {
+      restart_->members.erase(client);
+      restart_->reached.erase(client);
+      if (restart_->target == Barrier::Running) {
+        log(LogLevel::Warn, who + " disconnected while the restart was gathering processes");
+        if (restart_->members.empty()) {
+          cancel(TimerKind::Restart);
+          restart_.reset();
+        }
+      } else {
+        fail_restart(who + " disconnected before reaching " + std::string(barrier_name(restart_->target)));
+      }
+    }
+    log(LogLevel::Info, who + " disconnected");
+    workers_.erase(client);
+  }
+  clients_.erase(it);
+  if (kind == ClientKind::Worker) check_exit_on_last();
+  return std::exchange(out_, {});
+}
+
+Actions Coordinator::timer_fired(TimerKind kind, uint64_t token, TimePoint now) {
+  auto it = timer_tokens_.find(kind);
+  if (it == timer_tokens_.end() || it->second != token || exiting_) return std::exchange(out_, {});
+  timer_tokens_.erase(it);
+  const auto timeout_s = std::to_string(config_.timeout.count()) + " s";
+
+  switch (kind) {
+    case TimerKind::CheckpointBarrier: {
+      if (!ckpt_) break;
+      // Name the first laggard, and count the others.
+      std::vector<ClientId> late;
+      for (const auto& [client, reached] : ckpt_->reached) {
+        const bool done = ckpt_->target == Barrier::Written ? ckpt_->written.count(client) > 0
+                                                            : reached == ckpt_->target;
+        if (!done) late.push_back(client);
+      }
+      std::string why = late.empty() ? std::string("barrier timed out") : describe(late.front());
+      if (!late.empty()) {
+        why += ckpt_->target == Barrier::Written
+                   ? " did not finish writing its image within " + timeout_s
+                   : " did not reach " + std::string(barrier_name(ckpt_->target)) + " within " + timeout_s;
+        if (late.size() > 1) why += " (nor did " + std::to_string(late.size() - 1) + " other processes)";
+      }
+      fail_checkpoint(ETIMEDOUT, why, now);
+      break;
+    }
+    case TimerKind::Restart:
+      if (!restart_) break;
+      if (restart_->target == Barrier::Running) {
+        log(LogLevel::Error, "restart of generation " + std::to_string(restart_->generation) + ": only " +
+                                 std::to_string(restart_->members.size()) + " of " +
+                                 std::to_string(restart_->expected) + " processes rejoined within " + timeout_s +
+                                 "; proceeding with those present");
+        begin_restart_barriers();
+      } else {
+        std::string who;
+        for (ClientId c : restart_->members)
+          if (!restart_->reached.count(c)) {
+            who = describe(c);
+            break;
+          }
+        fail_restart(who + " did not reach " + std::string(barrier_name(restart_->target)) + " within " + timeout_s);
+      }
+      break;
+    case TimerKind::Interval:
+      arm(TimerKind::Interval, std::chrono::seconds(interval_sec_));
+      if (!ckpt_ && !restart_ && !workers_.empty()) request_checkpoint(std::nullopt, "interval timer", now);
+      break;
+  }
+  return std::exchange(out_, {});
+}
+
+Actions Coordinator::script_written(uint64_t generation, const std::string& error, TimePoint now) {
+  if (!ckpt_ || ckpt_->generation != generation || ckpt_->script_path.empty()) return std::exchange(out_, {});
+  if (!error.empty()) {
+    fail_checkpoint(EIO, "restart script: " + error, now);
+    return std::exchange(out_, {});
+  }
+
+  Checkpoint done = std::move(*ckpt_);
+  ckpt_.reset();
+  uint64_t bytes = 0;
+  std::string images = "[";
+  for (const auto& [client, image] : done.written) {
+    bytes += image.size;
+    if (images.size() > 1) images += ',';
+    images += JsonObject().add("path", image.path).add("size", image.size).str();
+  }
+  images += "]";
+  const auto duration = elapsed(done.started, now);
+  last_ = LastCheckpoint{done.generation, done.started, duration, true, {}, done.script_path, done.written.size(),
+                         bytes};
+
+  for (const auto& [client, reached] : done.reached) send(client, MsgType::Committed, done.generation, 0);
+  const std::string result = JsonObject()
+                                 .add("generation", done.generation)
+                                 .add_raw("images", images)
+                                 .add("bytes", bytes)
+                                 .add("script", done.script_path)
+                                 .add("duration_ms", static_cast<int64_t>(duration.count()))
+                                 .str();
+  for (ClientId waiter : done.waiters) reply(waiter, 0, done.generation, result);
+  log(LogLevel::Info, "checkpoint " + std::to_string(done.generation) + " committed: " +
+                          std::to_string(done.written.size()) + " images, " + std::to_string(bytes) + " bytes in " +
+                          std::to_string(duration.count()) + " ms; restart script " + done.script_path);
+  return std::exchange(out_, {});
+}
+
+// ---------------------------------------------------------------------------
+// Workers
+
+void Coordinator::on_hello(ClientId client, const proto::MsgHeader&, std::string_view payload, TimePoint now) {
+  const auto hello = read_payload<proto::HelloPayload>(payload);
+  Worker w;
+  w.id = next_worker_id_++;
+  w.virt_pid = hello.virt_pid;
+  w.real_pid = hello.real_pid;
+  w.program = field(hello.progname);
+  w.host = field(hello.hostname);
+  w.unique_id = field(hello.unique_id);
+  w.restart_generation = hello.is_restart ? hello.generation : 0;
+  workers_[client] = w;
+  had_worker_ = true;
+
+  send(client, MsgType::Welcome, generation_, w.id);
+  log(LogLevel::Info, describe(client) + " joined" +
+                          (hello.is_restart ? " (restarted from generation " + std::to_string(hello.generation) + ")"
+                                            : ""));
+
+  if (hello.interval_request > 0 &&
+      (interval_source_ == IntervalSource::None || interval_source_ == IntervalSource::Worker) &&
+      hello.interval_request != interval_sec_)
+    set_interval(hello.interval_request, IntervalSource::Worker);
+
+  if (hello.is_restart) restart_hello(client, hello, now);
+}
+
+void Coordinator::on_reached(ClientId client, const proto::MsgHeader& h, std::string_view payload) {
+  const auto b = static_cast<Barrier>(h.arg);
+  if (restart_ && restart_->members.count(client)) {
+    const uint64_t own = workers_.at(client).restart_generation;
+    if (h.generation != restart_->generation && h.generation != own) {
+      log(LogLevel::Debug, describe(client) + ": ignoring Reached for generation " + std::to_string(h.generation));
+      return;
+    }
+    restart_reached(client, b);
+    return;
+  }
+  if (!ckpt_ || h.generation != ckpt_->generation || !ckpt_->reached.count(client)) {
+    log(LogLevel::Debug, describe(client) + ": ignoring Reached(" + std::string(barrier_name(b)) +
+                             ") for generation " + std::to_string(h.generation));
+    return;
+  }
+  checkpoint_reached(client, h, payload);
+}
+
+void Coordinator::on_failed(ClientId client, const proto::MsgHeader& h, std::string_view payload, TimePoint now) {
+  std::string text = one_line(payload);
+  if (text.empty()) text = h.status != 0 ? std::strerror(h.status) : "unspecified error";
+  if (restart_ && restart_->members.count(client)) {
+    fail_restart(describe(client) + " reported: " + text);
+    return;
+  }
+  if (!ckpt_ || h.generation != ckpt_->generation || !ckpt_->reached.count(client)) {
+    log(LogLevel::Debug, describe(client) + ": ignoring Failed for generation " + std::to_string(h.generation));
+    return;
+  }
+  fail_checkpoint(h.status != 0 ? h.status : EIO, describe(client) + " reported: " + text, now);
+}
+
+// ---------------------------------------------------------------------------
+// Checkpoint
+
+void Coordinator::request_checkpoint(std::optional<ClientId> waiter, std::string_view trigger, TimePoint now) {
+  if (ckpt_) {
+    // The checkpoint already under way answers this request too.
+    if (waiter) ckpt_->waiters.push_back(*waiter);
+    return;
+  }
+  if (restart_) {
+    if (waiter)
+      reply(*waiter, EBUSY, 0,
+            "cannot checkpoint: restart of generation " + std::to_string(restart_->generation) + " in progress");
+    return;
+  }
+  if (workers_.empty()) {
+    if (waiter) reply(*waiter, ENOENT, 0, "cannot checkpoint: no processes connected");
+    return;
+  }
+
+  ckpt_.emplace();
+  ckpt_->generation = ++generation_;
+  ckpt_->started = now;
+  if (waiter) ckpt_->waiters.push_back(*waiter);
+  for (const auto& [client, w] : workers_) ckpt_->reached[client] = Barrier::Running;
+  log(LogLevel::Info, "checkpoint " + std::to_string(ckpt_->generation) + " started by " + std::string(trigger) +
+                          ": " + std::to_string(workers_.size()) + " processes");
+  advance_checkpoint(Barrier::Suspended);
+}
+
+void Coordinator::advance_checkpoint(Barrier next) {
+  ckpt_->target = next;
+  arm(TimerKind::CheckpointBarrier, config_.timeout);
+  if (next == Barrier::Written) return;  // nothing to send: workers report when their writer is done
+  const auto size = static_cast<uint32_t>(ckpt_->reached.size());
+  for (const auto& [client, reached] : ckpt_->reached) send_advance(client, next, ckpt_->generation, size);
+}
+
+void Coordinator::checkpoint_reached(ClientId client, const proto::MsgHeader& h, std::string_view payload) {
+  const auto b = static_cast<Barrier>(h.arg);
+  if (b == Barrier::Written) {
+    // The image writer runs in the background from CHECKPOINTED on, so its
+    // report may overtake Reached(REFILLED).
+    if (ckpt_->target < Barrier::Refilled) {
+      log(LogLevel::Warn, describe(client) + ": ignoring WRITTEN before CHECKPOINTED");
+      return;
+    }
+    if (!ckpt_->script_path.empty()) return;
+    const auto written = read_payload<proto::WrittenPayload>(payload);
+    ckpt_->written[client] = Image{field(written.image_path), written.image_size};
+  } else if (b == ckpt_->target) {
+    ckpt_->reached[client] = b;
+  } else {
+    log(LogLevel::Warn, describe(client) + ": ignoring Reached(" + std::string(barrier_name(b)) +
+                            ") while waiting for " + std::string(barrier_name(ckpt_->target)));
+    return;
+  }
+  maybe_finish_barrier();
+}
+
+void Coordinator::maybe_finish_barrier() {
+  if (!ckpt_ || !ckpt_->script_path.empty()) return;
+  if (ckpt_->target == Barrier::Written) {
+    if (ckpt_->written.size() == ckpt_->reached.size()) {
+      cancel(TimerKind::CheckpointBarrier);
+      write_script();
+    }
+    return;
+  }
+  for (const auto& [client, reached] : ckpt_->reached)
+    if (reached != ckpt_->target) return;
+  switch (ckpt_->target) {
+    case Barrier::Suspended: advance_checkpoint(Barrier::Drained); break;
+    case Barrier::Drained: advance_checkpoint(Barrier::Checkpointed); break;
+    case Barrier::Checkpointed: advance_checkpoint(Barrier::Refilled); break;
+    case Barrier::Refilled:
+      advance_checkpoint(Barrier::Written);
+      maybe_finish_barrier();  // every image may already be written
+      break;
+    default: break;
+  }
+}
+
+void Coordinator::write_script() {
+  RestartScriptInfo info;
+  info.generation = ckpt_->generation;
+  info.when = format_time(ckpt_->started);
+  info.coord_port = config_.port;
+  info.restart_program = config_.restart_program;
+  // Restarted processes reach us through "localhost" only if they all ran here.
+  bool all_local = true;
+  for (const auto& [client, image] : ckpt_->written) {
+    info.images.push_back(image.path);
+    auto w = workers_.find(client);
+    if (w != workers_.end() && w->second.host != config_.hostname) all_local = false;
+  }
+  info.coord_host = all_local ? "localhost" : config_.hostname;
+
+  std::filesystem::path dir = config_.ckptdir;
+  if (dir.empty()) dir = std::filesystem::path(info.images.front()).parent_path();
+  ckpt_->script_path = (dir / kRestartScriptName).string();
+  emit(WriteScript{ckpt_->generation, ckpt_->script_path, render_restart_script(info)});
+}
+
+void Coordinator::fail_checkpoint(int status, const std::string& why, TimePoint now) {
+  Checkpoint failed = std::move(*ckpt_);
+  ckpt_.reset();
+  cancel(TimerKind::CheckpointBarrier);
+  const std::string reason = "checkpoint " + std::to_string(failed.generation) + " failed: " + why;
+  for (const auto& [client, reached] : failed.reached) send(client, MsgType::Abort, failed.generation, 0);
+  for (ClientId waiter : failed.waiters) reply(waiter, status, failed.generation, reason);
+  last_ = LastCheckpoint{failed.generation, failed.started, elapsed(failed.started, now), false, reason, {}, 0, 0};
+  log(LogLevel::Error, reason);
+}
+
+// ---------------------------------------------------------------------------
+// Restart
+
+void Coordinator::restart_hello(ClientId client, const proto::HelloPayload& hello, TimePoint now) {
+  generation_ = std::max(generation_, hello.generation);
+  if (restart_ && restart_->target != Barrier::Running) {
+    // Its group already runs without it: the process has no peers to
+    // rejoin, and left alone it would wait forever.
+    log(LogLevel::Error, describe(client) + " rejoined after the restart of generation " +
+                             std::to_string(restart_->generation) + " went ahead without it; killing it");
+    send(client, MsgType::Kill, generation_, 0);
+    return;
+  }
+  if (!restart_) {
+    restart_.emplace();
+    restart_->generation = hello.generation;
+    restart_->expected = std::max<uint32_t>(1, hello.computation_size);
+    restart_->started = now;
+    arm(TimerKind::Restart, config_.timeout);
+  }
+  if (hello.computation_size != restart_->expected)
+    log(LogLevel::Warn, describe(client) + " announces " + std::to_string(hello.computation_size) +
+                            " processes, the first restarted process " + std::to_string(restart_->expected));
+  restart_->members.insert(client);
+  if (restart_->members.size() >= restart_->expected) begin_restart_barriers();
+}
+
+void Coordinator::begin_restart_barriers() {
+  restart_->target = Barrier::Restarted;
+  restart_->reached.clear();
+  arm(TimerKind::Restart, config_.timeout);
+  const auto size = static_cast<uint32_t>(restart_->members.size());
+  for (ClientId c : restart_->members) send_advance(c, Barrier::Restarted, restart_->generation, size);
+  log(LogLevel::Info, "restart of generation " + std::to_string(restart_->generation) + ": " +
+                          std::to_string(size) + " processes rejoined");
+}
+
+void Coordinator::restart_reached(ClientId client, Barrier b) {
+  if (b != restart_->target) {
+    log(LogLevel::Warn, describe(client) + ": ignoring Reached(" + std::string(barrier_name(b)) +
+                            ") while the restart waits for " + std::string(barrier_name(restart_->target)));
+    return;
+  }
+  restart_->reached.insert(client);
+  if (restart_->reached.size() < restart_->members.size()) return;
+
+  if (restart_->target == Barrier::Restarted) {
+    restart_->target = Barrier::Refilled;
+    restart_->reached.clear();
+    arm(TimerKind::Restart, config_.timeout);
+    const auto size = static_cast<uint32_t>(restart_->members.size());
+    for (ClientId c : restart_->members) send_advance(c, Barrier::Refilled, restart_->generation, size);
+    return;
+  }
+  cancel(TimerKind::Restart);
+  log(LogLevel::Info, "restart of generation " + std::to_string(restart_->generation) + " complete: " +
+                          std::to_string(restart_->members.size()) + " processes running");
+  restart_.reset();
+}
+
+void Coordinator::fail_restart(const std::string& why) {
+  // A partly restored computation cannot run correctly: its processes would
+  // wait forever on peers that are not coming. Kill the rest of it.
+  log(LogLevel::Error, "restart of generation " + std::to_string(restart_->generation) + " failed: " + why +
+                           "; killing its remaining processes");
+  for (ClientId c : restart_->members) send(c, MsgType::Kill, restart_->generation, 0);
+  cancel(TimerKind::Restart);
+  restart_.reset();
+}
+
+// ---------------------------------------------------------------------------
+// ckpt_command
+
+void Coordinator::on_command(ClientId client, const proto::MsgHeader& h, TimePoint now) {
+  switch (static_cast<MsgType>(h.type)) {
+    case MsgType::CmdCheckpoint: request_checkpoint(client, "ckpt_command", now); break;
+    case MsgType::CmdStatus: reply(client, 0, generation_, status_json()); break;
+    case MsgType::CmdList: reply(client, 0, generation_, list_json()); break;
+    case MsgType::CmdInterval:
+      set_interval(static_cast<unsigned>(h.arg), IntervalSource::Command);
+      reply(client, 0, generation_, JsonObject().add("interval", interval_sec_).str());
+      break;
+    case MsgType::CmdKill: {
+      const size_t n = workers_.size();
+      if (ckpt_) fail_checkpoint(ECANCELED, "processes killed by ckpt_command --kill", now);
+      kill_all();
+      reply(client, 0, generation_, JsonObject().add("killed", static_cast<uint64_t>(n)).str());
+      break;
+    }
+    case MsgType::CmdQuit: {
+      const size_t n = workers_.size();
+      if (ckpt_) fail_checkpoint(ECANCELED, "coordinator quit by ckpt_command --quit", now);
+      kill_all();
+      reply(client, 0, generation_, JsonObject().add("killed", static_cast<uint64_t>(n)).add("quit", true).str());
+      log(LogLevel::Info, "quitting on request of ckpt_command");
+      exiting_ = true;
+      emit(Exit{0});
+      break;
+    }
+    default: break;
+  }
+}
+
+void Coordinator::kill_all() {
+  for (const auto& [client, w] : workers_) send(client, MsgType::Kill, generation_, 0);
+  if (restart_) {
+    cancel(TimerKind::Restart);
+    restart_.reset();
+  }
+  log(LogLevel::Info, "killing " + std::to_string(workers_.size()) + " processes");
+}
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+void Coordinator::set_interval(unsigned seconds, IntervalSource source) {
+  interval_sec_ = seconds;
+  interval_source_ = source;
+  if (seconds > 0)
+    arm(TimerKind::Interval, std::chrono::seconds(seconds));
+  else
+    cancel(TimerKind::Interval);
+  log(LogLevel::Info, seconds > 0 ? "checkpoint interval set to " + std::to_string(seconds) + " s"
+                                  : std::string("periodic checkpoints turned off"));
+}
+
+void Coordinator::arm(TimerKind kind, std::chrono::milliseconds delay) {
+  const uint64_t token = next_token_++;
+  timer_tokens_[kind] = token;
+  emit(ArmTimer{kind, token, delay});
+}
+
+void Coordinator::cancel(TimerKind kind) {
+  if (timer_tokens_.erase(kind) > 0) emit(CancelTimer{kind});
+}
+
+void Coordinator::reply(ClientId client, int status, uint64_t generation, std::string payload) {
+  send(client, MsgType::CmdReply, generation, 0, std::move(payload), status);
+  emit(Close{client});
+}
+
+void Coordinator::send(ClientId to, MsgType type, uint64_t generation, uint64_t arg, std::string payload,
+                       int32_t status) {
+  const auto header = proto::make_header(type, static_cast<uint32_t>(payload.size()), generation, arg, status);
+  emit(Send{to, header, std::move(payload)});
+}
+
+void Coordinator::send_advance(ClientId to, Barrier b, uint64_t generation, uint32_t computation_size) {
+  proto::AdvancePayload p{};
+  p.computation_size = computation_size;
+  std::strncpy(p.ckptdir, config_.ckptdir.c_str(), sizeof p.ckptdir - 1);
+  send(to, MsgType::Advance, generation, static_cast<uint64_t>(b), payload_bytes(p));
+}
+
+void Coordinator::log(LogLevel level, std::string text) { emit(Log{level, std::move(text)}); }
+
+void Coordinator::check_exit_on_last() {
+  if (config_.exit_on_last && had_worker_ && workers_.empty() && !exiting_) {
+    log(LogLevel::Info, "last process disconnected; exiting (--exit-on-last)");
+    exiting_ = true;
+    emit(Exit{0});
+  }
+}
+
+std::string Coordinator::describe(ClientId client) const {
+  auto it = workers_.find(client);
+  if (it == workers_.end()) return "connection " + std::to_string(client);
+  const Worker& w = it->second;
+  return "process " + std::to_string(w.id) + " (" + w.program + ", pid " + std::to_string(w.virt_pid) + " on " +
+         w.host + ")";
+}
+
+std::string Coordinator::worker_state(ClientId client) const {
+  if (restart_ && restart_->members.count(client)) {
+    if (restart_->target == Barrier::Running) return "RESTARTING";
+    // The last barrier this process reached.
+    if (restart_->reached.count(client)) return std::string(barrier_name(restart_->target));
+    return restart_->target == Barrier::Restarted ? "RESTARTING" : "RESTARTED";
+  }
+  if (ckpt_) {
+    auto it = ckpt_->reached.find(client);
+    if (it != ckpt_->reached.end()) {
+      if (ckpt_->written.count(client)) return "WRITTEN";
+      return std::string(barrier_name(it->second));
+    }
+  }
+  return "RUNNING";
+}
+
+std::string Coordinator::status_json() const {
+  const char* state = restart_ ? "RESTARTING" : ckpt_ ? "CHECKPOINTING" : workers_.empty() ? "IDLE" : "RUNNING";
+  JsonObject o;
+  o.add("host", config_.hostname)
+      .add("port", static_cast<unsigned>(config_.port))
+      .add("pid", config_.pid)
+      .add("processes", static_cast<uint64_t>(workers_.size()))
+      .add("state", state)
+      .add("interval", interval_sec_)
+      .add("ckptdir", config_.ckptdir)
+      .add("timeout", static_cast<int64_t>(config_.timeout.count()))
+      .add("generation", generation_);
+  if (ckpt_) o.add("checkpoint_in_progress", ckpt_->generation);
+  if (last_) {
+    JsonObject l;
+    l.add("generation", last_->generation)
+        .add("time", format_time(last_->time))
+        .add("unix_time", static_cast<int64_t>(Clock::to_time_t(last_->time)))
+        .add("duration_ms", static_cast<int64_t>(last_->duration.count()))
+        .add("ok", last_->ok);
+    if (last_->ok)
+      l.add("images", static_cast<uint64_t>(last_->images)).add("bytes", last_->bytes).add("script", last_->script);
+    else
+      l.add("reason", last_->reason);
+    o.add_raw("last_checkpoint", l.str());
+  }
+  return o.str();
+}
+
+std::string Coordinator::list_json() const {
+  std::string list = "[";
+  for (const auto& [client, w] : workers_) {
+    if (list.size() > 1) list += ',';
+    list += JsonObject()
+                .add("id", w.id)
+                .add("program", w.program)
+                .add("pid", w.virt_pid)
+                .add("real_pid", w.real_pid)
+                .add("host", w.host)
+                .add("state", worker_state(client))
+                .add("unique_id", w.unique_id)
+                .str();
+  }
+  list += "]";
+  return JsonObject().add_raw("processes", list).str();
+}
+
+}  // namespace ckpt::coord

@@ -1,0 +1,221 @@
+// The coordinator as a pure state machine over messages.
+//
+// Every input is an event (a connection opened, a message arrived, a
+// connection closed, a timer fired, the restart script was written) and every
+// output is a list of actions for the network shell (server.cpp) to perform.
+// Nothing here touches a socket, a clock or a file, so the whole checkpoint
+// and restart protocol is unit-tested with fake clients.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "ckpt/protocol.h"
+
+namespace ckpt::coord {
+
+using ClientId = uint64_t;
+using Clock = std::chrono::system_clock;
+using TimePoint = Clock::time_point;
+
+// One timer per kind; re-arming a kind replaces the previous deadline.
+enum class TimerKind {
+  CheckpointBarrier,  // the current checkpoint barrier (or the wait for Written) timed out
+  Restart,            // gathering restarted processes, or a restart barrier, timed out
+  Interval,           // periodic checkpoint
+};
+
+enum class LogLevel { Error, Warn, Info, Debug };
+
+struct Send {
+  ClientId to;
+  proto::MsgHeader header{};  // payload_len already matches `payload`
+  std::string payload;
+};
+// Close the connection once everything queued for it has been sent.
+struct Close {
+  ClientId client;
+};
+// A fired timer is reported back with its token; a stale token is ignored,
+// so the shell need not worry about a cancel racing with an expiry.
+struct ArmTimer {
+  TimerKind kind;
+  uint64_t token;
+  std::chrono::milliseconds delay;
+};
+struct CancelTimer {
+  TimerKind kind;
+};
+// Write `text` atomically to `path` (mode 755), then report the outcome
+// through Coordinator::script_written().
+struct WriteScript {
+  uint64_t generation;
+  std::string path;
+  std::string text;
+};
+struct Log {
+  LogLevel level;
+  std::string text;
+};
+// Exit the coordinator with `code` once queued messages are flushed.
+struct Exit {
+  int code;
+};
+using Action = std::variant<Send, Close, ArmTimer, CancelTimer, WriteScript, Log, Exit>;
+using Actions = std::vector<Action>;
+
+struct Config {
+  std::string hostname;        // where the coordinator runs
+  uint16_t port = proto::kDefaultPort;
+  int pid = 0;
+  std::string ckptdir;         // --ckptdir; empty: workers choose
+  unsigned interval_sec = 0;   // --interval
+  bool interval_given = false; // --interval was on the command line: workers may not change it
+  std::chrono::seconds timeout{60};
+  bool exit_on_last = false;
+  std::string restart_program;  // ckpt_restart next to the coordinator, baked into the script
+};
+
+// "SUSPENDED", "DRAINED", ...
+std::string_view barrier_name(proto::Barrier b);
+
+class Coordinator {
+ public:
+  explicit Coordinator(Config config);
+
+  // Arms the interval timer if one was configured.
+  Actions start(TimePoint now);
+  Actions connected(ClientId client, TimePoint now);
+  Actions message(ClientId client, const proto::MsgHeader& header, std::string_view payload, TimePoint now);
+  Actions disconnected(ClientId client, TimePoint now);
+  Actions timer_fired(TimerKind kind, uint64_t token, TimePoint now);
+  // Outcome of a WriteScript action; `error` is empty on success.
+  Actions script_written(uint64_t generation, const std::string& error, TimePoint now);
+
+  size_t worker_count() const { return workers_.size(); }
+  uint64_t generation() const { return generation_; }
+  unsigned interval() const { return interval_sec_; }
+
+ private:
+  enum class ClientKind { Unknown, Worker, Command };
+  enum class IntervalSource { None, CommandLine, Command, Worker };
+
+  struct Worker {
+    uint32_t id = 0;
+    int virt_pid = 0;
+    int real_pid = 0;
+    std::string program;
+    std::string host;
+    std::string unique_id;
+    uint64_t restart_generation = 0;  // generation of the image it was restored from
+  };
+
+  struct Image {
+    std::string path;
+    uint64_t size = 0;
+  };
+
+  struct Checkpoint {
+    uint64_t generation = 0;
+    TimePoint started;
+    // The barrier being waited for: Suspended..Refilled, then Written.
+    proto::Barrier target = proto::Barrier::Suspended;
+    std::map<ClientId, proto::Barrier> reached;  // every participant, with the last barrier it reached
+    std::map<ClientId, Image> written;
+    std::vector<ClientId> waiters;  // ckpt_command connections awaiting the result
+    std::string script_path;        // set once the script is being written
+  };
+
+  struct Restart {
+    uint64_t generation = 0;
+    uint32_t expected = 0;  // computation_size announced by the first restarted process
+    TimePoint started;
+    // Running while gathering Hellos, then Restarted, then Refilled.
+    proto::Barrier target = proto::Barrier::Running;
+    std::set<ClientId> members;
+    std::set<ClientId> reached;
+  };
+
+  struct LastCheckpoint {
+    uint64_t generation = 0;
+    TimePoint time;
+    std::chrono::milliseconds duration{0};
+    bool ok = false;
+    std::string reason;
+    std::string script;
+    size_t images = 0;
+    uint64_t bytes = 0;
+  };
+
+  // Message handlers.
+  void on_hello(ClientId client, const proto::MsgHeader& h, std::string_view payload, TimePoint now);
+  void on_reached(ClientId client, const proto::MsgHeader& h, std::string_view payload);
+  void on_failed(ClientId client, const proto::MsgHeader& h, std::string_view payload, TimePoint now);
+  void on_command(ClientId client, const proto::MsgHeader& h, TimePoint now);
+
+  // Checkpoint.
+  void request_checkpoint(std::optional<ClientId> waiter, std::string_view trigger, TimePoint now);
+  void advance_checkpoint(proto::Barrier next);
+  void checkpoint_reached(ClientId client, const proto::MsgHeader& h, std::string_view payload);
+  void maybe_finish_barrier();
+  void write_script();
+  void fail_checkpoint(int status, const std::string& why, TimePoint now);
+  std::string render_script() const;
+
+  // Restart.
+  void restart_hello(ClientId client, const proto::HelloPayload& hello, TimePoint now);
+  void begin_restart_barriers();
+  void restart_reached(ClientId client, proto::Barrier b);
+  void fail_restart(const std::string& why);
+
+  // Interval and misc.
+  void set_interval(unsigned seconds, IntervalSource source);
+  void arm(TimerKind kind, std::chrono::milliseconds delay);
+  void cancel(TimerKind kind);
+  void kill_all();
+  void reply(ClientId client, int status, uint64_t generation, std::string payload);
+  void send(ClientId to, proto::MsgType type, uint64_t generation, uint64_t arg, std::string payload = {},
+            int32_t status = 0);
+  void send_advance(ClientId to, proto::Barrier b, uint64_t generation, uint32_t computation_size);
+  void log(LogLevel level, std::string text);
+  // Constructs the alternative in place: moving a whole Action trips GCC 12's
+  // -Wmaybe-uninitialized on the inactive alternatives.
+  template <typename T>
+  void emit(T&& action) {
+    out_.emplace_back(std::in_place_type<std::decay_t<T>>, std::forward<T>(action));
+  }
+  void check_exit_on_last();
+
+  std::string describe(ClientId client) const;  // "process 2 (sim, pid 4242 on host)"
+  std::string worker_state(ClientId client) const;
+  std::string status_json() const;
+  std::string list_json() const;
+
+  Config config_;
+  Actions out_;
+
+  std::map<ClientId, ClientKind> clients_;
+  std::map<ClientId, Worker> workers_;
+  uint32_t next_worker_id_ = 1;
+  bool had_worker_ = false;
+
+  uint64_t generation_ = 0;  // highest generation used or restored; never reused
+  std::optional<Checkpoint> ckpt_;
+  std::optional<Restart> restart_;
+  std::optional<LastCheckpoint> last_;
+
+  unsigned interval_sec_ = 0;
+  IntervalSource interval_source_ = IntervalSource::None;
+  std::map<TimerKind, uint64_t> timer_tokens_;
+  uint64_t next_token_ = 1;
+  bool exiting_ = false;
+};
+
+}  // namespace ckpt::coord

@@ -1,0 +1,214 @@
+#include "coordinator_start.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <string_view>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+#include "client.h"
+
+extern char** environ;
+
+namespace ckpt {
+
+namespace {
+
+std::string exe_dir(std::string& error) {
+  char buf[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n < 0) {
+    error = std::string("/proc/self/exe: ") + std::strerror(errno);
+    return {};
+  }
+  std::string path(buf, static_cast<size_t>(n));
+  return path.substr(0, path.rfind('/'));
+}
+
+// Runs in the forked child: a clean slate for the coordinator, then exec.
+// Only async-signal-safe calls, as the caller may have threads.
+[[noreturn]] void exec_coordinator(const char* path, char* const* argv, char* const* envp, int stderr_fd) {
+  const int null_fd = ::open("/dev/null", O_RDWR);
+  if (null_fd >= 0) {
+    ::dup2(null_fd, STDIN_FILENO);
+    ::dup2(null_fd, STDOUT_FILENO);
+    ::dup2(stderr_fd >= 0 ? stderr_fd : null_fd, STDERR_FILENO);
+  }
+  // Nothing the caller opened may live on in a long-running daemon (a pipe
+  // kept open there would never see EOF).
+  if (::syscall(SYS_close_range, 3U, ~0U, 0U) != 0)
+    for (int fd = 3; fd < 65536; ++fd) ::close(fd);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::execve(path, argv, envp);
+  ::_exit(127);
+}
+
+bool wait_child(pid_t pid, int& status) {
+  while (::waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return false;
+  return true;
+}
+
+bool start_coordinator(CoordinatorRequest& req, std::string& error) {
+  const std::string dir = exe_dir(error);
+  if (dir.empty()) return false;
+  const std::string path = dir + "/ckpt_coordinator";
+  if (::access(path.c_str(), X_OK) != 0) {
+    error = path + ": " + std::strerror(errno);
+    return false;
+  }
+
+  const bool wait = req.wait_until_listening || req.port == 0;
+  std::string port_file;
+  if (req.port == 0) {
+    const char* tmp = std::getenv("TMPDIR");
+    port_file = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/ckpt_coord_port.XXXXXX";
+    const int fd = ::mkostemp(port_file.data(), O_CLOEXEC);
+    if (fd < 0) {
+      error = "create " + port_file + ": " + std::strerror(errno);
+      return false;
+    }
+    ::close(fd);
+  }
+
+  std::vector<std::string> args = {path, "--daemon", "--exit-on-last", "--port", std::to_string(req.port)};
+  if (!port_file.empty()) args.insert(args.end(), {"--port-file", port_file});
+  if (!req.ckptdir.empty()) args.insert(args.end(), {"--ckptdir", req.ckptdir});
+  if (req.interval > 0) args.insert(args.end(), {"--interval", std::to_string(req.interval)});
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  // The coordinator must not inherit a preloaded libckpt (from an
+  // application that runs ckpt_launch itself): it is no worker.
+  std::vector<char*> envp;
+  for (char** e = environ; *e != nullptr; ++e)
+    if (std::string_view(*e).rfind("LD_PRELOAD=", 0) != 0) envp.push_back(*e);
+  envp.push_back(nullptr);
+
+  if (!wait) {
+    // Double fork: the coordinator is nobody's child here, so it can neither
+    // become our zombie nor show up in the application's wait().
+    const pid_t mid = ::fork();
+    if (mid < 0) {
+      error = std::string("fork: ") + std::strerror(errno);
+      return false;
+    }
+    if (mid == 0) {
+      if (::fork() == 0) exec_coordinator(path.c_str(), argv.data(), envp.data(), -1);
+      ::_exit(0);
+    }
+    int status = 0;
+    wait_child(mid, status);
+    return true;
+  }
+
+  // The daemon's parent exits once the port is bound (status 0) or with a
+  // one-line error on stderr, which we capture.
+  int err_pipe[2];
+  if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
+    error = std::string("pipe: ") + std::strerror(errno);
+    return false;
+  }
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    error = std::string("fork: ") + std::strerror(errno);
+    ::close(err_pipe[0]);
+    ::close(err_pipe[1]);
+    return false;
+  }
+  if (pid == 0) exec_coordinator(path.c_str(), argv.data(), envp.data(), err_pipe[1]);
+  ::close(err_pipe[1]);
+  std::string output;
+  char buf[512];
+  for (;;) {
+    const ssize_t n = ::read(err_pipe[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    output.append(buf, static_cast<size_t>(n));
+  }
+  ::close(err_pipe[0]);
+  int status = 0;
+  const bool reaped = wait_child(pid, status);
+
+  auto discard_port_file = [&] {
+    if (!port_file.empty()) ::unlink(port_file.c_str());
+  };
+  if (!reaped || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    output = output.substr(0, output.find('\n'));
+    error = !output.empty()                          ? output
+            : reaped && WIFEXITED(status)            ? path + " exited with status " + std::to_string(WEXITSTATUS(status))
+            : reaped && WIFSIGNALED(status)          ? path + " killed by " + ::strsignal(WTERMSIG(status))
+                                                     : path + " did not start";
+    discard_port_file();
+    return false;
+  }
+  if (!port_file.empty()) {
+    char text[16] = {};
+    const int fd = ::open(port_file.c_str(), O_RDONLY | O_CLOEXEC);
+    const ssize_t n = fd >= 0 ? ::read(fd, text, sizeof text - 1) : -1;
+    if (fd >= 0) ::close(fd);
+    discard_port_file();
+    const long port = n > 0 ? std::strtol(text, nullptr, 10) : 0;
+    if (port <= 0 || port > 65535) {
+      error = "ckpt_coordinator did not report the port it listens on";
+      return false;
+    }
+    req.port = static_cast<uint16_t>(port);
+  }
+  return true;
+}
+
+// Whether a coordinator accepts connections at req.host:req.port; for a
+// remote host, `why` tells what went wrong.
+bool listening(const CoordinatorRequest& req, bool local, std::string& why) {
+  if (local) {
+    if (coord::probe_local_port(req.port) == coord::ProbeResult::Listening) return true;
+    why = "Connection refused";
+    return false;
+  }
+  const int fd = coord::connect_to(req.host, req.port, why);
+  if (fd < 0) return false;
+  ::close(fd);
+  return true;
+}
+
+}  // namespace
+
+bool ensure_coordinator(CoordinatorRequest& req, std::string& error) {
+  const bool local = coord::host_is_local(req.host);
+  const std::string where = req.host + ":" + std::to_string(req.port);
+  std::string why;
+  switch (req.mode) {
+    case CoordinatorMode::Join:
+      if (req.port != 0 && listening(req, local, why)) return true;
+      error = "no coordinator at " + where + (why.empty() ? std::string() : ": " + why);
+      return false;
+    case CoordinatorMode::Auto:
+      if (req.port != 0 && listening(req, local, why)) return true;
+      if (!local) {
+        error = "no coordinator at " + where + ": " + why + " (one is only started automatically on this host)";
+        return false;
+      }
+      return start_coordinator(req, error);
+    case CoordinatorMode::New:
+      if (!local) {
+        error = "cannot start a coordinator on " + req.host + ": not this host";
+        return false;
+      }
+      if (req.port != 0 && listening(req, local, why)) {
+        error = "port " + std::to_string(req.port) + " is already in use (a coordinator runs there?)";
+        return false;
+      }
+      return start_coordinator(req, error);
+  }
+  return false;
+}
+
+}  // namespace ckpt

@@ -1,0 +1,35 @@
+// Making sure a coordinator is there for ckpt_launch and ckpt_restart: use
+// the one listening at host:port, or start one next to the running tool.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace ckpt {
+
+enum class CoordinatorMode {
+  Auto,  // use a coordinator listening at host:port, else start one (only if host is local)
+  Join,  // require one to be listening
+  New,   // start a fresh one; error if the port is taken
+};
+
+struct CoordinatorRequest {
+  std::string host = "localhost";
+  uint16_t port = 7779;
+  CoordinatorMode mode = CoordinatorMode::Auto;
+  std::string ckptdir;   // passed as --ckptdir to a coordinator we start
+  unsigned interval = 0; // passed as --interval to a coordinator we start
+  // false: return as soon as a coordinator is being started, without waiting
+  // for it to listen (the worker's checkpoint thread retries its connection).
+  // Ignored when the port is 0, as the port is only known once bound.
+  bool wait_until_listening = true;
+};
+
+// Started coordinators run
+//   <dir of /proc/self/exe>/ckpt_coordinator --daemon --exit-on-last --port P ...
+// detached (own session, no inherited fds, no zombie left behind). Returns
+// false with a one-line reason in `error`. May update req.port (e.g. New with
+// port 0).
+bool ensure_coordinator(CoordinatorRequest& req, std::string& error);
+
+}  // namespace ckpt
