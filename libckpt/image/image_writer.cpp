@@ -21,7 +21,6 @@ namespace {
 constexpr size_t kMaxWrite = 1u << 30;
 // Raw regions are checksummed and written in slices this big, so the bytes the
 // checksum just read are still in cache when the kernel copies them.
-constexpr size_t kSlice = 2u << 20;
 constexpr size_t kInitialMeta = 64u << 10;
 constexpr int kLz4Acceleration = 1;
 
@@ -109,6 +108,12 @@ bool ImageWriter::open(const char* final_path, bool compress) {
   if (!meta_) return fail("allocate metadata buffer for", tmp_path_, errno);
   meta_cap_ = kInitialMeta;
   meta_size_ = 0;
+  // Region bytes are copied here before they are checksummed and written:
+  // the process writing the image is a copy of the one checkpointed and
+  // still runs in some of the memory it saves (its stack, its TLS), so the
+  // live bytes may change between two reads of them.
+  copy_ = static_cast<char*>(map_buffer(kChunkSize));
+  if (!copy_) return fail("allocate copy buffer for", tmp_path_, errno);
   if (compress) {
     size_t cap = lz4_state_size() + sizeof(ChunkHeader) + LZ4_compressBound(kChunkSize);
     zbuf_ = static_cast<char*>(map_buffer(cap));
@@ -229,9 +234,10 @@ bool ImageWriter::write_raw(RegionRecord& rec, const void* data) {
   uint64_t size = rec.end - rec.start;
   uint64_t off = align_up(offset_, page_size_);
   for (uint64_t done = 0; done < size;) {
-    size_t piece = size - done < kSlice ? size - done : kSlice;
-    rec.crc = crc32c(rec.crc, src + done, piece);
-    if (!write_at(off + done, src + done, piece)) return false;
+    size_t piece = size - done < kChunkSize ? size - done : kChunkSize;
+    memcpy(copy_, src + done, piece);
+    rec.crc = crc32c(rec.crc, copy_, piece);
+    if (!write_at(off + done, copy_, piece)) return false;
     done += piece;
   }
   rec.data_offset = off;
@@ -251,8 +257,9 @@ bool ImageWriter::write_compressed(RegionRecord& rec, const void* data) {
   int block_cap = static_cast<int>(zbuf_cap_ - lz4_state_size() - sizeof(ChunkHeader));
   uint64_t off = offset_;
   for (uint64_t done = 0; done < size;) {
-    const char* raw = src + done;
     uint32_t raw_size = static_cast<uint32_t>(size - done < kChunkSize ? size - done : kChunkSize);
+    const char* raw = copy_;
+    memcpy(copy_, src + done, raw_size);
     rec.crc = crc32c(rec.crc, raw, raw_size);
     int z = LZ4_compress_fast_extState(state, raw, block, static_cast<int>(raw_size), block_cap,
                                        kLz4Acceleration);
@@ -336,6 +343,8 @@ bool ImageWriter::commit() {
 void ImageWriter::release_buffers() {
   if (meta_) munmap(meta_, meta_cap_);
   if (zbuf_) munmap(zbuf_, zbuf_cap_);
+  if (copy_) munmap(copy_, kChunkSize);
+  copy_ = nullptr;
   meta_ = zbuf_ = nullptr;
   meta_cap_ = meta_size_ = zbuf_cap_ = 0;
 }

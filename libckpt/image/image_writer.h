@@ -73,6 +73,8 @@ class ImageWriter {
   char* meta_ = nullptr;
   size_t meta_size_ = 0;
   size_t meta_cap_ = 0;
+  // a private copy of the region bytes being written (mmap'd, kChunkSize)
+  char* copy_ = nullptr;
   // lz4 state, then the output ChunkHeader + block (mmap'd)
   char* zbuf_ = nullptr;
   size_t zbuf_cap_ = 0;
