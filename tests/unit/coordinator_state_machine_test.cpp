@@ -1,0 +1,560 @@
+// The coordinator's state machine driven by fake workers and fake
+// ckpt_command connections: no sockets, no clock, no files.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "state_machine.h"
+
+namespace ckpt::coord {
+namespace {
+
+using namespace std::chrono_literals;
+using proto::Barrier;
+using proto::MsgType;
+
+struct WorkerSpec {
+  std::string program = "sim";
+  int pid = 4242;
+  std::string host = "node1";
+  bool restart = false;
+  uint32_t computation_size = 0;
+  uint64_t generation = 0;
+  uint32_t interval = 0;
+};
+
+class Harness {
+ public:
+  explicit Harness(Config config = default_config()) : c(std::move(config)) { last = c.start(now); }
+
+  static Config default_config() {
+    Config cfg;
+    cfg.hostname = "node1";
+    cfg.port = 7779;
+    cfg.pid = 99;
+    cfg.ckptdir = "/ckpt";
+    cfg.timeout = 60s;
+    cfg.restart_program = "/opt/ckpt/bin/ckpt_restart";
+    return cfg;
+  }
+
+  ClientId connect() {
+    const ClientId id = next_++;
+    last = c.connected(id, now);
+    return id;
+  }
+
+  ClientId worker(const WorkerSpec& s = {}) {
+    const ClientId id = connect();
+    proto::HelloPayload h{};
+    h.virt_pid = s.pid;
+    h.real_pid = s.pid + 1000;
+    h.is_restart = s.restart ? 1 : 0;
+    h.computation_size = s.computation_size;
+    h.generation = s.generation;
+    h.interval_request = s.interval;
+    std::strncpy(h.progname, s.program.c_str(), sizeof h.progname - 1);
+    std::strncpy(h.hostname, s.host.c_str(), sizeof h.hostname - 1);
+    last = msg(id, proto::make_header(MsgType::Hello, sizeof h), bytes(h));
+    return id;
+  }
+
+  // A ckpt_command connection sending one request.
+  ClientId command(MsgType type, uint64_t arg = 0) {
+    const ClientId id = connect();
+    last = msg(id, proto::make_header(type, 0, 0, arg));
+    return id;
+  }
+
+  Actions msg(ClientId id, const proto::MsgHeader& h, const std::string& payload = {}) {
+    last = c.message(id, h, payload, now);
+    return last;
+  }
+
+  Actions reached(ClientId id, Barrier b, uint64_t generation) {
+    return msg(id, proto::make_header(MsgType::Reached, 0, generation, static_cast<uint64_t>(b)));
+  }
+
+  Actions written(ClientId id, uint64_t generation, const std::string& path, uint64_t size = 1000) {
+    proto::WrittenPayload w{};
+    w.image_size = size;
+    std::strncpy(w.image_path, path.c_str(), sizeof w.image_path - 1);
+    return msg(id, proto::make_header(MsgType::Reached, sizeof w, generation, static_cast<uint64_t>(Barrier::Written)),
+               bytes(w));
+  }
+
+  Actions failed(ClientId id, uint64_t generation, const std::string& reason, int status = ENOSPC) {
+    return msg(id, proto::make_header(MsgType::Failed, static_cast<uint32_t>(reason.size()), generation, 0, status),
+               reason);
+  }
+
+  Actions disconnect(ClientId id) {
+    last = c.disconnected(id, now);
+    return last;
+  }
+
+  // Fires the timer of `kind` most recently armed in `actions`.
+  Actions fire(TimerKind kind, const Actions& armed_in) {
+    for (auto it = armed_in.rbegin(); it != armed_in.rend(); ++it)
+      if (auto* a = std::get_if<ArmTimer>(&*it); a && a->kind == kind) {
+        now += a->delay;
+        last = c.timer_fired(kind, a->token, now);
+        return last;
+      }
+    ADD_FAILURE() << "no timer of that kind armed";
+    return {};
+  }
+
+  // Runs every barrier of a checkpoint with the given workers, returning the
+  // WriteScript action.
+  WriteScript run_to_script(const std::vector<ClientId>& workers, uint64_t generation) {
+    for (Barrier b : {Barrier::Suspended, Barrier::Drained, Barrier::Checkpointed, Barrier::Refilled})
+      for (ClientId w : workers) reached(w, b, generation);
+    for (ClientId w : workers) written(w, generation, "/ckpt/img_" + std::to_string(w) + ".ckpt");
+    for (const Action& a : last)
+      if (auto* s = std::get_if<WriteScript>(&a)) return *s;
+    ADD_FAILURE() << "no WriteScript after every image was written";
+    return {};
+  }
+
+  template <typename T>
+  static std::string bytes(const T& v) {
+    return std::string(reinterpret_cast<const char*>(&v), sizeof v);
+  }
+
+  Coordinator c;
+  TimePoint now = TimePoint{} + 1000000s;
+  Actions last;
+
+ private:
+  ClientId next_ = 1;
+};
+
+std::vector<Send> sends(const Actions& actions, ClientId to, MsgType type) {
+  std::vector<Send> out;
+  for (const Action& a : actions)
+    if (auto* s = std::get_if<Send>(&a); s && s->to == to && s->header.type == static_cast<uint16_t>(type))
+      out.push_back(*s);
+  return out;
+}
+
+bool has_advance(const Actions& actions, ClientId to, Barrier b) {
+  for (const Send& s : sends(actions, to, MsgType::Advance))
+    if (s.header.arg == static_cast<uint64_t>(b)) return true;
+  return false;
+}
+
+template <typename T>
+bool has(const Actions& actions) {
+  for (const Action& a : actions)
+    if (std::holds_alternative<T>(a)) return true;
+  return false;
+}
+
+bool logged(const Actions& actions, LogLevel level, const std::string& needle) {
+  for (const Action& a : actions)
+    if (auto* l = std::get_if<Log>(&a); l && l->level == level && l->text.find(needle) != std::string::npos)
+      return true;
+  return false;
+}
+
+Send single_reply(const Actions& actions, ClientId cmd) {
+  auto r = sends(actions, cmd, MsgType::CmdReply);
+  EXPECT_EQ(r.size(), 1u);
+  return r.empty() ? Send{} : r.front();
+}
+
+TEST(CoordinatorStateMachine, HelloIsWelcomedWithWorkerId) {
+  Harness h;
+  const ClientId a = h.worker();
+  auto w = sends(h.last, a, MsgType::Welcome);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0].header.arg, 1u);
+  const ClientId b = h.worker();
+  EXPECT_EQ(sends(h.last, b, MsgType::Welcome).at(0).header.arg, 2u);
+}
+
+TEST(CoordinatorStateMachine, FullCheckpointRoundCommitsAndReplies) {
+  Harness h;
+  const ClientId a = h.worker(), b = h.worker({.program = "sim", .pid = 4243});
+  const ClientId cmd = h.command(MsgType::CmdCheckpoint);
+
+  // Every worker is told to suspend, with the computation size and ckptdir.
+  for (ClientId w : {a, b}) {
+    auto adv = sends(h.last, w, MsgType::Advance);
+    ASSERT_EQ(adv.size(), 1u);
+    EXPECT_EQ(adv[0].header.arg, static_cast<uint64_t>(Barrier::Suspended));
+    EXPECT_EQ(adv[0].header.generation, 1u);
+    ASSERT_EQ(adv[0].payload.size(), sizeof(proto::AdvancePayload));
+    proto::AdvancePayload p;
+    std::memcpy(&p, adv[0].payload.data(), sizeof p);
+    EXPECT_EQ(p.computation_size, 2u);
+    EXPECT_STREQ(p.ckptdir, "/ckpt");
+  }
+
+  // Each barrier waits for everybody before the next is announced.
+  const Barrier order[] = {Barrier::Suspended, Barrier::Drained, Barrier::Checkpointed, Barrier::Refilled};
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_TRUE(sends(h.reached(a, order[i], 1), b, MsgType::Advance).empty());
+    auto after = h.reached(b, order[i], 1);
+    if (i < 3) {
+      EXPECT_TRUE(has_advance(after, a, order[i + 1]));
+      EXPECT_TRUE(has_advance(after, b, order[i + 1]));
+    } else {
+      EXPECT_FALSE(has<WriteScript>(after)) << "images are not written yet";
+    }
+  }
+  EXPECT_FALSE(has<WriteScript>(h.written(a, 1, "/ckpt/a.ckpt", 100)));
+  EXPECT_TRUE(sends(h.last, cmd, MsgType::CmdReply).empty());
+  h.written(b, 1, "/ckpt/b.ckpt", 200);
+
+  WriteScript script;
+  for (const Action& act : h.last)
+    if (auto* s = std::get_if<WriteScript>(&act)) script = *s;
+  EXPECT_EQ(script.path, "/ckpt/ckpt_restart_script.sh");
+  EXPECT_NE(script.text.find("'/ckpt/a.ckpt'"), std::string::npos);
+  EXPECT_NE(script.text.find("'/ckpt/b.ckpt'"), std::string::npos);
+  EXPECT_TRUE(sends(h.last, a, MsgType::Committed).empty()) << "commit only after the script is durable";
+
+  auto done = h.c.script_written(1, "", h.now);
+  EXPECT_EQ(sends(done, a, MsgType::Committed).at(0).header.generation, 1u);
+  EXPECT_EQ(sends(done, b, MsgType::Committed).size(), 1u);
+  const Send reply = single_reply(done, cmd);
+  EXPECT_EQ(reply.header.status, 0);
+  EXPECT_NE(reply.payload.find("\"generation\":1"), std::string::npos);
+  EXPECT_NE(reply.payload.find("/ckpt/a.ckpt"), std::string::npos);
+  EXPECT_NE(reply.payload.find("\"script\":\"/ckpt/ckpt_restart_script.sh\""), std::string::npos);
+  EXPECT_NE(reply.payload.find("\"bytes\":300"), std::string::npos);
+  EXPECT_TRUE(has<Close>(done));
+}
+
+TEST(CoordinatorStateMachine, WrittenMayOvertakeRefilled) {
+  Harness h;
+  const ClientId a = h.worker();
+  h.command(MsgType::CmdCheckpoint);
+  for (Barrier b : {Barrier::Suspended, Barrier::Drained, Barrier::Checkpointed}) h.reached(a, b, 1);
+  EXPECT_FALSE(has<WriteScript>(h.written(a, 1, "/ckpt/a.ckpt")));
+  EXPECT_TRUE(has<WriteScript>(h.reached(a, Barrier::Refilled, 1)));
+}
+
+TEST(CoordinatorStateMachine, FailedMessageAbortsAndNamesTheProcess) {
+  Harness h;
+  const ClientId a = h.worker(), b = h.worker({.program = "solver", .pid = 77, .host = "node2"});
+  const ClientId cmd = h.command(MsgType::CmdCheckpoint);
+  h.reached(a, Barrier::Suspended, 1);
+  h.reached(b, Barrier::Suspended, 1);
+  auto out = h.failed(b, 1, "write /dir/x: No space left on device\n");
+  EXPECT_EQ(sends(out, a, MsgType::Abort).size(), 1u);
+  EXPECT_EQ(sends(out, b, MsgType::Abort).size(), 1u);
+  const Send reply = single_reply(out, cmd);
+  EXPECT_EQ(reply.header.status, ENOSPC);
+  EXPECT_EQ(reply.payload,
+            "checkpoint 1 failed: process 2 (solver, pid 77 on node2) reported: write /dir/x: No space left on device");
+  // The checkpoint is over: late barrier answers change nothing.
+  EXPECT_TRUE(sends(h.reached(a, Barrier::Drained, 1), a, MsgType::Advance).empty());
+}
+
+TEST(CoordinatorStateMachine, DisconnectMidBarrierFailsCheckpoint) {
+  Harness h;
+  const ClientId a = h.worker(), b = h.worker({.pid = 5});
+  const ClientId cmd = h.command(MsgType::CmdCheckpoint);
+  h.reached(a, Barrier::Suspended, 1);
+  h.reached(b, Barrier::Suspended, 1);
+  h.reached(a, Barrier::Drained, 1);
+  auto out = h.disconnect(b);
+  EXPECT_EQ(sends(out, a, MsgType::Abort).size(), 1u);
+  EXPECT_TRUE(sends(out, b, MsgType::Abort).empty());
+  const Send reply = single_reply(out, cmd);
+  EXPECT_NE(reply.header.status, 0);
+  EXPECT_EQ(reply.payload, "checkpoint 1 failed: process 2 (sim, pid 5 on node1) disconnected before reaching DRAINED");
+}
+
+TEST(CoordinatorStateMachine, BarrierTimeoutFailsCheckpoint) {
+  Harness h;
+  const ClientId a = h.worker(), b = h.worker({.pid = 4243});
+  const ClientId cmd = h.command(MsgType::CmdCheckpoint);
+  h.reached(a, Barrier::Suspended, 1);
+  const Actions armed = h.reached(b, Barrier::Suspended, 1);
+  h.reached(a, Barrier::Drained, 1);
+  auto out = h.fire(TimerKind::CheckpointBarrier, armed);
+  EXPECT_EQ(sends(out, a, MsgType::Abort).size(), 1u);
+  EXPECT_EQ(sends(out, b, MsgType::Abort).size(), 1u);
+  const Send reply = single_reply(out, cmd);
+  EXPECT_EQ(reply.header.status, ETIMEDOUT);
+  EXPECT_EQ(reply.payload, "checkpoint 1 failed: process 2 (sim, pid 4243 on node1) did not reach DRAINED within 60 s");
+}
+
+TEST(CoordinatorStateMachine, StaleTimerIsIgnored) {
+  Harness h;
+  const ClientId a = h.worker();
+  h.command(MsgType::CmdCheckpoint);
+  const Actions armed = h.last;
+  h.reached(a, Barrier::Suspended, 1);  // re-arms the barrier timer with a new token
+  auto out = h.fire(TimerKind::CheckpointBarrier, armed);
+  EXPECT_TRUE(sends(out, a, MsgType::Abort).empty());
+}
+
+TEST(CoordinatorStateMachine, WrittenTimeoutNamesTheSlowWriter) {
+  Harness h;
+  const ClientId a = h.worker();
+  const ClientId cmd = h.command(MsgType::CmdCheckpoint);
+  for (Barrier b : {Barrier::Suspended, Barrier::Drained, Barrier::Checkpointed}) h.reached(a, b, 1);
+  const Actions armed = h.reached(a, Barrier::Refilled, 1);
+  auto out = h.fire(TimerKind::CheckpointBarrier, armed);
+  EXPECT_EQ(single_reply(out, cmd).payload,
+            "checkpoint 1 failed: process 1 (sim, pid 4242 on node1) did not finish writing its image within 60 s");
+}
+
+TEST(CoordinatorStateMachine, LateJoinerWaitsForNextCheckpoint) {
+  Harness h;
+  const ClientId a = h.worker();
+  const ClientId cmd = h.command(MsgType::CmdCheckpoint);
+  h.reached(a, Barrier::Suspended, 1);
+  const ClientId late = h.worker({.pid = 9});
+  EXPECT_TRUE(sends(h.last, late, MsgType::Advance).empty());
+  const WriteScript s = h.run_to_script({a}, 1);
+  EXPECT_EQ(s.text.find("img_" + std::to_string(late)), std::string::npos);
+  auto done = h.c.script_written(1, "", h.now);
+  EXPECT_EQ(single_reply(done, cmd).header.status, 0);
+  EXPECT_TRUE(sends(done, late, MsgType::Committed).empty());
+
+  // The next checkpoint includes it.
+  h.command(MsgType::CmdCheckpoint);
+  EXPECT_TRUE(has_advance(h.last, late, Barrier::Suspended));
+  EXPECT_TRUE(has_advance(h.last, a, Barrier::Suspended));
+}
+
+TEST(CoordinatorStateMachine, MessagesForWrongGenerationAreIgnored) {
+  Harness h;
+  const ClientId a = h.worker();
+  const ClientId cmd = h.command(MsgType::CmdCheckpoint);
+  EXPECT_FALSE(has_advance(h.reached(a, Barrier::Suspended, 7), a, Barrier::Drained));
+  EXPECT_TRUE(sends(h.failed(a, 7, "stale"), cmd, MsgType::CmdReply).empty());
+  EXPECT_TRUE(has_advance(h.reached(a, Barrier::Suspended, 1), a, Barrier::Drained));
+}
+
+TEST(CoordinatorStateMachine, FailedGenerationIsNotReused) {
+  Harness h;
+  const ClientId a = h.worker();
+  h.command(MsgType::CmdCheckpoint);
+  h.failed(a, 1, "boom");
+  h.command(MsgType::CmdCheckpoint);
+  EXPECT_EQ(sends(h.last, a, MsgType::Advance).at(0).header.generation, 2u);
+  h.run_to_script({a}, 2);
+  EXPECT_EQ(sends(h.c.script_written(2, "", h.now), a, MsgType::Committed).at(0).header.generation, 2u);
+  EXPECT_EQ(h.c.generation(), 2u);
+}
+
+TEST(CoordinatorStateMachine, ScriptGoesNextToFirstImageWithoutCkptdir) {
+  Config cfg = Harness::default_config();
+  cfg.ckptdir.clear();
+  Harness h(cfg);
+  const ClientId a = h.worker();
+  h.command(MsgType::CmdCheckpoint);
+  proto::AdvancePayload p;
+  std::memcpy(&p, sends(h.last, a, MsgType::Advance).at(0).payload.data(), sizeof p);
+  EXPECT_STREQ(p.ckptdir, "") << "workers keep their own directory";
+  EXPECT_EQ(h.run_to_script({a}, 1).path, "/ckpt/ckpt_restart_script.sh");
+}
+
+TEST(CoordinatorStateMachine, ScriptWriteFailureFailsCheckpoint) {
+  Harness h;
+  const ClientId a = h.worker();
+  const ClientId cmd = h.command(MsgType::CmdCheckpoint);
+  h.run_to_script({a}, 1);
+  auto out = h.c.script_written(1, "write /ckpt/ckpt_restart_script.sh.x: No space left on device", h.now);
+  EXPECT_EQ(sends(out, a, MsgType::Abort).size(), 1u);
+  EXPECT_TRUE(sends(out, a, MsgType::Committed).empty());
+  EXPECT_EQ(single_reply(out, cmd).payload,
+            "checkpoint 1 failed: restart script: write /ckpt/ckpt_restart_script.sh.x: No space left on device");
+}
+
+TEST(CoordinatorStateMachine, ScriptUsesLocalhostOnlyWhenAllWorkersAreLocal) {
+  Harness h;
+  const ClientId a = h.worker();
+  h.command(MsgType::CmdCheckpoint);
+  EXPECT_NE(h.run_to_script({a}, 1).text.find("coord_host='localhost'"), std::string::npos);
+  h.c.script_written(1, "", h.now);
+  const ClientId b = h.worker({.host = "node7"});
+  h.command(MsgType::CmdCheckpoint);
+  EXPECT_NE(h.run_to_script({a, b}, 2).text.find("coord_host='node1'"), std::string::npos);
+}
+
+TEST(CoordinatorStateMachine, SecondCommandJoinsCheckpointInProgress) {
+  Harness h;
+  const ClientId a = h.worker();
+  const ClientId c1 = h.command(MsgType::CmdCheckpoint);
+  const ClientId c2 = h.command(MsgType::CmdCheckpoint);
+  EXPECT_TRUE(sends(h.last, a, MsgType::Advance).empty()) << "no second round while one runs";
+  h.run_to_script({a}, 1);
+  auto done = h.c.script_written(1, "", h.now);
+  EXPECT_EQ(single_reply(done, c1).header.status, 0);
+  EXPECT_EQ(single_reply(done, c2).header.status, 0);
+}
+
+TEST(CoordinatorStateMachine, CheckpointWithoutWorkersFails) {
+  Harness h;
+  const ClientId cmd = h.command(MsgType::CmdCheckpoint);
+  const Send reply = single_reply(h.last, cmd);
+  EXPECT_NE(reply.header.status, 0);
+  EXPECT_EQ(reply.payload, "cannot checkpoint: no processes connected");
+}
+
+TEST(CoordinatorStateMachine, WorkerRequestStartsCheckpoint) {
+  Harness h;
+  const ClientId a = h.worker(), b = h.worker();
+  h.msg(a, proto::make_header(MsgType::RequestCheckpoint));
+  EXPECT_TRUE(has_advance(h.last, a, Barrier::Suspended));
+  EXPECT_TRUE(has_advance(h.last, b, Barrier::Suspended));
+}
+
+TEST(CoordinatorStateMachine, RestartWaitsForComputationSize) {
+  Harness h;
+  const WorkerSpec r{.restart = true, .computation_size = 2, .generation = 5};
+  const ClientId a = h.worker(r);
+  EXPECT_TRUE(sends(h.last, a, MsgType::Advance).empty());
+  const ClientId b = h.worker(r);
+  for (ClientId w : {a, b}) {
+    auto adv = sends(h.last, w, MsgType::Advance);
+    ASSERT_EQ(adv.size(), 1u);
+    EXPECT_EQ(adv[0].header.arg, static_cast<uint64_t>(Barrier::Restarted));
+    EXPECT_EQ(adv[0].header.generation, 5u);
+  }
+  h.reached(a, Barrier::Restarted, 5);
+  EXPECT_FALSE(has_advance(h.last, a, Barrier::Refilled));
+  h.reached(b, Barrier::Restarted, 5);
+  EXPECT_TRUE(has_advance(h.last, a, Barrier::Refilled));
+  EXPECT_TRUE(has_advance(h.last, b, Barrier::Refilled));
+  h.reached(a, Barrier::Refilled, 5);
+  h.reached(b, Barrier::Refilled, 5);
+  EXPECT_TRUE(logged(h.last, LogLevel::Info, "restart of generation 5 complete"));
+
+  // The generation restored from is adopted: new images never overwrite it.
+  h.command(MsgType::CmdCheckpoint);
+  EXPECT_EQ(sends(h.last, a, MsgType::Advance).at(0).header.generation, 6u);
+}
+
+TEST(CoordinatorStateMachine, RestartGatherTimeoutProceedsWithThosePresent) {
+  Harness h;
+  const ClientId a = h.worker({.restart = true, .computation_size = 3, .generation = 2});
+  const Actions armed = h.last;
+  h.worker({.restart = true, .computation_size = 3, .generation = 2});
+  auto out = h.fire(TimerKind::Restart, armed);
+  EXPECT_TRUE(logged(out, LogLevel::Error, "only 2 of 3 processes rejoined within 60 s"));
+  EXPECT_TRUE(has_advance(out, a, Barrier::Restarted));
+}
+
+TEST(CoordinatorStateMachine, RestartBarrierFailureKillsTheRestartedProcesses) {
+  Harness h;
+  const WorkerSpec r{.restart = true, .computation_size = 2, .generation = 4};
+  const ClientId a = h.worker(r), b = h.worker(r);
+  h.reached(a, Barrier::Restarted, 4);
+  auto out = h.disconnect(b);
+  EXPECT_EQ(sends(out, a, MsgType::Kill).size(), 1u);
+  EXPECT_TRUE(logged(out, LogLevel::Error, "disconnected before reaching RESTARTED"));
+}
+
+TEST(CoordinatorStateMachine, CheckpointRefusedWhileRestarting) {
+  Harness h;
+  h.worker({.restart = true, .computation_size = 2, .generation = 1});
+  const ClientId cmd = h.command(MsgType::CmdCheckpoint);
+  EXPECT_EQ(single_reply(h.last, cmd).payload, "cannot checkpoint: restart of generation 1 in progress");
+}
+
+TEST(CoordinatorStateMachine, IntervalTimerTriggersCheckpoints) {
+  Config cfg = Harness::default_config();
+  cfg.interval_sec = 30;
+  cfg.interval_given = true;
+  Harness h(cfg);
+  const Actions armed = h.last;
+  const ClientId a = h.worker();
+  auto out = h.fire(TimerKind::Interval, armed);
+  EXPECT_TRUE(has_advance(out, a, Barrier::Suspended));
+  bool rearmed = false;
+  for (const Action& act : out)
+    if (auto* t = std::get_if<ArmTimer>(&act); t && t->kind == TimerKind::Interval) rearmed = t->delay == 30s;
+  EXPECT_TRUE(rearmed);
+}
+
+TEST(CoordinatorStateMachine, WorkerIntervalRequestYieldsToCommandLineAndCommand) {
+  Harness h;
+  h.worker({.interval = 10});
+  EXPECT_EQ(h.c.interval(), 10u);
+  h.command(MsgType::CmdInterval, 0);
+  EXPECT_EQ(h.c.interval(), 0u);
+  EXPECT_TRUE(has<CancelTimer>(h.last));
+  h.worker({.interval = 20});
+  EXPECT_EQ(h.c.interval(), 0u) << "ckpt_command's setting wins";
+
+  Config cfg = Harness::default_config();
+  cfg.interval_sec = 5;
+  cfg.interval_given = true;
+  Harness cl(cfg);
+  cl.worker({.interval = 10});
+  EXPECT_EQ(cl.c.interval(), 5u) << "the command line wins";
+}
+
+TEST(CoordinatorStateMachine, KillSendsKillToEveryWorker) {
+  Harness h;
+  const ClientId a = h.worker(), b = h.worker();
+  const ClientId cmd = h.command(MsgType::CmdKill);
+  EXPECT_EQ(sends(h.last, a, MsgType::Kill).size(), 1u);
+  EXPECT_EQ(sends(h.last, b, MsgType::Kill).size(), 1u);
+  EXPECT_NE(single_reply(h.last, cmd).payload.find("\"killed\":2"), std::string::npos);
+  EXPECT_FALSE(has<Exit>(h.last));
+}
+
+TEST(CoordinatorStateMachine, QuitKillsRepliesAndExits) {
+  Harness h;
+  const ClientId a = h.worker();
+  const ClientId cmd = h.command(MsgType::CmdQuit);
+  EXPECT_EQ(sends(h.last, a, MsgType::Kill).size(), 1u);
+  EXPECT_EQ(single_reply(h.last, cmd).header.status, 0);
+  ASSERT_TRUE(has<Exit>(h.last));
+  EXPECT_TRUE(std::holds_alternative<Exit>(h.last.back())) << "exit comes after the reply";
+}
+
+TEST(CoordinatorStateMachine, ExitOnLastAfterLastWorkerLeaves) {
+  Config cfg = Harness::default_config();
+  cfg.exit_on_last = true;
+  Harness h(cfg);
+  const ClientId cmd = h.command(MsgType::CmdStatus);
+  EXPECT_FALSE(has<Exit>(h.disconnect(cmd))) << "commands do not count";
+  const ClientId a = h.worker(), b = h.worker();
+  EXPECT_FALSE(has<Exit>(h.disconnect(a)));
+  EXPECT_TRUE(has<Exit>(h.disconnect(b)));
+}
+
+TEST(CoordinatorStateMachine, StatusAndListDescribeTheComputation) {
+  Harness h;
+  const ClientId a = h.worker({.program = "sim", .pid = 4242});
+  h.command(MsgType::CmdCheckpoint);
+  h.reached(a, Barrier::Suspended, 1);
+  const ClientId st = h.command(MsgType::CmdStatus);
+  const std::string status = single_reply(h.last, st).payload;
+  EXPECT_NE(status.find("\"state\":\"CHECKPOINTING\""), std::string::npos) << status;
+  EXPECT_NE(status.find("\"processes\":1"), std::string::npos);
+  EXPECT_NE(status.find("\"port\":7779"), std::string::npos);
+  const ClientId ls = h.command(MsgType::CmdList);
+  const std::string list = single_reply(h.last, ls).payload;
+  EXPECT_NE(list.find("\"program\":\"sim\""), std::string::npos) << list;
+  EXPECT_NE(list.find("\"pid\":4242"), std::string::npos);
+  EXPECT_NE(list.find("\"state\":\"SUSPENDED\""), std::string::npos);
+
+  h.failed(a, 1, "disk full");
+  const ClientId st2 = h.command(MsgType::CmdStatus);
+  const std::string after = single_reply(h.last, st2).payload;
+  EXPECT_NE(after.find("\"ok\":false"), std::string::npos) << after;
+  EXPECT_NE(after.find("reported: disk full"), std::string::npos);
+  EXPECT_NE(after.find("\"state\":\"RUNNING\""), std::string::npos);
+}
+
+TEST(CoordinatorStateMachine, UnknownFirstMessageClosesConnection) {
+  Harness h;
+  const ClientId x = h.connect();
+  auto out = h.msg(x, proto::make_header(MsgType::Reached));
+  ASSERT_TRUE(has<Close>(out));
+}
+
+}  // namespace
+}  // namespace ckpt::coord
