@@ -19,8 +19,6 @@ namespace {
 
 // One pwrite never exceeds this (Linux caps a single write at 2 GiB - 4 KiB).
 constexpr size_t kMaxWrite = 1u << 30;
-// Raw regions are checksummed and written in slices this big, so the bytes the
-// checksum just read are still in cache when the kernel copies them.
 constexpr size_t kInitialMeta = 64u << 10;
 constexpr int kLz4Acceleration = 1;
 
@@ -199,7 +197,7 @@ bool ImageWriter::add_section(const char* name, const void* data, uint32_t size)
   s.size = size;
   uint32_t total = sizeof(s) + size;
   return begin_record(RecordType::Section, total) && meta_append(&s, sizeof(s)) &&
-         meta_append(data, size) && end_record(total);
+         (size == 0 || meta_append(data, size)) && end_record(total);
 }
 
 bool ImageWriter::add_region(const RegionRecord& region, const char* path, const void* data) {

@@ -30,9 +30,11 @@ class ImageWriter {
 
   // Writes `region` with the bytes at region.start (if data != nullptr) and
   // records it. data_offset/data_size/crc/path_len are filled in here, and
-  // kRegionNoData is set exactly when data == nullptr. `data` is read in
-  // place (it is normally the live region itself), so it must be readable for
-  // the whole region; path may be nullptr (stored as path_len 0).
+  // kRegionNoData is set exactly when data == nullptr. `data` is normally the
+  // live region itself, so it must be readable for the whole region; it is
+  // copied chunk by chunk into a private buffer that is checksummed and
+  // written, so that bytes changing meanwhile cannot break the checksum.
+  // path may be nullptr (stored as path_len 0).
   bool add_region(const RegionRecord& region, const char* path, const void* data);
 
   // Writes metadata and header, fsyncs, renames over final_path, fsyncs the
