@@ -243,9 +243,10 @@ static void map_regions(const struct ckpt_restore_args *a) {
 }
 
 /* Without CAP_SYS_RESOURCE the kernel's program break cannot be moved to the
- * saved heap. Shrink it to nothing and fence it with a guard page: every
- * later brk() then fails cleanly (malloc falls back to mmap) instead of
- * growing a second heap behind the restored one's back. */
+ * saved heap. Shrink it to nothing and fence it with a guard page (or a
+ * saved region that lands there): every later brk() then fails cleanly
+ * (malloc falls back to mmap) instead of growing a second heap behind the
+ * restored one's back. */
 static void fence_brk(const struct ckpt_restore_args *a) {
   if (!a->old_brk_start) return;
   sys1(SYS_brk, a->old_brk_start);
@@ -333,8 +334,10 @@ __attribute__((noreturn, section(".text.entry"))) void ckpt_restorer_main(struct
   /* Park the specials at the top of the hole's spare room. */
   move_specials(a, a->hole_end - 64 * PAGE_SIZE);
   unmap_everything_else(a);
-  map_regions(a);
+  /* Before the regions go in: shrinking the break unmaps whatever lies
+   * between the new and the old break, which may be saved memory. */
   fence_brk(a);
+  map_regions(a);
   for (uint32_t i = 0; i < a->close_fd_count; ++i) sys1(SYS_close, a->close_fds[i]);
 
   a->info.real_pid = (int32_t)sys1(SYS_getpid, 0);

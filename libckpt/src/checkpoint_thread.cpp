@@ -334,6 +334,9 @@ void on_restarted() {
   if (h->ckptdir[0]) format_to(g_config.ckptdir, sizeof g_config.ckptdir, "%s", h->ckptdir);
   uint64_t hole_start = h->hole_start, hole_len = h->hole_end - h->hole_start;
 
+  // A new process: its signal dispositions are ckpt_restart's. Ours first,
+  // then the plugins put back the application's.
+  install_suspend_handler();
   dispatch_event(CKPT_EVENT_RESTART, &info);
   // Every thread has left the restorer's code and stacks: release the hole.
   munmap(reinterpret_cast<void*>(hole_start), hole_len);

@@ -118,8 +118,11 @@ void save_signals() {
 }
 
 void restore_signals() {
+  // Every disposition, defaults included: the new process inherited
+  // whatever ckpt_restart's caller had set.
+  int ours = ckpt_suspend_signal();
   for (int sig = 1; sig <= kMaxSignal; ++sig) {
-    if (!g_saved.actions[sig].handler && !g_saved.actions[sig].flags) continue;  // default, as in a new process
+    if (sig == SIGKILL || sig == SIGSTOP || sig == ours) continue;
     ckpt::raw_syscall(SYS_rt_sigaction, sig, reinterpret_cast<long>(&g_saved.actions[sig]), 0, 8);
   }
   // Pending signals are raised again: blocked where they were blocked, they
