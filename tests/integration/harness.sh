@@ -43,7 +43,7 @@ h_fail() {
 h_dump_logs() {
   [ -n "$H_TMP" ] && [ -d "$H_TMP" ] || return 0
   local f
-  for f in "$H_TMP"/*.log "$H_TMP"/*.err "${H_CKPTDIR:-/nonexistent}"/*.log; do
+  for f in "$H_TMP"/*.log "$H_TMP"/*.err "$H_TMP"/logs/*.log; do
     [ -s "$f" ] || continue
     echo "---- $(basename "$f") (last 40 lines) ----" >&2
     tail -n 40 "$f" >&2
@@ -100,7 +100,9 @@ h_init() {
   [ -f "$CKPT_BIN/../lib/libckpt.so" ] || { echo "FAIL: $CKPT_BIN/../lib/libckpt.so is missing" >&2; exit 1; }
   H_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ckpt-it.XXXXXX") || exit 1
   H_CKPTDIR=$H_TMP/ckpt
-  mkdir -p "$H_CKPTDIR"
+  mkdir -p "$H_CKPTDIR" "$H_TMP/logs"
+  # libckpt's per-process logs, dumped on failure.
+  export CKPT_LOG_DIR=$H_TMP/logs
   trap h_cleanup EXIT
   trap 'exit 130' INT TERM
   export PATH="$CKPT_BIN:$PATH"
