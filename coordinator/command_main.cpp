@@ -14,11 +14,13 @@
 #include "client.h"
 #include "json.h"
 #include "options.h"
+#include "text.h"
 
 namespace {
 
 namespace pt = boost::property_tree;
 using ckpt::coord::CommandAction;
+using ckpt::coord::plural;
 using ckpt::proto::MsgType;
 
 [[noreturn]] void die(const std::string& message, int status) {
@@ -88,8 +90,8 @@ void print_reply(CommandAction action, const pt::ptree& t) {
   switch (action) {
     case CommandAction::Checkpoint: {
       const auto images = t.get_child_optional("images");
-      std::printf("checkpoint %s written: %zu images, %s in %s\nrestart script: %s\n",
-                  t.get<std::string>("generation", "").c_str(), images ? images->size() : 0,
+      std::printf("checkpoint %s written: %s, %s in %s\nrestart script: %s\n",
+                  t.get<std::string>("generation", "").c_str(), plural(images ? images->size() : 0, "image").c_str(),
                   size_text(t.get<uint64_t>("bytes", 0)).c_str(), seconds(t, "duration_ms").c_str(),
                   t.get<std::string>("script", "").c_str());
       break;
@@ -104,9 +106,9 @@ void print_reply(CommandAction action, const pt::ptree& t) {
         std::printf("periodic checkpoints off\n");
       break;
     }
-    case CommandAction::Kill: std::printf("killed %s processes\n", t.get<std::string>("killed", "0").c_str()); break;
+    case CommandAction::Kill: std::printf("killed %s\n", plural(t.get<size_t>("killed", 0), "process").c_str()); break;
     case CommandAction::Quit:
-      std::printf("killed %s processes; coordinator exiting\n", t.get<std::string>("killed", "0").c_str());
+      std::printf("killed %s; coordinator exiting\n", plural(t.get<size_t>("killed", 0), "process").c_str());
       break;
   }
 }

@@ -85,6 +85,10 @@ int main(int argc, char** argv) {
     ckptdir = std::filesystem::absolute(opt.ckptdir, ec).lexically_normal().string();
     if (ec) die("--ckptdir " + opt.ckptdir + ": " + ec.message(), 2);
     while (ckptdir.size() > 1 && ckptdir.back() == '/') ckptdir.pop_back();
+    // Fail now rather than at the first checkpoint, when the restart script
+    // could not be written there.
+    std::filesystem::create_directories(ckptdir, ec);
+    if (ec) die("--ckptdir " + ckptdir + ": " + ec.message(), 1);
   }
   std::string port_file = opt.port_file;
   std::string log_file = opt.log_file;

@@ -1,5 +1,7 @@
 #include "restart_script.h"
 
+#include "text.h"
+
 namespace ckpt::coord {
 
 std::string shell_quote(std::string_view s) {
@@ -18,8 +20,7 @@ std::string render_restart_script(const RestartScriptInfo& info) {
   std::string s;
   s += "#!/bin/sh\n";
   s += "# Written by ckpt_coordinator: restarts checkpoint generation " + std::to_string(info.generation) +
-       " (" + info.when + ", " + std::to_string(info.images.size()) + " process" +
-       (info.images.size() == 1 ? "" : "es") + ").\n";
+       " (" + info.when + ", " + plural(info.images.size(), "process") + ").\n";
   s += "# Usage: " + std::string(kRestartScriptName) +
        " [--coord-host HOST] [--coord-port PORT] [ckpt_restart options...]\n";
   s += "coord_host=" + shell_quote(info.coord_host) + "\n";

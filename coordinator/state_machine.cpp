@@ -9,6 +9,7 @@
 
 #include "json.h"
 #include "restart_script.h"
+#include "text.h"
 
 namespace ckpt::coord {
 
@@ -197,7 +198,7 @@ Actions Coordinator::timer_fired(TimerKind kind, uint64_t token, TimePoint now) 
         why += ckpt_->target == Barrier::Written
                    ? " did not finish writing its image within " + timeout_s
                    : " did not reach " + std::string(barrier_name(ckpt_->target)) + " within " + timeout_s;
-        if (late.size() > 1) why += " (nor did " + std::to_string(late.size() - 1) + " other processes)";
+        if (late.size() > 1) why += " (nor did " + plural(late.size() - 1, "other process") + ")";
       }
       fail_checkpoint(ETIMEDOUT, why, now);
       break;
@@ -259,7 +260,7 @@ Actions Coordinator::script_written(uint64_t generation, const std::string& erro
                                  .str();
   for (ClientId waiter : done.waiters) reply(waiter, 0, done.generation, result);
   log(LogLevel::Info, "checkpoint " + std::to_string(done.generation) + " committed: " +
-                          std::to_string(done.written.size()) + " images, " + std::to_string(bytes) + " bytes in " +
+                          plural(done.written.size(), "image") + ", " + std::to_string(bytes) + " bytes in " +
                           std::to_string(duration.count()) + " ms; restart script " + done.script_path);
   return std::exchange(out_, {});
 }
@@ -352,7 +353,7 @@ void Coordinator::request_checkpoint(std::optional<ClientId> waiter, std::string
   if (waiter) ckpt_->waiters.push_back(*waiter);
   for (const auto& [client, w] : workers_) ckpt_->reached[client] = Barrier::Running;
   log(LogLevel::Info, "checkpoint " + std::to_string(ckpt_->generation) + " started by " + std::string(trigger) +
-                          ": " + std::to_string(workers_.size()) + " processes");
+                          ": " + plural(workers_.size(), "process"));
   advance_checkpoint(Barrier::Suspended);
 }
 
@@ -475,7 +476,7 @@ void Coordinator::begin_restart_barriers() {
   const auto size = static_cast<uint32_t>(restart_->members.size());
   for (ClientId c : restart_->members) send_advance(c, Barrier::Restarted, restart_->generation, size);
   log(LogLevel::Info, "restart of generation " + std::to_string(restart_->generation) + ": " +
-                          std::to_string(size) + " processes rejoined");
+                          plural(size, "process") + " rejoined");
 }
 
 void Coordinator::restart_reached(ClientId client, Barrier b) {
@@ -497,7 +498,7 @@ void Coordinator::restart_reached(ClientId client, Barrier b) {
   }
   cancel(TimerKind::Restart);
   log(LogLevel::Info, "restart of generation " + std::to_string(restart_->generation) + " complete: " +
-                          std::to_string(restart_->members.size()) + " processes running");
+                          plural(restart_->members.size(), "process") + " running");
   restart_.reset();
 }
 
@@ -550,7 +551,7 @@ void Coordinator::kill_all() {
     cancel(TimerKind::Restart);
     restart_.reset();
   }
-  log(LogLevel::Info, "killing " + std::to_string(workers_.size()) + " processes");
+  log(LogLevel::Info, "killing " + plural(workers_.size(), "process"));
 }
 
 // ---------------------------------------------------------------------------

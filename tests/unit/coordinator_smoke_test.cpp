@@ -68,8 +68,12 @@ class CoordinatorSmoke : public ::testing::Test {
     char tmpl[] = "/tmp/ckpt_smoke_test.XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
+    // Coordinators started by ensure_coordinator() log (and report their
+    // port) under TMPDIR: keep that inside the test's directory.
+    ::setenv("TMPDIR", tmpl, 1);
   }
   void TearDown() override {
+    ::unsetenv("TMPDIR");
     if (pid_ > 0) {
       ::kill(pid_, SIGTERM);
       ::waitpid(pid_, nullptr, 0);
