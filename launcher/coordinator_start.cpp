@@ -141,11 +141,14 @@ bool start_coordinator(CoordinatorRequest& req, std::string& error) {
     if (!port_file.empty()) ::unlink(port_file.c_str());
   };
   if (!reaped || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    output = output.substr(0, output.find('\n'));
-    error = !output.empty()                          ? output
-            : reaped && WIFEXITED(status)            ? path + " exited with status " + std::to_string(WEXITSTATUS(status))
-            : reaped && WIFSIGNALED(status)          ? path + " killed by " + ::strsignal(WTERMSIG(status))
-                                                     : path + " did not start";
+    // The coordinator's own one-line error says it best.
+    error = output.substr(0, output.find('\n'));
+    if (error.empty() && reaped && WIFEXITED(status))
+      error = path + " exited with status " + std::to_string(WEXITSTATUS(status));
+    else if (error.empty() && reaped && WIFSIGNALED(status))
+      error = path + " killed by " + ::strsignal(WTERMSIG(status));
+    else if (error.empty())
+      error = path + " did not start";
     discard_port_file();
     return false;
   }
