@@ -15,6 +15,8 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
+#include <cinttypes>
 #include <sys/rseq.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -93,9 +95,44 @@ struct Plan {
   std::vector<ckpt_restore_thread> threads;
   std::vector<ckpt_special_move> specials;
   std::vector<int32_t> close_fds;
-  uint64_t staged_bytes = 0;
-  uint64_t old_brk_start = 0;
+  uint64_t start_brk = 0;
+  uint64_t saved_brk = 0;
 };
+
+// This process's start_brk: field 47 of /proc/self/stat.
+uint64_t own_start_brk() {
+  FILE* f = std::fopen("/proc/self/stat", "r");
+  if (!f) return 0;
+  char buf[4096];
+  size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  buf[n] = '\0';
+  const char* p = std::strrchr(buf, ')');  // the command name may hold spaces
+  if (!p) return 0;
+  int field = 2;
+  uint64_t value = 0;
+  for (++p; *p && field < 47; ++p)
+    if (*p == ' ') ++field;
+  std::sscanf(p, "%" SCNu64, &value);
+  return value;
+}
+
+// The kernel lets a process move its break anywhere above its start_brk,
+// which comes from the executable's layout. When ours lies above the saved
+// heap, run again without address randomization: ckpt_restart then sits at
+// the bottom of the PIE area, below any randomized application heap.
+void ensure_brk_below(uint64_t heap_start, char** argv) {
+  if (own_start_brk() <= heap_start) return;
+  if (!getenv("CKPT_RESTART_NORANDOM")) {
+    setenv("CKPT_RESTART_NORANDOM", "1", 1);
+    personality(personality(0xffffffff) | ADDR_NO_RANDOMIZE);
+    execv("/proc/self/exe", argv);
+  }
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "the saved heap at 0x%" PRIx64 " lies below any program break this process can have",
+                heap_start);
+  die(buf);
+}
 
 bool is_private_file_mappable(const ImageReader& img, const Region& r) {
   return !img.compressed() && (r.rec.flags & image::kRegionPrivate) && !(r.rec.flags & image::kRegionStack);
@@ -228,7 +265,8 @@ pid_t fork_restored_process(pid_t wanted, bool try_original, bool& got_original)
 
 // The last steps in the new process: raw system calls only, then the jump.
 [[noreturn]] void enter_restorer(uint64_t entry, ckpt_restore_args* args, uint64_t stack_top,
-                                 const std::vector<int32_t>& keep_fds, const char* cwd) {
+                                 const std::vector<int32_t>& keep_fds, const char* cwd,
+                                 unsigned long personality_flags) {
   // Leave only stdin/stdout/stderr and the descriptors the restorer maps from.
   int32_t low = 3;
   std::vector<int32_t> keep = keep_fds;
@@ -239,6 +277,8 @@ pid_t fork_restored_process(pid_t wanted, bool try_original, bool& got_original)
   }
   syscall(SYS_close_range, low, ~0u, 0);
   if (cwd[0]) syscall(SYS_chdir, cwd);
+  // Randomization is the restored program's business again (for its execs).
+  syscall(SYS_personality, personality_flags);
   sigset_t all;
   sigfillset(&all);
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, nullptr, 8);
@@ -259,7 +299,15 @@ pid_t fork_restored_process(pid_t wanted, bool try_original, bool& got_original)
   __builtin_unreachable();
 }
 
-int restart(const RestartOptions& opt) {
+// Where the saved heap begins: the [heap] region, or the break itself if the
+// program never grew it.
+uint64_t saved_heap_start(const ImageReader& img) {
+  for (const Region& r : img.regions())
+    if (r.rec.flags & image::kRegionHeap) return r.rec.start;
+  return img.process().brk;
+}
+
+int restart(const RestartOptions& opt, char** argv) {
   if (opt.images.size() != 1)
     die("restarting " + std::to_string(opt.images.size()) +
         " processes at once needs process-tree support; give one image");
@@ -272,6 +320,7 @@ int restart(const RestartOptions& opt) {
     return 0;
   }
   const image::ProcessRecord& proc = img->process();
+  if (proc.brk) ensure_brk_below(saved_heap_start(*img), argv);
   struct stat st;
   if (proc.cwd[0] && stat(proc.cwd, &st) != 0)
     die("image " + img->path() + ": saved working directory " + proc.cwd + " is gone: " + std::strerror(errno));
@@ -292,10 +341,9 @@ int restart(const RestartOptions& opt) {
   Plan plan;
   plan_specials(*img, current, plan);
   std::vector<Range> used;
-  for (const MapEntry& m : current) {
-    used.push_back({m.start, m.end});
-    if (std::string(m.path) == "[heap]") plan.old_brk_start = m.start;
-  }
+  for (const MapEntry& m : current) used.push_back({m.start, m.end});
+  plan.start_brk = own_start_brk();
+  plan.saved_brk = proc.brk;
   for (const Region& r : img->regions()) used.push_back({r.rec.start, r.rec.end});
 
   uint64_t staged = 0;
@@ -386,7 +434,8 @@ int restart(const RestartOptions& opt) {
   args->hole_start = hole;
   args->hole_end = hole_end;
   args->restart_info_slot = proc.restart_info_slot;
-  args->old_brk_start = plan.old_brk_start;
+  args->start_brk = plan.start_brk;
+  args->saved_brk = plan.saved_brk;
   args->region_count = plan.regions.size();
   args->thread_count = plan.threads.size();
   args->special_count = plan.specials.size();
@@ -416,12 +465,15 @@ int restart(const RestartOptions& opt) {
   std::cout.flush();
   std::cerr.flush();
 
+  // Undo our own ADDR_NO_RANDOMIZE (ensure_brk_below) for the restored process.
+  unsigned long personality_before_us = personality(0xffffffff);
+  if (getenv("CKPT_RESTART_NORANDOM")) personality_before_us &= ~static_cast<unsigned long>(ADDR_NO_RANDOMIZE);
   bool original_pid = false;
   pid_t child = fork_restored_process(proc.virt_pid, opt.restore_pids, original_pid);
   if (child < 0) die(std::string("cannot fork: ") + std::strerror(errno));
   if (child == 0) {
     args->info.pids_restored = original_pid;
-    enter_restorer(hole, args, main_stack_top, keep, cwd.c_str());
+    enter_restorer(hole, args, main_stack_top, keep, cwd.c_str(), personality_before_us);
   }
   // The child has its own copy of the staged bytes; ours can go.
   munmap(reserved, hole_size + staged);
@@ -442,5 +494,5 @@ int main(int argc, char** argv) {
     std::cerr << parsed.error << std::endl;
     return 2;
   }
-  return restart(parsed.options);
+  return restart(parsed.options, argv);
 }

@@ -80,7 +80,8 @@ struct ckpt_restart_handoff {
 struct ckpt_restore_args {
   uint64_t hole_start, hole_end;
   uint64_t restart_info_slot; /* address in the restored image where &info goes */
-  uint64_t old_brk_start;     /* ckpt_restart's own heap start: shrink brk to it */
+  uint64_t start_brk;         /* this process's program break start (kernel's start_brk) */
+  uint64_t saved_brk;         /* the program break the image had; 0: leave brk alone */
   uint32_t region_count;
   uint32_t thread_count;
   uint32_t special_count;

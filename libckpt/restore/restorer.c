@@ -31,7 +31,6 @@
 #define SYS_rseq 334
 #define SYS_clone3 435
 
-#define PROT_NONE 0
 #define PROT_READ 1
 #define PROT_WRITE 2
 #define MAP_SHARED 0x01
@@ -39,7 +38,6 @@
 #define MAP_FIXED 0x10
 #define MAP_ANONYMOUS 0x20
 #define MAP_GROWSDOWN 0x0100
-#define MAP_FIXED_NOREPLACE 0x100000
 #define MREMAP_MAYMOVE 1
 #define MREMAP_FIXED 2
 #define ARCH_SET_FS 0x1002
@@ -242,15 +240,28 @@ static void map_regions(const struct ckpt_restore_args *a) {
   }
 }
 
-/* Without CAP_SYS_RESOURCE the kernel's program break cannot be moved to the
- * saved heap. Shrink it to nothing and fence it with a guard page (or a
- * saved region that lands there): every later brk() then fails cleanly
- * (malloc falls back to mmap) instead of growing a second heap behind the
- * restored one's back. */
-static void fence_brk(const struct ckpt_restore_args *a) {
-  if (!a->old_brk_start) return;
-  sys1(SYS_brk, a->old_brk_start);
-  sys6(SYS_mmap, a->old_brk_start, PAGE_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+/* Without CAP_SYS_RESOURCE (prctl PR_SET_MM) the kernel's start_brk stays
+ * where ckpt_restart's was; ckpt_restart made sure that is at or below the
+ * saved heap. Moving the break itself to the saved value is allowed: after
+ * that the kernel's break and the C library's (__curbrk, restored with the
+ * heap) agree, so later brk()/sbrk() calls grow and shrink the restored heap
+ * as before. This runs while the address space is empty, so nothing is in
+ * the way; the saved heap is then mapped over the fresh break area. */
+static void restore_brk(const struct ckpt_restore_args *a) {
+  if (!a->saved_brk) return;
+  sys1(SYS_brk, a->start_brk);
+  /* The way up may be hundreds of GiB: more than the kernel will commit at
+   * once. Climb in steps, unmapping each step's fresh memory behind us. */
+  const uint64_t step = 1UL << 30;
+  uint64_t cur = a->start_brk;
+  while (cur < a->saved_brk) {
+    uint64_t next = a->saved_brk - cur > step ? cur + step : a->saved_brk;
+    long rc = sys1(SYS_brk, next);
+    if ((uint64_t)rc != next) die("cannot move the program break to", next, rc);
+    uint64_t lo = (cur + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1), hi = (next + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+    if (hi > lo) sys2(SYS_munmap, lo, hi - lo);
+    cur = next;
+  }
 }
 
 /* ---- threads ---- */
@@ -334,9 +345,9 @@ __attribute__((noreturn, section(".text.entry"))) void ckpt_restorer_main(struct
   /* Park the specials at the top of the hole's spare room. */
   move_specials(a, a->hole_end - 64 * PAGE_SIZE);
   unmap_everything_else(a);
-  /* Before the regions go in: shrinking the break unmaps whatever lies
-   * between the new and the old break, which may be saved memory. */
-  fence_brk(a);
+  /* Before the regions go in: the break area is created empty, and the
+   * saved heap replaces its upper part. */
+  restore_brk(a);
   map_regions(a);
   for (uint32_t i = 0; i < a->close_fd_count; ++i) sys1(SYS_close, a->close_fds[i]);
 
