@@ -189,6 +189,7 @@ void take_snapshot(const proto::MsgHeader& h) {
   req.computation_size = g_cp.computation_size;
   req.checkpointer = g_self_record;
   req.restart_info_slot = reinterpret_cast<uint64_t>(&g_restart_handoff);
+  req.virt_ppid = ckpt_virtual_pid(static_cast<pid_t>(sys(SYS_getppid)));
 
   // A raw clone, not fork(): glibc's fork runs atfork handlers and takes the
   // malloc locks, which frozen threads may hold. No exit signal, so the
@@ -316,6 +317,7 @@ void on_restarted() {
   g_cp.writer_pid = -1;
   g_cp.last_committed[0] = '\0';  // never delete the image we came back from
   g_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  log_forget_file();
   log_open(g_config.progname);
 
   int user_threads = h->thread_count - 1;

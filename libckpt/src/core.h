@@ -98,6 +98,7 @@ struct SnapshotRequest {
   uint32_t computation_size;
   image::ThreadRecord checkpointer;  // the checkpoint thread's own record
   uint64_t restart_info_slot;
+  pid_t virt_ppid;  // the checkpointed process's parent (the writer's parent is the process)
 };
 // Writes the image; on failure fills `error` and returns false.
 bool write_snapshot(const SnapshotRequest& req, char* error, size_t error_len);

@@ -20,6 +20,8 @@ namespace ckpt {
 namespace {
 
 int g_log_fd = -1;
+char g_log_dir[1024];
+char g_log_path[1200];  // opened on the first line: most processes never log
 LogLevel g_level = LogLevel::Warn;
 
 struct Appender {
@@ -128,18 +130,22 @@ size_t format_to(char* buf, size_t cap, const char* fmt, ...) {
 void log_open(const char* progname) {
   g_level = parse_level(getenv("CKPT_LOG"));
   if (g_log_fd >= 0) close(g_log_fd);
-  char dir[1024];
+  g_log_fd = -1;
   const char* base = getenv("CKPT_LOG_DIR");
   if (base && *base) {
-    format_to(dir, sizeof dir, "%s", base);
+    format_to(g_log_dir, sizeof g_log_dir, "%s", base);
   } else {
     const char* tmp = getenv("TMPDIR");
-    format_to(dir, sizeof dir, "%s/ckpt-%u", tmp && *tmp ? tmp : "/tmp", getuid());
+    format_to(g_log_dir, sizeof g_log_dir, "%s/ckpt-%u", tmp && *tmp ? tmp : "/tmp", getuid());
   }
-  mkdir(dir, 0700);
-  char path[1200];
-  format_to(path, sizeof path, "%s/%s.%d.log", dir, progname, static_cast<int>(sys(SYS_getpid)));
-  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  format_to(g_log_path, sizeof g_log_path, "%s/%s.%d.log", g_log_dir, progname, static_cast<int>(sys(SYS_getpid)));
+}
+
+void log_forget_file() { g_log_fd = -1; }
+
+static void open_log_file() {
+  mkdir(g_log_dir, 0700);
+  int fd = open(g_log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   // Keep the log fd away from the low numbers the application expects to own.
   if (fd >= 0) {
     int high = fcntl(fd, F_DUPFD_CLOEXEC, 800);
@@ -162,6 +168,7 @@ static void vlog(LogLevel level, const char* fmt, va_list ap) {
                        static_cast<int>(sys(SYS_gettid)), level_name(level));
   n += vformat_to(line + n, sizeof line - n - 1, fmt, ap);
   line[n++] = '\n';
+  if (g_log_fd < 0 && g_log_path[0]) open_log_file();
   if (g_log_fd >= 0) write_all(g_log_fd, line, n);
   if (level == LogLevel::Error && g_log_fd < 0) write_all(2, line, n);
 }
@@ -184,6 +191,7 @@ void log_fatal(const char* fmt, ...) {
   va_end(ap);
   msg[n++] = '\n';
   write_all(2, msg, n);
+  if (g_log_fd < 0 && g_log_path[0]) open_log_file();
   if (g_log_fd >= 0) write_all(g_log_fd, msg, n);
 
   unw_context_t uc;

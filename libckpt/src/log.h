@@ -12,6 +12,9 @@ enum class LogLevel { Error = 0, Warn = 1, Info = 2, Debug = 3 };
 
 // Opens (or reopens, after fork or restart) the log file for this process.
 void log_open(const char* progname);
+// After a restart: the old log descriptor number may belong to the
+// application now; drop it without closing.
+void log_forget_file();
 bool log_enabled(LogLevel level);
 // printf-like, supporting %s %c %d %i %u %ld %lu %lld %llu %x %lx %llx %p %zu %%.
 void log_write(LogLevel level, const char* fmt, ...) __attribute__((format(printf, 2, 3)));

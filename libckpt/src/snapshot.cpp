@@ -49,7 +49,7 @@ image::RegionRecord region_of(const MapEntry& m) {
 void fill_process_record(image::ProcessRecord& p, const SnapshotRequest& req, pid_t parent_pid) {
   p.real_pid = parent_pid;
   p.virt_pid = ckpt_virtual_pid(parent_pid);
-  p.virt_ppid = ckpt_virtual_pid(static_cast<pid_t>(sys(SYS_getppid)));
+  p.virt_ppid = req.virt_ppid;
   p.uid = static_cast<uint32_t>(sys(SYS_getuid));
   p.computation_size = req.computation_size;
   p.generation = req.generation;
