@@ -8,7 +8,8 @@
 set(CKPT_IT_DIR ${CMAKE_BINARY_DIR}/tests/integration)
 
 foreach(script harness.sh compare_output.py image_tool.py checkpoint_restart.sh periodic_checkpoint.sh
-               bad_images.sh ckptdir_failure.sh hung_process.sh launch_behaviour.sh)
+               bad_images.sh ckptdir_failure.sh hung_process.sh launch_behaviour.sh
+               self_checkpoint.sh)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/${script} ${CKPT_IT_DIR}/${script} COPYONLY)
 endforeach()
 configure_file(${CMAKE_CURRENT_LIST_DIR}/programs/collatz.py ${CKPT_IT_DIR}/bin/collatz.py COPYONLY)
@@ -19,6 +20,10 @@ foreach(prog heap_churn.c signals_timer.c threads_queue.cpp)
   set_target_properties(it_${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CKPT_IT_DIR}/bin)
 endforeach()
 target_link_libraries(it_threads_queue PRIVATE Threads::Threads)
+# The application API comes from libckpt.so (preloaded by ckpt_launch, linked here).
+add_executable(it_self_checkpoint ${CMAKE_CURRENT_LIST_DIR}/programs/self_checkpoint.c)
+set_target_properties(it_self_checkpoint PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CKPT_IT_DIR}/bin)
+target_link_libraries(it_self_checkpoint PRIVATE ckpt)
 
 # ckpt_integration_test(NAME SCRIPT ARGS...)
 function(ckpt_integration_test name script)
@@ -34,6 +39,7 @@ ckpt_integration_test(signals_timer checkpoint_restart.sh 1 5 ${bin}/it_signals_
 ckpt_integration_test(five_restarts checkpoint_restart.sh 5 3 ${bin}/it_heap_churn 256 80 100)
 ckpt_integration_test(periodic_interval periodic_checkpoint.sh ${bin}/it_heap_churn 64 60 100)
 ckpt_integration_test(python checkpoint_restart.sh 1 5 python3 ${bin}/collatz.py 32)
+ckpt_integration_test(self_checkpoint self_checkpoint.sh ${bin}/it_self_checkpoint)
 ckpt_integration_test(bad_images bad_images.sh)
 ckpt_integration_test(ckptdir_failure ckptdir_failure.sh)
 ckpt_integration_test(hung_process hung_process.sh)
