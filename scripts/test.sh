@@ -18,9 +18,10 @@ if [ "$(id -u)" -eq 0 ]; then
   mkdir "$unpriv/src"
   tar -C "$CKPT_SRC" --exclude=./.git --exclude='./build*' --exclude='./install*' -cf - . | tar -C "$unpriv/src" -xf -
   cp -a "$CKPT_BUILD_DIR" "$unpriv/build"
-  # ctest's files name the tree by absolute path: point them at the copies
-  # (the build tree first, as it may lie inside the source tree).
-  grep -rlF --include='*.cmake' -e "$CKPT_BUILD_DIR" -e "$CKPT_SRC" "$unpriv/build" |
+  # ctest's files (CTestTestfile.cmake, gtest's test lists, DartConfiguration.tcl)
+  # name the tree by absolute path: point them at the copies (the build tree
+  # first, as it may lie inside the source tree).
+  grep -rlF --include='*.cmake' --include='*.tcl' -e "$CKPT_BUILD_DIR" -e "$CKPT_SRC" "$unpriv/build" |
     xargs -r sed -i -e "s|$CKPT_BUILD_DIR|$unpriv/build|g" -e "s|$CKPT_SRC|$unpriv/src|g"
   chown -R 65534:65534 "$unpriv"
   say "running the tests as uid 65534"
