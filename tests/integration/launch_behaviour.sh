@@ -79,14 +79,16 @@ cp "$lib" "$H_TMP/tree/lib/"
 "$H_TMP/tree/bin/ckpt_launch" --join sh -c 'echo "$LD_PRELOAD"' >"$H_TMP/tree.out" 2>/dev/null </dev/null
 check "copied tree preloads its own libckpt.so" [ "$(cat "$H_TMP/tree.out")" = "$H_TMP/tree/lib/libckpt.so" ]
 
-# --new-coordinator --coord-port 0: the program learns the port that was picked.
-"$launch" --new-coordinator --coord-port 0 --ckptdir "$H_TMP" sh -c 'echo "$CKPT_COORD_PORT"' \
-  >"$H_TMP/new.out" 2>"$H_TMP/new.err" </dev/null
-new_port=$(cat "$H_TMP/new.out")
+# --new-coordinator --coord-port 0: the program learns the port that was
+# picked, and the coordinator answers there while the program runs (it may
+# leave with its last process).
+"$launch" --new-coordinator --coord-port 0 --ckptdir "$H_TMP" sh -c 'echo "$CKPT_COORD_PORT"
+  env -u LD_PRELOAD "$0" --coord-host localhost --coord-port "$CKPT_COORD_PORT" --status >/dev/null && echo answers' \
+  "$CKPT_BIN/ckpt_command" >"$H_TMP/new.out" 2>"$H_TMP/new.err" </dev/null
+new_port=$(head -n 1 "$H_TMP/new.out")
 [ -n "$new_port" ] && h_on_exit "'$CKPT_BIN/ckpt_command' --coord-host localhost --coord-port $new_port --quit"
 check "--new-coordinator --coord-port 0 picks a port" [ "${new_port:-0}" -gt 0 ]
-check "the new coordinator answers" timeout 10 "$CKPT_BIN/ckpt_command" --coord-host localhost \
-  --coord-port "${new_port:-0}" --status
+check "the new coordinator answers on that port" [ "$(sed -n 2p "$H_TMP/new.out")" = answers ]
 
 # Default mode with nobody on the port: starts a coordinator in the background
 # and does not make the program wait for it.
