@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -36,9 +37,14 @@ struct ThreadPending {
   uint64_t pending;
 };
 
+constexpr int kMaxQueued = 256;
+
 struct SavedSignals {
   KernelSigaction actions[kMaxSignal + 1];
-  uint64_t shared_pending;
+  // Signals pending for the whole process, with their siginfo (an itimer's
+  // SIGALRM must come back as SI_KERNEL, a sigqueue() with its value).
+  int queued_count;
+  siginfo_t queued[kMaxQueued];
   int thread_count;
   ThreadPending threads[kMaxThreads];
 };
@@ -84,6 +90,31 @@ uint64_t status_mask(const char* path, const char* field) {
   return v;
 }
 
+// Sending to ourselves, the kernel accepts the saved siginfo as it is.
+void requeue(pid_t pid) {
+  for (int i = 0; i < g_saved.queued_count; ++i)
+    ckpt::raw_syscall(SYS_rt_sigqueueinfo, pid, g_saved.queued[i].si_signo, reinterpret_cast<long>(&g_saved.queued[i]));
+}
+
+// Takes every process-directed pending signal off the queue (the
+// checkpoint thread blocks all signals, so it may dequeue them) to learn its
+// siginfo, and queues it again at once: the running process sees no change.
+void save_process_pending(int ours) {
+  g_saved.queued_count = 0;
+  uint64_t shared = status_mask("/proc/self/status", "ShdPnd") & ~(1ull << (ours - 1));
+  if (!shared) return;
+  struct timespec zero = {0, 0};
+  pid_t pid = static_cast<pid_t>(ckpt::raw_syscall(SYS_getpid));
+  while (g_saved.queued_count < kMaxQueued) {
+    siginfo_t* info = &g_saved.queued[g_saved.queued_count];
+    long sig = ckpt::raw_syscall(SYS_rt_sigtimedwait, reinterpret_cast<long>(&shared), reinterpret_cast<long>(info),
+                                 reinterpret_cast<long>(&zero), 8);
+    if (sig <= 0) break;
+    ++g_saved.queued_count;
+  }
+  requeue(pid);
+}
+
 void save_signals() {
   int ours = ckpt_suspend_signal();
   for (int sig = 1; sig <= kMaxSignal; ++sig) {
@@ -91,7 +122,7 @@ void save_signals() {
     if (sig == SIGKILL || sig == SIGSTOP || sig == ours) continue;
     ckpt::raw_syscall(SYS_rt_sigaction, sig, 0, reinterpret_cast<long>(&g_saved.actions[sig]), 8);
   }
-  g_saved.shared_pending = status_mask("/proc/self/status", "ShdPnd");
+  save_process_pending(ours);
   g_saved.thread_count = 0;
   int dir = static_cast<int>(ckpt::sys(SYS_openat, AT_FDCWD, "/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir >= 0) {
@@ -128,8 +159,7 @@ void restore_signals() {
   // Pending signals are raised again: blocked where they were blocked, they
   // stay pending until the application unblocks them.
   pid_t pid = static_cast<pid_t>(ckpt::raw_syscall(SYS_getpid));
-  for (int sig = 1; sig <= kMaxSignal; ++sig)
-    if (g_saved.shared_pending & (1ull << (sig - 1))) ckpt::raw_syscall(SYS_kill, pid, sig);
+  requeue(pid);
   for (int i = 0; i < g_saved.thread_count; ++i)
     for (int sig = 1; sig <= kMaxSignal; ++sig)
       if (g_saved.threads[i].pending & (1ull << (sig - 1)))

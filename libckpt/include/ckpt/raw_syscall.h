@@ -8,12 +8,9 @@
 
 #include <errno.h>
 
-#ifdef __cplusplus
-extern "C++" {
-namespace ckpt {
-
-/* Returns the kernel's result: -errno on failure. */
-inline long raw_syscall(long nr, long a1 = 0, long a2 = 0, long a3 = 0, long a4 = 0, long a5 = 0, long a6 = 0) {
+/* Returns the kernel's result: -errno on failure. Plain C, so that the
+ * freestanding restorer uses it too. */
+static inline long ckpt_raw_syscall6(long nr, long a1, long a2, long a3, long a4, long a5, long a6) {
   long ret;
   register long r10 __asm__("r10") = a4;
   register long r8 __asm__("r8") = a5;
@@ -23,6 +20,14 @@ inline long raw_syscall(long nr, long a1 = 0, long a2 = 0, long a3 = 0, long a4 
                    : "a"(nr), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8), "r"(r9)
                    : "rcx", "r11", "memory");
   return ret;
+}
+
+#ifdef __cplusplus
+extern "C++" {
+namespace ckpt {
+
+inline long raw_syscall(long nr, long a1 = 0, long a2 = 0, long a3 = 0, long a4 = 0, long a5 = 0, long a6 = 0) {
+  return ckpt_raw_syscall6(nr, a1, a2, a3, a4, a5, a6);
 }
 
 /* Like syscall(2): -1 with errno set on failure. */
