@@ -121,17 +121,18 @@ uint64_t own_start_brk() {
 // which comes from the executable's layout. When ours lies above the saved
 // heap, run again without address randomization: ckpt_restart then sits at
 // the bottom of the PIE area, below any randomized application heap.
-void ensure_brk_below(uint64_t heap_start, char** argv) {
-  if (own_start_brk() <= heap_start) return;
+bool ensure_brk_below(uint64_t heap_start, char** argv) {
+  if (own_start_brk() <= heap_start) return true;
   if (!getenv("CKPT_RESTART_NORANDOM")) {
     setenv("CKPT_RESTART_NORANDOM", "1", 1);
     personality(personality(0xffffffff) | ADDR_NO_RANDOMIZE);
     execv("/proc/self/exe", argv);
   }
-  char buf[160];
-  std::snprintf(buf, sizeof buf, "the saved heap at 0x%" PRIx64 " lies below any program break this process can have",
-                heap_start);
-  die(buf);
+  // A non-PIE program's heap: the kernel break cannot follow it. brk() then
+  // only shrinks-fails; malloc copes by mapping memory instead.
+  std::fprintf(stderr, "ckpt_restart: warning: the saved heap at 0x%" PRIx64
+               " lies below any program break this process can have; brk() will not grow it\n", heap_start);
+  return false;
 }
 
 bool is_private_file_mappable(const ImageReader& img, const Region& r) {
@@ -320,7 +321,7 @@ int restart(const RestartOptions& opt, char** argv) {
     return 0;
   }
   const image::ProcessRecord& proc = img->process();
-  if (proc.brk) ensure_brk_below(saved_heap_start(*img), argv);
+  bool brk_movable = !proc.brk || ensure_brk_below(saved_heap_start(*img), argv);
   struct stat st;
   if (proc.cwd[0] && stat(proc.cwd, &st) != 0)
     die("image " + img->path() + ": saved working directory " + proc.cwd + " is gone: " + std::strerror(errno));
@@ -343,7 +344,7 @@ int restart(const RestartOptions& opt, char** argv) {
   std::vector<Range> used;
   for (const MapEntry& m : current) used.push_back({m.start, m.end});
   plan.start_brk = own_start_brk();
-  plan.saved_brk = proc.brk;
+  plan.saved_brk = brk_movable ? proc.brk : 0;
   for (const Region& r : img->regions()) used.push_back({r.rec.start, r.rec.end});
 
   uint64_t staged = 0;

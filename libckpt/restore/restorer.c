@@ -239,8 +239,8 @@ static void map_regions(const struct ckpt_restore_args *a) {
  * as before. This runs while the address space is empty, so nothing is in
  * the way; the saved heap is then mapped over the fresh break area. */
 static void restore_brk(const struct ckpt_restore_args *a) {
-  if (!a->saved_brk) return;
   sys1(SYS_brk, a->start_brk);
+  if (!a->saved_brk) return;
   /* The way up may be hundreds of GiB: more than the kernel will commit at
    * once. Climb in steps, unmapping each step's fresh memory behind us. */
   const uint64_t step = 1UL << 30;
