@@ -44,3 +44,12 @@ ckpt_integration_test(bad_images bad_images.sh)
 ckpt_integration_test(ckptdir_failure ckptdir_failure.sh)
 ckpt_integration_test(hung_process hung_process.sh)
 ckpt_integration_test(launch_behaviour launch_behaviour.sh)
+
+# Each area registers its own tests in tests/integration/cmake/<area>.cmake
+# (scripts next to harness.sh, programs in programs/), using
+# ckpt_integration_test() and ${CKPT_IT_DIR} from above.
+file(GLOB ckpt_it_parts ${CMAKE_CURRENT_LIST_DIR}/cmake/*.cmake)
+list(SORT ckpt_it_parts)
+foreach(part ${ckpt_it_parts})
+  include(${part})
+endforeach()
