@@ -146,8 +146,19 @@ Actions Coordinator::disconnected(ClientId client, TimePoint now) {
   if (kind == ClientKind::Worker) {
     const std::string who = describe(client);
     if (ckpt_ && ckpt_->reached.count(client)) {
-      // A process whose image is already written may go: the snapshot holds.
-      if (!ckpt_->written.count(client) || ckpt_->target != Barrier::Written) {
+      if (ckpt_->target == Barrier::Suspended && ckpt_->reached[client] != Barrier::Suspended) {
+        // It exited before it was suspended (a short-lived child, say): there
+        // is nothing of it to save, and its parent records it as a zombie.
+        ckpt_->reached.erase(client);
+        log(LogLevel::Info, who + " left checkpoint " + std::to_string(ckpt_->generation) + " before suspending");
+        if (ckpt_->reached.empty())
+          fail_checkpoint(ECONNRESET, "every process exited before suspending", now);
+        else
+          maybe_finish_barrier();
+      } else if (!ckpt_->written.count(client) || ckpt_->reached[client] != Barrier::Refilled) {
+        // A process that runs again and whose image is written may go (its
+        // image writer reports WRITTEN, even after the process exited): the
+        // snapshot holds.
         ckpt_->reached.erase(client);
         ckpt_->written.erase(client);
         const std::string what = ckpt_->target == Barrier::Written
@@ -291,7 +302,18 @@ void Coordinator::on_hello(ClientId client, const proto::MsgHeader&, std::string
       hello.interval_request != interval_sec_)
     set_interval(hello.interval_request, IntervalSource::Worker);
 
-  if (hello.is_restart) restart_hello(client, hello, now);
+  if (hello.is_restart) {
+    restart_hello(client, hello, now);
+  } else if (ckpt_ && ckpt_->target == Barrier::Suspended) {
+    // A process forked while the computation suspends: its parent cannot
+    // reach SUSPENDED before the fork returns, and the fork returns only
+    // once the child is registered. The parent's image will know the child,
+    // so the child must be in this checkpoint too.
+    ckpt_->reached[client] = Barrier::Running;
+    send_advance(client, Barrier::Suspended, ckpt_->generation, static_cast<uint32_t>(ckpt_->reached.size()));
+    log(LogLevel::Info, describe(client) + " joins checkpoint " + std::to_string(ckpt_->generation) +
+                            " while it suspends");
+  }
 }
 
 void Coordinator::on_reached(ClientId client, const proto::MsgHeader& h, std::string_view payload) {
@@ -368,9 +390,10 @@ void Coordinator::advance_checkpoint(Barrier next) {
 void Coordinator::checkpoint_reached(ClientId client, const proto::MsgHeader& h, std::string_view payload) {
   const auto b = static_cast<Barrier>(h.arg);
   if (b == Barrier::Written) {
-    // The image writer runs in the background from CHECKPOINTED on, so its
-    // report may overtake Reached(REFILLED).
-    if (ckpt_->target < Barrier::Refilled) {
+    // The image writer runs in the background from CHECKPOINTED on and
+    // reports by itself, so its report may overtake Reached(CHECKPOINTED)
+    // and Reached(REFILLED), of its own process and of the others.
+    if (ckpt_->target < Barrier::Checkpointed) {
       log(LogLevel::Warn, describe(client) + ": ignoring WRITTEN before CHECKPOINTED");
       return;
     }

@@ -51,30 +51,20 @@ void read_config() {
   format_to(g_config.progname, sizeof g_config.progname, "%s", program_invocation_short_name);
   for (char* p = g_config.progname; *p; ++p)
     if (*p == '/' || *p == ' ') *p = '_';
-  struct utsname u;
-  uname(&u);
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  format_to(g_config.unique_id, sizeof g_config.unique_id, "%s-%d-%lx", u.nodename, raw_getpid(),
-            static_cast<unsigned long>(ts.tv_sec));
+  make_unique_id(g_config.unique_id, sizeof g_config.unique_id);
 }
 
-void after_fork_in_child() {
-  // Only the forking thread exists in the child; it is not under checkpoint
-  // control until process trees are supported.
-  forget_checkpoint_thread();
-  log_open(g_config.progname);
-}
+bool g_active = false;
 
 __attribute__((constructor(300))) void bootstrap() {
   // ckpt_launch and ckpt_restart set CKPT_COORD_PORT; without it the library
   // stays inert (wrappers pass through), e.g. when merely linked with -lckpt.
   if (!getenv("CKPT_COORD_PORT")) return;
+  g_active = true;
   read_config();
   log_open(g_config.progname);
   install_suspend_handler();
   dispatch_event(CKPT_EVENT_INIT, nullptr);
-  pthread_atfork(nullptr, nullptr, after_fork_in_child);
   start_checkpoint_thread();
   CKPT_LOG(Info, "started: coordinator %s:%u, images in %s", g_config.coord_host, g_config.coord_port,
            g_config.ckptdir);
@@ -85,6 +75,16 @@ __attribute__((destructor)) void shutdown() {
 }
 
 }  // namespace
+
+bool libckpt_active() { return g_active; }
+
+void make_unique_id(char* out, size_t cap) {
+  struct utsname u;
+  uname(&u);
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  format_to(out, cap, "%s-%d-%lx", u.nodename, raw_getpid(), static_cast<unsigned long>(ts.tv_sec));
+}
 
 int ckpt_real_sigaction(int sig, const struct sigaction* act, struct sigaction* old) {
   if (!g_real_sigaction) g_real_sigaction = reinterpret_cast<sigaction_fn>(dlsym(RTLD_NEXT, "sigaction"));

@@ -53,6 +53,7 @@ using proto::MsgType;
 
 constexpr int kReconnectMs = 1000;
 constexpr int kRestartConnectMs = 5000;
+constexpr int kForkConnectMs = 1000;
 
 CoordClient g_coord;
 std::atomic<bool> g_running{false};
@@ -170,6 +171,18 @@ void on_suspend(const proto::MsgHeader& h, const proto::AdvancePayload& adv) {
 
 void on_restarted();
 
+// In the image writer, once the image is committed. The writer reports on
+// the process's own connection (its copy of the socket), so WRITTEN reaches
+// the coordinator even if the process exits meanwhile; the connection closes
+// only when both are gone.
+void report_written(uint64_t generation) {
+  proto::WrittenPayload w{};
+  struct stat st;
+  if (sys(SYS_newfstatat, AT_FDCWD, g_cp.image_path, &st, 0) == 0) w.image_size = st.st_size;
+  format_to(w.image_path, sizeof w.image_path, "%s", g_cp.image_path);
+  g_coord.send(MsgType::Reached, generation, static_cast<uint64_t>(Barrier::Written), &w, sizeof w);
+}
+
 void take_snapshot(const proto::MsgHeader& h) {
   fill_thread_record(g_self_record, image::kThreadCheckpointer);
   g_self_record.virt_tid = ckpt_virtual_pid(g_self_record.real_tid);
@@ -201,7 +214,8 @@ void take_snapshot(const proto::MsgHeader& h) {
     close(err_pipe[0]);
     char error[512];
     bool ok = write_snapshot(req, error, sizeof error);
-    if (!ok) write(err_pipe[1], error, strlen(error));
+    if (ok) report_written(h.generation);
+    else write(err_pipe[1], error, strlen(error));
     sys(SYS_exit_group, ok ? 0 : 1);
   }
   close(err_pipe[1]);
@@ -223,14 +237,7 @@ void on_writer_exit() {
   ssize_t n = read(g_cp.writer_err_fd, error, sizeof error - 1);
   error[n > 0 ? n : 0] = '\0';
   reap_writer(false);
-  if (si.si_code == CLD_EXITED && si.si_status == 0) {
-    proto::WrittenPayload w{};
-    struct stat st;
-    if (stat(g_cp.image_path, &st) == 0) w.image_size = st.st_size;
-    format_to(w.image_path, sizeof w.image_path, "%s", g_cp.image_path);
-    g_coord.send(MsgType::Reached, g_cp.generation, static_cast<uint64_t>(Barrier::Written), &w, sizeof w);
-    return;
-  }
+  if (si.si_code == CLD_EXITED && si.si_status == 0) return;  // the writer reported WRITTEN itself
   char reason[700];
   if (si.si_code == CLD_EXITED)
     format_to(reason, sizeof reason, "%s", error[0] ? error : "image writer failed");
@@ -252,9 +259,13 @@ void on_committed(const proto::MsgHeader& h) {
 }
 
 void on_advance(const proto::MsgHeader& h, const char* payload) {
+  // A process forked while the computation was suspending joins the
+  // checkpoint late: later barriers carry the final number of processes.
+  const auto& adv = *reinterpret_cast<const proto::AdvancePayload*>(payload);
+  if (adv.computation_size) g_cp.computation_size = adv.computation_size;
   switch (static_cast<Barrier>(h.arg)) {
     case Barrier::Suspended:
-      on_suspend(h, *reinterpret_cast<const proto::AdvancePayload*>(payload));
+      on_suspend(h, adv);
       break;
     case Barrier::Drained:
       dispatch_event(CKPT_EVENT_DRAIN, nullptr);
@@ -361,7 +372,9 @@ void* checkpoint_thread_main(void*) {
   sigset_t all;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, nullptr);
-  if (!g_coord.resolve(g_config.coord_host, g_config.coord_port))
+  // A fork child inherits the parent's resolved address (and may already be
+  // connected): no second name lookup.
+  if (!g_coord.resolved() && !g_coord.resolve(g_config.coord_host, g_config.coord_port))
     CKPT_LOG(Error, "cannot resolve coordinator host %s", g_config.coord_host);
   alignas(8) static char payload[sizeof(proto::AdvancePayload) + 4096];
   int64_t next_attempt_ms = 0;
@@ -413,7 +426,51 @@ void start_checkpoint_thread() {
 
 bool checkpoint_thread_running() { return g_running.load(); }
 
-void forget_checkpoint_thread() { g_running.store(false); }
+void forget_checkpoint_thread() {
+  g_running.store(false);
+  // These descriptors are copies of the parent's: closing ours leaves the
+  // parent's connection, wake-up and image writer alone.
+  g_coord.close();
+  if (g_wake_fd >= 0) close(g_wake_fd);
+  g_wake_fd = -1;
+  if (g_cp.writer_pidfd >= 0) close(g_cp.writer_pidfd);
+  if (g_cp.writer_err_fd >= 0) close(g_cp.writer_err_fd);
+  g_cp.writer_pidfd = g_cp.writer_err_fd = -1;
+  g_cp.writer_pid = -1;
+  log_open(g_config.progname);
+}
+
+void checkpoint_state_after_fork() {
+  forget_checkpoint_thread();
+  // A new process with its own images; the parent's last image is not ours
+  // to delete, and the parent's checkpoint in flight is not ours to finish.
+  uint64_t generation = g_cp.generation;
+  g_cp = CheckpointState{};
+  g_cp.generation = generation;
+  make_unique_id(g_config.unique_id, sizeof g_config.unique_id);
+}
+
+bool register_with_coordinator(int timeout_ms) {
+  if (!g_coord.resolved()) return false;
+  if (!g_coord.connect(timeout_ms < kForkConnectMs ? timeout_ms : kForkConnectMs)) return false;
+  say_hello(false);
+  // The coordinator answers a Hello with Welcome before anything else (an
+  // Advance for a checkpoint the new process joins comes after it and is
+  // left for the checkpoint thread: receive() never reads past one message).
+  pollfd p{g_coord.fd(), POLLIN, 0};
+  proto::MsgHeader h;
+  char payload[64];
+  if (poll(&p, 1, timeout_ms) == 1 && g_coord.receive(h, payload, sizeof payload) &&
+      h.type == static_cast<uint16_t>(MsgType::Welcome)) {
+    CKPT_LOG(Info, "registered with coordinator %s:%u as worker %lu", g_config.coord_host, g_config.coord_port,
+             static_cast<unsigned long>(h.arg));
+    return true;
+  }
+  CKPT_LOG(Warn, "no welcome from coordinator %s:%u within %d ms", g_config.coord_host, g_config.coord_port,
+           timeout_ms);
+  g_coord.close();
+  return false;
+}
 
 int request_checkpoint_and_wait() {
   if (!g_running.load()) {

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 namespace ckpt {
@@ -80,18 +81,6 @@ void CoordClient::close() {
   fd_ = -1;
 }
 
-bool CoordClient::write_all(const void* buf, size_t len) {
-  const char* p = static_cast<const char*>(buf);
-  while (len) {
-    ssize_t n = ::send(fd_, p, len, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n;
-    len -= n;
-  }
-  return true;
-}
-
 bool CoordClient::read_all(void* buf, size_t len) {
   char* p = static_cast<char*>(buf);
   while (len) {
@@ -108,9 +97,32 @@ bool CoordClient::send(proto::MsgType type, uint64_t generation, uint64_t arg, c
                        uint32_t payload_len, int32_t status) {
   if (fd_ < 0) return false;
   proto::MsgHeader h = proto::make_header(type, payload_len, generation, arg, status);
-  if (!write_all(&h, sizeof h) || (payload_len && !write_all(payload, payload_len))) {
-    close();
-    return false;
+  // One sendmsg per message: the image writer (a copy of this process)
+  // reports WRITTEN on the same connection, and a message sent in one call
+  // is not interleaved with another's while the socket buffer has room.
+  iovec iov[2] = {{&h, sizeof h}, {const_cast<void*>(payload), payload_len}};
+  msghdr m{};
+  m.msg_iov = iov;
+  m.msg_iovlen = payload_len ? 2 : 1;
+  size_t left = sizeof h + payload_len;
+  while (left) {
+    ssize_t n = ::sendmsg(fd_, &m, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      close();
+      return false;
+    }
+    left -= static_cast<size_t>(n);
+    // A partial send: skip what went out.
+    while (m.msg_iovlen && static_cast<size_t>(n) >= m.msg_iov[0].iov_len) {
+      n -= static_cast<ssize_t>(m.msg_iov[0].iov_len);
+      ++m.msg_iov;
+      --m.msg_iovlen;
+    }
+    if (m.msg_iovlen) {
+      m.msg_iov[0].iov_base = static_cast<char*>(m.msg_iov[0].iov_base) + n;
+      m.msg_iov[0].iov_len -= static_cast<size_t>(n);
+    }
   }
   return true;
 }

@@ -19,6 +19,7 @@ class CoordClient {
   bool connect(int timeout_ms);
   void close();
   bool connected() const { return fd_ >= 0; }
+  bool resolved() const { return addr_len_ != 0; }
   int fd() const { return fd_; }
 
   bool send(proto::MsgType type, uint64_t generation, uint64_t arg, const void* payload = nullptr,
@@ -27,7 +28,6 @@ class CoordClient {
   bool receive(proto::MsgHeader& header, void* payload, size_t cap);
 
  private:
-  bool write_all(const void* buf, size_t len);
   bool read_all(void* buf, size_t len);
   int fd_ = -1;
   sockaddr_storage addr_{};

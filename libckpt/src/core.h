@@ -28,6 +28,11 @@ struct Config {
 };
 extern Config g_config;
 
+// A fresh identity for a new process's images: host, pid and time.
+void make_unique_id(char* out, size_t cap);
+// True when libckpt runs in this process (ckpt_launch or ckpt_restart set it up).
+bool libckpt_active();
+
 // ---- raw system call helpers (no errno games, no locks) ----
 pid_t raw_getpid();
 pid_t raw_gettid();
@@ -68,6 +73,23 @@ struct ThreadPause {
 };
 ThreadPause& this_thread_pause();
 
+// ---- the fork gate (fork_gate.cpp) ----
+// A forking thread holds the gate from before the fork until the child is
+// registered; the suspend step closes it and waits for forks in progress.
+void fork_gate_enter();
+void fork_gate_leave();
+// False if a fork still ran after timeout_ms (the gate stays closed: open it).
+bool fork_gate_close(int timeout_ms);
+void fork_gate_open();
+// In a fork child: only the calling thread's own fork is in progress.
+void fork_gate_reset_in_child();
+
+// ---- process creation (fork.cpp) ----
+// The C library's fork, bypassing our wrapper.
+pid_t real_fork();
+// fork() as the application sees it: the child joins the computation.
+pid_t checkpointed_fork();
+
 // ---- plugin manager (plugins.cpp) ----
 void dispatch_event(ckpt_event_t event, void* data);
 void run_atcheckpoint_callbacks();
@@ -87,8 +109,17 @@ void start_checkpoint_thread();
 // CKPT_CHECKPOINTED / CKPT_RESTARTED / -1.
 int request_checkpoint_and_wait();
 bool checkpoint_thread_running();
-// In a forked child: the checkpoint thread did not survive the fork.
+// In a forked child that runs outside the computation: the checkpoint thread
+// did not survive the fork, and the parent's descriptors are not ours.
 void forget_checkpoint_thread();
+// In a forked child that joins the computation: drops the parent's
+// coordinator connection and checkpoint state (closing our copies of its
+// descriptors) and takes a new identity.
+void checkpoint_state_after_fork();
+// Connects and registers with the coordinator now (Hello, then Welcome),
+// waiting at most timeout_ms; false if no coordinator answered. The
+// checkpoint thread, started afterwards, goes on with the connection.
+bool register_with_coordinator(int timeout_ms);
 
 // ---- snapshot writer (snapshot.cpp); runs in the forked child ----
 struct SnapshotRequest {

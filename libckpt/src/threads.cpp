@@ -45,6 +45,7 @@ std::atomic<int> g_restored{0};
 __thread ThreadPause t_pause __attribute__((tls_model("initial-exec")));
 
 constexpr int64_t kThreadStopTimeoutNs = 10'000'000'000;
+constexpr int kForkWaitMs = 20'000;
 
 int64_t monotonic_ns() {
   struct timespec ts;
@@ -185,6 +186,13 @@ void install_suspend_handler() {
 
 int suspend_threads(char* error, size_t error_len) {
   pid_t pid = raw_getpid(), self = raw_gettid();
+  // No thread may be frozen half-way through creating a process: wait for
+  // forks in progress (each is bounded by its child's registration timeout).
+  if (!fork_gate_close(kForkWaitMs)) {
+    format_to(error, error_len, "a fork did not complete within %d s", kForkWaitMs / 1000);
+    fork_gate_open();
+    return -1;
+  }
   g_parked.store(0);
   g_restored.store(0);  // the snapshot must carry 0: restored threads count up from it
   g_suspending.store(true, std::memory_order_release);
@@ -226,6 +234,7 @@ int suspend_threads(char* error, size_t error_len) {
 }
 
 void resume_threads() {
+  fork_gate_open();
   g_suspending.store(false, std::memory_order_release);
   for (auto& s : g_slots) s.state.store(kSlotFree);
   g_resume_word.fetch_add(1, std::memory_order_acq_rel);

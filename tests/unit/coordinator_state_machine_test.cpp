@@ -237,6 +237,40 @@ TEST(CoordinatorStateMachine, WrittenMayOvertakeRefilled) {
   EXPECT_TRUE(has<WriteScript>(h.reached(a, Barrier::Refilled, 1)));
 }
 
+TEST(CoordinatorStateMachine, WrittenMayOvertakeCheckpointedOfOtherProcesses) {
+  Harness h;
+  const ClientId a = h.worker(), b = h.worker({.pid = 5});
+  h.command(MsgType::CmdCheckpoint);
+  for (Barrier x : {Barrier::Suspended, Barrier::Drained})
+    for (ClientId w : {a, b}) h.reached(w, x, 1);
+  h.reached(a, Barrier::Checkpointed, 1);
+  h.written(a, 1, "/ckpt/a.ckpt");  // a's writer is done before b even took its snapshot
+  h.reached(b, Barrier::Checkpointed, 1);
+  h.written(b, 1, "/ckpt/b.ckpt");
+  h.reached(a, Barrier::Refilled, 1);
+  EXPECT_TRUE(has<WriteScript>(h.reached(b, Barrier::Refilled, 1)));
+}
+
+TEST(CoordinatorStateMachine, ProcessMayExitOnceRunningWithItsImageWritten) {
+  // A short-lived child exits right after the checkpoint; its image writer
+  // (which holds the connection until it is done) has reported WRITTEN.
+  Harness h;
+  const ClientId a = h.worker(), child = h.worker({.pid = 5});
+  const ClientId cmd = h.command(MsgType::CmdCheckpoint);
+  for (Barrier x : {Barrier::Suspended, Barrier::Drained, Barrier::Checkpointed})
+    for (ClientId w : {a, child}) h.reached(w, x, 1);
+  h.reached(child, Barrier::Refilled, 1);
+  h.written(child, 1, "/ckpt/child.ckpt");
+  EXPECT_TRUE(sends(h.disconnect(child), a, MsgType::Abort).empty());
+  h.reached(a, Barrier::Refilled, 1);
+  h.written(a, 1, "/ckpt/a.ckpt");
+  WriteScript script;
+  for (const Action& act : h.last)
+    if (auto* s = std::get_if<WriteScript>(&act)) script = *s;
+  EXPECT_NE(script.text.find("/ckpt/child.ckpt"), std::string::npos);
+  EXPECT_EQ(single_reply(h.c.script_written(1, "", h.now), cmd).header.status, 0);
+}
+
 TEST(CoordinatorStateMachine, FailedMessageAbortsAndNamesTheProcess) {
   Harness h;
   const ClientId a = h.worker(), b = h.worker({.program = "solver", .pid = 77, .host = "node2"});
@@ -322,6 +356,64 @@ TEST(CoordinatorStateMachine, LateJoinerWaitsForNextCheckpoint) {
   h.command(MsgType::CmdCheckpoint);
   EXPECT_TRUE(has_advance(h.last, late, Barrier::Suspended));
   EXPECT_TRUE(has_advance(h.last, a, Barrier::Suspended));
+}
+
+TEST(CoordinatorStateMachine, HelloWhileSuspendingJoinsTheCheckpoint) {
+  // A parent forks while the computation suspends: it reaches SUSPENDED only
+  // after its child registered, and the child must be in the same checkpoint.
+  Harness h;
+  const ClientId a = h.worker(), parent = h.worker({.pid = 5});
+  const ClientId cmd = h.command(MsgType::CmdCheckpoint);
+  h.reached(a, Barrier::Suspended, 1);
+  const ClientId child = h.worker({.pid = 6});
+  EXPECT_EQ(sends(h.last, child, MsgType::Welcome).size(), 1u);
+  ASSERT_TRUE(has_advance(h.last, child, Barrier::Suspended));
+  proto::AdvancePayload p;
+  std::memcpy(&p, sends(h.last, child, MsgType::Advance).at(0).payload.data(), sizeof p);
+  EXPECT_EQ(p.computation_size, 3u);
+
+  // The barrier now waits for the child as well.
+  EXPECT_FALSE(has_advance(h.reached(parent, Barrier::Suspended, 1), a, Barrier::Drained));
+  const Actions next = h.reached(child, Barrier::Suspended, 1);
+  for (ClientId w : {a, parent, child}) {
+    ASSERT_TRUE(has_advance(next, w, Barrier::Drained));
+    std::memcpy(&p, sends(next, w, MsgType::Advance).at(0).payload.data(), sizeof p);
+    EXPECT_EQ(p.computation_size, 3u) << "later barriers tell everybody the final size";
+  }
+  for (Barrier b : {Barrier::Drained, Barrier::Checkpointed, Barrier::Refilled})
+    for (ClientId w : {a, parent, child}) h.reached(w, b, 1);
+  for (ClientId w : {a, parent}) h.written(w, 1, "/ckpt/img_" + std::to_string(w) + ".ckpt");
+  EXPECT_FALSE(has<WriteScript>(h.last)) << "the child's image is still missing";
+  h.written(child, 1, "/ckpt/img_" + std::to_string(child) + ".ckpt");
+  WriteScript script;
+  for (const Action& act : h.last)
+    if (auto* s = std::get_if<WriteScript>(&act)) script = *s;
+  EXPECT_NE(script.text.find("img_" + std::to_string(child)), std::string::npos);
+  auto done = h.c.script_written(1, "", h.now);
+  EXPECT_EQ(single_reply(done, cmd).header.status, 0);
+  EXPECT_EQ(sends(done, child, MsgType::Committed).size(), 1u);
+}
+
+TEST(CoordinatorStateMachine, ProcessExitingBeforeSuspendedLeavesTheCheckpoint) {
+  Harness h;
+  const ClientId a = h.worker();
+  const ClientId cmd = h.command(MsgType::CmdCheckpoint);
+  const ClientId child = h.worker({.pid = 6});
+  h.reached(a, Barrier::Suspended, 1);
+  auto out = h.disconnect(child);
+  EXPECT_TRUE(sends(out, a, MsgType::Abort).empty());
+  EXPECT_TRUE(has_advance(out, a, Barrier::Drained)) << "the barrier no longer waits for the child";
+  const WriteScript s = h.run_to_script({a}, 1);
+  EXPECT_EQ(s.text.find("img_" + std::to_string(child)), std::string::npos);
+  EXPECT_EQ(single_reply(h.c.script_written(1, "", h.now), cmd).header.status, 0);
+}
+
+TEST(CoordinatorStateMachine, CheckpointFailsWhenEveryProcessExitsBeforeSuspending) {
+  Harness h;
+  const ClientId a = h.worker();
+  const ClientId cmd = h.command(MsgType::CmdCheckpoint);
+  auto out = h.disconnect(a);
+  EXPECT_EQ(single_reply(out, cmd).payload, "checkpoint 1 failed: every process exited before suspending");
 }
 
 TEST(CoordinatorStateMachine, MessagesForWrongGenerationAreIgnored) {

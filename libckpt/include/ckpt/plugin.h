@@ -40,6 +40,20 @@ typedef enum ckpt_event {
   CKPT_EVENT_RESTART_RESUMED,
   /* The process is exiting (normal exit or exec). */
   CKPT_EVENT_EXIT,
+  /* A thread is about to fork (fork, vfork, clone without CLONE_THREAD,
+   * posix_spawn, system, popen). Runs in the parent on the forking thread;
+   * no checkpoint can begin until the fork has returned. */
+  CKPT_EVENT_PRE_FORK,
+  /* In the parent, once the child exists. `data` points to the child's
+   * kernel (real) pid_t. */
+  CKPT_EVENT_FORK_PARENT,
+  /* In the child, right after the fork: only the forking thread exists, the
+   * parent's coordinator connection is already dropped, and the child's own
+   * checkpoint thread has not started yet. Reset per-process state here. */
+  CKPT_EVENT_FORK_CHILD,
+  /* The process is about to exec (the exec may still fail, in which case
+   * the process simply continues). `data` is the path being executed. */
+  CKPT_EVENT_PRE_EXEC,
   CKPT_EVENT_COUNT_
 } ckpt_event_t;
 
