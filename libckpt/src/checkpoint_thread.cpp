@@ -58,6 +58,7 @@ constexpr int kForkConnectMs = 1000;
 CoordClient g_coord;
 std::atomic<bool> g_running{false};
 int g_wake_fd = -1;
+std::atomic<bool> g_checkpoint_requested{false};
 
 // ckpt_checkpoint() waiters sleep on g_done_word; the outcome is in the rest.
 std::atomic<int> g_done_word{0};
@@ -138,8 +139,8 @@ void reap_writer(bool kill_it) {
     sys(SYS_waitid, P_PIDFD, g_cp.writer_pidfd, &si, WEXITED | __WALL, nullptr);
     unlink(tmp);
   }
-  close(g_cp.writer_pidfd);
-  close(g_cp.writer_err_fd);
+  close_own_fd(g_cp.writer_pidfd);
+  close_own_fd(g_cp.writer_err_fd);
   g_cp.writer_pidfd = g_cp.writer_err_fd = -1;
   g_cp.writer_pid = -1;
 }
@@ -195,6 +196,8 @@ void take_snapshot(const proto::MsgHeader& h) {
     fail_checkpoint("cannot create a pipe for the image writer");
     return;
   }
+  protect_fd(err_pipe[0], &err_pipe[0]);
+  protect_fd(err_pipe[1], &err_pipe[1]);
   SnapshotRequest req{};
   req.image_path = g_cp.image_path;
   req.compress = g_config.compress;
@@ -211,21 +214,21 @@ void take_snapshot(const proto::MsgHeader& h) {
   int pidfd = -1;
   long pid = sys(SYS_clone, CLONE_PIDFD, nullptr, &pidfd, nullptr, nullptr);
   if (pid == 0) {
-    close(err_pipe[0]);
+    close_own_fd(err_pipe[0]);
     char error[512];
     bool ok = write_snapshot(req, error, sizeof error);
     if (ok) report_written(h.generation);
     else write(err_pipe[1], error, strlen(error));
     sys(SYS_exit_group, ok ? 0 : 1);
   }
-  close(err_pipe[1]);
+  close_own_fd(err_pipe[1]);
   if (pid < 0) {
-    close(err_pipe[0]);
+    close_own_fd(err_pipe[0]);
     fail_checkpoint("cannot fork the snapshot process");
     return;
   }
   g_cp.writer_pid = static_cast<pid_t>(pid);
-  g_cp.writer_pidfd = pidfd;
+  protect_fd(pidfd, &g_cp.writer_pidfd);
   g_cp.writer_err_fd = err_pipe[0];
   g_coord.send(MsgType::Reached, h.generation, static_cast<uint64_t>(Barrier::Checkpointed));
 }
@@ -323,11 +326,12 @@ void on_restarted() {
   ckpt_restart_handoff* h = g_restart_handoff;
   // Descriptors of the old process are gone: forget them without closing
   // (their numbers may belong to the restored application now).
+  forget_protected_fds();
   g_coord = CoordClient();
   g_cp.writer_pidfd = g_cp.writer_err_fd = -1;
   g_cp.writer_pid = -1;
   g_cp.last_committed[0] = '\0';  // never delete the image we came back from
-  g_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  protect_fd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), &g_wake_fd);
   log_forget_file();
   log_open(g_config.progname);
 
@@ -392,8 +396,12 @@ void* checkpoint_thread_main(void*) {
       uint64_t v;
       while (read(g_wake_fd, &v, sizeof v) > 0) {
       }
-      if (!g_coord.send(MsgType::RequestCheckpoint, 0, 0)) signal_done(false);
+      if (g_checkpoint_requested.exchange(false) && !g_coord.send(MsgType::RequestCheckpoint, 0, 0))
+        signal_done(false);
     }
+    // One of our descriptors was moved (a dup2 onto its number): the events
+    // polled belong to the application's file now. Poll again.
+    if (fds[0].fd != g_wake_fd || fds[1].fd != g_coord.fd() || fds[2].fd != g_cp.writer_pidfd) continue;
     if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
       proto::MsgHeader h;
       memset(payload, 0, sizeof payload);
@@ -408,7 +416,7 @@ void* checkpoint_thread_main(void*) {
 }  // namespace
 
 void start_checkpoint_thread() {
-  g_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  protect_fd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), &g_wake_fd);
   pthread_t t;
   pthread_attr_t attr;
   pthread_attr_init(&attr);
@@ -426,15 +434,20 @@ void start_checkpoint_thread() {
 
 bool checkpoint_thread_running() { return g_running.load(); }
 
+void wake_checkpoint_thread() {
+  uint64_t one = 1;
+  if (g_wake_fd >= 0) write(g_wake_fd, &one, sizeof one);
+}
+
 void forget_checkpoint_thread() {
   g_running.store(false);
   // These descriptors are copies of the parent's: closing ours leaves the
   // parent's connection, wake-up and image writer alone.
   g_coord.close();
-  if (g_wake_fd >= 0) close(g_wake_fd);
+  close_own_fd(g_wake_fd);
   g_wake_fd = -1;
-  if (g_cp.writer_pidfd >= 0) close(g_cp.writer_pidfd);
-  if (g_cp.writer_err_fd >= 0) close(g_cp.writer_err_fd);
+  close_own_fd(g_cp.writer_pidfd);
+  close_own_fd(g_cp.writer_err_fd);
   g_cp.writer_pidfd = g_cp.writer_err_fd = -1;
   g_cp.writer_pid = -1;
   log_open(g_config.progname);
@@ -479,6 +492,7 @@ int request_checkpoint_and_wait() {
   }
   int restarts = g_restart_count.load();
   int word = g_done_word.load();
+  g_checkpoint_requested.store(true);
   uint64_t one = 1;
   if (write(g_wake_fd, &one, sizeof one) != sizeof one) return -1;
   while (g_done_word.load() == word)

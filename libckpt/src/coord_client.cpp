@@ -1,5 +1,7 @@
 #include "coord_client.h"
 
+#include "core.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -52,12 +54,8 @@ bool CoordClient::connect(int timeout_ms) {
   if (!addr_len_) return false;
   int fd = socket(addr_.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return false;
-  // Keep the connection away from the low fd numbers the application uses.
-  int high = fcntl(fd, F_DUPFD_CLOEXEC, 820);
-  if (high >= 0) {
-    ::close(fd);
-    fd = high;
-  }
+  // Out of the application's way and out of its reach (protected_fds.cpp).
+  fd = protect_fd(fd, &fd_);
   int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&addr_), addr_len_);
   if (rc < 0 && errno == EINPROGRESS) {
     pollfd p{fd, POLLOUT, 0};
@@ -66,18 +64,17 @@ bool CoordClient::connect(int timeout_ms) {
     if (poll(&p, 1, timeout_ms) == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) rc = 0;
   }
   if (rc < 0) {
-    ::close(fd);
+    close();
     return false;
   }
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  fd_ = fd;
   return true;
 }
 
 void CoordClient::close() {
-  if (fd_ >= 0) ::close(fd_);
+  close_own_fd(fd_);
   fd_ = -1;
 }
 

@@ -84,6 +84,20 @@ void fork_gate_open();
 // In a fork child: only the calling thread's own fork is in progress.
 void fork_gate_reset_in_child();
 
+// ---- protected descriptors (protected_fds.cpp) ----
+// Moves fd into the protected range; *owner (optional) follows later moves.
+int protect_fd(int fd, int* owner);
+bool is_protected_fd(int fd);
+// Closes one of ours (the close() wrapper refuses to).
+void close_own_fd(int fd);
+// Before a dup2/dup3 onto one of ours: our copy moves elsewhere in the range
+// (its owner learns the new number). Returns the new number, -1 if the range is full.
+int move_protected_fd_away(int fd);
+// Ours, ascending.
+int list_protected_fds(int* out, int max);
+// After a restart: the recorded numbers belonged to the old process.
+void forget_protected_fds();
+
 // ---- process creation (fork.cpp) ----
 // The C library's fork, bypassing our wrapper.
 pid_t real_fork();
@@ -109,6 +123,8 @@ void start_checkpoint_thread();
 // CKPT_CHECKPOINTED / CKPT_RESTARTED / -1.
 int request_checkpoint_and_wait();
 bool checkpoint_thread_running();
+// Makes the checkpoint thread look at its descriptors again (one moved).
+void wake_checkpoint_thread();
 // In a forked child that runs outside the computation: the checkpoint thread
 // did not survive the fork, and the parent's descriptors are not ours.
 void forget_checkpoint_thread();

@@ -36,7 +36,6 @@ fork_fn g_real_fork = nullptr;
 constexpr int kRegisterMs = 5000;
 constexpr int kParentWaitMs = kRegisterMs + 3000;
 constexpr int kMaxForkAttempts = 64;
-constexpr int kNotifyFdBase = 900;  // above the application's usual descriptors
 
 // What the child tells its parent through the pipe.
 enum ChildVerdict : char {
@@ -49,16 +48,12 @@ __attribute__((constructor(101))) void resolve_real_fork() {
   g_real_fork = reinterpret_cast<fork_fn>(dlsym(RTLD_NEXT, "fork"));
 }
 
-// A pipe with both ends away from the application's low descriptor numbers.
+// A pipe among libckpt's protected descriptors: the child may close "all
+// descriptors" (through our wrappers) before it hears back from us.
 bool notify_pipe(int fds[2]) {
   if (pipe2(fds, O_CLOEXEC) != 0) return false;
-  for (int i = 0; i < 2; ++i) {
-    int high = fcntl(fds[i], F_DUPFD_CLOEXEC, kNotifyFdBase);
-    if (high >= 0) {
-      close(fds[i]);
-      fds[i] = high;
-    }
-  }
+  protect_fd(fds[0], &fds[0]);
+  protect_fd(fds[1], &fds[1]);
   return true;
 }
 
@@ -66,7 +61,7 @@ void tell_parent(int fd, ChildVerdict v) {
   char c = v;
   while (write(fd, &c, 1) < 0 && errno == EINTR) {
   }
-  close(fd);
+  close_own_fd(fd);
 }
 
 // The child's side, on the only thread it has.
@@ -115,7 +110,7 @@ pid_t checkpointed_fork() {
     }
     pid_t pid = real_fork();
     if (pid == 0) {
-      close(notify[0]);
+      close_own_fd(notify[0]);
       pid_t self = raw_getpid();
       if (ckpt_real_pid(self) != self && attempt < kMaxForkAttempts) {
         tell_parent(notify[1], kChildRetry);
@@ -125,15 +120,15 @@ pid_t checkpointed_fork() {
       return 0;
     }
     int err = errno;
-    close(notify[1]);
+    close_own_fd(notify[1]);
     if (pid < 0) {
-      close(notify[0]);
+      close_own_fd(notify[0]);
       fork_gate_leave();
       errno = err;
       return -1;
     }
     ChildVerdict verdict = await_child(notify[0], pid);
-    close(notify[0]);
+    close_own_fd(notify[0]);
     if (verdict == kChildRetry) {
       CKPT_LOG(Debug, "fork: child pid %d is taken as a virtual pid; forking again", static_cast<int>(pid));
       int status;

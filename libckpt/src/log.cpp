@@ -1,5 +1,7 @@
 #include "log.h"
 
+#include "core.h"
+
 #include "ckpt/raw_syscall.h"
 
 #include <errno.h>
@@ -129,7 +131,7 @@ size_t format_to(char* buf, size_t cap, const char* fmt, ...) {
 
 void log_open(const char* progname) {
   g_level = parse_level(getenv("CKPT_LOG"));
-  if (g_log_fd >= 0) close(g_log_fd);
+  close_own_fd(g_log_fd);
   g_log_fd = -1;
   const char* base = getenv("CKPT_LOG_DIR");
   if (base && *base) {
@@ -146,15 +148,8 @@ void log_forget_file() { g_log_fd = -1; }
 static void open_log_file() {
   mkdir(g_log_dir, 0700);
   int fd = open(g_log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  // Keep the log fd away from the low numbers the application expects to own.
-  if (fd >= 0) {
-    int high = fcntl(fd, F_DUPFD_CLOEXEC, 800);
-    if (high >= 0) {
-      close(fd);
-      fd = high;
-    }
-  }
-  g_log_fd = fd;
+  // Away from the numbers the application owns, and out of its reach.
+  if (fd >= 0) protect_fd(fd, &g_log_fd);
 }
 
 bool log_enabled(LogLevel level) { return level <= g_level; }

@@ -94,7 +94,7 @@ void suspend_handler(int, siginfo_t*, void*) {
   ThreadPause& pause = t_pause;
   pause.interruptions++;
   pause.suspended_at_ns = monotonic_ns();
-  fill_thread_record(slot->rec, tid == raw_getpid() ? image::kThreadLeader : 0);
+  fill_thread_record(slot->rec, tid == raw_getpid() ? static_cast<uint32_t>(image::kThreadLeader) : 0u);
   slot->rec.virt_tid = slot->virt_tid;
   uint32_t parked_in = g_resume_word.load(std::memory_order_acquire);
   if (ckpt_save_context(&slot->rec.ctx) == 0) {

@@ -108,6 +108,22 @@ int ckpt_save_section(const char *name, const void *data, size_t len);
 pid_t ckpt_virtual_pid(pid_t real);
 pid_t ckpt_real_pid(pid_t virt);
 
+/* libckpt's own descriptors (coordinator connection, log, eventfds, plugin
+ * files ...) live in a protected range near the top of the soft
+ * RLIMIT_NOFILE. The application cannot close them (close, close_range and
+ * closefrom skip them; close of one fails with EBADF), and a dup2/dup3 onto
+ * one first moves ours elsewhere. Checkpoint plugins skip them.
+ *
+ * ckpt_is_protected_fd: 1 if fd is one of libckpt's.
+ * ckpt_protect_fd: moves fd into the protected range (close-on-exec) and
+ *   returns its new number; *owner (if not NULL) always holds the current
+ *   number, also after a later move. If the range is full, fd stays where it
+ *   is, unprotected.
+ * ckpt_close_protected_fd: closes one of ours (close() refuses to). */
+int ckpt_is_protected_fd(int fd);
+int ckpt_protect_fd(int fd, int *owner);
+void ckpt_close_protected_fd(int fd);
+
 /* The signal libckpt uses to suspend threads; applications must leave it alone. */
 int ckpt_suspend_signal(void);
 
