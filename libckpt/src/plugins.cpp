@@ -14,8 +14,14 @@ namespace {
 
 constexpr int kMaxPlugins = 64;
 constexpr int kMaxCallbacks = 64;
+// snapshot.cpp lists at most 128 sections.
 constexpr int kMaxSections = 128;
-constexpr size_t kSectionArenaSize = 4u << 20;
+// Sections live in one reserved range of address space (PROT_NONE costs
+// nothing and is not saved in images); the part in use is made writable in
+// steps. A section holds a whole file or pipe, so it may be large; its size
+// is 32 bits in the image.
+constexpr size_t kSectionArenaReserve = size_t{4} << 30;
+constexpr size_t kSectionArenaStep = size_t{1} << 20;
 
 const ckpt_plugin* g_plugins[kMaxPlugins];
 std::atomic<int> g_plugin_count{0};
@@ -30,6 +36,35 @@ SavedSection g_sections[kMaxSections];
 int g_section_count = 0;
 char* g_section_arena = nullptr;
 size_t g_section_used = 0;
+size_t g_section_writable = 0;
+
+// Makes the first `bytes` of the arena writable (mapping it on first use).
+bool arena_make_writable(size_t bytes) {
+  if (bytes <= g_section_writable) return true;
+  if (bytes > kSectionArenaReserve) return false;
+  if (!g_section_arena) {
+    void* p = mmap(nullptr, kSectionArenaReserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) return false;
+    g_section_arena = static_cast<char*>(p);
+  }
+  size_t want = (bytes + kSectionArenaStep - 1) & ~(kSectionArenaStep - 1);
+  if (mprotect(g_section_arena + g_section_writable, want - g_section_writable, PROT_READ | PROT_WRITE) != 0)
+    return false;
+  g_section_writable = want;
+  return true;
+}
+
+// After the snapshot the sections are only in the snapshot's copy of
+// memory: give the pages back and shrink the saved part of the arena to
+// nothing, so a big section does not stay in memory or in later images.
+void arena_release() {
+  if (!g_section_arena || g_section_writable == 0) return;
+  madvise(g_section_arena, g_section_writable, MADV_DONTNEED);
+  mprotect(g_section_arena, g_section_writable, PROT_NONE);
+  g_section_writable = 0;
+  g_section_count = 0;
+  g_section_used = 0;
+}
 
 int append_callback(void (**table)(), std::atomic<int>& count, void (*fn)()) {
   int i = count.load();
@@ -49,6 +84,9 @@ void dispatch_event(ckpt_event_t event, void* data) {
     const ckpt_plugin* p = g_plugins[reverse ? n - 1 - k : k];
     if (p->event) p->event(event, data);
   }
+  // RESUME comes after the snapshot (or after an aborted checkpoint, or a
+  // restart): nobody reads this checkpoint's sections any more.
+  if (event == CKPT_EVENT_RESUME) arena_release();
 }
 
 void run_atcheckpoint_callbacks() {
@@ -90,15 +128,8 @@ int ckpt_atcheckpoint(void (*fn)(void)) { return append_callback(g_atcheckpoint,
 int ckpt_atrestart(void (*fn)(void)) { return append_callback(g_atrestart, g_atrestart_count, fn); }
 
 int ckpt_save_section(const char* name, const void* data, size_t len) {
-  if (!g_section_arena) {
-    // Mapped on first use, outside any checkpoint, and kept: the arena lives
-    // in the snapshot like any other memory.
-    void* p = mmap(nullptr, kSectionArenaSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) return -1;
-    g_section_arena = static_cast<char*>(p);
-  }
   if (!name || strlen(name) >= sizeof g_sections[0].name || g_section_count >= kMaxSections ||
-      len > kSectionArenaSize - g_section_used)
+      len > UINT32_MAX || len > kSectionArenaReserve - g_section_used || !arena_make_writable(g_section_used + len))
     return -1;
   SavedSection& s = g_sections[g_section_count++];
   strncpy(s.name, name, sizeof s.name - 1);

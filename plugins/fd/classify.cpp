@@ -1,0 +1,133 @@
+#include "classify.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "ckpt/raw_syscall.h"
+#include "proc_io.h"
+#include "stdio.h"
+
+namespace ckpt::fd {
+namespace {
+
+using image::FdKind;
+using image::FdRecord;
+
+constexpr char kDeletedSuffix[] = " (deleted)";
+
+bool has_prefix(const char* s, const char* prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
+
+// Whether the file open as `fd` is unlinked; if so its path loses the
+// " (deleted)" the kernel appends. (A name that merely ends with those words
+// has links and is kept as it is.)
+bool take_deleted(int fd, char* path) {
+  size_t len = strlen(path), suffix = sizeof kDeletedSuffix - 1;
+  if (len < suffix || strcmp(path + len - suffix, kDeletedSuffix) != 0) return false;
+  struct stat st;
+  if (raw_syscall(SYS_fstat, fd, reinterpret_cast<long>(&st)) != 0 || st.st_nlink != 0) return false;
+  path[len - suffix] = '\0';
+  return true;
+}
+
+// Character devices any process can reopen by path with the same effect.
+bool is_plain_device(const char* path) {
+  static const char* const kDevices[] = {"/dev/null", "/dev/zero", "/dev/urandom", "/dev/random", "/dev/full"};
+  for (const char* d : kDevices)
+    if (strcmp(path, d) == 0) return true;
+  return false;
+}
+
+bool is_terminal(int fd) {
+  // TCGETS only reads the settings; a non-terminal answers ENOTTY.
+  char termios[64];
+  return raw_syscall(SYS_ioctl, fd, TCGETS, reinterpret_cast<long>(termios)) == 0;
+}
+
+// The pipe rule: an end whose other end is open but held by no process of
+// the computation talks to the outside world (a shell pipeline). Such an end
+// is one of the computation's standard streams if it sits at 0-2, otherwise
+// it cannot be restored. An end whose other end is closed everywhere is an
+// ordinary pipe (restart recreates it with that end closed).
+void classify_pipe(FdRecord& r, HolderTable& holders) {
+  r.kind = FdKind::Pipe;
+  uint32_t mine = access_of(r.status_flags);
+  if (mine == (kRead | kWrite)) return;
+  uint32_t other = mine == kRead ? kWrite : kRead;
+  if (holders.end_held(r.dev, r.ino, other)) return;
+  // No writers left: POLLHUP on a read end; no readers left: POLLERR on a
+  // write end. Either way the other end is closed, not outside.
+  struct pollfd p = {r.fd, 0, 0};
+  if (raw_syscall(SYS_poll, reinterpret_cast<long>(&p), 1, 0) < 0) return;
+  if (p.revents & (other == kWrite ? POLLHUP : POLLERR)) return;
+  if (r.fd <= 2) {
+    r.kind = FdKind::Stdio;
+    r.stdio_index = static_cast<uint32_t>(r.fd);
+  } else {
+    r.kind = FdKind::Unsupported;
+  }
+}
+
+}  // namespace
+
+bool describe_fd(int fd, FdRecord& r) {
+  memset(&r, 0, sizeof r);
+  long fd_flags = raw_syscall(SYS_fcntl, fd, F_GETFD);
+  long status_flags = raw_syscall(SYS_fcntl, fd, F_GETFL);
+  struct stat st;
+  if (fd_flags < 0 || status_flags < 0 || raw_syscall(SYS_fstat, fd, reinterpret_cast<long>(&st)) < 0) return false;
+  r.fd = fd;
+  r.fd_flags = static_cast<uint32_t>(fd_flags);
+  r.status_flags = static_cast<uint32_t>(status_flags);
+  r.dev = st.st_dev;
+  r.ino = st.st_ino;
+  r.mode = st.st_mode;
+  r.size = S_ISREG(st.st_mode) ? static_cast<uint64_t>(st.st_size) : 0;
+  r.offset = -1;
+  if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
+    long off = raw_syscall(SYS_lseek, fd, 0, SEEK_CUR);
+    if (off >= 0) r.offset = off;
+  }
+  if (S_ISFIFO(st.st_mode)) {
+    long size = raw_syscall(SYS_fcntl, fd, F_GETPIPE_SZ);
+    r.pipe_size = size > 0 ? static_cast<uint32_t>(size) : 0;
+  }
+  read_link(proc_path(0, "fd", fd).c_str(), r.path, sizeof r.path);
+  return true;
+}
+
+void classify(FdRecord& r, HolderTable& holders) {
+  bool has_path = r.path[0] == '/';
+  // /dev/null and the like are reopened as they were, even where the
+  // launching shell had them as a standard stream: the same inode says
+  // nothing about being that stream.
+  if (S_ISCHR(r.mode) && has_path && is_plain_device(r.path)) {
+    r.kind = FdKind::Device;
+    return;
+  }
+  int stdio = stdio_match(r.dev, r.ino, r.fd);
+  if (stdio >= 0) {
+    r.kind = FdKind::Stdio;
+    r.stdio_index = static_cast<uint32_t>(stdio);
+    return;
+  }
+  // Objects without a path ("socket:[..]", "anon_inode:[eventfd]", ...)
+  // belong to other plugins, whatever their st_mode.
+  r.kind = FdKind::Unsupported;
+  if (S_ISREG(r.mode) && has_path) {
+    r.kind = take_deleted(r.fd, r.path) ? FdKind::Deleted : FdKind::File;
+  } else if (S_ISDIR(r.mode) && has_path) {
+    if (!take_deleted(r.fd, r.path)) r.kind = FdKind::Directory;  // a removed directory cannot be reopened
+  } else if (S_ISFIFO(r.mode)) {
+    if (has_prefix(r.path, "pipe:[")) classify_pipe(r, holders);
+    else if (has_path && !take_deleted(r.fd, r.path)) r.kind = FdKind::Fifo;
+  } else if (S_ISCHR(r.mode) && has_path) {
+    if (strcmp(r.path, "/dev/ptmx") != 0 && strcmp(r.path, "/dev/pts/ptmx") != 0 && is_terminal(r.fd))
+      r.kind = FdKind::Tty;  // a pty master (ptmx) is not a terminal to bind to
+  }
+}
+
+}  // namespace ckpt::fd

@@ -1,0 +1,124 @@
+#include "descriptors.h"
+
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "ckpt/plugin.h"
+#include "ckpt/raw_syscall.h"
+#include "classify.h"
+#include "contents.h"
+#include "holders.h"
+#include "peers.h"
+#include "pipes.h"
+#include "proc_io.h"
+#include "process_state.h"
+#include "stdio.h"
+
+// Provided by libckpt once its own descriptors live in a protected range;
+// weak so that this plugin also runs against a core without it.
+extern "C" int ckpt_is_protected_fd(int fd) __attribute__((weak));
+
+namespace ckpt::fd {
+namespace {
+
+using image::FdKind;
+using image::FdRecord;
+using image::FdSectionHeader;
+using image::FilePolicy;
+
+// Reused from one checkpoint to the next; released after each.
+MappedBuffer g_section;  // FdSectionHeader, then the FdRecords
+MappedArray<int> g_fds;
+MappedArray<Peer> g_peers;
+HolderTable g_holders;
+
+bool is_protected(int fd) { return ckpt_is_protected_fd != nullptr && ckpt_is_protected_fd(fd); }
+
+void sort_ints(int* a, size_t n) {
+  for (size_t i = 1; i < n; ++i)
+    for (size_t j = i; j > 0 && a[j - 1] > a[j]; --j) {
+      int t = a[j];
+      a[j] = a[j - 1];
+      a[j - 1] = t;
+    }
+}
+
+Holder holder_of(const Peer& self, const FdRecord& r) {
+  uint32_t access = S_ISFIFO(r.mode) ? access_of(r.status_flags) : (kRead | kWrite);
+  return {self.vpid, self.real, r.fd, access, r.dev, r.ino, r.mode, 0};
+}
+
+FdRecord* records() { return g_section.at<FdRecord>(sizeof(FdSectionHeader)); }
+
+bool needs_contents(const FdRecord& r) {
+  return r.kind == FdKind::Deleted ||
+         (r.kind == FdKind::File && (r.policy == FilePolicy::Replace || r.policy == FilePolicy::Substitute));
+}
+
+void release_all() {
+  g_section.release();
+  g_fds.release();
+  g_peers.release();
+  g_holders.release();
+}
+
+}  // namespace
+
+void checkpoint_descriptors(const PolicyTable& policies) {
+  release_all();
+  stdio_clear_bindings();
+  if (computation_peers(g_peers) < 1 || g_section.append(nullptr, sizeof(FdSectionHeader)) == MappedBuffer::kFailed ||
+      list_fds(0, g_fds) < 0) {
+    release_all();
+    return;
+  }
+  const Peer self = g_peers[0];
+  sort_ints(g_fds.data(), g_fds.size());
+
+  // 1. This process's descriptors, as they are.
+  uint32_t count = 0;
+  for (size_t i = 0; i < g_fds.size(); ++i) {
+    int fd = g_fds[i];
+    if (is_protected(fd)) continue;
+    size_t at = g_section.append(nullptr, sizeof(FdRecord));
+    if (at == MappedBuffer::kFailed) break;
+    FdRecord& r = *g_section.at<FdRecord>(at);
+    if (describe_fd(fd, r) && g_holders.add(holder_of(self, r))) ++count;
+    else g_section.truncate(at);
+  }
+  // 2. Everybody else's, for sharing and for pipe ends.
+  for (size_t p = 1; p < g_peers.size(); ++p) g_holders.add_process(g_peers[p]);
+
+  // 3. What each one is, and who speaks for its description.
+  FdRecord* rec = records();
+  for (uint32_t i = 0; i < count; ++i) {
+    FdRecord& r = rec[i];
+    r.desc_id = g_holders.desc_id(holder_of(self, r));
+    classify(r, g_holders);
+    if (r.kind == FdKind::File) r.policy = policies.policy_for(r.path);
+    if (r.kind == FdKind::Stdio) stdio_bind(static_cast<int>(r.stdio_index), r.fd);
+  }
+
+  // 4. Contents and in-flight bytes, each saved once per computation.
+  for (uint32_t i = 0; i < count; ++i) {
+    FdRecord& r = rec[i];
+    bool leader = r.desc_id == holder_of(self, r).key();
+    if (needs_contents(r)) {
+      r.has_contents = 1;
+      if (leader && !save_file_contents(r.fd, r.status_flags, r.desc_id)) r.has_contents = 0;
+    }
+    bool pipe_like = r.kind == FdKind::Pipe || r.kind == FdKind::Fifo;
+    if (pipe_like && (access_of(r.status_flags) & kRead) &&
+        g_holders.lowest_key(r.dev, r.ino, kRead) == holder_of(self, r).key())
+      r.has_drained = drain_pipe(r.fd, r.ino) == DrainResult::Saved ? 1 : 0;
+  }
+
+  FdSectionHeader& h = *g_section.at<FdSectionHeader>(0);
+  h.version = image::kFdSectionVersion;
+  h.count = count;
+  save_process_state(h);
+  ckpt_save_section(image::kFdSection, g_section.data(), g_section.size());
+  release_all();
+}
+
+}  // namespace ckpt::fd

@@ -1,0 +1,72 @@
+#!/bin/bash
+# fd_checkpoint_side.sh: the fd plugin's checkpoint side on one process that
+# holds a descriptor of each kind (programs/fd_kinds.c). After a checkpoint
+# the program must see every descriptor as it was (offsets, flags, the bytes
+# in its pipe), and the image must describe them: kinds, shared
+# descriptions, a deleted file's contents, the pipe's drained bytes, a file
+# saved by the replace policy, umask and working directory.
+. "$(dirname "$0")/harness.sh"
+dump=$H_PROGRAMS/it_fd_image_dump
+prog=$H_PROGRAMS/it_fd_kinds
+h_init
+mkdir "$H_TMP/ref" "$H_TMP/run"
+touch "$H_TMP/ref/go"
+h_reference "$H_TMP/expected.out" "$prog" "$H_TMP/ref"
+h_start_coordinator
+out=$H_TMP/actual.out
+CKPT_FILE_POLICY='*/policy_*.dat=replace' h_launch "$out" -- "$prog" "$H_TMP/run"
+h_wait_step "$out" 1
+h_checkpoint
+touch "$H_TMP/run/go"
+h_wait_app_exit
+diff -u "$H_TMP/expected.out" "$out" || h_fail "the checkpoint changed what the program saw"
+
+image=$(ls "$H_CKPTDIR"/*.ckpt) || h_fail "no image"
+"$dump" "$image" fds >"$H_TMP/fds.txt" || h_fail "cannot decode section fds"
+cat "$H_TMP/fds.txt" >&2
+
+# field FD NAME: the value after NAME on descriptor FD's line.
+field() {
+  awk -v fd="$1" -v name="$2" '$1 == "fd" && $2 == fd { for (i = 3; i < NF; i += 2) if ($i == name) print $(i + 1) }' "$H_TMP/fds.txt"
+}
+expect() {
+  local fd=$1 name=$2 want=$3 got
+  got=$(field "$fd" "$name")
+  [ "$got" = "$want" ] || h_fail "fd $fd: $name is '$got', expected '$want'"
+}
+section() { "$dump" "$image" section "$1"; }
+
+grep -qx "umask 027" "$H_TMP/fds.txt" || h_fail "umask not saved as 027"
+grep -qx "cwd $(cd "$H_TMP/run" && pwd -P)" "$H_TMP/fds.txt" || h_fail "cwd not saved"
+expect 0 kind device
+expect 1 kind stdio
+expect 1 stdio 1
+expect 2 kind stdio
+expect 2 stdio 2
+expect 10 kind file
+expect 10 offset 5
+expect 11 desc "$(field 10 desc)"
+[ "$(field 12 desc)" != "$(field 10 desc)" ] || h_fail "fds 10 and 12 are separate opens but share a desc_id"
+expect 12 offset 2
+expect 13 kind directory
+expect 14 kind device
+expect 15 kind deleted
+expect 15 offset 3
+expect 15 contents 1
+expect 16 kind pipe
+expect 16 drained 1
+expect 17 kind pipe
+expect 17 drained 0
+expect 18 policy replace
+expect 18 contents 1
+expect 19 kind pipe
+expect 19 fdflags 1
+
+desc_hex() { printf '%08x%08x' "${1%%:*}" "${1##*:}"; }
+[ "$(section "fdata.$(desc_hex "$(field 15 desc)")")" = "contents of a deleted file" ] ||
+  h_fail "the deleted file's contents are not in the image"
+[ "$(section "fdata.$(desc_hex "$(field 18 desc)")")" = "kept by the replace policy" ] ||
+  h_fail "the replace-policy file's contents are not in the image"
+[ "$(section "pipe.$(field 16 ino)")" = "in flight 1234567890" ] || h_fail "the pipe's bytes are not in the image"
+h_log "image describes every descriptor"
+echo PASS
