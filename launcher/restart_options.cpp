@@ -1,5 +1,7 @@
 #include "restart_options.h"
 
+#include "path_rewrite.h"
+
 #include <charconv>
 #include <cstring>
 
@@ -67,6 +69,14 @@ RestartParse parse_restart_options(int argc, const char* const* argv, const Rest
     } else if (name == "--ckptdir") {
       if (!take_value() || value.empty()) return fail("--ckptdir needs a directory");
       o.ckptdir = value;
+    } else if (name == "--relocate") {
+      if (!take_value()) return fail("--relocate needs OLD=NEW");
+      std::string from, to, why;
+      if (!parse_relocation(value, from, to, why)) return fail("--relocate: " + why);
+      o.relocations.emplace_back(from, to);
+    } else if (name == "--run-on-fail") {
+      if (!take_value() || value.empty()) return fail("--run-on-fail needs a command");
+      o.run_on_fail = value;
     } else if (name == "--join") o.join = true;
     else if (name == "--new-coordinator") o.new_coordinator = true;
     else if (name == "--no-restore-pids") o.restore_pids = false;
@@ -94,6 +104,12 @@ written next to the images at each checkpoint, runs this for you.
   --ckptdir D          write later checkpoints to D (env CKPT_RESTART_DIR)
   --no-restore-pids    do not try to get the original pids back
   --no-verify          skip the data checksums (faster; headers are still checked)
+  --relocate OLD=NEW   reopen files, working directories and file mappings under
+                       OLD from NEW instead (whole path components; repeatable,
+                       the longest OLD wins)
+  --run-on-fail CMD    run CMD with /bin/sh if the restart fails before the
+                       computation runs (a file that vanished, a bad image);
+                       CKPT_RESTART_ERROR holds the reason
   --info [--json]      print the images instead of restoring
   --help               this text
 )";

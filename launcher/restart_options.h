@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ckpt {
@@ -19,6 +20,10 @@ struct RestartOptions {
   std::string ckptdir;           // where later checkpoints go; empty: as saved
   bool info = false;             // print the images instead of restoring
   bool json = false;             // with --info
+  // --relocate OLD=NEW, in command-line order: path prefixes rewritten for
+  // reopened files, working directories and file mappings.
+  std::vector<std::pair<std::string, std::string>> relocations;
+  std::string run_on_fail;  // shell command run when the restart fails before any process runs
   std::vector<std::string> images;
 };
 

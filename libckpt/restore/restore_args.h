@@ -91,6 +91,9 @@ struct ckpt_restore_args {
   struct ckpt_restore_region *regions;
   struct ckpt_restore_thread *threads;
   struct ckpt_special_move *specials;
+  /* ckpt_restart's descriptors the regions are mapped from (the image, shared
+   * files): closed once mapped. Every other descriptor belongs to the
+   * restored process and stays as ckpt_restart put it. */
   int32_t *close_fds;
   struct ckpt_restart_handoff info;
 };

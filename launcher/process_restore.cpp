@@ -1,0 +1,331 @@
+#include "process_restore.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/rseq.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cinttypes>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include "proc_maps.h"
+#include "restart_error.h"
+#include "restore_args.h"
+
+extern "C" const char ckpt_restorer_blob[];
+extern "C" const char ckpt_restorer_blob_end[];
+
+namespace ckpt {
+namespace {
+
+using image::ImageReader;
+using image::Region;
+
+constexpr uint64_t kPage = 4096;
+constexpr uint64_t kThreadStack = 16 * 1024;
+constexpr uint64_t kMainStack = 256 * 1024;
+constexpr uint64_t kParking = 64 * kPage;  // room for moving [vdso]/[vvar] (restorer.c)
+constexpr uint64_t kLowestAddress = 1ull << 32;
+constexpr uint64_t kHighestAddress = 0x7ff000000000ull;
+
+uint64_t page_up(uint64_t v) { return (v + kPage - 1) & ~(kPage - 1); }
+
+std::string errno_text() { return std::strerror(errno); }
+
+struct Range {
+  uint64_t start, end;
+};
+
+// The lowest-risk free range of `size` bytes: free both now and in the saved
+// layout, searched from the top of the usual mmap area down.
+uint64_t find_hole(std::vector<Range> used, uint64_t size) {
+  std::sort(used.begin(), used.end(), [](const Range& a, const Range& b) { return a.start < b.start; });
+  std::vector<Range> merged;
+  for (const Range& r : used) {
+    if (!merged.empty() && r.start <= merged.back().end) merged.back().end = std::max(merged.back().end, r.end);
+    else merged.push_back(r);
+  }
+  uint64_t top = kHighestAddress;
+  const uint64_t guard = 1ull << 20;
+  for (auto it = merged.rbegin();; ++it) {
+    uint64_t below = it == merged.rend() ? kLowestAddress : it->end;
+    if (below < top && top - below >= size + 2 * guard) return (top - guard - size) & ~((1ull << 21) - 1);
+    if (it == merged.rend()) return 0;
+    top = std::min(top, it->start);
+    if (top <= kLowestAddress) return 0;
+  }
+}
+
+bool is_private_file_mappable(const ImageReader& img, const Region& r) {
+  return !img.compressed() && (r.rec.flags & image::kRegionPrivate) && !(r.rec.flags & image::kRegionStack);
+}
+
+bool is_remapped_file(const Region& r) {
+  return (r.rec.flags & image::kRegionNoData) && (r.rec.flags & image::kRegionFile) &&
+         (r.rec.flags & image::kRegionShared);
+}
+
+void plan_specials(const ImageReader& img, const std::vector<MapEntry>& current,
+                   std::vector<ckpt_special_move>& specials) {
+  std::vector<const Region*> saved;
+  for (const Region& r : img.regions())
+    if (r.rec.flags & image::kRegionVdso) saved.push_back(&r);
+  size_t current_count = 0;
+  for (const MapEntry& m : current) {
+    std::string name = m.path;
+    if (name != "[vdso]" && name != "[vvar]" && name != "[vvar_vclock]") continue;
+    ++current_count;
+    auto it = std::find_if(saved.begin(), saved.end(), [&](const Region* r) { return r->path == name; });
+    if (it == saved.end())
+      throw RestartError("image " + img.path() + ": this kernel has " + name +
+                         " but the image does not (saved on another kernel?)");
+    if ((*it)->rec.end - (*it)->rec.start != m.end - m.start)
+      throw RestartError("image " + img.path() + ": " + name + " has a different size on this kernel");
+    specials.push_back({m.start, m.end, (*it)->rec.start});
+  }
+  if (current_count != saved.size())
+    throw RestartError("image " + img.path() + ": the vdso layout differs from this kernel's (saved on another kernel?)");
+}
+
+ckpt_restore_thread thread_of(const image::ThreadRecord& t) {
+  ckpt_restore_thread out{};
+  out.virt_tid = t.virt_tid;
+  out.is_leader = (t.flags & image::kThreadLeader) != 0;
+  out.rseq_len = t.rseq_len;
+  out.fs_base = t.fs_base;
+  out.clear_child_tid = t.clear_child_tid;
+  out.robust_list = t.robust_list;
+  out.robust_list_len = t.robust_list_len;
+  out.rseq_addr = t.rseq_addr;
+  out.rseq_sig = t.rseq_sig;
+  out.sigmask = t.sigmask;
+  static_assert(sizeof out.ctx == sizeof t.ctx);
+  std::memcpy(&out.ctx, &t.ctx, sizeof out.ctx);
+  return out;
+}
+
+// Reads every staged region into place, on every core.
+void stage_regions(const ImageReader& img, const std::vector<std::pair<const Region*, uint64_t>>& jobs) {
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::string first_error;
+  std::mutex error_lock;
+  auto worker = [&]() {
+    for (size_t i; !failed && (i = next++) < jobs.size();) {
+      std::string err;
+      if (!img.read_region(*jobs[i].first, reinterpret_cast<void*>(jobs[i].second), err)) {
+        std::lock_guard<std::mutex> g(error_lock);
+        if (!failed.exchange(true)) first_error = err;
+      }
+    }
+  };
+  unsigned n = std::max(1u, std::min(std::thread::hardware_concurrency(), static_cast<unsigned>(jobs.size())));
+  std::vector<std::thread> pool;
+  for (unsigned i = 1; i < n; ++i) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  if (failed) throw RestartError(first_error);
+}
+
+// A copy of `fd` at or above `floor` (below it lie the numbers the restored
+// process's own descriptors take); the original is closed.
+int32_t lift_fd(int fd, int floor, const std::string& what) {
+  int high = fcntl(fd, F_DUPFD_CLOEXEC, floor);
+  if (high < 0) throw RestartError("cannot keep " + what + " open: " + errno_text());
+  return high;
+}
+
+}  // namespace
+
+std::vector<MappedFile> mapped_files(const ImageReader& img, const PathRewriter& paths) {
+  std::vector<MappedFile> out;
+  for (const Region& r : img.regions())
+    if (is_remapped_file(r)) out.push_back({paths.apply(r.path), (r.rec.prot & PROT_WRITE) != 0});
+  return out;
+}
+
+uint64_t saved_heap_start(const ImageReader& img) {
+  for (const Region& r : img.regions())
+    if (r.rec.flags & image::kRegionHeap) return r.rec.start;
+  return img.process().brk;
+}
+
+uint64_t own_start_brk() {
+  FILE* f = std::fopen("/proc/self/stat", "r");
+  if (!f) return 0;
+  char buf[4096];
+  size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  buf[n] = '\0';
+  const char* p = std::strrchr(buf, ')');  // the command name may hold spaces
+  if (!p) return 0;
+  int field = 2;
+  uint64_t value = 0;
+  for (++p; *p && field < 47; ++p)
+    if (*p == ' ') ++field;
+  std::sscanf(p, "%" SCNu64, &value);
+  return value;
+}
+
+void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& settings) {
+  const image::ProcessRecord& proc = img.process();
+  std::vector<MapEntry> current(65536);
+  long n = read_proc_maps(0, current.data(), current.size());
+  if (n < 0) throw RestartError("cannot read /proc/self/maps");
+  current.resize(n);
+
+  std::vector<ckpt_restore_region> regions;
+  std::vector<ckpt_restore_thread> threads;
+  std::vector<ckpt_special_move> specials;
+  plan_specials(img, current, specials);
+  std::vector<Range> used;
+  for (const MapEntry& m : current) used.push_back({m.start, m.end});
+  for (const Region& r : img.regions()) used.push_back({r.rec.start, r.rec.end});
+
+  uint64_t staged = 0;
+  for (const Region& r : img.regions())
+    if (!(r.rec.flags & (image::kRegionNoData | image::kRegionVdso)) && !is_private_file_mappable(img, r))
+      staged += r.rec.end - r.rec.start;
+  size_t thread_count = img.threads().size();
+  size_t region_count = img.regions().size();
+  uint64_t blob_size = page_up(ckpt_restorer_blob_end - ckpt_restorer_blob);
+  uint64_t args_size = page_up(sizeof(ckpt_restore_args) + region_count * sizeof(ckpt_restore_region) +
+                               thread_count * sizeof(ckpt_restore_thread) + 8 * sizeof(ckpt_special_move) +
+                               (region_count + 8) * sizeof(int32_t) + 64);
+  uint64_t hole_size = blob_size + args_size + thread_count * kThreadStack + kMainStack + kParking;
+  uint64_t base = find_hole(used, hole_size + staged);
+  if (!base) throw RestartError("image " + img.path() + ": no free address range for the restorer next to the saved layout");
+  void* reserved = mmap(reinterpret_cast<void*>(base), hole_size + staged, PROT_NONE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+  if (reserved == MAP_FAILED) throw RestartError("cannot reserve the restore area: " + errno_text());
+  uint64_t hole = base, hole_end = base + hole_size;
+  if (mprotect(reinterpret_cast<void*>(hole), hole_size, PROT_READ | PROT_WRITE) != 0)
+    throw RestartError("cannot prepare the restore area: " + errno_text());
+
+  std::vector<std::pair<const Region*, uint64_t>> jobs;
+  uint64_t stage_at = hole_end;
+  int32_t image_fd = -1;
+  for (const Region& r : img.regions()) {
+    if (r.rec.flags & image::kRegionVdso) continue;
+    ckpt_restore_region out{};
+    out.start = r.rec.start;
+    out.end = r.rec.end;
+    out.prot = r.rec.prot;
+    out.map_flags = (r.rec.flags & image::kRegionShared) ? MAP_SHARED : MAP_PRIVATE;
+    uint64_t len = r.rec.end - r.rec.start;
+    if (is_remapped_file(r)) {
+      std::string path = settings.paths ? settings.paths->apply(r.path) : r.path;
+      int fd = open(path.c_str(), ((r.rec.prot & PROT_WRITE) ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+      if (fd < 0) throw RestartError("image " + img.path() + ": cannot open mapped file " + path + ": " + errno_text());
+      out.source = CKPT_SRC_FILE;
+      out.fd = lift_fd(fd, settings.fd_floor, path);
+      close(fd);
+      out.file_offset = r.rec.file_offset;
+      restorer_fds_.push_back(out.fd);
+    } else if (r.rec.flags & image::kRegionNoData) {
+      out.source = CKPT_SRC_ANON;
+    } else if (is_private_file_mappable(img, r)) {
+      // Lazy restore: pages come from the image file when first touched.
+      if (image_fd < 0) {
+        image_fd = lift_fd(img.fd(), settings.fd_floor, img.path());
+        restorer_fds_.push_back(image_fd);
+      }
+      out.source = CKPT_SRC_FILE;
+      out.fd = image_fd;
+      out.file_offset = r.rec.data_offset;
+    } else {
+      int flags = (r.rec.flags & image::kRegionShared) ? MAP_SHARED : MAP_PRIVATE;
+      if (mmap(reinterpret_cast<void*>(stage_at), len, PROT_READ | PROT_WRITE, flags | MAP_ANONYMOUS | MAP_FIXED, -1,
+               0) == MAP_FAILED)
+        throw RestartError("cannot map staging memory: " + errno_text());
+      out.source = (r.rec.flags & image::kRegionStack) ? CKPT_SRC_STACK : CKPT_SRC_STAGED;
+      out.src_addr = stage_at;
+      jobs.emplace_back(&r, stage_at);
+      stage_at += len;
+    }
+    regions.push_back(out);
+  }
+  stage_regions(img, jobs);
+
+  // ---- the hole: blob | args and arrays | thread stacks | main stack | parking ----
+  char* blob = reinterpret_cast<char*>(hole);
+  std::memcpy(blob, ckpt_restorer_blob, ckpt_restorer_blob_end - ckpt_restorer_blob);
+  char* cursor = blob + blob_size;
+  auto* args = reinterpret_cast<ckpt_restore_args*>(cursor);
+  cursor += sizeof(ckpt_restore_args);
+  auto place = [&](auto* out, const auto& vec) {
+    using T = std::remove_pointer_t<decltype(out)>;
+    cursor = reinterpret_cast<char*>((reinterpret_cast<uint64_t>(cursor) + 15) & ~15ull);
+    T* dst = reinterpret_cast<T*>(cursor);
+    std::memcpy(dst, vec.data(), vec.size() * sizeof(T));
+    cursor += vec.size() * sizeof(T);
+    return dst;
+  };
+  uint64_t stacks = hole + blob_size + args_size;
+  for (size_t i = 0; i < thread_count; ++i) {
+    threads.push_back(thread_of(img.threads()[i]));
+    threads.back().stack_top = stacks + (i + 1) * kThreadStack;
+  }
+  std::memset(args, 0, sizeof *args);
+  args->hole_start = hole;
+  args->hole_end = hole_end;
+  args->restart_info_slot = proc.restart_info_slot;
+  args->start_brk = own_start_brk();
+  args->saved_brk = settings.brk_movable ? proc.brk : 0;
+  args->region_count = regions.size();
+  args->thread_count = threads.size();
+  args->special_count = specials.size();
+  args->close_fd_count = restorer_fds_.size();
+  args->use_set_tid = settings.restore_pids;
+  args->regions = place(static_cast<ckpt_restore_region*>(nullptr), regions);
+  args->threads = place(static_cast<ckpt_restore_thread*>(nullptr), threads);
+  args->specials = place(static_cast<ckpt_special_move*>(nullptr), specials);
+  args->close_fds = place(static_cast<int32_t*>(nullptr), restorer_fds_);
+  args->info.hole_start = hole;
+  args->info.hole_end = hole_end;
+  args->info.thread_count = static_cast<int32_t>(threads.size());
+  args->info.threads = args->threads;
+  args->info.coord_port = settings.coord_port;
+  std::snprintf(args->info.coord_host, sizeof args->info.coord_host, "%s", settings.coord_host.c_str());
+  std::snprintf(args->info.ckptdir, sizeof args->info.ckptdir, "%s", settings.ckptdir.c_str());
+  if (mprotect(blob, blob_size, PROT_READ | PROT_EXEC) != 0)
+    throw RestartError("cannot make the restorer executable: " + errno_text());
+  args_ = args;
+  entry_ = hole;
+  stack_top_ = stacks + thread_count * kThreadStack + kMainStack - 64;
+  personality_ = settings.personality;
+}
+
+void ProcessRestore::enter(bool pids_restored) {
+  args_->info.pids_restored = pids_restored;
+  // Randomization is the restored program's business again (for its execs).
+  syscall(SYS_personality, personality_);
+  sigset_t all;
+  sigfillset(&all);
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, nullptr, 8);
+  // This process's own rseq area is about to be unmapped; the kernel would
+  // kill us writing to it. The restored threads register theirs.
+  if (__rseq_size > 0)
+    syscall(SYS_rseq, static_cast<char*>(__builtin_thread_pointer()) + __rseq_offset,
+            __rseq_size < 32 ? 32 : __rseq_size, RSEQ_FLAG_UNREGISTER, 0x53053053);
+  __asm__ volatile(
+      "movq %0, %%rsp\n\t"
+      "xorl %%ebp, %%ebp\n\t"
+      "movq %1, %%rdi\n\t"
+      "callq *%2\n\t"
+      "ud2\n\t"
+      :
+      : "r"(stack_top_), "r"(args_), "r"(entry_)
+      : "memory");
+  __builtin_unreachable();
+}
+
+}  // namespace ckpt

@@ -1,0 +1,62 @@
+// One process's address space, prepared inside the process that becomes it
+// (GUIDE §3.3): find a hole no saved region uses, put the restorer, its
+// arguments and stacks there, stage the saved bytes (or map uncompressed ones
+// straight from the image), then jump to the freestanding restorer.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "image_reader.h"
+#include "path_rewrite.h"
+
+struct ckpt_restore_args;
+
+namespace ckpt {
+
+struct RestoreSettings {
+  bool restore_pids = true;       // the restorer tries clone3 set_tid for thread ids
+  std::string coord_host;         // numeric address the restored process reconnects to
+  uint16_t coord_port = 0;
+  std::string ckptdir;            // absolute; empty: as saved
+  bool brk_movable = true;        // false: leave the program break alone (see ensure_brk_below)
+  unsigned long personality = 0;  // what the restored process runs with
+  const PathRewriter* paths = nullptr;
+  int fd_floor = 3;               // the restorer's descriptors go at or above this
+};
+
+// Shared file mappings are re-mapped from their files: the path each one is
+// opened from on restart (after rewriting), for checking before anything runs.
+struct MappedFile {
+  std::string path;
+  bool writable;
+};
+std::vector<MappedFile> mapped_files(const image::ImageReader& img, const PathRewriter& paths);
+
+// Where the saved heap begins: the [heap] region, or the break itself if the
+// program never grew it.
+uint64_t saved_heap_start(const image::ImageReader& img);
+
+// This process's start_brk: field 47 of /proc/self/stat.
+uint64_t own_start_brk();
+
+class ProcessRestore {
+ public:
+  // Plans the new address space and stages the saved bytes. Throws
+  // RestartError.
+  void prepare(const image::ImageReader& img, const RestoreSettings& settings);
+  // Descriptors the restorer maps from and then closes; all >= fd_floor.
+  const std::vector<int32_t>& restorer_fds() const { return restorer_fds_; }
+  // Raw system calls only from here: the last steps, then the jump.
+  [[noreturn]] void enter(bool pids_restored);
+
+ private:
+  ckpt_restore_args* args_ = nullptr;
+  uint64_t entry_ = 0;
+  uint64_t stack_top_ = 0;
+  unsigned long personality_ = 0;
+  std::vector<int32_t> restorer_fds_;
+};
+
+}  // namespace ckpt
