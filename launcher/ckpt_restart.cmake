@@ -7,5 +7,5 @@ target_include_directories(ckpt_restart_options PUBLIC ${CMAKE_CURRENT_LIST_DIR}
 add_executable(ckpt_restart ${CMAKE_CURRENT_LIST_DIR}/ckpt_restart.cpp ${CMAKE_CURRENT_LIST_DIR}/process_restore.cpp
   ${CMAKE_CURRENT_LIST_DIR}/restart_fds.cpp ${CMAKE_CURRENT_LIST_DIR}/tree_fork.cpp)
 target_link_libraries(ckpt_restart PRIVATE ckpt_restart_options ckpt_image_reader ckpt_restorer_blob
-  ckpt_coordinator_start Threads::Threads)
+  ckpt_coordinator_start ckpt_pid_table Threads::Threads)
 install(TARGETS ckpt_restart RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

@@ -28,6 +28,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -36,6 +37,7 @@
 #include "coordinator_start.h"
 #include "image_reader.h"
 #include "path_rewrite.h"
+#include "pid_table.h"
 #include "process_restore.h"
 #include "restart_error.h"
 #include "restart_fds.h"
@@ -106,6 +108,8 @@ SavedIds saved_ids(const ImageReader& img) {
     ids.vppid = p.vppid;
     ids.vpgid = p.vpgid;
     ids.vsid = p.vsid;
+    p.pidtable_path[sizeof p.pidtable_path - 1] = '\0';
+    ids.pidtable_path = p.pidtable_path;
     for (uint32_t z = 0; z < p.zombie_count; ++z)
       ids.zombies.push_back({p.zombies[z].vpid, p.zombies[z].wait_status, p.zombies[z].vpgid});
   }
@@ -144,6 +148,35 @@ int transport_floor(int highest_saved) {
     throw RestartError("a process had descriptor " + std::to_string(highest_saved) +
                        ", more than this user's descriptor limit (" + std::to_string(lim.rlim_cur) + ") leaves room for");
   return highest_saved + 1;
+}
+
+// A fresh shared pid table for the restarted computation, next to the old
+// one if that directory takes it (usually /dev/shm), else in $TMPDIR or /tmp.
+// Every process maps it where its image had the old one (an exact path
+// rewrite of that MAP_SHARED file region).
+std::string create_pid_table(const std::vector<SavedIds>& ids, PathRewriter& paths, PidTable& table) {
+  std::vector<std::string> old_paths;
+  for (const SavedIds& s : ids)
+    if (!s.pidtable_path.empty() && std::find(old_paths.begin(), old_paths.end(), s.pidtable_path) == old_paths.end())
+      old_paths.push_back(s.pidtable_path);
+  if (old_paths.empty()) return "";
+  std::string old_dir = old_paths[0].substr(0, old_paths[0].rfind('/'));
+  std::vector<std::string> dirs = {old_dir.empty() ? "/" : old_dir, "/dev/shm"};
+  if (const char* t = getenv("TMPDIR"); t && *t) dirs.push_back(t);
+  dirs.push_back("/tmp");
+  char name[128];
+  std::snprintf(name, sizeof name, "ckpt-%u-%d-%ld.pids", static_cast<unsigned>(getuid()), static_cast<int>(getpid()),
+                static_cast<long>(time(nullptr)));
+  long rc = -ENOENT;
+  for (const std::string& dir : dirs) {
+    std::string path = dir + "/" + name;
+    if ((rc = PidTable::create(path.c_str(), table)) == 0) {
+      for (const std::string& old : old_paths) paths.add_exact(old, path);
+      return path;
+    }
+  }
+  throw RestartError(std::string("cannot create a pid table file (tried ") + dirs[0] + ", /dev/shm, $TMPDIR, /tmp): " +
+                     std::strerror(static_cast<int>(-rc)));
 }
 
 pid_t g_root = -1;
@@ -222,6 +255,17 @@ int restart(const RestartOptions& opt, char** argv) {
 
   PathRewriter paths;
   for (const auto& [from, to] : opt.relocations) paths.add_prefix(from, to);
+  // The new pid table first: the processes map it instead of the old one.
+  PidTable pid_table;
+  std::string pid_table_path = create_pid_table(ids, paths, pid_table);
+  // Removed again if the restart fails: no process will ever use it.
+  struct TableFile {
+    const std::string& path;
+    bool keep = false;
+    ~TableFile() {
+      if (!keep && !path.empty()) unlink(path.c_str());
+    }
+  } table_file{pid_table_path};
   std::vector<ProcessFds> fds;
   for (const ImageReader* img : image_list) fds.push_back(read_process_fds(*img));
   for (size_t i = 0; i < image_list.size(); ++i) check_process_files(*image_list[i], fds[i], vpids[i], paths);
@@ -264,12 +308,20 @@ int restart(const RestartOptions& opt, char** argv) {
     if (member.zombie()) return "zombie " + std::to_string(member.vpid);
     return describe(*image_list[member.image], member.vpid);
   };
+  plan.created = [&](int m, pid_t real_pid) {
+    const TreeMember& member = tree.members[m];
+    if (!pid_table_path.empty() &&
+        !pid_table.insert(member.vpid, real_pid, member.vppid, member.zombie() ? kPidZombie : 0))
+      throw RestartError("the pid table " + pid_table_path + " is full");
+  };
   plan.prepare = [&](int m, ProcessRestore& restore) {
     int image = tree.members[m].image;
     restore.prepare(*image_list[image], settings);
     descriptions.install(fds[image], paths, restore.restorer_fds());
   };
   std::vector<pid_t> pids = fork_tree(plan);
+  table_file.keep = true;
+  pid_table.close();
   descriptions.close_all();
   images.clear();
   wait_for_root(pids[tree.root]);

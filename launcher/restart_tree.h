@@ -23,6 +23,7 @@ struct SavedIds {
     int32_t vpgid;
   };
   std::vector<Zombie> zombies;
+  std::string pidtable_path;  // the shared pid table the process mapped; empty: none
 };
 
 struct TreeMember {

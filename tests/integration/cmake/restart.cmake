@@ -4,8 +4,10 @@ foreach(script restart_two_images.sh restart_relocate.sh)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/../${script} ${CKPT_IT_DIR}/${script} COPYONLY)
 endforeach()
 
-add_executable(it_restart_mapped_file ${CMAKE_CURRENT_LIST_DIR}/../programs/restart_mapped_file.c)
-set_target_properties(it_restart_mapped_file PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CKPT_IT_DIR}/bin)
+foreach(prog restart_mapped_file)
+  add_executable(it_${prog} ${CMAKE_CURRENT_LIST_DIR}/../programs/${prog}.c)
+  set_target_properties(it_${prog} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CKPT_IT_DIR}/bin)
+endforeach()
 
 ckpt_integration_test(restart_two_images restart_two_images.sh)
 ckpt_integration_test(restart_relocate restart_relocate.sh)
