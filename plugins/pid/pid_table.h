@@ -50,6 +50,10 @@ inline constexpr uint32_t kPidTableCapacity = 8192;
 
 // Entry flags.
 inline constexpr uint32_t kPidZombie = 1u << 0;  // a zombie recreated by ckpt_restart
+// Not a process: a process group or session id whose leader is gone. After a
+// restart `real` is the kernel id the group or session has now (ckpt_restart
+// made some member its leader); vppid is unused.
+inline constexpr uint32_t kPidGroupOnly = 1u << 1;
 
 // What lookups and iteration hand out: a consistent copy of one entry.
 struct PidEntry {
@@ -199,6 +203,16 @@ class PidTable {
     });
   }
 
+  // Replaces real, vppid and flags of e.vpid's entry. Returns false if there is no entry.
+  bool update(const PidEntry& e) {
+    return modify(e.vpid, [&e](PidSlot& s) {
+      s.real.store(e.real, std::memory_order_relaxed);
+      s.vppid.store(e.vppid, std::memory_order_relaxed);
+      s.flags.store(e.flags, std::memory_order_relaxed);
+      return true;
+    });
+  }
+
   // Changes the flags of `vpid`'s entry. Returns false if there is no entry.
   bool set_flags(pid_t vpid, uint32_t flags) {
     return modify(vpid, [flags](PidSlot& s) {
@@ -211,8 +225,15 @@ class PidTable {
   bool find_virtual(pid_t vpid, PidEntry* out) const {
     return find_if([vpid](const PidEntry& e) { return e.vpid == vpid; }, out);
   }
+  // The process (not kPidGroupOnly) entry whose kernel pid is `real`.
   bool find_real(pid_t real, PidEntry* out) const {
-    return find_if([real](const PidEntry& e) { return e.real == real; }, out);
+    return find_if([real](const PidEntry& e) { return e.real == real && !(e.flags & kPidGroupOnly); }, out);
+  }
+  // The entry (process or kPidGroupOnly) naming the kernel process group or
+  // session `real`; a kPidGroupOnly entry wins.
+  bool find_real_group(pid_t real, PidEntry* out) const {
+    if (find_if([real](const PidEntry& e) { return e.real == real && (e.flags & kPidGroupOnly); }, out)) return true;
+    return find_real(real, out);
   }
 
   // Calls fn(const PidEntry&) for every entry; fn returns false to stop.

@@ -5,12 +5,17 @@
 // dispositions and pending sets are saved; at restart the dispositions are
 // installed again and pending signals raised again, so a signal that was
 // blocked and pending at checkpoint is still pending afterwards.
+//
+// A sender's pid in a siginfo is the kernel's; SA_SIGINFO handlers run
+// behind a trampoline that makes it virtual first (plugins/pid).
 #include <dirent.h>
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+
+#include <atomic>
 #include <time.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -52,6 +57,39 @@ SavedSignals g_saved;
 
 // The application's view of the suspend signal's disposition, never installed.
 struct sigaction g_shadow_action;
+
+// The application's SA_SIGINFO handlers; the kernel calls siginfo_trampoline.
+using siginfo_handler = void (*)(int, siginfo_t*, void*);
+std::atomic<siginfo_handler> g_app_handlers[kMaxSignal + 1];
+
+// Whether si_pid holds a sending process: kill/sigqueue/tgkill/mq_notify
+// senders and SIGCHLD's child. (For timers and SIGIO the same bytes mean
+// something else.)
+bool carries_sender_pid(const siginfo_t* info) {
+  switch (info->si_code) {
+    case SI_USER:
+    case SI_QUEUE:
+    case SI_TKILL:
+    case SI_MESGQ:
+      return true;
+    default:
+      return info->si_signo == SIGCHLD && info->si_code > 0 && info->si_code <= CLD_CONTINUED;
+  }
+}
+
+void virtualize_sender(siginfo_t* info) {
+  if (info && info->si_pid > 0 && carries_sender_pid(info)) info->si_pid = ckpt_virtual_pid(info->si_pid);
+}
+
+void siginfo_trampoline(int sig, siginfo_t* info, void* context) {
+  virtualize_sender(info);
+  siginfo_handler app = sig > 0 && sig <= kMaxSignal ? g_app_handlers[sig].load(std::memory_order_acquire) : nullptr;
+  if (app) app(sig, info, context);
+}
+
+bool is_function(const struct sigaction* act) {
+  return act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN;
+}
 
 using sigaction_fn = int (*)(int, const struct sigaction*, struct sigaction*);
 using sigmask_fn = int (*)(int, const sigset_t*, sigset_t*);
@@ -186,7 +224,20 @@ int sigaction(int sig, const struct sigaction* act, struct sigaction* old) {
     if (act) g_shadow_action = *act;
     return 0;
   }
-  return real(sig, act, old);
+  if (sig <= 0 || sig > kMaxSignal) return real(sig, act, old);
+  struct sigaction through;
+  siginfo_handler previous = g_app_handlers[sig].load();
+  if (act && (act->sa_flags & SA_SIGINFO) && is_function(act)) {
+    through = *act;
+    through.sa_sigaction = siginfo_trampoline;
+    g_app_handlers[sig].store(act->sa_sigaction, std::memory_order_release);
+    act = &through;
+  }
+  int rc = real(sig, act, old);
+  if (rc != 0) g_app_handlers[sig].store(previous);
+  else if (old && (old->sa_flags & SA_SIGINFO) && old->sa_sigaction == siginfo_trampoline)
+    old->sa_sigaction = previous;
+  return rc;
 }
 
 sighandler_t signal(int sig, sighandler_t handler) {

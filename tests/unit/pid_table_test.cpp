@@ -132,6 +132,37 @@ TEST_F(PidTableTest, SetRealAndSetFlagsChangeOnlyThatEntry) {
   t.close();
 }
 
+TEST_F(PidTableTest, UpdateReplacesTheWholeEntry) {
+  PidTable t;
+  ASSERT_EQ(PidTable::create(path_.c_str(), t), 0);
+  ASSERT_TRUE(t.insert(20, 20, 1, ckpt::kPidZombie));
+  EXPECT_TRUE(t.update({20, 920, 5, 0}));
+  EXPECT_FALSE(t.update({21, 921, 5, 0}));
+  PidEntry e{};
+  ASSERT_TRUE(t.find_virtual(20, &e));
+  EXPECT_EQ(e.real, 920);
+  EXPECT_EQ(e.vppid, 5);
+  EXPECT_EQ(e.flags, 0u);
+  t.close();
+}
+
+TEST_F(PidTableTest, GroupOnlyEntriesNameGroupsNotProcesses) {
+  PidTable t;
+  ASSERT_EQ(PidTable::create(path_.c_str(), t), 0);
+  // Group 300's leader is gone; process 301 (now kernel pid 801) leads it.
+  ASSERT_TRUE(t.insert(301, 801, 1, 0));
+  ASSERT_TRUE(t.insert(300, 801, 0, ckpt::kPidGroupOnly));
+  PidEntry e{};
+  ASSERT_TRUE(t.find_real(801, &e));
+  EXPECT_EQ(e.vpid, 301);
+  ASSERT_TRUE(t.find_real_group(801, &e));
+  EXPECT_EQ(e.vpid, 300);
+  ASSERT_TRUE(t.insert(302, 802, 301, 0));
+  ASSERT_TRUE(t.find_real_group(802, &e));
+  EXPECT_EQ(e.vpid, 302);
+  t.close();
+}
+
 TEST_F(PidTableTest, FullTableRefusesInsert) {
   PidTable t;
   ASSERT_EQ(PidTable::create(path_.c_str(), t), 0);

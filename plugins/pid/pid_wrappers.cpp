@@ -1,0 +1,208 @@
+// The C library's process-id calls, with virtual ids on the application's
+// side and kernel ids on the kernel's: getpid & co., process groups and
+// sessions, signals to pids, the wait family, and syscall() for the same
+// system calls. Pid arguments go virtual -> real, returned pids real ->
+// virtual; a reaped child leaves the pid table.
+#include <dlfcn.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ckpt/raw_syscall.h"
+#include "virtual_ids.h"
+
+namespace {
+
+using namespace ckpt::pid;
+
+using wait4_fn = pid_t (*)(pid_t, int*, int, struct rusage*);
+using waitid_fn = int (*)(idtype_t, id_t, siginfo_t*, int);
+
+wait4_fn g_real_wait4 = nullptr;
+waitid_fn g_real_waitid = nullptr;
+
+__attribute__((constructor(150))) void resolve_wait_calls() {
+  g_real_wait4 = reinterpret_cast<wait4_fn>(dlsym(RTLD_NEXT, "wait4"));
+  g_real_waitid = reinterpret_cast<waitid_fn>(dlsym(RTLD_NEXT, "waitid"));
+}
+
+bool terminated(int status) { return WIFEXITED(status) || WIFSIGNALED(status); }
+
+pid_t virtual_wait4(pid_t pid, int* status, int options, struct rusage* usage) {
+  if (!g_real_wait4) resolve_wait_calls();
+  int own_status = 0;
+  int* st = status ? status : &own_status;  // we must know whether the child is gone
+  pid_t real = g_real_wait4(to_real_target(pid), st, options, usage);
+  if (real <= 0) return real;
+  pid_t virt = to_virtual(real);
+  if (terminated(*st)) forget_reaped(real);
+  return virt;
+}
+
+// waitid's id: a pid for P_PID, a process group for P_PGID (0: our own).
+id_t real_waitid_id(idtype_t type, id_t id) {
+  if (type == P_PID) return static_cast<id_t>(to_real(static_cast<pid_t>(id)));
+  if (type == P_PGID) return static_cast<id_t>(to_real_group(static_cast<pid_t>(id)));
+  return id;
+}
+
+void after_waitid(siginfo_t* info, int options) {
+  pid_t real = info->si_pid;
+  if (real <= 0) return;  // WNOHANG and nothing to report
+  info->si_pid = to_virtual(real);
+  bool gone = info->si_code == CLD_EXITED || info->si_code == CLD_KILLED || info->si_code == CLD_DUMPED;
+  if (gone && (options & WEXITED) && !(options & WNOWAIT)) forget_reaped(real);
+}
+
+// The kernel's waitid, for syscall(SYS_waitid, ...), which also takes a rusage.
+long raw_virtual_waitid(idtype_t type, id_t id, siginfo_t* info, int options, struct rusage* usage) {
+  siginfo_t own;
+  memset(&own, 0, sizeof own);
+  siginfo_t* si = info ? info : &own;
+  long rc = ckpt::sys(SYS_waitid, type, real_waitid_id(type, id), si, options, usage);
+  if (rc == 0) after_waitid(si, options);
+  return rc;
+}
+
+// A siginfo the application built for rt_sigqueueinfo: the kernel passes
+// si_pid on as is, and receivers translate from real to virtual.
+long queue_siginfo(long nr, pid_t tgid, pid_t tid, int sig, const siginfo_t* info) {
+  siginfo_t copy;
+  if (info) {
+    copy = *info;
+    copy.si_pid = to_real(info->si_pid);
+    info = &copy;
+  }
+  if (nr == SYS_rt_sigqueueinfo) return ckpt::sys(nr, to_real(tgid), sig, info);
+  return ckpt::sys(nr, to_real(tgid), to_real(tid), sig, info);
+}
+
+pid_t real_result_to_virtual_group(long real) { return real < 0 ? -1 : to_virtual_group(static_cast<pid_t>(real)); }
+
+}  // namespace
+
+extern "C" {
+
+pid_t getpid(void) { return self_virtual(); }
+pid_t gettid(void) { return to_virtual(static_cast<pid_t>(ckpt::raw_syscall(SYS_gettid))); }
+// A parent outside the computation is not in the table: its real pid shows.
+pid_t getppid(void) { return to_virtual(static_cast<pid_t>(ckpt::raw_syscall(SYS_getppid))); }
+
+pid_t getpgid(pid_t pid) { return real_result_to_virtual_group(ckpt::sys(SYS_getpgid, to_real(pid))); }
+pid_t getpgrp(void) { return real_result_to_virtual_group(ckpt::sys(SYS_getpgid, 0)); }
+pid_t getsid(pid_t pid) { return real_result_to_virtual_group(ckpt::sys(SYS_getsid, to_real(pid))); }
+
+int setpgid(pid_t pid, pid_t pgid) {
+  pid_t real = pid ? to_real(pid) : self_real();
+  pid_t real_group = pgid ? to_real_group(pgid) : real;
+  if (real_group == real) drop_stale_group(real);
+  return static_cast<int>(ckpt::sys(SYS_setpgid, real, real_group));
+}
+
+pid_t setsid(void) {
+  drop_stale_group(self_real());
+  long sid = ckpt::sys(SYS_setsid);
+  return sid < 0 ? -1 : self_virtual();
+}
+
+int kill(pid_t pid, int sig) { return static_cast<int>(ckpt::sys(SYS_kill, to_real_target(pid), sig)); }
+
+int killpg(pid_t pgrp, int sig) {
+  if (pgrp < 0) {
+    errno = EINVAL;
+    return -1;
+  }
+  return static_cast<int>(ckpt::sys(SYS_kill, -to_real_group(pgrp), sig));
+}
+
+int tgkill(pid_t tgid, pid_t tid, int sig) {
+  return static_cast<int>(ckpt::sys(SYS_tgkill, to_real(tgid), to_real(tid), sig));
+}
+
+int sigqueue(pid_t pid, int sig, const union sigval value) {
+  siginfo_t info;
+  memset(&info, 0, sizeof info);
+  info.si_signo = sig;
+  info.si_code = SI_QUEUE;
+  info.si_pid = self_real();  // receivers translate; see queue_siginfo
+  info.si_uid = getuid();
+  info.si_value = value;
+  return static_cast<int>(ckpt::sys(SYS_rt_sigqueueinfo, to_real(pid), sig, &info));
+}
+
+int pidfd_open(pid_t pid, unsigned int flags) {
+  return static_cast<int>(ckpt::sys(SYS_pidfd_open, to_real(pid), flags));
+}
+
+pid_t wait(int* status) { return virtual_wait4(-1, status, 0, nullptr); }
+pid_t waitpid(pid_t pid, int* status, int options) { return virtual_wait4(pid, status, options, nullptr); }
+pid_t wait3(int* status, int options, struct rusage* usage) { return virtual_wait4(-1, status, options, usage); }
+pid_t wait4(pid_t pid, int* status, int options, struct rusage* usage) {
+  return virtual_wait4(pid, status, options, usage);
+}
+
+int waitid(idtype_t type, id_t id, siginfo_t* info, int options) {
+  if (!g_real_waitid) resolve_wait_calls();
+  siginfo_t own;
+  memset(&own, 0, sizeof own);
+  siginfo_t* si = info ? info : &own;
+  int rc = g_real_waitid(type, real_waitid_id(type, id), si, options);
+  if (rc == 0) after_waitid(si, options);
+  return rc;
+}
+
+// syscall(2) itself, for programs that ask the kernel for ids directly.
+long syscall(long nr, ...) {
+  va_list ap;
+  va_start(ap, nr);
+  long a1 = va_arg(ap, long), a2 = va_arg(ap, long), a3 = va_arg(ap, long);
+  long a4 = va_arg(ap, long), a5 = va_arg(ap, long), a6 = va_arg(ap, long);
+  va_end(ap);
+  auto pid = [](long v) { return static_cast<pid_t>(v); };
+  switch (nr) {
+    case SYS_getpid:
+      return getpid();
+    case SYS_gettid:
+      return gettid();
+    case SYS_getppid:
+      return getppid();
+    case SYS_getpgid:
+      return getpgid(pid(a1));
+    case SYS_getpgrp:
+      return getpgrp();
+    case SYS_getsid:
+      return getsid(pid(a1));
+    case SYS_setpgid:
+      return setpgid(pid(a1), pid(a2));
+    case SYS_setsid:
+      return setsid();
+    case SYS_kill:
+      return kill(pid(a1), static_cast<int>(a2));
+    case SYS_tkill:
+      return ckpt::sys(SYS_tkill, to_real(pid(a1)), a2);
+    case SYS_tgkill:
+      return tgkill(pid(a1), pid(a2), static_cast<int>(a3));
+    case SYS_rt_sigqueueinfo:
+    case SYS_rt_tgsigqueueinfo: {
+      bool tg = nr == SYS_rt_tgsigqueueinfo;
+      return queue_siginfo(nr, pid(a1), tg ? pid(a2) : 0, static_cast<int>(tg ? a3 : a2),
+                           reinterpret_cast<const siginfo_t*>(tg ? a4 : a3));
+    }
+    case SYS_pidfd_open:
+      return pidfd_open(pid(a1), static_cast<unsigned>(a2));
+    case SYS_wait4:
+      return wait4(pid(a1), reinterpret_cast<int*>(a2), static_cast<int>(a3), reinterpret_cast<struct rusage*>(a4));
+    case SYS_waitid:
+      return raw_virtual_waitid(static_cast<idtype_t>(a1), static_cast<id_t>(a2), reinterpret_cast<siginfo_t*>(a3),
+                                static_cast<int>(a4), reinterpret_cast<struct rusage*>(a5));
+    default:
+      return ckpt::sys(nr, a1, a2, a3, a4, a5, a6);
+  }
+}
+
+}  // extern "C"
