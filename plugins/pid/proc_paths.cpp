@@ -185,46 +185,34 @@ bool takes_mode(int flags) { return (flags & O_CREAT) || (flags & O_TMPFILE) == 
 extern "C" {
 
 int open(const char* path, int flags, ...) {
-  mode_t mode = 0;
-  if (takes_mode(flags)) {
-    va_list ap;
-    va_start(ap, flags);
-    mode = va_arg(ap, mode_t);
-    va_end(ap);
-  }
+  va_list ap;
+  va_start(ap, flags);
+  mode_t mode = takes_mode(flags) ? va_arg(ap, mode_t) : 0;
+  va_end(ap);
   return real().open(KernelPath(path).get(), flags, mode);
 }
 
 int open64(const char* path, int flags, ...) {
-  mode_t mode = 0;
-  if (takes_mode(flags)) {
-    va_list ap;
-    va_start(ap, flags);
-    mode = va_arg(ap, mode_t);
-    va_end(ap);
-  }
+  va_list ap;
+  va_start(ap, flags);
+  mode_t mode = takes_mode(flags) ? va_arg(ap, mode_t) : 0;
+  va_end(ap);
   return real().open64(KernelPath(path).get(), flags, mode);
 }
 
 int openat(int dirfd, const char* path, int flags, ...) {
-  mode_t mode = 0;
-  if (takes_mode(flags)) {
-    va_list ap;
-    va_start(ap, flags);
-    mode = va_arg(ap, mode_t);
-    va_end(ap);
-  }
+  va_list ap;
+  va_start(ap, flags);
+  mode_t mode = takes_mode(flags) ? va_arg(ap, mode_t) : 0;
+  va_end(ap);
   return real().openat(dirfd, KernelPath(path).get(), flags, mode);
 }
 
 int openat64(int dirfd, const char* path, int flags, ...) {
-  mode_t mode = 0;
-  if (takes_mode(flags)) {
-    va_list ap;
-    va_start(ap, flags);
-    mode = va_arg(ap, mode_t);
-    va_end(ap);
-  }
+  va_list ap;
+  va_start(ap, flags);
+  mode_t mode = takes_mode(flags) ? va_arg(ap, mode_t) : 0;
+  va_end(ap);
   return real().openat64(dirfd, KernelPath(path).get(), flags, mode);
 }
 
