@@ -261,7 +261,9 @@ void adopt_restored(const ckpt_restart_info* info) {
 }
 
 void export_table_path() {
-  if (active() && g_path[0]) setenv("CKPT_PIDTABLE", g_path, 1);
+  if (!active() || !g_path[0]) return;
+  const char* current = getenv("CKPT_PIDTABLE");
+  if (!current || strcmp(current, g_path) != 0) setenv("CKPT_PIDTABLE", g_path, 1);
 }
 
 void leave_at_exit() {
