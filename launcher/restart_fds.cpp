@@ -330,12 +330,14 @@ void DescriptionSet::create(const std::vector<const ImageReader*>& images, const
       creator.first_pass(p, rec);
     }
   creator.replace_pass();
-  // The flags an inherited terminal or stdio description had in the computation.
+  // ckpt_restart's streams keep their own flags (a `>>` redirection's
+  // O_APPEND above all), except that a program that made its stream
+  // non-blocking must not block now.
   for (const ProcessFds& p : processes)
     for (const FdRecord& rec : p.records)
-      if (p.saved && (rec.kind == FdKind::Stdio || rec.kind == FdKind::Tty)) {
+      if ((rec.kind == FdKind::Stdio || rec.kind == FdKind::Tty) && (rec.status_flags & O_NONBLOCK)) {
         int fd = transport_fd(rec);
-        if (fd >= 0) fcntl(fd, F_SETFL, (fcntl(fd, F_GETFL) & ~kChangeableStatus) | (rec.status_flags & kChangeableStatus));
+        if (fd >= 0) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
       }
 }
 
