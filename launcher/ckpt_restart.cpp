@@ -16,6 +16,7 @@
 #include <netdb.h>
 #include <signal.h>
 #include <sys/personality.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -316,6 +317,8 @@ int restart(const RestartOptions& opt, char** argv) {
   };
   plan.prepare = [&](int m, ProcessRestore& restore) {
     int image = tree.members[m].image;
+    // What ps and /proc/PID/comm show (the kernel keeps 15 bytes).
+    prctl(PR_SET_NAME, image_list[image]->process().progname);
     restore.prepare(*image_list[image], settings);
     descriptions.install(fds[image], paths, restore.restorer_fds());
   };

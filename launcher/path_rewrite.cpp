@@ -24,6 +24,12 @@ void PathRewriter::add_exact(const std::string& old_path, const std::string& new
   exact_.emplace_back(old_path, new_path);
 }
 
+bool PathRewriter::renamed(const std::string& path) const {
+  for (const auto& entry : exact_)
+    if (entry.first == path) return true;
+  return false;
+}
+
 std::string PathRewriter::apply(const std::string& path) const {
   for (const auto& [from, to] : exact_)
     if (path == from) return to;

@@ -18,6 +18,9 @@ class PathRewriter {
   // Exactly this path, nothing below it. Checked before the prefixes.
   void add_exact(const std::string& old_path, const std::string& new_path);
 
+  // Whether add_exact() named this path: such a file is replaced as a whole.
+  bool renamed(const std::string& path) const;
+
   // The path after the longest matching prefix was replaced; unchanged if
   // none matches or the path is not absolute.
   std::string apply(const std::string& path) const;

@@ -68,9 +68,12 @@ bool is_private_file_mappable(const ImageReader& img, const Region& r) {
   return !img.compressed() && (r.rec.flags & image::kRegionPrivate) && !(r.rec.flags & image::kRegionStack);
 }
 
-bool is_remapped_file(const Region& r) {
-  return (r.rec.flags & image::kRegionNoData) && (r.rec.flags & image::kRegionFile) &&
-         (r.rec.flags & image::kRegionShared);
+// Shared file mappings come back from their files: those whose bytes the
+// image does not hold, and renamed ones (the pid table: every process must
+// map the one new file, whatever bytes the old one had).
+bool is_remapped_file(const Region& r, const PathRewriter* paths) {
+  if (!(r.rec.flags & image::kRegionFile) || !(r.rec.flags & image::kRegionShared)) return false;
+  return (r.rec.flags & image::kRegionNoData) || (paths && paths->renamed(r.path));
 }
 
 void plan_specials(const ImageReader& img, const std::vector<MapEntry>& current,
@@ -148,7 +151,7 @@ int32_t lift_fd(int fd, int floor, const std::string& what) {
 std::vector<MappedFile> mapped_files(const ImageReader& img, const PathRewriter& paths) {
   std::vector<MappedFile> out;
   for (const Region& r : img.regions())
-    if (is_remapped_file(r)) out.push_back({paths.apply(r.path), (r.rec.prot & PROT_WRITE) != 0});
+    if (is_remapped_file(r, &paths)) out.push_back({paths.apply(r.path), (r.rec.prot & PROT_WRITE) != 0});
   return out;
 }
 
@@ -192,7 +195,8 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
 
   uint64_t staged = 0;
   for (const Region& r : img.regions())
-    if (!(r.rec.flags & (image::kRegionNoData | image::kRegionVdso)) && !is_private_file_mappable(img, r))
+    if (!(r.rec.flags & (image::kRegionNoData | image::kRegionVdso)) && !is_private_file_mappable(img, r) &&
+        !is_remapped_file(r, settings.paths))
       staged += r.rec.end - r.rec.start;
   size_t thread_count = img.threads().size();
   size_t region_count = img.regions().size();
@@ -221,7 +225,7 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
     out.prot = r.rec.prot;
     out.map_flags = (r.rec.flags & image::kRegionShared) ? MAP_SHARED : MAP_PRIVATE;
     uint64_t len = r.rec.end - r.rec.start;
-    if (is_remapped_file(r)) {
+    if (is_remapped_file(r, settings.paths)) {
       std::string path = settings.paths ? settings.paths->apply(r.path) : r.path;
       int fd = open(path.c_str(), ((r.rec.prot & PROT_WRITE) ? O_RDWR : O_RDONLY) | O_CLOEXEC);
       if (fd < 0) throw RestartError("image " + img.path() + ": cannot open mapped file " + path + ": " + errno_text());

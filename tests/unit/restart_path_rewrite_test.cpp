@@ -42,6 +42,8 @@ TEST(PathRewrite, ExactRenamesComeFirstAndDoNotReachBelow) {
   r.add_exact("/dev/shm/ckpt-0-1.pids", "/dev/shm/ckpt-0-2.pids");
   EXPECT_EQ(r.apply("/dev/shm/ckpt-0-1.pids"), "/dev/shm/ckpt-0-2.pids");
   EXPECT_EQ(r.apply("/dev/shm/other"), "/elsewhere/other");
+  EXPECT_TRUE(r.renamed("/dev/shm/ckpt-0-1.pids"));
+  EXPECT_FALSE(r.renamed("/dev/shm/other"));
 }
 
 TEST(PathRewrite, LeavesRelativeAndUnmatchedPathsAlone) {

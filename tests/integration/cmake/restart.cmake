@@ -4,10 +4,11 @@ foreach(script restart_two_images.sh restart_relocate.sh)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/../${script} ${CKPT_IT_DIR}/${script} COPYONLY)
 endforeach()
 
-foreach(prog restart_mapped_file)
+foreach(prog restart_mapped_file restart_tree)
   add_executable(it_${prog} ${CMAKE_CURRENT_LIST_DIR}/../programs/${prog}.c)
   set_target_properties(it_${prog} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CKPT_IT_DIR}/bin)
 endforeach()
 
 ckpt_integration_test(restart_two_images restart_two_images.sh)
 ckpt_integration_test(restart_relocate restart_relocate.sh)
+ckpt_integration_test(restart_tree checkpoint_restart.sh 1 5 ${CKPT_IT_DIR}/bin/it_restart_tree 3 40 100)
