@@ -126,6 +126,13 @@ Actions Coordinator::message(ClientId client, const proto::MsgHeader& h, std::st
       case MsgType::Reached: on_reached(client, h, payload); break;
       case MsgType::Failed: on_failed(client, h, payload, now); break;
       case MsgType::RequestCheckpoint: request_checkpoint(std::nullopt, describe(client), now); break;
+      case MsgType::Exec: {
+        // Same process, same worker: only its program changed.
+        const std::string before = describe(client);
+        workers_.at(client).program = field(read_payload<proto::ExecPayload>(payload).progname);
+        log(LogLevel::Info, before + " exec'ed " + workers_.at(client).program);
+        break;
+      }
       default:
         log(LogLevel::Warn, describe(client) + ": ignoring unexpected message type " + std::to_string(h.type));
     }

@@ -3,17 +3,20 @@
 // start the checkpoint thread.
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ckpt/raw_syscall.h"
 #include "core.h"
+#include "exec_env.h"
 #include "log.h"
 
 namespace ckpt {
@@ -56,6 +59,36 @@ void read_config() {
 
 bool g_active = false;
 
+// This library's file, for LD_PRELOAD of exec'ed programs.
+const char* own_path() {
+  static char path[4096];
+  Dl_info info;
+  if (!dladdr(reinterpret_cast<void*>(&own_path), &info) || !info.dli_fname) return nullptr;
+  if (!realpath(info.dli_fname, path)) format_to(path, sizeof path, "%s", info.dli_fname);
+  return path;
+}
+
+// A program exec'ed inside the computation goes on as the same worker: it
+// takes over the coordinator connection and the worker's identity. The
+// variables are for this program only (exec_env.cpp never passes them on).
+void adopt_handover_from_exec() {
+  const char* fd_text = getenv(kCoordFdVar);
+  const char* state = getenv(kExecStateVar);
+  int fd = -1;
+  if (fd_text && *fd_text) {
+    char* end = nullptr;
+    long n = strtol(fd_text, &end, 10);
+    struct stat st;
+    if (end && *end == '\0' && n >= 0 && n <= INT_MAX && fstat(static_cast<int>(n), &st) == 0 && S_ISSOCK(st.st_mode))
+      fd = static_cast<int>(n);
+    else
+      CKPT_LOG(Warn, "%s=%s is not a socket; connecting anew", kCoordFdVar, fd_text);
+  }
+  if (fd >= 0 || state) adopt_exec_handover(fd, state);
+  unsetenv(kCoordFdVar);
+  unsetenv(kExecStateVar);
+}
+
 __attribute__((constructor(300))) void bootstrap() {
   // ckpt_launch and ckpt_restart set CKPT_COORD_PORT; without it the library
   // stays inert (wrappers pass through), e.g. when merely linked with -lckpt.
@@ -63,8 +96,11 @@ __attribute__((constructor(300))) void bootstrap() {
   g_active = true;
   read_config();
   log_open(g_config.progname);
+  adopt_handover_from_exec();
   install_suspend_handler();
   dispatch_event(CKPT_EVENT_INIT, nullptr);
+  // After INIT: plugins may have added CKPT_* variables (the pid table's path).
+  snapshot_exec_environment(own_path());
   start_checkpoint_thread();
   CKPT_LOG(Info, "started: coordinator %s:%u, images in %s", g_config.coord_host, g_config.coord_port,
            g_config.ckptdir);

@@ -60,6 +60,11 @@ std::atomic<bool> g_running{false};
 int g_wake_fd = -1;
 std::atomic<bool> g_checkpoint_requested{false};
 
+// Exec hand-over (exec.cpp): the exec'ing thread asks the checkpoint thread
+// to park between two messages, once no checkpoint of ours is in flight.
+enum ParkState : int { kRunning = 0, kParkRequested, kParked };
+std::atomic<int> g_park{kRunning};
+
 // ckpt_checkpoint() waiters sleep on g_done_word; the outcome is in the rest.
 std::atomic<int> g_done_word{0};
 std::atomic<int> g_restart_count{0};
@@ -372,6 +377,17 @@ void on_restarted() {
   signal_done(true);
 }
 
+// No checkpoint of ours in flight: threads run, and our image writer (which
+// could still report a failure that needs an answer) is done.
+bool idle() { return !g_cp.suspended && g_cp.writer_pidfd < 0; }
+
+void park_here() {
+  g_park.store(kParked);
+  sys(SYS_futex, &g_park, FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
+  while (g_park.load() == kParked) sys(SYS_futex, &g_park, FUTEX_WAIT_PRIVATE, kParked, nullptr, nullptr, 0);
+  CKPT_LOG(Debug, "unparked: the exec failed");
+}
+
 void* checkpoint_thread_main(void*) {
   sigset_t all;
   sigfillset(&all);
@@ -383,10 +399,11 @@ void* checkpoint_thread_main(void*) {
   alignas(8) static char payload[sizeof(proto::AdvancePayload) + 4096];
   int64_t next_attempt_ms = 0;
   for (;;) {
+    if (g_park.load() == kParkRequested && idle()) park_here();
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     int64_t now_ms = now.tv_sec * 1000 + now.tv_nsec / 1000000;
-    if (!g_coord.connected() && now_ms >= next_attempt_ms) {
+    if (!g_coord.connected() && now_ms >= next_attempt_ms && g_park.load() == kRunning) {
       if (!connect_coordinator(false, 200)) next_attempt_ms = now_ms + kReconnectMs;
     }
     pollfd fds[3] = {{g_wake_fd, POLLIN, 0}, {g_coord.fd(), POLLIN, 0}, {g_cp.writer_pidfd, POLLIN, 0}};
@@ -455,12 +472,85 @@ void forget_checkpoint_thread() {
 
 void checkpoint_state_after_fork() {
   forget_checkpoint_thread();
+  g_park.store(kRunning);  // another thread of the parent may have been exec'ing
   // A new process with its own images; the parent's last image is not ours
   // to delete, and the parent's checkpoint in flight is not ours to finish.
   uint64_t generation = g_cp.generation;
   g_cp = CheckpointState{};
   g_cp.generation = generation;
   make_unique_id(g_config.unique_id, sizeof g_config.unique_id);
+}
+
+bool park_checkpoint_thread(int timeout_ms) {
+  if (!g_running.load()) return true;
+  int expected = kRunning;
+  g_park.compare_exchange_strong(expected, kParkRequested);
+  wake_checkpoint_thread();
+  auto now_ns = [] {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
+  };
+  const int64_t deadline_ns = now_ns() + timeout_ms * 1'000'000LL;
+  for (;;) {
+    int state = g_park.load();
+    if (state == kParked) return true;
+    int64_t left_ns = deadline_ns - now_ns();
+    if (left_ns <= 0) {
+      // Give up the request, unless the thread parked just now.
+      expected = kParkRequested;
+      return !g_park.compare_exchange_strong(expected, kRunning);
+    }
+    struct timespec wait = {static_cast<time_t>(left_ns / 1'000'000'000), static_cast<long>(left_ns % 1'000'000'000)};
+    sys(SYS_futex, &g_park, FUTEX_WAIT_PRIVATE, state, &wait, nullptr, 0);
+  }
+}
+
+void unpark_checkpoint_thread() {
+  g_park.store(kRunning);
+  sys(SYS_futex, &g_park, FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
+  wake_checkpoint_thread();
+}
+
+int coordinator_fd() { return g_coord.fd(); }
+
+void leave_coordinator() {
+  // The checkpoint thread is parked between messages: the connection is ours.
+  if (g_coord.connected()) shutdown(g_coord.fd(), SHUT_RDWR);
+  g_coord.close();
+}
+
+size_t exec_handover_state(char* buf, size_t cap) {
+  return format_to(buf, cap, "%lu\n%s\n%s\n%s", static_cast<unsigned long>(g_cp.generation), g_config.unique_id,
+                   g_cp.image_path, g_cp.last_committed);
+}
+
+void adopt_exec_handover(int fd, const char* state) {
+  if (fd >= 0) {
+    g_coord.adopt(fd);
+    CKPT_LOG(Info, "kept the coordinator connection across exec (fd %d)", g_coord.fd());
+    proto::ExecPayload e{};
+    format_to(e.progname, sizeof e.progname, "%s", g_config.progname);
+    g_coord.send(MsgType::Exec, 0, 0, &e, sizeof e);
+  }
+  if (!state) return;
+  // "<generation>\n<unique_id>\n<image being written or committed>\n<last committed image>"
+  const char* p = state;
+  uint64_t generation = 0;
+  while (*p >= '0' && *p <= '9') generation = generation * 10 + static_cast<uint64_t>(*p++ - '0');
+  g_cp.generation = generation;
+  char* fields[3] = {g_config.unique_id, g_cp.image_path, g_cp.last_committed};
+  size_t caps[3] = {sizeof g_config.unique_id, sizeof g_cp.image_path, sizeof g_cp.last_committed};
+  for (int i = 0; i < 3 && *p == '\n'; ++i) {
+    ++p;
+    size_t n = 0;
+    while (p[n] && p[n] != '\n') ++n;
+    if (n < caps[i]) {
+      memcpy(fields[i], p, n);
+      fields[i][n] = '\0';
+    }
+    p += n;
+  }
 }
 
 bool register_with_coordinator(int timeout_ms) {

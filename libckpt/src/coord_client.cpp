@@ -73,6 +73,12 @@ bool CoordClient::connect(int timeout_ms) {
   return true;
 }
 
+void CoordClient::adopt(int fd) {
+  close();
+  fcntl(fd, F_SETFD, FD_CLOEXEC);
+  protect_fd(fd, &fd_);
+}
+
 void CoordClient::close() {
   close_own_fd(fd_);
   fd_ = -1;

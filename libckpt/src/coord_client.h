@@ -18,6 +18,8 @@ class CoordClient {
   // Connects with a timeout; false if no coordinator answers.
   bool connect(int timeout_ms);
   void close();
+  // Takes over a connection inherited across exec (already registered).
+  void adopt(int fd);
   bool connected() const { return fd_ >= 0; }
   bool resolved() const { return addr_len_ != 0; }
   int fd() const { return fd_; }

@@ -103,6 +103,8 @@ void forget_protected_fds();
 pid_t real_fork();
 // fork() as the application sees it: the child joins the computation.
 pid_t checkpointed_fork();
+// In a fork child: another thread of the parent may have been exec'ing.
+void exec_state_after_fork();
 
 // ---- plugin manager (plugins.cpp) ----
 void dispatch_event(ckpt_event_t event, void* data);
@@ -136,6 +138,22 @@ void checkpoint_state_after_fork();
 // waiting at most timeout_ms; false if no coordinator answered. The
 // checkpoint thread, started afterwards, goes on with the connection.
 bool register_with_coordinator(int timeout_ms);
+
+// Exec hand-over (exec.cpp). The exec'ing thread parks the checkpoint thread
+// between two messages once no checkpoint of ours is in flight (false if
+// that did not happen within timeout_ms), passes the connection to the new
+// program, and unparks it if the exec fails.
+bool park_checkpoint_thread(int timeout_ms);
+void unpark_checkpoint_thread();
+// While parked: the coordinator connection (-1: none).
+int coordinator_fd();
+// While parked: closes the connection; the coordinator sees the process leave.
+void leave_coordinator();
+// While parked: what the new program needs to go on as the same worker
+// (generation, unique id, image names); returns the length.
+size_t exec_handover_state(char* buf, size_t cap);
+// In the new program, before the checkpoint thread starts.
+void adopt_exec_handover(int fd, const char* state);
 
 // ---- snapshot writer (snapshot.cpp); runs in the forked child ----
 struct SnapshotRequest {

@@ -67,6 +67,7 @@ void tell_parent(int fd, ChildVerdict v) {
 // The child's side, on the only thread it has.
 void join_computation(int notify_fd) {
   fork_gate_reset_in_child();
+  exec_state_after_fork();
   checkpoint_state_after_fork();
   dispatch_event(CKPT_EVENT_FORK_CHILD, nullptr);
   bool joined = register_with_coordinator(kRegisterMs);

@@ -416,6 +416,19 @@ TEST(CoordinatorStateMachine, CheckpointFailsWhenEveryProcessExitsBeforeSuspendi
   EXPECT_EQ(single_reply(out, cmd).payload, "checkpoint 1 failed: every process exited before suspending");
 }
 
+TEST(CoordinatorStateMachine, ExecRenamesTheWorker) {
+  Harness h;
+  const ClientId a = h.worker({.program = "sh"});
+  proto::ExecPayload e{};
+  std::strncpy(e.progname, "python3", sizeof e.progname - 1);
+  h.msg(a, proto::make_header(MsgType::Exec, sizeof e), Harness::bytes(e));
+  const ClientId cmd = h.command(MsgType::CmdList);
+  const std::string list = single_reply(h.last, cmd).payload;
+  EXPECT_NE(list.find("\"program\":\"python3\""), std::string::npos) << list;
+  EXPECT_EQ(list.find("\"sh\""), std::string::npos) << list;
+  EXPECT_NE(list.find("\"id\":1"), std::string::npos) << "still the same worker";
+}
+
 TEST(CoordinatorStateMachine, MessagesForWrongGenerationAreIgnored) {
   Harness h;
   const ClientId a = h.worker();

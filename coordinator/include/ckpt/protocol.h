@@ -21,6 +21,7 @@ enum class MsgType : uint16_t {
   Reached = 2,            // arg = Barrier reached; payload WrittenPayload for Barrier::Written
   Failed = 3,             // this process could not complete the checkpoint; payload: reason text
   RequestCheckpoint = 4,  // the application called ckpt_checkpoint()
+  Exec = 5,               // the process exec'ed another program and kept its connection; payload ExecPayload
 
   // coordinator -> worker
   Welcome = 20,    // arg = worker id assigned by the coordinator
@@ -79,6 +80,10 @@ struct HelloPayload {
   char progname[64];
   char unique_id[64];           // stable across restarts: names the image file
   char ckptdir[1024];           // where this process writes images by default
+};
+
+struct ExecPayload {
+  char progname[64];  // the new program's name
 };
 
 struct AdvancePayload {

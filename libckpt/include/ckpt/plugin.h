@@ -38,7 +38,8 @@ typedef enum ckpt_event {
   CKPT_EVENT_RESTART,
   /* Threads run again after a restart. atrestart callbacks run here. */
   CKPT_EVENT_RESTART_RESUMED,
-  /* The process is exiting (normal exit or exec). */
+  /* The process is exiting (exit, or return from main; an exec is
+   * CKPT_EVENT_PRE_EXEC). */
   CKPT_EVENT_EXIT,
   /* A thread is about to fork (fork, vfork, clone without CLONE_THREAD,
    * posix_spawn, system, popen). Runs in the parent on the forking thread;
