@@ -14,24 +14,16 @@ namespace {
 
 using namespace ckpt::pid;
 
-// PRE_EXEC: the process image is replaced, the process lives on (the exec may
-// still fail, but the process is then no worse off than with an entry too many).
-bool g_exec_pending = false;
-
 void pid_event(ckpt_event_t event, void* data) {
   switch (event) {
     case CKPT_EVENT_INIT:
       start();
       break;
     case CKPT_EVENT_FORK_CHILD:
-      g_exec_pending = false;
       become_forked_child();
       break;
     case CKPT_EVENT_FORK_PARENT:
       record_child(*static_cast<pid_t*>(data), self_virtual());
-      break;
-    case CKPT_EVENT_PRE_EXEC:
-      g_exec_pending = true;
       break;
     case CKPT_EVENT_DRAIN:
       save_pid_section();
@@ -42,8 +34,8 @@ void pid_event(ckpt_event_t event, void* data) {
     case CKPT_EVENT_RESTART_RESUMED:
       export_table_path();
       break;
-    case CKPT_EVENT_EXIT:
-      if (!g_exec_pending) leave_at_exit();
+    case CKPT_EVENT_EXIT:  // exit only: an exec keeps the process (and its entry)
+      leave_at_exit();
       break;
     default:
       break;
