@@ -1,14 +1,15 @@
 #!/bin/bash
 # restart_relocate.sh: files the computation needs at restart have moved: its
-# working directory and a file it maps MAP_SHARED (whose bytes only the file
-# holds). Without help, the restart stops before the program runs, with one
+# working directory, a file it maps MAP_SHARED (whose bytes only the file
+# holds) and a file it has open for writing. Without help, the restart stops before the program runs, with one
 # line that names the file and the process, and runs --run-on-fail's command.
 # With --relocate OLD=NEW it reopens both from the new place, and the run
 # finishes exactly as an uninterrupted one (the file included).
 . "$(dirname "$0")/harness.sh"
 h_init
-prog=$H_PROGRAMS/it_restart_mapped_file
+prog=$H_PROGRAMS/it_restart_files
 mkdir "$H_TMP/ref" "$H_TMP/data"
+cd "$H_TMP/ref" || h_fail "cannot enter $H_TMP/ref"
 h_reference "$H_TMP/expected.out" "$prog" "$H_TMP/ref/slots.bin" 40 80
 h_start_coordinator
 out=$H_TMP/actual.out
@@ -29,7 +30,7 @@ err=$(cat "$H_TMP/missing.err")
 [ "$status" -ne 0 ] && [ "$status" -lt 124 ] || h_fail "restart with moved files exited with $status: $err"
 [ "$(grep -c . "$H_TMP/missing.err")" -eq 1 ] || h_fail "expected one line on stderr, got: $err"
 grep -qE "cannot reopen (working directory )?$H_TMP/data" "$H_TMP/missing.err" || h_fail "message does not name the missing file: $err"
-grep -qE "for process [0-9]+ \(it_restart_mapp" "$H_TMP/missing.err" || h_fail "message does not name the process: $err"
+grep -qE "for process [0-9]+ \(it_restart_files" "$H_TMP/missing.err" || h_fail "message does not name the process: $err"
 [ -s "$H_TMP/missing.out" ] && h_fail "the program ran although a file was missing: $(head -3 "$H_TMP/missing.out")"
 [ -f "$H_TMP/hook.out" ] || h_fail "the --run-on-fail command did not run"
 grep -qF "${err#ckpt_restart: }" "$H_TMP/hook.out" || h_fail "CKPT_RESTART_ERROR was '$(cat "$H_TMP/hook.out")', not the reason"
@@ -47,5 +48,7 @@ cwd=$(readlink "/proc/$restored/cwd")
 [ "$cwd" = "$H_TMP/moved" ] || h_fail "restored process works in '$cwd', not the relocated $H_TMP/moved"
 h_wait_app_exit
 h_compare "$H_TMP/expected.out" "$out"
-cmp -s "$H_TMP/ref/slots.bin" "$H_TMP/moved/slots.bin" || h_fail "the relocated file's bytes differ from the uninterrupted run's"
+for f in slots.bin steps.log; do
+  cmp -s "$H_TMP/ref/$f" "$H_TMP/moved/$f" || h_fail "the relocated $f differs from the uninterrupted run's"
+done
 echo "PASS"

@@ -1,10 +1,10 @@
 # ckpt_restart's own tests: several images at once, --relocate, --run-on-fail
 # and files that are gone at restart time.
-foreach(script restart_two_images.sh restart_relocate.sh)
+foreach(script restart_two_images.sh restart_relocate.sh restart_new_pids.sh)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/../${script} ${CKPT_IT_DIR}/${script} COPYONLY)
 endforeach()
 
-foreach(prog restart_mapped_file restart_tree)
+foreach(prog restart_files restart_tree)
   add_executable(it_${prog} ${CMAKE_CURRENT_LIST_DIR}/../programs/${prog}.c)
   set_target_properties(it_${prog} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CKPT_IT_DIR}/bin)
 endforeach()
@@ -12,3 +12,4 @@ endforeach()
 ckpt_integration_test(restart_two_images restart_two_images.sh)
 ckpt_integration_test(restart_relocate restart_relocate.sh)
 ckpt_integration_test(restart_tree checkpoint_restart.sh 1 5 ${CKPT_IT_DIR}/bin/it_restart_tree 3 40 100)
+ckpt_integration_test(restart_tree_new_pids restart_new_pids.sh ${CKPT_IT_DIR}/bin/it_restart_tree 3 40 100)

@@ -3,7 +3,10 @@
  * their own process groups; each worker forks a helper that stays in its
  * group. Every process checks its parent each step and dies with a telling
  * status if it changed. At the end the root waits for each worker by pid
- * and prints what it learned: exit statuses, groups, sessions, parents. */
+ * and prints what it learned: exit statuses, groups, sessions, parents.
+ * Two more children end at once and stay zombies until the end: one exits
+ * with status 7, one is killed by SIGTERM. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -63,6 +66,18 @@ int main(int argc, char **argv) {
     }
     if (pids[i] == 0) worker(i, root, steps, ms);
   }
+  pid_t quitter = fork();
+  if (quitter == 0) _exit(7);
+  pid_t victim = fork();
+  if (victim == 0) {
+    signal(SIGTERM, SIG_DFL);
+    kill(getpid(), SIGTERM);
+    _exit(99);
+  }
+  if (quitter < 0 || victim < 0) {
+    perror("fork");
+    return 1;
+  }
   for (int s = 1; s <= steps; ++s) {
     printf("step %d\n", s);
     fflush(stdout);
@@ -76,5 +91,13 @@ int main(int argc, char **argv) {
     printf("worker %d: waited %s, exit %d, own group %s, session %s\n", i, got == pids[i] ? "by pid" : "WRONG PID",
            WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status), pgid_ok ? "yes" : "no", sid_ok ? "ok" : "wrong");
   }
+  int status = 0;
+  pid_t got = waitpid(quitter, &status, 0);
+  printf("zombie quitter: waited %s, %s %d\n", got == quitter ? "by pid" : "WRONG PID",
+         WIFEXITED(status) ? "exit" : "signal", WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+  status = 0;
+  got = waitpid(victim, &status, 0);
+  printf("zombie victim: waited %s, %s %d\n", got == victim ? "by pid" : "WRONG PID",
+         WIFEXITED(status) ? "exit" : "signal", WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
   return 0;
 }
