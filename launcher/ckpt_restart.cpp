@@ -180,6 +180,19 @@ std::string create_pid_table(const std::vector<SavedIds>& ids, PathRewriter& pat
                      std::strerror(static_cast<int>(-rc)));
 }
 
+// A shell gives its foreground job the terminal: that was ckpt_restart. If
+// the root leads a process group of its own (as a shell job does), that
+// group becomes the foreground one instead, so that it can read the
+// terminal and Ctrl-C reaches it as before.
+void hand_over_terminal(pid_t root) {
+  pid_t group = getpgid(root);
+  for (int fd = 0; fd < 3; ++fd) {
+    if (!isatty(fd)) continue;
+    if (tcgetpgrp(fd) == getpgrp() && group > 0 && group != getpgrp()) tcsetpgrp(fd, group);
+    return;
+  }
+}
+
 pid_t g_root = -1;
 
 // Signals sent to ckpt_restart by other processes go on to the root.
@@ -322,6 +335,7 @@ int restart(const RestartOptions& opt, char** argv) {
     restore.prepare(*image_list[image], settings);
     descriptions.install(fds[image], paths, restore.restorer_fds());
   };
+  plan.groups_ready = [&](const std::vector<pid_t>& real_pids) { hand_over_terminal(real_pids[tree.root]); };
   std::vector<pid_t> pids = fork_tree(plan);
   table_file.keep = true;
   pid_table.close();

@@ -64,9 +64,17 @@ class TreeRun {
       if (pid < 0) break;
       watched.push_back({pid, c});
     }
-    bool ok = !ctl_->failed && wait_barrier(kReady, tree_.process_count(), watched, false);
-    std::vector<pid_t> pids;
-    for (size_t i = 0; i < tree_.members.size(); ++i) pids.push_back(ctl_->members[i].real_pid.load());
+    auto real_pids = [this]() {
+      std::vector<pid_t> pids;
+      for (size_t i = 0; i < tree_.members.size(); ++i) pids.push_back(ctl_->members[i].real_pid.load());
+      return pids;
+    };
+    bool ok = !ctl_->failed && wait_barrier(kGroups, tree_.members.size(), watched, false);
+    if (ok && plan_.groups_ready) plan_.groups_ready(real_pids());
+    // ckpt_restart is one of the parties of the last barrier: nobody runs
+    // before groups_ready() is done.
+    ok = ok && wait_barrier(kReady, tree_.process_count() + 1, watched, true);
+    std::vector<pid_t> pids = real_pids();
     if (ok) return pids;
     for (pid_t pid : pids)
       if (pid > 0) kill(pid, SIGKILL);
@@ -247,7 +255,7 @@ class TreeRun {
       }
       ProcessRestore restore;
       plan_.prepare(i, restore);
-      if (!wait_barrier(kReady, tree_.process_count(), live, true)) _exit(1);
+      if (!wait_barrier(kReady, tree_.process_count() + 1, live, true)) _exit(1);
       prctl(PR_SET_PDEATHSIG, 0);
       restore.enter(ctl_->members[i].original_pid != 0);
     } catch (const std::exception& e) {

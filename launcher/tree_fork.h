@@ -36,6 +36,10 @@ struct TreeForkPlan {
   // In live member `i`'s own process, in phase 3: stage its memory and put
   // its descriptors in place. Throws RestartError.
   std::function<void(int member, ProcessRestore& restore)> prepare;
+  // In ckpt_restart itself, once every process is in its group and before
+  // any of them runs (e.g. hand the terminal to the root's group), with each
+  // member's new real pid.
+  std::function<void(const std::vector<pid_t>& real_pids)> groups_ready;
   // "process 1234 (prog)", for messages.
   std::function<std::string(int member)> describe;
 };
