@@ -322,7 +322,9 @@ void DescriptionSet::create(const std::vector<const ImageReader*>& images, const
   Creator creator(images, vpids, paths, floor, by_desc_, all_);
   for (size_t p = 0; p < processes.size(); ++p)
     for (const FdRecord& rec : processes[p].records) {
-      if (rec.kind == FdKind::Tty && terminal_ < 0)
+      // Without a terminal (a batch job, say), a terminal that was a
+      // standard stream becomes ckpt_restart's stream of that number.
+      if (rec.kind == FdKind::Tty && terminal_ < 0 && rec.fd > 2)
         throw RestartError("cannot reopen terminal " + std::string(rec.path) + " for process " +
                            std::to_string(vpids[p]) + " (" + images[p]->process().progname +
                            "): ckpt_restart has no terminal");
@@ -344,7 +346,7 @@ void DescriptionSet::create(const std::vector<const ImageReader*>& images, const
 int DescriptionSet::transport_fd(const FdRecord& rec) const {
   switch (rec.kind) {
     case FdKind::Stdio: return rec.stdio_index < 3 ? stdio_[rec.stdio_index] : -1;
-    case FdKind::Tty: return terminal_;
+    case FdKind::Tty: return terminal_ >= 0 || rec.fd > 2 ? terminal_ : stdio_[rec.fd];
     case FdKind::Unsupported: return -1;
     default: {
       auto it = by_desc_.find(rec.desc_id);

@@ -60,7 +60,7 @@ class DescriptionSet {
 
   std::map<uint64_t, int> by_desc_;  // desc_id -> transport fd
   int stdio_[3] = {-1, -1, -1};      // ckpt_restart's own stdin/stdout/stderr
-  int terminal_ = -1;                // ckpt_restart's terminal, for Tty records
+  int terminal_ = -1;                // ckpt_restart's terminal, for Tty records (-1: none)
   std::vector<int> all_;
 };
 
