@@ -14,10 +14,6 @@
 #include "process_state.h"
 #include "stdio.h"
 
-// Provided by libckpt once its own descriptors live in a protected range;
-// weak so that this plugin also runs against a core without it.
-extern "C" int ckpt_is_protected_fd(int fd) __attribute__((weak));
-
 namespace ckpt::fd {
 namespace {
 
@@ -31,8 +27,6 @@ MappedBuffer g_section;  // FdSectionHeader, then the FdRecords
 MappedArray<int> g_fds;
 MappedArray<Peer> g_peers;
 HolderTable g_holders;
-
-bool is_protected(int fd) { return ckpt_is_protected_fd != nullptr && ckpt_is_protected_fd(fd); }
 
 void sort_ints(int* a, size_t n) {
   for (size_t i = 1; i < n; ++i)
@@ -79,7 +73,7 @@ void checkpoint_descriptors(const PolicyTable& policies) {
   uint32_t count = 0;
   for (size_t i = 0; i < g_fds.size(); ++i) {
     int fd = g_fds[i];
-    if (is_protected(fd)) continue;
+    if (ckpt_is_protected_fd(fd)) continue;  // libckpt's own
     size_t at = g_section.append(nullptr, sizeof(FdRecord));
     if (at == MappedBuffer::kFailed) break;
     FdRecord& r = *g_section.at<FdRecord>(at);

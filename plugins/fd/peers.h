@@ -14,8 +14,9 @@ struct Peer {
   pid_t real;
 };
 
-// This process first, then every other live process of the computation.
-// Returns the number of peers, or a negative errno.
+// This process first, then every other live process of the computation
+// (from the shared pid table named by CKPT_PIDTABLE; without one, this
+// process alone). Returns the number of peers, or a negative errno.
 long computation_peers(MappedArray<Peer>& out);
 
 }  // namespace ckpt::fd

@@ -6,7 +6,7 @@
 # descriptions, a deleted file's contents, the pipe's drained bytes, a file
 # saved by the replace policy, umask and working directory.
 . "$(dirname "$0")/harness.sh"
-dump=$H_PROGRAMS/it_fd_image_dump
+. "$(dirname "$0")/fd_lib.sh"
 prog=$H_PROGRAMS/it_fd_kinds
 h_init
 mkdir "$H_TMP/ref" "$H_TMP/run"
@@ -22,22 +22,15 @@ h_wait_app_exit
 diff -u "$H_TMP/expected.out" "$out" || h_fail "the checkpoint changed what the program saw"
 
 image=$(ls "$H_CKPTDIR"/*.ckpt) || h_fail "no image"
-"$dump" "$image" fds >"$H_TMP/fds.txt" || h_fail "cannot decode section fds"
-cat "$H_TMP/fds.txt" >&2
+records=$H_TMP/fds.txt
+fd_records "$image" "$records"
+cat "$records" >&2
+field() { fd_field "$records" "$@"; }
+expect() { fd_expect "$records" "$@"; }
+section() { fd_section "$image" "$1"; }
 
-# field FD NAME: the value after NAME on descriptor FD's line.
-field() {
-  awk -v fd="$1" -v name="$2" '$1 == "fd" && $2 == fd { for (i = 3; i < NF; i += 2) if ($i == name) print $(i + 1) }' "$H_TMP/fds.txt"
-}
-expect() {
-  local fd=$1 name=$2 want=$3 got
-  got=$(field "$fd" "$name")
-  [ "$got" = "$want" ] || h_fail "fd $fd: $name is '$got', expected '$want'"
-}
-section() { "$dump" "$image" section "$1"; }
-
-grep -qx "umask 027" "$H_TMP/fds.txt" || h_fail "umask not saved as 027"
-grep -qx "cwd $(cd "$H_TMP/run" && pwd -P)" "$H_TMP/fds.txt" || h_fail "cwd not saved"
+grep -qx "umask 027" "$records" || h_fail "umask not saved as 027"
+grep -qx "cwd $(cd "$H_TMP/run" && pwd -P)" "$records" || h_fail "cwd not saved"
 expect 0 kind device
 expect 1 kind stdio
 expect 1 stdio 1
@@ -62,10 +55,9 @@ expect 18 contents 1
 expect 19 kind pipe
 expect 19 fdflags 1
 
-desc_hex() { printf '%08x%08x' "${1%%:*}" "${1##*:}"; }
-[ "$(section "fdata.$(desc_hex "$(field 15 desc)")")" = "contents of a deleted file" ] ||
+[ "$(section "fdata.$(fd_desc_hex "$(field 15 desc)")")" = "contents of a deleted file" ] ||
   h_fail "the deleted file's contents are not in the image"
-[ "$(section "fdata.$(desc_hex "$(field 18 desc)")")" = "kept by the replace policy" ] ||
+[ "$(section "fdata.$(fd_desc_hex "$(field 18 desc)")")" = "kept by the replace policy" ] ||
   h_fail "the replace-policy file's contents are not in the image"
 [ "$(section "pipe.$(field 16 ino)")" = "in flight 1234567890" ] || h_fail "the pipe's bytes are not in the image"
 h_log "image describes every descriptor"
