@@ -5,7 +5,8 @@
 # mid-stream and must still receive every record once, in order. Each image
 # set must hold the pipe's bytes once, in the image of the process that reads
 # it (fd 10), as a run of consecutive records; the writer's end (fd 11) is a
-# plain pipe end, not drained.
+# plain pipe end, not drained; stdout, inherited across fork, is one
+# description with one desc_id in every image.
 . "$(dirname "$0")/harness.sh"
 . "$(dirname "$0")/fd_lib.sh"
 mode=$1
@@ -29,7 +30,7 @@ h_launch "$out" -- "$prog" "$@"
 
 # check_images GENERATION: the pipe's bytes are saved once, by the reader.
 check_images() {
-  local gen=$1 image records reader= n=0
+  local gen=$1 image records reader= n=0 stdout_desc=
   for image in "$H_CKPTDIR"/*_g"$gen".ckpt; do
     [ -f "$image" ] || h_fail "no images of checkpoint $gen"
     records=$H_TMP/fds.$n.txt
@@ -43,6 +44,8 @@ check_images() {
       fd_section "$image" "pipe.$(fd_field "$records" 10 ino)" >"$H_TMP/pipe.bytes" ||
         h_fail "checkpoint $gen: no section pipe.<ino> in the reader's image"
     fi
+    [ -z "$stdout_desc" ] && stdout_desc=$(fd_field "$records" 1 desc)
+    fd_expect "$records" 1 desc "$stdout_desc"
     if [ -n "$(fd_field "$records" 11 kind)" ]; then
       fd_expect "$records" 11 kind pipe
       fd_expect "$records" 11 drained 0
