@@ -102,9 +102,26 @@ void forget_protected_fds();
 // The C library's fork, bypassing our wrapper.
 pid_t real_fork();
 // fork() as the application sees it: the child joins the computation.
-pid_t checkpointed_fork();
+// `child_keeps` (or -1) is a pipe end from child_pipe() for this child.
+pid_t checkpointed_fork(int child_keeps);
+// vfork() as the application sees it: a checkpointed fork whose parent
+// returns once the child has exec'ed or exited.
+pid_t vfork_like_fork();
+// clone() flags that describe a plain fork or a vfork.
+bool clone_is_fork_like(int flags);
+// A close-on-exec pipe among our protected descriptors whose write end only
+// the next child forked with checkpointed_fork(fds[1]) keeps: it closes at
+// that child's exec or exit.
+int child_pipe(int fds[2]);
+void parent_done_with_child_pipe(int write_end);
+void child_done_with_pipe(int read_end);
+// Parent: blocks until the child exec'ed or exited; true if it did so
+// without writing anything. Closes read_end.
+bool wait_for_exec_or_exit(int read_end);
 // In a fork child: another thread of the parent may have been exec'ing.
 void exec_state_after_fork();
+// execve (or execvpe with use_path) through our exec wrappers.
+int exec_program(const char* file, char* const argv[], char* const envp[], bool use_path);
 
 // ---- plugin manager (plugins.cpp) ----
 void dispatch_event(ckpt_event_t event, void* data);

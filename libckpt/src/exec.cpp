@@ -179,6 +179,10 @@ int do_execvpe(const char* file, char* const* argv, char* const* envp) {
 
 void exec_state_after_fork() { g_exec_lock.store(0); }
 
+int exec_program(const char* file, char* const argv[], char* const envp[], bool use_path) {
+  return use_path ? do_execvpe(file, argv, envp) : do_execve(file, argv, envp);
+}
+
 }  // namespace ckpt
 
 using namespace ckpt;

@@ -17,6 +17,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sys/stat.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -44,8 +49,52 @@ enum ChildVerdict : char {
   kChildRetry = 'R',     // its pid is another process's virtual pid: it exits, fork again
 };
 
+// Pipe ends a parent hands to exactly one child, which closes them by exec
+// or exit to say it got that far (fork registration, posix_spawn errors,
+// vfork). Every other fork child must close them at once: a copy held by
+// an unrelated child would keep the parent waiting for that child's exit.
+constexpr int kMaxChildPipes = 64;
+std::atomic<int> g_child_pipes[kMaxChildPipes];  // fd + 1; 0 = free
+
+void add_child_pipe(int fd) {
+  for (auto& slot : g_child_pipes) {
+    int expected = 0;
+    if (slot.compare_exchange_strong(expected, fd + 1)) return;
+  }
+}
+
+void remove_child_pipe(int fd) {
+  for (auto& slot : g_child_pipes) {
+    int expected = fd + 1;
+    if (slot.compare_exchange_strong(expected, 0)) return;
+  }
+}
+
+// In a new child: closes the other children's pipe ends.
+void close_foreign_child_pipes(int keep_a, int keep_b) {
+  for (auto& slot : g_child_pipes) {
+    int fd = slot.load() - 1;
+    if (fd < 0 || fd == keep_a || fd == keep_b) continue;
+    slot.store(0);
+    // A number the application took over by dup2 is not ours to close.
+    if (is_protected_fd(fd)) close_own_fd(fd);
+  }
+}
+
+// Set while our wrapper forks: the atfork handler below leaves those
+// children alone.
+__thread bool t_forking_here __attribute__((tls_model("initial-exec")));
+
+// A fork that bypassed our wrappers (the C library forking internally): the
+// child has no checkpoint thread and runs outside the computation; it must
+// not keep the parent's coordinator connection open.
+void fork_outside_wrapper_child() {
+  if (libckpt_active() && !t_forking_here) forget_checkpoint_thread();
+}
+
 __attribute__((constructor(101))) void resolve_real_fork() {
   g_real_fork = reinterpret_cast<fork_fn>(dlsym(RTLD_NEXT, "fork"));
+  pthread_atfork(nullptr, nullptr, fork_outside_wrapper_child);
 }
 
 // A pipe among libckpt's protected descriptors: the child may close "all
@@ -65,7 +114,8 @@ void tell_parent(int fd, ChildVerdict v) {
 }
 
 // The child's side, on the only thread it has.
-void join_computation(int notify_fd) {
+void join_computation(int notify_fd, int keep_fd) {
+  close_foreign_child_pipes(notify_fd, keep_fd);
   fork_gate_reset_in_child();
   exec_state_after_fork();
   checkpoint_state_after_fork();
@@ -91,12 +141,20 @@ ChildVerdict await_child(int fd, pid_t child) {
 
 }  // namespace
 
+bool clone_is_fork_like(int flags) {
+  if (flags & CLONE_THREAD) return false;
+  const int exit_signal = flags & CSIGNAL;
+  const int rest = flags & ~CSIGNAL & ~(CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | CLONE_PARENT_SETTID);
+  if (exit_signal != SIGCHLD) return false;
+  return rest == 0 || rest == (CLONE_VM | CLONE_VFORK);
+}
+
 pid_t real_fork() {
   if (!g_real_fork) resolve_real_fork();
   return g_real_fork();
 }
 
-pid_t checkpointed_fork() {
+pid_t checkpointed_fork(int child_keeps) {
   if (!libckpt_active() || !checkpoint_thread_running()) return real_fork();
   fork_gate_enter();
   dispatch_event(CKPT_EVENT_PRE_FORK, nullptr);
@@ -109,7 +167,10 @@ pid_t checkpointed_fork() {
       errno = err;
       return -1;
     }
+    add_child_pipe(notify[1]);
+    t_forking_here = true;
     pid_t pid = real_fork();
+    t_forking_here = false;
     if (pid == 0) {
       close_own_fd(notify[0]);
       pid_t self = raw_getpid();
@@ -117,10 +178,11 @@ pid_t checkpointed_fork() {
         tell_parent(notify[1], kChildRetry);
         sys(SYS_exit_group, 0);
       }
-      join_computation(notify[1]);
+      join_computation(notify[1], child_keeps);
       return 0;
     }
     int err = errno;
+    remove_child_pipe(notify[1]);
     close_own_fd(notify[1]);
     if (pid < 0) {
       close_own_fd(notify[0]);
@@ -143,14 +205,108 @@ pid_t checkpointed_fork() {
   }
 }
 
+int child_pipe(int fds[2]) {
+  if (pipe2(fds, O_CLOEXEC) != 0) return -1;
+  // No owner to update: in the child the write end outlives the caller's
+  // frame (it lives until exec).
+  fds[0] = protect_fd(fds[0], nullptr);
+  fds[1] = protect_fd(fds[1], nullptr);
+  add_child_pipe(fds[1]);
+  return 0;
+}
+
+void parent_done_with_child_pipe(int write_end) {
+  remove_child_pipe(write_end);
+  close_own_fd(write_end);
+}
+
+void child_done_with_pipe(int read_end) { close_own_fd(read_end); }
+
+bool wait_for_exec_or_exit(int read_end) {
+  char c;
+  ssize_t n;
+  while ((n = read(read_end, &c, 1)) < 0 && errno == EINTR) {
+  }
+  close_own_fd(read_end);
+  return n == 0;
+}
+
+pid_t vfork_like_fork() {
+  if (!libckpt_active() || !checkpoint_thread_running()) return real_fork();
+  int pipe_fds[2];
+  if (child_pipe(pipe_fds) != 0) return checkpointed_fork(-1);
+  pid_t pid = checkpointed_fork(pipe_fds[1]);
+  if (pid == 0) {
+    child_done_with_pipe(pipe_fds[0]);
+    return 0;  // the write end closes by itself at exec or exit
+  }
+  int err = errno;
+  parent_done_with_child_pipe(pipe_fds[1]);
+  if (pid > 0) wait_for_exec_or_exit(pipe_fds[0]);
+  else close_own_fd(pipe_fds[0]);
+  errno = err;
+  return pid;
+}
+
 }  // namespace ckpt
 
 extern "C" {
 
-pid_t fork(void) { return ckpt::checkpointed_fork(); }
+pid_t fork(void) { return ckpt::checkpointed_fork(-1); }
 
 // vfork's shared address space cannot be honoured while the child registers
-// and starts a thread of its own; a copy-on-write fork is a valid vfork.
-pid_t vfork(void) { return ckpt::checkpointed_fork(); }
+// and starts a thread of its own: a copy-on-write fork is a valid vfork. As
+// with vfork, the parent goes on once the child has exec'ed or exited.
+pid_t vfork(void) { return ckpt::vfork_like_fork(); }
+
+// daemon() forks inside the C library: do it on our fork, so the daemon
+// stays in the computation (its parent exits at once, as daemon's does).
+int daemon(int nochdir, int noclose) {
+  pid_t pid = ckpt::checkpointed_fork(-1);
+  if (pid < 0) return -1;
+  if (pid > 0) _exit(0);
+  if (setsid() < 0) return -1;
+  if (!nochdir && chdir("/") != 0) return -1;
+  if (!noclose) {
+    int fd = open("/dev/null", O_RDWR);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISCHR(st.st_mode)) {
+      if (fd >= 0) close(fd);
+      if (fd >= 0) errno = ENODEV;
+      return -1;
+    }
+    dup2(fd, STDIN_FILENO);
+    dup2(fd, STDOUT_FILENO);
+    dup2(fd, STDERR_FILENO);
+    if (fd > STDERR_FILENO) close(fd);
+  }
+  return 0;
+}
+
+// clone() without CLONE_THREAD creates a process. The fork-like kinds (no
+// shared memory, or CLONE_VM|CLONE_VFORK as posix_spawn implementations use)
+// become our fork, with fn(arg) run in the child (on the fork's stack, not
+// the one given); anything more exotic (namespaces, shared descriptor
+// tables, another exit signal) runs outside the computation.
+int clone(int (*fn)(void*), void* stack, int flags, void* arg, ...) {
+  using clone_fn = int (*)(int (*)(void*), void*, int, void*, ...);
+  static clone_fn real = reinterpret_cast<clone_fn>(dlsym(RTLD_NEXT, "clone"));
+  va_list ap;
+  va_start(ap, arg);
+  pid_t* parent_tid = va_arg(ap, pid_t*);
+  void* tls = va_arg(ap, void*);
+  pid_t* child_tid = va_arg(ap, pid_t*);
+  va_end(ap);
+  if (!ckpt::clone_is_fork_like(flags)) return real(fn, stack, flags, arg, parent_tid, tls, child_tid);
+  pid_t pid = (flags & CLONE_VFORK) ? ckpt::vfork_like_fork() : ckpt::checkpointed_fork(-1);
+  if (pid == 0) {
+    if (flags & CLONE_CHILD_SETTID) *child_tid = static_cast<pid_t>(ckpt::sys(SYS_getpid));
+    if (flags & CLONE_CHILD_CLEARTID) ckpt::sys(SYS_set_tid_address, child_tid);
+    // The whole process ends with fn: our checkpoint thread must not outlive it.
+    ckpt::sys(SYS_exit_group, fn(arg));
+  }
+  if (pid > 0 && (flags & CLONE_PARENT_SETTID)) *parent_tid = pid;
+  return pid;
+}
 
 }  // extern "C"
