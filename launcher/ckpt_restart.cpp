@@ -151,6 +151,35 @@ int transport_floor(int highest_saved) {
   return highest_saved + 1;
 }
 
+void check_same_checkpoint(const ImageReader& first, const ImageReader& img) {
+  if (img.process().generation != first.process().generation)
+    throw RestartError("images " + first.path() + " and " + img.path() + " come from different checkpoints (generations " +
+                       std::to_string(first.process().generation) + " and " +
+                       std::to_string(img.process().generation) + ")");
+}
+
+// What every restored process is told or given: where the coordinator is,
+// where later checkpoints go, how its address space is restored.
+RestoreSettings restore_settings(const RestartOptions& opt, const CoordinatorRequest& coordinator, bool brk_movable,
+                                 const PathRewriter& paths, int fd_floor) {
+  RestoreSettings settings;
+  settings.restore_pids = opt.restore_pids;
+  settings.coord_host = numeric_host(coordinator.host);
+  settings.coord_port = coordinator.port;
+  settings.brk_movable = brk_movable;
+  settings.paths = &paths;
+  settings.fd_floor = fd_floor;
+  if (!opt.ckptdir.empty()) {
+    char abs[PATH_MAX];
+    if (!realpath(opt.ckptdir.c_str(), abs)) throw RestartError("--ckptdir " + opt.ckptdir + ": " + std::strerror(errno));
+    settings.ckptdir = abs;
+  }
+  // Undo our own ADDR_NO_RANDOMIZE (ensure_brk_below) for the restored processes.
+  settings.personality = personality(0xffffffff);
+  if (getenv("CKPT_RESTART_NORANDOM")) settings.personality &= ~static_cast<unsigned long>(ADDR_NO_RANDOMIZE);
+  return settings;
+}
+
 // A fresh shared pid table for the restarted computation, next to the old
 // one if that directory takes it (usually /dev/shm), else in $TMPDIR or /tmp.
 // Every process maps it where its image had the old one (an exact path
@@ -258,11 +287,7 @@ int restart(const RestartOptions& opt, char** argv) {
   for (const ImageReader* img : image_list) {
     ids.push_back(saved_ids(*img));
     vpids.push_back(ids.back().vpid);
-    if (img->process().generation != image_list[0]->process().generation)
-      throw RestartError("images " + image_list[0]->path() + " and " + img->path() +
-                         " come from different checkpoints (generations " +
-                         std::to_string(image_list[0]->process().generation) + " and " +
-                         std::to_string(img->process().generation) + ")");
+    check_same_checkpoint(*image_list[0], *img);
   }
   RestartTree tree;
   if (!build_restart_tree(ids, tree, error)) throw RestartError("the images do not form one computation: " + error);
@@ -283,6 +308,10 @@ int restart(const RestartOptions& opt, char** argv) {
   std::vector<ProcessFds> fds;
   for (const ImageReader* img : image_list) fds.push_back(read_process_fds(*img));
   for (size_t i = 0; i < image_list.size(); ++i) check_process_files(*image_list[i], fds[i], vpids[i], paths);
+  // Every description, once: the last check that files can be reopened.
+  int fd_floor = transport_floor(highest_saved_fd(fds));
+  DescriptionSet descriptions;
+  descriptions.create(image_list, fds, vpids, paths, fd_floor);
 
   CoordinatorRequest req;
   req.host = opt.coord_host;
@@ -291,26 +320,9 @@ int restart(const RestartOptions& opt, char** argv) {
   req.wait_until_listening = true;
   if (!ensure_coordinator(req, error)) throw RestartError(error);
 
-  RestoreSettings settings;
-  settings.restore_pids = opt.restore_pids;
-  settings.coord_host = numeric_host(req.host);
-  settings.coord_port = req.port;
-  settings.brk_movable = brk_movable;
-  settings.paths = &paths;
-  if (!opt.ckptdir.empty()) {
-    char abs[PATH_MAX];
-    if (!realpath(opt.ckptdir.c_str(), abs)) throw RestartError("--ckptdir " + opt.ckptdir + ": " + std::strerror(errno));
-    settings.ckptdir = abs;
-  }
-  // Undo our own ADDR_NO_RANDOMIZE (ensure_brk_below) for the restored processes.
-  settings.personality = personality(0xffffffff);
-  if (getenv("CKPT_RESTART_NORANDOM")) settings.personality &= ~static_cast<unsigned long>(ADDR_NO_RANDOMIZE);
+  RestoreSettings settings = restore_settings(opt, req, brk_movable, paths, fd_floor);
 
-  // ---- descriptions, then the tree ----
-  settings.fd_floor = transport_floor(highest_saved_fd(fds));
-  DescriptionSet descriptions;
-  descriptions.create(image_list, fds, vpids, paths, settings.fd_floor);
-
+  // ---- the tree ----
   // Our SIGCHLD disposition is inherited: an ignored one would let the
   // kernel reap restored zombies before their parents can wait for them.
   signal(SIGCHLD, SIG_DFL);
