@@ -102,6 +102,8 @@ int main(int argc, char** argv) {
   set_env("CKPT_DIR", ckptdir);
   set_env("CKPT_INTERVAL", std::to_string(opt.interval));
   set_env("CKPT_COMPRESS", opt.compress ? "1" : "0");
+  if (opt.file_policy.empty()) ::unsetenv("CKPT_FILE_POLICY");
+  else set_env("CKPT_FILE_POLICY", opt.file_policy);
   // Starting a fresh coordinator is a one-off request of this launch: a
   // ckpt_launch run later by PROG must join the computation, not split it.
   ::unsetenv("CKPT_NEW_COORDINATOR");

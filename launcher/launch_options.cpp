@@ -1,12 +1,18 @@
 #include "launch_options.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
 #include <climits>
+#include <cstring>
 #include <optional>
+#include <sstream>
 #include <string_view>
+
+#include "file_policy.h"
 
 namespace ckpt {
 namespace {
@@ -54,7 +60,79 @@ struct Given {
   std::optional<Raw> host, port, dir, interval;
   std::optional<bool> no_compress, join, new_coordinator;
   std::string join_source, new_source;  // for the conflict message
+  // --file-policy rules and --file-policy-file files in command-line order
+  // (`source` says which), or the CKPT_FILE_POLICY value.
+  std::vector<Raw> policies;
 };
+
+// The whole of a (small) file; false with errno set.
+bool read_text_file(const std::string& path, std::string& out) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  int saved = errno;
+  ::close(fd);
+  errno = saved;
+  return n == 0;
+}
+
+// Appends the rules of `text` (one per line, blank lines and # comments
+// skipped) to `out`, checking each; `where` names the source in messages.
+bool add_policy_lines(const std::string& text, const std::string& where, std::string& out, ParseError& err) {
+  std::istringstream lines(text);
+  std::string line;
+  for (int number = 1; std::getline(lines, line); ++number) {
+    if (!fd::is_rule_line(line.data(), line.size())) continue;
+    fd::Rule rule;
+    fd::RuleError e = fd::parse_rule(line.data(), line.size(), &rule);
+    if (e != fd::RuleError::None) {
+      err.message = where + ": line " + std::to_string(number) + ": " + quoted(line) + ": " + fd::rule_error_text(e);
+      return false;
+    }
+    out += line + "\n";
+  }
+  return true;
+}
+
+// The CKPT_FILE_POLICY value for the gathered rules; the plugin's own table
+// must be able to hold it all.
+bool encode_policies(const std::vector<Raw>& given, std::string& out, ParseError& err) {
+  out.clear();
+  for (const Raw& raw : given) {
+    if (raw.source == "--file-policy") {
+      fd::Rule rule;
+      fd::RuleError e = raw.value.find('\n') != std::string::npos
+                            ? fd::RuleError::BadGlob
+                            : fd::parse_rule(raw.value.data(), raw.value.size(), &rule);
+      if (e != fd::RuleError::None) {
+        err.message = raw.source + ": " + quoted(raw.value) + ": " + fd::rule_error_text(e);
+        return false;
+      }
+      out += raw.value + "\n";
+    } else if (raw.source == "--file-policy-file") {
+      std::string text;
+      if (!read_text_file(raw.value, text)) {
+        err.message = raw.source + ": cannot read " + quoted(raw.value) + ": " + std::strerror(errno);
+        return false;
+      }
+      if (!add_policy_lines(text, raw.source + " " + raw.value, out, err)) return false;
+    } else if (!add_policy_lines(raw.value, raw.source, out, err)) {
+      return false;
+    }
+  }
+  static fd::PolicyTable table;  // large: not on the stack
+  size_t line;
+  bool overflow;
+  table.load(out.c_str(), &line, &overflow);
+  if (overflow) {
+    err.message = "file policies: more than " + std::to_string(fd::PolicyTable::kMaxRules) + " rules or " +
+                  std::to_string(fd::PolicyTable::kMaxText / 1024) + " KiB of globs";
+    return false;
+  }
+  return true;
+}
 
 bool read_env(const EnvLookup& env, Given& g, ParseError& err) {
   auto text = [&](const char* name, std::optional<Raw>& slot) {
@@ -75,6 +153,7 @@ bool read_env(const EnvLookup& env, Given& g, ParseError& err) {
   text("CKPT_COORD_PORT", g.port);
   text("CKPT_DIR", g.dir);
   text("CKPT_INTERVAL", g.interval);
+  if (const char* v = env("CKPT_FILE_POLICY"); v != nullptr && *v != '\0') g.policies.push_back(Raw{v, "CKPT_FILE_POLICY"});
   return flag("CKPT_NO_COMPRESS", g.no_compress, nullptr) && flag("CKPT_JOIN", g.join, &g.join_source) &&
          flag("CKPT_NEW_COORDINATOR", g.new_coordinator, &g.new_source);
 }
@@ -133,6 +212,10 @@ bool read_flags(int argc, const char* const* argv, Given& g, LaunchAction& actio
       ok = value(g.dir);
     } else if (name == "--interval") {
       ok = value(g.interval);
+    } else if (name == "--file-policy" || name == "--file-policy-file") {
+      std::optional<Raw> rule;
+      ok = value(rule);
+      if (ok) g.policies.push_back(*rule);
     } else if (name == "--no-compress") {
       ok = no_value(g.no_compress);
     } else if (name == "--join") {
@@ -174,6 +257,7 @@ bool apply(const Given& flags, const Given& env, LaunchOptions& o, ParseError& e
     o.interval = static_cast<unsigned>(*n);
   }
   if (auto nc = flags.no_compress ? flags.no_compress : env.no_compress) o.compress = !*nc;
+  if (!encode_policies(flags.policies.empty() ? env.policies : flags.policies, o.file_policy, err)) return false;
 
   // --join and --new-coordinator choose one coordinator mode, so they are
   // resolved together: a mode flag overrides any mode variable, and the two
@@ -242,6 +326,18 @@ overrides its twin.
   --interval N        checkpoint every N seconds;      CKPT_INTERVAL     (0)
                       0 = only on request
   --no-compress       write uncompressed images        CKPT_NO_COMPRESS=1 (compress)
+  --file-policy GLOB=POLICY                            CKPT_FILE_POLICY  (merge)
+                      what restart does with open files whose path
+                      matches GLOB (repeatable; the first match wins):
+                      merge (reopen at the saved offset), ignore
+                      (reopen at offset 0), append (at the end), replace
+                      (write the checkpointed contents back), substitute
+                      (a private copy of the checkpointed contents);
+                      * also matches '/', ? one character, [...] a set
+  --file-policy-file FILE
+                      more rules from FILE, one GLOB=POLICY per line
+                      (# comments); CKPT_FILE_POLICY holds the rules
+                      one per line
   --join              require a running coordinator    CKPT_JOIN=1
   --new-coordinator   start a fresh coordinator        CKPT_NEW_COORDINATOR=1
                       (exclusive with --join)

@@ -20,6 +20,9 @@ struct LaunchOptions {
   bool compress = true;
   bool join = false;             // require a running coordinator
   bool new_coordinator = false;  // always start a fresh coordinator
+  // File policy rules in order, one "GLOB=POLICY" per line: the value of
+  // CKPT_FILE_POLICY (plugins/fd/file_policy.h). Empty: none.
+  std::string file_policy;
   std::vector<std::string> program;  // PROG followed by its arguments
 };
 

@@ -9,7 +9,7 @@
 
 #include "ckpt/raw_syscall.h"
 #include "proc_io.h"
-#include "stdio.h"
+#include "std_streams.h"
 
 namespace ckpt::fd {
 namespace {

@@ -12,7 +12,7 @@
 #include "pipes.h"
 #include "proc_io.h"
 #include "process_state.h"
-#include "stdio.h"
+#include "std_streams.h"
 
 namespace ckpt::fd {
 namespace {

@@ -9,7 +9,7 @@
 #include "descriptors.h"
 #include "file_policy.h"
 #include "pipes.h"
-#include "stdio.h"
+#include "std_streams.h"
 
 namespace ckpt::fd {
 namespace {

@@ -3,8 +3,9 @@
 # holds a descriptor of each kind (programs/fd_kinds.c). After a checkpoint
 # the program must see every descriptor as it was (offsets, flags, the bytes
 # in its pipe), and the image must describe them: kinds, shared
-# descriptions, a deleted file's contents, the pipe's drained bytes, a file
-# saved by the replace policy, umask and working directory.
+# descriptions, a deleted file's contents, the pipe's bytes, policies chosen
+# by --file-policy/--file-policy-file globs (first match wins) with the
+# replace-policy file's contents, umask and working directory.
 . "$(dirname "$0")/harness.sh"
 . "$(dirname "$0")/fd_lib.sh"
 prog=$H_PROGRAMS/it_fd_kinds
@@ -13,8 +14,14 @@ mkdir "$H_TMP/ref" "$H_TMP/run"
 touch "$H_TMP/ref/go"
 h_reference "$H_TMP/expected.out" "$prog" "$H_TMP/ref"
 h_start_coordinator
+# A bad rule stops ckpt_launch before anything runs: one line, status 2.
+status=0
+"$CKPT_BIN/ckpt_launch" --join --file-policy '*.dat=keep' true >/dev/null 2>"$H_TMP/bad_policy.err" || status=$?
+[ "$status" -eq 2 ] && [ "$(wc -l <"$H_TMP/bad_policy.err")" -eq 1 ] && grep -q "unknown policy" "$H_TMP/bad_policy.err" ||
+  h_fail "a bad --file-policy gave status $status and: $(cat "$H_TMP/bad_policy.err")"
 out=$H_TMP/actual.out
-CKPT_FILE_POLICY='*/policy_*.dat=replace' h_launch "$out" -- "$prog" "$H_TMP/run"
+printf '# the first match wins\n*/policy_*.dat=replace\n*=ignore\n' >"$H_TMP/policies"
+h_launch "$out" --file-policy '*/data.txt=append' --file-policy-file "$H_TMP/policies" -- "$prog" "$H_TMP/run"
 h_wait_step "$out" 1
 h_checkpoint
 touch "$H_TMP/run/go"
@@ -38,6 +45,9 @@ expect 2 kind stdio
 expect 2 stdio 2
 expect 10 kind file
 expect 10 offset 5
+expect 10 policy append
+expect 10 contents 0
+expect 13 policy merge
 expect 11 desc "$(field 10 desc)"
 [ "$(field 12 desc)" != "$(field 10 desc)" ] || h_fail "fds 10 and 12 are separate opens but share a desc_id"
 expect 12 offset 2

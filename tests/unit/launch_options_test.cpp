@@ -195,9 +195,79 @@ TEST(LaunchOptions, HelpDocumentsEveryOptionAndItsEnvironmentTwin) {
   const std::string usage = ckpt::launch_usage();
   for (const char* word : {"--coord-host", "CKPT_COORD_HOST", "--coord-port", "CKPT_COORD_PORT", "--ckptdir",
                            "CKPT_DIR", "--interval", "CKPT_INTERVAL", "--no-compress", "CKPT_NO_COMPRESS", "--join",
-                           "CKPT_JOIN", "--new-coordinator", "CKPT_NEW_COORDINATOR", "--help", "--version"}) {
+                           "CKPT_JOIN", "--new-coordinator", "CKPT_NEW_COORDINATOR", "--file-policy",
+                           "--file-policy-file", "CKPT_FILE_POLICY", "--help", "--version"}) {
     EXPECT_NE(usage.find(word), std::string::npos) << word;
   }
+}
+
+TEST(LaunchOptions, FilePoliciesAreKeptInOrderOnePerLine) {
+  LaunchParse p = parse({"--file-policy", "/scratch/*=ignore", "--file-policy=*.log=append", "./app"});
+  ASSERT_EQ(p.action, LaunchAction::Run) << p.error;
+  EXPECT_EQ(p.options.file_policy, "/scratch/*=ignore\n*.log=append\n");
+  EXPECT_EQ(parse({"./app"}).options.file_policy, "");
+}
+
+TEST(LaunchOptions, BadFilePolicyIsOneLineError) {
+  LaunchParse p = parse({"--file-policy", "/data/*=sideways", "./app"});
+  ASSERT_EQ(p.action, LaunchAction::Error);
+  EXPECT_EQ(p.exit_code, ckpt::kExitUsage);
+  EXPECT_EQ(p.error,
+            "ckpt_launch: --file-policy: '/data/*=sideways': unknown policy (use merge, ignore, append, replace or "
+            "substitute)");
+  EXPECT_EQ(parse({"--file-policy", "/data/*", "./app"}).error,
+            "ckpt_launch: --file-policy: '/data/*': expected GLOB=POLICY");
+  EXPECT_NE(parse({"--file-policy", "/data/[ab=merge", "./app"}).error.find("malformed glob"), std::string::npos);
+  EXPECT_EQ(parse({"--file-policy", "/a\nb=merge", "./app"}).action, LaunchAction::Error) << "a newline in a glob";
+  EXPECT_EQ(parse({"--file-policy"}).error, "ckpt_launch: --file-policy needs a value");
+}
+
+TEST(LaunchOptions, FilePolicyEnvironmentIsCheckedAndOverriddenByFlags) {
+  Env env;
+  env.vars["CKPT_FILE_POLICY"] = "*.dat=replace\n# comment\n*.log=append";
+  LaunchParse p = parse({"./app"}, env);
+  ASSERT_EQ(p.action, LaunchAction::Run) << p.error;
+  EXPECT_EQ(p.options.file_policy, "*.dat=replace\n*.log=append\n");
+  p = parse({"--file-policy", "*=ignore", "./app"}, env);
+  ASSERT_EQ(p.action, LaunchAction::Run) << p.error;
+  EXPECT_EQ(p.options.file_policy, "*=ignore\n");
+  env.vars["CKPT_FILE_POLICY"] = "*.dat=replace\n*.log=Append";
+  EXPECT_EQ(parse({"./app"}, env).error,
+            "ckpt_launch: CKPT_FILE_POLICY: line 2: '*.log=Append': unknown policy (use merge, ignore, append, replace "
+            "or substitute)");
+}
+
+TEST(LaunchOptions, FilePolicyFilesAreReadInPlace) {
+  char tmpl[] = "/tmp/ckpt_policy_XXXXXX";
+  int fd = ::mkstemp(tmpl);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  const std::string path = tmpl;
+  std::ofstream(path) << "# rules for the test\n\n  /in/*.dat = substitute\n/out/*=append\n";
+  LaunchParse p = parse({"--file-policy", "/in/keep.dat=merge", "--file-policy-file", path, "--file-policy",
+                         "*=ignore", "./app"});
+  EXPECT_EQ(p.action, LaunchAction::Run) << p.error;
+  EXPECT_EQ(p.options.file_policy, "/in/keep.dat=merge\n  /in/*.dat = substitute\n/out/*=append\n*=ignore\n");
+
+  std::ofstream(path) << "/in/*.dat=substitute\n/out/*=appendd\n";
+  EXPECT_EQ(parse({"--file-policy-file", path, "./app"}).error,
+            "ckpt_launch: --file-policy-file " + path +
+                ": line 2: '/out/*=appendd': unknown policy (use merge, ignore, append, replace or substitute)");
+  std::remove(path.c_str());
+  EXPECT_EQ(parse({"--file-policy-file", path, "./app"}).error,
+            "ckpt_launch: --file-policy-file: cannot read '" + path + "': No such file or directory");
+}
+
+TEST(LaunchOptions, TooManyFilePoliciesAreRefused) {
+  std::vector<std::string> args;
+  for (int i = 0; i <= 256; ++i) {
+    args.push_back("--file-policy");
+    args.push_back("/f" + std::to_string(i) + "=ignore");
+  }
+  args.push_back("./app");
+  LaunchParse p = parse(args);
+  ASSERT_EQ(p.action, LaunchAction::Error);
+  EXPECT_NE(p.error.find("more than 256 rules"), std::string::npos) << p.error;
 }
 
 class ResolveProgram : public ::testing::Test {

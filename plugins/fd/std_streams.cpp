@@ -1,4 +1,4 @@
-#include "stdio.h"
+#include "std_streams.h"
 
 #include <stdlib.h>
 #include <string.h>
