@@ -64,6 +64,8 @@ expect 18 policy replace
 expect 18 contents 1
 expect 19 kind pipe
 expect 19 fdflags 1
+expect 20 kind unsupported
+expect 21 kind tty
 
 [ "$(section "fdata.$(fd_desc_hex "$(field 15 desc)")")" = "contents of a deleted file" ] ||
   h_fail "the deleted file's contents are not in the image"

@@ -11,6 +11,7 @@
  *   16 read end, 17 write end of a pipe holding "in flight 1234567890"
  *   18 DIR/policy_keep.dat (read-only; the test gives it the replace policy)
  *   19 write end of a pipe whose read end is closed
+ *   20 a pty master (/dev/ptmx)          21 its terminal (/dev/pts/N)
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -72,6 +73,10 @@ int main(int argc, char **argv) {
   close(p[0]);
   at(p[1], 19);
   fcntl(19, F_SETFD, FD_CLOEXEC);
+  int master = posix_openpt(O_RDWR | O_NOCTTY);
+  if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0) die("posix_openpt");
+  at(open(ptsname(master), O_RDWR | O_NOCTTY), 21);
+  at(master, 20);
 
   printf("step 1\n");
   fflush(stdout);
