@@ -213,15 +213,73 @@ h_kill_app() {
   h_log "killed pid $H_APP_PID"
 }
 
-# h_restart OUT: runs the newest restart script in the background, appending
-# its output to OUT, and records where in OUT the restarted run began.
+# h_restart OUT [CKPT_RESTART_OPTION...]: runs the newest restart script in
+# the background (H_RESTART_SCRIPT overrides which script), passing the
+# options on to ckpt_restart, appending its output to OUT, and records where
+# in OUT the restarted run began.
 h_restart() {
-  local out=$1 script=$H_CKPTDIR/ckpt_restart_script.sh
+  local out=$1 script=${H_RESTART_SCRIPT:-$H_CKPTDIR/ckpt_restart_script.sh}
+  shift
   [ -x "$script" ] || h_fail "$script is missing or not executable"
   stat -c %s "$out" >>"$out.bounds"
-  "$script" >>"$out" 2>>"$H_TMP/restart.err" </dev/null &
+  "$script" "$@" >>"$out" 2>>"$H_TMP/restart.err" </dev/null &
   H_APP_PID=$!
-  h_log "restarted from $script as pid $H_APP_PID"
+  h_log "restarted from $script${*:+ with $*} as pid $H_APP_PID"
+}
+
+# h_list_json: the coordinator's process list ({"processes": [...]}) as JSON.
+h_list_json() {
+  h_command --json --list
+}
+
+# h_process_count: how many processes the coordinator lists (RUNNING or not).
+h_process_count() {
+  h_list_json | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["processes"]))'
+}
+
+# h_wait_procs N: waits until the coordinator lists N processes, all RUNNING:
+# a multi-process computation is fully registered (checkpointing earlier
+# would leave processes out of the images).
+h_wait_procs() {
+  local n=$1 deadline=$((SECONDS + H_WAIT)) list
+  while :; do
+    list=$(h_list_json 2>&1) || h_fail "ckpt_command --list failed: $list"
+    python3 -c '
+import json, sys
+procs = json.loads(sys.argv[1])["processes"]
+sys.exit(0 if len(procs) == int(sys.argv[2]) and all(p["state"] == "RUNNING" for p in procs) else 1)
+' "$list" "$n" && break
+    h_gone "$H_APP_PID" && h_fail "program exited before $n processes were registered: $list"
+    [ "$SECONDS" -lt "$deadline" ] || h_fail "the coordinator did not list $n running processes within ${H_WAIT} s: $list"
+    sleep 0.05
+  done
+  h_log "$n processes registered"
+}
+
+# h_descendants PID: the pids of every live descendant of PID, one per line.
+h_descendants() {
+  local stat pid ppid rest
+  local -A children=()
+  for stat in /proc/[0-9]*/stat; do
+    read -r pid rest <"$stat" 2>/dev/null || continue
+    rest=${rest##*) }
+    read -r _ ppid _ <<<"$rest"
+    children[$ppid]+=" $pid"
+  done
+  local queue=("$1") next
+  while [ "${#queue[@]}" -gt 0 ]; do
+    next=${queue[0]}
+    queue=("${queue[@]:1}")
+    for pid in ${children[$next]:-}; do
+      echo "$pid"
+      queue+=("$pid")
+    done
+  done
+}
+
+# h_workdir NAME: a fresh directory $H_TMP/NAME (for a run's own files).
+h_workdir() {
+  mkdir -p "$H_TMP/$1" && echo "$H_TMP/$1"
 }
 
 # h_wait_app_exit: the (launched or restarted) program must finish with status 0.
