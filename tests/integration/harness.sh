@@ -203,7 +203,7 @@ h_checkpoint() {
   h_command --checkpoint "$@" >"$H_TMP/command.log" 2>&1 || status=$?
   [ "$status" -eq 0 ] || h_fail "ckpt_command --checkpoint exited with $status: $(cat "$H_TMP/command.log")"
   [ -f "$H_CKPTDIR/ckpt_restart_script.sh" ] || h_fail "checkpoint succeeded but wrote no ckpt_restart_script.sh"
-  h_log "checkpoint done in $((SECONDS - start)) s"
+  h_log "checkpoint done in $((SECONDS - start)) s: $(head -n 1 "$H_TMP/command.log")"
 }
 
 # h_kill_app: ckpt_command --kill, then waits until the program is gone.
@@ -254,6 +254,20 @@ sys.exit(0 if len(procs) == int(sys.argv[2]) and all(p["state"] == "RUNNING" for
     sleep 0.05
   done
   h_log "$n processes registered"
+}
+
+# h_wait_min_procs N: waits until the coordinator lists at least N processes
+# (a computation whose processes come and go, such as a shell script).
+h_wait_min_procs() {
+  local n=$1 deadline=$((SECONDS + H_WAIT)) count
+  while :; do
+    count=$(h_process_count) || h_fail "ckpt_command --list failed"
+    [ "$count" -ge "$n" ] && break
+    h_gone "$H_APP_PID" && h_fail "program exited before $n processes were registered (last count $count)"
+    [ "$SECONDS" -lt "$deadline" ] || h_fail "the coordinator did not list $n processes within ${H_WAIT} s (last count $count)"
+    sleep 0.05
+  done
+  h_log "$count processes registered"
 }
 
 # h_descendants PID: the pids of every live descendant of PID, one per line.

@@ -12,18 +12,21 @@
 #   --cycles C             checkpoint/kill/restart rounds (default 1)
 #   --procs N              before each checkpoint, wait until the coordinator
 #                          lists exactly N running processes
+#   --min-procs N          before each checkpoint, wait until it lists at
+#                          least N processes
 #   --restart-opt OPT      pass OPT to ckpt_restart (repeatable)
 #   --launch-opt OPT       pass OPT to ckpt_launch (repeatable)
 #   --same-file NAME       at the end, @WORK@/NAME must be identical in both
 #                          runs (repeatable)
 . "$(dirname "$0")/harness.sh"
 
-cycles=1 procs=
+cycles=1 procs= min_procs=
 restart_opts=() launch_opts=() same_files=()
 while [ $# -gt 0 ]; do
   case $1 in
     --cycles) cycles=$2; shift 2 ;;
     --procs) procs=$2; shift 2 ;;
+    --min-procs) min_procs=$2; shift 2 ;;
     --restart-opt) restart_opts+=("$2"); shift 2 ;;
     --launch-opt) launch_opts+=("$2"); shift 2 ;;
     --same-file) same_files+=("$2"); shift 2 ;;
@@ -56,6 +59,7 @@ target=$first
 for ((cycle = 1; cycle <= cycles; cycle++)); do
   h_wait_step "$out" "$target"
   [ -n "$procs" ] && h_wait_procs "$procs"
+  [ -n "$min_procs" ] && h_wait_min_procs "$min_procs"
   h_checkpoint
   h_kill_app
   target=$(($(h_max_step "$out") + 2))
