@@ -1,17 +1,34 @@
 # Process trees (issue 3): fork/exec, pid virtualization, pipes and files.
 # Each test checkpoints, kills and restarts a whole computation and compares
-# its output with an uninterrupted run's. None needs root.
-foreach(script tree_cycle.sh tree_file_policy.sh tree_exec.sh)
+# its output with an uninterrupted run's. None needs root: test 5 forces new
+# real pids with ckpt_restart --no-restore-pids.
+foreach(script tree_cycle.sh tree_shared_log.sh tree_pid_virtual.sh tree_file_policy.sh tree_exec.sh)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/../${script} ${CKPT_IT_DIR}/${script} COPYONLY)
 endforeach()
+foreach(script tree_python.py)
+  configure_file(${CMAKE_CURRENT_LIST_DIR}/../programs/${script} ${CKPT_IT_DIR}/bin/${script} COPYONLY)
+endforeach()
 
-foreach(prog tree_zombie.c tree_file_policy.c tree_exec_first.c tree_exec_second.c)
+foreach(prog tree_pipe_workers.c tree_shared_log.c tree_pid_virtual.c tree_zombie.c tree_file_policy.c
+             tree_exec_first.c tree_exec_second.c)
   get_filename_component(name ${prog} NAME_WE)
   add_executable(it_${name} ${CMAKE_CURRENT_LIST_DIR}/../programs/${prog})
   set_target_properties(it_${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CKPT_IT_DIR}/bin)
 endforeach()
 
 set(bin ${CKPT_IT_DIR}/bin)
+# 1. Three forked workers stream records through pipes to the parent, which
+#    waits for each by pid; checkpointed while the pipes are full and the
+#    workers blocked writing.
+ckpt_integration_test(tree.pipe_workers tree_cycle.sh --procs 4 3 -- ${bin}/it_tree_pipe_workers 200 20)
+# 3. python3 with subprocess.run and os.fork + os.waitpid.
+ckpt_integration_test(tree.python tree_cycle.sh 5 -- python3 ${bin}/tree_python.py 30)
+# 4. A log appended to by two processes through one O_APPEND description,
+#    input read through stdio; the log ends as in the uninterrupted run.
+ckpt_integration_test(tree.shared_log tree_shared_log.sh ${bin}/it_tree_shared_log)
+# 5. kill, waitpid, /proc/<pid> and SIGCHLD's si_pid with the pids seen
+#    before a restart under new real pids.
+ckpt_integration_test(tree.pid_virtual tree_pid_virtual.sh ${bin}/it_tree_pid_virtual)
 # 6. Zombie children at checkpoint time are reaped after the restart with
 #    their original statuses (with the original real pids when permitted,
 #    and with new ones).
