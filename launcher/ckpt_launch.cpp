@@ -107,6 +107,10 @@ int main(int argc, char** argv) {
   // Starting a fresh coordinator is a one-off request of this launch: a
   // ckpt_launch run later by PROG must join the computation, not split it.
   ::unsetenv("CKPT_NEW_COORDINATOR");
+  // A fresh coordinator means a new computation, even when started from
+  // inside another one: its standard streams are this launch's fds 0-2,
+  // recorded anew by the first process (plugins/fd/std_streams.h).
+  if (req.mode == ckpt::CoordinatorMode::New) ::unsetenv("CKPT_STDIO");
 
   std::vector<char*> args;
   for (int i = argc - static_cast<int>(opt.program.size()); i < argc; ++i) args.push_back(argv[i]);

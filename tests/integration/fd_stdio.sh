@@ -1,5 +1,7 @@
 #!/bin/bash
 # fd_stdio.sh: the computation's standard streams (programs/fd_stdio.c).
+# A launch with --new-coordinator records its own streams in CKPT_STDIO even
+# if it inherited the variable.
 # Checkpoint 1: the root's stdout (the file the launch redirected to) is
 # Stdio 1 in the root and in its exec'd child, with one desc_id; a pipe whose
 # writer is outside the computation is Stdio 0 where the root moved it to
@@ -12,6 +14,16 @@
 prog=$H_PROGRAMS/it_fd_stdio
 h_init
 mkdir "$H_TMP/run"
+
+# The first process of a computation records its streams in CKPT_STDIO; a
+# launch with a fresh coordinator starts a new computation even if it
+# inherits the variable from another one.
+stale=0000000000000001:0000000000000002,0000000000000001:0000000000000003,0000000000000001:0000000000000004
+CKPT_STDIO=$stale "$CKPT_BIN/ckpt_launch" --new-coordinator --coord-port 0 --ckptdir "$H_CKPTDIR" env \
+  >"$H_TMP/env.out" 2>"$H_TMP/env.err" </dev/null || h_fail "ckpt_launch env failed: $(cat "$H_TMP/env.err")"
+recorded=$(sed -n 's/^CKPT_STDIO=//p' "$H_TMP/env.out")
+[[ "$recorded" =~ ^([0-9a-f]{16}:[0-9a-f]{16},){2}[0-9a-f]{16}:[0-9a-f]{16}$ ]] && [ "$recorded" != "$stale" ] ||
+  h_fail "a new computation kept CKPT_STDIO '$recorded' instead of recording its own streams"
 h_start_coordinator
 out=$H_TMP/actual.out
 # A writer outside the computation, at fd 5 of everything started from here.
