@@ -130,6 +130,9 @@ void resume_user_threads() {
     g_cp.resume_after_restart = false;
     dispatch_event(CKPT_EVENT_RESTART_RESUMED, nullptr);
     run_atrestart_callbacks();
+    // ckpt_checkpoint() returns CKPT_RESTARTED only now, after the atrestart
+    // callbacks (its caller is not frozen any more, just waiting for this).
+    signal_done(true);
   }
 }
 
@@ -374,7 +377,6 @@ void on_restarted() {
              g_config.coord_host, g_config.coord_port);
     resume_user_threads();
   }
-  signal_done(true);
 }
 
 // No checkpoint of ours in flight: threads run, and our image writer (which
