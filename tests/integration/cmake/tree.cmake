@@ -35,8 +35,8 @@ ckpt_integration_test(tree.pid_virtual tree_pid_virtual.sh ${bin}/it_tree_pid_vi
 ckpt_integration_test(tree.zombie tree_cycle.sh --procs 1 3 -- ${bin}/it_tree_zombie 30 100)
 ckpt_integration_test(tree.zombie_new_pids tree_cycle.sh --procs 1 --restart-opt --no-restore-pids 3 --
                       ${bin}/it_tree_zombie 30 100)
-# 7. --relocate, and a restart whose files are gone (see tree_file_policy.sh).
-foreach(mode relocate missing)
+# 7. File policies and --relocate, each checked where ignoring it would show.
+foreach(mode merge ignore append replace substitute from_file relocate missing)
   ckpt_integration_test(tree.file_policy_${mode} tree_file_policy.sh ${mode} ${bin}/it_tree_file_policy)
 endforeach()
 # 8. exec mid-run, checkpointed and restarted on both sides of the exec.
