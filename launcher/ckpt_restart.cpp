@@ -194,9 +194,14 @@ std::string create_pid_table(const std::vector<SavedIds>& ids, PathRewriter& pat
   std::vector<std::string> dirs = {old_dir.empty() ? "/" : old_dir, "/dev/shm"};
   if (const char* t = getenv("TMPDIR"); t && *t) dirs.push_back(t);
   dirs.push_back("/tmp");
+  // Named as plugins/pid names the tables it creates (its sweep of dead
+  // tables knows them by that).
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
   char name[128];
-  std::snprintf(name, sizeof name, "ckpt-%u-%d-%ld.pids", static_cast<unsigned>(getuid()), static_cast<int>(getpid()),
-                static_cast<long>(time(nullptr)));
+  std::snprintf(name, sizeof name, "ckpt-%u-%d-%lx%09lx.pids", static_cast<unsigned>(getuid()),
+                static_cast<int>(getpid()), static_cast<unsigned long>(now.tv_sec),
+                static_cast<unsigned long>(now.tv_nsec));
   long rc = -ENOENT;
   for (const std::string& dir : dirs) {
     std::string path = dir + "/" + name;
