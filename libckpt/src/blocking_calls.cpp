@@ -229,6 +229,16 @@ int pause(void) {
   return rc;
 }
 
+// A dequeued signal names its sender by kernel pid; the application knows
+// the virtual one (plugins/pid translates the handler path the same way).
+static void virtualize_sender(int rc, siginfo_t* info) {
+  if (rc <= 0 || !info) return;
+  const int code = info->si_code;
+  const bool from_process = code == SI_USER || code == SI_QUEUE || code == SI_TKILL || code == SI_MESGQ;
+  const bool from_child = rc == SIGCHLD && code >= CLD_EXITED && code <= CLD_CONTINUED;
+  if (from_process || from_child) info->si_pid = ckpt_virtual_pid(info->si_pid);
+}
+
 int sigtimedwait(const sigset_t* set, siginfo_t* info, const struct timespec* tmo) {
   static auto real = next<int (*)(const sigset_t*, siginfo_t*, const struct timespec*)>("sigtimedwait");
   Retry retry(ckpt::ts_ns(tmo));
@@ -237,6 +247,7 @@ int sigtimedwait(const sigset_t* set, siginfo_t* info, const struct timespec* tm
   while ((rc = real(set, info, tmo)) < 0 && retry.again()) {
     if (tmo) tmo = &(left = retry.remaining_ts());
   }
+  virtualize_sender(rc, info);
   return rc;
 }
 
@@ -246,6 +257,7 @@ int sigwaitinfo(const sigset_t* set, siginfo_t* info) {
   int rc;
   while ((rc = real(set, info)) < 0 && retry.again()) {
   }
+  virtualize_sender(rc, info);
   return rc;
 }
 

@@ -113,6 +113,20 @@ static void check(int step) {
   if (g_usr1_pid != g_pid || g_usr1_code != SI_QUEUE || g_usr1_value != step)
     fail(step, "sigqueue: si_pid is not our pid");
 
+  /* A signal taken with sigtimedwait names its sender by virtual pid too. */
+  sigset_t only_urg, old_mask;
+  sigemptyset(&only_urg);
+  sigaddset(&only_urg, SIGURG);
+  pthread_sigmask(SIG_BLOCK, &only_urg, &old_mask);
+  /* Thread-directed: the worker thread leaves SIGURG unblocked (and ignored). */
+  if (tgkill(getpid(), gettid(), SIGURG) != 0) fail(step, "tgkill(self, SIGURG)");
+  siginfo_t taken;
+  struct timespec five = {5, 0};
+  if (sigtimedwait(&only_urg, &taken, &five) != SIGURG) fail(step, "sigtimedwait did not take SIGURG");
+  /* (kernels differ on tgkill's si_code: SI_TKILL or SI_USER) */
+  if (taken.si_pid != g_pid) fail(step, "sigtimedwait: si_pid is not our pid");
+  pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+
   int before = atomic_load(&g_usr2_count);
   if (tgkill(getpid(), g_worker_tid, SIGUSR2) != 0) fail(step, "tgkill(worker)");
   for (int i = 0; i < 2000 && atomic_load(&g_usr2_count) == before; ++i) usleep(1000);
