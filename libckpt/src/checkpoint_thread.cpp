@@ -48,6 +48,15 @@ ckpt_restart_handoff* volatile g_restart_handoff = nullptr;
 
 namespace {
 
+// struct linux_dirent64, as getdents64 fills it.
+struct linux_dirent64_view {
+  uint64_t d_ino;
+  int64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[];
+};
+
 using proto::Barrier;
 using proto::MsgType;
 
@@ -192,6 +201,28 @@ void report_written(uint64_t generation) {
   g_coord.send(MsgType::Reached, generation, static_cast<uint64_t>(Barrier::Written), &w, sizeof w);
 }
 
+// In the image writer: the application's descriptors are copies the writer
+// does not need. Holding them would keep a pipe's write end open, so a reader
+// waiting for EOF would wait until the image is written.
+void close_application_fds() {
+  int dir = static_cast<int>(sys(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir < 0) return;
+  alignas(8) char buf[4096];
+  for (;;) {
+    long n = sys(SYS_getdents64, dir, buf, sizeof buf);
+    if (n <= 0) break;
+    for (long off = 0; off < n;) {
+      auto* d = reinterpret_cast<struct linux_dirent64_view*>(buf + off);
+      off += d->d_reclen;
+      if (d->d_name[0] < '0' || d->d_name[0] > '9') continue;
+      int fd = 0;
+      for (const char* c = d->d_name; *c; ++c) fd = fd * 10 + (*c - '0');
+      if (fd != dir && !is_protected_fd(fd)) sys(SYS_close, fd);
+    }
+  }
+  sys(SYS_close, dir);
+}
+
 void take_snapshot(const proto::MsgHeader& h) {
   fill_thread_record(g_self_record, image::kThreadCheckpointer);
   g_self_record.virt_tid = ckpt_virtual_pid(g_self_record.real_tid);
@@ -223,6 +254,7 @@ void take_snapshot(const proto::MsgHeader& h) {
   long pid = sys(SYS_clone, CLONE_PIDFD, nullptr, &pidfd, nullptr, nullptr);
   if (pid == 0) {
     close_own_fd(err_pipe[0]);
+    close_application_fds();
     char error[512];
     bool ok = write_snapshot(req, error, sizeof error);
     if (ok) report_written(h.generation);

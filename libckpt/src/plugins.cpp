@@ -14,8 +14,6 @@ namespace {
 
 constexpr int kMaxPlugins = 64;
 constexpr int kMaxCallbacks = 64;
-// snapshot.cpp lists at most 128 sections.
-constexpr int kMaxSections = 128;
 // Sections live in one reserved range of address space (PROT_NONE costs
 // nothing and is not saved in images); the part in use is made writable in
 // steps. A section holds a whole file or pipe, so it may be large; its size

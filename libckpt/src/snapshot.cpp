@@ -113,8 +113,8 @@ bool write_snapshot(const SnapshotRequest& req, char* error, size_t error_len) {
   }
   if (!writer.add_record(image::RecordType::Thread, &req.checkpointer, sizeof req.checkpointer)) return failed();
 
-  SavedSection sections[128];
-  int nsections = sections_list(sections, 128);
+  static SavedSection sections[kMaxSections];  // the writer is single-threaded
+  int nsections = sections_list(sections, kMaxSections);
   for (int i = 0; i < nsections; ++i)
     if (!writer.add_section(sections[i].name, sections[i].data, sections[i].size)) return failed();
 
