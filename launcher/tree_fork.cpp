@@ -111,6 +111,9 @@ class TreeRun {
       for (const Watched& w : children) {
         siginfo_t si{};
         if (waitid(P_PID, w.pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == w.pid) {
+          // A zombie-to-be or a restored process may end as soon as it saw
+          // the barrier complete, before this process looked again.
+          if (word.load() >= count) return true;
           std::string how = si.si_code == CLD_EXITED ? "exited with status " + std::to_string(si.si_status)
                                                       : "was killed by signal " + std::to_string(si.si_status);
           fail(plan_.describe(w.member) + " " + how + " while being restored");
