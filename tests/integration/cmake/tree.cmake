@@ -5,7 +5,7 @@
 foreach(script tree_cycle.sh tree_shared_log.sh tree_pid_virtual.sh tree_file_policy.sh tree_exec.sh)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/../${script} ${CKPT_IT_DIR}/${script} COPYONLY)
 endforeach()
-foreach(script tree_python.py)
+foreach(script tree_shell.sh tree_python.py)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/../programs/${script} ${CKPT_IT_DIR}/bin/${script} COPYONLY)
 endforeach()
 
@@ -21,6 +21,10 @@ set(bin ${CKPT_IT_DIR}/bin)
 #    waits for each by pid; checkpointed while the pipes are full and the
 #    workers blocked writing.
 ckpt_integration_test(tree.pipe_workers tree_cycle.sh --procs 4 3 -- ${bin}/it_tree_pipe_workers 200 20)
+# 2. A bash script: pipelines, command substitutions, subshells, a background
+#    job; checkpointed while the main pipeline is mid-stream.
+ckpt_integration_test(tree.shell tree_cycle.sh --min-procs 6 --same-file background.out 4 --
+                      bash ${bin}/tree_shell.sh @WORK@ 150)
 # 3. python3 with subprocess.run and os.fork + os.waitpid.
 ckpt_integration_test(tree.python tree_cycle.sh 5 -- python3 ${bin}/tree_python.py 30)
 # 4. A log appended to by two processes through one O_APPEND description,
