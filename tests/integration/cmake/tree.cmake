@@ -21,6 +21,9 @@ set(bin ${CKPT_IT_DIR}/bin)
 #    waits for each by pid; checkpointed while the pipes are full and the
 #    workers blocked writing.
 ckpt_integration_test(tree.pipe_workers tree_cycle.sh --procs 4 3 -- ${bin}/it_tree_pipe_workers 200 20)
+#    The same, checkpointed again after the restart, with new real pids.
+ckpt_integration_test(tree.pipe_workers_twice tree_cycle.sh --cycles 2 --procs 4 --restart-opt --no-restore-pids 3 --
+                      ${bin}/it_tree_pipe_workers 200 20)
 # 2. A bash script: pipelines, command substitutions, subshells, a background
 #    job; checkpointed while the main pipeline is mid-stream.
 ckpt_integration_test(tree.shell tree_cycle.sh --min-procs 6 --same-file background.out 4 --
