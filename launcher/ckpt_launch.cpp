@@ -7,6 +7,7 @@
 //
 // Starting PROG must stay cheap (ckpt_launch /bin/true is a few ms): nothing
 // here waits for a coordinator that is only being started in the background.
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "coordinator_start.h"
+#include "exec_target.h"
 #include "install_paths.h"
 #include "launch_options.h"
 
@@ -111,6 +113,13 @@ int main(int argc, char** argv) {
   // inside another one: its standard streams are this launch's fds 0-2,
   // recorded anew by the first process (plugins/fd/std_streams.h).
   if (req.mode == ckpt::CoordinatorMode::New) ::unsetenv("CKPT_STDIO");
+
+  // The dynamic loader ignores LD_PRELOAD for static, foreign and
+  // secure-execution programs: say so, then run the program anyway.
+  const ckpt::ExecTarget target = ckpt::classify_exec_path(AT_FDCWD, exe.c_str());
+  if (target != ckpt::ExecTarget::Checkpointable)
+    std::fprintf(stderr, "ckpt_launch: warning: %s %s; it runs outside the checkpoint\n", exe.c_str(),
+                 ckpt::describe_exec_target(target));
 
   std::vector<char*> args;
   for (int i = argc - static_cast<int>(opt.program.size()); i < argc; ++i) args.push_back(argv[i]);

@@ -22,4 +22,11 @@ h_wait_exit "$H_APP_PID" || h_fail "the static program did not finish"
 [ "$H_STATUS" -eq 7 ] || h_fail "ckpt_launch exited with $H_STATUS, not the static program's 7"
 expected="ckpt: $static is statically linked; it runs outside the checkpoint"
 [ "$(cat "$H_TMP/app.err")" = "$expected" ] || h_fail "stderr is not exactly the warning: $(cat "$H_TMP/app.err")"
+
+# Launched directly, the static program gets ckpt_launch's warning and its status.
+status=0
+"$CKPT_BIN/ckpt_launch" --join "$static" 1 5 >"$H_TMP/direct.out" 2>"$H_TMP/direct.err" </dev/null || status=$?
+[ "$status" -eq 5 ] || h_fail "ckpt_launch STATIC exited with $status, not the program's 5"
+expected="ckpt_launch: warning: $static is statically linked; it runs outside the checkpoint"
+[ "$(cat "$H_TMP/direct.err")" = "$expected" ] || h_fail "ckpt_launch STATIC: stderr is not the warning: $(cat "$H_TMP/direct.err")"
 echo PASS
