@@ -93,9 +93,10 @@ RestartParse parse_restart_options(int argc, const char* const* argv, const Rest
 
 std::string restart_usage() {
   return R"(usage: ckpt_restart [options] IMAGE...
-Restores a computation from its checkpoint images and lets it run on. The
-restored program's exit status is ckpt_restart's. ckpt_restart_script.sh,
-written next to the images at each checkpoint, runs this for you.
+Restores a computation from its checkpoint images (one per process, all of
+one checkpoint) as the process tree it was, and lets it run on. The root
+process's exit status is ckpt_restart's. ckpt_restart_script.sh, written
+next to the images at each checkpoint, runs this for you.
 
   --coord-host H       coordinator to join (env CKPT_COORD_HOST, default localhost)
   --coord-port P       its port (env CKPT_COORD_PORT, default 7779)
