@@ -73,18 +73,24 @@ std::string numeric_host(const std::string& host) {
 // heap, run again without address randomization: ckpt_restart then sits at
 // the bottom of the PIE area, below any randomized application heap. The
 // forked processes inherit this start_brk.
-bool ensure_brk_below(uint64_t heap_start, char** argv) {
-  if (own_start_brk() <= heap_start) return true;
+void ensure_brk_below_heaps(const std::vector<const ImageReader*>& images, char** argv) {
+  uint64_t lowest = UINT64_MAX;
+  for (const ImageReader* img : images)
+    if (img->process().brk) lowest = std::min(lowest, saved_heap_start(*img));
+  if (own_start_brk() <= lowest) return;
   if (!getenv("CKPT_RESTART_NORANDOM")) {
     setenv("CKPT_RESTART_NORANDOM", "1", 1);
     personality(personality(0xffffffff) | ADDR_NO_RANDOMIZE);
     execv("/proc/self/exe", argv);
   }
-  // A non-PIE program's heap: the kernel break cannot follow it. brk() then
-  // only shrinks-fails; malloc copes by mapping memory instead.
-  std::fprintf(stderr, "ckpt_restart: warning: the saved heap at 0x%" PRIx64
-               " lies below any program break this process can have; brk() will not grow it\n", heap_start);
-  return false;
+  // A non-PIE program's heap: the kernel break cannot follow it
+  // (process_restore.cpp leaves the break alone). brk() then only
+  // shrinks-fails; malloc copes by mapping memory instead.
+  for (const ImageReader* img : images)
+    if (img->process().brk && saved_heap_start(*img) < own_start_brk())
+      std::fprintf(stderr, "ckpt_restart: warning: image %s: the saved heap at 0x%" PRIx64
+                   " lies below any program break this process can have; brk() will not grow it\n",
+                   img->path().c_str(), saved_heap_start(*img));
 }
 
 // What the image says about its place in the tree.
@@ -160,13 +166,12 @@ void check_same_checkpoint(const ImageReader& first, const ImageReader& img) {
 
 // What every restored process is told or given: where the coordinator is,
 // where later checkpoints go, how its address space is restored.
-RestoreSettings restore_settings(const RestartOptions& opt, const CoordinatorRequest& coordinator, bool brk_movable,
+RestoreSettings restore_settings(const RestartOptions& opt, const CoordinatorRequest& coordinator,
                                  const PathRewriter& paths, int fd_floor) {
   RestoreSettings settings;
   settings.restore_pids = opt.restore_pids;
   settings.coord_host = numeric_host(coordinator.host);
   settings.coord_port = coordinator.port;
-  settings.brk_movable = brk_movable;
   settings.paths = &paths;
   settings.fd_floor = fd_floor;
   if (!opt.ckptdir.empty()) {
@@ -174,7 +179,7 @@ RestoreSettings restore_settings(const RestartOptions& opt, const CoordinatorReq
     if (!realpath(opt.ckptdir.c_str(), abs)) throw RestartError("--ckptdir " + opt.ckptdir + ": " + std::strerror(errno));
     settings.ckptdir = abs;
   }
-  // Undo our own ADDR_NO_RANDOMIZE (ensure_brk_below) for the restored processes.
+  // Undo our own ADDR_NO_RANDOMIZE (ensure_brk_below_heaps) for the restored processes.
   settings.personality = personality(0xffffffff);
   if (getenv("CKPT_RESTART_NORANDOM")) settings.personality &= ~static_cast<unsigned long>(ADDR_NO_RANDOMIZE);
   return settings;
@@ -278,10 +283,7 @@ int restart(const RestartOptions& opt, char** argv) {
     return 0;
   }
   // Before any real work: this may run ckpt_restart again.
-  uint64_t lowest_heap = UINT64_MAX;
-  for (const ImageReader* img : image_list)
-    if (img->process().brk) lowest_heap = std::min(lowest_heap, saved_heap_start(*img));
-  bool brk_movable = lowest_heap == UINT64_MAX || ensure_brk_below(lowest_heap, argv);
+  ensure_brk_below_heaps(image_list, argv);
   if (opt.verify)
     for (const ImageReader* img : image_list)
       if (!img->verify_data(error)) throw RestartError(error);
@@ -325,7 +327,7 @@ int restart(const RestartOptions& opt, char** argv) {
   req.wait_until_listening = true;
   if (!ensure_coordinator(req, error)) throw RestartError(error);
 
-  RestoreSettings settings = restore_settings(opt, req, brk_movable, paths, fd_floor);
+  RestoreSettings settings = restore_settings(opt, req, paths, fd_floor);
 
   // ---- the tree ----
   // Our SIGCHLD disposition is inherited: an ignored one would let the

@@ -283,7 +283,9 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
   args->hole_end = hole_end;
   args->restart_info_slot = proc.restart_info_slot;
   args->start_brk = own_start_brk();
-  args->saved_brk = settings.brk_movable ? proc.brk : 0;
+  // The break can only move above our start_brk (see
+  // ensure_brk_below_heaps in ckpt_restart.cpp): otherwise leave it alone.
+  args->saved_brk = proc.brk && saved_heap_start(img) >= args->start_brk ? proc.brk : 0;
   args->region_count = regions.size();
   args->thread_count = threads.size();
   args->special_count = specials.size();

@@ -20,7 +20,6 @@ struct RestoreSettings {
   std::string coord_host;         // numeric address the restored process reconnects to
   uint16_t coord_port = 0;
   std::string ckptdir;            // absolute; empty: as saved
-  bool brk_movable = true;        // false: leave the program break alone (see ensure_brk_below)
   unsigned long personality = 0;  // what the restored process runs with
   const PathRewriter* paths = nullptr;
   int fd_floor = 3;               // the restorer's descriptors go at or above this
