@@ -8,6 +8,10 @@
 prog=$1
 h_init
 h_start_coordinator
+# posix_spawnp reports EACCES rather than ENOENT for a missing program when
+# a directory on PATH cannot be searched (as root's are for uid 65534).
+PATH=$(IFS=:; for d in $PATH; do [ -x "$d" ] && printf '%s:' "$d"; done)
+export PATH=${PATH%:}
 out=$H_TMP/actual.out
 h_launch "$out" -- "$prog" 8 "$H_TMP"
 pc_wait_line "$out" '^ready$'
