@@ -20,18 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tree_common.h"
+
 #define LINE 24
-
-static void die(const char *what) {
-  fprintf(stderr, "tree_exec_first: %s: %s\n", what, strerror(errno));
-  exit(1);
-}
-
-static void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-  }
-}
 
 int main(int argc, char **argv) {
   if (argc < 3) {

@@ -16,13 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define LINE 24
+#include "tree_common.h"
 
-static void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-  }
-}
+#define LINE 24
 
 int main(int argc, char **argv) {
   if (argc != 7) {

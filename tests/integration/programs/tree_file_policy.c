@@ -27,22 +27,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tree_common.h"
+
 #define LINE 16
 
-static void die(const char *what) {
-  fprintf(stderr, "tree_file_policy: %s: %s\n", what, strerror(errno));
-  exit(1);
-}
-
-static void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-  }
-}
-
-static void write_all(int fd, const char *text) {
-  size_t len = strlen(text);
-  if (write(fd, text, len) != (ssize_t)len) die("write");
+static void write_text(int fd, const char *text) {
+  if (write_all(fd, text, strlen(text)) != 0) die("write");
 }
 
 /* A file of `lines` fixed-size lines "<prefix> line NNN\n", padded to LINE bytes. */
@@ -107,7 +97,7 @@ int main(int argc, char **argv) {
   make_lines("merge.dat", "merge", steps);
   make_lines(other_path, "other", steps);
   int fd = open_or_die("ignore.dat", O_WRONLY | O_CREAT | O_TRUNC);
-  write_all(fd, "ignore.dat as the program wrote it at the start\n");
+  write_text(fd, "ignore.dat as the program wrote it at the start\n");
   close(fd);
 
   int merge = open_or_die("merge.dat", O_RDONLY);
@@ -133,11 +123,11 @@ int main(int argc, char **argv) {
       fprintf(stderr, "NOTE ignore.dat read again: %s", buf);
     }
     snprintf(text, sizeof text, "append step %03d\n", step);
-    write_all(append, text);
+    write_text(append, text);
     snprintf(text, sizeof text, "replace step %03d\n", step);
-    write_all(replace, text);
+    write_text(replace, text);
     snprintf(text, sizeof text, "substitute step %03d\n", step);
-    write_all(substitute, text);
+    write_text(substitute, text);
     printf("step %d: %s | %s\n", step, a, b);
     fflush(stdout);
     sleep_ms(step_ms);
@@ -146,7 +136,7 @@ int main(int argc, char **argv) {
   summarize(replace, "replace.dat");
   summarize(substitute, "substitute.dat");
   fd = open_or_die("cwd-check.dat", O_WRONLY | O_CREAT | O_TRUNC);
-  write_all(fd, "written through the working directory\n");
+  write_text(fd, "written through the working directory\n");
   close(fd);
   printf("done\n");
   return 0;

@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tree_common.h"
+
 struct report {
   int usr1_count;
   pid_t pid;   // the child's getpid()
@@ -41,29 +43,6 @@ static void on_chld(int sig, siginfo_t *info, void *uc) {
   (void)sig;
   (void)uc;
   sigchld_pid = info->si_pid;
-}
-
-static void die(const char *what) {
-  fprintf(stderr, "tree_pid_virtual: %s: %s\n", what, strerror(errno));
-  exit(1);
-}
-
-static void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-  }
-}
-
-static int read_full(int fd, void *buf, size_t len) {
-  char *p = buf;
-  while (len > 0) {
-    ssize_t n = read(fd, p, len);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return -1;
-    p += n;
-    len -= (size_t)n;
-  }
-  return 0;
 }
 
 /* The child: SIGUSR1 is blocked except inside sigsuspend, so each one is
@@ -141,7 +120,7 @@ int main(int argc, char **argv) {
       return 1;
     }
     struct report r;
-    if (read_full(reports[0], &r, sizeof r) != 0) {
+    if (read_full(reports[0], &r, sizeof r) != (ssize_t)sizeof r) {
       printf("step %d: no report from the child\n", step);
       return 1;
     }

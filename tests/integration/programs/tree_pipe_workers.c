@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tree_common.h"
+
 #define WORKERS 3
 #define RECORD_SIZE 1024
 
@@ -35,11 +37,6 @@ struct record {
   uint32_t checksum;  // of payload
   unsigned char payload[RECORD_SIZE - 16];
 };
-
-static void die(const char *what) {
-  fprintf(stderr, "tree_pipe_workers: %s: %s\n", what, strerror(errno));
-  exit(1);
-}
 
 static void fill_payload(struct record *r) {
   uint32_t x = (uint32_t)r->worker * 2654435761u + (uint32_t)r->seq * 40503u + 1;
@@ -52,40 +49,15 @@ static void fill_payload(struct record *r) {
   r->checksum = sum;
 }
 
-static int write_all(int fd, const void *buf, size_t len) {
-  const char *p = buf;
-  while (len > 0) {
-    ssize_t n = write(fd, p, len);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return -1;
-    p += n;
-    len -= (size_t)n;
-  }
-  return 0;
-}
-
 /* Returns bytes read: RECORD_SIZE, or 0 at EOF; dies on errors and short records. */
 static size_t read_record(int fd, struct record *r) {
-  char *p = (char *)r;
-  size_t got = 0;
-  while (got < RECORD_SIZE) {
-    ssize_t n = read(fd, p + got, RECORD_SIZE - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) die("read");
-    if (n == 0) break;
-    got += (size_t)n;
-  }
+  ssize_t got = read_full(fd, r, RECORD_SIZE);
+  if (got < 0) die("read");
   if (got != 0 && got != RECORD_SIZE) {
-    fprintf(stderr, "tree_pipe_workers: short record (%zu bytes)\n", got);
+    fprintf(stderr, "tree_pipe_workers: short record (%zd bytes)\n", got);
     exit(1);
   }
-  return got;
-}
-
-static void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-  }
+  return (size_t)got;
 }
 
 static int worker(int index, int fd, pid_t parent, int records) {

@@ -32,25 +32,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tree_common.h"
+
 #define INPUT_LINES 400
 
-static void die(const char *what) {
-  fprintf(stderr, "tree_shared_log: %s: %s\n", what, strerror(errno));
-  exit(1);
-}
-
-static void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-  }
-}
-
 static void write_line(int fd, const char *text) {
-  size_t len = strlen(text);
-  ssize_t n;
-  while ((n = write(fd, text, len)) < 0 && errno == EINTR) {
-  }
-  if (n != (ssize_t)len) die("write to the log");
+  if (write_all(fd, text, strlen(text)) != 0) die("write to the log");
 }
 
 /* One byte each way: 't' = your turn, EOF = stop. */

@@ -20,16 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static void die(const char *what) {
-  fprintf(stderr, "tree_zombie: %s: %s\n", what, strerror(errno));
-  exit(1);
-}
-
-static void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-  }
-}
+#include "tree_common.h"
 
 /* Blocks until the child has terminated, leaving it a zombie. */
 static void wait_until_zombie(pid_t pid) {
