@@ -14,8 +14,10 @@
  *            every 10 ms, printing "step N" every 10 lines; nobody logs;
  *   phase 3: 20 more rounds like phase 1 ("phase 3" is printed first);
  *
- * then the child reports whether its descriptor still has O_APPEND and
- * exits; the parent waits for it. The test checkpoints and kills during the
+ * then the parent sends "quit", the child reports whether its descriptor
+ * still has O_APPEND and exits, and the parent waits for it. (A child whose
+ * parent is gone, as when the test kills the computation one process after
+ * the other, exits without logging.) The test checkpoints and kills during the
  * quiet phase, so the log's final content must equal the uninterrupted run's
  * byte for byte: lines lost, doubled, or written over by a process whose
  * offset was not the shared one all show.
@@ -40,21 +42,16 @@ static void write_line(int fd, const char *text) {
   if (write_all(fd, text, strlen(text)) != 0) die("write to the log");
 }
 
-/* One byte each way: 't' = your turn, EOF = stop. */
-static int read_token(int fd) {
+/* One byte each way: 't' = your turn, 'q' = quit. Returns the byte, 0 at EOF. */
+static char read_token(int fd) {
   char c;
-  ssize_t n;
-  while ((n = read(fd, &c, 1)) < 0 && errno == EINTR) {
-  }
+  ssize_t n = read_full(fd, &c, 1);
   if (n < 0) die("read token");
-  return n == 1;
+  return n == 1 ? c : 0;
 }
 
-static void write_token(int fd) {
-  ssize_t n;
-  while ((n = write(fd, "t", 1)) < 0 && errno == EINTR) {
-  }
-  if (n != 1) die("write token");
+static void write_token(int fd, char token) {
+  if (write_all(fd, &token, 1) != 0) die("write token");
 }
 
 static void make_input(const char *path) {
@@ -67,7 +64,8 @@ static void make_input(const char *path) {
 static int child(int log, int from_parent, int to_parent) {
   char line[200];
   int round = 0;
-  while (read_token(from_parent)) {
+  char token;
+  while ((token = read_token(from_parent)) == 't') {
     round++;
     struct stat st;
     if (fstat(log, &st) != 0) die("fstat log");
@@ -75,8 +73,9 @@ static int child(int log, int from_parent, int to_parent) {
     snprintf(line, sizeof line, "child round %d: offset is the log's end: %s\n", round,
              offset == st.st_size ? "yes" : "no");
     write_line(log, line);
-    write_token(to_parent);
+    write_token(to_parent, 't');
   }
+  if (token != 'q') return 1;
   int flags = fcntl(log, F_GETFL);
   snprintf(line, sizeof line, "child: log descriptor has O_APPEND: %s\n", flags >= 0 && (flags & O_APPEND) ? "yes" : "no");
   write_line(log, line);
@@ -134,14 +133,14 @@ int main(int argc, char **argv) {
       if (!fgets(in, sizeof in, input)) die("input ended early");
       snprintf(line, sizeof line, "parent round %d: %s", round, in);
       write_line(log, line);
-      write_token(to_child[1]);
-      if (!read_token(to_parent[0])) {
+      write_token(to_child[1], 't');
+      if (read_token(to_parent[0]) != 't') {
         printf("the child stopped answering in round %d\n", round);
         return 1;
       }
     }
   }
-  close(to_child[1]);
+  write_token(to_child[1], 'q');
   int status = 0;
   pid_t got;
   while ((got = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
