@@ -319,6 +319,7 @@ int restart(const RestartOptions& opt, char** argv) {
   int fd_floor = transport_floor(highest_saved_fd(fds));
   DescriptionSet descriptions;
   descriptions.create(image_list, fds, vpids, paths, fd_floor);
+  recreate_shared_memory_files(image_list, paths);
 
   CoordinatorRequest req;
   req.host = opt.coord_host;

@@ -33,6 +33,13 @@ struct MappedFile {
 };
 std::vector<MappedFile> mapped_files(const image::ImageReader& img, const PathRewriter& paths);
 
+// Named POSIX shared memory (files in /dev/shm: shm_open, sem_open): the
+// images hold their bytes, each process that mapped one a copy of its own.
+// Each file is written back once, with those bytes, and every process maps
+// it again, so the memory is shared as it was. Each path is added to `paths`
+// as renamed (to itself, or where --relocate sends it). Throws RestartError.
+void recreate_shared_memory_files(const std::vector<const image::ImageReader*>& images, PathRewriter& paths);
+
 // Where the saved heap begins: the [heap] region, or the break itself if the
 // program never grew it.
 uint64_t saved_heap_start(const image::ImageReader& img);
