@@ -319,7 +319,16 @@ int restart(const RestartOptions& opt, char** argv) {
   int fd_floor = transport_floor(highest_saved_fd(fds));
   DescriptionSet descriptions;
   descriptions.create(image_list, fds, vpids, paths, fd_floor);
-  recreate_shared_memory_files(image_list, paths);
+  // Created here only to be mapped: removed once every process maps them, or
+  // if the restart fails.
+  struct CreatedFiles {
+    std::vector<std::string> paths;
+    ~CreatedFiles() { remove(); }
+    void remove() {
+      for (const std::string& p : paths) unlink(p.c_str());
+      paths.clear();
+    }
+  } created_shm{recreate_shared_memory_files(image_list, paths)};
 
   CoordinatorRequest req;
   req.host = opt.coord_host;
@@ -357,6 +366,7 @@ int restart(const RestartOptions& opt, char** argv) {
   };
   plan.groups_ready = [&](const std::vector<pid_t>& real_pids) { hand_over_terminal(real_pids[tree.root]); };
   std::vector<pid_t> pids = fork_tree(plan);
+  created_shm.remove();
   table_file.keep = true;
   pid_table.close();
   descriptions.close_all();

@@ -155,16 +155,19 @@ std::vector<MappedFile> mapped_files(const ImageReader& img, const PathRewriter&
   return out;
 }
 
-void recreate_shared_memory_files(const std::vector<const ImageReader*>& images, PathRewriter& paths) {
+std::vector<std::string> recreate_shared_memory_files(const std::vector<const ImageReader*>& images,
+                                                      PathRewriter& paths) {
   static constexpr char kShm[] = "/dev/shm/";
-  std::vector<std::string> done;
+  std::vector<std::string> done, created;
   for (const ImageReader* img : images)
     for (const Region& r : img->regions()) {
       bool named_shm = (r.rec.flags & image::kRegionShared) && (r.rec.flags & image::kRegionFile) &&
                        !(r.rec.flags & image::kRegionNoData) && r.path.rfind(kShm, 0) == 0;
       if (!named_shm || paths.renamed(r.path) || std::find(done.begin(), done.end(), r.path) != done.end()) continue;
       std::string path = paths.apply(r.path);
-      int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+      int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+      if (fd < 0 && errno == ENOENT && (fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) >= 0)
+        created.push_back(path);
       if (fd < 0) throw RestartError("cannot recreate shared memory " + path + ": " + errno_text());
       // Every mapped part of this file, from the first image that has it.
       std::vector<uint64_t> written;  // file offsets
@@ -190,6 +193,7 @@ void recreate_shared_memory_files(const std::vector<const ImageReader*>& images,
       done.push_back(r.path);
     }
   for (const std::string& old : done) paths.add_exact(old, paths.apply(old));
+  return created;
 }
 
 uint64_t saved_heap_start(const ImageReader& img) {
