@@ -175,6 +175,7 @@ Actions Coordinator::disconnected(ClientId client, TimePoint now) {
       }
     }
     if (restart_ && restart_->members.count(client)) {
+      const bool reached_refilled = restart_->target == Barrier::Refilled && restart_->reached.count(client);
       restart_->members.erase(client);
       restart_->reached.erase(client);
       if (restart_->target == Barrier::Running) {
@@ -183,6 +184,11 @@ Actions Coordinator::disconnected(ClientId client, TimePoint now) {
           cancel(TimerKind::Restart);
           restart_.reset();
         }
+      } else if (restart_->target == Barrier::Refilled && reached_refilled) {
+        // It runs again and may finish at once (a restored child about to
+        // exit): the restart holds without it.
+        log(LogLevel::Info, who + " finished right after its restart");
+        maybe_finish_restart_barrier();
       } else {
         fail_restart(who + " disconnected before reaching " + std::string(barrier_name(restart_->target)));
       }
@@ -516,7 +522,11 @@ void Coordinator::restart_reached(ClientId client, Barrier b) {
     return;
   }
   restart_->reached.insert(client);
-  if (restart_->reached.size() < restart_->members.size()) return;
+  maybe_finish_restart_barrier();
+}
+
+void Coordinator::maybe_finish_restart_barrier() {
+  if (!restart_ || restart_->reached.size() < restart_->members.size()) return;
 
   if (restart_->target == Barrier::Restarted) {
     restart_->target = Barrier::Refilled;

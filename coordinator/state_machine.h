@@ -173,6 +173,7 @@ class Coordinator {
   void restart_hello(ClientId client, const proto::HelloPayload& hello, TimePoint now);
   void begin_restart_barriers();
   void restart_reached(ClientId client, proto::Barrier b);
+  void maybe_finish_restart_barrier();
   void fail_restart(const std::string& why);
 
   // Interval and misc.

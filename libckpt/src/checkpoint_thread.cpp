@@ -130,9 +130,16 @@ bool connect_coordinator(bool is_restart, int timeout_ms) {
   return g_coord.connected();
 }
 
-void resume_user_threads() {
-  if (!g_cp.suspended) return;
+// `refilled`: the Advance(REFILLED) being answered, or null. The answer goes
+// out before the threads run: a process that exits at once (a short-lived
+// child about to finish) must not leave before the coordinator heard it.
+void resume_user_threads(const proto::MsgHeader* refilled = nullptr) {
+  if (!g_cp.suspended) {
+    if (refilled) g_coord.send(MsgType::Reached, refilled->generation, refilled->arg);
+    return;
+  }
   dispatch_event(CKPT_EVENT_RESUME, nullptr);
+  if (refilled) g_coord.send(MsgType::Reached, refilled->generation, refilled->arg);
   resume_threads();
   g_cp.suspended = false;
   if (g_cp.resume_after_restart) {
@@ -318,8 +325,7 @@ void on_advance(const proto::MsgHeader& h, const char* payload) {
       take_snapshot(h);
       break;
     case Barrier::Refilled:
-      resume_user_threads();
-      g_coord.send(MsgType::Reached, h.generation, h.arg);
+      resume_user_threads(&h);
       break;
     case Barrier::Restarted:
       g_coord.send(MsgType::Reached, h.generation, h.arg);

@@ -559,6 +559,31 @@ TEST(CoordinatorStateMachine, RestartBarrierFailureKillsTheRestartedProcesses) {
   EXPECT_TRUE(logged(out, LogLevel::Error, "disconnected before reaching RESTARTED"));
 }
 
+TEST(CoordinatorStateMachine, RestoredProcessMayFinishOnceItReachedRefilled) {
+  Harness h;
+  const WorkerSpec r{.restart = true, .computation_size = 3, .generation = 4};
+  const ClientId a = h.worker(r), b = h.worker(r), c = h.worker(r);
+  for (ClientId w : {a, b, c}) h.reached(w, Barrier::Restarted, 4);
+  // b runs again and exits at once; the others have not answered yet.
+  h.reached(b, Barrier::Refilled, 4);
+  auto out = h.disconnect(b);
+  EXPECT_TRUE(sends(out, a, MsgType::Kill).empty());
+  EXPECT_FALSE(logged(out, LogLevel::Error, "failed"));
+  h.reached(a, Barrier::Refilled, 4);
+  h.reached(c, Barrier::Refilled, 4);
+  EXPECT_TRUE(logged(h.last, LogLevel::Info, "restart of generation 4 complete: 2 processes running"));
+}
+
+TEST(CoordinatorStateMachine, RestoredProcessLeavingBeforeRefilledStillFailsTheRestart) {
+  Harness h;
+  const WorkerSpec r{.restart = true, .computation_size = 2, .generation = 4};
+  const ClientId a = h.worker(r), b = h.worker(r);
+  for (ClientId w : {a, b}) h.reached(w, Barrier::Restarted, 4);
+  auto out = h.disconnect(b);
+  EXPECT_EQ(sends(out, a, MsgType::Kill).size(), 1u);
+  EXPECT_TRUE(logged(out, LogLevel::Error, "disconnected before reaching REFILLED"));
+}
+
 TEST(CoordinatorStateMachine, CheckpointRefusedWhileRestarting) {
   Harness h;
   h.worker({.restart = true, .computation_size = 2, .generation = 1});
