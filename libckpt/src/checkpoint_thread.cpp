@@ -31,6 +31,7 @@
 
 #include "../restore/restore_args.h"
 #include "coord_client.h"
+#include "ckpt/proc_dir.h"
 #include "ckpt/raw_syscall.h"
 #include "core.h"
 #include "log.h"
@@ -47,15 +48,6 @@ namespace ckpt {
 ckpt_restart_handoff* volatile g_restart_handoff = nullptr;
 
 namespace {
-
-// struct linux_dirent64, as getdents64 fills it.
-struct linux_dirent64_view {
-  uint64_t d_ino;
-  int64_t d_off;
-  unsigned short d_reclen;
-  unsigned char d_type;
-  char d_name[];
-};
 
 using proto::Barrier;
 using proto::MsgType;
@@ -212,22 +204,10 @@ void report_written(uint64_t generation) {
 // does not need. Holding them would keep a pipe's write end open, so a reader
 // waiting for EOF would wait until the image is written.
 void close_application_fds() {
-  int dir = static_cast<int>(sys(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir < 0) return;
-  alignas(8) char buf[4096];
-  for (;;) {
-    long n = sys(SYS_getdents64, dir, buf, sizeof buf);
-    if (n <= 0) break;
-    for (long off = 0; off < n;) {
-      auto* d = reinterpret_cast<struct linux_dirent64_view*>(buf + off);
-      off += d->d_reclen;
-      if (d->d_name[0] < '0' || d->d_name[0] > '9') continue;
-      int fd = 0;
-      for (const char* c = d->d_name; *c; ++c) fd = fd * 10 + (*c - '0');
-      if (fd != dir && !is_protected_fd(fd)) sys(SYS_close, fd);
-    }
-  }
-  sys(SYS_close, dir);
+  for_each_numbered_entry("/proc/self/fd", [](long fd, int dir) {
+    if (fd != dir && !is_protected_fd(static_cast<int>(fd))) raw_syscall(SYS_close, fd);
+    return true;
+  });
 }
 
 void take_snapshot(const proto::MsgHeader& h) {

@@ -9,7 +9,6 @@
 // comes back through rt_sigreturn when the handler returns, both after a
 // checkpoint and after a restart (the restorer resumes the thread right after
 // ckpt_save_context, inside this handler).
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
@@ -22,6 +21,7 @@
 #include <climits>
 #include <cstring>
 
+#include "ckpt/proc_dir.h"
 #include "ckpt/raw_syscall.h"
 #include "core.h"
 #include "log.h"
@@ -117,35 +117,26 @@ bool thread_alive(pid_t pid, pid_t tid) { return sys(SYS_tgkill, pid, tid, 0) ==
 
 // Signals every thread not yet signalled; returns how many were newly signalled.
 int signal_new_threads(pid_t pid, pid_t self, int* signalled) {
-  int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return -1;
   int fresh = 0;
-  char buf[4096];
-  for (;;) {
-    long n = sys(SYS_getdents64, fd, buf, sizeof buf);
-    if (n <= 0) break;
-    for (long off = 0; off < n;) {
-      auto* d = reinterpret_cast<struct dirent64*>(buf + off);
-      off += d->d_reclen;
-      if (d->d_name[0] < '0' || d->d_name[0] > '9') continue;
-      pid_t tid = 0;
-      for (const char* p = d->d_name; *p; ++p) tid = tid * 10 + (*p - '0');
-      if (tid == self || find_slot(tid)) continue;
-      ThreadSlot* slot = claim_slot(tid);
-      if (!slot) {
-        close(fd);
-        return -2;
-      }
-      if (sys(SYS_tgkill, pid, tid, g_config.suspend_signal) != 0) {
-        slot->state.store(kSlotFree);  // exited meanwhile
-        continue;
-      }
-      ++*signalled;
-      ++fresh;
+  bool out_of_slots = false;
+  long walked = for_each_numbered_entry("/proc/self/task", [&](long number, int) {
+    const auto tid = static_cast<pid_t>(number);
+    if (tid == self || find_slot(tid)) return true;
+    ThreadSlot* slot = claim_slot(tid);
+    if (!slot) {
+      out_of_slots = true;
+      return false;
     }
-  }
-  close(fd);
-  return fresh;
+    if (sys(SYS_tgkill, pid, tid, g_config.suspend_signal) != 0) {
+      slot->state.store(kSlotFree);  // exited meanwhile
+      return true;
+    }
+    ++*signalled;
+    ++fresh;
+    return true;
+  });
+  if (out_of_slots) return -2;
+  return walked < 0 ? -1 : fresh;
 }
 
 }  // namespace

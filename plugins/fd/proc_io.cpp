@@ -4,22 +4,10 @@
 #include <string.h>
 #include <sys/syscall.h>
 
+#include "ckpt/proc_dir.h"
 #include "ckpt/raw_syscall.h"
 
 namespace ckpt::fd {
-namespace {
-
-// The kernel's record for getdents64 (glibc does not declare it).
-struct LinuxDirent64 {
-  uint64_t d_ino;
-  int64_t d_off;
-  unsigned short d_reclen;
-  unsigned char d_type;
-  char d_name[];
-};
-
-}  // namespace
-
 ShortText& ShortText::add(const char* s) {
   while (*s && len_ + 1 < sizeof text_) text_[len_++] = *s++;
   text_[len_] = '\0';
@@ -58,34 +46,14 @@ ShortText proc_path(pid_t pid, const char* what, int fd) {
 }
 
 long list_fds(pid_t pid, MappedArray<int>& out) {
-  ShortText dir = proc_path(pid, "fd");
-  long dfd = raw_syscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(dir.c_str()),
-                         O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) return dfd;
-  alignas(8) char buf[4096];
-  long result = 0;
-  for (;;) {
-    long n = raw_syscall(SYS_getdents64, dfd, reinterpret_cast<long>(buf), sizeof buf);
-    if (n <= 0) {
-      result = n;
-      break;
-    }
-    for (long off = 0; off < n;) {
-      auto* d = reinterpret_cast<LinuxDirent64*>(buf + off);
-      off += d->d_reclen;
-      if (d->d_name[0] < '0' || d->d_name[0] > '9') continue;
-      long fd = 0;
-      for (const char* p = d->d_name; *p; ++p) fd = fd * 10 + (*p - '0');
-      if (pid == 0 && fd == dfd) continue;
-      if (!out.push(static_cast<int>(fd))) {
-        result = -ENOMEM;
-        break;
-      }
-    }
-    if (result < 0) break;
-  }
-  raw_syscall(SYS_close, dfd);
-  return result < 0 ? result : static_cast<long>(out.size());
+  bool full = false;
+  long walked = for_each_numbered_entry(proc_path(pid, "fd").c_str(), [&](long fd, int dir) {
+    if (pid == 0 && fd == dir) return true;  // the walker's own descriptor
+    full = !out.push(static_cast<int>(fd));
+    return !full;
+  });
+  if (full) return -ENOMEM;
+  return walked < 0 ? walked : static_cast<long>(out.size());
 }
 
 long read_small_file(const char* path, char* buf, size_t cap) {

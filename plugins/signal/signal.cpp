@@ -8,7 +8,6 @@
 //
 // A sender's pid in a siginfo is the kernel's; SA_SIGINFO handlers run
 // behind a trampoline that makes it virtual first (plugins/pid).
-#include <dirent.h>
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -21,6 +20,7 @@
 #include <unistd.h>
 
 #include "ckpt/plugin.h"
+#include "ckpt/proc_dir.h"
 #include "ckpt/raw_syscall.h"
 
 namespace {
@@ -111,6 +111,19 @@ const sigset_t* without_ours(const sigset_t* set, sigset_t* copy) {
 }
 
 // Parses "Name:\t%016llx" from a /proc status file.
+// "/proc/self/task/<tid>/status", without stdio (threads are frozen).
+void format_task_status_path(char (&path)[64], long tid) {
+  char digits[24];
+  int n = 0;
+  do digits[n++] = static_cast<char>('0' + tid % 10);
+  while ((tid /= 10) > 0);
+  char* out = path;
+  for (const char* c = "/proc/self/task/"; *c; ++c) *out++ = *c;
+  while (n > 0) *out++ = digits[--n];
+  for (const char* c = "/status"; *c; ++c) *out++ = *c;
+  *out = '\0';
+}
+
 uint64_t status_mask(const char* path, const char* field) {
   int fd = static_cast<int>(ckpt::sys(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC));
   if (fd < 0) return 0;
@@ -162,27 +175,14 @@ void save_signals() {
   }
   save_process_pending(ours);
   g_saved.thread_count = 0;
-  int dir = static_cast<int>(ckpt::sys(SYS_openat, AT_FDCWD, "/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir >= 0) {
-    char buf[4096];
-    long n;
-    while ((n = ckpt::sys(SYS_getdents64, dir, buf, sizeof buf)) > 0) {
-      for (long off = 0; off < n;) {
-        auto* d = reinterpret_cast<struct dirent64*>(buf + off);
-        off += d->d_reclen;
-        if (d->d_name[0] < '0' || d->d_name[0] > '9' || g_saved.thread_count >= kMaxThreads) continue;
-        char path[64] = "/proc/self/task/";
-        strcat(path, d->d_name);
-        strcat(path, "/status");
-        uint64_t pending = status_mask(path, "SigPnd") & ~(1ull << (ours - 1));
-        if (!pending) continue;
-        pid_t tid = 0;
-        for (const char* p = d->d_name; *p; ++p) tid = tid * 10 + (*p - '0');
-        g_saved.threads[g_saved.thread_count++] = {ckpt_virtual_pid(tid), 0, pending};
-      }
-    }
-    ckpt::sys(SYS_close, dir);
-  }
+  ckpt::for_each_numbered_entry("/proc/self/task", [&](long tid, int) {
+    if (g_saved.thread_count >= kMaxThreads) return false;
+    char path[64];
+    format_task_status_path(path, tid);
+    uint64_t pending = status_mask(path, "SigPnd") & ~(1ull << (ours - 1));
+    if (pending) g_saved.threads[g_saved.thread_count++] = {ckpt_virtual_pid(static_cast<pid_t>(tid)), 0, pending};
+    return true;
+  });
   ckpt_save_section("signal", &g_saved, sizeof g_saved);
 }
 
