@@ -101,7 +101,10 @@ bool start_coordinator(CoordinatorRequest& req, std::string& error) {
       return false;
     }
     if (mid == 0) {
-      if (::fork() == 0) exec_coordinator(path.c_str(), argv.data(), envp.data(), -1);
+      // Our stderr, which the program inherits, hears why a coordinator could
+      // not start (its port taken, say): otherwise the program would run
+      // unprotected without a word. Once listening it writes to its log only.
+      if (::fork() == 0) exec_coordinator(path.c_str(), argv.data(), envp.data(), STDERR_FILENO);
       ::_exit(0);
     }
     int status = 0;

@@ -102,17 +102,43 @@ check "auto mode runs the program (exit 0)" [ "$status" -eq 0 ]
 check "auto mode does not wait for the coordinator (${elapsed_ms} ms < 1000 ms)" [ "$elapsed_ms" -lt 1000 ]
 
 # A coordinator started in default mode may leave with its last process, so
-# keep one running while looking for it.
-auto_port=$(h_free_port)
-h_on_exit "'$CKPT_BIN/ckpt_command' --coord-host localhost --coord-port $auto_port --quit"
-"$launch" --coord-port "$auto_port" --ckptdir "$H_TMP" sleep 5 2>"$H_TMP/auto-sleep.err" </dev/null &
-H_EXTRA_PIDS+=($!)
+# keep one running while looking for it. A port that another process took
+# between h_free_port and the coordinator's bind is the host's doing, not
+# ours: the coordinator says so on the program's stderr, and we try another.
 started=1
-for _ in $(seq 40); do
-  "$CKPT_BIN/ckpt_command" --coord-host localhost --coord-port "$auto_port" --status >/dev/null 2>&1 && started=0 && break
-  sleep 0.1
+for attempt in 1 2 3; do
+  auto_port=$(h_free_port)
+  h_on_exit "'$CKPT_BIN/ckpt_command' --coord-host localhost --coord-port $auto_port --quit"
+  "$launch" --coord-port "$auto_port" --ckptdir "$H_TMP" sleep 5 2>"$H_TMP/auto-sleep.err" </dev/null &
+  H_EXTRA_PIDS+=($!)
+  for _ in $(seq 80); do
+    "$CKPT_BIN/ckpt_command" --coord-host localhost --coord-port "$auto_port" --status \
+      >/dev/null 2>"$H_TMP/auto-status.err" && started=0 && break
+    grep -q "Address already in use" "$H_TMP/auto-sleep.err" && break
+    sleep 0.1
+  done
+  [ "$started" -eq 0 ] && break
+  grep -q "Address already in use" "$H_TMP/auto-sleep.err" || break
+  h_log "port $auto_port was taken before the coordinator bound it (attempt $attempt): $(head -n 1 "$H_TMP/auto-sleep.err")"
 done
 check "auto mode started a coordinator on port $auto_port" [ "$started" -eq 0 ]
+if [ "$started" -ne 0 ]; then
+  echo "  program's stderr: $(cat "$H_TMP/auto-sleep.err")"
+  echo "  ckpt_command --status: $(cat "$H_TMP/auto-status.err")"
+fi
+
+# A coordinator that cannot start in default mode says why on the program's
+# stderr, and the program still runs.
+busy_port=$(h_free_port)
+python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_INET6); s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.bind(("::", int(sys.argv[1]))); print("bound", flush=True); time.sleep(10)' "$busy_port" >"$H_TMP/busy.out" &
+H_EXTRA_PIDS+=($!)
+for _ in $(seq 100); do [ -s "$H_TMP/busy.out" ] && break; sleep 0.05; done
+"$launch" --coord-port "$busy_port" --ckptdir "$H_TMP" sh -c 'sleep 1; echo ran' >"$H_TMP/busy-run.out" 2>"$H_TMP/busy-run.err" </dev/null
+check "auto mode with a taken port still runs the program" [ "$(cat "$H_TMP/busy-run.out")" = ran ]
+check "auto mode with a taken port says why: $(head -n 1 "$H_TMP/busy-run.err")" \
+  grep -q "ckpt_coordinator: cannot listen on port $busy_port: Address already in use" "$H_TMP/busy-run.err"
 
 [ "$failures" -eq 0 ] || h_fail "$failures launch check(s) failed"
 echo PASS
