@@ -70,6 +70,7 @@ struct ThreadPause {
   uint64_t interruptions;
   int64_t suspended_at_ns;  // CLOCK_MONOTONIC when the last suspension began
   int64_t resumed_at_ns;    // ... and when it ended (possibly in a later boot)
+  int translated_calls;     // depth of ckpt_translated_call_begin (plugin.h)
 };
 ThreadPause& this_thread_pause();
 

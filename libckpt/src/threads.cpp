@@ -16,6 +16,7 @@
 #include <sys/rseq.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include <climits>
@@ -79,7 +80,19 @@ ThreadSlot* claim_slot(pid_t tid) {
   return nullptr;
 }
 
-void suspend_handler(int, siginfo_t*, void*) {
+// A thread inside ckpt_translated_call_begin/end that a checkpoint caught in
+// a system call: the kernel has set the call up to be issued again (or was
+// about to issue it) with its old arguments. Make it return EINTR instead.
+void fail_pending_syscall(void* ucontext) {
+  greg_t* regs = static_cast<ucontext_t*>(ucontext)->uc_mcontext.gregs;
+  const auto* ip = reinterpret_cast<const unsigned char*>(regs[REG_RIP]);
+  constexpr unsigned char kSyscall[2] = {0x0f, 0x05};
+  if (ip[0] != kSyscall[0] || ip[1] != kSyscall[1]) return;  // not in the call: it uses fresh values
+  regs[REG_RAX] = -EINTR;
+  regs[REG_RIP] += sizeof kSyscall;
+}
+
+void suspend_handler(int, siginfo_t*, void* ucontext) {
   int saved_errno = errno;
   if (!g_suspending.load(std::memory_order_acquire)) {
     errno = saved_errno;
@@ -110,6 +123,7 @@ void suspend_handler(int, siginfo_t*, void*) {
   while (g_resume_word.load(std::memory_order_acquire) == parked_in)
     sys(SYS_futex, &g_resume_word, FUTEX_WAIT_PRIVATE, parked_in, nullptr, nullptr, 0);
   pause.resumed_at_ns = monotonic_ns();
+  if (pause.translated_calls > 0) fail_pending_syscall(ucontext);
   errno = saved_errno;
 }
 
@@ -142,6 +156,23 @@ int signal_new_threads(pid_t pid, pid_t self, int* signalled) {
 }  // namespace
 
 ThreadPause& this_thread_pause() { return t_pause; }
+
+}  // namespace ckpt
+
+extern "C" {
+
+unsigned long ckpt_translated_call_begin(void) {
+  ckpt::t_pause.translated_calls++;
+  return ckpt::t_pause.interruptions;
+}
+
+void ckpt_translated_call_end(void) { ckpt::t_pause.translated_calls--; }
+
+int ckpt_translated_call_interrupted(unsigned long mark) { return ckpt::t_pause.interruptions != mark; }
+
+}  // extern "C"
+
+namespace ckpt {
 
 void fill_thread_record(image::ThreadRecord& rec, uint32_t flags) {
   std::memset(&rec, 0, sizeof rec);

@@ -8,9 +8,11 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "ckpt/raw_syscall.h"
@@ -33,11 +35,29 @@ __attribute__((constructor(150))) void resolve_wait_calls() {
 
 bool terminated(int status) { return WIFEXITED(status) || WIFSIGNALED(status); }
 
+// Issues call(real arguments) until it was not a checkpoint that made it
+// fail: a wait blocked at checkpoint time holds real pids that a restart
+// replaces, so the kernel must not simply restart it (plugin.h).
+template <typename Call>
+long translated_call(Call call) {
+  for (;;) {
+    unsigned long mark = ckpt_translated_call_begin();
+    long rc = call();
+    int err = errno;
+    ckpt_translated_call_end();
+    bool stale = rc < 0 && (err == EINTR || err == ECHILD || err == ESRCH);
+    if (!stale || !ckpt_translated_call_interrupted(mark)) {
+      errno = err;
+      return rc;
+    }
+  }
+}
+
 pid_t virtual_wait4(pid_t pid, int* status, int options, struct rusage* usage) {
   if (!g_real_wait4) resolve_wait_calls();
   int own_status = 0;
   int* st = status ? status : &own_status;  // we must know whether the child is gone
-  pid_t real = g_real_wait4(to_real_target(pid), st, options, usage);
+  auto real = static_cast<pid_t>(translated_call([&] { return g_real_wait4(to_real_target(pid), st, options, usage); }));
   if (real <= 0) return real;
   pid_t virt = to_virtual(real);
   if (terminated(*st)) forget_reaped(real);
@@ -64,7 +84,7 @@ long raw_virtual_waitid(idtype_t type, id_t id, siginfo_t* info, int options, st
   siginfo_t own;
   memset(&own, 0, sizeof own);
   siginfo_t* si = info ? info : &own;
-  long rc = ckpt::sys(SYS_waitid, type, real_waitid_id(type, id), si, options, usage);
+  long rc = translated_call([&] { return ckpt::sys(SYS_waitid, type, real_waitid_id(type, id), si, options, usage); });
   if (rc == 0) after_waitid(si, options);
   return rc;
 }
@@ -151,9 +171,53 @@ int waitid(idtype_t type, id_t id, siginfo_t* info, int options) {
   siginfo_t own;
   memset(&own, 0, sizeof own);
   siginfo_t* si = info ? info : &own;
-  int rc = g_real_waitid(type, real_waitid_id(type, id), si, options);
+  auto rc = static_cast<int>(translated_call([&] { return g_real_waitid(type, real_waitid_id(type, id), si, options); }));
   if (rc == 0) after_waitid(si, options);
   return rc;
+}
+
+// A terminal's foreground process group and session: job-control shells
+// hand the terminal from job to job by group id. glibc's tc* functions call
+// the kernel themselves, so they are wrapped apart from ioctl.
+pid_t tcgetpgrp(int fd) {
+  pid_t real = 0;
+  if (ckpt::sys(SYS_ioctl, fd, TIOCGPGRP, &real) < 0) return -1;
+  return to_virtual_group(real);
+}
+
+int tcsetpgrp(int fd, pid_t pgrp) {
+  pid_t real = to_real_group(pgrp);
+  return static_cast<int>(ckpt::sys(SYS_ioctl, fd, TIOCSPGRP, &real));
+}
+
+pid_t tcgetsid(int fd) {
+  pid_t real = 0;
+  if (ckpt::sys(SYS_ioctl, fd, TIOCGSID, &real) < 0) return -1;
+  return to_virtual_group(real);
+}
+
+int ioctl(int fd, unsigned long request, ...) {
+  va_list ap;
+  va_start(ap, request);
+  void* arg = va_arg(ap, void*);
+  va_end(ap);
+  switch (request) {
+    case TIOCGPGRP:
+    case TIOCGSID: {
+      long rc = ckpt::sys(SYS_ioctl, fd, request, arg);
+      if (rc == 0) *static_cast<pid_t*>(arg) = to_virtual_group(*static_cast<pid_t*>(arg));
+      return static_cast<int>(rc);
+    }
+    case TIOCSPGRP: {
+      pid_t real = to_real_group(*static_cast<const pid_t*>(arg));
+      return static_cast<int>(ckpt::sys(SYS_ioctl, fd, request, &real));
+    }
+    default: {
+      using ioctl_fn = int (*)(int, unsigned long, ...);
+      static auto next = reinterpret_cast<ioctl_fn>(dlsym(RTLD_NEXT, "ioctl"));
+      return next(fd, request, arg);
+    }
+  }
 }
 
 // syscall(2) itself, for programs that ask the kernel for ids directly.

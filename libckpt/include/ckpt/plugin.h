@@ -109,6 +109,21 @@ int ckpt_save_section(const char *name, const void *data, size_t len);
 pid_t ckpt_virtual_pid(pid_t real);
 pid_t ckpt_real_pid(pid_t virt);
 
+/* A wrapper whose system call carries values that a restart changes (a
+ * real pid, say) must not let the kernel restart that call after a checkpoint
+ * with the old values: after a restart under new pids, a waitpid(child) that
+ * was blocked at checkpoint time would wait for a process that is not there.
+ * Between ckpt_translated_call_begin() and ckpt_translated_call_end(), a
+ * checkpoint that interrupts the thread in a system call makes that call fail
+ * with EINTR when the thread resumes (after the checkpoint or in a restarted
+ * process). ckpt_translated_call_interrupted(mark), with the mark that begin
+ * returned, then says 1: translate the arguments again and reissue the call.
+ * A call that failed otherwise after such an interruption (ECHILD, ESRCH)
+ * may also have used stale values. Brackets nest. */
+unsigned long ckpt_translated_call_begin(void);
+void ckpt_translated_call_end(void);
+int ckpt_translated_call_interrupted(unsigned long mark);
+
 /* libckpt's own descriptors (coordinator connection, log, eventfds, plugin
  * files ...) live in a protected range near the top of the soft
  * RLIMIT_NOFILE. The application cannot close them (close, close_range and

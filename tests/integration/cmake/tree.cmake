@@ -2,7 +2,8 @@
 # Each test checkpoints, kills and restarts a whole computation and compares
 # its output with an uninterrupted run's. None needs root: test 5 forces new
 # real pids with ckpt_restart --no-restore-pids.
-foreach(script tree_cycle.sh tree_shared_log.sh tree_pid_virtual.sh tree_file_policy.sh tree_exec.sh)
+foreach(script tree_cycle.sh tree_shared_log.sh tree_pid_virtual.sh tree_file_policy.sh tree_exec.sh
+       tree_terminal.sh pty_run.py)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/../${script} ${CKPT_IT_DIR}/${script} COPYONLY)
 endforeach()
 foreach(script tree_shell.sh tree_python.py)
@@ -10,7 +11,7 @@ foreach(script tree_shell.sh tree_python.py)
 endforeach()
 
 foreach(prog tree_pipe_workers.c tree_shared_log.c tree_pid_virtual.c tree_zombie.c tree_file_policy.c
-             tree_exec_first.c tree_exec_second.c)
+             tree_exec_first.c tree_exec_second.c tree_terminal.c)
   get_filename_component(name ${prog} NAME_WE)
   add_executable(it_${name} ${CMAKE_CURRENT_LIST_DIR}/../programs/${prog})
   set_target_properties(it_${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CKPT_IT_DIR}/bin)
@@ -48,3 +49,12 @@ foreach(mode merge ignore append replace substitute from_file relocate missing)
 endforeach()
 # 8. exec mid-run, checkpointed and restarted on both sides of the exec.
 ckpt_integration_test(tree.exec tree_exec.sh ${bin}/it_tree_exec_first ${bin}/it_tree_exec_second)
+# Terminals: stdin/stdout/stderr that were a terminal attach to the
+#    restart's terminal, with and without a process group of the program's own
+#    (then the restart makes that group the foreground one). Checkpointed while
+#    the parent waits for its child by pid: with new real pids, the wait
+#    must not be reissued for the old one.
+ckpt_integration_test(tree.terminal tree_terminal.sh ${bin}/it_tree_terminal)
+ckpt_integration_test(tree.terminal_new_pids tree_terminal.sh --restart-opt --no-restore-pids ${bin}/it_tree_terminal)
+ckpt_integration_test(tree.terminal_job_control tree_terminal.sh --job-control --restart-opt --no-restore-pids
+                      ${bin}/it_tree_terminal)
