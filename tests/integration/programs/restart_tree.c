@@ -2,8 +2,11 @@
  * The root forks WORKERS workers; worker 0 makes its own session, the others
  * their own process groups; each worker forks a helper that stays in its
  * group. Every process checks its parent each step and dies with a telling
- * status if it changed. At the end the root waits for each worker by pid
- * and prints what it learned: exit statuses, groups, sessions, parents.
+ * status if it changed. After its steps the root signals each worker's
+ * whole process group with kill(-pgid, SIGUSR1); a worker or helper that
+ * gets no signal exits with a telling status. Then the root waits for each
+ * worker by pid and prints what it learned: exit statuses, groups, sessions,
+ * parents.
  * Two more children end at once and stay zombies until the end: one exits
  * with status 7, one is killed by SIGTERM. */
 #include <signal.h>
@@ -27,7 +30,22 @@ static void check_parent_for(pid_t parent, int steps, long ms) {
   }
 }
 
+static volatile sig_atomic_t g_usr1;
+
+static void on_usr1(int sig) {
+  (void)sig;
+  g_usr1 = 1;
+}
+
+/* Waits up to 20 s for the root's kill(-pgid, SIGUSR1); exits `status` if it
+ * never comes. */
+static void await_group_signal(int status) {
+  for (int i = 0; i < 2000 && !g_usr1; ++i) pause_ms(10);
+  if (!g_usr1) _exit(status);
+}
+
 static void worker(int index, pid_t root, int steps, long ms) {
+  signal(SIGUSR1, on_usr1);
   if (index == 0) {
     if (setsid() < 0) _exit(91);
   } else if (setpgid(0, 0) != 0) {
@@ -39,9 +57,11 @@ static void worker(int index, pid_t root, int steps, long ms) {
   if (helper == 0) {
     check_parent_for(self, steps, ms);
     if (getpgrp() != self) _exit(94);
+    await_group_signal(97);
     _exit(10 + index);
   }
   check_parent_for(root, steps, ms);
+  await_group_signal(98);
   int status = 0;
   if (waitpid(helper, &status, 0) != helper) _exit(95);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 10 + index) _exit(96);
@@ -83,6 +103,8 @@ int main(int argc, char **argv) {
     fflush(stdout);
     pause_ms(ms);
   }
+  for (int i = 0; i < workers; ++i)
+    if (kill(-pids[i], SIGUSR1) != 0) printf("worker %d: kill(-pgid, SIGUSR1) failed\n", i);
   for (int i = 0; i < workers; ++i) {
     int sid_ok = getsid(pids[i]) == (i == 0 ? pids[i] : getsid(0));
     int pgid_ok = getpgid(pids[i]) == pids[i];
