@@ -4,7 +4,7 @@ foreach(script restart_two_images.sh restart_relocate.sh restart_new_pids.sh)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/../${script} ${CKPT_IT_DIR}/${script} COPYONLY)
 endforeach()
 
-foreach(prog restart_files restart_tree restart_pipes)
+foreach(prog restart_files restart_tree restart_pipes restart_devices)
   add_executable(it_${prog} ${CMAKE_CURRENT_LIST_DIR}/../programs/${prog}.c)
   set_target_properties(it_${prog} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CKPT_IT_DIR}/bin)
 endforeach()
@@ -15,3 +15,6 @@ ckpt_integration_test(restart_tree checkpoint_restart.sh 1 5 ${CKPT_IT_DIR}/bin/
 ckpt_integration_test(restart_pipes checkpoint_restart.sh 1 5 ${CKPT_IT_DIR}/bin/it_restart_pipes 150 30)
 ckpt_integration_test(restart_pipes_new_pids restart_new_pids.sh ${CKPT_IT_DIR}/bin/it_restart_pipes 150 30)
 ckpt_integration_test(restart_tree_new_pids restart_new_pids.sh ${CKPT_IT_DIR}/bin/it_restart_tree 3 40 100)
+# /dev/null, /dev/zero, /dev/urandom, /dev/random and /dev/full come back at
+# the same numbers with the same flags (issue 3: "the other fd kinds").
+ckpt_integration_test(restart_devices checkpoint_restart.sh 1 3 ${CKPT_IT_DIR}/bin/it_restart_devices 30 50)
