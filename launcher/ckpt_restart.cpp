@@ -68,12 +68,13 @@ std::string numeric_host(const std::string& host) {
   return buf;
 }
 
-// The kernel lets a process move its break anywhere above its start_brk,
-// which comes from the executable's layout. When ours lies above a saved
-// heap, run again without address randomization: ckpt_restart then sits at
-// the bottom of the PIE area, below any randomized application heap. The
-// forked processes inherit this start_brk.
+// Without prctl(PR_SET_MM_MAP), the kernel lets a process move its break
+// only above its start_brk, which comes from the executable's layout. When
+// ours lies above a saved heap, run again without address randomization:
+// ckpt_restart then sits at the bottom of the PIE area, below any randomized
+// application heap. The forked processes inherit this start_brk.
 void ensure_brk_below_heaps(const std::vector<const ImageReader*>& images, char** argv) {
+  if (can_set_mm_layout()) return;  // the restorer sets the saved break outright
   uint64_t lowest = UINT64_MAX;
   for (const ImageReader* img : images)
     if (img->process().brk) lowest = std::min(lowest, saved_heap_start(*img));

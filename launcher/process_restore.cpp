@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/rseq.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include <cinttypes>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -202,21 +204,43 @@ uint64_t saved_heap_start(const ImageReader& img) {
   return img.process().brk;
 }
 
-uint64_t own_start_brk() {
+ckpt_mm_layout own_mm_layout() {
+  ckpt_mm_layout layout{};
   FILE* f = std::fopen("/proc/self/stat", "r");
-  if (!f) return 0;
+  if (!f) return layout;
   char buf[4096];
   size_t n = std::fread(buf, 1, sizeof buf - 1, f);
   std::fclose(f);
   buf[n] = '\0';
   const char* p = std::strrchr(buf, ')');  // the command name may hold spaces
-  if (!p) return 0;
-  int field = 2;
-  uint64_t value = 0;
-  for (++p; *p && field < 47; ++p)
-    if (*p == ' ') ++field;
-  std::sscanf(p, "%" SCNu64, &value);
-  return value;
+  if (!p || std::strlen(p) < 3) return layout;
+  // proc(5) numbers the fields from 1 (pid); ")" ends field 2, field 3 is
+  // the state letter.
+  p += 3;
+  std::vector<uint64_t> fields(4);
+  for (char* end = nullptr; fields.size() <= 51; p = end) {
+    fields.push_back(std::strtoull(p + 1, &end, 10));
+    if (end == p + 1) return layout;
+  }
+  layout.start_code = fields[26];
+  layout.end_code = fields[27];
+  layout.start_stack = fields[28];
+  layout.start_data = fields[45];
+  layout.end_data = fields[46];
+  layout.start_brk = fields[47];
+  layout.arg_start = fields[48];
+  layout.arg_end = fields[49];
+  layout.env_start = fields[50];
+  layout.env_end = fields[51];
+  layout.brk = static_cast<uint64_t>(syscall(SYS_brk, 0));
+  return layout;
+}
+
+uint64_t own_start_brk() { return own_mm_layout().start_brk; }
+
+bool can_set_mm_layout() {
+  unsigned int size = 0;
+  return prctl(PR_SET_MM, PR_SET_MM_MAP_SIZE, &size, 0, 0) == 0 && size == sizeof(ckpt_mm_layout) + 16;
 }
 
 void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& settings) {
@@ -323,10 +347,23 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
   args->hole_start = hole;
   args->hole_end = hole_end;
   args->restart_info_slot = proc.restart_info_slot;
-  args->start_brk = own_start_brk();
-  // The break can only move above our start_brk (see
-  // ensure_brk_below_heaps in ckpt_restart.cpp): otherwise leave it alone.
-  args->saved_brk = proc.brk && saved_heap_start(img) >= args->start_brk ? proc.brk : 0;
+  const ckpt_mm_layout own = own_mm_layout();
+  if (proc.brk && can_set_mm_layout()) {
+    // Our layout with the saved break. With address randomization off, the
+    // kernel lets the break go no lower than end_data rather than start_brk:
+    // keep our data segment from standing above the saved heap.
+    args->set_layout = 1;
+    args->layout = own;
+    args->layout.start_brk = saved_heap_start(img);
+    args->layout.brk = proc.brk;
+    if (args->layout.end_data > args->layout.start_brk)
+      args->layout.start_data = args->layout.end_data = args->layout.start_brk;
+  } else {
+    args->start_brk = own.start_brk;
+    // The break can only climb above our start_brk (see
+    // ensure_brk_below_heaps in ckpt_restart.cpp): otherwise leave it alone.
+    args->saved_brk = proc.brk && saved_heap_start(img) >= args->start_brk ? proc.brk : 0;
+  }
   args->region_count = regions.size();
   args->thread_count = threads.size();
   args->special_count = specials.size();

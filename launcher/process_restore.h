@@ -10,6 +10,7 @@
 
 #include "image_reader.h"
 #include "path_rewrite.h"
+#include "restore_args.h"
 
 struct ckpt_restore_args;
 
@@ -48,8 +49,14 @@ std::vector<std::string> recreate_shared_memory_files(const std::vector<const im
 // program never grew it.
 uint64_t saved_heap_start(const image::ImageReader& img);
 
-// This process's start_brk: field 47 of /proc/self/stat.
+// This process's layout as the kernel records it (/proc/self/stat), and its
+// start_brk alone.
+ckpt_mm_layout own_mm_layout();
 uint64_t own_start_brk();
+
+// Whether prctl(PR_SET_MM_MAP) is there to set a restored process's break
+// (it needs no privilege, but a kernel with CONFIG_CHECKPOINT_RESTORE).
+bool can_set_mm_layout();
 
 class ProcessRestore {
  public:

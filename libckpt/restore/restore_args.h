@@ -77,11 +77,24 @@ struct ckpt_restart_handoff {
   struct ckpt_restore_thread *threads;
 };
 
+/* The kernel's record of a process's layout, as prctl(PR_SET_MM_MAP) takes
+ * it (struct prctl_mm_map without its auxv and exe_fd tail). */
+struct ckpt_mm_layout {
+  uint64_t start_code, end_code, start_data, end_data, start_brk, brk, start_stack, arg_start, arg_end, env_start,
+      env_end;
+};
+
 struct ckpt_restore_args {
   uint64_t hole_start, hole_end;
   uint64_t restart_info_slot; /* address in the restored image where &info goes */
   uint64_t start_brk;         /* this process's program break start (kernel's start_brk) */
   uint64_t saved_brk;         /* the program break the image had; 0: leave brk alone */
+  /* Nonzero: set the kernel's layout to `layout` with prctl(PR_SET_MM_MAP)
+   * (no privilege needed), which puts start_brk and brk where the image had
+   * them; start_brk/saved_brk above are then unused. */
+  uint32_t set_layout;
+  uint32_t pad0;
+  struct ckpt_mm_layout layout;
   uint32_t region_count;
   uint32_t thread_count;
   uint32_t special_count;

@@ -30,6 +30,7 @@
 #define SYS_set_tid_address 218
 #define SYS_set_robust_list 273
 #define SYS_rseq 334
+#define SYS_prctl 157
 #define SYS_clone3 435
 
 #define PROT_READ 1
@@ -43,6 +44,8 @@
 #define MREMAP_FIXED 2
 #define ARCH_SET_FS 0x1002
 #define SIG_SETMASK 2
+#define PR_SET_MM 35
+#define PR_SET_MM_MAP 14
 
 #define CLONE_VM 0x00000100
 #define CLONE_FS 0x00000200
@@ -231,14 +234,33 @@ static void map_regions(const struct ckpt_restore_args *a) {
   }
 }
 
-/* Without CAP_SYS_RESOURCE (prctl PR_SET_MM) the kernel's start_brk stays
- * where ckpt_restart's was; ckpt_restart made sure that is at or below the
- * saved heap. Moving the break itself to the saved value is allowed: after
- * that the kernel's break and the C library's (__curbrk, restored with the
- * heap) agree, so later brk()/sbrk() calls grow and shrink the restored heap
- * as before. This runs while the address space is empty, so nothing is in
- * the way; the saved heap is then mapped over the fresh break area. */
+/* The kernel's break must be the saved one: glibc's __curbrk comes back with
+ * the heap, and a kernel break above it makes a failed brk() look like a
+ * success to glibc (it then uses memory that is not there).
+ *
+ * prctl(PR_SET_MM_MAP) sets start_brk and brk outright; it needs no
+ * privilege and does not check them against the mappings. Without it (a
+ * kernel without CONFIG_CHECKPOINT_RESTORE), the kernel's start_brk stays
+ * where ckpt_restart's was, which ckpt_restart made sure is at or below the
+ * saved heap, and the break climbs from there to the saved value. This runs
+ * while the address space is empty, so nothing is in the way; the saved heap
+ * is then mapped over the fresh break area. */
 static void restore_brk(const struct ckpt_restore_args *a) {
+  if (a->set_layout) {
+    /* struct prctl_mm_map: the layout, then no auxv and the same exe file. */
+    struct {
+      struct ckpt_mm_layout layout;
+      uint64_t auxv;
+      uint32_t auxv_size, exe_fd;
+    } map;
+    map.layout = a->layout;
+    map.auxv = 0;
+    map.auxv_size = 0;
+    map.exe_fd = (uint32_t)-1;
+    long rc = sys5(SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, &map, sizeof map, 0);
+    if (failed(rc)) die("cannot set the program break to", a->layout.brk, rc);
+    return;
+  }
   sys1(SYS_brk, a->start_brk);
   if (!a->saved_brk) return;
   /* The way up may be hundreds of GiB: more than the kernel will commit at

@@ -18,3 +18,10 @@ ckpt_integration_test(restart_tree_new_pids restart_new_pids.sh ${CKPT_IT_DIR}/b
 # /dev/null, /dev/zero, /dev/urandom, /dev/random and /dev/full come back at
 # the same numbers with the same flags (issue 3: "the other fd kinds").
 ckpt_integration_test(restart_devices checkpoint_restart.sh 1 3 ${CKPT_IT_DIR}/bin/it_restart_devices 30 50)
+# A non-PIE program whose heap lies below ckpt_restart's break grows and
+# trims it through brk after the restart (the restorer sets the saved break).
+add_executable(it_restart_brk ${CMAKE_CURRENT_LIST_DIR}/../programs/restart_brk.c)
+set_target_properties(it_restart_brk PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CKPT_IT_DIR}/bin POSITION_INDEPENDENT_CODE OFF)
+target_link_options(it_restart_brk PRIVATE -no-pie)
+target_compile_options(it_restart_brk PRIVATE -fno-pie)
+ckpt_integration_test(restart_brk checkpoint_restart.sh 2 4 ${CKPT_IT_DIR}/bin/it_restart_brk 30 60)
