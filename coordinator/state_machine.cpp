@@ -126,6 +126,9 @@ Actions Coordinator::message(ClientId client, const proto::MsgHeader& h, std::st
       case MsgType::Reached: on_reached(client, h, payload); break;
       case MsgType::Failed: on_failed(client, h, payload, now); break;
       case MsgType::RequestCheckpoint: request_checkpoint(std::nullopt, describe(client), now); break;
+      case MsgType::Frozen:
+        if (freezing_ && freezing_->erase(client) && freezing_->empty()) finish_kill();
+        break;
       case MsgType::Exec: {
         // Same process, same worker: only its program changed.
         const std::string before = describe(client);
@@ -195,6 +198,7 @@ Actions Coordinator::disconnected(ClientId client, TimePoint now) {
     }
     log(LogLevel::Info, who + " disconnected");
     workers_.erase(client);
+    if (freezing_ && freezing_->erase(client) && freezing_->empty()) finish_kill();
   }
   clients_.erase(it);
   if (kind == ClientKind::Worker) check_exit_on_last();
@@ -247,7 +251,13 @@ Actions Coordinator::timer_fired(TimerKind kind, uint64_t token, TimePoint now) 
       break;
     case TimerKind::Interval:
       arm(TimerKind::Interval, std::chrono::seconds(interval_sec_));
-      if (!ckpt_ && !restart_ && !workers_.empty()) request_checkpoint(std::nullopt, "interval timer", now);
+      if (!ckpt_ && !restart_ && !freezing_ && !workers_.empty()) request_checkpoint(std::nullopt, "interval timer", now);
+      break;
+    case TimerKind::Kill:
+      if (!freezing_) break;
+      log(LogLevel::Warn, plural(freezing_->size(), "process") + " did not freeze within " +
+                              std::to_string(kFreezeTimeout.count()) + " ms; killing anyway");
+      finish_kill();
       break;
   }
   return std::exchange(out_, {});
@@ -379,6 +389,10 @@ void Coordinator::request_checkpoint(std::optional<ClientId> waiter, std::string
   }
   if (workers_.empty()) {
     if (waiter) reply(*waiter, ENOENT, 0, "cannot checkpoint: no processes connected");
+    return;
+  }
+  if (freezing_) {
+    if (waiter) reply(*waiter, ECANCELED, 0, "cannot checkpoint: the processes are being killed");
     return;
   }
 
@@ -567,14 +581,14 @@ void Coordinator::on_command(ClientId client, const proto::MsgHeader& h, TimePoi
     case MsgType::CmdKill: {
       const size_t n = workers_.size();
       if (ckpt_) fail_checkpoint(ECANCELED, "processes killed by ckpt_command --kill", now);
-      kill_all();
+      kill_all(true);
       reply(client, 0, generation_, JsonObject().add("killed", static_cast<uint64_t>(n)).str());
       break;
     }
     case MsgType::CmdQuit: {
       const size_t n = workers_.size();
       if (ckpt_) fail_checkpoint(ECANCELED, "coordinator quit by ckpt_command --quit", now);
-      kill_all();
+      kill_all(false);  // we leave at once: no waiting for freezes
       reply(client, 0, generation_, JsonObject().add("killed", static_cast<uint64_t>(n)).add("quit", true).str());
       log(LogLevel::Info, "quitting on request of ckpt_command");
       exiting_ = true;
@@ -585,13 +599,34 @@ void Coordinator::on_command(ClientId client, const proto::MsgHeader& h, TimePoi
   }
 }
 
-void Coordinator::kill_all() {
-  for (const auto& [client, w] : workers_) send(client, MsgType::Kill, generation_, 0);
+// A parent that outlives its child by a moment sees the child killed and
+// acts on it: make deletes the target a compiler was writing, which a
+// restart then misses. So every process first stops its threads (Freeze);
+// only when all have (or kFreezeTimeout passed) does the Kill go out.
+void Coordinator::kill_all(bool freeze_first) {
   if (restart_) {
     cancel(TimerKind::Restart);
     restart_.reset();
   }
+  if (freeze_first && !workers_.empty()) {
+    if (freezing_) return;  // a kill is under way already
+    freezing_.emplace();
+    for (const auto& [client, w] : workers_) {
+      send(client, MsgType::Freeze, generation_, 0);
+      freezing_->insert(client);
+    }
+    arm(TimerKind::Kill, kFreezeTimeout);
+    log(LogLevel::Info, "freezing " + plural(workers_.size(), "process") + " to kill them");
+    return;
+  }
+  for (const auto& [client, w] : workers_) send(client, MsgType::Kill, generation_, 0);
   log(LogLevel::Info, "killing " + plural(workers_.size(), "process"));
+}
+
+void Coordinator::finish_kill() {
+  freezing_.reset();
+  cancel(TimerKind::Kill);
+  kill_all(false);
 }
 
 // ---------------------------------------------------------------------------

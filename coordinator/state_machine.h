@@ -26,10 +26,14 @@ using Clock = std::chrono::system_clock;
 using TimePoint = Clock::time_point;
 
 // One timer per kind; re-arming a kind replaces the previous deadline.
+// How long ckpt_command --kill waits for the processes to freeze.
+inline constexpr std::chrono::milliseconds kFreezeTimeout{2000};
+
 enum class TimerKind {
   CheckpointBarrier,  // the current checkpoint barrier (or the wait for Written) timed out
   Restart,            // gathering restarted processes, or a restart barrier, timed out
   Interval,           // periodic checkpoint
+  Kill,               // processes that were told to freeze before a kill did not answer
 };
 
 enum class LogLevel { Error, Warn, Info, Debug };
@@ -180,7 +184,10 @@ class Coordinator {
   void set_interval(unsigned seconds, IntervalSource source);
   void arm(TimerKind kind, std::chrono::milliseconds delay);
   void cancel(TimerKind kind);
-  void kill_all();
+  // Kills every worker. freeze_first: all stop their threads before any
+  // dies (see freezing_); else the Kill goes out at once.
+  void kill_all(bool freeze_first);
+  void finish_kill();
   void reply(ClientId client, int status, uint64_t generation, std::string payload);
   void send(ClientId to, proto::MsgType type, uint64_t generation, uint64_t arg, std::string payload = {},
             int32_t status = 0);
@@ -210,6 +217,9 @@ class Coordinator {
   uint64_t generation_ = 0;  // highest generation used or restored; never reused
   std::optional<Checkpoint> ckpt_;
   std::optional<Restart> restart_;
+  // ckpt_command --kill: the workers still to answer Freeze (the Kill is sent
+  // to all when this empties or the Kill timer fires); nullopt: no kill due.
+  std::optional<std::set<ClientId>> freezing_;
   std::optional<LastCheckpoint> last_;
 
   unsigned interval_sec_ = 0;

@@ -315,6 +315,22 @@ void on_advance(const proto::MsgHeader& h, const char* payload) {
   }
 }
 
+// ckpt_command --kill: the coordinator has every process stop its threads
+// before it kills any, so that no parent sees a child die and acts on it.
+// The Kill follows; if the coordinator goes away instead, we thaw.
+bool g_frozen = false;
+
+void on_freeze(const proto::MsgHeader& h) {
+  if (!g_cp.suspended && !g_frozen) {
+    char error[256];
+    if (suspend_threads(error, sizeof error) == 0)
+      g_frozen = true;
+    else
+      CKPT_LOG(Warn, "cannot freeze before the kill: %s", error);
+  }
+  g_coord.send(MsgType::Frozen, h.generation, 0);
+}
+
 void handle_message(const proto::MsgHeader& h, const char* payload) {
   switch (static_cast<MsgType>(h.type)) {
     case MsgType::Welcome:
@@ -330,6 +346,9 @@ void handle_message(const proto::MsgHeader& h, const char* payload) {
     case MsgType::Committed:
       on_committed(h);
       break;
+    case MsgType::Freeze:
+      on_freeze(h);
+      break;
     case MsgType::Kill:
       CKPT_LOG(Info, "killed by the coordinator");
       kill(raw_getpid(), SIGKILL);
@@ -342,7 +361,12 @@ void handle_message(const proto::MsgHeader& h, const char* payload) {
 void on_disconnect() {
   CKPT_LOG(Warn, "lost the coordinator connection");
   g_coord.close();
-  // Without a coordinator the checkpoint cannot complete; the application goes on.
+  // Without a coordinator the checkpoint cannot complete (nor a kill come);
+  // the application goes on.
+  if (g_frozen) {
+    g_frozen = false;
+    resume_threads();
+  }
   abort_checkpoint();
 }
 

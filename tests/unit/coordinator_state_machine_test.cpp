@@ -624,14 +624,37 @@ TEST(CoordinatorStateMachine, WorkerIntervalRequestYieldsToCommandLineAndCommand
   EXPECT_EQ(cl.c.interval(), 5u) << "the command line wins";
 }
 
-TEST(CoordinatorStateMachine, KillSendsKillToEveryWorker) {
+TEST(CoordinatorStateMachine, KillFreezesEveryWorkerBeforeKillingAny) {
   Harness h;
-  const ClientId a = h.worker(), b = h.worker();
+  const ClientId a = h.worker(), b = h.worker(), c = h.worker();
   const ClientId cmd = h.command(MsgType::CmdKill);
+  for (ClientId w : {a, b, c}) {
+    EXPECT_EQ(sends(h.last, w, MsgType::Freeze).size(), 1u);
+    EXPECT_TRUE(sends(h.last, w, MsgType::Kill).empty()) << "no kill before every process froze";
+  }
+  EXPECT_NE(single_reply(h.last, cmd).payload.find("\"killed\":3"), std::string::npos);
+  EXPECT_FALSE(has<Exit>(h.last));
+  h.msg(a, proto::make_header(MsgType::Frozen, 0));
+  EXPECT_TRUE(sends(h.last, a, MsgType::Kill).empty());
+  h.disconnect(c);  // gone meanwhile: not waited for
+  EXPECT_TRUE(sends(h.last, a, MsgType::Kill).empty());
+  h.command(MsgType::CmdCheckpoint);
+  EXPECT_TRUE(sends(h.last, a, MsgType::Advance).empty()) << "no checkpoint of processes being killed";
+  h.msg(b, proto::make_header(MsgType::Frozen, 0));
   EXPECT_EQ(sends(h.last, a, MsgType::Kill).size(), 1u);
   EXPECT_EQ(sends(h.last, b, MsgType::Kill).size(), 1u);
-  EXPECT_NE(single_reply(h.last, cmd).payload.find("\"killed\":2"), std::string::npos);
-  EXPECT_FALSE(has<Exit>(h.last));
+}
+
+TEST(CoordinatorStateMachine, KillGoesAheadWhenAProcessDoesNotFreeze) {
+  Harness h;
+  const ClientId a = h.worker(), b = h.worker();
+  h.command(MsgType::CmdKill);
+  const Actions armed = h.last;
+  h.msg(a, proto::make_header(MsgType::Frozen, 0));
+  EXPECT_TRUE(sends(h.last, a, MsgType::Kill).empty());
+  h.fire(TimerKind::Kill, armed);
+  EXPECT_EQ(sends(h.last, a, MsgType::Kill).size(), 1u);
+  EXPECT_EQ(sends(h.last, b, MsgType::Kill).size(), 1u);
 }
 
 TEST(CoordinatorStateMachine, QuitKillsRepliesAndExits) {

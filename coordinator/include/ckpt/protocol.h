@@ -22,6 +22,7 @@ enum class MsgType : uint16_t {
   Failed = 3,             // this process could not complete the checkpoint; payload: reason text
   RequestCheckpoint = 4,  // the application called ckpt_checkpoint()
   Exec = 5,               // the process exec'ed another program and kept its connection; payload ExecPayload
+  Frozen = 6,             // answer to Freeze: the process's threads are stopped
 
   // coordinator -> worker
   Welcome = 20,    // arg = worker id assigned by the coordinator
@@ -29,6 +30,7 @@ enum class MsgType : uint16_t {
   Abort = 22,      // abandon the checkpoint in progress; resume if suspended
   Committed = 23,  // `generation` is committed (script written); older images may go
   Kill = 24,       // terminate the process now
+  Freeze = 25,     // stop the process's threads and answer Frozen: a Kill follows
 
   // ckpt_command -> coordinator (the first message on a command connection)
   CmdCheckpoint = 40,  // reply once every image is written (or the checkpoint failed)

@@ -6,7 +6,7 @@ foreach(script tree_cycle.sh tree_shared_log.sh tree_pid_virtual.sh tree_file_po
        tree_terminal.sh pty_run.py)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/../${script} ${CKPT_IT_DIR}/${script} COPYONLY)
 endforeach()
-foreach(script tree_shell.sh tree_python.py)
+foreach(script tree_shell.sh tree_python.py tree_make.sh)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/../programs/${script} ${CKPT_IT_DIR}/bin/${script} COPYONLY)
 endforeach()
 
@@ -58,3 +58,7 @@ ckpt_integration_test(tree.terminal tree_terminal.sh ${bin}/it_tree_terminal)
 ckpt_integration_test(tree.terminal_new_pids tree_terminal.sh --restart-opt --no-restore-pids ${bin}/it_tree_terminal)
 ckpt_integration_test(tree.terminal_job_control tree_terminal.sh --job-control --restart-opt --no-restore-pids
                       ${bin}/it_tree_terminal)
+# A real build: make -j2 with gcc -pipe (make, shells, gcc, cc1 and as
+#    connected by pipes), checkpointed while a stage compiles; the program
+#    built and every object file equal the uninterrupted build's.
+ckpt_integration_test(tree.make tree_cycle.sh --min-procs 4 1 -- bash ${bin}/tree_make.sh @WORK@)
