@@ -1,6 +1,6 @@
 # ckpt_restart's own tests: several images at once, --relocate, --run-on-fail
 # and files that are gone at restart time.
-foreach(script restart_two_images.sh restart_relocate.sh restart_new_pids.sh)
+foreach(script restart_two_images.sh restart_relocate.sh restart_new_pids.sh restart_exit_status.sh)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/../${script} ${CKPT_IT_DIR}/${script} COPYONLY)
 endforeach()
 
@@ -25,3 +25,6 @@ set_target_properties(it_restart_brk PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CKPT_
 target_link_options(it_restart_brk PRIVATE -no-pie)
 target_compile_options(it_restart_brk PRIVATE -fno-pie)
 ckpt_integration_test(restart_brk checkpoint_restart.sh 2 4 ${CKPT_IT_DIR}/bin/it_restart_brk 30 60)
+# The restart script's exit status is the root's (an exit code, or death by
+# a signal).
+ckpt_integration_test(restart_exit_status restart_exit_status.sh)
