@@ -323,7 +323,7 @@ bool g_frozen = false;
 void on_freeze(const proto::MsgHeader& h) {
   if (!g_cp.suspended && !g_frozen) {
     char error[256];
-    if (suspend_threads(error, sizeof error) == 0)
+    if (suspend_threads(error, sizeof error) >= 0)  // how many threads it stopped
       g_frozen = true;
     else
       CKPT_LOG(Warn, "cannot freeze before the kill: %s", error);
