@@ -377,6 +377,7 @@ void on_restarted() {
   // Descriptors of the old process are gone: forget them without closing
   // (their numbers may belong to the restored application now).
   forget_protected_fds();
+  forget_fork_state_after_restart();
   g_coord = CoordClient();
   g_cp.writer_pidfd = g_cp.writer_err_fd = -1;
   g_cp.writer_pid = -1;

@@ -102,6 +102,9 @@ void forget_protected_fds();
 // ---- process creation (fork.cpp) ----
 // The C library's fork, bypassing our wrapper.
 pid_t real_fork();
+// After a restart: fork's own pipe numbers belonged to the old process, and
+// a parent waiting for its vfork child's exec stops waiting.
+void forget_fork_state_after_restart();
 // fork() as the application sees it: the child joins the computation.
 // `child_keeps` (or -1) is a pipe end from child_pipe() for this child.
 pid_t checkpointed_fork(int child_keeps);

@@ -26,6 +26,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+
+#include "ckpt/plugin.h"
 #include "ckpt/raw_syscall.h"
 #include "core.h"
 #include "log.h"
@@ -61,6 +64,10 @@ void add_child_pipe(int fd) {
     int expected = 0;
     if (slot.compare_exchange_strong(expected, fd + 1)) return;
   }
+}
+
+void forget_child_pipes() {
+  for (auto& slot : g_child_pipes) slot.store(0);
 }
 
 void remove_child_pipe(int fd) {
@@ -222,10 +229,26 @@ void parent_done_with_child_pipe(int write_end) {
 
 void child_done_with_pipe(int read_end) { close_own_fd(read_end); }
 
+// Counts restarts of this process: a wait on one of our pipes must not go
+// on across one (see wait_for_exec_or_exit).
+std::atomic<uint64_t> g_restarts{0};
+
 bool wait_for_exec_or_exit(int read_end) {
+  // The pipe is ours, and a restart does not bring our descriptors back: the
+  // number may then name another of them (a parent waiting there hung, or
+  // read the coordinator's bytes). So a checkpoint makes the read fail with
+  // EINTR (plugin.h), and after a restart we stop waiting: the restored
+  // child execs or exits on its own, and vfork is a fork here anyway.
+  const uint64_t restarts = g_restarts.load();
   char c;
   ssize_t n;
-  while ((n = read(read_end, &c, 1)) < 0 && errno == EINTR) {
+  for (;;) {
+    ckpt_translated_call_begin();
+    n = read(read_end, &c, 1);
+    const int err = errno;
+    ckpt_translated_call_end();
+    if (n >= 0 || err != EINTR) break;
+    if (g_restarts.load() != restarts) return false;  // not our number any more: leave it
   }
   close_own_fd(read_end);
   return n == 0;
@@ -246,6 +269,11 @@ pid_t vfork_like_fork() {
   else close_own_fd(pipe_fds[0]);
   errno = err;
   return pid;
+}
+
+void forget_fork_state_after_restart() {
+  forget_child_pipes();  // numbers of the old process
+  g_restarts.fetch_add(1);
 }
 
 }  // namespace ckpt
