@@ -103,8 +103,13 @@ void forget_protected_fds();
 // The C library's fork, bypassing our wrapper.
 pid_t real_fork();
 // After a restart: fork's own pipe numbers belonged to the old process, and
-// a parent waiting for its vfork child's exec stops waiting.
+// a parent waiting for its child's exec (vfork, posix_spawn) stops waiting.
 void forget_fork_state_after_restart();
+// read() of one of our child pipes, retried across checkpoints; returns
+// kPipeGoneAfterRestart if the process was restarted meanwhile (the number
+// is not ours any more: do not close it).
+inline constexpr ssize_t kPipeGoneAfterRestart = -2;
+ssize_t read_own_pipe(int fd, void* buf, size_t len);
 // fork() as the application sees it: the child joins the computation.
 // `child_keeps` (or -1) is a pipe end from child_pipe() for this child.
 pid_t checkpointed_fork(int child_keeps);

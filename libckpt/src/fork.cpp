@@ -230,26 +230,13 @@ void parent_done_with_child_pipe(int write_end) {
 void child_done_with_pipe(int read_end) { close_own_fd(read_end); }
 
 // Counts restarts of this process: a wait on one of our pipes must not go
-// on across one (see wait_for_exec_or_exit).
+// on across one (see read_own_pipe).
 std::atomic<uint64_t> g_restarts{0};
 
 bool wait_for_exec_or_exit(int read_end) {
-  // The pipe is ours, and a restart does not bring our descriptors back: the
-  // number may then name another of them (a parent waiting there hung, or
-  // read the coordinator's bytes). So a checkpoint makes the read fail with
-  // EINTR (plugin.h), and after a restart we stop waiting: the restored
-  // child execs or exits on its own, and vfork is a fork here anyway.
-  const uint64_t restarts = g_restarts.load();
   char c;
-  ssize_t n;
-  for (;;) {
-    ckpt_translated_call_begin();
-    n = read(read_end, &c, 1);
-    const int err = errno;
-    ckpt_translated_call_end();
-    if (n >= 0 || err != EINTR) break;
-    if (g_restarts.load() != restarts) return false;  // not our number any more: leave it
-  }
+  ssize_t n = read_own_pipe(read_end, &c, 1);
+  if (n == kPipeGoneAfterRestart) return false;  // not our number any more: leave it
   close_own_fd(read_end);
   return n == 0;
 }
@@ -269,6 +256,26 @@ pid_t vfork_like_fork() {
   else close_own_fd(pipe_fds[0]);
   errno = err;
   return pid;
+}
+
+// Our pipes are not restored: after a restart the number may name another
+// of our descriptors (a parent waiting there hung, or read the
+// coordinator's bytes). So a checkpoint makes the read fail with EINTR
+// (plugin.h), and after a restart we stop waiting: the restored child execs
+// or exits on its own.
+ssize_t read_own_pipe(int fd, void* buf, size_t len) {
+  const uint64_t restarts = g_restarts.load();
+  for (;;) {
+    ckpt_translated_call_begin();
+    ssize_t n = read(fd, buf, len);
+    const int err = errno;
+    ckpt_translated_call_end();
+    if (n >= 0 || err != EINTR) {
+      errno = err;
+      return n;
+    }
+    if (g_restarts.load() != restarts) return kPipeGoneAfterRestart;
+  }
 }
 
 void forget_fork_state_after_restart() {

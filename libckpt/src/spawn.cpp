@@ -252,8 +252,11 @@ int checkpointed_spawn(pid_t* pid_out, const char* file, const posix_spawn_file_
     return fork_err;
   }
   int child_err = 0;
-  ssize_t n;
-  while ((n = read(fds[0], &child_err, sizeof child_err)) < 0 && errno == EINTR) {
+  ssize_t n = read_own_pipe(fds[0], &child_err, sizeof child_err);
+  if (n == kPipeGoneAfterRestart) {
+    // Restarted while the child was on its way to exec: it goes on by itself.
+    if (pid_out) *pid_out = pid;
+    return 0;
   }
   close_own_fd(fds[0]);
   if (n == sizeof child_err) {

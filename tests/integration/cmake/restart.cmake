@@ -4,7 +4,7 @@ foreach(script restart_two_images.sh restart_relocate.sh restart_new_pids.sh res
   configure_file(${CMAKE_CURRENT_LIST_DIR}/../${script} ${CKPT_IT_DIR}/${script} COPYONLY)
 endforeach()
 
-foreach(prog restart_files restart_tree restart_pipes restart_devices restart_vfork)
+foreach(prog restart_files restart_tree restart_pipes restart_devices restart_vfork restart_spawn)
   add_executable(it_${prog} ${CMAKE_CURRENT_LIST_DIR}/../programs/${prog}.c)
   set_target_properties(it_${prog} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CKPT_IT_DIR}/bin)
 endforeach()
@@ -31,3 +31,5 @@ ckpt_integration_test(restart_exit_status restart_exit_status.sh)
 # A parent checkpointed while it waits for its vfork child's exec, then
 # checkpointed again after the restart.
 ckpt_integration_test(restart_vfork checkpoint_restart.sh 2 1 ${CKPT_IT_DIR}/bin/it_restart_vfork)
+# The same for posix_spawn, its child held up in its file actions.
+ckpt_integration_test(restart_spawn tree_cycle.sh --cycles 2 1 -- ${CKPT_IT_DIR}/bin/it_restart_spawn @WORK@)
