@@ -20,6 +20,7 @@
 
 #include "proc_maps.h"
 #include "restart_error.h"
+#include "layout_section.h"
 #include "restore_args.h"
 
 extern "C" const char ckpt_restorer_blob[];
@@ -238,6 +239,23 @@ ckpt_mm_layout own_mm_layout() {
 
 uint64_t own_start_brk() { return own_mm_layout().start_brk; }
 
+// The layout the process had (section "layout"); false for an image
+// without one.
+bool saved_layout(const ImageReader& img, image::LayoutSection& out) {
+  for (const image::Section& sec : img.sections()) {
+    if (sec.name != image::kLayoutSection) continue;
+    if (sec.data.size() != sizeof out)
+      throw RestartError("image " + img.path() + ": section layout has " + std::to_string(sec.data.size()) +
+                         " bytes, expected " + std::to_string(sizeof out) + " (written by another version?)");
+    std::memcpy(&out, sec.data.data(), sizeof out);
+    if (out.version != image::kLayoutSectionVersion)
+      throw RestartError("image " + img.path() + ": section layout has version " + std::to_string(out.version) +
+                         ", this ckpt_restart reads version " + std::to_string(image::kLayoutSectionVersion));
+    return true;
+  }
+  return false;
+}
+
 bool can_set_mm_layout() {
   unsigned int size = 0;
   return prctl(PR_SET_MM, PR_SET_MM_MAP_SIZE, &size, 0, 0) == 0 && size == sizeof(ckpt_mm_layout) + 16;
@@ -348,16 +366,33 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
   args->hole_end = hole_end;
   args->restart_info_slot = proc.restart_info_slot;
   const ckpt_mm_layout own = own_mm_layout();
+  image::LayoutSection saved{};
+  args->exe_fd = -1;
   if (proc.brk && can_set_mm_layout()) {
-    // Our layout with the saved break. With address randomization off, the
-    // kernel lets the break go no lower than end_data rather than start_brk:
-    // keep our data segment from standing above the saved heap.
     args->set_layout = 1;
-    args->layout = own;
-    args->layout.start_brk = saved_heap_start(img);
-    args->layout.brk = proc.brk;
-    if (args->layout.end_data > args->layout.start_brk)
-      args->layout.start_data = args->layout.end_data = args->layout.start_brk;
+    if (saved_layout(img, saved)) {
+      // The program's own layout: its break, and its argument and
+      // environment strings for /proc/PID/cmdline and environ.
+      args->layout = {saved.start_code, saved.end_code, saved.start_data, saved.end_data, saved.start_brk, saved.brk,
+                      saved.start_stack, saved.arg_start, saved.arg_end, saved.env_start, saved.env_end};
+    } else {
+      // Our layout with the saved break. With address randomization off,
+      // the kernel lets the break go no lower than end_data rather than
+      // start_brk: keep our data segment from standing above the saved heap.
+      args->layout = own;
+      args->layout.start_brk = saved_heap_start(img);
+      args->layout.brk = proc.brk;
+      if (args->layout.end_data > args->layout.start_brk)
+        args->layout.start_data = args->layout.end_data = args->layout.start_brk;
+    }
+    // /proc/self/exe names the program again where we may set it.
+    std::string exe = settings.paths ? settings.paths->apply(proc.exe) : std::string(proc.exe);
+    int fd = proc.exe[0] == '/' ? open(exe.c_str(), O_RDONLY | O_CLOEXEC) : -1;
+    if (fd >= 0) {
+      args->exe_fd = lift_fd(fd, settings.fd_floor, exe);
+      close(fd);
+      restorer_fds_.push_back(args->exe_fd);
+    }
   } else {
     args->start_brk = own.start_brk;
     // The break can only climb above our start_brk (see

@@ -93,7 +93,10 @@ struct ckpt_restore_args {
    * (no privilege needed), which puts start_brk and brk where the image had
    * them; start_brk/saved_brk above are then unused. */
   uint32_t set_layout;
-  uint32_t pad0;
+  /* With set_layout: the program's executable, opened by ckpt_restart, to
+   * become /proc/self/exe (needs CAP_CHECKPOINT_RESTORE; without it the
+   * layout is set alone); -1: none. */
+  int32_t exe_fd;
   struct ckpt_mm_layout layout;
   uint32_t region_count;
   uint32_t thread_count;

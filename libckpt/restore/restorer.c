@@ -256,8 +256,13 @@ static void restore_brk(const struct ckpt_restore_args *a) {
     map.layout = a->layout;
     map.auxv = 0;
     map.auxv_size = 0;
-    map.exe_fd = (uint32_t)-1;
+    map.exe_fd = (uint32_t)a->exe_fd;
     long rc = sys5(SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, &map, sizeof map, 0);
+    if (failed(rc) && a->exe_fd >= 0) {
+      /* Not permitted to change the executable: the layout alone. */
+      map.exe_fd = (uint32_t)-1;
+      rc = sys5(SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, &map, sizeof map, 0);
+    }
     if (failed(rc)) die("cannot set the program break to", a->layout.brk, rc);
     return;
   }

@@ -182,6 +182,7 @@ void on_suspend(const proto::MsgHeader& h, const proto::AdvancePayload& adv) {
   }
   g_cp.suspended = true;
   sections_reset();
+  save_layout_section();
   dispatch_event(CKPT_EVENT_PRE_CHECKPOINT, nullptr);
   g_coord.send(MsgType::Reached, h.generation, static_cast<uint64_t>(Barrier::Suspended));
 }

@@ -102,6 +102,11 @@ void forget_protected_fds();
 // ---- process creation (fork.cpp) ----
 // The C library's fork, bypassing our wrapper.
 pid_t real_fork();
+// ---- the image (snapshot.cpp) ----
+// Saves the "layout" section (libckpt/image/layout_section.h): at
+// PRE_CHECKPOINT, while the other threads are parked.
+void save_layout_section();
+
 // After a restart: fork's own pipe numbers belonged to the old process, and
 // a parent waiting for its child's exec (vfork, posix_spawn) stops waiting.
 void forget_fork_state_after_restart();

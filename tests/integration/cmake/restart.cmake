@@ -1,6 +1,7 @@
 # ckpt_restart's own tests: several images at once, --relocate, --run-on-fail
 # and files that are gone at restart time.
-foreach(script restart_two_images.sh restart_relocate.sh restart_new_pids.sh restart_exit_status.sh)
+foreach(script restart_two_images.sh restart_relocate.sh restart_new_pids.sh restart_exit_status.sh
+       restart_proc_identity.sh)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/../${script} ${CKPT_IT_DIR}/${script} COPYONLY)
 endforeach()
 
@@ -33,3 +34,6 @@ ckpt_integration_test(restart_exit_status restart_exit_status.sh)
 ckpt_integration_test(restart_vfork checkpoint_restart.sh 2 1 ${CKPT_IT_DIR}/bin/it_restart_vfork)
 # The same for posix_spawn, its child held up in its file actions.
 ckpt_integration_test(restart_spawn tree_cycle.sh --cycles 2 1 -- ${CKPT_IT_DIR}/bin/it_restart_spawn @WORK@)
+# /proc/PID/cmdline, environ (and exe where permitted) of a restored process
+# are the program's.
+ckpt_integration_test(restart_proc_identity restart_proc_identity.sh)
