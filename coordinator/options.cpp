@@ -14,7 +14,7 @@ const char* const kCoordinatorUsage =
     "  --ckptdir D      directory for the images (overrides the processes') and the restart script\n"
     "  --interval N     checkpoint every N seconds (0 = off, the default)\n"
     "  --timeout SEC    fail a checkpoint whose barrier takes longer (default 60, env CKPT_TIMEOUT)\n"
-    "  --exit-on-last   exit when the last process disconnects\n"
+    "  --exit-on-last   exit when the last process disconnects (or none connected within --timeout)\n"
     "  --daemon         run in the background once listening; log to --log\n"
     "  --log F          log file of a daemon (default ${TMPDIR:-/tmp}/ckpt_coordinator.PORT.log)\n"
     "  --help           show this help\n";

@@ -87,6 +87,9 @@ Coordinator::Coordinator(Config config) : config_(std::move(config)) {
 
 Actions Coordinator::start(TimePoint) {
   if (interval_sec_ > 0) arm(TimerKind::Interval, std::chrono::seconds(interval_sec_));
+  // A program that ends (or is static, or outside any computation) before
+  // its first connection would leave an --exit-on-last daemon forever.
+  if (config_.exit_on_last) arm(TimerKind::FirstWorker, config_.timeout);
   log(LogLevel::Info, "listening on " + config_.hostname + ":" + std::to_string(config_.port) +
                           (config_.ckptdir.empty() ? "" : ", ckptdir " + config_.ckptdir) +
                           (interval_sec_ > 0 ? ", interval " + std::to_string(interval_sec_) + " s" : ""));
@@ -252,6 +255,12 @@ Actions Coordinator::timer_fired(TimerKind kind, uint64_t token, TimePoint now) 
     case TimerKind::Interval:
       arm(TimerKind::Interval, std::chrono::seconds(interval_sec_));
       if (!ckpt_ && !restart_ && !freezing_ && !workers_.empty()) request_checkpoint(std::nullopt, "interval timer", now);
+      break;
+    case TimerKind::FirstWorker:
+      if (had_worker_ || !workers_.empty() || restart_) break;
+      log(LogLevel::Info, "no process connected within " + timeout_s + "; exiting (--exit-on-last)");
+      exiting_ = true;
+      emit(Exit{0});
       break;
     case TimerKind::Kill:
       if (!freezing_) break;

@@ -34,6 +34,7 @@ enum class TimerKind {
   Restart,            // gathering restarted processes, or a restart barrier, timed out
   Interval,           // periodic checkpoint
   Kill,               // processes that were told to freeze before a kill did not answer
+  FirstWorker,        // --exit-on-last: no process ever connected
 };
 
 enum class LogLevel { Error, Warn, Info, Debug };

@@ -667,6 +667,26 @@ TEST(CoordinatorStateMachine, QuitKillsRepliesAndExits) {
   EXPECT_TRUE(std::holds_alternative<Exit>(h.last.back())) << "exit comes after the reply";
 }
 
+TEST(CoordinatorStateMachine, ExitOnLastWithoutAnyWorkerExitsAfterTheTimeout) {
+  Config cfg = Harness::default_config();
+  cfg.exit_on_last = true;
+  Harness h(cfg);
+  const Actions armed = h.last;
+  h.command(MsgType::CmdStatus);
+  EXPECT_TRUE(has<Exit>(h.fire(TimerKind::FirstWorker, armed))) << "nobody came: the daemon must not stay";
+
+  Harness busy(cfg);
+  const Actions busy_armed = busy.last;
+  busy.worker();
+  EXPECT_FALSE(has<Exit>(busy.fire(TimerKind::FirstWorker, busy_armed))) << "a process is connected";
+
+  Harness plain;  // without --exit-on-last the coordinator waits for ever
+  for (const Action& a : plain.last)
+    if (auto* t = std::get_if<ArmTimer>(&a)) {
+      EXPECT_NE(t->kind, TimerKind::FirstWorker);
+    }
+}
+
 TEST(CoordinatorStateMachine, ExitOnLastAfterLastWorkerLeaves) {
   Config cfg = Harness::default_config();
   cfg.exit_on_last = true;
