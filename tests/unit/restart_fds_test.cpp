@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,8 +43,19 @@ TestSection raw_section(const std::string& name, const std::string& bytes) {
   return {name, std::vector<char>(bytes.begin(), bytes.end())};
 }
 
-// One process's "fds" section under construction.
+// One process's "fds" section under construction, with this process's own
+// limits as a checkpoint would save them (zeros would make install() set a
+// CPU limit of 0 s, and the kernel SIGKILLs the test child at its next tick).
 struct FdSection {
+  FdSection() {
+    for (int r = 0; r < static_cast<int>(ckpt::image::kRlimitCount) && r < RLIM_NLIMITS; ++r) {
+      rlimit now{};
+      getrlimit(r, &now);
+      header.rlimits[r].cur = now.rlim_cur;
+      header.rlimits[r].max = now.rlim_max;
+    }
+  }
+
   ckpt::image::FdSectionHeader header{};
   std::vector<FdRecord> records;
 
