@@ -213,26 +213,10 @@ ckpt_mm_layout own_mm_layout() {
   size_t n = std::fread(buf, 1, sizeof buf - 1, f);
   std::fclose(f);
   buf[n] = '\0';
-  const char* p = std::strrchr(buf, ')');  // the command name may hold spaces
-  if (!p || std::strlen(p) < 3) return layout;
-  // proc(5) numbers the fields from 1 (pid); ")" ends field 2, field 3 is
-  // the state letter.
-  p += 3;
-  std::vector<uint64_t> fields(4);
-  for (char* end = nullptr; fields.size() <= 51; p = end) {
-    fields.push_back(std::strtoull(p + 1, &end, 10));
-    if (end == p + 1) return layout;
-  }
-  layout.start_code = fields[26];
-  layout.end_code = fields[27];
-  layout.start_stack = fields[28];
-  layout.start_data = fields[45];
-  layout.end_data = fields[46];
-  layout.start_brk = fields[47];
-  layout.arg_start = fields[48];
-  layout.arg_end = fields[49];
-  layout.env_start = fields[50];
-  layout.env_end = fields[51];
+  image::LayoutSection l{};
+  if (!image::parse_stat_layout(buf, l)) return layout;
+  layout = {l.start_code, l.end_code, l.start_data, l.end_data, l.start_brk, 0,
+            l.start_stack, l.arg_start, l.arg_end, l.env_start, l.env_end};
   layout.brk = static_cast<uint64_t>(syscall(SYS_brk, 0));
   return layout;
 }

@@ -80,31 +80,9 @@ void save_layout_section() {
   sys(SYS_close, fd);
   if (n <= 0) return;
   buf[n] = '\0';
-  const char* p = strrchr(buf, ')');  // the command name may hold anything
-  if (!p) return;
-  uint64_t field[52] = {};
-  int index = 2;  // ")" ends field 2
-  for (++p; *p && index < 51;) {
-    while (*p == ' ') ++p;
-    ++index;
-    uint64_t v = 0;
-    while (*p >= '0' && *p <= '9') v = v * 10 + static_cast<uint64_t>(*p++ - '0');
-    field[index] = v;
-    while (*p && *p != ' ') ++p;  // the state letter, or a negative number
-  }
-  if (index < 51) return;
   image::LayoutSection l{};
+  if (!image::parse_stat_layout(buf, l)) return;
   l.version = image::kLayoutSectionVersion;
-  l.start_code = field[26];
-  l.end_code = field[27];
-  l.start_stack = field[28];
-  l.start_data = field[45];
-  l.end_data = field[46];
-  l.start_brk = field[47];
-  l.arg_start = field[48];
-  l.arg_end = field[49];
-  l.env_start = field[50];
-  l.env_end = field[51];
   l.brk = static_cast<uint64_t>(sys(SYS_brk, 0));
   ckpt_save_section(image::kLayoutSection, &l, sizeof l);
 }
