@@ -94,6 +94,9 @@ void print_reply(CommandAction action, const pt::ptree& t) {
                   t.get<std::string>("generation", "").c_str(), plural(images ? images->size() : 0, "image").c_str(),
                   size_text(t.get<uint64_t>("bytes", 0)).c_str(), seconds(t, "duration_ms").c_str(),
                   t.get<std::string>("script", "").c_str());
+      std::fflush(stdout);  // the warnings follow the line they belong to
+      if (const auto warnings = t.get_child_optional("warnings"))
+        for (const auto& [unused, w] : *warnings) std::fprintf(stderr, "ckpt_command: warning: %s\n", w.data().c_str());
       break;
     }
     case CommandAction::Status: print_status(t); break;

@@ -53,6 +53,15 @@ std::chrono::milliseconds elapsed(TimePoint from, TimePoint to) {
 }
 
 // The text a worker sent with Failed, as one line.
+std::string json_strings(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (const std::string& item : items) {
+    if (out.size() > 1) out += ',';
+    out += json_quote(item);
+  }
+  return out + "]";
+}
+
 std::string one_line(std::string_view text) {
   std::string s(text.substr(0, text.find('\0')));
   std::replace(s.begin(), s.end(), '\n', ' ');
@@ -128,6 +137,7 @@ Actions Coordinator::message(ClientId client, const proto::MsgHeader& h, std::st
     switch (type) {
       case MsgType::Reached: on_reached(client, h, payload); break;
       case MsgType::Failed: on_failed(client, h, payload, now); break;
+      case MsgType::Warning: on_warning(client, h, payload); break;
       case MsgType::RequestCheckpoint: request_checkpoint(std::nullopt, describe(client), now); break;
       case MsgType::Frozen:
         if (freezing_ && freezing_->erase(client) && freezing_->empty()) finish_kill();
@@ -291,7 +301,7 @@ Actions Coordinator::script_written(uint64_t generation, const std::string& erro
   images += "]";
   const auto duration = elapsed(done.started, now);
   last_ = LastCheckpoint{done.generation, done.started, duration, true, {}, done.script_path, done.written.size(),
-                         bytes};
+                         bytes, done.warnings};
 
   for (const auto& [client, reached] : done.reached) send(client, MsgType::Committed, done.generation, 0);
   const std::string result = JsonObject()
@@ -300,6 +310,7 @@ Actions Coordinator::script_written(uint64_t generation, const std::string& erro
                                  .add("bytes", bytes)
                                  .add("script", done.script_path)
                                  .add("duration_ms", static_cast<int64_t>(duration.count()))
+                                 .add_raw("warnings", json_strings(done.warnings))
                                  .str();
   for (ClientId waiter : done.waiters) reply(waiter, 0, done.generation, result);
   log(LogLevel::Info, "checkpoint " + std::to_string(done.generation) + " committed: " +
@@ -379,6 +390,18 @@ void Coordinator::on_failed(ClientId client, const proto::MsgHeader& h, std::str
     return;
   }
   fail_checkpoint(h.status != 0 ? h.status : EIO, describe(client) + " reported: " + text, now);
+}
+
+void Coordinator::on_warning(ClientId client, const proto::MsgHeader& h, std::string_view payload) {
+  if (!ckpt_ || h.generation != ckpt_->generation || !ckpt_->reached.count(client)) {
+    log(LogLevel::Debug, describe(client) + ": ignoring Warning for generation " + std::to_string(h.generation));
+    return;
+  }
+  // Bounded: a process that floods us must not grow the reply for ever.
+  constexpr size_t kMaxWarnings = 1000;
+  std::string text = describe(client) + ": " + one_line(payload);
+  log(LogLevel::Warn, "checkpoint " + std::to_string(ckpt_->generation) + ": " + text);
+  if (ckpt_->warnings.size() < kMaxWarnings) ckpt_->warnings.push_back(std::move(text));
 }
 
 // ---------------------------------------------------------------------------
@@ -497,7 +520,7 @@ void Coordinator::fail_checkpoint(int status, const std::string& why, TimePoint 
   const std::string reason = "checkpoint " + std::to_string(failed.generation) + " failed: " + why;
   for (const auto& [client, reached] : failed.reached) send(client, MsgType::Abort, failed.generation, 0);
   for (ClientId waiter : failed.waiters) reply(waiter, status, failed.generation, reason);
-  last_ = LastCheckpoint{failed.generation, failed.started, elapsed(failed.started, now), false, reason, {}, 0, 0};
+  last_ = LastCheckpoint{failed.generation, failed.started, elapsed(failed.started, now), false, reason, {}, 0, 0, {}};
   log(LogLevel::Error, reason);
 }
 
@@ -735,9 +758,10 @@ std::string Coordinator::status_json() const {
         .add("unix_time", static_cast<int64_t>(Clock::to_time_t(last_->time)))
         .add("duration_ms", static_cast<int64_t>(last_->duration.count()))
         .add("ok", last_->ok);
-    if (last_->ok)
+    if (last_->ok) {
       l.add("images", static_cast<uint64_t>(last_->images)).add("bytes", last_->bytes).add("script", last_->script);
-    else
+      l.add_raw("warnings", json_strings(last_->warnings));
+    } else
       l.add("reason", last_->reason);
     o.add_raw("last_checkpoint", l.str());
   }

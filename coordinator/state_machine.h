@@ -136,6 +136,7 @@ class Coordinator {
     std::map<ClientId, Image> written;
     std::vector<ClientId> waiters;  // ckpt_command connections awaiting the result
     std::string script_path;        // set once the script is being written
+    std::vector<std::string> warnings;  // what processes saved only as placeholders
   };
 
   struct Restart {
@@ -157,12 +158,14 @@ class Coordinator {
     std::string script;
     size_t images = 0;
     uint64_t bytes = 0;
+    std::vector<std::string> warnings;
   };
 
   // Message handlers.
   void on_hello(ClientId client, const proto::MsgHeader& h, std::string_view payload, TimePoint now);
   void on_reached(ClientId client, const proto::MsgHeader& h, std::string_view payload);
   void on_failed(ClientId client, const proto::MsgHeader& h, std::string_view payload, TimePoint now);
+  void on_warning(ClientId client, const proto::MsgHeader& h, std::string_view payload);
   void on_command(ClientId client, const proto::MsgHeader& h, TimePoint now);
 
   // Checkpoint.

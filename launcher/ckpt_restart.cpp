@@ -1,18 +1,21 @@
 // ckpt_restart IMAGE...: brings a checkpointed computation back, as the tree
 // of processes it was.
 //
+// A driver over the resource kinds (ckpt/restart.h), which do the rest:
 // 1. Validate every image completely (header, metadata, every checksum), and
-//    every file the computation will need, before anything runs: a problem
-//    is one line naming its cause (then --run-on-fail's command runs).
-// 2. Make sure a coordinator listens.
-// 3. Create every open file description once, here (restart_fds.h).
-// 4. Fork the tree (tree_fork.h): each process is forked by its restored
+//    run every kind's check: whatever can be verified before anything runs
+//    is; a problem is one line naming its cause (then --run-on-fail's
+//    command runs).
+// 2. Every kind creates its shared objects once, here (file descriptions,
+//    pipes, the pid table, shared memory); make sure a coordinator listens.
+// 3. Fork the tree (tree_fork.h): each process is forked by its restored
 //    parent; each stages its own memory and enters the freestanding
 //    restorer (process_restore.h), which swaps the address space and
 //    resumes the threads. This process stays behind as the parent of the
 //    root (and of orphans), forwards signals to the root, and exits with
 //    the root's exit status.
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netdb.h>
 #include <signal.h>
 #include <sys/personality.h>
@@ -28,6 +31,7 @@
 #include <climits>
 #include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <iostream>
@@ -37,15 +41,11 @@
 
 #include "coordinator_start.h"
 #include "image_reader.h"
-#include "path_rewrite.h"
-#include "pid_table.h"
+#include "ckpt/restart.h"
 #include "process_restore.h"
-#include "restart_error.h"
-#include "restart_fds.h"
 #include "restart_options.h"
 #include "restart_tree.h"
 #include "tree_fork.h"
-#include "tree_sections.h"
 
 namespace ckpt {
 namespace {
@@ -94,68 +94,36 @@ void ensure_brk_below_heaps(const std::vector<const ImageReader*>& images, char*
                    img->path().c_str(), saved_heap_start(*img));
 }
 
-// What the image says about its place in the tree.
-SavedIds saved_ids(const ImageReader& img) {
-  SavedIds ids;
-  const image::ProcessRecord& proc = img.process();
-  ids.vpid = proc.virt_pid;
-  ids.vppid = proc.virt_ppid;
+// What the checkpoint saved only as placeholders (the user accepted the
+// loss): the restart says so, once per thing.
+void warn_about_placeholders(const RestartProcess& p) {
+  const ImageReader& img = *p.image;
   for (const image::Section& s : img.sections()) {
-    if (s.name != image::kPidSection || s.data.empty()) continue;
-    image::PidSection p;
-    if (s.data.size() != sizeof p)
-      throw RestartError("image " + img.path() + ": section pid has " + std::to_string(s.data.size()) +
-                         " bytes, expected " + std::to_string(sizeof p) + " (written by another version?)");
-    std::memcpy(&p, s.data.data(), sizeof p);
-    if (p.version != image::kPidSectionVersion)
-      throw RestartError("image " + img.path() + ": section pid has version " + std::to_string(p.version) +
-                         ", this ckpt_restart reads version " + std::to_string(image::kPidSectionVersion));
-    if (p.zombie_count > image::kMaxZombies)
-      throw RestartError("image " + img.path() + ": section pid counts " + std::to_string(p.zombie_count) + " zombies");
-    ids.vpid = p.vpid;
-    ids.vppid = p.vppid;
-    ids.vpgid = p.vpgid;
-    ids.vsid = p.vsid;
-    p.pidtable_path[sizeof p.pidtable_path - 1] = '\0';
-    ids.pidtable_path = p.pidtable_path;
-    for (uint32_t z = 0; z < p.zombie_count; ++z)
-      ids.zombies.push_back({p.zombies[z].vpid, p.zombies[z].wait_status, p.zombies[z].vpgid});
+    if (s.name != image::kWarningsSection) continue;
+    std::string text(s.data.begin(), s.data.end());
+    for (size_t at = 0; at < text.size();) {
+      size_t end = text.find('\n', at);
+      if (end == std::string::npos) end = text.size();
+      if (end > at)
+        std::fprintf(stderr, "ckpt_restart: warning: %s: %s\n", p.describe().c_str(),
+                     text.substr(at, end - at).c_str());
+      at = end + 1;
+    }
   }
-  return ids;
+  for (const image::Region& r : img.regions())
+    if (r.rec.flags & image::kRegionLost)
+      std::fprintf(stderr, "ckpt_restart: warning: %s: memory 0x%" PRIx64 "-0x%" PRIx64
+                   " (shared with %s) was not saved: it is zero-filled\n",
+                   p.describe().c_str(), r.rec.start, r.rec.end, r.path.c_str());
 }
 
-std::string describe(const ImageReader& img, int32_t vpid) {
-  return "process " + std::to_string(vpid) + " (" + img.process().progname + ")";
-}
-
-// Everything a process will open that is not a description: its working
-// directory and the files its shared mappings come from.
-void check_process_files(const ImageReader& img, const ProcessFds& fds, int32_t vpid, const PathRewriter& paths) {
-  std::string cwd = paths.apply(fds.cwd);
-  struct stat st;
-  errno = 0;
-  if (!cwd.empty() && (stat(cwd.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)))
-    throw RestartError("cannot reopen working directory " + cwd + " for " + describe(img, vpid) + ": " +
-                       (errno ? std::strerror(errno) : "not a directory"));
-  for (const MappedFile& f : mapped_files(img, paths)) {
+// The files its shared mappings come from (the memory the core restores).
+void check_mapped_files(const RestartProcess& p, const PathRewriter& paths) {
+  for (const MappedFile& f : mapped_files(*p.image, paths)) {
     int fd = open(f.path.c_str(), (f.writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-    if (fd < 0)
-      throw RestartError("cannot reopen " + f.path + " for " + describe(img, vpid) + ": " + std::strerror(errno));
+    if (fd < 0) throw RestartError("cannot reopen " + f.path + " for " + p.describe() + ": " + std::strerror(errno));
     close(fd);
   }
-}
-
-// Descriptors above every saved number carry the descriptions to the
-// processes: make room for them.
-int transport_floor(int highest_saved) {
-  rlimit lim{};
-  getrlimit(RLIMIT_NOFILE, &lim);
-  lim.rlim_cur = lim.rlim_max;
-  setrlimit(RLIMIT_NOFILE, &lim);
-  if (lim.rlim_cur != RLIM_INFINITY && static_cast<rlim_t>(highest_saved) + 64 > lim.rlim_cur)
-    throw RestartError("a process had descriptor " + std::to_string(highest_saved) +
-                       ", more than this user's descriptor limit (" + std::to_string(lim.rlim_cur) + ") leaves room for");
-  return highest_saved + 1;
 }
 
 void check_same_checkpoint(const ImageReader& first, const ImageReader& img) {
@@ -186,52 +154,30 @@ RestoreSettings restore_settings(const RestartOptions& opt, const CoordinatorReq
   return settings;
 }
 
-// A fresh shared pid table for the restarted computation, next to the old
-// one if that directory takes it (usually /dev/shm), else in $TMPDIR or /tmp.
-// Every process maps it where its image had the old one (an exact path
-// rewrite of that MAP_SHARED file region).
-std::string create_pid_table(const std::vector<SavedIds>& ids, PathRewriter& paths, PidTable& table) {
-  std::vector<std::string> old_paths;
-  for (const SavedIds& s : ids)
-    if (!s.pidtable_path.empty() && std::find(old_paths.begin(), old_paths.end(), s.pidtable_path) == old_paths.end())
-      old_paths.push_back(s.pidtable_path);
-  if (old_paths.empty()) return "";
-  std::string old_dir = old_paths[0].substr(0, old_paths[0].rfind('/'));
-  std::vector<std::string> dirs = {old_dir.empty() ? "/" : old_dir, "/dev/shm"};
-  if (const char* t = getenv("TMPDIR"); t && *t) dirs.push_back(t);
-  dirs.push_back("/tmp");
-  // Named as plugins/pid names the tables it creates (its sweep of dead
-  // tables knows them by that).
-  timespec now{};
-  clock_gettime(CLOCK_REALTIME, &now);
-  char name[128];
-  std::snprintf(name, sizeof name, "ckpt-%u-%d-%lx%09lx.pids", static_cast<unsigned>(getuid()),
-                static_cast<int>(getpid()), static_cast<unsigned long>(now.tv_sec),
-                static_cast<unsigned long>(now.tv_nsec));
-  long rc = -ENOENT;
-  for (const std::string& dir : dirs) {
-    std::string path = dir + "/" + name;
-    if ((rc = PidTable::create(path.c_str(), table)) == 0) {
-      for (const std::string& old : old_paths) paths.add_exact(old, path);
-      return path;
-    }
+// The descriptors above 2 that this process inherited (read first thing): a
+// pipe to outside the computation (a jobserver's, a batch system's) is bound
+// to the one of the same number.
+std::vector<int> inherited_descriptors() {
+  std::vector<int> out;
+  DIR* dir = opendir("/proc/self/fd");
+  if (!dir) return out;
+  while (const dirent* e = readdir(dir)) {
+    int fd = std::atoi(e->d_name);
+    if (fd > 2 && fd != dirfd(dir)) out.push_back(fd);
   }
-  throw RestartError(std::string("cannot create a pid table file (tried ") + dirs[0] + ", /dev/shm, $TMPDIR, /tmp): " +
-                     std::strerror(static_cast<int>(-rc)));
+  closedir(dir);
+  return out;
 }
 
-// A shell gives its foreground job the terminal: that was ckpt_restart. If
-// the root leads a process group of its own (as a shell job does), that
-// group becomes the foreground one instead, so that it can read the
-// terminal and Ctrl-C reaches it as before.
-void hand_over_terminal(pid_t root) {
-  pid_t group = getpgid(root);
-  for (int fd = 0; fd < 3; ++fd) {
-    if (!isatty(fd)) continue;
-    if (tcgetpgrp(fd) == getpgrp() && group > 0 && group != getpgrp()) tcsetpgrp(fd, group);
-    return;
+// Runs every kind's abort() if the restart fails before any process runs.
+struct KindsGuard {
+  RestartContext& ctx;
+  bool done = false;
+  ~KindsGuard() {
+    if (done) return;
+    for (auto it = restart_kinds().rbegin(); it != restart_kinds().rend(); ++it) (*it)->abort(ctx);
   }
-}
+};
 
 pid_t g_root = -1;
 
@@ -268,7 +214,7 @@ void forward_signal(int sig, siginfo_t* info, void*) {
   std::exit(128 + sig);
 }
 
-int restart(const RestartOptions& opt, char** argv) {
+int restart(const RestartOptions& opt, char** argv, const std::vector<int>& inherited) {
   std::vector<std::unique_ptr<ImageReader>> images;
   std::vector<const ImageReader*> image_list;
   std::string error;
@@ -289,47 +235,25 @@ int restart(const RestartOptions& opt, char** argv) {
     for (const ImageReader* img : image_list)
       if (!img->verify_data(error)) throw RestartError(error);
 
-  // ---- the computation: tree, paths, files ----
-  std::vector<SavedIds> ids;
-  std::vector<int32_t> vpids;
+  // ---- check: everything that can be verified before anything is made ----
+  RestartContext ctx;
+  ctx.inherited_fds = inherited;
+  for (const auto& [from, to] : opt.relocations) ctx.paths.add_prefix(from, to);
   for (const ImageReader* img : image_list) {
-    ids.push_back(saved_ids(*img));
-    vpids.push_back(ids.back().vpid);
     check_same_checkpoint(*image_list[0], *img);
+    ctx.processes.push_back({img, {}});
   }
+  for (RestartKind* kind : restart_kinds()) kind->check(ctx);
+  std::vector<SavedIds> ids;
+  for (const RestartProcess& p : ctx.processes) ids.push_back(p.ids);
   RestartTree tree;
   if (!build_restart_tree(ids, tree, error)) throw RestartError("the images do not form one computation: " + error);
+  for (const RestartProcess& p : ctx.processes) check_mapped_files(p, ctx.paths);
+  for (const RestartProcess& p : ctx.processes) warn_about_placeholders(p);
 
-  PathRewriter paths;
-  for (const auto& [from, to] : opt.relocations) paths.add_prefix(from, to);
-  // The new pid table first: the processes map it instead of the old one.
-  PidTable pid_table;
-  std::string pid_table_path = create_pid_table(ids, paths, pid_table);
-  // Removed again if the restart fails: no process will ever use it.
-  struct TableFile {
-    const std::string& path;
-    bool keep = false;
-    ~TableFile() {
-      if (!keep && !path.empty()) unlink(path.c_str());
-    }
-  } table_file{pid_table_path};
-  std::vector<ProcessFds> fds;
-  for (const ImageReader* img : image_list) fds.push_back(read_process_fds(*img));
-  for (size_t i = 0; i < image_list.size(); ++i) check_process_files(*image_list[i], fds[i], vpids[i], paths);
-  // Every description, once: the last check that files can be reopened.
-  int fd_floor = transport_floor(highest_saved_fd(fds));
-  DescriptionSet descriptions;
-  descriptions.create(image_list, fds, vpids, paths, fd_floor);
-  // Created here only to be mapped: removed once every process maps them, or
-  // if the restart fails.
-  struct CreatedFiles {
-    std::vector<std::string> paths;
-    ~CreatedFiles() { remove(); }
-    void remove() {
-      for (const std::string& p : paths) unlink(p.c_str());
-      paths.clear();
-    }
-  } created_shm{recreate_shared_memory_files(image_list, paths)};
+  // ---- create: shared kernel objects, once ----
+  KindsGuard guard{ctx};
+  for (RestartKind* kind : restart_kinds()) kind->create(ctx);
 
   CoordinatorRequest req;
   req.host = opt.coord_host;
@@ -338,9 +262,9 @@ int restart(const RestartOptions& opt, char** argv) {
   req.wait_until_listening = true;
   if (!ensure_coordinator(req, error)) throw RestartError(error);
 
-  RestoreSettings settings = restore_settings(opt, req, paths, fd_floor);
+  RestoreSettings settings = restore_settings(opt, req, ctx.paths, ctx.fd_floor);
 
-  // ---- the tree ----
+  // ---- the tree: fork, install per process, enter the restorers ----
   // Our SIGCHLD disposition is inherited: an ignored one would let the
   // kernel reap restored zombies before their parents can wait for them.
   signal(SIGCHLD, SIG_DFL);
@@ -350,27 +274,28 @@ int restart(const RestartOptions& opt, char** argv) {
   plan.describe = [&](int m) {
     const TreeMember& member = tree.members[m];
     if (member.zombie()) return "zombie " + std::to_string(member.vpid);
-    return describe(*image_list[member.image], member.vpid);
+    return ctx.processes[member.image].describe();
   };
   plan.created = [&](int m, pid_t real_pid) {
     const TreeMember& member = tree.members[m];
-    if (!pid_table_path.empty() &&
-        !pid_table.insert(member.vpid, real_pid, member.vppid, member.zombie() ? kPidZombie : 0))
-      throw RestartError("the pid table " + pid_table_path + " is full");
+    for (RestartKind* kind : restart_kinds()) kind->created(ctx, member.vpid, member.vppid, member.zombie(), real_pid);
   };
   plan.prepare = [&](int m, ProcessRestore& restore) {
     int image = tree.members[m].image;
     // What ps and /proc/PID/comm show (the kernel keeps 15 bytes).
     prctl(PR_SET_NAME, image_list[image]->process().progname);
     restore.prepare(*image_list[image], settings);
-    descriptions.install(fds[image], paths, restore.restorer_fds());
+    for (RestartKind* kind : restart_kinds()) kind->install(ctx, static_cast<size_t>(image), restore.restorer_fds());
   };
-  plan.groups_ready = [&](const std::vector<pid_t>& real_pids) { hand_over_terminal(real_pids[tree.root]); };
+  plan.groups_ready = [&](const std::vector<pid_t>& real_pids) {
+    std::vector<pid_t> by_process(ctx.processes.size());
+    for (size_t m = 0; m < tree.members.size(); ++m)
+      if (!tree.members[m].zombie()) by_process[tree.members[m].image] = real_pids[m];
+    for (RestartKind* kind : restart_kinds()) kind->ready(ctx, by_process, static_cast<size_t>(tree.members[tree.root].image));
+  };
   std::vector<pid_t> pids = fork_tree(plan);
-  created_shm.remove();
-  table_file.keep = true;
-  pid_table.close();
-  descriptions.close_all();
+  guard.done = true;
+  for (RestartKind* kind : restart_kinds()) kind->finish(ctx);
   images.clear();
   wait_for_root(pids[tree.root]);
 }
@@ -395,6 +320,7 @@ void run_on_fail(const std::string& command, const std::string& reason) {
 
 int main(int argc, char** argv) {
   using namespace ckpt;
+  const std::vector<int> inherited = inherited_descriptors();
   RestartParse parsed = parse_restart_options(argc, argv, [](const char* name) { return getenv(name); });
   if (parsed.action == RestartParse::Help) {
     std::cout << restart_usage();
@@ -405,7 +331,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    return restart(parsed.options, argv);
+    return restart(parsed.options, argv, inherited);
   } catch (const RestartError& e) {
     std::cerr << "ckpt_restart: " << e.what() << std::endl;
     run_on_fail(parsed.options.run_on_fail, e.what());

@@ -19,7 +19,7 @@
 #include <thread>
 
 #include "proc_maps.h"
-#include "restart_error.h"
+#include "ckpt/restart.h"
 #include "layout_section.h"
 #include "restore_args.h"
 
@@ -156,47 +156,6 @@ std::vector<MappedFile> mapped_files(const ImageReader& img, const PathRewriter&
   for (const Region& r : img.regions())
     if (is_remapped_file(r, &paths)) out.push_back({paths.apply(r.path), (r.rec.prot & PROT_WRITE) != 0});
   return out;
-}
-
-std::vector<std::string> recreate_shared_memory_files(const std::vector<const ImageReader*>& images,
-                                                      PathRewriter& paths) {
-  static constexpr char kShm[] = "/dev/shm/";
-  std::vector<std::string> done, created;
-  for (const ImageReader* img : images)
-    for (const Region& r : img->regions()) {
-      bool named_shm = (r.rec.flags & image::kRegionShared) && (r.rec.flags & image::kRegionFile) &&
-                       !(r.rec.flags & image::kRegionNoData) && r.path.rfind(kShm, 0) == 0;
-      if (!named_shm || paths.renamed(r.path) || std::find(done.begin(), done.end(), r.path) != done.end()) continue;
-      std::string path = paths.apply(r.path);
-      int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
-      if (fd < 0 && errno == ENOENT && (fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) >= 0)
-        created.push_back(path);
-      if (fd < 0) throw RestartError("cannot recreate shared memory " + path + ": " + errno_text());
-      // Every mapped part of this file, from the first image that has it.
-      std::vector<uint64_t> written;  // file offsets
-      for (const ImageReader* from : images)
-        for (const Region& part : from->regions()) {
-          if (part.path != r.path || (part.rec.flags & image::kRegionNoData) ||
-              std::find(written.begin(), written.end(), part.rec.file_offset) != written.end())
-            continue;
-          written.push_back(part.rec.file_offset);
-          std::vector<char> bytes(part.rec.end - part.rec.start);
-          std::string error;
-          if (!from->read_region(part, bytes.data(), error)) {
-            close(fd);
-            throw RestartError(error);
-          }
-          if (pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(part.rec.file_offset)) !=
-              static_cast<ssize_t>(bytes.size())) {
-            close(fd);
-            throw RestartError("cannot write shared memory " + path + ": " + errno_text());
-          }
-        }
-      close(fd);
-      done.push_back(r.path);
-    }
-  for (const std::string& old : done) paths.add_exact(old, paths.apply(old));
-  return created;
 }
 
 uint64_t saved_heap_start(const ImageReader& img) {

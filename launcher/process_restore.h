@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "image_reader.h"
-#include "path_rewrite.h"
+#include "ckpt/restart_paths.h"
 #include "restore_args.h"
 
 struct ckpt_restore_args;
@@ -33,17 +33,6 @@ struct MappedFile {
   bool writable;
 };
 std::vector<MappedFile> mapped_files(const image::ImageReader& img, const PathRewriter& paths);
-
-// Named POSIX shared memory (files in /dev/shm: shm_open, sem_open): the
-// images hold their bytes, each process that mapped one a copy of its own.
-// Each file is written back once, with those bytes, and every process maps
-// it again, so the memory is shared as it was. Each path is added to `paths`
-// as renamed (to itself, or where --relocate sends it). Returns the files
-// that did not exist and were created: unlink them once every process has
-// mapped them (the image cannot tell a vanished name from one the program
-// had unlinked, such as sem_open's temporary file). Throws RestartError.
-std::vector<std::string> recreate_shared_memory_files(const std::vector<const image::ImageReader*>& images,
-                                                      PathRewriter& paths);
 
 // Where the saved heap begins: the [heap] region, or the break itself if the
 // program never grew it.

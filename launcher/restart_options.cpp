@@ -1,6 +1,6 @@
 #include "restart_options.h"
 
-#include "path_rewrite.h"
+#include "ckpt/restart_paths.h"
 
 #include <charconv>
 #include <cstring>

@@ -1,6 +1,6 @@
 // The shape of a restarted computation: which process forks which, which
 // ones were zombies, sessions and process groups. Built from each image's
-// "pid" section (tree_sections.h) before anything runs; pure data, so it is
+// "pid" section (read by plugins/pid) before anything runs; pure data, so it is
 // unit-tested without images.
 #pragma once
 
@@ -8,23 +8,9 @@
 #include <string>
 #include <vector>
 
-namespace ckpt {
+#include "ckpt/restart.h"  // SavedIds
 
-// What one image says about its process (PidSection, or for an image without
-// one: its ProcessRecord's pids and no group or session of ours).
-struct SavedIds {
-  int32_t vpid = 0;
-  int32_t vppid = 0;
-  int32_t vpgid = 0;  // 0: unknown, inherit
-  int32_t vsid = 0;   // 0: unknown, inherit
-  struct Zombie {
-    int32_t vpid;
-    int32_t wait_status;
-    int32_t vpgid;
-  };
-  std::vector<Zombie> zombies;
-  std::string pidtable_path;  // the shared pid table the process mapped; empty: none
-};
+namespace ckpt {
 
 struct TreeMember {
   int32_t vpid = 0, vppid = 0, vpgid = 0, vsid = 0;

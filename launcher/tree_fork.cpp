@@ -17,7 +17,7 @@
 #include <cstring>
 #include <ctime>
 
-#include "restart_error.h"
+#include "ckpt/restart.h"
 
 namespace ckpt {
 namespace {

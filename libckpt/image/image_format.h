@@ -121,6 +121,8 @@ enum RegionFlags : uint32_t {
   kRegionStack = 1u << 5,
   kRegionVdso = 1u << 6,  // [vdso], [vvar], [vvar_vclock]: never restored from bytes
   kRegionNoData = 1u << 7,  // no bytes saved (unreadable, or re-mapped from its file)
+  kRegionLost = 1u << 8,    // shared memory of a kernel object ckpt cannot save ("anon_inode:[io_uring]"),
+                            // accepted as lost (CKPT_ACCEPT_LOSS): restored as zero-filled private memory
 };
 
 struct RegionRecord {
@@ -152,5 +154,10 @@ struct SectionRecord {
   uint32_t size;
   uint32_t pad;
 };
+
+// Section "warnings" (libckpt core): what this process held that ckpt could
+// not save and the user accepted to lose (CKPT_ACCEPT_LOSS), as text, one
+// line per thing, each ending in '\n'. Restart prints them.
+inline constexpr char kWarningsSection[] = "warnings";
 
 }  // namespace ckpt::image

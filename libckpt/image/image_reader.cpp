@@ -22,7 +22,7 @@ namespace {
 
 constexpr uint32_t kKnownRegionFlags = kRegionPrivate | kRegionShared | kRegionAnonymous |
                                        kRegionFile | kRegionHeap | kRegionStack | kRegionVdso |
-                                       kRegionNoData;
+                                       kRegionNoData | kRegionLost;
 constexpr uint32_t kKnownProt = PROT_READ | PROT_WRITE | PROT_EXEC;
 // Raw regions are verified in pieces of this size.
 constexpr size_t kVerifyPiece = 8u << 20;
@@ -399,7 +399,7 @@ std::vector<const char*> region_flag_names(uint32_t f) {
   static constexpr std::pair<uint32_t, const char*> kNames[] = {
       {kRegionPrivate, "private"}, {kRegionShared, "shared"}, {kRegionAnonymous, "anonymous"},
       {kRegionFile, "file"},       {kRegionHeap, "heap"},     {kRegionStack, "stack"},
-      {kRegionVdso, "vdso"},       {kRegionNoData, "nodata"}};
+      {kRegionVdso, "vdso"},       {kRegionNoData, "nodata"}, {kRegionLost, "lost"}};
   std::vector<const char*> out;
   for (auto [bit, name] : kNames)
     if (f & bit) out.push_back(name);

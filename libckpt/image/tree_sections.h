@@ -59,7 +59,15 @@ enum class FdKind : uint32_t {
   Stdio = 8,       // a description the computation inherited from outside (the launching shell's
                    // stdin/stdout/stderr, or a pipe whose other end is outside): bound to
                    // ckpt_restart's descriptor `stdio_index`
-  Unsupported = 9, // sockets etc. (other plugins); ckpt_restart leaves the number closed
+  Elsewhere = 9,   // saved and restored by another plugin (ckpt_claim_fd): ckpt_restart leaves
+                   // the number to it
+  Lost = 10,       // nothing could save it and the user accepted the loss (CKPT_ACCEPT_LOSS): a
+                   // placeholder whose reads see end-of-file and whose writes fail with EPIPE;
+                   // `path` says what it was ("socket:[..]", "anon_inode:[io_uring]", ...)
+  Inherited = 11,  // a pipe above fd 2 whose other end is outside the computation (one the
+                   // launcher's parent passed or leaked: a jobserver's, a batch system's): bound
+                   // to ckpt_restart's own descriptor of that number if it inherited one, else a
+                   // placeholder as for Lost
 };
 
 // What restart does with a file (IRIX CPR's policies); chosen per path glob.

@@ -48,6 +48,7 @@ void read_config() {
   else if (!getcwd(g_config.ckptdir, sizeof g_config.ckptdir)) format_to(g_config.ckptdir, sizeof g_config.ckptdir, ".");
   g_config.interval = static_cast<unsigned>(env_number("CKPT_INTERVAL", 0));
   g_config.compress = env_number("CKPT_COMPRESS", 1) != 0;
+  g_config.accept_loss = env_number("CKPT_ACCEPT_LOSS", 0) != 0;
   // A real-time signal the application is unlikely to use; glibc keeps
   // SIGRTMIN and SIGRTMIN+1 for itself.
   g_config.suspend_signal = static_cast<int>(env_number("CKPT_SIGNAL", SIGRTMAX - 2));

@@ -182,9 +182,35 @@ void on_suspend(const proto::MsgHeader& h, const proto::AdvancePayload& adv) {
   }
   g_cp.suspended = true;
   sections_reset();
+  outcome_reset();
   save_layout_section();
   dispatch_event(CKPT_EVENT_PRE_CHECKPOINT, nullptr);
+  if (const char* failure = outcome_failure()) {
+    fail_checkpoint(failure);  // the coordinator's Abort resumes the threads
+    return;
+  }
   g_coord.send(MsgType::Reached, h.generation, static_cast<uint64_t>(Barrier::Suspended));
+}
+
+// DRAIN: the plugins save what they hold. Whatever they could not save fails
+// the checkpoint, or (accepted losses) comes with warnings, which go to the
+// coordinator and into the image.
+void on_drain(const proto::MsgHeader& h) {
+  dispatch_event(CKPT_EVENT_DRAIN, nullptr);
+  size_t len = 0;
+  const char* warnings = outcome_warnings(&len);
+  if (len > 0 && !outcome_failure()) ckpt_save_section(image::kWarningsSection, warnings, len);
+  if (const char* failure = outcome_failure()) {
+    fail_checkpoint(failure);
+    return;
+  }
+  for (const char* line = warnings; line < warnings + len;) {
+    const char* end = static_cast<const char*>(memchr(line, '\n', static_cast<size_t>(warnings + len - line)));
+    if (!end) end = warnings + len;
+    g_coord.send(MsgType::Warning, h.generation, 0, line, static_cast<size_t>(end - line));
+    line = end + 1;
+  }
+  g_coord.send(MsgType::Reached, h.generation, h.arg);
 }
 
 void on_restarted();
@@ -244,9 +270,17 @@ void take_snapshot(const proto::MsgHeader& h) {
     close_own_fd(err_pipe[0]);
     close_application_fds();
     char error[512];
-    bool ok = write_snapshot(req, error, sizeof error);
-    if (ok) report_written(h.generation);
-    else write(err_pipe[1], error, strlen(error));
+    static char warnings[4096];
+    bool ok = write_snapshot(req, error, sizeof error, warnings, sizeof warnings);
+    if (ok) {
+      // Before Written, on the same connection: the coordinator still
+      // gathers this checkpoint's warnings.
+      for (char *line = warnings, *end; (end = strchr(line, '\n')); line = end + 1)
+        g_coord.send(MsgType::Warning, h.generation, 0, line, static_cast<size_t>(end - line));
+      report_written(h.generation);
+    } else {
+      write(err_pipe[1], error, strlen(error));
+    }
     sys(SYS_exit_group, ok ? 0 : 1);
   }
   close_own_fd(err_pipe[1]);
@@ -299,8 +333,7 @@ void on_advance(const proto::MsgHeader& h, const char* payload) {
       on_suspend(h, adv);
       break;
     case Barrier::Drained:
-      dispatch_event(CKPT_EVENT_DRAIN, nullptr);
-      g_coord.send(MsgType::Reached, h.generation, h.arg);
+      on_drain(h);
       break;
     case Barrier::Checkpointed:
       take_snapshot(h);

@@ -22,6 +22,7 @@ struct Config {
   char ckptdir[4096];
   unsigned interval;
   bool compress;
+  bool accept_loss;  // CKPT_ACCEPT_LOSS: what cannot be saved becomes a placeholder, with a warning
   int suspend_signal;
   char progname[64];
   char unique_id[64];  // names this process's images; survives restarts
@@ -151,6 +152,12 @@ struct SavedSection {
   const void* data;
 };
 int sections_list(SavedSection* out, int max);
+// What plugins said of the checkpoint under way: cleared when it begins.
+void outcome_reset();
+// The first ckpt_fail_checkpoint() reason, or null.
+const char* outcome_failure();
+// ckpt_checkpoint_warning() texts, each ending in '\n'.
+const char* outcome_warnings(size_t* len);
 
 // ---- checkpoint thread (checkpoint_thread.cpp) ----
 void start_checkpoint_thread();
@@ -192,14 +199,17 @@ void adopt_exec_handover(int fd, const char* state);
 struct SnapshotRequest {
   const char* image_path;
   bool compress;
+  bool accept_loss;  // CKPT_ACCEPT_LOSS: what cannot be saved becomes a placeholder, with a warning
   uint64_t generation;
   uint32_t computation_size;
   image::ThreadRecord checkpointer;  // the checkpoint thread's own record
   uint64_t restart_info_slot;
   pid_t virt_ppid;  // the checkpointed process's parent (the writer's parent is the process)
 };
-// Writes the image; on failure fills `error` and returns false.
-bool write_snapshot(const SnapshotRequest& req, char* error, size_t error_len);
+// Writes the image; on failure fills `error` and returns false. Memory it
+// could save only as a placeholder (losses accepted) is named in `warnings`,
+// one line each.
+bool write_snapshot(const SnapshotRequest& req, char* error, size_t error_len, char* warnings, size_t warnings_len);
 
 // Set by the restorer: where the hand-off block lives after a restart.
 extern ckpt_restart_handoff* volatile g_restart_handoff;

@@ -64,6 +64,16 @@ void arena_release() {
   g_section_used = 0;
 }
 
+// What plugins said of the checkpoint under way (ckpt_fail_checkpoint,
+// ckpt_checkpoint_warning, ckpt_claim_fd): fixed storage, since they speak
+// while other threads are frozen.
+constexpr int kMaxClaimableFd = 1 << 20;  // the kernel's default nr_open
+char g_failure[512];
+char g_warnings[16384];  // one warning per line
+size_t g_warnings_len = 0;
+uint64_t g_claimed[kMaxClaimableFd / 64];
+int g_highest_claim = -1;
+
 int append_callback(void (**table)(), std::atomic<int>& count, void (*fn)()) {
   int i = count.load();
   if (!fn || i >= kMaxCallbacks) return -1;
@@ -100,6 +110,21 @@ void sections_reset() {
   g_section_used = 0;
 }
 
+void outcome_reset() {
+  g_failure[0] = '\0';
+  g_warnings_len = 0;
+  g_warnings[0] = '\0';
+  if (g_highest_claim >= 0) memset(g_claimed, 0, (static_cast<size_t>(g_highest_claim) / 64 + 1) * sizeof g_claimed[0]);
+  g_highest_claim = -1;
+}
+
+const char* outcome_failure() { return g_failure[0] ? g_failure : nullptr; }
+
+const char* outcome_warnings(size_t* len) {
+  *len = g_warnings_len;
+  return g_warnings;
+}
+
 int sections_list(SavedSection* out, int max) {
   int n = g_section_count < max ? g_section_count : max;
   for (int i = 0; i < n; ++i) out[i] = g_sections[i];
@@ -126,9 +151,19 @@ int ckpt_atcheckpoint(void (*fn)(void)) { return append_callback(g_atcheckpoint,
 int ckpt_atrestart(void (*fn)(void)) { return append_callback(g_atrestart, g_atrestart_count, fn); }
 
 int ckpt_save_section(const char* name, const void* data, size_t len) {
-  if (!name || strlen(name) >= sizeof g_sections[0].name || g_section_count >= kMaxSections ||
-      len > UINT32_MAX || len > kSectionArenaReserve - g_section_used || !arena_make_writable(g_section_used + len))
+  const char* why = nullptr;
+  if (!name || strlen(name) >= sizeof g_sections[0].name) why = "the name is empty or longer than 31 bytes";
+  else if (g_section_count >= kMaxSections) why = "too many sections";
+  else if (len > UINT32_MAX) why = "a section holds at most 4 GiB - 1";
+  else if (len > kSectionArenaReserve - g_section_used || !arena_make_writable(g_section_used + len))
+    why = "out of section space";
+  if (why) {
+    // Whatever the caller does next, the image would lack this state.
+    char reason[256];
+    format_to(reason, sizeof reason, "cannot save section %s (%zu bytes): %s", name ? name : "(null)", len, why);
+    ckpt_fail_checkpoint(reason);
     return -1;
+  }
   SavedSection& s = g_sections[g_section_count++];
   strncpy(s.name, name, sizeof s.name - 1);
   s.name[sizeof s.name - 1] = '\0';
@@ -137,6 +172,41 @@ int ckpt_save_section(const char* name, const void* data, size_t len) {
   memcpy(g_section_arena + g_section_used, data, len);
   g_section_used += (len + 7) & ~size_t{7};
   return 0;
+}
+
+void ckpt_fail_checkpoint(const char* reason) {
+  if (g_failure[0]) return;
+  format_to(g_failure, sizeof g_failure, "%s", reason && *reason ? reason : "a plugin failed the checkpoint");
+  for (char* p = g_failure; *p; ++p)
+    if (*p == '\n') *p = ' ';
+  CKPT_LOG(Error, "checkpoint fails: %s", g_failure);
+}
+
+void ckpt_checkpoint_warning(const char* text) {
+  if (!text || !*text) return;
+  CKPT_LOG(Warn, "checkpoint warning: %s", text);
+  size_t room = sizeof g_warnings - g_warnings_len;
+  if (room < 2) return;
+  size_t n = format_to(g_warnings + g_warnings_len, room - 1, "%s", text);
+  for (size_t i = 0; i < n; ++i)
+    if (g_warnings[g_warnings_len + i] == '\n') g_warnings[g_warnings_len + i] = ' ';
+  g_warnings_len += n;
+  g_warnings[g_warnings_len++] = '\n';
+  g_warnings[g_warnings_len] = '\0';
+}
+
+int ckpt_loss_accepted(void) { return g_config.accept_loss ? 1 : 0; }
+
+int ckpt_claim_fd(int fd) {
+  if (fd < 0 || fd >= kMaxClaimableFd) return -1;
+  g_claimed[fd / 64] |= uint64_t{1} << (fd % 64);
+  if (fd > g_highest_claim) g_highest_claim = fd;
+  return 0;
+}
+
+int ckpt_fd_claimed(int fd) {
+  if (fd < 0 || fd > g_highest_claim) return 0;
+  return (g_claimed[fd / 64] >> (fd % 64)) & 1;
 }
 
 int ckpt_is_enabled(void) { return checkpoint_thread_running() ? 1 : 0; }

@@ -33,6 +33,13 @@ bool is_shared_anonymous(const MapEntry& m) {
          !strncmp(m.path, "/memfd:", 7) || !strncmp(m.path, "/dev/shm/", 9);
 }
 
+// Shared mappings of kernel objects that are neither files nor anonymous
+// memory ("anon_inode:[io_uring]", a socket's ring): nothing can map them
+// again, and their bytes alone would mean nothing to a new object.
+bool is_unsaveable_shared(const MapEntry& m) {
+  return m.shared && m.path[0] != '\0' && m.path[0] != '/' && m.path[0] != '[';
+}
+
 image::RegionRecord region_of(const MapEntry& m) {
   image::RegionRecord r{};
   r.start = m.start;
@@ -87,7 +94,9 @@ void save_layout_section() {
   ckpt_save_section(image::kLayoutSection, &l, sizeof l);
 }
 
-bool write_snapshot(const SnapshotRequest& req, char* error, size_t error_len) {
+bool write_snapshot(const SnapshotRequest& req, char* error, size_t error_len, char* warnings, size_t warnings_len) {
+  size_t warned = 0;
+  warnings[0] = '\0';
   // The child's own parent is the process being checkpointed.
   pid_t parent_pid = static_cast<pid_t>(sys(SYS_getppid));
   // The maps buffer is mapped before /proc/self/maps is read, so it shows up
@@ -145,6 +154,19 @@ bool write_snapshot(const SnapshotRequest& req, char* error, size_t error_len) {
     if (is_special(m.path)) {
       r.flags |= image::kRegionVdso | image::kRegionNoData;
       data = nullptr;
+    } else if (is_unsaveable_shared(m)) {
+      if (!g_config.accept_loss) {
+        format_to(error, error_len, "memory 0x%lx-0x%lx is shared with %s, which ckpt cannot checkpoint",
+                  static_cast<unsigned long>(m.start), static_cast<unsigned long>(m.end), m.path);
+        writer.abort();
+        return false;
+      }
+      r.flags = (r.flags & ~(image::kRegionShared | image::kRegionFile)) | image::kRegionPrivate |
+                image::kRegionAnonymous | image::kRegionLost | image::kRegionNoData;
+      data = nullptr;
+      warned += format_to(warnings + warned, warnings_len - warned,
+                          "memory 0x%lx-0x%lx (shared with %s) was not saved: after a restart it is zero-filled\n",
+                          static_cast<unsigned long>(m.start), static_cast<unsigned long>(m.end), m.path);
     } else if (m.prot == PROT_NONE) {
       r.flags |= image::kRegionNoData;  // guard pages and reserved address space
       data = nullptr;

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -67,11 +68,70 @@ void classify_pipe(FdRecord& r, HolderTable& holders) {
     r.kind = FdKind::Stdio;
     r.stdio_index = static_cast<uint32_t>(r.fd);
   } else {
-    r.kind = FdKind::Unsupported;
+    r.kind = FdKind::Inherited;
   }
 }
 
+void copy_text(char* out, size_t cap, const char* text) {
+  size_t n = strlen(text);
+  if (n >= cap) n = cap - 1;
+  memcpy(out, text, n);
+  out[n] = '\0';
+}
+
+struct Name {
+  const char* inode;  // what readlink says after "anon_inode:"
+  const char* what;
+};
+
+// anon_inode objects by the name the kernel gives them.
+constexpr Name kAnonInodes[] = {
+    {"[io_uring]", "an io_uring instance"},   {"[eventpoll]", "an epoll instance"},
+    {"[eventfd]", "an eventfd"},              {"[timerfd]", "a timerfd"},
+    {"[signalfd]", "a signalfd"},             {"inotify", "an inotify instance"},
+    {"[fanotify]", "a fanotify instance"},    {"[pidfd]", "a pidfd"},
+    {"[userfaultfd]", "a userfaultfd"},       {"[perf_event]", "a perf event"},
+    {"kvm-vm", "a KVM virtual machine"},
+};
+
+void describe_socket(int fd, char* out, size_t cap) {
+  int domain = -1, type = -1;
+  socklen_t len = sizeof domain;
+  raw_syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_DOMAIN, reinterpret_cast<long>(&domain), reinterpret_cast<long>(&len));
+  len = sizeof type;
+  raw_syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_TYPE, reinterpret_cast<long>(&type), reinterpret_cast<long>(&len));
+  const char* family = domain == AF_UNIX ? "a UNIX" : domain == AF_INET ? "an IPv4" : domain == AF_INET6 ? "an IPv6"
+                       : domain == AF_NETLINK ? "a netlink" : "a";
+  const char* kind = type == SOCK_STREAM ? (domain == AF_INET || domain == AF_INET6 ? "TCP" : "stream")
+                     : type == SOCK_DGRAM ? (domain == AF_INET || domain == AF_INET6 ? "UDP" : "datagram")
+                     : type == SOCK_SEQPACKET ? "seqpacket" : type == SOCK_RAW ? "raw" : "";
+  ShortText text;
+  text.add(family).add(*kind ? " " : "").add(kind).add(" socket");
+  copy_text(out, cap, text.c_str());
+}
+
 }  // namespace
+
+void describe_kind(const FdRecord& r, char* out, size_t cap) {
+  constexpr char kAnon[] = "anon_inode:";
+  if (has_prefix(r.path, "socket:[")) return describe_socket(r.fd, out, cap);
+  if (has_prefix(r.path, kAnon)) {
+    const char* name = r.path + sizeof kAnon - 1;
+    for (const Name& n : kAnonInodes)
+      if (strcmp(name, n.inode) == 0 || (n.inode[0] != '[' && has_prefix(name, n.inode))) return copy_text(out, cap, n.what);
+    ShortText text;
+    text.add("a kernel object (").add(name).add(")");
+    return copy_text(out, cap, text.c_str());
+  }
+  ShortText text;
+  if (strcmp(r.path, "/dev/ptmx") == 0 || strcmp(r.path, "/dev/pts/ptmx") == 0) text.add("a pseudo-terminal master");
+  else if (S_ISDIR(r.mode)) text.add("the removed directory ").add(r.path);
+  else if (S_ISCHR(r.mode)) text.add("the device ").add(r.path);
+  else if (S_ISBLK(r.mode)) text.add("the block device ").add(r.path);
+  else if (S_ISFIFO(r.mode)) text.add("the removed FIFO ").add(r.path);
+  else text.add("an object of an unknown kind (").add(r.path).add(")");
+  copy_text(out, cap, text.c_str());
+}
 
 bool describe_fd(int fd, FdRecord& r) {
   memset(&r, 0, sizeof r);
@@ -115,8 +175,8 @@ void classify(FdRecord& r, HolderTable& holders) {
     return;
   }
   // Objects without a path ("socket:[..]", "anon_inode:[eventfd]", ...)
-  // belong to other plugins, whatever their st_mode.
-  r.kind = FdKind::Unsupported;
+  // are not ours, whatever their st_mode: Lost unless another plugin claims them.
+  r.kind = FdKind::Lost;
   if (S_ISREG(r.mode) && has_path) {
     r.kind = take_deleted(r.fd, r.path) ? FdKind::Deleted : FdKind::File;
   } else if (S_ISDIR(r.mode) && has_path) {

@@ -1,5 +1,6 @@
 #include "holders.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/kcmp.h>
 #include <sys/stat.h>
@@ -40,7 +41,10 @@ long HolderTable::add_process(const Peer& peer) {
           find_number_field(info, "flags", 8, &flags))
         h.access = access_of(static_cast<uint32_t>(flags));
     }
-    if (!add(h)) break;
+    if (!add(h)) {
+      added = -ENOMEM;
+      break;
+    }
     ++added;
   }
   fds.release();

@@ -36,7 +36,8 @@ class HolderTable {
   bool add(const Holder& h) { return holders_.push(h); }
 
   // Adds the descriptors of another process of the computation (through
-  // /proc/<real>/fd and fdinfo). Returns how many, or a negative errno.
+  // /proc/<real>/fd and fdinfo). Returns how many, or a negative errno
+  // (-ENOMEM: the table is full; others: the process is gone, a zombie).
   long add_process(const Peer& peer);
 
   // desc_id of `own` (one of this process's holders): the lowest key among

@@ -15,8 +15,7 @@ struct Peer {
 };
 
 // This process first, then every other live process of the computation
-// (from the shared pid table named by CKPT_PIDTABLE; without one, this
-// process alone). Returns the number of peers, or a negative errno.
+// (ckpt_for_each_process). Returns the number of peers, or -ENOMEM.
 long computation_peers(MappedArray<Peer>& out);
 
 }  // namespace ckpt::fd

@@ -24,6 +24,23 @@ class ShortText {
   size_t len_ = 0;
 };
 
+// Text appended into a caller's buffer, cut at its size: for messages,
+// which may carry a whole path.
+class MessageText {
+ public:
+  MessageText(char* buf, size_t cap) : buf_(buf), cap_(cap) { buf_[0] = '\0'; }
+  MessageText& add(const char* s) {
+    while (*s && len_ + 1 < cap_) buf_[len_++] = *s++;
+    buf_[len_] = '\0';
+    return *this;
+  }
+
+ private:
+  char* buf_;
+  size_t cap_;
+  size_t len_ = 0;
+};
+
 // "/proc/self/<what>/<fd>" for pid 0, else "/proc/<pid>/<what>/<fd>"
 // (fd < 0: without the last component).
 ShortText proc_path(pid_t pid, const char* what, int fd = -1);

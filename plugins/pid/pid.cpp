@@ -51,6 +51,17 @@ __attribute__((constructor(200))) void register_pid_plugin() { ckpt_register_plu
 extern "C" {
 
 pid_t ckpt_virtual_pid(pid_t real) { return to_virtual(real); }
+
+int ckpt_for_each_process(int (*fn)(pid_t virt, pid_t real, void* arg), void* arg) {
+  pid_t self = self_real();
+  if (fn(self_virtual(), self, arg) != 0) return 0;
+  if (!active()) return 0;
+  // Zombies and group-only entries carry flags: they hold nothing.
+  table().for_each([&](const ckpt::PidEntry& e) {
+    return e.flags != 0 || e.real == self || e.real <= 0 || fn(e.vpid, e.real, arg) == 0;
+  });
+  return 0;
+}
 pid_t ckpt_real_pid(pid_t virt) { return to_real(virt); }
 
 }  // extern "C"

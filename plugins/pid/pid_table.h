@@ -33,6 +33,7 @@
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -54,6 +55,16 @@ inline constexpr uint32_t kPidZombie = 1u << 0;  // a zombie recreated by ckpt_r
 // restart `real` is the kernel id the group or session has now (ckpt_restart
 // made some member its leader); vppid is unused.
 inline constexpr uint32_t kPidGroupOnly = 1u << 1;
+
+// A table file's name in `dir`: unique to this user, the creating process
+// and the moment ("ckpt-UID-PID-TIME.pids"; the sweep of dead tables knows
+// them by kPidTablePrefix and kPidTableSuffix). Allocation-free.
+inline constexpr char kPidTableSuffix[] = ".pids";
+inline void pid_table_name(char* out, size_t cap, const char* dir, unsigned uid, int pid, long sec, long nsec) {
+  snprintf(out, cap, "%s/ckpt-%u-%d-%lx%09lx%s", dir, uid, pid, static_cast<unsigned long>(sec),
+           static_cast<unsigned long>(nsec), kPidTableSuffix);
+}
+inline void pid_table_prefix(char* out, size_t cap, unsigned uid) { snprintf(out, cap, "ckpt-%u-", uid); }
 
 // What lookups and iteration hand out: a consistent copy of one entry.
 struct PidEntry {

@@ -56,10 +56,12 @@ void sweep_dead_tables(const char* dir) {
   DIR* d = opendir(dir);
   if (!d) return;
   char prefix[32];
-  snprintf(prefix, sizeof prefix, "ckpt-%u-", static_cast<unsigned>(getuid()));
+  pid_table_prefix(prefix, sizeof prefix, static_cast<unsigned>(getuid()));
+  constexpr size_t kSuffixLen = sizeof kPidTableSuffix - 1;
   while (struct dirent* ent = readdir(d)) {
     size_t len = strlen(ent->d_name);
-    if (strncmp(ent->d_name, prefix, strlen(prefix)) != 0 || len < 5 || strcmp(ent->d_name + len - 5, ".pids") != 0)
+    if (strncmp(ent->d_name, prefix, strlen(prefix)) != 0 || len < kSuffixLen ||
+        strcmp(ent->d_name + len - kSuffixLen, kPidTableSuffix) != 0)
       continue;
     char path[kPathMax];
     snprintf(path, sizeof path, "%s/%s", dir, ent->d_name);
@@ -87,9 +89,8 @@ bool create_table() {
   struct timespec now;
   clock_gettime(CLOCK_REALTIME, &now);
   for (const char* dir : dirs) {
-    snprintf(g_path, sizeof g_path, "%s/ckpt-%u-%d-%lx%09lx.pids", dir, static_cast<unsigned>(getuid()),
-             static_cast<int>(g_self_real), static_cast<unsigned long>(now.tv_sec),
-             static_cast<unsigned long>(now.tv_nsec));
+    pid_table_name(g_path, sizeof g_path, dir, static_cast<unsigned>(getuid()), static_cast<int>(g_self_real),
+                   now.tv_sec, now.tv_nsec);
     if (PidTable::create(g_path, g_table) == 0) {
       sweep_dead_tables(dir);
       return true;

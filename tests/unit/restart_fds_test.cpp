@@ -1,6 +1,6 @@
 // ckpt_restart's descriptions (launcher/restart_fds.h) against real files,
 // pipes and images with "fds" sections.
-#include "restart_fds.h"
+#include "restore_descriptions.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "image_test_util.h"
-#include "restart_error.h"
+#include "ckpt/restart.h"
 
 namespace {
 
@@ -104,7 +104,7 @@ class RestartFds : public ::testing::Test {
       vpids_.push_back(static_cast<int32_t>(100 + i));
       fds_.push_back(ckpt::read_process_fds(*images[i]));
     }
-    set.create(images, fds_, vpids_, paths, kFloor);
+    set.create(images, fds_, vpids_, paths, kFloor, {});
   }
 
   TempDir dir_;
@@ -132,16 +132,8 @@ std::string read_some(int fd, size_t n) {
   return out;
 }
 
-TEST_F(RestartFds, AnImageWithoutTheSectionKeepsCkptRestartsStreams) {
-  ProcessFds fds = ckpt::read_process_fds(*image({}));
-  EXPECT_FALSE(fds.saved);
-  ASSERT_EQ(fds.records.size(), 3u);
-  for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(fds.records[i].fd, i);
-    EXPECT_EQ(fds.records[i].kind, FdKind::Stdio);
-    EXPECT_EQ(fds.records[i].stdio_index, static_cast<uint32_t>(i));
-  }
-  EXPECT_EQ(fds.cwd, "/home/user/run dir");
+TEST_F(RestartFds, AnImageWithoutTheSectionIsRefused) {
+  EXPECT_THROW(ckpt::read_process_fds(*image({})), ckpt::RestartError);
 }
 
 TEST_F(RestartFds, ASharedDescriptionIsOneDescriptionWithTheSavedOffset) {

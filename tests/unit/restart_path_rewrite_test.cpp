@@ -1,4 +1,4 @@
-#include "path_rewrite.h"
+#include "ckpt/restart_paths.h"
 
 #include <gtest/gtest.h>
 

@@ -23,6 +23,7 @@ enum class MsgType : uint16_t {
   RequestCheckpoint = 4,  // the application called ckpt_checkpoint()
   Exec = 5,               // the process exec'ed another program and kept its connection; payload ExecPayload
   Frozen = 6,             // answer to Freeze: the process's threads are stopped
+  Warning = 7,            // the checkpoint goes on, but something was saved as a placeholder; payload: text
 
   // coordinator -> worker
   Welcome = 20,    // arg = worker id assigned by the coordinator

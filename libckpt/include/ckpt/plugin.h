@@ -100,14 +100,49 @@ int ckpt_checkpoint(void);
 /* 1 if this process runs under ckpt_launch/ckpt_restart. */
 int ckpt_is_enabled(void);
 
-/* During CKPT_EVENT_PRE_CHECKPOINT: stores a named blob in this process's
- * image (visible with ckpt_info). Returns 0, or -1 if out of space. */
+/* During CKPT_EVENT_PRE_CHECKPOINT or CKPT_EVENT_DRAIN: stores a named blob
+ * in this process's image (visible with ckpt_info). Returns 0, or -1 if out
+ * of space; the checkpoint then fails (ckpt_fail_checkpoint). */
 int ckpt_save_section(const char *name, const void *data, size_t len);
+
+/* The outcome of the checkpoint under way. Nothing a process holds may be
+ * dropped silently (GUIDE §3.8): a plugin that meets something it cannot save
+ * either fails the checkpoint or, if the user accepted losses, warns.
+ *
+ * ckpt_fail_checkpoint: during CKPT_EVENT_PRE_CHECKPOINT or CKPT_EVENT_DRAIN,
+ *   abandons this checkpoint with `reason` (one line, e.g. "fd 7 is an
+ *   io_uring instance, which ckpt cannot checkpoint"). The coordinator aborts
+ *   it everywhere, ckpt_command --checkpoint exits non-zero naming this
+ *   process and the reason, the previous images stay, and the threads run on
+ *   (drained data is put back at CKPT_EVENT_RESUME as always). The first
+ *   reason wins. A ckpt_save_section() that fails does the same by itself.
+ * ckpt_checkpoint_warning: the checkpoint goes on; `text` (one line) is shown
+ *   by ckpt_command and kept in the image's "warnings" section.
+ * ckpt_loss_accepted: 1 if the user chose to accept losses (ckpt_launch
+ *   --accept-loss, CKPT_ACCEPT_LOSS=1): warn and save a placeholder instead
+ *   of failing. */
+void ckpt_fail_checkpoint(const char *reason);
+void ckpt_checkpoint_warning(const char *text);
+int ckpt_loss_accepted(void);
+
+/* Descriptors saved by a plugin other than the descriptor plugin (plugins/fd),
+ * which fails the checkpoint for any descriptor it cannot save itself and that
+ * nobody claimed. Claim during CKPT_EVENT_PRE_CHECKPOINT (the descriptor
+ * plugin decides at CKPT_EVENT_DRAIN); claims last for one checkpoint.
+ * ckpt_claim_fd returns 0, or -1 for a number out of range. */
+int ckpt_claim_fd(int fd);
+int ckpt_fd_claimed(int fd);
 
 /* Pid virtualization (plugins/pid): the id the application knows for a
  * kernel pid or tid, and back. Ids the table does not know map to themselves. */
 pid_t ckpt_virtual_pid(pid_t real);
 pid_t ckpt_real_pid(pid_t virt);
+
+/* Calls fn(virtual pid, kernel pid, arg) for every live process of the
+ * computation, this process first, until fn returns non-zero. Allocation-free
+ * (the pid plugin's shared table): usable at CKPT_EVENT_DRAIN, when every
+ * process is frozen. Returns 0. */
+int ckpt_for_each_process(int (*fn)(pid_t virt, pid_t real, void *arg), void *arg);
 
 /* A wrapper whose system call carries values that a restart changes (a
  * real pid, say) must not let the kernel restart that call after a checkpoint

@@ -25,7 +25,9 @@ const char* kind_name(FdKind k) {
     case FdKind::Device: return "device";
     case FdKind::Tty: return "tty";
     case FdKind::Stdio: return "stdio";
-    case FdKind::Unsupported: return "unsupported";
+    case FdKind::Elsewhere: return "elsewhere";
+    case FdKind::Lost: return "lost";
+    case FdKind::Inherited: return "inherited";
   }
   return "?";
 }

@@ -1,4 +1,5 @@
-// Descriptors, working directory, umask and rlimits of restarted processes,
+// The fd kind's restart side: descriptors, working directory, umask and
+// rlimits of restarted processes,
 // from their images' "fds" sections (tree_sections.h, written by plugins/fd).
 //
 // ckpt_restart creates every open file description once, in itself, at
@@ -14,22 +15,19 @@
 #include <vector>
 
 #include "image_reader.h"
-#include "path_rewrite.h"
+#include "ckpt/restart_paths.h"
 #include "tree_sections.h"
 
 namespace ckpt {
 
 // One process's saved descriptor state.
 struct ProcessFds {
-  bool saved = false;  // false: the image has no "fds" section; 0, 1, 2 are ckpt_restart's own
   image::FdSectionHeader header{};
   std::vector<image::FdRecord> records;
   std::string cwd;  // as saved (the section's, else the process record's)
 };
 
-// Reads the "fds" section (throws RestartError on a malformed one). Without
-// the section: stdin/stdout/stderr bound to ckpt_restart's, as a
-// single-process image always had.
+// Reads the "fds" section (throws RestartError on a missing or malformed one).
 ProcessFds read_process_fds(const image::ImageReader& img);
 
 // The highest descriptor number any process had (at least 2).
@@ -45,7 +43,8 @@ class DescriptionSet {
   // that cannot be reopened throws RestartError with the one line
   // "cannot reopen PATH for process VPID (PROG): REASON".
   void create(const std::vector<const image::ImageReader*>& images, const std::vector<ProcessFds>& processes,
-              const std::vector<int32_t>& vpids, const PathRewriter& paths, int floor);
+              const std::vector<int32_t>& vpids, const PathRewriter& paths, int floor,
+              const std::vector<int>& inherited);
 
   // In a forked process: puts its descriptors at their saved numbers, closes
   // every other descriptor except `keep` (which must lie at or above the

@@ -1,7 +1,8 @@
-#include "restart_fds.h"
+#include "restore_descriptions.h"
 
 #include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -9,9 +10,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
-#include "restart_error.h"
+#include "ckpt/restart.h"
 
 namespace ckpt {
 namespace {
@@ -62,8 +64,10 @@ bool write_all(int fd, const std::vector<uint8_t>& bytes) {
 class Creator {
  public:
   Creator(const std::vector<const ImageReader*>& images, const std::vector<int32_t>& vpids,
-          const PathRewriter& paths, int floor, std::map<uint64_t, int>& by_desc, std::vector<int>& all)
-      : images_(images), vpids_(vpids), paths_(paths), floor_(floor), by_desc_(by_desc), all_(all) {}
+          const PathRewriter& paths, int floor, const std::vector<int>& inherited, std::map<uint64_t, int>& by_desc,
+          std::vector<int>& all)
+      : images_(images), vpids_(vpids), paths_(paths), floor_(floor), inherited_(inherited), by_desc_(by_desc),
+        all_(all) {}
 
   ~Creator() {
     for (auto& [path, fd] : fifo_helpers_) close(fd);
@@ -88,9 +92,11 @@ class Creator {
       case FdKind::Deleted: keep(rec, private_copy(process, rec)); break;
       case FdKind::Pipe: keep(rec, pipe_end(process, rec)); break;
       case FdKind::Fifo: keep(rec, fifo_end(process, rec)); break;
+      case FdKind::Lost: keep(rec, placeholder(process, rec)); break;
+      case FdKind::Inherited: keep(rec, inherited(process, rec)); break;
       case FdKind::Tty:
       case FdKind::Stdio:
-      case FdKind::Unsupported: break;
+      case FdKind::Elsewhere: break;
       default: fail(process, rec, rec.path, "unknown descriptor kind " + std::to_string(static_cast<uint32_t>(rec.kind)));
     }
   }
@@ -194,6 +200,33 @@ class Creator {
     return fd;
   }
 
+  // A pipe to outside the computation above fd 2: ckpt_restart's own
+  // descriptor of that number, if it inherited one (the same batch system or
+  // jobserver gives it again), else a placeholder.
+  int inherited(size_t process, const FdRecord& rec) {
+    if (std::find(inherited_.begin(), inherited_.end(), rec.fd) != inherited_.end())
+      return lifted(process, rec, rec.path, fcntl(rec.fd, F_DUPFD_CLOEXEC, 0));
+    const image::ProcessRecord& p = images_[process]->process();
+    std::fprintf(stderr,
+                 "ckpt_restart: warning: process %d (%s): fd %d was a pipe to outside the computation and "
+                 "ckpt_restart has no fd %d: it is a placeholder (reads see end-of-file, writes fail with EPIPE)\n",
+                 vpids_[process], p.progname, rec.fd, rec.fd);
+    return placeholder(process, rec);
+  }
+
+  // What stands for a descriptor nobody could save (the user accepted the
+  // loss): a stream socket whose peer is gone, so reads see end-of-file and
+  // writes fail with EPIPE, as for a connection the other side closed.
+  int placeholder(size_t process, const FdRecord& rec) {
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
+      fail(process, rec, rec.path, "cannot create a placeholder: " + errno_text());
+    close(pair[1]);
+    int fd = lifted(process, rec, rec.path, pair[0]);
+    fcntl(fd, F_SETFL, rec.status_flags & O_NONBLOCK);
+    return fd;
+  }
+
   // Bytes drained from a pipe or FIFO at checkpoint, by whichever image has them.
   const image::Section* drained(uint64_t ino) const {
     return find_section(images_, "pipe." + std::to_string(ino));
@@ -246,6 +279,7 @@ class Creator {
   const std::vector<int32_t>& vpids_;
   const PathRewriter& paths_;
   int floor_;
+  const std::vector<int>& inherited_;
   std::map<uint64_t, int>& by_desc_;
   std::vector<int>& all_;
   std::map<uint64_t, std::pair<int, int>> pipes_;  // ino -> read end, write end
@@ -261,16 +295,9 @@ ProcessFds read_process_fds(const ImageReader& img) {
   const image::Section* section = nullptr;
   for (const image::Section& s : img.sections())
     if (s.name == image::kFdSection) section = &s;
-  if (!section) {
-    for (int fd = 0; fd < 3; ++fd) {
-      FdRecord& r = out.records.emplace_back();
-      std::memset(&r, 0, sizeof r);
-      r.fd = fd;
-      r.kind = FdKind::Stdio;
-      r.stdio_index = fd;
-    }
-    return out;
-  }
+  // libckpt fails a checkpoint whose descriptors it could not save: an image
+  // without them is not one to restart from.
+  if (!section) throw RestartError("image " + img.path() + ": has no section fds (its descriptors were not saved)");
   const std::vector<uint8_t>& d = section->data;
   auto bad = [&](const std::string& why) { throw RestartError("image " + img.path() + ": section fds " + why); };
   if (d.size() < sizeof(image::FdSectionHeader)) bad("is too short");
@@ -289,7 +316,6 @@ ProcessFds read_process_fds(const ImageReader& img) {
   }
   out.header.cwd[sizeof out.header.cwd - 1] = '\0';
   if (out.header.cwd[0]) out.cwd = out.header.cwd;
-  out.saved = true;
   return out;
 }
 
@@ -301,7 +327,8 @@ int highest_saved_fd(const std::vector<ProcessFds>& processes) {
 }
 
 void DescriptionSet::create(const std::vector<const ImageReader*>& images, const std::vector<ProcessFds>& processes,
-                            const std::vector<int32_t>& vpids, const PathRewriter& paths, int floor) {
+                            const std::vector<int32_t>& vpids, const PathRewriter& paths, int floor,
+                            const std::vector<int>& inherited) {
   for (int i = 0; i < 3; ++i)
     if ((stdio_[i] = fcntl(i, F_DUPFD_CLOEXEC, floor)) >= 0) all_.push_back(stdio_[i]);
   bool any_tty = false;
@@ -319,7 +346,7 @@ void DescriptionSet::create(const std::vector<const ImageReader*>& images, const
       }
     }
   }
-  Creator creator(images, vpids, paths, floor, by_desc_, all_);
+  Creator creator(images, vpids, paths, floor, inherited, by_desc_, all_);
   for (size_t p = 0; p < processes.size(); ++p)
     for (const FdRecord& rec : processes[p].records) {
       // Without a terminal (a batch job, say), a terminal that was a
@@ -347,7 +374,7 @@ int DescriptionSet::transport_fd(const FdRecord& rec) const {
   switch (rec.kind) {
     case FdKind::Stdio: return rec.stdio_index < 3 ? stdio_[rec.stdio_index] : -1;
     case FdKind::Tty: return terminal_ >= 0 || rec.fd > 2 ? terminal_ : stdio_[rec.fd];
-    case FdKind::Unsupported: return -1;
+    case FdKind::Elsewhere: return -1;
     default: {
       auto it = by_desc_.find(rec.desc_id);
       return it == by_desc_.end() ? -1 : it->second;
@@ -378,7 +405,6 @@ void DescriptionSet::install(const ProcessFds& fds, const PathRewriter& paths, c
   std::string cwd = paths.apply(fds.cwd);
   if (!cwd.empty() && chdir(cwd.c_str()) != 0)
     throw RestartError("cannot enter working directory " + cwd + ": " + errno_text());
-  if (!fds.saved) return;
   umask(fds.header.umask);
   // As far as this user may: an unprivileged process cannot raise a hard
   // limit, and neither could the original.

@@ -1,0 +1,15 @@
+# Nothing is lost silently (issue 7): what no plugin can checkpoint fails the
+# checkpoint with its reason, unless the user accepted the loss; then it comes
+# back as a placeholder, with warnings. A plugin's own failure fails it too.
+foreach(script loss_refused.sh loss_accepted.sh plugin_failure.sh)
+  configure_file(${CMAKE_CURRENT_LIST_DIR}/../${script} ${CKPT_IT_DIR}/${script} COPYONLY)
+endforeach()
+add_executable(it_loss_holder ${CMAKE_CURRENT_LIST_DIR}/../programs/loss_holder.c)
+add_executable(it_failing_plugin ${CMAKE_CURRENT_LIST_DIR}/../programs/failing_plugin.c)
+target_link_libraries(it_failing_plugin PRIVATE ckpt)
+set_target_properties(it_loss_holder it_failing_plugin PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CKPT_IT_DIR}/bin)
+
+ckpt_integration_test(loss_refused_uring loss_refused.sh uring "fd 10 is an io_uring instance")
+ckpt_integration_test(loss_refused_socketpair loss_refused.sh socketpair "fd 11 is a UNIX stream socket")
+ckpt_integration_test(loss_accepted loss_accepted.sh)
+ckpt_integration_test(plugin_failure plugin_failure.sh)
