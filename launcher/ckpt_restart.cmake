@@ -3,6 +3,7 @@
 add_library(ckpt_restart_options STATIC ${CMAKE_CURRENT_LIST_DIR}/restart_options.cpp
   ${CMAKE_CURRENT_LIST_DIR}/path_rewrite.cpp ${CMAKE_CURRENT_LIST_DIR}/restart_tree.cpp)
 target_include_directories(ckpt_restart_options PUBLIC ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries(ckpt_restart_options PUBLIC ckpt_cli)
 
 # Descriptors of restarted processes: a library of its own for its unit tests.
 add_library(ckpt_restart_fds STATIC ${CMAKE_CURRENT_LIST_DIR}/restart_fds.cpp)

@@ -6,10 +6,14 @@
 #include <stdexcept>
 #include <string>
 
+#include "cli.h"
+
 namespace ckpt {
 
 struct RestartError : std::runtime_error {
-  explicit RestartError(const std::string& what) : std::runtime_error(what) {}
+  explicit RestartError(const std::string& what, int exit_status = cli::kExitFailed)
+      : std::runtime_error(what), exit_status(exit_status) {}
+  int exit_status;  // ckpt_restart's, once --run-on-fail has run
 };
 
 }  // namespace ckpt
