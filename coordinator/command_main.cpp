@@ -1,31 +1,41 @@
 // ckpt_command: one request to the coordinator, one reply, printed as text
 // or (--json) as the coordinator's JSON.
-#include <boost/property_tree/json_parser.hpp>
-#include <boost/property_tree/ptree.hpp>
 #include <cstdio>
 #include <cstdlib>
-#include <sstream>
 #include <string>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 #include <vector>
 
+#include "cli.h"
 #include "client.h"
-#include "json.h"
+#include "cli_json.h"
 #include "options.h"
 #include "text.h"
 
 namespace {
 
-namespace pt = boost::property_tree;
+using ckpt::cli::Json;
 using ckpt::coord::CommandAction;
 using ckpt::coord::plural;
 using ckpt::proto::MsgType;
 
-[[noreturn]] void die(const std::string& message, int status) {
-  std::fprintf(stderr, "ckpt_command: %s\n", message.c_str());
-  std::exit(status);
+[[noreturn]] void die(const std::string& message, int status) { ckpt::cli::fail("ckpt_command", message, status); }
+
+// A member as text: strings as they are, numbers as written; "" when absent
+// (a coordinator of another version may lack it).
+std::string text(const Json& t, const char* key) {
+  const auto it = t.find(key);
+  if (it == t.end() || it->is_null()) return {};
+  return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+// A numeric member, or `fallback` when it is absent or not a number.
+template <typename T>
+T number(const Json& t, const char* key, T fallback) {
+  const auto it = t.find(key);
+  return it != t.end() && it->is_number() ? it->get<T>() : fallback;
 }
 
 MsgType request_type(CommandAction a) {
@@ -40,9 +50,9 @@ MsgType request_type(CommandAction a) {
   return MsgType::CmdStatus;
 }
 
-std::string seconds(const pt::ptree& t, const char* key) {
+std::string seconds(const Json& t, const char* key) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f s", t.get<double>(key, 0) / 1000.0);
+  std::snprintf(buf, sizeof buf, "%.2f s", number<double>(t, key, 0) / 1000.0);
   return buf;
 }
 
@@ -55,63 +65,64 @@ std::string size_text(uint64_t bytes) {
   return buf;
 }
 
-void print_status(const pt::ptree& t) {
-  const unsigned interval = t.get<unsigned>("interval", 0);
-  std::printf("coordinator:     %s:%s (pid %s)\n", t.get<std::string>("host", "").c_str(),
-              t.get<std::string>("port", "").c_str(), t.get<std::string>("pid", "").c_str());
-  std::printf("processes:       %s\n", t.get<std::string>("processes", "0").c_str());
-  std::printf("state:           %s\n", t.get<std::string>("state", "").c_str());
+void print_status(const Json& t) {
+  const unsigned interval = number<unsigned>(t, "interval", 0);
+  std::printf("coordinator:     %s:%s (pid %s)\n", text(t, "host").c_str(), text(t, "port").c_str(),
+              text(t, "pid").c_str());
+  const std::string processes = text(t, "processes");
+  std::printf("processes:       %s\n", processes.empty() ? "0" : processes.c_str());
+  std::printf("state:           %s\n", text(t, "state").c_str());
   std::printf("interval:        %s\n", interval > 0 ? (std::to_string(interval) + " s").c_str() : "off");
-  if (const auto dir = t.get<std::string>("ckptdir", ""); !dir.empty()) std::printf("ckptdir:         %s\n", dir.c_str());
-  const auto last = t.get_child_optional("last_checkpoint");
-  if (!last) {
+  if (const auto dir = text(t, "ckptdir"); !dir.empty()) std::printf("ckptdir:         %s\n", dir.c_str());
+  const auto last = t.find("last_checkpoint");
+  if (last == t.end() || !last->is_object()) {
     std::printf("last checkpoint: none\n");
     return;
   }
-  std::printf("last checkpoint: generation %s at %s, took %s, ", last->get<std::string>("generation", "").c_str(),
-              last->get<std::string>("time", "").c_str(), seconds(*last, "duration_ms").c_str());
-  if (last->get<bool>("ok", false))
-    std::printf("ok\nrestart script:  %s\n", last->get<std::string>("script", "").c_str());
+  std::printf("last checkpoint: generation %s at %s, took %s, ", text(*last, "generation").c_str(),
+              text(*last, "time").c_str(), seconds(*last, "duration_ms").c_str());
+  if (last->value("ok", false))
+    std::printf("ok\nrestart script:  %s\n", text(*last, "script").c_str());
   else
-    std::printf("failed: %s\n", last->get<std::string>("reason", "").c_str());
+    std::printf("failed: %s\n", text(*last, "reason").c_str());
 }
 
-void print_list(const pt::ptree& t) {
-  const auto procs = t.get_child_optional("processes");
+void print_list(const Json& t) {
   std::printf("%-4s %-20s %-8s %-24s %s\n", "ID", "PROGRAM", "PID", "HOST", "STATE");
-  if (!procs) return;
-  for (const auto& [unused, p] : *procs)
-    std::printf("%-4s %-20s %-8s %-24s %s\n", p.get<std::string>("id", "").c_str(),
-                p.get<std::string>("program", "").c_str(), p.get<std::string>("pid", "").c_str(),
-                p.get<std::string>("host", "").c_str(), p.get<std::string>("state", "").c_str());
+  const auto procs = t.find("processes");
+  if (procs == t.end() || !procs->is_array()) return;
+  for (const Json& p : *procs)
+    std::printf("%-4s %-20s %-8s %-24s %s\n", text(p, "id").c_str(), text(p, "program").c_str(),
+                text(p, "pid").c_str(), text(p, "host").c_str(), text(p, "state").c_str());
 }
 
-void print_reply(CommandAction action, const pt::ptree& t) {
+void print_reply(CommandAction action, const Json& t) {
   switch (action) {
     case CommandAction::Checkpoint: {
-      const auto images = t.get_child_optional("images");
-      std::printf("checkpoint %s written: %s, %s in %s\nrestart script: %s\n",
-                  t.get<std::string>("generation", "").c_str(), plural(images ? images->size() : 0, "image").c_str(),
-                  size_text(t.get<uint64_t>("bytes", 0)).c_str(), seconds(t, "duration_ms").c_str(),
-                  t.get<std::string>("script", "").c_str());
+      const auto images = t.find("images");
+      const size_t count = images != t.end() && images->is_array() ? images->size() : 0;
+      std::printf("checkpoint %s written: %s, %s in %s\nrestart script: %s\n", text(t, "generation").c_str(),
+                  plural(count, "image").c_str(), size_text(number<uint64_t>(t, "bytes", 0)).c_str(),
+                  seconds(t, "duration_ms").c_str(), text(t, "script").c_str());
       std::fflush(stdout);  // the warnings follow the line they belong to
-      if (const auto warnings = t.get_child_optional("warnings"))
-        for (const auto& [unused, w] : *warnings) std::fprintf(stderr, "ckpt_command: warning: %s\n", w.data().c_str());
+      if (const auto warnings = t.find("warnings"); warnings != t.end() && warnings->is_array())
+        for (const Json& w : *warnings)
+          if (w.is_string()) std::fprintf(stderr, "ckpt_command: warning: %s\n", w.get<std::string>().c_str());
       break;
     }
     case CommandAction::Status: print_status(t); break;
     case CommandAction::List: print_list(t); break;
     case CommandAction::Interval: {
-      const unsigned interval = t.get<unsigned>("interval", 0);
+      const unsigned interval = number<unsigned>(t, "interval", 0);
       if (interval > 0)
         std::printf("checkpoint interval: %u s\n", interval);
       else
         std::printf("periodic checkpoints off\n");
       break;
     }
-    case CommandAction::Kill: std::printf("killed %s\n", plural(t.get<size_t>("killed", 0), "process").c_str()); break;
+    case CommandAction::Kill: std::printf("killed %s\n", plural(number<size_t>(t, "killed", 0), "process").c_str()); break;
     case CommandAction::Quit:
-      std::printf("killed %s; coordinator exiting\n", plural(t.get<size_t>("killed", 0), "process").c_str());
+      std::printf("killed %s; coordinator exiting\n", plural(number<size_t>(t, "killed", 0), "process").c_str());
       break;
   }
 }
@@ -119,11 +130,13 @@ void print_reply(CommandAction action, const pt::ptree& t) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  using ckpt::cli::kExitFailed;
   const std::vector<std::string> args(argv + 1, argv + argc);
-  const auto parsed = ckpt::coord::parse_command_args(args, [](const char* n) { return std::getenv(n); });
+  const auto parsed = ckpt::coord::parse_command_args(args, ckpt::cli::process_environment());
   switch (parsed.outcome) {
-    case ckpt::coord::ParseOutcome::Help: std::fputs(ckpt::coord::kCommandUsage, stdout); return 0;
-    case ckpt::coord::ParseOutcome::Error: std::fprintf(stderr, "%s\n", parsed.error.c_str()); return 2;
+    case ckpt::coord::ParseOutcome::Help: std::fputs(ckpt::coord::command_usage().c_str(), stdout); return 0;
+    case ckpt::coord::ParseOutcome::Version: std::puts(ckpt::cli::version_line("ckpt_command").c_str()); return 0;
+    case ckpt::coord::ParseOutcome::Error: std::fprintf(stderr, "%s\n", parsed.error.c_str()); return ckpt::cli::kExitUsage;
     case ckpt::coord::ParseOutcome::Run: break;
   }
   const ckpt::coord::CommandOptions& opt = parsed.options;
@@ -131,7 +144,7 @@ int main(int argc, char** argv) {
 
   std::string error;
   const int fd = ckpt::coord::connect_to(opt.host, opt.port, error);
-  if (fd < 0) die("no coordinator at " + where + ": " + error, 2);
+  if (fd < 0) die("no coordinator at " + where + ": " + error, ckpt::cli::kExitNoCoordinator);
   // Only a checkpoint may legitimately take long (the coordinator enforces its
   // own barrier timeout); anything else that hangs is not a coordinator.
   if (opt.action != CommandAction::Checkpoint) {
@@ -144,33 +157,23 @@ int main(int argc, char** argv) {
   std::string payload;
   if (!ckpt::coord::send_message(fd, ckpt::proto::make_header(request_type(opt.action), 0, 0, arg), {}, error) ||
       !ckpt::coord::recv_message(fd, reply, payload, error))
-    die(where + ": " + error, 2);
+    die(where + ": " + error, kExitFailed);
   ::close(fd);
-  if (reply.type != static_cast<uint16_t>(MsgType::CmdReply)) die(where + ": unexpected reply from the coordinator", 2);
+  if (reply.type != static_cast<uint16_t>(MsgType::CmdReply)) die(where + ": unexpected reply from the coordinator", kExitFailed);
 
   if (reply.status != 0) {
     if (opt.json)
-      std::printf("%s\n", ckpt::coord::JsonObject()
-                              .add("ok", false)
-                              .add("status", reply.status)
-                              .add("error", payload)
-                              .str()
-                              .c_str());
+      std::printf("%s\n", ckpt::cli::json_text(Json{{"ok", false}, {"status", reply.status}, {"error", payload}}).c_str());
     else
       std::fprintf(stderr, "ckpt_command: %s\n", payload.c_str());
-    return 1;
+    return kExitFailed;
   }
   if (opt.json) {
     std::printf("%s\n", payload.c_str());
     return 0;
   }
-  pt::ptree tree;
-  try {
-    std::istringstream in(payload);
-    pt::read_json(in, tree);
-  } catch (const pt::json_parser_error& e) {
-    die(where + ": unreadable reply: " + e.message(), 2);
-  }
+  const Json tree = Json::parse(payload, nullptr, false);
+  if (tree.is_discarded() || !tree.is_object()) die(where + ": unreadable reply: " + payload.substr(0, 80), kExitFailed);
   print_reply(opt.action, tree);
   return 0;
 }

@@ -18,10 +18,7 @@
 
 namespace {
 
-[[noreturn]] void die(const std::string& message, int status) {
-  std::fprintf(stderr, "ckpt_coordinator: %s\n", message.c_str());
-  std::exit(status);
-}
+[[noreturn]] void die(const std::string& message, int status) { ckpt::cli::fail("ckpt_coordinator", message, status); }
 
 std::string default_log_file(uint16_t port) {
   const char* tmp = std::getenv("TMPDIR");
@@ -33,12 +30,12 @@ std::string default_log_file(uint16_t port) {
 // connect as soon as this parent has exited.
 void daemonize(const std::string& log_file) {
   const int log_fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (log_fd < 0) die("log file " + log_file + ": " + std::strerror(errno), 1);
+  if (log_fd < 0) die("log file " + log_file + ": " + std::strerror(errno), ckpt::cli::kExitFailed);
   const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (null_fd < 0) die(std::string("/dev/null: ") + std::strerror(errno), 1);
+  if (null_fd < 0) die(std::string("/dev/null: ") + std::strerror(errno), ckpt::cli::kExitFailed);
   std::fflush(nullptr);
   const pid_t pid = ::fork();
-  if (pid < 0) die(std::string("fork: ") + std::strerror(errno), 1);
+  if (pid < 0) die(std::string("fork: ") + std::strerror(errno), ckpt::cli::kExitFailed);
   if (pid > 0) ::_exit(0);
   ::setsid();
   // Replacing stderr also closes a caller's pipe that waits for our parent's exit.
@@ -47,7 +44,7 @@ void daemonize(const std::string& log_file) {
   ::dup2(log_fd, STDERR_FILENO);
   ::close(null_fd);
   ::close(log_fd);
-  if (::chdir("/") != 0) die(std::string("chdir /: ") + std::strerror(errno), 1);
+  if (::chdir("/") != 0) die(std::string("chdir /: ") + std::strerror(errno), ckpt::cli::kExitFailed);
 }
 
 std::string our_hostname() {
@@ -68,10 +65,11 @@ std::string restart_program() {
 
 int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
-  const auto parsed = ckpt::coord::parse_coordinator_args(args, [](const char* n) { return std::getenv(n); });
+  const auto parsed = ckpt::coord::parse_coordinator_args(args, ckpt::cli::process_environment());
   switch (parsed.outcome) {
-    case ckpt::coord::ParseOutcome::Help: std::fputs(ckpt::coord::kCoordinatorUsage, stdout); return 0;
-    case ckpt::coord::ParseOutcome::Error: std::fprintf(stderr, "%s\n", parsed.error.c_str()); return 2;
+    case ckpt::coord::ParseOutcome::Help: std::fputs(ckpt::coord::coordinator_usage().c_str(), stdout); return 0;
+    case ckpt::coord::ParseOutcome::Version: std::puts(ckpt::cli::version_line("ckpt_coordinator").c_str()); return 0;
+    case ckpt::coord::ParseOutcome::Error: std::fprintf(stderr, "%s\n", parsed.error.c_str()); return ckpt::cli::kExitUsage;
     case ckpt::coord::ParseOutcome::Run: break;
   }
   const ckpt::coord::CoordinatorOptions& opt = parsed.options;
@@ -83,12 +81,12 @@ int main(int argc, char** argv) {
   if (!opt.ckptdir.empty()) {
     std::error_code ec;
     ckptdir = std::filesystem::absolute(opt.ckptdir, ec).lexically_normal().string();
-    if (ec) die("--ckptdir " + opt.ckptdir + ": " + ec.message(), 2);
+    if (ec) die("--ckptdir " + opt.ckptdir + ": " + ec.message(), ckpt::cli::kExitFailed);
     while (ckptdir.size() > 1 && ckptdir.back() == '/') ckptdir.pop_back();
     // Fail now rather than at the first checkpoint, when the restart script
     // could not be written there.
     std::filesystem::create_directories(ckptdir, ec);
-    if (ec) die("--ckptdir " + ckptdir + ": " + ec.message(), 1);
+    if (ec) die("--ckptdir " + ckptdir + ": " + ec.message(), ckpt::cli::kExitFailed);
   }
   std::string port_file = opt.port_file;
   std::string log_file = opt.log_file;
@@ -98,10 +96,10 @@ int main(int argc, char** argv) {
   uint16_t port = opt.port;
   std::string error;
   const int listen_fd = ckpt::coord::open_listener(port, error);
-  if (listen_fd < 0) die(error, 1);
+  if (listen_fd < 0) die(error, ckpt::cli::kExitFailed);
   if (!port_file.empty()) {
     error = ckpt::coord::write_file_atomically(port_file, std::to_string(port) + "\n", 0644);
-    if (!error.empty()) die("--port-file: " + error, 1);
+    if (!error.empty()) die("--port-file: " + error, ckpt::cli::kExitFailed);
   }
   if (opt.daemon) daemonize(log_file.empty() ? default_log_file(port) : log_file);
 

@@ -1,23 +1,24 @@
-// Command-line parsing of ckpt_coordinator and ckpt_command, kept apart from
-// their main()s so the rules (flags, --flag=value forms, environment twins)
-// are unit-tested.
+// Command-line parsing of ckpt_coordinator and ckpt_command on the shared
+// command-line layer (launcher/cli/cli.h), kept apart from their main()s so
+// the rules (flags, --flag=value forms, environment twins, DMTCP's
+// spellings) are unit-tested.
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <vector>
 
 #include "ckpt/protocol.h"
+#include "cli.h"
 
 namespace ckpt::coord {
 
 // getenv, injectable for tests.
-using EnvLookup = std::function<const char*(const char*)>;
+using EnvLookup = cli::EnvLookup;
 
-// What a parser decided: run with the options, print the usage, or fail with
-// a one-line error (exit status 2).
-enum class ParseOutcome { Run, Help, Error };
+// What a parser decided: run with the options, print the usage or the
+// version, or fail with a one-line error (exit status cli::kExitUsage).
+enum class ParseOutcome { Run, Help, Version, Error };
 
 struct CoordinatorOptions {
   uint16_t port = proto::kDefaultPort;  // --port, CKPT_COORD_PORT; 0 = pick a free one
@@ -38,7 +39,7 @@ struct CoordinatorParse {
 };
 
 CoordinatorParse parse_coordinator_args(const std::vector<std::string>& args, const EnvLookup& env);
-extern const char* const kCoordinatorUsage;
+std::string coordinator_usage();
 
 enum class CommandAction { Checkpoint, Status, List, Interval, Kill, Quit };
 
@@ -56,7 +57,8 @@ struct CommandParse {
   std::string error;  // "ckpt_command: ..."
 };
 
+// DMTCP's spellings work too: -s -l -c -bc -k -q -i N, -h HOST, -p PORT.
 CommandParse parse_command_args(const std::vector<std::string>& args, const EnvLookup& env);
-extern const char* const kCommandUsage;
+std::string command_usage();
 
 }  // namespace ckpt::coord

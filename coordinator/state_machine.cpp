@@ -7,12 +7,14 @@
 #include <filesystem>
 #include <utility>
 
-#include "json.h"
+#include "cli_json.h"
 #include "restart_script.h"
 #include "text.h"
 
 namespace ckpt::coord {
 
+using cli::Json;
+using cli::json_text;
 using proto::Barrier;
 using proto::MsgType;
 
@@ -53,15 +55,6 @@ std::chrono::milliseconds elapsed(TimePoint from, TimePoint to) {
 }
 
 // The text a worker sent with Failed, as one line.
-std::string json_strings(const std::vector<std::string>& items) {
-  std::string out = "[";
-  for (const std::string& item : items) {
-    if (out.size() > 1) out += ',';
-    out += json_quote(item);
-  }
-  return out + "]";
-}
-
 std::string one_line(std::string_view text) {
   std::string s(text.substr(0, text.find('\0')));
   std::replace(s.begin(), s.end(), '\n', ' ');
@@ -292,26 +285,22 @@ Actions Coordinator::script_written(uint64_t generation, const std::string& erro
   Checkpoint done = std::move(*ckpt_);
   ckpt_.reset();
   uint64_t bytes = 0;
-  std::string images = "[";
+  Json images = Json::array();
   for (const auto& [client, image] : done.written) {
     bytes += image.size;
-    if (images.size() > 1) images += ',';
-    images += JsonObject().add("path", image.path).add("size", image.size).str();
+    images.push_back({{"path", image.path}, {"size", image.size}});
   }
-  images += "]";
   const auto duration = elapsed(done.started, now);
   last_ = LastCheckpoint{done.generation, done.started, duration, true, {}, done.script_path, done.written.size(),
                          bytes, done.warnings};
 
   for (const auto& [client, reached] : done.reached) send(client, MsgType::Committed, done.generation, 0);
-  const std::string result = JsonObject()
-                                 .add("generation", done.generation)
-                                 .add_raw("images", images)
-                                 .add("bytes", bytes)
-                                 .add("script", done.script_path)
-                                 .add("duration_ms", static_cast<int64_t>(duration.count()))
-                                 .add_raw("warnings", json_strings(done.warnings))
-                                 .str();
+  const std::string result = json_text({{"generation", done.generation},
+                                        {"images", images},
+                                        {"bytes", bytes},
+                                        {"script", done.script_path},
+                                        {"duration_ms", static_cast<int64_t>(duration.count())},
+                                        {"warnings", done.warnings}});
   for (ClientId waiter : done.waiters) reply(waiter, 0, done.generation, result);
   log(LogLevel::Info, "checkpoint " + std::to_string(done.generation) + " committed: " +
                           plural(done.written.size(), "image") + ", " + std::to_string(bytes) + " bytes in " +
@@ -608,20 +597,20 @@ void Coordinator::on_command(ClientId client, const proto::MsgHeader& h, TimePoi
     case MsgType::CmdList: reply(client, 0, generation_, list_json()); break;
     case MsgType::CmdInterval:
       set_interval(static_cast<unsigned>(h.arg), IntervalSource::Command);
-      reply(client, 0, generation_, JsonObject().add("interval", interval_sec_).str());
+      reply(client, 0, generation_, json_text({{"interval", interval_sec_}}));
       break;
     case MsgType::CmdKill: {
       const size_t n = workers_.size();
       if (ckpt_) fail_checkpoint(ECANCELED, "processes killed by ckpt_command --kill", now);
       kill_all(true);
-      reply(client, 0, generation_, JsonObject().add("killed", static_cast<uint64_t>(n)).str());
+      reply(client, 0, generation_, json_text({{"killed", static_cast<uint64_t>(n)}}));
       break;
     }
     case MsgType::CmdQuit: {
       const size_t n = workers_.size();
       if (ckpt_) fail_checkpoint(ECANCELED, "coordinator quit by ckpt_command --quit", now);
       kill_all(false);  // we leave at once: no waiting for freezes
-      reply(client, 0, generation_, JsonObject().add("killed", static_cast<uint64_t>(n)).add("quit", true).str());
+      reply(client, 0, generation_, json_text({{"killed", static_cast<uint64_t>(n)}, {"quit", true}}));
       log(LogLevel::Info, "quitting on request of ckpt_command");
       exiting_ = true;
       emit(Exit{0});
@@ -740,50 +729,46 @@ std::string Coordinator::worker_state(ClientId client) const {
 
 std::string Coordinator::status_json() const {
   const char* state = restart_ ? "RESTARTING" : ckpt_ ? "CHECKPOINTING" : workers_.empty() ? "IDLE" : "RUNNING";
-  JsonObject o;
-  o.add("host", config_.hostname)
-      .add("port", static_cast<unsigned>(config_.port))
-      .add("pid", config_.pid)
-      .add("processes", static_cast<uint64_t>(workers_.size()))
-      .add("state", state)
-      .add("interval", interval_sec_)
-      .add("ckptdir", config_.ckptdir)
-      .add("timeout", static_cast<int64_t>(config_.timeout.count()))
-      .add("generation", generation_);
-  if (ckpt_) o.add("checkpoint_in_progress", ckpt_->generation);
+  Json o = {{"host", config_.hostname},
+            {"port", static_cast<unsigned>(config_.port)},
+            {"pid", config_.pid},
+            {"processes", static_cast<uint64_t>(workers_.size())},
+            {"state", state},
+            {"interval", interval_sec_},
+            {"ckptdir", config_.ckptdir},
+            {"timeout", static_cast<int64_t>(config_.timeout.count())},
+            {"generation", generation_}};
+  if (ckpt_) o["checkpoint_in_progress"] = ckpt_->generation;
   if (last_) {
-    JsonObject l;
-    l.add("generation", last_->generation)
-        .add("time", format_time(last_->time))
-        .add("unix_time", static_cast<int64_t>(Clock::to_time_t(last_->time)))
-        .add("duration_ms", static_cast<int64_t>(last_->duration.count()))
-        .add("ok", last_->ok);
+    Json l = {{"generation", last_->generation},
+              {"time", format_time(last_->time)},
+              {"unix_time", static_cast<int64_t>(Clock::to_time_t(last_->time))},
+              {"duration_ms", static_cast<int64_t>(last_->duration.count())},
+              {"ok", last_->ok}};
     if (last_->ok) {
-      l.add("images", static_cast<uint64_t>(last_->images)).add("bytes", last_->bytes).add("script", last_->script);
-      l.add_raw("warnings", json_strings(last_->warnings));
-    } else
-      l.add("reason", last_->reason);
-    o.add_raw("last_checkpoint", l.str());
+      l["images"] = static_cast<uint64_t>(last_->images);
+      l["bytes"] = last_->bytes;
+      l["script"] = last_->script;
+      l["warnings"] = last_->warnings;
+    } else {
+      l["reason"] = last_->reason;
+    }
+    o["last_checkpoint"] = std::move(l);
   }
-  return o.str();
+  return json_text(o);
 }
 
 std::string Coordinator::list_json() const {
-  std::string list = "[";
-  for (const auto& [client, w] : workers_) {
-    if (list.size() > 1) list += ',';
-    list += JsonObject()
-                .add("id", w.id)
-                .add("program", w.program)
-                .add("pid", w.virt_pid)
-                .add("real_pid", w.real_pid)
-                .add("host", w.host)
-                .add("state", worker_state(client))
-                .add("unique_id", w.unique_id)
-                .str();
-  }
-  list += "]";
-  return JsonObject().add_raw("processes", list).str();
+  Json list = Json::array();
+  for (const auto& [client, w] : workers_)
+    list.push_back({{"id", w.id},
+                    {"program", w.program},
+                    {"pid", w.virt_pid},
+                    {"real_pid", w.real_pid},
+                    {"host", w.host},
+                    {"state", worker_state(client)},
+                    {"unique_id", w.unique_id}});
+  return json_text({{"processes", list}});
 }
 
 }  // namespace ckpt::coord

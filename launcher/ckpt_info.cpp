@@ -5,32 +5,30 @@
 #include <string>
 #include <vector>
 
+#include "cli.h"
 #include "image_reader.h"
 
-namespace {
-
-void usage(FILE* out) {
-  fputs("usage: ckpt_info [--json] [--verify] IMAGE...\n"
-        "  --json    print each image as JSON (an array when several are given)\n"
-        "  --verify  also check every region's data checksums\n",
-        out);
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
-  bool json = false, verify = false;
-  std::vector<std::string> images;
-  for (int i = 1; i < argc; i++) {
-    const char* a = argv[i];
-    if (!strcmp(a, "--json")) json = true;
-    else if (!strcmp(a, "--verify")) verify = true;
-    else if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout), 0;
-    else if (!strcmp(a, "--")) images.insert(images.end(), argv + i + 1, argv + argc), i = argc;
-    else if (a[0] == '-' && a[1]) return fprintf(stderr, "ckpt_info: unknown option %s\n", a), usage(stderr), 2;
-    else images.push_back(a);
+  ckpt::cli::Parser cli("ckpt_info", "ckpt_info [OPTION]... IMAGE...",
+                        "Print what checkpoint images hold: processes, threads, memory regions,\n"
+                        "saved sections, sizes and time.",
+                        ckpt::cli::process_environment());
+  cli.flag("--json", "print each image as JSON (an array when several are given)");
+  cli.flag("--verify", "also check every region's data checksums");
+  cli.operands("IMAGE", "checkpoint images");
+  cli.exit_statuses("an image is bad (unreadable, damaged, or its checksums do not match)", false);
+  try {
+    switch (cli.parse(argc, argv)) {
+      case ckpt::cli::Outcome::Help: fputs(cli.help().c_str(), stdout); return ckpt::cli::kExitOk;
+      case ckpt::cli::Outcome::Version: puts(ckpt::cli::version_line(cli.tool()).c_str()); return ckpt::cli::kExitOk;
+      case ckpt::cli::Outcome::Run: break;
+    }
+    if (cli.rest().empty()) throw ckpt::cli::UsageError("no image given (try --help)");
+  } catch (const ckpt::cli::UsageError& e) {
+    ckpt::cli::fail(cli.tool(), e.what(), ckpt::cli::kExitUsage);
   }
-  if (images.empty()) return usage(stderr), 2;
+  const bool json = cli.given("--json"), verify = cli.given("--verify");
+  const std::vector<std::string>& images = cli.rest();
 
   int status = 0;
   bool array = json && images.size() > 1;

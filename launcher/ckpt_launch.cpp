@@ -25,10 +25,9 @@
 
 namespace {
 
-[[noreturn]] void fail(const std::string& message, int exit_code) {
-  std::fprintf(stderr, "%s\n", message.c_str());
-  std::exit(exit_code);
-}
+constexpr const char* kTool = "ckpt_launch";
+
+[[noreturn]] void fail(const std::string& message, int exit_code) { ckpt::cli::fail(kTool, message, exit_code); }
 
 // The checkpoint directory as an absolute path without a trailing slash,
 // created if missing. Images and the restart script go there, and processes
@@ -37,32 +36,33 @@ std::string prepare_ckptdir(const std::string& given) {
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::path dir = given.empty() ? fs::current_path(ec) : fs::absolute(given, ec);
-  if (ec) fail("ckpt_launch: --ckptdir: cannot resolve '" + given + "': " + ec.message(), ckpt::kExitUsage);
+  if (ec) fail("--ckptdir: cannot resolve '" + given + "': " + ec.message(), ckpt::cli::kExitFailed);
   dir = dir.lexically_normal();
   if (!dir.has_filename() && dir.has_relative_path()) dir = dir.parent_path();
   fs::create_directories(dir, ec);
-  if (ec) fail("ckpt_launch: --ckptdir: cannot create '" + dir.string() + "': " + ec.message(), ckpt::kExitUsage);
+  if (ec) fail("--ckptdir: cannot create '" + dir.string() + "': " + ec.message(), ckpt::cli::kExitFailed);
   return dir.string();
 }
 
 void set_env(const char* name, const std::string& value) {
   if (::setenv(name, value.c_str(), 1) != 0)
-    fail(std::string("ckpt_launch: cannot set ") + name + ": " + std::strerror(errno), ckpt::kExitUsage);
+    fail(std::string("cannot set ") + name + ": " + std::strerror(errno), ckpt::cli::kExitFailed);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  ckpt::LaunchParse parsed = ckpt::parse_launch_options(argc, argv, [](const char* name) { return std::getenv(name); });
+  ckpt::LaunchParse parsed = ckpt::parse_launch_options(argc, argv, ckpt::cli::process_environment());
   switch (parsed.action) {
     case ckpt::LaunchAction::Help:
       std::fputs(ckpt::launch_usage().c_str(), stdout);
       return 0;
     case ckpt::LaunchAction::Version:
-      std::printf("ckpt_launch %s\n", CKPT_VERSION);
+      std::printf("%s\n", ckpt::cli::version_line(kTool).c_str());
       return 0;
     case ckpt::LaunchAction::Error:
-      fail(parsed.error, parsed.exit_code);
+      std::fprintf(stderr, "%s\n", parsed.error.c_str());
+      return parsed.exit_code;
     case ckpt::LaunchAction::Run:
       break;
   }
@@ -72,13 +72,13 @@ int main(int argc, char** argv) {
   // program that cannot run anyway.
   std::string error;
   const std::string exe = ckpt::resolve_program(opt.program[0], std::getenv("PATH"), error);
-  if (exe.empty()) fail("ckpt_launch: " + error, ckpt::kExitNotFound);
+  if (exe.empty()) fail(error, ckpt::kExitNotFound);
 
   ckpt::InstallPaths paths;
-  if (!ckpt::find_install_paths(paths, error)) fail("ckpt_launch: " + error, ckpt::kExitUsage);
+  if (!ckpt::find_install_paths(paths, error)) fail(error, ckpt::cli::kExitFailed);
   const std::string lib = paths.libckpt().string();
   if (::access(lib.c_str(), R_OK) != 0)
-    fail("ckpt_launch: " + lib + ": " + std::strerror(errno) + " (incomplete ckpt install?)", ckpt::kExitUsage);
+    fail(lib + ": " + std::strerror(errno) + " (incomplete ckpt install?)", ckpt::cli::kExitFailed);
 
   const std::string ckptdir = prepare_ckptdir(opt.ckptdir);
 
@@ -94,7 +94,11 @@ int main(int argc, char** argv) {
   // port it picked; Auto must not delay the program (it connects when the
   // coordinator is up).
   req.wait_until_listening = req.mode != ckpt::CoordinatorMode::Auto;
-  if (!ckpt::ensure_coordinator(req, error)) fail("ckpt_launch: " + error, ckpt::kExitUsage);
+  switch (ckpt::ensure_coordinator(req, error)) {
+    case ckpt::CoordinatorCheck::Ready: break;
+    case ckpt::CoordinatorCheck::NoneListening: fail(error, ckpt::cli::kExitNoCoordinator);
+    case ckpt::CoordinatorCheck::Failed: fail(error, ckpt::cli::kExitFailed);
+  }
 
   // The environment contract with libckpt.so.
   const char* preload = std::getenv("LD_PRELOAD");
@@ -104,6 +108,7 @@ int main(int argc, char** argv) {
   set_env("CKPT_DIR", ckptdir);
   set_env("CKPT_INTERVAL", std::to_string(opt.interval));
   set_env("CKPT_COMPRESS", opt.compress ? "1" : "0");
+  set_env("CKPT_ACCEPT_LOSS", opt.accept_loss ? "1" : "0");
   if (opt.file_policy.empty()) ::unsetenv("CKPT_FILE_POLICY");
   else set_env("CKPT_FILE_POLICY", opt.file_policy);
   // Starting a fresh coordinator is a one-off request of this launch: a
@@ -125,5 +130,5 @@ int main(int argc, char** argv) {
   for (int i = argc - static_cast<int>(opt.program.size()); i < argc; ++i) args.push_back(argv[i]);
   args.push_back(nullptr);
   ::execv(exe.c_str(), args.data());
-  fail("ckpt_launch: " + opt.program[0] + ": " + std::strerror(errno), ckpt::kExitNotFound);
+  fail(opt.program[0] + ": " + std::strerror(errno), ckpt::kExitNotFound);
 }

@@ -39,6 +39,7 @@
 #include <string>
 #include <vector>
 
+#include "cli.h"
 #include "coordinator_start.h"
 #include "image_reader.h"
 #include "ckpt/restart.h"
@@ -260,7 +261,11 @@ int restart(const RestartOptions& opt, char** argv, const std::vector<int>& inhe
   req.port = opt.coord_port;
   req.mode = opt.join ? CoordinatorMode::Join : opt.new_coordinator ? CoordinatorMode::New : CoordinatorMode::Auto;
   req.wait_until_listening = true;
-  if (!ensure_coordinator(req, error)) throw RestartError(error);
+  switch (ensure_coordinator(req, error)) {
+    case CoordinatorCheck::Ready: break;
+    case CoordinatorCheck::NoneListening: throw RestartError(error, cli::kExitNoCoordinator);
+    case CoordinatorCheck::Failed: throw RestartError(error);
+  }
 
   RestoreSettings settings = restore_settings(opt, req, ctx.paths, ctx.fd_floor);
 
@@ -321,20 +326,18 @@ void run_on_fail(const std::string& command, const std::string& reason) {
 int main(int argc, char** argv) {
   using namespace ckpt;
   const std::vector<int> inherited = inherited_descriptors();
-  RestartParse parsed = parse_restart_options(argc, argv, [](const char* name) { return getenv(name); });
-  if (parsed.action == RestartParse::Help) {
-    std::cout << restart_usage();
-    return 0;
-  }
-  if (parsed.action == RestartParse::Error) {
-    std::cerr << parsed.error << std::endl;
-    return 2;
+  RestartParse parsed = parse_restart_options(argc, argv, cli::process_environment());
+  switch (parsed.action) {
+    case RestartParse::Help: std::cout << restart_usage(); return cli::kExitOk;
+    case RestartParse::Version: std::cout << cli::version_line("ckpt_restart") << std::endl; return cli::kExitOk;
+    case RestartParse::Error: std::cerr << parsed.error << std::endl; return cli::kExitUsage;
+    case RestartParse::Run: break;
   }
   try {
     return restart(parsed.options, argv, inherited);
   } catch (const RestartError& e) {
-    std::cerr << "ckpt_restart: " << e.what() << std::endl;
+    std::cerr << cli::error_line("ckpt_restart", e.what()) << std::endl;
     run_on_fail(parsed.options.run_on_fail, e.what());
-    return 1;
+    return e.exit_status;
   }
 }

@@ -185,36 +185,40 @@ bool listening(const CoordinatorRequest& req, bool local, std::string& why) {
   return true;
 }
 
+CoordinatorCheck start(CoordinatorRequest& req, std::string& error) {
+  return start_coordinator(req, error) ? CoordinatorCheck::Ready : CoordinatorCheck::Failed;
+}
+
 }  // namespace
 
-bool ensure_coordinator(CoordinatorRequest& req, std::string& error) {
+CoordinatorCheck ensure_coordinator(CoordinatorRequest& req, std::string& error) {
   const bool local = coord::host_is_local(req.host);
   const std::string where = req.host + ":" + std::to_string(req.port);
   std::string why;
   switch (req.mode) {
     case CoordinatorMode::Join:
-      if (req.port != 0 && listening(req, local, why)) return true;
+      if (req.port != 0 && listening(req, local, why)) return CoordinatorCheck::Ready;
       error = "no coordinator at " + where + (why.empty() ? std::string() : ": " + why);
-      return false;
+      return CoordinatorCheck::NoneListening;
     case CoordinatorMode::Auto:
-      if (req.port != 0 && listening(req, local, why)) return true;
+      if (req.port != 0 && listening(req, local, why)) return CoordinatorCheck::Ready;
       if (!local) {
         error = "no coordinator at " + where + ": " + why + " (one is only started automatically on this host)";
-        return false;
+        return CoordinatorCheck::NoneListening;
       }
-      return start_coordinator(req, error);
+      return start(req, error);
     case CoordinatorMode::New:
       if (!local) {
         error = "cannot start a coordinator on " + req.host + ": not this host";
-        return false;
+        return CoordinatorCheck::Failed;
       }
       if (req.port != 0 && listening(req, local, why)) {
         error = "port " + std::to_string(req.port) + " is already in use (a coordinator runs there?)";
-        return false;
+        return CoordinatorCheck::Failed;
       }
-      return start_coordinator(req, error);
+      return start(req, error);
   }
-  return false;
+  return CoordinatorCheck::Failed;
 }
 
 }  // namespace ckpt

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "ckpt/protocol.h"
+
 namespace ckpt {
 
 enum class CoordinatorMode {
@@ -15,7 +17,7 @@ enum class CoordinatorMode {
 
 struct CoordinatorRequest {
   std::string host = "localhost";
-  uint16_t port = 7779;
+  uint16_t port = proto::kDefaultPort;
   CoordinatorMode mode = CoordinatorMode::Auto;
   std::string ckptdir;   // passed as --ckptdir to a coordinator we start
   unsigned interval = 0; // passed as --interval to a coordinator we start
@@ -27,9 +29,14 @@ struct CoordinatorRequest {
 
 // Started coordinators run
 //   <dir of /proc/self/exe>/ckpt_coordinator --daemon --exit-on-last --port P ...
-// detached (own session, no inherited fds, no zombie left behind). Returns
-// false with a one-line reason in `error`. May update req.port (e.g. New with
-// port 0).
-bool ensure_coordinator(CoordinatorRequest& req, std::string& error);
+// detached (own session, no inherited fds, no zombie left behind). Anything
+// but Ready comes with a one-line reason in `error`. May update req.port
+// (e.g. New with port 0).
+enum class CoordinatorCheck {
+  Ready,          // a coordinator listens (or, Auto without waiting, is being started)
+  NoneListening,  // nobody listens and none may be started here (Join, or a remote host)
+  Failed,         // starting one failed, or New found the port taken
+};
+CoordinatorCheck ensure_coordinator(CoordinatorRequest& req, std::string& error);
 
 }  // namespace ckpt

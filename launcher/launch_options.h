@@ -1,4 +1,5 @@
-// Command line and environment of ckpt_launch.
+// Command line and environment of ckpt_launch, on the shared command-line
+// layer (cli/cli.h).
 //
 // Every option has a CKPT_* environment twin; a flag on the command line
 // overrides its twin. Parsing is pure (the environment comes in through a
@@ -6,20 +7,25 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <vector>
+
+#include "ckpt/protocol.h"
+#include "cli.h"
 
 namespace ckpt {
 
 struct LaunchOptions {
   std::string coord_host = "localhost";
-  uint16_t coord_port = 7779;
+  uint16_t coord_port = proto::kDefaultPort;
   std::string ckptdir;  // as given; empty means the current directory
   unsigned interval = 0;  // seconds between periodic checkpoints; 0 = none
   bool compress = true;
   bool join = false;             // require a running coordinator
   bool new_coordinator = false;  // always start a fresh coordinator
+  // Something ckpt cannot save does not fail a checkpoint; it comes back as
+  // a placeholder (CKPT_ACCEPT_LOSS for libckpt).
+  bool accept_loss = false;
   // File policy rules in order, one "GLOB=POLICY" per line: the value of
   // CKPT_FILE_POLICY (plugins/fd/file_policy.h). Empty: none.
   std::string file_policy;
@@ -40,12 +46,12 @@ struct LaunchParse {
   int exit_code = 0;
 };
 
-// Exit codes of ckpt_launch's own failures. Once the program is exec'd, the
-// exit status is the program's.
-inline constexpr int kExitUsage = 2;     // bad flag or value, or setup failure
+// Exit codes of ckpt_launch's own failures besides the shared ones
+// (cli::kExitUsage ...). Once the program is exec'd, the exit status is the
+// program's.
 inline constexpr int kExitNotFound = 127;  // PROG missing, not found or not executable (as a shell)
 
-using EnvLookup = std::function<const char*(const char* name)>;
+using EnvLookup = cli::EnvLookup;
 
 // Parses argv (argv[0] is ckpt_launch itself). Options end at the first
 // argument that is not an option, or after "--".

@@ -1,18 +1,21 @@
-// Command line and environment of ckpt_restart. Pure parsing (the
-// environment comes through a lookup function) so it can be unit-tested.
+// Command line and environment of ckpt_restart, on the shared command-line
+// layer (cli/cli.h). Pure parsing (the environment comes through a lookup
+// function) so it can be unit-tested.
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "ckpt/protocol.h"
+#include "cli.h"
 
 namespace ckpt {
 
 struct RestartOptions {
   std::string coord_host = "localhost";
-  uint16_t coord_port = 7779;
+  uint16_t coord_port = proto::kDefaultPort;
   bool join = false;             // require a running coordinator
   bool new_coordinator = false;  // always start a fresh one
   bool restore_pids = true;      // try to get the original pids back (clone3 set_tid)
@@ -28,12 +31,12 @@ struct RestartOptions {
 };
 
 struct RestartParse {
-  enum Action { Run, Help, Error } action = Run;
+  enum Action { Run, Help, Version, Error } action = Run;
   RestartOptions options;
-  std::string error;  // one line, "ckpt_restart: ..."
+  std::string error;  // one line, "ckpt_restart: ..." (exit status cli::kExitUsage)
 };
 
-using RestartEnvLookup = std::function<const char*(const char* name)>;
+using RestartEnvLookup = cli::EnvLookup;
 
 RestartParse parse_restart_options(int argc, const char* const* argv, const RestartEnvLookup& env);
 std::string restart_usage();

@@ -109,6 +109,32 @@ h_init() {
   h_log "temp dir $H_TMP"
 }
 
+# Behaviour tests (launch_behaviour.sh, cli_behaviour.sh) run many small
+# checks and report every failure before failing.
+H_FAILURES=0
+
+# h_check DESCRIPTION COMMAND...: COMMAND must succeed.
+h_check() {
+  local what=$1
+  shift
+  if "$@"; then echo "ok   $what"; else echo "FAIL $what" >&2; H_FAILURES=$((H_FAILURES + 1)); fi
+}
+
+# h_check_error DESCRIPTION EXPECTED_STATUS REGEX COMMAND...: COMMAND exits
+# with EXPECTED_STATUS and says exactly one line on stderr, matching REGEX.
+h_check_error() {
+  local what=$1 want=$2 regex=$3 status=0
+  shift 3
+  "$@" >/dev/null 2>"$H_TMP/err" </dev/null || status=$?
+  if [ "$status" -eq "$want" ] && [ "$(grep -c . "$H_TMP/err")" -eq 1 ] && grep -qE "$regex" "$H_TMP/err"; then
+    echo "ok   $what: $(cat "$H_TMP/err")"
+  else
+    echo "FAIL $what: exit $status (want $want), stderr:" >&2
+    sed 's/^/    /' "$H_TMP/err" >&2
+    H_FAILURES=$((H_FAILURES + 1))
+  fi
+}
+
 # h_is_zombie_or_gone PID
 h_gone() {
   local stat

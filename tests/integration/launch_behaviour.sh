@@ -1,83 +1,69 @@
 #!/bin/bash
 # launch_behaviour.sh: ckpt_launch as a user sees it.
 # PROG replaces ckpt_launch (same pid, its exit status), the environment
-# contract with libckpt.so, usage errors (2) and missing programs (127) as
-# one-line messages, the relocatable tree (libckpt.so found from the
-# executable), and the coordinator modes: --join needs a running
-# coordinator, --new-coordinator --coord-port 0 starts one on a free port,
+# contract with libckpt.so, usage errors (2), no coordinator for --join (3)
+# and missing programs (127) as one-line messages, the relocatable tree
+# (libckpt.so found from the executable), and the coordinator modes: --join
+# needs a running coordinator, --new-coordinator --coord-port 0 starts one on a free port,
 # and the default mode starts one without making the program wait for it.
 . "$(dirname "$0")/harness.sh"
 h_init
 h_start_coordinator
 launch=$CKPT_BIN/ckpt_launch
 lib=$(cd "$CKPT_BIN/../lib" && pwd)/libckpt.so
-failures=0
-check() {  # check DESCRIPTION CONDITION...
-  local what=$1
-  shift
-  if "$@"; then echo "ok   $what"; else echo "FAIL $what" >&2; failures=$((failures + 1)); fi
-}
-
-# check_error DESCRIPTION EXPECTED_STATUS REGEX COMMAND...: exit status and a
-# one-line message on stderr.
-check_error() {
-  local what=$1 want=$2 regex=$3 status=0
-  shift 3
-  "$@" >/dev/null 2>"$H_TMP/err" </dev/null || status=$?
-  if [ "$status" -eq "$want" ] && [ "$(grep -c . "$H_TMP/err")" -eq 1 ] && grep -qE "$regex" "$H_TMP/err"; then
-    echo "ok   $what: $(cat "$H_TMP/err")"
-  else
-    echo "FAIL $what: exit $status (want $want), stderr:" >&2
-    sed 's/^/    /' "$H_TMP/err" >&2
-    failures=$((failures + 1))
-  fi
-}
 
 # PROG keeps ckpt_launch's pid and exit status.
 "$launch" --join sh -c 'echo $$; exit 42' >"$H_TMP/pid.out" 2>"$H_TMP/app.err" &
 pid=$!
 h_wait_exit "$pid" || h_fail "ckpt_launch sh -c 'exit 42' did not finish"
-check "exit status is the program's (42)" [ "$H_STATUS" -eq 42 ]
-check "the program runs with ckpt_launch's pid" [ "$(cat "$H_TMP/pid.out")" = "$pid" ]
+h_check "exit status is the program's (42)" [ "$H_STATUS" -eq 42 ]
+h_check "the program runs with ckpt_launch's pid" [ "$(cat "$H_TMP/pid.out")" = "$pid" ]
 
 # The environment libckpt.so reads; --ckptdir made absolute and created.
 mkdir "$H_TMP/cwd"
-(cd "$H_TMP/cwd" && LD_PRELOAD=libother.so "$launch" --join --ckptdir rel/dir/ --interval 7 --no-compress \
-  sh -c 'printf "%s\n" "$LD_PRELOAD" "$CKPT_COORD_HOST" "$CKPT_COORD_PORT" "$CKPT_DIR" "$CKPT_INTERVAL" "$CKPT_COMPRESS"' \
-  >"$H_TMP/env.out" 2>"$H_TMP/app.err" </dev/null) 2>/dev/null
-printf '%s\n' "$lib:libother.so" localhost "$H_PORT" "$H_TMP/cwd/rel/dir" 7 0 >"$H_TMP/env.expected"
-check "environment contract (LD_PRELOAD CKPT_COORD_HOST CKPT_COORD_PORT CKPT_DIR CKPT_INTERVAL CKPT_COMPRESS)" \
+(cd "$H_TMP/cwd" && LD_PRELOAD=libother.so "$launch" --join --ckptdir rel/dir/ --interval 7 --no-compress --accept-loss \
+  sh -c 'printf "%s\n" "$LD_PRELOAD" "$CKPT_COORD_HOST" "$CKPT_COORD_PORT" "$CKPT_DIR" "$CKPT_INTERVAL" "$CKPT_COMPRESS" \
+    "$CKPT_ACCEPT_LOSS"' >"$H_TMP/env.out" 2>"$H_TMP/app.err" </dev/null) 2>/dev/null
+printf '%s\n' "$lib:libother.so" localhost "$H_PORT" "$H_TMP/cwd/rel/dir" 7 0 1 >"$H_TMP/env.expected"
+h_check "environment contract (LD_PRELOAD CKPT_COORD_HOST CKPT_COORD_PORT CKPT_DIR CKPT_INTERVAL CKPT_COMPRESS CKPT_ACCEPT_LOSS)" \
   diff -u "$H_TMP/env.expected" "$H_TMP/env.out"
-check "--ckptdir is created" [ -d "$H_TMP/cwd/rel/dir" ]
+h_check "--ckptdir is created" [ -d "$H_TMP/cwd/rel/dir" ]
 CKPT_DIR=$H_TMP/cwd CKPT_NO_COMPRESS=0 "$launch" --join sh -c 'echo "$CKPT_DIR $CKPT_COMPRESS"' \
   >"$H_TMP/env2.out" 2>/dev/null </dev/null
-check "environment twins are read (CKPT_DIR, CKPT_NO_COMPRESS=0)" [ "$(cat "$H_TMP/env2.out")" = "$H_TMP/cwd 1" ]
+h_check "environment twins are read (CKPT_DIR, CKPT_NO_COMPRESS=0)" [ "$(cat "$H_TMP/env2.out")" = "$H_TMP/cwd 1" ]
+CKPT_ACCEPT_LOSS=1 "$launch" --join sh -c 'echo "$CKPT_ACCEPT_LOSS"' >"$H_TMP/env3.out" 2>/dev/null </dev/null
+h_check "CKPT_ACCEPT_LOSS=1 is passed on" [ "$(cat "$H_TMP/env3.out")" = 1 ]
+"$launch" --join sh -c 'echo "$CKPT_ACCEPT_LOSS"' >"$H_TMP/env4.out" 2>/dev/null </dev/null
+h_check "without --accept-loss PROG gets CKPT_ACCEPT_LOSS=0" [ "$(cat "$H_TMP/env4.out")" = 0 ]
 
-check_error "missing program" 127 '^ckpt_launch: ' "$launch" --join
-check_error "program not found" 127 'ckpt-no-such-program' "$launch" --join ckpt-no-such-program
-check_error "program not executable" 127 'not an executable' "$launch" --join "$H_TMP/env.out"
-check_error "bad --interval" 2 "^ckpt_launch: --interval: 'abc' is not a number$" "$launch" --interval abc true
-check_error "bad CKPT_COORD_PORT" 2 'CKPT_COORD_PORT' env CKPT_COORD_PORT=70000 "$launch" true
-check_error "--join with --new-coordinator" 2 'exclude' "$launch" --join --new-coordinator true
-check_error "unknown option" 2 "unknown option '--bogus'" "$launch" --bogus true
+h_check_error "missing program" 127 '^ckpt_launch: ' "$launch" --join
+h_check_error "program not found" 127 'ckpt-no-such-program' "$launch" --join ckpt-no-such-program
+h_check_error "program not executable" 127 'not an executable' "$launch" --join "$H_TMP/env.out"
+h_check_error "bad --interval" 2 "^ckpt_launch: --interval: 'abc' is not a number$" "$launch" --interval abc true
+h_check_error "bad CKPT_COORD_PORT" 2 "^ckpt_launch: CKPT_COORD_PORT: '70000' is not a port number \\(1-65535\\)$" \
+  env CKPT_COORD_PORT=70000 "$launch" true
+h_check_error "--join with --new-coordinator" 2 'exclude' "$launch" --join --new-coordinator true
+h_check_error "unknown option" 2 "^ckpt_launch: unknown option '--bogus' \\(try --help\\)$" "$launch" --bogus true
 free=$(h_free_port)
-check_error "--join without a coordinator" 2 '^ckpt_launch: ' "$launch" --join --coord-port "$free" true
+h_check_error "--join without a coordinator" 3 "^ckpt_launch: no coordinator at localhost:$free: " \
+  "$launch" --join --coord-port "$free" true
 
 "$launch" --help >"$H_TMP/help.out" 2>&1
-check "--help exits 0" [ $? -eq 0 ]
+h_check "--help exits 0" [ $? -eq 0 ]
 for word in --coord-host CKPT_COORD_HOST --coord-port CKPT_COORD_PORT --ckptdir CKPT_DIR --interval CKPT_INTERVAL \
-  --no-compress CKPT_NO_COMPRESS --join CKPT_JOIN --new-coordinator CKPT_NEW_COORDINATOR --version; do
-  grep -q -- "$word" "$H_TMP/help.out" || { echo "FAIL --help does not mention $word" >&2; failures=$((failures + 1)); }
+  --no-compress CKPT_NO_COMPRESS --join CKPT_JOIN --new-coordinator CKPT_NEW_COORDINATOR --accept-loss \
+  CKPT_ACCEPT_LOSS --version; do
+  grep -q -- "$word" "$H_TMP/help.out" || { echo "FAIL --help does not mention $word" >&2; H_FAILURES=$((H_FAILURES + 1)); }
 done
-check "--version" grep -qE '^ckpt_launch [0-9]+\.[0-9]+' <("$launch" --version)
+h_check "--version" grep -qE '^ckpt_launch [0-9]+\.[0-9]+' <("$launch" --version)
 
 # The tree is relocatable: a copy of bin/ckpt_launch finds lib/ next to it.
 mkdir -p "$H_TMP/tree/bin" "$H_TMP/tree/lib"
 cp "$launch" "$H_TMP/tree/bin/"
-check_error "copied tree without lib/libckpt.so" 2 "$H_TMP/tree/lib/libckpt.so" "$H_TMP/tree/bin/ckpt_launch" --join true
+h_check_error "copied tree without lib/libckpt.so" 1 "$H_TMP/tree/lib/libckpt.so" "$H_TMP/tree/bin/ckpt_launch" --join true
 cp "$lib" "$H_TMP/tree/lib/"
 "$H_TMP/tree/bin/ckpt_launch" --join sh -c 'echo "$LD_PRELOAD"' >"$H_TMP/tree.out" 2>/dev/null </dev/null
-check "copied tree preloads its own libckpt.so" [ "$(cat "$H_TMP/tree.out")" = "$H_TMP/tree/lib/libckpt.so" ]
+h_check "copied tree preloads its own libckpt.so" [ "$(cat "$H_TMP/tree.out")" = "$H_TMP/tree/lib/libckpt.so" ]
 
 # --new-coordinator --coord-port 0: the program learns the port that was
 # picked, and the coordinator answers there while the program runs (it may
@@ -87,8 +73,8 @@ check "copied tree preloads its own libckpt.so" [ "$(cat "$H_TMP/tree.out")" = "
   "$CKPT_BIN/ckpt_command" >"$H_TMP/new.out" 2>"$H_TMP/new.err" </dev/null
 new_port=$(head -n 1 "$H_TMP/new.out")
 [ -n "$new_port" ] && h_on_exit "'$CKPT_BIN/ckpt_command' --coord-host localhost --coord-port $new_port --quit"
-check "--new-coordinator --coord-port 0 picks a port" [ "${new_port:-0}" -gt 0 ]
-check "the new coordinator answers on that port" [ "$(sed -n 2p "$H_TMP/new.out")" = answers ]
+h_check "--new-coordinator --coord-port 0 picks a port" [ "${new_port:-0}" -gt 0 ]
+h_check "the new coordinator answers on that port" [ "$(sed -n 2p "$H_TMP/new.out")" = answers ]
 
 # Default mode with nobody on the port: starts a coordinator in the background
 # and does not make the program wait for it.
@@ -98,8 +84,8 @@ start=$EPOCHREALTIME
 "$launch" --coord-port "$auto_port" --ckptdir "$H_TMP" true 2>"$H_TMP/auto.err" </dev/null
 status=$?
 elapsed_ms=$(((${EPOCHREALTIME/./} - ${start/./}) / 1000))
-check "auto mode runs the program (exit 0)" [ "$status" -eq 0 ]
-check "auto mode does not wait for the coordinator (${elapsed_ms} ms < 1000 ms)" [ "$elapsed_ms" -lt 1000 ]
+h_check "auto mode runs the program (exit 0)" [ "$status" -eq 0 ]
+h_check "auto mode does not wait for the coordinator (${elapsed_ms} ms < 1000 ms)" [ "$elapsed_ms" -lt 1000 ]
 
 # A coordinator started in default mode may leave with its last process, so
 # keep one running while looking for it. A port that another process took
@@ -121,7 +107,7 @@ for attempt in 1 2 3; do
   grep -q "Address already in use" "$H_TMP/auto-sleep.err" || break
   h_log "port $auto_port was taken before the coordinator bound it (attempt $attempt): $(head -n 1 "$H_TMP/auto-sleep.err")"
 done
-check "auto mode started a coordinator on port $auto_port" [ "$started" -eq 0 ]
+h_check "auto mode started a coordinator on port $auto_port" [ "$started" -eq 0 ]
 if [ "$started" -ne 0 ]; then
   echo "  program's stderr: $(cat "$H_TMP/auto-sleep.err")"
   echo "  ckpt_command --status: $(cat "$H_TMP/auto-status.err")"
@@ -136,9 +122,9 @@ s.bind(("::", int(sys.argv[1]))); print("bound", flush=True); time.sleep(10)' "$
 H_EXTRA_PIDS+=($!)
 for _ in $(seq 100); do [ -s "$H_TMP/busy.out" ] && break; sleep 0.05; done
 "$launch" --coord-port "$busy_port" --ckptdir "$H_TMP" sh -c 'sleep 1; echo ran' >"$H_TMP/busy-run.out" 2>"$H_TMP/busy-run.err" </dev/null
-check "auto mode with a taken port still runs the program" [ "$(cat "$H_TMP/busy-run.out")" = ran ]
-check "auto mode with a taken port says why: $(head -n 1 "$H_TMP/busy-run.err")" \
+h_check "auto mode with a taken port still runs the program" [ "$(cat "$H_TMP/busy-run.out")" = ran ]
+h_check "auto mode with a taken port says why: $(head -n 1 "$H_TMP/busy-run.err")" \
   grep -q "ckpt_coordinator: cannot listen on port $busy_port: Address already in use" "$H_TMP/busy-run.err"
 
-[ "$failures" -eq 0 ] || h_fail "$failures launch check(s) failed"
+[ "$H_FAILURES" -eq 0 ] || h_fail "$H_FAILURES launch check(s) failed"
 echo PASS

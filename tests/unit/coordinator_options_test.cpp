@@ -77,10 +77,33 @@ TEST(CoordinatorOptions, InvalidInputIsOneLineError) {
   }
   auto r = coord({}, FakeEnv{{{"CKPT_COORD_PORT", "abc"}}});
   EXPECT_EQ(r.outcome, ParseOutcome::Error);
-  EXPECT_EQ(r.error, "ckpt_coordinator: CKPT_COORD_PORT: invalid value 'abc'");
+  EXPECT_EQ(r.error, "ckpt_coordinator: CKPT_COORD_PORT: 'abc' is not a port number (1-65535)");
+  EXPECT_EQ(coord({}, FakeEnv{{{"CKPT_TIMEOUT", "soon"}}}).error, "ckpt_coordinator: CKPT_TIMEOUT: 'soon' is not a number");
+  EXPECT_EQ(coord({"--port", "x"}).error, "ckpt_coordinator: --port: 'x' is not a port number (1-65535)");
+  EXPECT_EQ(coord({"--bogus"}).error, "ckpt_coordinator: unknown option '--bogus' (try --help)");
+  EXPECT_EQ(coord({"extra"}).error, "ckpt_coordinator: unexpected argument 'extra' (try --help)");
+  EXPECT_EQ(coord({"--daemon=yes"}).error, "ckpt_coordinator: --daemon takes no value");
+  EXPECT_EQ(coord({"--port"}).error, "ckpt_coordinator: --port needs a value");
+  EXPECT_EQ(coord({"--timeout", "0"}).error, "ckpt_coordinator: --timeout: must be at least 1 second");
 }
 
-TEST(CoordinatorOptions, Help) { EXPECT_EQ(coord({"--help"}).outcome, ParseOutcome::Help); }
+TEST(CoordinatorOptions, HelpAndVersion) {
+  EXPECT_EQ(coord({"--help"}).outcome, ParseOutcome::Help);
+  EXPECT_EQ(coord({"-h"}).outcome, ParseOutcome::Help) << "-h means nothing else here";
+  EXPECT_EQ(coord({"--version"}).outcome, ParseOutcome::Version);
+  const std::string usage = coordinator_usage();
+  for (const char* word : {"--port", "CKPT_COORD_PORT", "--port-file", "--ckptdir", "--interval", "--timeout",
+                           "CKPT_TIMEOUT", "--exit-on-last", "--daemon", "--log", "--version", "Exit status:"})
+    EXPECT_NE(usage.find(word), std::string::npos) << word;
+}
+
+TEST(CoordinatorOptions, DmtcpSpellings) {
+  auto r = coord({"-p", "7000", "-i", "9"});
+  ASSERT_EQ(r.outcome, ParseOutcome::Run) << r.error;
+  EXPECT_EQ(r.options.port, 7000);
+  EXPECT_EQ(r.options.interval, 9u);
+  EXPECT_EQ(coord({"--coord-port=7001"}).options.port, 7001);
+}
 
 TEST(CommandOptions, ActionsAndDefaults) {
   auto r = command({"--status"});
@@ -127,6 +150,41 @@ TEST(CommandOptions, InvalidInputIsOneLineError) {
     EXPECT_EQ(r.error.find('\n'), std::string::npos);
   }
   EXPECT_EQ(command({"--status", "--list"}).error, "ckpt_command: --status and --list cannot be combined");
+  EXPECT_EQ(command({}).error, "ckpt_command: no action given (try --help)");
+  EXPECT_EQ(command({"--status", "--nope"}).error, "ckpt_command: unknown option '--nope' (try --help)");
+  EXPECT_EQ(command({"--interval", "soon"}).error, "ckpt_command: --interval: 'soon' is not a number");
+  EXPECT_EQ(command({"--coord-port", "0", "--status"}).error,
+            "ckpt_command: --coord-port: '0' is not a port number (1-65535)");
+  EXPECT_EQ(command({"--status"}, FakeEnv{{{"CKPT_COORD_PORT", "abc"}}}).error,
+            "ckpt_command: CKPT_COORD_PORT: 'abc' is not a port number (1-65535)");
+}
+
+TEST(CommandOptions, DmtcpSpellingsMeanTheSame) {
+  EXPECT_EQ(command({"-s"}).options.action, CommandAction::Status);
+  EXPECT_EQ(command({"-l"}).options.action, CommandAction::List);
+  EXPECT_EQ(command({"-c"}).options.action, CommandAction::Checkpoint);
+  EXPECT_EQ(command({"-bc"}).options.action, CommandAction::Checkpoint);
+  EXPECT_EQ(command({"--bcheckpoint"}).options.action, CommandAction::Checkpoint);
+  EXPECT_EQ(command({"-k"}).options.action, CommandAction::Kill);
+  EXPECT_EQ(command({"-q"}).options.action, CommandAction::Quit);
+  auto r = command({"-i", "5", "-h", "node5", "-p", "7100"});
+  ASSERT_EQ(r.outcome, ParseOutcome::Run) << r.error;
+  EXPECT_EQ(r.options.action, CommandAction::Interval);
+  EXPECT_EQ(r.options.interval, 5u);
+  EXPECT_EQ(r.options.host, "node5");
+  EXPECT_EQ(r.options.port, 7100);
+  EXPECT_EQ(command({"-bc", "-s"}).error, "ckpt_command: --checkpoint and --status cannot be combined");
+  EXPECT_EQ(command({"-c", "--checkpoint"}).options.action, CommandAction::Checkpoint) << "one action, twice";
+}
+
+TEST(CommandOptions, HelpAndVersion) {
+  EXPECT_EQ(command({"--help"}).outcome, ParseOutcome::Help);
+  EXPECT_EQ(command({"--version"}).outcome, ParseOutcome::Version);
+  const std::string usage = command_usage();
+  for (const char* word : {"-c, --checkpoint", "-s, --status", "-l, --list", "-i, --interval", "-k, --kill",
+                           "-q, --quit", "-h, --coord-host", "-p, --coord-port", "CKPT_COORD_HOST", "--json",
+                           "  3    no coordinator reachable"})
+    EXPECT_NE(usage.find(word), std::string::npos) << word;
 }
 
 }  // namespace

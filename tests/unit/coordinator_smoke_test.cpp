@@ -235,12 +235,12 @@ TEST_F(CoordinatorSmoke, ExitOnLastWorker) {
   EXPECT_EQ(wait_exit(), 0);
 }
 
-TEST_F(CoordinatorSmoke, NoCoordinatorIsExitTwo) {
+TEST_F(CoordinatorSmoke, NoCoordinatorIsExitThree) {
   const uint16_t port = start();
   EXPECT_EQ(sh(command(port, "--quit")).status, 0);
   EXPECT_EQ(wait_exit(), 0);
   auto r = sh(command(port, "--status"));
-  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.status, 3);
   EXPECT_EQ(r.out, "ckpt_command: no coordinator at localhost:" + std::to_string(port) + ": Connection refused\n");
 }
 
@@ -272,18 +272,18 @@ TEST_F(CoordinatorSmoke, EnsureCoordinatorStartsJoinsAndRefuses) {
   CoordinatorRequest req = request(0, CoordinatorMode::New);
   req.ckptdir = dir_.string();
   std::string error;
-  ASSERT_TRUE(ensure_coordinator(req, error)) << error;
+  ASSERT_EQ(ensure_coordinator(req, error), CoordinatorCheck::Ready) << error;
   ASSERT_NE(req.port, 0);
   const uint16_t port = req.port;
   auto json = sh(command(port, "--status --json"));
   EXPECT_NE(json.out.find("\"ckptdir\":\"" + dir_.string() + "\""), std::string::npos) << json.out;
 
   CoordinatorRequest join = request(port, CoordinatorMode::Join);
-  EXPECT_TRUE(ensure_coordinator(join, error)) << error;
+  EXPECT_EQ(ensure_coordinator(join, error), CoordinatorCheck::Ready) << error;
   CoordinatorRequest autoreq = request(port, CoordinatorMode::Auto, false);
-  EXPECT_TRUE(ensure_coordinator(autoreq, error)) << error;
+  EXPECT_EQ(ensure_coordinator(autoreq, error), CoordinatorCheck::Ready) << error;
   CoordinatorRequest again = request(port, CoordinatorMode::New);
-  EXPECT_FALSE(ensure_coordinator(again, error));
+  EXPECT_EQ(ensure_coordinator(again, error), CoordinatorCheck::Failed);
   EXPECT_NE(error.find("already in use"), std::string::npos) << error;
 
   EXPECT_EQ(sh(command(port, "--quit")).status, 0);
@@ -291,11 +291,14 @@ TEST_F(CoordinatorSmoke, EnsureCoordinatorStartsJoinsAndRefuses) {
   for (int i = 0; i < 200 && probe_local_port(port) == ProbeResult::Listening; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   CoordinatorRequest gone = request(port, CoordinatorMode::Join);
-  EXPECT_FALSE(ensure_coordinator(gone, error));
+  EXPECT_EQ(ensure_coordinator(gone, error), CoordinatorCheck::NoneListening);
   EXPECT_EQ(error, "no coordinator at localhost:" + std::to_string(port) + ": Connection refused");
   CoordinatorRequest remote = request(port, CoordinatorMode::New);
   remote.host = "remote.invalid";
-  EXPECT_FALSE(ensure_coordinator(remote, error));
+  EXPECT_EQ(ensure_coordinator(remote, error), CoordinatorCheck::Failed);
+  CoordinatorRequest remote_auto = request(port, CoordinatorMode::Auto);
+  remote_auto.host = "remote.invalid";
+  EXPECT_EQ(ensure_coordinator(remote_auto, error), CoordinatorCheck::NoneListening) << error;
 }
 
 TEST_F(CoordinatorSmoke, EnsureCoordinatorAutoWithoutWaitingLeavesNoChild) {
@@ -307,7 +310,7 @@ TEST_F(CoordinatorSmoke, EnsureCoordinatorAutoWithoutWaitingLeavesNoChild) {
   CoordinatorRequest req = request(port, CoordinatorMode::Auto, false);
   std::string error;
   const auto t0 = std::chrono::steady_clock::now();
-  ASSERT_TRUE(ensure_coordinator(req, error)) << error;
+  ASSERT_EQ(ensure_coordinator(req, error), CoordinatorCheck::Ready) << error;
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(50));
   EXPECT_EQ(::waitpid(-1, nullptr, WNOHANG), -1) << "no child of ours is left to reap";
   EXPECT_EQ(errno, ECHILD);

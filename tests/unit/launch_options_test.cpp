@@ -118,7 +118,7 @@ TEST(LaunchOptions, BadEnvironmentValueNamesTheVariable) {
   LaunchParse p = parse({"app"}, Env{{{"CKPT_COORD_PORT", "12x"}}});
   EXPECT_EQ(p.action, LaunchAction::Error);
   EXPECT_EQ(p.exit_code, 2);
-  EXPECT_EQ(p.error, "ckpt_launch: CKPT_COORD_PORT: '12x' is not a number");
+  EXPECT_EQ(p.error, "ckpt_launch: CKPT_COORD_PORT: '12x' is not a port number (1-65535)");
   p = parse({"app"}, Env{{{"CKPT_NO_COMPRESS", "maybe"}}});
   EXPECT_EQ(p.error, "ckpt_launch: CKPT_NO_COMPRESS: 'maybe' is not a boolean (use 1 or 0)");
 }
@@ -130,11 +130,12 @@ TEST(LaunchOptions, PortOutOfRangeIsRejected) {
     EXPECT_EQ(p.exit_code, 2) << bad;
   }
   EXPECT_EQ(parse({"--coord-port", "65536", "app"}).error,
-            "ckpt_launch: --coord-port: '65536' is out of range (at most 65535)");
+            "ckpt_launch: --coord-port: '65536' is not a port number (1-65535)");
 }
 
 TEST(LaunchOptions, PortZeroNeedsANewCoordinator) {
-  EXPECT_EQ(parse({"--coord-port", "0", "app"}).action, LaunchAction::Error);
+  EXPECT_EQ(parse({"--coord-port", "0", "app"}).error,
+            "ckpt_launch: --coord-port: port 0 (any free port) needs --new-coordinator");
   LaunchParse p = parse({"--new-coordinator", "--coord-port", "0", "app"});
   ASSERT_EQ(p.action, LaunchAction::Run) << p.error;
   EXPECT_EQ(p.options.coord_port, 0);
@@ -159,7 +160,7 @@ TEST(LaunchOptions, ModeFlagOverridesTheOtherModesVariable) {
 TEST(LaunchOptions, UnknownOptionAndMissingValueAreUsageErrors) {
   LaunchParse p = parse({"--frobnicate", "app"});
   EXPECT_EQ(p.exit_code, 2);
-  EXPECT_EQ(p.error, "ckpt_launch: unknown option '--frobnicate' (see --help)");
+  EXPECT_EQ(p.error, "ckpt_launch: unknown option '--frobnicate' (try --help)");
   p = parse({"--ckptdir"});
   EXPECT_EQ(p.exit_code, 2);
   EXPECT_EQ(p.error, "ckpt_launch: --ckptdir needs a value");
@@ -187,8 +188,47 @@ TEST(LaunchOptions, DoubleDashEndsOptions) {
 
 TEST(LaunchOptions, HelpAndVersionWinOverMissingProgram) {
   EXPECT_EQ(parse({"--help"}).action, LaunchAction::Help);
-  EXPECT_EQ(parse({"-h"}).action, LaunchAction::Help);
   EXPECT_EQ(parse({"--version"}).action, LaunchAction::Version);
+  EXPECT_EQ(parse({"--interval", "1", "--version"}).action, LaunchAction::Version);
+}
+
+TEST(LaunchOptions, DmtcpSpellingsMeanTheSame) {
+  // dmtcp_launch -j -i N -p PORT -h HOST: -h is the host here, not help.
+  LaunchParse p = parse({"-j", "-i", "5", "-p", "9000", "-h", "node9", "app", "-h"});
+  ASSERT_EQ(p.action, LaunchAction::Run) << p.error;
+  EXPECT_TRUE(p.options.join);
+  EXPECT_EQ(p.options.interval, 5u);
+  EXPECT_EQ(p.options.coord_port, 9000);
+  EXPECT_EQ(p.options.coord_host, "node9");
+  EXPECT_EQ(p.options.program, (std::vector<std::string>{"app", "-h"}));
+  p = parse({"--join-coordinator", "--no-gzip", "-i7", "app"});
+  ASSERT_EQ(p.action, LaunchAction::Run) << p.error;
+  EXPECT_TRUE(p.options.join);
+  EXPECT_FALSE(p.options.compress);
+  EXPECT_EQ(p.options.interval, 7u);
+  EXPECT_EQ(parse({"-h"}).error, "ckpt_launch: --coord-host needs a value");
+}
+
+TEST(LaunchOptions, AcceptLossIsAFlagWithABooleanTwin) {
+  EXPECT_FALSE(parse({"app"}).options.accept_loss);
+  EXPECT_TRUE(parse({"--accept-loss", "app"}).options.accept_loss);
+  EXPECT_TRUE(parse({"app"}, Env{{{"CKPT_ACCEPT_LOSS", "1"}}}).options.accept_loss);
+  EXPECT_FALSE(parse({"app"}, Env{{{"CKPT_ACCEPT_LOSS", "0"}}}).options.accept_loss);
+  EXPECT_TRUE(parse({"--accept-loss", "app"}, Env{{{"CKPT_ACCEPT_LOSS", "0"}}}).options.accept_loss);
+  EXPECT_EQ(parse({"app"}, Env{{{"CKPT_ACCEPT_LOSS", "sure"}}}).error,
+            "ckpt_launch: CKPT_ACCEPT_LOSS: 'sure' is not a boolean (use 1 or 0)");
+  EXPECT_EQ(parse({"--accept-loss=1", "app"}).error, "ckpt_launch: --accept-loss takes no value");
+}
+
+TEST(LaunchOptions, RepeatedOptionTakesTheLastValue) {
+  LaunchParse p = parse({"--interval", "1", "-i", "2", "app"});
+  ASSERT_EQ(p.action, LaunchAction::Run) << p.error;
+  EXPECT_EQ(p.options.interval, 2u);
+}
+
+TEST(LaunchOptions, IntervalIsBoundedAsTheCoordinatorBoundsIt) {
+  EXPECT_EQ(parse({"--interval", "100000001", "app"}).error,
+            "ckpt_launch: --interval: '100000001' is out of range (at most 100000000)");
 }
 
 TEST(LaunchOptions, HelpDocumentsEveryOptionAndItsEnvironmentTwin) {
@@ -196,7 +236,9 @@ TEST(LaunchOptions, HelpDocumentsEveryOptionAndItsEnvironmentTwin) {
   for (const char* word : {"--coord-host", "CKPT_COORD_HOST", "--coord-port", "CKPT_COORD_PORT", "--ckptdir",
                            "CKPT_DIR", "--interval", "CKPT_INTERVAL", "--no-compress", "CKPT_NO_COMPRESS", "--join",
                            "CKPT_JOIN", "--new-coordinator", "CKPT_NEW_COORDINATOR", "--file-policy",
-                           "--file-policy-file", "CKPT_FILE_POLICY", "--help", "--version"}) {
+                           "--file-policy-file", "CKPT_FILE_POLICY", "--accept-loss", "CKPT_ACCEPT_LOSS", "--help",
+                           "--version", "-h, --coord-host", "-p, --coord-port", "-j, --join", "-i, --interval",
+                           "Exit status:", "  3    no coordinator reachable", "  127  "}) {
     EXPECT_NE(usage.find(word), std::string::npos) << word;
   }
 }
@@ -211,7 +253,7 @@ TEST(LaunchOptions, FilePoliciesAreKeptInOrderOnePerLine) {
 TEST(LaunchOptions, BadFilePolicyIsOneLineError) {
   LaunchParse p = parse({"--file-policy", "/data/*=sideways", "./app"});
   ASSERT_EQ(p.action, LaunchAction::Error);
-  EXPECT_EQ(p.exit_code, ckpt::kExitUsage);
+  EXPECT_EQ(p.exit_code, ckpt::cli::kExitUsage);
   EXPECT_EQ(p.error,
             "ckpt_launch: --file-policy: '/data/*=sideways': unknown policy (use merge, ignore, append, replace or "
             "substitute)");

@@ -37,7 +37,9 @@ namespace ckpt {
 // The one way restart code reports a problem: a one-line reason, caught
 // where the restart can still be abandoned cleanly (before any process runs).
 struct RestartError : std::runtime_error {
-  explicit RestartError(const std::string& what) : std::runtime_error(what) {}
+  explicit RestartError(const std::string& what, int exit_status = 1)
+      : std::runtime_error(what), exit_status(exit_status) {}
+  int exit_status;  // ckpt_restart's (1: the restart failed; see ckpt_restart --help)
 };
 
 // What one image says about its place in the tree (the pid kind's check fills
