@@ -11,8 +11,7 @@ probe=$H_TMP/probe
 prog=("$H_PROGRAMS/it_loss_holder" both 2 100000 50 "$probe")
 h_start_coordinator
 out=$H_TMP/actual.out
-export CKPT_ACCEPT_LOSS=1
-h_launch "$out" -- "${prog[@]}"
+h_launch "$out" --accept-loss -- "${prog[@]}"
 h_wait_step "$out" 4
 h_checkpoint
 log=$(cat "$H_TMP/command.log")
