@@ -10,6 +10,6 @@ target_link_libraries(ckpt_restart_fds PUBLIC ckpt_restart_options ckpt_image_re
 
 add_executable(ckpt_restart ${CMAKE_CURRENT_LIST_DIR}/ckpt_restart.cpp ${CMAKE_CURRENT_LIST_DIR}/process_restore.cpp
   ${CMAKE_CURRENT_LIST_DIR}/tree_fork.cpp)
-target_link_libraries(ckpt_restart PRIVATE ckpt_restart_options ckpt_restart_fds ckpt_image_reader ckpt_restorer_blob
+target_link_libraries(ckpt_restart PRIVATE ckpt_restart_options ckpt_restart_fds ckpt_image_info ckpt_restorer_blob
   ckpt_coordinator_start ckpt_pid_table Threads::Threads)
 install(TARGETS ckpt_restart RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
