@@ -12,7 +12,7 @@ CKPT_JOBS=${CKPT_JOBS:-2}
 
 # Debian packages needed to build and test (util-linux provides setpriv for
 # the unprivileged test pass).
-CKPT_PACKAGES=(cmake g++ make libboost-dev liblz4-dev libunwind-dev libgtest-dev python3 util-linux)
+CKPT_PACKAGES=(cmake g++ make libboost-dev liblz4-dev libunwind-dev libgtest-dev nlohmann-json3-dev python3 util-linux)
 
 say() { printf '\n==> %s\n' "$*"; }
 
