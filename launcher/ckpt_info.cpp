@@ -31,7 +31,7 @@ std::unique_ptr<ImageReader> open_image(const std::string& path, bool verify, st
 // is an object {"image", "error"} and its reason also goes to stderr.
 int print_json(const std::vector<std::string>& paths, bool verify) {
   int status = 0;
-  nlohmann::json all = nlohmann::json::array();
+  ckpt::image::Json all = ckpt::image::Json::array();
   for (const std::string& path : paths) {
     std::string error;
     auto img = open_image(path, verify, error);

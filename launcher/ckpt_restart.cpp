@@ -272,7 +272,7 @@ void forward_signal(int sig, siginfo_t* info, void*) {
 // --info: the images as ckpt_info prints them (one JSON array, or summaries).
 void print_info(const std::vector<const ImageReader*>& images, bool json) {
   if (json) {
-    nlohmann::json all = nlohmann::json::array();
+    image::Json all = image::Json::array();
     for (const ImageReader* img : images) all.push_back(image::image_json(*img));
     std::cout << image::json_text(all) << std::flush;
     return;

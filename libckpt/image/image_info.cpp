@@ -13,7 +13,7 @@
 namespace ckpt::image {
 namespace {
 
-using nlohmann::json;
+
 
 std::string prot_string(const RegionRecord& r) {
   std::string s = "---";
@@ -86,8 +86,8 @@ Totals totals(const ImageReader& img) {
 }
 
 // Where each FileHeader field lies in the file.
-json header_fields() {
-  json out = json::object();
+Json header_fields() {
+  Json out = Json::object();
   auto field = [&](const char* name, size_t offset, size_t size) { out[name] = {{"offset", offset}, {"size", size}}; };
 #define CKPT_HEADER_FIELD(f) field(#f, offsetof(FileHeader, f), sizeof(FileHeader::f))
   CKPT_HEADER_FIELD(magic);
@@ -104,7 +104,7 @@ json header_fields() {
   return out;
 }
 
-json process_json(const ProcessRecord& p) {
+Json process_json(const ProcessRecord& p) {
   return {{"virt_pid", p.virt_pid},
           {"real_pid", p.real_pid},
           {"virt_ppid", p.virt_ppid},
@@ -124,7 +124,7 @@ json process_json(const ProcessRecord& p) {
           {"exe", fixed_string(p.exe)}};
 }
 
-json thread_json(const ThreadRecord& th) {
+Json thread_json(const ThreadRecord& th) {
   return {{"virt_tid", th.virt_tid},
           {"real_tid", th.real_tid},
           {"flags", thread_flag_names(th.flags)},
@@ -150,7 +150,7 @@ json thread_json(const ThreadRecord& th) {
             {"fpu_cw", hex_string(th.ctx.fpu_cw)}}}};
 }
 
-json region_json(const Region& r) {
+Json region_json(const Region& r) {
   return {{"start", hex_string(r.rec.start)},
           {"end", hex_string(r.rec.end)},
           {"size", r.rec.end - r.rec.start},
@@ -167,27 +167,27 @@ json region_json(const Region& r) {
 
 constexpr size_t kTextCap = 160;  // characters of one value the summary shows
 
-std::string scalar_text(const json& v) {
+std::string scalar_text(const Json& v) {
   std::string s;
   if (v.is_string()) s = v.get<std::string>();
   else if (v.is_array()) {
-    for (const json& e : v) s += (s.empty() ? "" : ",") + scalar_text(e);
+    for (const Json& e : v) s += (s.empty() ? "" : ",") + scalar_text(e);
     if (s.empty()) s = "-";
-  } else s = v.dump(-1, ' ', false, json::error_handler_t::replace);
+  } else s = v.dump(-1, ' ', false, Json::error_handler_t::replace);
   if (s.size() > kTextCap) s = s.substr(0, kTextCap) + "... (" + std::to_string(s.size() - kTextCap) + " more)";
   return s;
 }
 
-bool is_flat(const json& v) {
+bool is_flat(const Json& v) {
   if (!v.is_array()) return v.is_primitive();
-  for (const json& e : v)
+  for (const Json& e : v)
     if (!e.is_primitive()) return false;
   return true;
 }
 
 // An object as "key value  key value" on one line, then its nested objects
 // and arrays of objects on lines of their own, indented.
-void render(const json& obj, int indent, std::string& out) {
+void render(const Json& obj, int indent, std::string& out) {
   std::string pad(indent, ' '), line;
   for (auto& [key, value] : obj.items())
     if (is_flat(value)) line += (line.empty() ? "" : "  ") + key + " " + scalar_text(value);
@@ -199,7 +199,7 @@ void render(const json& obj, int indent, std::string& out) {
       render(value, indent + 2, out);
     } else {
       out += pad + key + " (" + std::to_string(value.size()) + "):\n";
-      for (const json& e : value) {
+      for (const Json& e : value) {
         if (e.is_object()) render(e, indent + 2, out);
         else out += pad + "  " + scalar_text(e) + "\n";
       }
@@ -207,7 +207,7 @@ void render(const json& obj, int indent, std::string& out) {
   }
 }
 
-void render_section(const json& s, std::string& out) {
+void render_section(const Json& s, std::string& out) {
   out += "  " + s["name"].get<std::string>() + " (" + human_size(s["size"].get<uint64_t>());
   if (s["schema"].is_null()) {
     out += ", no decoder: first " + std::to_string(s["hex_shown"].get<size_t>()) + " bytes in hex)\n";
@@ -222,10 +222,10 @@ void render_section(const json& s, std::string& out) {
 
 }  // namespace
 
-json image_json(const ImageReader& img) {
+Json image_json(const ImageReader& img) {
   const FileHeader& h = img.header();
   Totals t = totals(img);
-  json threads = json::array(), regions = json::array(), sections = json::array();
+  Json threads = Json::array(), regions = Json::array(), sections = Json::array();
   for (const ThreadRecord& th : img.threads()) threads.push_back(thread_json(th));
   for (const Region& r : img.regions()) regions.push_back(region_json(r));
   for (const Section& s : img.sections()) sections.push_back(decode_section(s.name, s.data));
@@ -253,10 +253,10 @@ json image_json(const ImageReader& img) {
             {"compression_ratio", t.ratio()}}}};
 }
 
-json image_error_json(const std::string& path, const std::string& error) { return {{"image", path}, {"error", error}}; }
+Json image_error_json(const std::string& path, const std::string& error) { return {{"image", path}, {"error", error}}; }
 
-std::string json_text(const json& value) {
-  return value.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+std::string json_text(const Json& value) {
+  return value.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
 std::string image_summary(const ImageReader& img) {

@@ -6,22 +6,21 @@
 
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "image_reader.h"
+#include "section_schema.h"
 
 namespace ckpt::image {
 
 // One image: file facts (with the header fields' offsets, so tools can find
 // things without a copy of the layout), process, threads, regions, decoded
 // sections, totals.
-nlohmann::json image_json(const ImageReader& img);
+Json image_json(const ImageReader& img);
 
 // The entry of an image that could not be read: {"image": path, "error": why}.
-nlohmann::json image_error_json(const std::string& path, const std::string& error);
+Json image_error_json(const std::string& path, const std::string& error);
 
 // JSON as printed: indented, bytes that are not UTF-8 replaced, a final newline.
-std::string json_text(const nlohmann::json& value);
+std::string json_text(const Json& value);
 
 // The human summary of one image.
 std::string image_summary(const ImageReader& img);

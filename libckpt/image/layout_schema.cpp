@@ -5,7 +5,7 @@
 namespace ckpt::image {
 namespace {
 
-nlohmann::json decode_layout(std::string_view, Bytes bytes) {
+Json decode_layout(std::string_view, Bytes bytes) {
   auto l = read_exact<LayoutSection>(bytes, "layout");
   check_version(l.version, kLayoutSectionVersion, "layout");
   return {

@@ -32,8 +32,8 @@ const SectionSchema* find_schema(std::string_view name) {
   return best;
 }
 
-nlohmann::json decode_section(std::string_view name, Bytes bytes) {
-  nlohmann::json out = {{"name", name}, {"size", bytes.size()}};
+Json decode_section(std::string_view name, Bytes bytes) {
+  Json out = {{"name", name}, {"size", bytes.size()}};
   const SectionSchema* schema = find_schema(name);
   if (!schema) {
     size_t shown = std::min(bytes.size(), kHexShown);
@@ -104,7 +104,7 @@ std::string escape_bytes(Bytes bytes) {
   return out;
 }
 
-void add_data(nlohmann::json& out, Bytes bytes, size_t cap) {
+void add_data(Json& out, Bytes bytes, size_t cap) {
   size_t shown = std::min(bytes.size(), cap);
   out["data"] = escape_bytes(bytes.first(shown));
   out["data_shown"] = shown;
@@ -117,8 +117,8 @@ std::string signal_name(int sig) {
   return abbrev ? std::string("SIG") + abbrev : "SIG" + std::to_string(sig);
 }
 
-nlohmann::json signal_names(uint64_t set) {
-  nlohmann::json out = nlohmann::json::array();
+Json signal_names(uint64_t set) {
+  Json out = Json::array();
   for (int sig = 1; sig <= 64; ++sig)
     if (set & (1ull << (sig - 1))) out.push_back(signal_name(sig));
   return out;

@@ -19,6 +19,8 @@
 
 namespace ckpt::image {
 
+// Objects keep their keys in the order the decoder gives them.
+using Json = nlohmann::ordered_json;
 using Bytes = std::span<const uint8_t>;
 
 // A decoder throws this (or any std::exception) for a section it cannot
@@ -33,7 +35,7 @@ struct SectionSchema {
   bool prefix;
   // The decoded content. `name` is the section's full name (a prefixed
   // section's suffix says what it belongs to).
-  nlohmann::json (*decode)(std::string_view name, Bytes bytes);
+  Json (*decode)(std::string_view name, Bytes bytes);
 };
 
 // Registers a schema for the life of the program (a static object per kind).
@@ -48,7 +50,7 @@ const SectionSchema* find_schema(std::string_view name);
 // A section as ckpt_info shows it: {"name", "size", "schema", then either
 // "content" (decoded), "error" (a schema that refused it) or, for a section
 // no schema knows, its first bytes in hex}.
-nlohmann::json decode_section(std::string_view name, Bytes bytes);
+Json decode_section(std::string_view name, Bytes bytes);
 
 // ---- helpers for decoders ----------------------------------------------------
 
@@ -80,7 +82,7 @@ std::string hex_bytes(Bytes bytes);        // "48656c6c6f"
 std::string escape_bytes(Bytes bytes);
 
 // {"data": escaped first `cap` bytes, "data_shown": n, "data_truncated": b}.
-void add_data(nlohmann::json& out, Bytes bytes, size_t cap);
+void add_data(Json& out, Bytes bytes, size_t cap);
 
 // The most bytes of a data section (file contents, pipe bytes) and of an
 // unknown section that ckpt_info shows.
@@ -88,7 +90,7 @@ inline constexpr size_t kDataShown = 64 * 1024;
 inline constexpr size_t kHexShown = 4096;
 
 // A sigset's bits (bit sig - 1) as signal names ("SIGINT", "SIGRTMIN+3").
-nlohmann::json signal_names(uint64_t set);
+Json signal_names(uint64_t set);
 std::string signal_name(int sig);
 
 }  // namespace ckpt::image

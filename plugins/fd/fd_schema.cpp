@@ -52,7 +52,7 @@ const char* access_mode(uint32_t flags) {
 }
 
 // F_GETFL's bits beyond the access mode, as O_* names.
-nlohmann::json status_flag_names(uint32_t flags) {
+Json status_flag_names(uint32_t flags) {
   static constexpr std::pair<uint32_t, const char*> kNames[] = {
       {O_CREAT, "O_CREAT"},       {O_EXCL, "O_EXCL"},           {O_NOCTTY, "O_NOCTTY"},
       {O_TRUNC, "O_TRUNC"},       {O_APPEND, "O_APPEND"},       {O_NONBLOCK, "O_NONBLOCK"},
@@ -60,7 +60,7 @@ nlohmann::json status_flag_names(uint32_t flags) {
       {O_DIRECT, "O_DIRECT"},     {0100000, "O_LARGEFILE"},     {O_DIRECTORY, "O_DIRECTORY"},
       {O_NOFOLLOW, "O_NOFOLLOW"}, {O_NOATIME, "O_NOATIME"},     {O_CLOEXEC, "O_CLOEXEC"},
       {O_PATH, "O_PATH"}};
-  nlohmann::json out = nlohmann::json::array();
+  Json out = Json::array();
   uint32_t rest = flags & ~uint32_t{O_ACCMODE};
   for (auto [bits, name] : kNames) {
     if ((rest & bits) != bits) continue;  // O_SYNC includes O_DSYNC's bit
@@ -90,7 +90,7 @@ std::string desc_hex(uint64_t desc_id) {
   return buf;
 }
 
-nlohmann::json record_json(const FdRecord& r) {
+Json record_json(const FdRecord& r) {
   uint32_t kind = static_cast<uint32_t>(r.kind), policy = static_cast<uint32_t>(r.policy);
   return {{"fd", r.fd},
           {"kind", named(kind_name(r.kind), kind)},
@@ -116,7 +116,7 @@ nlohmann::json record_json(const FdRecord& r) {
           {"type", file_type(r.mode)}};
 }
 
-nlohmann::json decode_fds(std::string_view, Bytes bytes) {
+Json decode_fds(std::string_view, Bytes bytes) {
   if (bytes.size() < sizeof(FdSectionHeader))
     throw SchemaError("fds: " + std::to_string(bytes.size()) + " bytes, shorter than its " +
                       std::to_string(sizeof(FdSectionHeader)) + "-byte header");
@@ -131,10 +131,10 @@ nlohmann::json decode_fds(std::string_view, Bytes bytes) {
   static constexpr const char* kLimits[kRlimitCount] = {
       "cpu", "fsize", "data", "stack", "core", "rss", "nproc", "nofile",
       "memlock", "as", "locks", "sigpending", "msgqueue", "nice", "rtprio", "rttime"};
-  nlohmann::json rlimits = nlohmann::json::object();
+  Json rlimits = Json::object();
   for (uint32_t i = 0; i < kRlimitCount; ++i)
     rlimits[kLimits[i]] = {{"cur", h.rlimits[i].cur}, {"max", h.rlimits[i].max}};
-  nlohmann::json fds = nlohmann::json::array();
+  Json fds = Json::array();
   for (uint32_t i = 0; i < h.count; ++i) {
     FdRecord r;
     std::memcpy(&r, records.data() + i * sizeof r, sizeof r);
@@ -149,12 +149,12 @@ nlohmann::json decode_fds(std::string_view, Bytes bytes) {
 }
 
 // "fdata.<desc_id as %016lx>": the bytes of the file of description desc_id.
-nlohmann::json decode_file_contents(std::string_view name, Bytes bytes) {
+Json decode_file_contents(std::string_view name, Bytes bytes) {
   std::string_view id = name.substr(sizeof kFileContentsPrefix - 1);
   if (id.size() != 16 || id.find_first_not_of("0123456789abcdef") != std::string_view::npos)
     throw SchemaError("the name does not end in a 16-digit description id");
   uint64_t desc_id = std::stoull(std::string(id), nullptr, 16);
-  nlohmann::json out = {{"desc_id", desc_hex(desc_id)},
+  Json out = {{"desc_id", desc_hex(desc_id)},
                         {"desc_vpid", static_cast<int32_t>(desc_id >> 32)},
                         {"desc_fd", static_cast<int32_t>(desc_id & 0xffffffff)},
                         {"size", bytes.size()}};
@@ -163,11 +163,11 @@ nlohmann::json decode_file_contents(std::string_view name, Bytes bytes) {
 }
 
 // "pipe.<ino>": bytes drained from pipe `ino` at checkpoint.
-nlohmann::json decode_pipe_bytes(std::string_view name, Bytes bytes) {
+Json decode_pipe_bytes(std::string_view name, Bytes bytes) {
   std::string_view ino = name.substr(sizeof kPipeBytesPrefix - 1);
   if (ino.empty() || ino.size() > 20 || ino.find_first_not_of("0123456789") != std::string_view::npos)
     throw SchemaError("the name does not end in a pipe's inode number");
-  nlohmann::json out = {{"ino", std::stoull(std::string(ino))}, {"size", bytes.size()}};
+  Json out = {{"ino", std::stoull(std::string(ino))}, {"size", bytes.size()}};
   add_data(out, bytes, kDataShown);
   return out;
 }

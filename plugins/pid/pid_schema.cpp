@@ -7,19 +7,19 @@
 namespace ckpt::image {
 namespace {
 
-nlohmann::json zombie_json(const ZombieRecord& z) {
-  nlohmann::json out = {{"vpid", z.vpid}, {"wait_status", z.wait_status}, {"vpgid", z.vpgid}};
+Json zombie_json(const ZombieRecord& z) {
+  Json out = {{"vpid", z.vpid}, {"wait_status", z.wait_status}, {"vpgid", z.vpgid}};
   if (WIFEXITED(z.wait_status)) out["exit_code"] = WEXITSTATUS(z.wait_status);
   if (WIFSIGNALED(z.wait_status)) out["signal"] = signal_name(WTERMSIG(z.wait_status));
   return out;
 }
 
-nlohmann::json decode_pid(std::string_view, Bytes bytes) {
+Json decode_pid(std::string_view, Bytes bytes) {
   auto p = read_exact<PidSection>(bytes, "pid");
   check_version(p.version, kPidSectionVersion, "pid");
   if (p.zombie_count > kMaxZombies)
     throw SchemaError("pid: " + std::to_string(p.zombie_count) + " zombies, at most " + std::to_string(kMaxZombies));
-  nlohmann::json zombies = nlohmann::json::array();
+  Json zombies = Json::array();
   for (uint32_t i = 0; i < p.zombie_count; ++i) zombies.push_back(zombie_json(p.zombies[i]));
   return {{"version", p.version},
           {"vpid", p.vpid},

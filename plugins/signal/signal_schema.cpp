@@ -7,12 +7,12 @@
 namespace ckpt::image {
 namespace {
 
-nlohmann::json action_flags(uint64_t flags) {
+Json action_flags(uint64_t flags) {
   static constexpr std::pair<uint64_t, const char*> kNames[] = {
       {SA_NOCLDSTOP, "SA_NOCLDSTOP"}, {SA_NOCLDWAIT, "SA_NOCLDWAIT"}, {SA_SIGINFO, "SA_SIGINFO"},
       {0x04000000, "SA_RESTORER"},    {SA_ONSTACK, "SA_ONSTACK"},     {SA_RESTART, "SA_RESTART"},
       {SA_NODEFER, "SA_NODEFER"},     {SA_RESETHAND, "SA_RESETHAND"}};
-  nlohmann::json out = nlohmann::json::array();
+  Json out = Json::array();
   uint64_t known = 0;
   for (auto [bit, name] : kNames) {
     known |= bit;
@@ -56,10 +56,10 @@ T field(const SavedSiginfo& info, size_t offset) {
 
 // The kernel's siginfo union on x86-64: kill/rt/sigchld start with pid and
 // uid; rt and timer carry a sigval at 8; sigchld the status at 8.
-nlohmann::json siginfo_json(const SavedSiginfo& info) {
-  nlohmann::json out = {{"signo", info.signo}, {"name", signal_name(info.signo)}, {"code", info.code}};
+Json siginfo_json(const SavedSiginfo& info) {
+  Json out = {{"signo", info.signo}, {"name", signal_name(info.signo)}, {"code", info.code}};
   const char* code = code_name(info);
-  out["code_name"] = code ? nlohmann::json(code) : nlohmann::json(nullptr);
+  out["code_name"] = code ? Json(code) : Json(nullptr);
   if (info.err) out["errno"] = info.err;
   bool child = info.signo == SIGCHLD && info.code > 0 && info.code <= CLD_CONTINUED;
   if (info.code == SI_USER || info.code == SI_QUEUE || info.code == SI_TKILL || info.code == SI_MESGQ || child) {
@@ -75,7 +75,7 @@ nlohmann::json siginfo_json(const SavedSiginfo& info) {
   return out;
 }
 
-nlohmann::json decode_signal(std::string_view, Bytes bytes) {
+Json decode_signal(std::string_view, Bytes bytes) {
   auto section = read_exact<SignalSection>(bytes, "signal");
   const SignalSection* s = &section;
   check_version(s->version, kSignalSectionVersion, "signal");
@@ -83,7 +83,7 @@ nlohmann::json decode_signal(std::string_view, Bytes bytes) {
     throw SchemaError("signal: " + std::to_string(s->queued_count) + " queued signals and " +
                       std::to_string(s->thread_count) + " threads, at most " + std::to_string(kMaxQueuedSignals) +
                       " and " + std::to_string(kMaxPendingThreads));
-  nlohmann::json actions = nlohmann::json::array();
+  Json actions = Json::array();
   for (uint32_t sig = 1; sig <= kMaxSignal; ++sig) {
     const SavedSigaction& a = s->actions[sig];
     if (!a.handler && !a.flags && !a.mask && !a.restorer) continue;  // default, nothing set
@@ -94,9 +94,9 @@ nlohmann::json decode_signal(std::string_view, Bytes bytes) {
                        {"mask", signal_names(a.mask)},
                        {"restorer", hex_string(a.restorer)}});
   }
-  nlohmann::json queued = nlohmann::json::array();
+  Json queued = Json::array();
   for (uint32_t i = 0; i < s->queued_count; ++i) queued.push_back(siginfo_json(s->queued[i]));
-  nlohmann::json threads = nlohmann::json::array();
+  Json threads = Json::array();
   for (uint32_t i = 0; i < s->thread_count; ++i)
     threads.push_back({{"tid", s->threads[i].virt_tid}, {"pending", signal_names(s->threads[i].pending)}});
   return {{"version", s->version}, {"actions", actions}, {"process_pending", queued}, {"thread_pending", threads}};

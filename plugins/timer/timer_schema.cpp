@@ -5,11 +5,11 @@
 namespace ckpt::image {
 namespace {
 
-nlohmann::json decode_timer(std::string_view, Bytes bytes) {
+Json decode_timer(std::string_view, Bytes bytes) {
   auto t = read_exact<TimerSection>(bytes, "timer");
   check_version(t.version, kTimerSectionVersion, "timer");
   static constexpr const char* kWhich[kTimerCount] = {"real", "virtual", "prof"};
-  nlohmann::json timers = nlohmann::json::array();
+  Json timers = Json::array();
   for (uint32_t i = 0; i < kTimerCount; ++i) {
     const SavedItimer& s = t.timers[i];
     timers.push_back({{"which", kWhich[i]},

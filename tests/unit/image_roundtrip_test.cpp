@@ -100,15 +100,15 @@ TEST_P(ImageRoundTrip, RendersValidJsonAndSummary) {
   auto img = ImageReader::open(path, error);
   ASSERT_TRUE(img) << error;
 
-  std::string text = json_text(nlohmann::json::array({image_json(*img)}));
+  std::string text = json_text(Json::array({image_json(*img)}));
   EXPECT_TRUE(valid_utf8(text));
-  nlohmann::json all = nlohmann::json::parse(text);  // throws unless it is JSON
+  Json all = Json::parse(text);  // throws unless it is JSON
   ASSERT_TRUE(all.is_array());
   ASSERT_EQ(all.size(), 1u);
-  const nlohmann::json& j = all[0];
+  const Json& j = all[0];
   // Quotes, backslash and tab kept; the stray 0xff replaced; valid UTF-8 (é) kept.
   bool found = false;
-  for (const nlohmann::json& r : j["regions"])
+  for (const Json& r : j["regions"])
     found |= r["path"] == "/opt/my lib/\"odd\"\\name\t\xef\xbf\xbd\xc3\xa9.so";
   EXPECT_TRUE(found) << text;
   EXPECT_EQ(j["process"]["progname"], "app \"quoted\"");

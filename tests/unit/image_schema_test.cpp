@@ -25,7 +25,7 @@ std::vector<uint8_t> bytes_of(const T& v) {
 
 std::vector<uint8_t> bytes_of(std::string_view s) { return {s.begin(), s.end()}; }
 
-nlohmann::json decode(std::string_view name, const std::vector<uint8_t>& bytes) {
+Json decode(std::string_view name, const std::vector<uint8_t>& bytes) {
   return decode_section(name, Bytes(bytes.data(), bytes.size()));
 }
 
@@ -54,7 +54,7 @@ TEST(SectionSchema, EveryBuiltInSectionHasADecoder) {
 }
 
 TEST(SectionSchema, UnknownSectionShowsCappedHex) {
-  nlohmann::json s = decode("thirdparty", std::vector<uint8_t>(kHexShown + 10, 0xab));
+  Json s = decode("thirdparty", std::vector<uint8_t>(kHexShown + 10, 0xab));
   EXPECT_TRUE(s["schema"].is_null());
   EXPECT_EQ(s["size"], kHexShown + 10);
   EXPECT_EQ(s["hex"].get<std::string>().size(), 2 * kHexShown);
@@ -81,21 +81,21 @@ TEST(SectionSchema, DecodesDescriptorTable) {
   crafted.fd = 12;
   crafted.kind = static_cast<FdKind>(77);
   crafted.policy = static_cast<FilePolicy>(9);
-  nlohmann::json s = decode(kFdSection, fd_section({r, lost, crafted}));
+  Json s = decode(kFdSection, fd_section({r, lost, crafted}));
   ASSERT_TRUE(s.contains("content")) << s;
-  const nlohmann::json& c = s["content"];
+  const Json& c = s["content"];
   EXPECT_EQ(c["umask"], "027");
   EXPECT_EQ(c["cwd"], "/work/dir");
   EXPECT_EQ(c["rlimits"]["nofile"]["cur"], 1024);
   ASSERT_EQ(c["descriptors"].size(), 3u);
-  const nlohmann::json& d = c["descriptors"][0];
+  const Json& d = c["descriptors"][0];
   EXPECT_EQ(d["fd"], 10);
   EXPECT_EQ(d["kind"], "file");
   EXPECT_EQ(d["path"], "/data/x.txt");
   EXPECT_EQ(d["offset"], 5);
   EXPECT_EQ(d["cloexec"], true);
   EXPECT_EQ(d["access"], "rdwr");
-  EXPECT_EQ(d["status"], nlohmann::json::array({"O_APPEND"}));
+  EXPECT_EQ(d["status"], Json::array({"O_APPEND"}));
   EXPECT_EQ(d["policy"], "replace");
   EXPECT_EQ(d["desc_id"], "0000002a0000000a");
   EXPECT_EQ(d["desc_vpid"], 42);
@@ -113,7 +113,7 @@ TEST(SectionSchema, MalformedSectionsAreErrorEntries) {
   EXPECT_TRUE(decode(kFdSection, short_fds).contains("error"));
   EXPECT_TRUE(decode(kFdSection, std::vector<uint8_t>(3)).contains("error"));
   std::vector<uint8_t> wrong = fd_section({}, 2);
-  nlohmann::json s = decode(kFdSection, wrong);
+  Json s = decode(kFdSection, wrong);
   ASSERT_TRUE(s.contains("error"));
   EXPECT_NE(s["error"].get<std::string>().find("version 2"), std::string::npos) << s;
   // A count that would overflow a 32-bit size computation.
@@ -154,7 +154,7 @@ TEST(SectionSchema, DecodesPidSection) {
   p.zombie_count = 1;
   p.zombies[0] = {41, 3 << 8, 40, 0};
   std::strcpy(p.pidtable_path, "/tmp/pids");
-  nlohmann::json c = decode(kPidSection, bytes_of(p))["content"];
+  Json c = decode(kPidSection, bytes_of(p))["content"];
   EXPECT_EQ(c["vpid"], 40);
   EXPECT_EQ(c["vsid"], 7);
   EXPECT_EQ(c["real_pid"], 900);
@@ -178,11 +178,11 @@ TEST(SectionSchema, DecodesSignalsAndTimers) {
   std::memcpy(s->queued[0].fields + 8, &value, sizeof value);
   s->thread_count = 1;
   s->threads[0] = {78, 0, 1ull << (SIGTERM - 1)};
-  nlohmann::json c = decode(kSignalSection, bytes_of(*s))["content"];
+  Json c = decode(kSignalSection, bytes_of(*s))["content"];
   ASSERT_EQ(c["actions"].size(), 2u) << c;
   EXPECT_EQ(c["actions"][0]["name"], "SIGUSR1");
   EXPECT_EQ(c["actions"][0]["handler"], "0x401000");
-  EXPECT_EQ(c["actions"][0]["mask"], nlohmann::json::array({"SIGINT"}));
+  EXPECT_EQ(c["actions"][0]["mask"], Json::array({"SIGINT"}));
   EXPECT_EQ(c["actions"][1]["name"], "SIGPIPE");
   EXPECT_EQ(c["actions"][1]["handler"], "ignore");
   EXPECT_EQ(c["process_pending"][0]["name"], "SIGUSR2");
@@ -190,12 +190,12 @@ TEST(SectionSchema, DecodesSignalsAndTimers) {
   EXPECT_EQ(c["process_pending"][0]["pid"], 77);
   EXPECT_EQ(c["process_pending"][0]["value"], 1234);
   EXPECT_EQ(c["thread_pending"][0]["tid"], 78);
-  EXPECT_EQ(c["thread_pending"][0]["pending"], nlohmann::json::array({"SIGTERM"}));
+  EXPECT_EQ(c["thread_pending"][0]["pending"], Json::array({"SIGTERM"}));
 
   TimerSection t{};
   t.version = kTimerSectionVersion;
   t.timers[0] = {0, 500000, 1, 250000};
-  nlohmann::json tc = decode(kTimerSection, bytes_of(t))["content"];
+  Json tc = decode(kTimerSection, bytes_of(t))["content"];
   EXPECT_EQ(tc["timers"][0]["which"], "real");
   EXPECT_EQ(tc["timers"][0]["armed"], true);
   EXPECT_EQ(tc["timers"][0]["interval_usec"], 500000);
@@ -203,12 +203,12 @@ TEST(SectionSchema, DecodesSignalsAndTimers) {
 }
 
 TEST(SectionSchema, DecodesDataSectionsEscapedAndCapped) {
-  nlohmann::json f = decode("fdata.0000000100000003", bytes_of(std::string_view("a\\b\n\x01", 5)));
+  Json f = decode("fdata.0000000100000003", bytes_of(std::string_view("a\\b\n\x01", 5)));
   EXPECT_EQ(f["content"]["desc_vpid"], 1);
   EXPECT_EQ(f["content"]["desc_fd"], 3);
   EXPECT_EQ(f["content"]["data"], "a\\\\b\\n\\x01");
   EXPECT_EQ(f["content"]["data_truncated"], false);
-  nlohmann::json p = decode("pipe.4711", std::vector<uint8_t>(kDataShown + 1, 'x'));
+  Json p = decode("pipe.4711", std::vector<uint8_t>(kDataShown + 1, 'x'));
   EXPECT_EQ(p["content"]["ino"], 4711);
   EXPECT_EQ(p["content"]["size"], kDataShown + 1);
   EXPECT_EQ(p["content"]["data_shown"], kDataShown);
