@@ -41,6 +41,7 @@
 
 #include "cli.h"
 #include "coordinator_start.h"
+#include "image_info.h"
 #include "image_reader.h"
 #include "ckpt/restart.h"
 #include "process_restore.h"
@@ -215,6 +216,18 @@ void forward_signal(int sig, siginfo_t* info, void*) {
   std::exit(128 + sig);
 }
 
+// --info: the images as ckpt_info prints them (one JSON array, or summaries).
+void print_info(const std::vector<const ImageReader*>& images, bool json) {
+  if (json) {
+    image::Json all = image::Json::array();
+    for (const ImageReader* img : images) all.push_back(image::image_json(*img));
+    std::cout << image::json_text(all) << std::flush;
+    return;
+  }
+  for (size_t i = 0; i < images.size(); i++) std::cout << (i ? "\n" : "") << image::image_summary(*images[i]);
+  std::cout << std::flush;
+}
+
 int restart(const RestartOptions& opt, char** argv, const std::vector<int>& inherited) {
   std::vector<std::unique_ptr<ImageReader>> images;
   std::vector<const ImageReader*> image_list;
@@ -226,8 +239,7 @@ int restart(const RestartOptions& opt, char** argv, const std::vector<int>& inhe
     images.push_back(std::move(img));
   }
   if (opt.info) {
-    for (const ImageReader* img : image_list)
-      std::cout << (opt.json ? image::image_to_json(*img) : image::image_summary(*img)) << std::endl;
+    print_info(image_list, opt.json);
     return 0;
   }
   // Before any real work: this may run ckpt_restart again.

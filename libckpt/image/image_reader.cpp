@@ -1,5 +1,5 @@
 // The image reader: validates everything restart relies on before restart
-// touches its address space, and renders images for ckpt_info.
+// touches its address space.
 #include "image_reader.h"
 
 #include <fcntl.h>
@@ -7,7 +7,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -60,6 +59,8 @@ bool pread_full(int fd, void* buf, size_t len, uint64_t off) {
 
 std::string read_failure() { return errno ? strerror(errno) : "unexpected end of file"; }
 
+}  // namespace
+
 const char* arch_name(uint32_t machine) {
   switch (machine) {
     case 3: return "i386";
@@ -75,6 +76,8 @@ const char* arch_name(uint32_t machine) {
     default: return "unknown";
   }
 }
+
+namespace {
 
 // Walks the ChunkHeader chain of a compressed region's blob, checking its
 // structure, and calls f(header, offset of the stored bytes, raw offset in
@@ -380,340 +383,6 @@ bool ImageReader::read_region(const Region& r, void* dst, std::string& error) co
   if (read_checked(*this, r, static_cast<char*>(dst), why)) return true;
   error = "image " + path_ + ": " + why;
   return false;
-}
-
-// ---- rendering --------------------------------------------------------------
-
-namespace {
-
-std::string prot_string(const RegionRecord& r) {
-  std::string s = "---";
-  if (r.prot & PROT_READ) s[0] = 'r';
-  if (r.prot & PROT_WRITE) s[1] = 'w';
-  if (r.prot & PROT_EXEC) s[2] = 'x';
-  s += (r.flags & kRegionShared) ? 's' : 'p';
-  return s;
-}
-
-std::vector<const char*> region_flag_names(uint32_t f) {
-  static constexpr std::pair<uint32_t, const char*> kNames[] = {
-      {kRegionPrivate, "private"}, {kRegionShared, "shared"}, {kRegionAnonymous, "anonymous"},
-      {kRegionFile, "file"},       {kRegionHeap, "heap"},     {kRegionStack, "stack"},
-      {kRegionVdso, "vdso"},       {kRegionNoData, "nodata"}, {kRegionLost, "lost"}};
-  std::vector<const char*> out;
-  for (auto [bit, name] : kNames)
-    if (f & bit) out.push_back(name);
-  return out;
-}
-
-std::vector<const char*> thread_flag_names(uint32_t f) {
-  std::vector<const char*> out;
-  if (f & kThreadLeader) out.push_back("leader");
-  if (f & kThreadCheckpointer) out.push_back("checkpointer");
-  return out;
-}
-
-std::string time_string(int64_t ns) {
-  time_t secs = static_cast<time_t>(ns / 1000000000);
-  struct tm tm;
-  if (!gmtime_r(&secs, &tm)) return "?";
-  char buf[64];
-  size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(buf + n, sizeof(buf) - n, ".%03dZ", static_cast<int>(ns % 1000000000 / 1000000));
-  return buf;
-}
-
-std::string human_size(uint64_t bytes) {
-  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(bytes);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    u++;
-  }
-  char buf[32];
-  if (u == 0) snprintf(buf, sizeof(buf), "%" PRIu64 " B", bytes);
-  else snprintf(buf, sizeof(buf), "%.1f %s", v, kUnits[u]);
-  return buf;
-}
-
-struct Totals {
-  uint64_t mapped = 0;  // bytes of all regions
-  uint64_t saved = 0;   // bytes of regions that have data
-  uint64_t stored = 0;  // bytes their data takes in the file
-  double ratio() const { return stored ? static_cast<double>(saved) / stored : 1.0; }
-};
-
-Totals totals(const ImageReader& img) {
-  Totals t;
-  for (const Region& r : img.regions()) {
-    t.mapped += r.rec.end - r.rec.start;
-    if (!(r.rec.flags & kRegionNoData)) {
-      t.saved += r.rec.end - r.rec.start;
-      t.stored += r.rec.data_size;
-    }
-  }
-  return t;
-}
-
-// A pretty-printing JSON writer; it places commas and indentation.
-class Json {
- public:
-  Json& begin_object(const char* key = nullptr) { return open(key, '{'); }
-  Json& end_object() { return close('}'); }
-  Json& begin_array(const char* key = nullptr) { return open(key, '['); }
-  Json& end_array() { return close(']'); }
-
-  Json& str(const char* key, std::string_view v) {
-    item(key);
-    quote(v);
-    return *this;
-  }
-  Json& num(const char* key, uint64_t v) { return raw(key, std::to_string(v)); }
-  Json& num(const char* key, int64_t v) { return raw(key, std::to_string(v)); }
-  Json& num(const char* key, double v) {
-    char buf[32];
-    snprintf(buf, sizeof(buf), "%.3f", v);
-    return raw(key, buf);
-  }
-  Json& boolean(const char* key, bool v) { return raw(key, v ? "true" : "false"); }
-  Json& addr(const char* key, uint64_t v) { return str(key, hex(v)); }
-  Json& names(const char* key, const std::vector<const char*>& v) {
-    begin_array(key);
-    for (const char* n : v) str(nullptr, n);
-    return end_array();
-  }
-
-  std::string take() { return std::move(out_) + "\n"; }
-
- private:
-  Json& raw(const char* key, const std::string& v) {
-    item(key);
-    out_ += v;
-    return *this;
-  }
-  Json& open(const char* key, char c) {
-    item(key);
-    out_ += c;
-    first_.push_back(true);
-    return *this;
-  }
-  Json& close(char c) {
-    bool empty = first_.back();
-    first_.pop_back();
-    if (!empty) newline();
-    out_ += c;
-    return *this;
-  }
-  void item(const char* key) {
-    if (!first_.empty()) {
-      if (!first_.back()) out_ += ',';
-      first_.back() = false;
-      newline();
-    }
-    if (key) {
-      quote(key);
-      out_ += ": ";
-    }
-  }
-  void newline() {
-    out_ += '\n';
-    out_.append(2 * first_.size(), ' ');
-  }
-  // JSON strings must be valid UTF-8: paths and names are arbitrary bytes, so
-  // bytes that are not part of a valid UTF-8 sequence become \u00XX.
-  void quote(std::string_view s) {
-    out_ += '"';
-    for (size_t i = 0; i < s.size();) {
-      auto c = static_cast<unsigned char>(s[i]);
-      size_t len = utf8_length(s.substr(i));
-      if (len > 1) {
-        out_.append(s.substr(i, len));
-        i += len;
-        continue;
-      }
-      i++;
-      switch (c) {
-        case '"': out_ += "\\\""; break;
-        case '\\': out_ += "\\\\"; break;
-        case '\n': out_ += "\\n"; break;
-        case '\t': out_ += "\\t"; break;
-        case '\r': out_ += "\\r"; break;
-        default:
-          if (c < 0x20 || c >= 0x7f) {
-            char buf[8];
-            snprintf(buf, sizeof(buf), "\\u%04x", c);
-            out_ += buf;
-          } else {
-            out_ += static_cast<char>(c);
-          }
-      }
-    }
-    out_ += '"';
-  }
-  // Length of the valid multi-byte UTF-8 sequence at the start of s, or 1.
-  static size_t utf8_length(std::string_view s) {
-    auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
-    auto cont = [&](size_t i) { return i < s.size() && (b(i) & 0xc0) == 0x80; };
-    unsigned c = b(0);
-    if (c >= 0xc2 && c <= 0xdf && cont(1)) return 2;
-    if (c >= 0xe0 && c <= 0xef && cont(1) && cont(2)) {
-      if ((c == 0xe0 && b(1) < 0xa0) || (c == 0xed && b(1) >= 0xa0)) return 1;  // overlong, surrogate
-      return 3;
-    }
-    if (c >= 0xf0 && c <= 0xf4 && cont(1) && cont(2) && cont(3)) {
-      if ((c == 0xf0 && b(1) < 0x90) || (c == 0xf4 && b(1) >= 0x90)) return 1;  // overlong, > U+10FFFF
-      return 4;
-    }
-    return 1;
-  }
-
-  std::string out_;
-  std::vector<bool> first_;  // per open container: no item written yet
-};
-
-}  // namespace
-
-std::string image_to_json(const ImageReader& img) {
-  const FileHeader& h = img.header();
-  const ProcessRecord& p = img.process();
-  Totals t = totals(img);
-  Json j;
-  j.begin_object()
-      .str("image", img.path())
-      .num("format_version", uint64_t{h.version})
-      .str("arch", arch_name(h.arch))
-      .num("page_size", uint64_t{h.page_size})
-      .boolean("compressed", img.compressed())
-      .num("file_size", h.file_size)
-      .num("meta_offset", h.meta_offset)
-      .num("meta_size", h.meta_size);
-  j.begin_object("process")
-      .num("virt_pid", int64_t{p.virt_pid})
-      .num("real_pid", int64_t{p.real_pid})
-      .num("virt_ppid", int64_t{p.virt_ppid})
-      .num("uid", uint64_t{p.uid})
-      .num("computation_size", uint64_t{p.computation_size})
-      .num("thread_count", uint64_t{p.thread_count})
-      .num("generation", p.generation)
-      .num("checkpoint_time_ns", int64_t{p.checkpoint_time_ns})
-      .str("checkpoint_time", time_string(p.checkpoint_time_ns))
-      .addr("restart_info_slot", p.restart_info_slot)
-      .addr("start_brk", p.start_brk)
-      .addr("brk", p.brk)
-      .str("unique_id", p.unique_id)
-      .str("progname", p.progname)
-      .str("hostname", p.hostname)
-      .str("cwd", p.cwd)
-      .str("exe", p.exe)
-      .end_object();
-  j.begin_array("threads");
-  for (const ThreadRecord& th : img.threads()) {
-    j.begin_object()
-        .num("virt_tid", int64_t{th.virt_tid})
-        .num("real_tid", int64_t{th.real_tid})
-        .names("flags", thread_flag_names(th.flags))
-        .addr("fs_base", th.fs_base)
-        .addr("clear_child_tid", th.clear_child_tid)
-        .addr("robust_list", th.robust_list)
-        .num("robust_list_len", th.robust_list_len)
-        .addr("rseq_addr", th.rseq_addr)
-        .num("rseq_len", uint64_t{th.rseq_len})
-        .addr("rseq_sig", th.rseq_sig)
-        .addr("sigmask", th.sigmask);
-    j.begin_object("context")
-        .addr("rip", th.ctx.rip)
-        .addr("rsp", th.ctx.rsp)
-        .addr("rbp", th.ctx.rbp)
-        .addr("rbx", th.ctx.rbx)
-        .addr("r12", th.ctx.r12)
-        .addr("r13", th.ctx.r13)
-        .addr("r14", th.ctx.r14)
-        .addr("r15", th.ctx.r15)
-        .addr("mxcsr", th.ctx.mxcsr)
-        .addr("fpu_cw", th.ctx.fpu_cw)
-        .end_object();
-    j.end_object();
-  }
-  j.end_array();
-  j.begin_array("regions");
-  for (const Region& r : img.regions()) {
-    j.begin_object()
-        .addr("start", r.rec.start)
-        .addr("end", r.rec.end)
-        .num("size", r.rec.end - r.rec.start)
-        .str("prot", prot_string(r.rec))
-        .names("flags", region_flag_names(r.rec.flags))
-        .str("path", r.path)
-        .num("file_offset", r.rec.file_offset)
-        .num("data_offset", r.rec.data_offset)
-        .num("data_size", r.rec.data_size)
-        .addr("crc", r.rec.crc)
-        .end_object();
-  }
-  j.end_array();
-  j.begin_array("sections");
-  for (const Section& s : img.sections())
-    j.begin_object().str("name", s.name).num("size", uint64_t{s.data.size()}).end_object();
-  j.end_array();
-  j.begin_object("totals")
-      .num("regions", uint64_t{img.regions().size()})
-      .num("mapped_bytes", t.mapped)
-      .num("saved_bytes", t.saved)
-      .num("stored_bytes", t.stored)
-      .num("compression_ratio", t.ratio())
-      .end_object();
-  j.end_object();
-  return j.take();
-}
-
-std::string image_summary(const ImageReader& img) {
-  const FileHeader& h = img.header();
-  const ProcessRecord& p = img.process();
-  Totals t = totals(img);
-  std::string s;
-  auto add = [&](const char* fmt, auto... args) {
-    size_t old = s.size();
-    int n = snprintf(nullptr, 0, fmt, args...);
-    s.resize(old + n + 1);
-    snprintf(s.data() + old, n + 1, fmt, args...);
-    s.resize(old + n);
-  };
-  add("image %s: format %u, %s, %s, %s (data %s, metadata %s)\n", img.path().c_str(), h.version,
-      arch_name(h.arch), img.compressed() ? "lz4-compressed" : "uncompressed",
-      human_size(h.file_size).c_str(), human_size(t.stored).c_str(),
-      human_size(h.meta_size).c_str());
-  add("process %d (real pid %d, parent %d, uid %u): %s\n", p.virt_pid, p.real_pid, p.virt_ppid,
-      p.uid, p.progname);
-  add("  exe %s\n  cwd %s\n", p.exe, p.cwd);
-  add("  host %s, checkpointed %s, generation %" PRIu64 ", one of %u processes, id %s\n",
-      p.hostname, time_string(p.checkpoint_time_ns).c_str(), p.generation, p.computation_size,
-      p.unique_id);
-  add("  brk %s (start %s)\n", hex(p.brk).c_str(), hex(p.start_brk).c_str());
-  add("threads (%zu):\n", img.threads().size());
-  for (const ThreadRecord& th : img.threads()) {
-    std::string flags;
-    for (const char* n : thread_flag_names(th.flags)) flags = flags + " " + n;
-    add("  tid %d (real %d)%s: rip %s rsp %s fs_base %s\n", th.virt_tid, th.real_tid, flags.c_str(),
-        hex(th.ctx.rip).c_str(), hex(th.ctx.rsp).c_str(), hex(th.fs_base).c_str());
-  }
-  add("regions (%zu, %s mapped, %s saved, %s stored, ratio %.2f):\n", img.regions().size(),
-      human_size(t.mapped).c_str(), human_size(t.saved).c_str(), human_size(t.stored).c_str(),
-      t.ratio());
-  for (const Region& r : img.regions()) {
-    std::string flags;
-    for (const char* n : region_flag_names(r.rec.flags)) flags += (flags.empty() ? "" : ",") + std::string(n);
-    add("  %016" PRIx64 "-%016" PRIx64 " %s %10s  stored %10s  %-24s", r.rec.start, r.rec.end,
-        prot_string(r.rec).c_str(), human_size(r.rec.end - r.rec.start).c_str(),
-        (r.rec.flags & kRegionNoData) ? "-" : human_size(r.rec.data_size).c_str(), flags.c_str());
-    s += r.path;
-    if (r.rec.flags & kRegionFile) s += " @" + hex(r.rec.file_offset);
-    s += '\n';
-  }
-  add("sections (%zu):\n", img.sections().size());
-  for (const Section& sec : img.sections())
-    add("  %-31s %s\n", sec.name.c_str(), human_size(sec.data.size()).c_str());
-  return s;
 }
 
 }  // namespace ckpt::image

@@ -57,8 +57,7 @@ class ImageReader {
   std::vector<Section> sections_;
 };
 
-// Renders an image as JSON (for `ckpt_info --json`) and as a human summary.
-std::string image_to_json(const ImageReader& img);
-std::string image_summary(const ImageReader& img);
+// The name of an ELF machine number ("x86-64", "aarch64", "unknown").
+const char* arch_name(uint32_t machine);
 
 }  // namespace ckpt::image

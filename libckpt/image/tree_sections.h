@@ -115,4 +115,15 @@ struct FdSectionHeader {
   char cwd[4096];
 };
 
+// ---------------------------------------------------------------------------
+// Sections "fdata.<desc_id as %016lx>" (plugins/fd): the bytes of a file whose
+// description has has_contents set, saved by the image of the process named in
+// desc_id's upper half. Plain bytes, no header.
+inline constexpr char kFileContentsPrefix[] = "fdata.";
+
+// Sections "pipe.<ino in decimal>" (plugins/fd): bytes drained from a pipe or
+// FIFO at checkpoint, in the image whose FdRecord for it has has_drained set.
+// Plain bytes, no header.
+inline constexpr char kPipeBytesPrefix[] = "pipe.";
+
 }  // namespace ckpt::image

@@ -7,6 +7,7 @@
 #include "ckpt/raw_syscall.h"
 #include "mapped_buffer.h"
 #include "proc_io.h"
+#include "tree_sections.h"
 
 namespace ckpt::fd {
 
@@ -44,7 +45,7 @@ bool save_file_contents(int fd, uint32_t status_flags, uint64_t desc_id) {
   if (rfd != fd) raw_syscall(SYS_close, rfd);
   if (ok) {
     ShortText name;
-    name.add("fdata.").hex(desc_id, 16);
+    name.add(image::kFileContentsPrefix).hex(desc_id, 16);
     ok = ckpt_save_section(name.c_str(), bytes.data(), bytes.size()) == 0;
   }
   bytes.release();

@@ -9,6 +9,7 @@
 #include "ckpt/raw_syscall.h"
 #include "mapped_buffer.h"
 #include "proc_io.h"
+#include "tree_sections.h"
 
 namespace ckpt::fd {
 namespace {
@@ -107,7 +108,7 @@ DrainResult drain_pipe(int fd, uint64_t ino) {
   if (raw_syscall(SYS_ioctl, fd, FIONREAD, reinterpret_cast<long>(&avail)) < 0) return DrainResult::Skipped;
   if (avail <= 0) return DrainResult::Empty;
   ShortText name;
-  name.add("pipe.").dec(static_cast<long>(ino));
+  name.add(image::kPipeBytesPrefix).dec(static_cast<long>(ino));
   g_bytes.clear();
   if (copy_with_tee(fd, static_cast<size_t>(avail))) {
     bool saved = ckpt_save_section(name.c_str(), g_bytes.data(), g_bytes.size()) == 0;

@@ -168,7 +168,7 @@ class Creator {
   }
 
   const std::vector<uint8_t>& contents(size_t process, const FdRecord& rec) const {
-    std::string name = hex_name("fdata.", rec.desc_id);
+    std::string name = hex_name(image::kFileContentsPrefix, rec.desc_id);
     const image::Section* s = rec.has_contents ? find_section(images_, name) : nullptr;
     if (!s) fail(process, rec, rec.path, "the images hold no saved copy (section " + name + ")");
     return s->data;
@@ -229,7 +229,7 @@ class Creator {
 
   // Bytes drained from a pipe or FIFO at checkpoint, by whichever image has them.
   const image::Section* drained(uint64_t ino) const {
-    return find_section(images_, "pipe." + std::to_string(ino));
+    return find_section(images_, image::kPipeBytesPrefix + std::to_string(ino));
   }
 
   void refill(size_t process, const FdRecord& rec, int write_fd, uint64_t ino) {

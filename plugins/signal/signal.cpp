@@ -4,7 +4,9 @@
 // can neither replace its handler nor block it). At checkpoint the kernel's
 // dispositions and pending sets are saved; at restart the dispositions are
 // installed again and pending signals raised again, so a signal that was
-// blocked and pending at checkpoint is still pending afterwards.
+// blocked and pending at checkpoint is still pending afterwards. Saved as
+// section "signal" (libckpt/image/signal_section.h); decoded by
+// signal_schema.cpp.
 //
 // A sender's pid in a siginfo is the kernel's; SA_SIGINFO handlers run
 // behind a trampoline that makes it virtual first (plugins/pid).
@@ -22,38 +24,18 @@
 #include "ckpt/plugin.h"
 #include "ckpt/proc_dir.h"
 #include "ckpt/raw_syscall.h"
+#include "signal_section.h"
 
 namespace {
 
-// The kernel's struct sigaction on x86-64 (not glibc's).
-struct KernelSigaction {
-  void* handler;
-  unsigned long flags;
-  void* restorer;
-  unsigned long mask;
-};
+constexpr int kMaxSignal = static_cast<int>(ckpt::image::kMaxSignal);
+using ckpt::image::kMaxPendingThreads;
+using ckpt::image::kMaxQueuedSignals;
+using ckpt::image::SavedSigaction;
+static_assert(sizeof(ckpt::image::SavedSiginfo) == sizeof(siginfo_t));
 
-constexpr int kMaxSignal = 64;
-constexpr int kMaxThreads = 1024;
-
-struct ThreadPending {
-  pid_t virt_tid;
-  uint32_t pad;
-  uint64_t pending;
-};
-
-constexpr int kMaxQueued = 256;
-
-struct SavedSignals {
-  KernelSigaction actions[kMaxSignal + 1];
-  // Signals pending for the whole process, with their siginfo (an itimer's
-  // SIGALRM must come back as SI_KERNEL, a sigqueue() with its value).
-  int queued_count;
-  siginfo_t queued[kMaxQueued];
-  int thread_count;
-  ThreadPending threads[kMaxThreads];
-};
-SavedSignals g_saved;
+// Restored with the process's memory: restart reads it from here.
+ckpt::image::SignalSection g_saved;
 
 // The application's view of the suspend signal's disposition, never installed.
 struct sigaction g_shadow_action;
@@ -143,8 +125,8 @@ uint64_t status_mask(const char* path, const char* field) {
 
 // Sending to ourselves, the kernel accepts the saved siginfo as it is.
 void requeue(pid_t pid) {
-  for (int i = 0; i < g_saved.queued_count; ++i)
-    ckpt::raw_syscall(SYS_rt_sigqueueinfo, pid, g_saved.queued[i].si_signo, reinterpret_cast<long>(&g_saved.queued[i]));
+  for (uint32_t i = 0; i < g_saved.queued_count; ++i)
+    ckpt::raw_syscall(SYS_rt_sigqueueinfo, pid, g_saved.queued[i].signo, reinterpret_cast<long>(&g_saved.queued[i]));
 }
 
 // Takes every process-directed pending signal off the queue (the
@@ -156,8 +138,8 @@ void save_process_pending(int ours) {
   if (!shared) return;
   struct timespec zero = {0, 0};
   pid_t pid = static_cast<pid_t>(ckpt::raw_syscall(SYS_getpid));
-  while (g_saved.queued_count < kMaxQueued) {
-    siginfo_t* info = &g_saved.queued[g_saved.queued_count];
+  while (g_saved.queued_count < kMaxQueuedSignals) {
+    ckpt::image::SavedSiginfo* info = &g_saved.queued[g_saved.queued_count];
     long sig = ckpt::raw_syscall(SYS_rt_sigtimedwait, reinterpret_cast<long>(&shared), reinterpret_cast<long>(info),
                                  reinterpret_cast<long>(&zero), 8);
     if (sig <= 0) break;
@@ -168,22 +150,23 @@ void save_process_pending(int ours) {
 
 void save_signals() {
   int ours = ckpt_suspend_signal();
+  g_saved.version = ckpt::image::kSignalSectionVersion;
   for (int sig = 1; sig <= kMaxSignal; ++sig) {
-    memset(&g_saved.actions[sig], 0, sizeof(KernelSigaction));
+    memset(&g_saved.actions[sig], 0, sizeof(SavedSigaction));
     if (sig == SIGKILL || sig == SIGSTOP || sig == ours) continue;
     ckpt::raw_syscall(SYS_rt_sigaction, sig, 0, reinterpret_cast<long>(&g_saved.actions[sig]), 8);
   }
   save_process_pending(ours);
   g_saved.thread_count = 0;
   ckpt::for_each_numbered_entry("/proc/self/task", [&](long tid, int) {
-    if (g_saved.thread_count >= kMaxThreads) return false;
+    if (g_saved.thread_count >= kMaxPendingThreads) return false;
     char path[64];
     format_task_status_path(path, tid);
     uint64_t pending = status_mask(path, "SigPnd") & ~(1ull << (ours - 1));
     if (pending) g_saved.threads[g_saved.thread_count++] = {ckpt_virtual_pid(static_cast<pid_t>(tid)), 0, pending};
     return true;
   });
-  ckpt_save_section("signal", &g_saved, sizeof g_saved);
+  ckpt_save_section(ckpt::image::kSignalSection, &g_saved, sizeof g_saved);
 }
 
 void restore_signals() {
@@ -198,7 +181,7 @@ void restore_signals() {
   // stay pending until the application unblocks them.
   pid_t pid = static_cast<pid_t>(ckpt::raw_syscall(SYS_getpid));
   requeue(pid);
-  for (int i = 0; i < g_saved.thread_count; ++i)
+  for (uint32_t i = 0; i < g_saved.thread_count; ++i)
     for (int sig = 1; sig <= kMaxSignal; ++sig)
       if (g_saved.threads[i].pending & (1ull << (sig - 1)))
         ckpt::raw_syscall(SYS_tgkill, pid, ckpt_real_pid(g_saved.threads[i].virt_tid), sig);

@@ -33,47 +33,47 @@ h_wait_app_exit
 diff -u "$H_TMP/expected.out" "$out" || h_fail "the checkpoint changed what the program saw"
 
 image=$(ls "$H_CKPTDIR"/*.ckpt) || h_fail "no image"
-records=$H_TMP/fds.txt
+records=$H_TMP/image.json
 fd_records "$image" "$records"
-cat "$records" >&2
+"$CKPT_BIN/ckpt_info" "$image" >&2
 field() { fd_field "$records" "$@"; }
 expect() { fd_expect "$records" "$@"; }
-section() { fd_section "$image" "$1"; }
+section() { fd_section "$records" "$1"; }
 
-grep -qx "umask 027" "$records" || h_fail "umask not saved as 027"
-grep -qx "cwd $(cd "$H_TMP/run" && pwd -P)" "$records" || h_fail "cwd not saved"
+[ "$(fd_table_field "$records" umask)" = 027 ] || h_fail "umask not saved as 027"
+[ "$(fd_table_field "$records" cwd)" = "$(cd "$H_TMP/run" && pwd -P)" ] || h_fail "cwd not saved"
 expect 0 kind device
 expect 1 kind stdio
-expect 1 stdio 1
+expect 1 stdio_index 1
 expect 2 kind stdio
-expect 2 stdio 2
+expect 2 stdio_index 2
 expect 10 kind file
 expect 10 offset 5
 expect 10 policy append
-expect 10 contents 0
+expect 10 has_contents false
 expect 13 policy merge
-expect 11 desc "$(field 10 desc)"
-[ "$(field 12 desc)" != "$(field 10 desc)" ] || h_fail "fds 10 and 12 are separate opens but share a desc_id"
+expect 11 desc_id "$(field 10 desc_id)"
+[ "$(field 12 desc_id)" != "$(field 10 desc_id)" ] || h_fail "fds 10 and 12 are separate opens but share a desc_id"
 expect 12 offset 2
 expect 13 kind directory
 expect 14 kind device
 expect 15 kind deleted
 expect 15 offset 3
-expect 15 contents 1
+expect 15 has_contents true
 expect 16 kind pipe
-expect 16 drained 1
+expect 16 has_drained true
 expect 17 kind pipe
-expect 17 drained 0
+expect 17 has_drained false
 expect 18 policy replace
-expect 18 contents 1
+expect 18 has_contents true
 expect 19 kind pipe
-expect 19 fdflags 1
+expect 19 fd_flags 1
 expect 20 kind lost
 expect 21 kind tty
 
-[ "$(section "fdata.$(fd_desc_hex "$(field 15 desc)")")" = "contents of a deleted file" ] ||
+[ "$(section "fdata.$(field 15 desc_id)")" = "contents of a deleted file" ] ||
   h_fail "the deleted file's contents are not in the image"
-[ "$(section "fdata.$(fd_desc_hex "$(field 18 desc)")")" = "kept by the replace policy" ] ||
+[ "$(section "fdata.$(field 18 desc_id)")" = "kept by the replace policy" ] ||
   h_fail "the replace-policy file's contents are not in the image"
 [ "$(section "pipe.$(field 16 ino)")" = "in flight 1234567890" ] || h_fail "the pipe's bytes are not in the image"
 h_log "image describes every descriptor"

@@ -1,17 +1,38 @@
-# Helpers of the fd tests: decode what plugins/fd saved in an image
-# (programs/fd_image_dump.cpp). Source after harness.sh.
+# Helpers of the fd tests: what plugins/fd saved in an image, read through
+# `ckpt_info --json` (its decoder is plugins/fd/fd_schema.cpp). Source after
+# harness.sh.
 
-FD_DUMP=$H_PROGRAMS/it_fd_image_dump
-
-# fd_records IMAGE OUT: the "fds" section of IMAGE, one line per descriptor
-# ("fd N kind K desc V:F ... path P"), into OUT.
+# fd_records IMAGE OUT: ckpt_info --json of IMAGE into OUT; fails the test
+# unless its section "fds" decodes.
 fd_records() {
-  "$FD_DUMP" "$1" fds >"$2" || h_fail "cannot decode section fds of $1"
+  "$CKPT_BIN/ckpt_info" --json "$1" >"$2" || h_fail "ckpt_info cannot read $1"
+  python3 -c '
+import json, sys
+img = json.load(open(sys.argv[1]))[0]
+fds = [s for s in img["sections"] if s["name"] == "fds"]
+sys.exit(0 if len(fds) == 1 and "content" in fds[0] else 1)' "$2" || h_fail "cannot decode section fds of $1"
 }
 
-# fd_field RECORDS FD NAME: the value after NAME on descriptor FD's line.
+# fd_field RECORDS FD NAME: field NAME of descriptor FD in RECORDS (from
+# fd_records); "" if there is no such descriptor. Strings as they are, other
+# values as JSON (true, 5).
 fd_field() {
-  awk -v fd="$2" -v name="$3" '$1 == "fd" && $2 == fd { for (i = 3; i < NF; i += 2) if ($i == name) print $(i + 1) }' "$1"
+  python3 -c '
+import json, sys
+img = json.load(open(sys.argv[1]))[0]
+fds = next(s for s in img["sections"] if s["name"] == "fds")["content"]
+for d in fds["descriptors"]:
+    if d["fd"] == int(sys.argv[2]):
+        v = d[sys.argv[3]]
+        print(v if isinstance(v, str) else json.dumps(v))' "$@"
+}
+
+# fd_table_field RECORDS NAME: field NAME of section "fds" itself (cwd, umask).
+fd_table_field() {
+  python3 -c '
+import json, sys
+img = json.load(open(sys.argv[1]))[0]
+print(next(s for s in img["sections"] if s["name"] == "fds")["content"][sys.argv[2]])' "$@"
 }
 
 # fd_expect RECORDS FD NAME VALUE: fails the test unless they match.
@@ -21,8 +42,14 @@ fd_expect() {
   [ "$got" = "$4" ] || h_fail "$(basename "$1"): fd $2: $3 is '$got', expected '$4'"
 }
 
-# fd_section IMAGE NAME: the bytes of section NAME.
-fd_section() { "$FD_DUMP" "$1" section "$2"; }
-
-# fd_desc_hex V:F: a desc_id as it appears in section names (%016lx).
-fd_desc_hex() { printf '%08x%08x' "${1%%:*}" "${1##*:}"; }
+# fd_section RECORDS NAME: the bytes of section NAME as ckpt_info shows them
+# (at most its first 64 KiB); fails unless the section is there and decoded.
+fd_section() {
+  python3 -c '
+import codecs, json, sys
+img = json.load(open(sys.argv[1]))[0]
+s = [s for s in img["sections"] if s["name"] == sys.argv[2]]
+if len(s) != 1 or "content" not in s[0]:
+    sys.exit(1)
+sys.stdout.buffer.write(codecs.escape_decode(s[0]["content"]["data"].encode())[0])' "$@"
+}

@@ -34,38 +34,37 @@ exec 5<&-
 h_wait_step "$out" 3
 h_checkpoint
 
-# images GENERATION: each image of that checkpoint decoded into
-# $H_TMP/g<gen>.<n>.txt; prints the file names, the root's (whose parent is
-# not in the computation) first.
+# images GENERATION: each image of that checkpoint decoded (ckpt_info --json)
+# into $H_TMP/g<gen>.<n>.json; prints the file names, the root's (whose
+# parent is not in the computation) first.
 images() {
   local n=0 image
   for image in "$H_CKPTDIR"/*_g"$1".ckpt; do
     [ -f "$image" ] || h_fail "no images of checkpoint $1"
-    fd_records "$image" "$H_TMP/g$1.$n.txt"
-    "$CKPT_BIN/ckpt_info" --json "$image" >"$H_TMP/g$1.$n.json"
+    fd_records "$image" "$H_TMP/g$1.$n.json"
     n=$((n + 1))
   done
   python3 - "$H_TMP"/g"$1".*.json <<'PY'
 import json, sys
-procs = {f: json.load(open(f))["process"] for f in sys.argv[1:]}
+procs = {f: json.load(open(f))[0]["process"] for f in sys.argv[1:]}
 pids = {p["virt_pid"] for p in procs.values()}
 for f in sorted(procs, key=lambda f: procs[f]["virt_ppid"] in pids):
-    print(f[: -len(".json")] + ".txt")
+    print(f)
 PY
 }
 mapfile -t g1 < <(images 1)
 [ "${#g1[@]}" -eq 2 ] || h_fail "checkpoint 1 has ${#g1[@]} images, expected the root and its child"
 root=${g1[0]} child=${g1[1]}
-cat "$root" "$child" >&2
+"$CKPT_BIN/ckpt_info" "$H_CKPTDIR"/*_g1.ckpt >&2
 fd_expect "$root" 0 kind stdio
-fd_expect "$root" 0 stdio 0
+fd_expect "$root" 0 stdio_index 0
 fd_expect "$root" 1 kind stdio
-fd_expect "$root" 1 stdio 1
+fd_expect "$root" 1 stdio_index 1
 fd_expect "$child" 1 kind stdio
-fd_expect "$child" 1 stdio 1
-fd_expect "$child" 1 desc "$(fd_field "$root" 1 desc)"
+fd_expect "$child" 1 stdio_index 1
+fd_expect "$child" 1 desc_id "$(fd_field "$root" 1 desc_id)"
 fd_expect "$child" 0 kind stdio
-fd_expect "$child" 0 desc "$(fd_field "$root" 0 desc)"
+fd_expect "$child" 0 desc_id "$(fd_field "$root" 0 desc_id)"
 h_log "checkpoint 1: standard streams recognised in root and child"
 
 h_kill_app
@@ -83,10 +82,10 @@ sleep 0.3  # the second child's exec
 h_checkpoint
 mapfile -t g2 < <(images 2)
 [ "${#g2[@]}" -eq 3 ] || h_fail "checkpoint 2 has ${#g2[@]} images, expected the root and two children"
-cat "${g2[@]}" >&2
+"$CKPT_BIN/ckpt_info" "$H_CKPTDIR"/*_g2.ckpt >&2
 for records in "${g2[@]}"; do
   fd_expect "$records" 1 kind stdio
-  fd_expect "$records" 1 stdio 1
+  fd_expect "$records" 1 stdio_index 1
 done
 h_log "checkpoint 2: ckpt_restart's stdout is the standard stream, also for a child started after the restart"
 touch "$H_TMP/run/stop"

@@ -7,7 +7,7 @@
 # unprivileged pass of scripts/test.sh relies on that).
 set(CKPT_IT_DIR ${CMAKE_BINARY_DIR}/tests/integration)
 
-foreach(script harness.sh compare_output.py image_tool.py checkpoint_restart.sh periodic_checkpoint.sh
+foreach(script harness.sh compare_output.py checkpoint_restart.sh periodic_checkpoint.sh
                bad_images.sh ckptdir_failure.sh hung_process.sh launch_behaviour.sh cli_behaviour.sh
                self_checkpoint.sh)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/${script} ${CKPT_IT_DIR}/${script} COPYONLY)

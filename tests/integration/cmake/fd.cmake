@@ -1,9 +1,4 @@
 # Descriptors, pipes and files (plugins/fd): checkpoint-side tests.
-add_executable(it_fd_image_dump ${CMAKE_CURRENT_LIST_DIR}/../programs/fd_image_dump.cpp)
-target_include_directories(it_fd_image_dump PRIVATE ${PROJECT_SOURCE_DIR}/libckpt/image)
-target_link_libraries(it_fd_image_dump PRIVATE ckpt_image_reader)
-set_target_properties(it_fd_image_dump PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CKPT_IT_DIR}/bin)
-
 foreach(prog fd_kinds.c fd_pipe_stream.c fd_stdio.c)
   get_filename_component(name ${prog} NAME_WE)
   add_executable(it_${name} ${CMAKE_CURRENT_LIST_DIR}/../programs/${prog})

@@ -9,12 +9,10 @@ target_link_libraries(it_pid_identity PRIVATE Threads::Threads)
 add_executable(it_pid_tree ${CMAKE_CURRENT_LIST_DIR}/../programs/pid_tree.cpp)
 target_link_libraries(it_pid_tree PRIVATE ckpt_pid_table)
 add_executable(it_pid_zombies ${CMAKE_CURRENT_LIST_DIR}/../programs/pid_zombies.c)
-add_executable(it_pid_section_dump ${CMAKE_CURRENT_LIST_DIR}/../programs/pid_section_dump.cpp)
-target_link_libraries(it_pid_section_dump PRIVATE ckpt_image_reader)
-set_target_properties(it_pid_identity it_pid_tree it_pid_zombies it_pid_section_dump
+set_target_properties(it_pid_identity it_pid_tree it_pid_zombies
                       PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CKPT_IT_DIR}/bin)
 
 set(bin ${CKPT_IT_DIR}/bin)
 ckpt_integration_test(pid_restart_identity pid_restart_identity.sh ${bin}/it_pid_identity 60)
 ckpt_integration_test(pid_tree pid_tree.sh ${bin}/it_pid_tree)
-ckpt_integration_test(pid_section pid_section.sh ${bin}/it_pid_zombies ${bin}/it_pid_section_dump)
+ckpt_integration_test(pid_section pid_section.sh ${bin}/it_pid_zombies)

@@ -62,3 +62,9 @@ ckpt_integration_test(tree.terminal_job_control tree_terminal.sh --job-control -
 #    connected by pipes), checkpointed while a stage compiles; the program
 #    built and every object file equal the uninterrupted build's.
 ckpt_integration_test(tree.make tree_cycle.sh --min-procs 4 1 -- bash ${bin}/tree_make.sh @WORK@)
+# ckpt_info decodes every section of a tree's images: a terminal, a pipe with
+#    bytes in flight, files at offsets and under a policy, signals, timers.
+configure_file(${CMAKE_CURRENT_LIST_DIR}/../info_decodes_images.sh ${CKPT_IT_DIR}/info_decodes_images.sh COPYONLY)
+add_executable(it_info_tree ${CMAKE_CURRENT_LIST_DIR}/../programs/info_tree.c)
+set_target_properties(it_info_tree PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CKPT_IT_DIR}/bin)
+ckpt_integration_test(info_decodes_images info_decodes_images.sh ${bin}/it_info_tree)
