@@ -7,33 +7,28 @@ namespace {
 
 constexpr unsigned long long kMaxTimeout = 1000000;
 
-// Runs a parser over args (without the tool's own name): Help, Version, or
-// the options `read` takes from it; a usage error becomes Error.
+// Runs `p` over args (without the tool's own name), reading the options
+// with `read`.
 template <typename Parse, typename Read>
 Parse run(cli::Parser& p, const std::vector<std::string>& args, Read read) {
   Parse r;
   std::vector<const char*> argv{p.tool().c_str()};
   for (const std::string& a : args) argv.push_back(a.c_str());
-  try {
-    switch (p.parse(static_cast<int>(argv.size()), argv.data())) {
-      case cli::Outcome::Help: r.outcome = ParseOutcome::Help; return r;
-      case cli::Outcome::Version: r.outcome = ParseOutcome::Version; return r;
-      case cli::Outcome::Run: break;
-    }
-    read(p, r.options);
-  } catch (const cli::UsageError& e) {
-    r.outcome = ParseOutcome::Error;
-    r.error = cli::error_line(p.tool(), e.what());
-  }
+  r.outcome = p.run(static_cast<int>(argv.size()), argv.data(), [&] { read(p, r.options); }, r.error);
   return r;
 }
 
-cli::Parser coordinator_parser(const EnvLookup& env) {
-  return cli::Parser("ckpt_coordinator", "ckpt_coordinator [OPTION]...",
-                     "Coordinate the checkpoints of the processes started by ckpt_launch.", env);
-}
+// ckpt_coordinator's command line.
+struct CoordinatorCli : cli::Parser {
+  explicit CoordinatorCli(const EnvLookup& env)
+      : Parser("ckpt_coordinator", "ckpt_coordinator [OPTION]...",
+               "Coordinate the checkpoints of the processes started by ckpt_launch.", env) {
+    define(*this);
+  }
+  static void define(cli::Parser& p);
+};
 
-void define_coordinator(cli::Parser& p) {
+void CoordinatorCli::define(cli::Parser& p) {
   p.value("-p,--port,--coord-port", "PORT",
           "listen on PORT; 0: any free port [" + std::to_string(proto::kDefaultPort) + "]", "CKPT_COORD_PORT");
   p.value("--port-file", "FILE", "write the port actually listened on to FILE");
@@ -69,12 +64,17 @@ constexpr std::pair<const char*, CommandAction> kActions[] = {
     {"--list", CommandAction::List},             {"--interval", CommandAction::Interval},
     {"--kill", CommandAction::Kill},             {"--quit", CommandAction::Quit}};
 
-cli::Parser command_parser(const EnvLookup& env) {
-  return cli::Parser("ckpt_command", "ckpt_command [OPTION]... ACTION",
-                     "Talk to a running ckpt_coordinator: one ACTION, one reply.", env);
-}
+// ckpt_command's command line.
+struct CommandCli : cli::Parser {
+  explicit CommandCli(const EnvLookup& env)
+      : Parser("ckpt_command", "ckpt_command [OPTION]... ACTION",
+               "Talk to a running ckpt_coordinator: one ACTION, one reply.", env) {
+    define(*this);
+  }
+  static void define(cli::Parser& p);
+};
 
-void define_command(cli::Parser& p) {
+void CommandCli::define(cli::Parser& p) {
   p.flag("-c,--checkpoint,--bcheckpoint",
          "checkpoint every process; returns once every image is written (-bc as well)");
   p.flag("-s,--status", "coordinator state and the last checkpoint");
@@ -110,27 +110,17 @@ void read_command(const cli::Parser& p, CommandOptions& o) {
 }  // namespace
 
 CoordinatorParse parse_coordinator_args(const std::vector<std::string>& args, const EnvLookup& env) {
-  cli::Parser p = coordinator_parser(env);
-  define_coordinator(p);
+  CoordinatorCli p(env);
   return run<CoordinatorParse>(p, args, read_coordinator);
 }
 
-std::string coordinator_usage() {
-  cli::Parser p = coordinator_parser(nullptr);
-  define_coordinator(p);
-  return p.help();
-}
+std::string coordinator_usage() { return CoordinatorCli(nullptr).help(); }
 
 CommandParse parse_command_args(const std::vector<std::string>& args, const EnvLookup& env) {
-  cli::Parser p = command_parser(env);
-  define_command(p);
+  CommandCli p(env);
   return run<CommandParse>(p, args, read_command);
 }
 
-std::string command_usage() {
-  cli::Parser p = command_parser(nullptr);
-  define_command(p);
-  return p.help();
-}
+std::string command_usage() { return CommandCli(nullptr).help(); }
 
 }  // namespace ckpt::coord

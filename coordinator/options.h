@@ -18,7 +18,7 @@ using EnvLookup = cli::EnvLookup;
 
 // What a parser decided: run with the options, print the usage or the
 // version, or fail with a one-line error (exit status cli::kExitUsage).
-enum class ParseOutcome { Run, Help, Version, Error };
+using ParseOutcome = cli::Outcome;
 
 struct CoordinatorOptions {
   uint16_t port = proto::kDefaultPort;  // --port, CKPT_COORD_PORT; 0 = pick a free one

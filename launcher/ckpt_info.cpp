@@ -71,15 +71,15 @@ int main(int argc, char** argv) {
   cli.flag("--verify", "also check every region's data checksums");
   cli.operands("IMAGE", "checkpoint images");
   cli.exit_statuses("an image is bad (unreadable, damaged, or its checksums do not match)", false);
-  try {
-    switch (cli.parse(argc, argv)) {
-      case ckpt::cli::Outcome::Help: fputs(cli.help().c_str(), stdout); return ckpt::cli::kExitOk;
-      case ckpt::cli::Outcome::Version: puts(ckpt::cli::version_line(cli.tool()).c_str()); return ckpt::cli::kExitOk;
-      case ckpt::cli::Outcome::Run: break;
-    }
+  std::string error;
+  auto need_image = [&] {
     if (cli.rest().empty()) throw ckpt::cli::UsageError("no image given (try --help)");
-  } catch (const ckpt::cli::UsageError& e) {
-    ckpt::cli::fail(cli.tool(), e.what(), ckpt::cli::kExitUsage);
+  };
+  switch (cli.run(argc, argv, need_image, error)) {
+    case ckpt::cli::Outcome::Help: fputs(cli.help().c_str(), stdout); return ckpt::cli::kExitOk;
+    case ckpt::cli::Outcome::Version: puts(ckpt::cli::version_line(cli.tool()).c_str()); return ckpt::cli::kExitOk;
+    case ckpt::cli::Outcome::Error: fprintf(stderr, "%s\n", error.c_str()); return ckpt::cli::kExitUsage;
+    case ckpt::cli::Outcome::Run: break;
   }
   const bool json = cli.given("--json"), verify = cli.given("--verify");
   const std::vector<std::string>& images = cli.rest();

@@ -340,10 +340,10 @@ int main(int argc, char** argv) {
   const std::vector<int> inherited = inherited_descriptors();
   RestartParse parsed = parse_restart_options(argc, argv, cli::process_environment());
   switch (parsed.action) {
-    case RestartParse::Help: std::cout << restart_usage(); return cli::kExitOk;
-    case RestartParse::Version: std::cout << cli::version_line("ckpt_restart") << std::endl; return cli::kExitOk;
-    case RestartParse::Error: std::cerr << parsed.error << std::endl; return cli::kExitUsage;
-    case RestartParse::Run: break;
+    case cli::Outcome::Help: std::cout << restart_usage(); return cli::kExitOk;
+    case cli::Outcome::Version: std::cout << cli::version_line("ckpt_restart") << std::endl; return cli::kExitOk;
+    case cli::Outcome::Error: std::cerr << parsed.error << std::endl; return cli::kExitUsage;
+    case cli::Outcome::Run: break;
   }
   try {
     return restart(parsed.options, argv, inherited);

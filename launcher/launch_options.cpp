@@ -78,7 +78,20 @@ std::string encode_policies(const std::vector<Setting>& given) {
   return out;
 }
 
-void define_options(cli::Parser& p) {
+// ckpt_launch's command line.
+struct LaunchCli : cli::Parser {
+  explicit LaunchCli(const EnvLookup& env)
+      : Parser("ckpt_launch", "ckpt_launch [OPTION]... PROG [ARG]...",
+               "Run PROG with checkpointing enabled: libckpt.so is preloaded into it (and into\n"
+               "every process it starts), and it connects to a ckpt_coordinator, which is\n"
+               "started if none is running.",
+               env) {
+    define(*this);
+  }
+  static void define(cli::Parser& p);
+};
+
+void LaunchCli::define(cli::Parser& p) {
   cli::add_coordinator_address(p, true);
   cli::add_ckptdir(p, "directory for the images, created if missing [current directory]", "CKPT_DIR");
   cli::add_interval(p, "checkpoint every N seconds; 0: only on request [0]", "CKPT_INTERVAL");
@@ -111,14 +124,6 @@ PROG replaces ckpt_launch (same pid); everything after PROG is PROG's.
                   "Once PROG runs, the exit status is PROG's own.\n");
 }
 
-cli::Parser make_parser(const EnvLookup& env) {
-  return cli::Parser("ckpt_launch", "ckpt_launch [OPTION]... PROG [ARG]...",
-                     "Run PROG with checkpointing enabled: libckpt.so is preloaded into it (and into\n"
-                     "every process it starts), and it connects to a ckpt_coordinator, which is\n"
-                     "started if none is running.",
-                     env);
-}
-
 void read_options(const cli::Parser& p, LaunchOptions& o) {
   const cli::CoordinatorMode mode = cli::coordinator_mode(p);
   o.join = mode.join;
@@ -140,36 +145,20 @@ void read_options(const cli::Parser& p, LaunchOptions& o) {
 
 LaunchParse parse_launch_options(int argc, const char* const* argv, const EnvLookup& env) {
   LaunchParse result;
-  cli::Parser p = make_parser(env);
-  define_options(p);
-  try {
-    switch (p.parse(argc, argv)) {
-      case cli::Outcome::Help: result.action = LaunchAction::Help; return result;
-      case cli::Outcome::Version: result.action = LaunchAction::Version; return result;
-      case cli::Outcome::Run: break;
-    }
-    read_options(p, result.options);
-  } catch (const UsageError& e) {
-    result.action = LaunchAction::Error;
-    result.error = cli::error_line(p.tool(), e.what());
-    result.exit_code = cli::kExitUsage;
-    return result;
-  }
-  if (p.rest().empty()) {
+  LaunchCli p(env);
+  result.action = p.run(argc, argv, [&] { read_options(p, result.options); }, result.error);
+  if (result.action == LaunchAction::Run && p.rest().empty()) {
     result.action = LaunchAction::Error;
     result.error = cli::error_line(p.tool(), "missing program to run (try --help)");
     result.exit_code = kExitNotFound;
     return result;
   }
+  result.exit_code = result.action == LaunchAction::Error ? cli::kExitUsage : cli::kExitOk;
   result.options.program = p.rest();
   return result;
 }
 
-std::string launch_usage() {
-  cli::Parser p = make_parser(nullptr);
-  define_options(p);
-  return p.help();
-}
+std::string launch_usage() { return LaunchCli(nullptr).help(); }
 
 std::string resolve_program(const std::string& prog, const char* path_var, std::string& error) {
   auto executable = [](const std::string& p) {

@@ -32,12 +32,10 @@ struct LaunchOptions {
   std::vector<std::string> program;  // PROG followed by its arguments
 };
 
-enum class LaunchAction {
-  Run,      // options are valid and program is non-empty
-  Help,     // print launch_usage() and exit 0
-  Version,  // print the version and exit 0
-  Error,    // print `error` (one line) and exit with `exit_code`
-};
+// Run: options are valid and program is non-empty; Help: print
+// launch_usage(); Version; Error: print `error` (one line) and exit with
+// `exit_code`.
+using LaunchAction = cli::Outcome;
 
 struct LaunchParse {
   LaunchAction action = LaunchAction::Run;

@@ -5,17 +5,21 @@
 namespace ckpt {
 namespace {
 
-cli::Parser make_parser(const RestartEnvLookup& env) {
-  return cli::Parser(
-      "ckpt_restart", "ckpt_restart [OPTION]... IMAGE...",
-      "Restore a computation from its checkpoint images (one per process, all of one\n"
-      "checkpoint) as the process tree it was, and let it run on. The root process's\n"
-      "exit status is ckpt_restart's. ckpt_restart_script.sh, written next to the\n"
-      "images at each checkpoint, runs this for you.",
-      env);
-}
+// ckpt_restart's command line.
+struct RestartCli : cli::Parser {
+  explicit RestartCli(const RestartEnvLookup& env)
+      : Parser("ckpt_restart", "ckpt_restart [OPTION]... IMAGE...",
+               "Restore a computation from its checkpoint images (one per process, all of one\n"
+               "checkpoint) as the process tree it was, and let it run on. The root process's\n"
+               "exit status is ckpt_restart's. ckpt_restart_script.sh, written next to the\n"
+               "images at each checkpoint, runs this for you.",
+               env) {
+    define(*this);
+  }
+  static void define(cli::Parser& p);
+};
 
-void define_options(cli::Parser& p) {
+void RestartCli::define(cli::Parser& p) {
   cli::add_coordinator_address(p, true);
   cli::add_coordinator_mode(p);
   cli::add_ckptdir(p, "write later checkpoints to DIR [as saved]", "CKPT_RESTART_DIR");
@@ -60,26 +64,11 @@ void read_options(const cli::Parser& p, RestartOptions& o) {
 
 RestartParse parse_restart_options(int argc, const char* const* argv, const RestartEnvLookup& env) {
   RestartParse r;
-  cli::Parser p = make_parser(env);
-  define_options(p);
-  try {
-    switch (p.parse(argc, argv)) {
-      case cli::Outcome::Help: r.action = RestartParse::Help; return r;
-      case cli::Outcome::Version: r.action = RestartParse::Version; return r;
-      case cli::Outcome::Run: break;
-    }
-    read_options(p, r.options);
-  } catch (const cli::UsageError& e) {
-    r.action = RestartParse::Error;
-    r.error = cli::error_line(p.tool(), e.what());
-  }
+  RestartCli p(env);
+  r.action = p.run(argc, argv, [&] { read_options(p, r.options); }, r.error);
   return r;
 }
 
-std::string restart_usage() {
-  cli::Parser p = make_parser(nullptr);
-  define_options(p);
-  return p.help();
-}
+std::string restart_usage() { return RestartCli(nullptr).help(); }
 
 }  // namespace ckpt

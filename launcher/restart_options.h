@@ -31,7 +31,7 @@ struct RestartOptions {
 };
 
 struct RestartParse {
-  enum Action { Run, Help, Version, Error } action = Run;
+  cli::Outcome action = cli::Outcome::Run;
   RestartOptions options;
   std::string error;  // one line, "ckpt_restart: ..." (exit status cli::kExitUsage)
 };

@@ -240,6 +240,17 @@ Outcome Parser::parse(int argc, const char* const* argv) {
   return Outcome::Run;
 }
 
+Outcome Parser::run(int argc, const char* const* argv, const std::function<void()>& read, std::string& error) {
+  try {
+    const Outcome outcome = parse(argc, argv);
+    if (outcome == Outcome::Run) read();
+    return outcome;
+  } catch (const UsageError& e) {
+    error = error_line(tool_, e.what());
+    return Outcome::Error;
+  }
+}
+
 CLI::Option* Parser::find(const std::string& name) const {
   CLI::Option* opt = app_->get_option_no_throw(name);
   if (opt == nullptr) throw std::logic_error(tool_ + ": no option " + name);

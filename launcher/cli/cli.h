@@ -84,8 +84,9 @@ bool to_bool(const Setting& s);
 // "SOURCE: empty value"
 const std::string& to_nonempty(const Setting& s);
 
-// What parse() found the user asked for.
-enum class Outcome { Run, Help, Version };
+// What the user asked for: run, print --help or --version, or nothing
+// (a usage error, exit status kExitUsage).
+enum class Outcome { Run, Help, Version, Error };
 
 // One tool's command line: a CLI11 app plus the rules above.
 class Parser {
@@ -120,8 +121,13 @@ class Parser {
   // The exit statuses in --help (see exit_status_help).
   void exit_statuses(std::string failed, bool coordinator, std::string extra = {});
 
-  // Parses argv (argv[0] is the tool). Throws UsageError.
+  // Parses argv (argv[0] is the tool): Run, Help or Version. Throws
+  // UsageError.
   Outcome parse(int argc, const char* const* argv);
+  // parse(), then for Run `read` (which takes the options from this parser
+  // and may throw UsageError too); a usage error is Error with its line
+  // ("TOOL: MESSAGE") in `error`.
+  Outcome run(int argc, const char* const* argv, const std::function<void()>& read, std::string& error);
   std::string help();
 
   // After parse(). Options are named by their long name ("--coord-port").

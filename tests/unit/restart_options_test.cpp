@@ -22,14 +22,14 @@ ckpt::RestartParse parse(std::vector<std::string> args, std::map<std::string, st
 
 TEST(RestartOptions, TakesEveryImageInOrder) {
   RestartParse p = parse({"a.ckpt", "--no-verify", "b.ckpt", "c.ckpt"});
-  ASSERT_EQ(p.action, RestartParse::Run) << p.error;
+  ASSERT_EQ(p.action, ckpt::cli::Outcome::Run) << p.error;
   EXPECT_EQ(p.options.images, (std::vector<std::string>{"a.ckpt", "b.ckpt", "c.ckpt"}));
   EXPECT_FALSE(p.options.verify);
 }
 
 TEST(RestartOptions, RelocateIsRepeatableInBothSpellings) {
   RestartParse p = parse({"--relocate", "/old=/new", "--relocate=/data/in=/scratch/in", "x.ckpt"});
-  ASSERT_EQ(p.action, RestartParse::Run) << p.error;
+  ASSERT_EQ(p.action, ckpt::cli::Outcome::Run) << p.error;
   ASSERT_EQ(p.options.relocations.size(), 2u);
   EXPECT_EQ(p.options.relocations[0], (std::pair<std::string, std::string>("/old", "/new")));
   EXPECT_EQ(p.options.relocations[1], (std::pair<std::string, std::string>("/data/in", "/scratch/in")));
@@ -38,23 +38,23 @@ TEST(RestartOptions, RelocateIsRepeatableInBothSpellings) {
 TEST(RestartOptions, RelocateRefusesMissingEqualsAndRelativePaths) {
   for (const char* bad : {"/old", "old=/new", "/old=new", "=/new", "/old="}) {
     RestartParse p = parse({"--relocate", bad, "x.ckpt"});
-    EXPECT_EQ(p.action, RestartParse::Error) << bad;
+    EXPECT_EQ(p.action, ckpt::cli::Outcome::Error) << bad;
     EXPECT_NE(p.error.find("--relocate"), std::string::npos) << p.error;
   }
-  EXPECT_EQ(parse({"x.ckpt", "--relocate"}).action, RestartParse::Error);
+  EXPECT_EQ(parse({"x.ckpt", "--relocate"}).action, ckpt::cli::Outcome::Error);
 }
 
 TEST(RestartOptions, RunOnFailKeepsTheWholeCommand) {
   RestartParse p = parse({"--run-on-fail", "echo failed >&2; exit 3", "x.ckpt"});
-  ASSERT_EQ(p.action, RestartParse::Run) << p.error;
+  ASSERT_EQ(p.action, ckpt::cli::Outcome::Run) << p.error;
   EXPECT_EQ(p.options.run_on_fail, "echo failed >&2; exit 3");
-  EXPECT_EQ(parse({"x.ckpt", "--run-on-fail"}).action, RestartParse::Error);
-  EXPECT_EQ(parse({"--run-on-fail=", "x.ckpt"}).action, RestartParse::Error);
+  EXPECT_EQ(parse({"x.ckpt", "--run-on-fail"}).action, ckpt::cli::Outcome::Error);
+  EXPECT_EQ(parse({"--run-on-fail=", "x.ckpt"}).action, ckpt::cli::Outcome::Error);
 }
 
 TEST(RestartOptions, NeedsAnImage) {
   RestartParse p = parse({"--relocate", "/a=/b"});
-  EXPECT_EQ(p.action, RestartParse::Error);
+  EXPECT_EQ(p.action, ckpt::cli::Outcome::Error);
   EXPECT_EQ(p.error, "ckpt_restart: no image given (try --help)");
 }
 
@@ -65,20 +65,20 @@ TEST(RestartOptions, HelpMentionsTheNewOptions) {
 }
 
 TEST(RestartOptions, HelpAndVersionNeedNoImage) {
-  EXPECT_EQ(parse({"--help"}).action, RestartParse::Help);
-  EXPECT_EQ(parse({"--version"}).action, RestartParse::Version);
+  EXPECT_EQ(parse({"--help"}).action, ckpt::cli::Outcome::Help);
+  EXPECT_EQ(parse({"--version"}).action, ckpt::cli::Outcome::Version);
 }
 
 TEST(RestartOptions, DefaultsAndEveryFlag) {
   RestartParse p = parse({"x.ckpt"});
-  ASSERT_EQ(p.action, RestartParse::Run) << p.error;
+  ASSERT_EQ(p.action, ckpt::cli::Outcome::Run) << p.error;
   EXPECT_EQ(p.options.coord_host, "localhost");
   EXPECT_EQ(p.options.coord_port, 7779);
   EXPECT_TRUE(p.options.restore_pids);
   EXPECT_TRUE(p.options.verify);
   EXPECT_FALSE(p.options.info);
   p = parse({"--no-restore-pids", "--info", "--json", "--ckptdir=/ck", "--new-coordinator", "x.ckpt"});
-  ASSERT_EQ(p.action, RestartParse::Run) << p.error;
+  ASSERT_EQ(p.action, ckpt::cli::Outcome::Run) << p.error;
   EXPECT_FALSE(p.options.restore_pids);
   EXPECT_TRUE(p.options.info);
   EXPECT_TRUE(p.options.json);
@@ -92,13 +92,13 @@ TEST(RestartOptions, EnvironmentTwinsYieldToFlags) {
                                          {"CKPT_JOIN", "1"},
                                          {"CKPT_RESTART_DIR", "/env"}};
   RestartParse p = parse({"x.ckpt"}, env);
-  ASSERT_EQ(p.action, RestartParse::Run) << p.error;
+  ASSERT_EQ(p.action, ckpt::cli::Outcome::Run) << p.error;
   EXPECT_EQ(p.options.coord_host, "envhost");
   EXPECT_EQ(p.options.coord_port, 9100);
   EXPECT_TRUE(p.options.join);
   EXPECT_EQ(p.options.ckptdir, "/env");
   p = parse({"--coord-host", "flag", "--coord-port", "9200", "--new-coordinator", "--ckptdir", "/flag", "x.ckpt"}, env);
-  ASSERT_EQ(p.action, RestartParse::Run) << p.error;
+  ASSERT_EQ(p.action, ckpt::cli::Outcome::Run) << p.error;
   EXPECT_EQ(p.options.coord_host, "flag");
   EXPECT_EQ(p.options.coord_port, 9200);
   EXPECT_FALSE(p.options.join);
@@ -108,7 +108,7 @@ TEST(RestartOptions, EnvironmentTwinsYieldToFlags) {
 
 TEST(RestartOptions, DmtcpSpellingsMeanTheSame) {
   RestartParse p = parse({"-j", "-h", "node2", "-p", "7200", "x.ckpt"});
-  ASSERT_EQ(p.action, RestartParse::Run) << p.error;
+  ASSERT_EQ(p.action, ckpt::cli::Outcome::Run) << p.error;
   EXPECT_TRUE(p.options.join);
   EXPECT_EQ(p.options.coord_host, "node2");
   EXPECT_EQ(p.options.coord_port, 7200);
@@ -128,7 +128,7 @@ TEST(RestartOptions, BadValuesAreWordedAsInEveryTool) {
 
 TEST(RestartOptions, DoubleDashEndsOptions) {
   RestartParse p = parse({"--no-verify", "--", "--odd.ckpt"});
-  ASSERT_EQ(p.action, RestartParse::Run) << p.error;
+  ASSERT_EQ(p.action, ckpt::cli::Outcome::Run) << p.error;
   EXPECT_EQ(p.options.images, std::vector<std::string>{"--odd.ckpt"});
 }
 
