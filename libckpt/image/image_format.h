@@ -30,6 +30,9 @@ inline constexpr uint32_t kFormatVersion = 1;
 inline constexpr uint32_t kArchX86_64 = 62;  // ELF e_machine EM_X86_64
 inline constexpr uint32_t kHeaderSize = 4096;
 inline constexpr uint32_t kChunkSize = 4u << 20;  // raw bytes per compressed chunk
+// Threads of one process that libckpt suspends, saves and restores (the
+// checkpoint thread included); more fail the checkpoint with a reason.
+inline constexpr int kMaxThreads = 1024;
 
 enum FileFlags : uint32_t {
   kFileCompressed = 1u << 0,

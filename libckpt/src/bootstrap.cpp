@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ckpt/protocol.h"
 #include "ckpt/raw_syscall.h"
 #include "core.h"
 #include "exec_env.h"
@@ -42,7 +43,7 @@ unsigned long env_number(const char* name, unsigned long fallback) {
 void read_config() {
   const char* host = getenv("CKPT_COORD_HOST");
   format_to(g_config.coord_host, sizeof g_config.coord_host, "%s", host && *host ? host : "localhost");
-  g_config.coord_port = static_cast<uint16_t>(env_number("CKPT_COORD_PORT", 7779));
+  g_config.coord_port = static_cast<uint16_t>(env_number("CKPT_COORD_PORT", proto::kDefaultPort));
   const char* dir = getenv("CKPT_DIR");
   if (dir && *dir) format_to(g_config.ckptdir, sizeof g_config.ckptdir, "%s", dir);
   else if (!getcwd(g_config.ckptdir, sizeof g_config.ckptdir)) format_to(g_config.ckptdir, sizeof g_config.ckptdir, ".");

@@ -42,7 +42,7 @@ pid_t raw_gettid();
 int ckpt_real_sigaction(int sig, const struct sigaction* act, struct sigaction* old);
 
 // ---- threads (threads.cpp) ----
-inline constexpr int kMaxThreads = 1024;
+using image::kMaxThreads;
 
 struct ThreadSlot {
   std::atomic<int> state;  // SlotState

@@ -13,12 +13,14 @@
 
 #include "ckpt/plugin.h"
 #include "ckpt/raw_syscall.h"
+#include "image_format.h"
+#include "tree_sections.h"
 
 namespace ckpt::pid {
 namespace {
 
-constexpr int kMaxThreads = 1024;
-constexpr size_t kPathMax = 512;  // PidSection.pidtable_path
+using image::kMaxThreads;
+constexpr size_t kPathMax = sizeof(image::PidSection::pidtable_path);
 
 struct ThreadIds {
   pid_t virt;

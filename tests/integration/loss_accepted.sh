@@ -6,6 +6,7 @@
 # restored program runs on, and each lost descriptor is a placeholder whose
 # reads see end-of-file and whose writes fail with EPIPE.
 . "$(dirname "$0")/harness.sh"
+. "$(dirname "$0")/fd_lib.sh"
 h_init
 probe=$H_TMP/probe
 prog=("$H_PROGRAMS/it_loss_holder" both 2 100000 50 "$probe")
@@ -20,6 +21,18 @@ for expect in "fd 10 (an io_uring instance) was not saved" "fd 11 (a UNIX stream
   grep -qF -- "warning: " <<<"$log" && grep -qF -- "$expect" <<<"$log" ||
     h_fail "ckpt_command does not warn '$expect': $log"
 done
+# The image says so too: the descriptors are "lost", the ring memory a
+# "lost" region, and the warnings are kept.
+image=$(ls "$H_CKPTDIR"/*_g1.ckpt)
+fd_records "$image" "$H_TMP/info.json"
+for fd in 10 11 12; do fd_expect "$H_TMP/info.json" $fd kind lost; done
+python3 - "$H_TMP/info.json" <<'PY' || h_fail "ckpt_info does not show the lost region and the warnings: $(cat "$H_TMP/info.json")"
+import json, sys
+img = json.load(open(sys.argv[1]))[0]
+lost = [r for r in img["regions"] if "lost" in r["flags"]]
+warnings = next(s for s in img["sections"] if s["name"] == "warnings")["content"]["warnings"]
+sys.exit(0 if len(lost) == 1 and len(warnings) == 3 and all("was not saved" in w for w in warnings) else 1)
+PY
 h_kill_app
 before=$(h_max_step "$out")
 
