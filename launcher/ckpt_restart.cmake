@@ -21,5 +21,8 @@ endforeach()
 add_executable(ckpt_restart ${CMAKE_CURRENT_LIST_DIR}/ckpt_restart.cpp ${CMAKE_CURRENT_LIST_DIR}/process_restore.cpp
   ${CMAKE_CURRENT_LIST_DIR}/tree_fork.cpp ${ckpt_restart_kind_objects})
 target_link_libraries(ckpt_restart PRIVATE ckpt_restart_options ckpt_image_info ckpt_restorer_blob
-  ckpt_coordinator_start Threads::Threads)
+  ckpt_coordinator_start Threads::Threads ${CMAKE_DL_LIBS})
+# Third-party restart kinds (--plugin) link against the registry and the
+# image reader inside this executable.
+set_target_properties(ckpt_restart PROPERTIES ENABLE_EXPORTS ON)
 install(TARGETS ckpt_restart RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

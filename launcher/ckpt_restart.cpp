@@ -16,6 +16,7 @@
 //    the root's exit status.
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <dlfcn.h>
 #include <netdb.h>
 #include <signal.h>
 #include <sys/personality.h>
@@ -171,6 +172,15 @@ std::vector<int> inherited_descriptors() {
   return out;
 }
 
+// Third-party restart kinds: each library registers its kinds from its
+// static initialisers (CKPT_RESTART_KIND), against this executable's
+// exported registry.
+void load_restart_plugins(const std::vector<std::string>& libraries) {
+  for (const std::string& lib : libraries)
+    if (!dlopen(lib.c_str(), RTLD_NOW | RTLD_GLOBAL))
+      throw RestartError("cannot load restart plugin " + lib + ": " + dlerror());
+}
+
 // Runs every kind's abort() if the restart fails before any process runs.
 struct KindsGuard {
   RestartContext& ctx;
@@ -249,6 +259,7 @@ int restart(const RestartOptions& opt, char** argv, const std::vector<int>& inhe
       if (!img->verify_data(error)) throw RestartError(error);
 
   // ---- check: everything that can be verified before anything is made ----
+  load_restart_plugins(opt.plugins);
   RestartContext ctx;
   ctx.inherited_fds = inherited;
   for (const auto& [from, to] : opt.relocations) ctx.paths.add_prefix(from, to);

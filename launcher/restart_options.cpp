@@ -1,5 +1,7 @@
 #include "restart_options.h"
 
+#include <algorithm>
+
 #include "ckpt/restart_paths.h"
 
 namespace ckpt {
@@ -31,6 +33,9 @@ void RestartCli::define(cli::Parser& p) {
   p.value("--run-on-fail", "CMD",
           "run CMD with /bin/sh if the restart fails before the computation runs (a file that vanished, "
           "a bad image); CKPT_RESTART_ERROR holds the reason");
+  p.values("--plugin", "LIB",
+           "load a third-party restart side (ckpt/restart.h) from the shared library LIB (repeatable; "
+           "also CKPT_RESTART_PLUGINS, colon-separated, loaded first)");
   p.flag("--info", "print the images instead of restoring them");
   p.flag("--json", "with --info: print JSON");
   p.operands("IMAGE", "checkpoint images, one per process");
@@ -54,6 +59,13 @@ void read_options(const cli::Parser& p, RestartOptions& o) {
     o.relocations.emplace_back(from, to);
   }
   if (auto cmd = p.setting("--run-on-fail")) o.run_on_fail = cli::to_nonempty(*cmd);
+  if (auto list = p.variable("CKPT_RESTART_PLUGINS"))
+    for (size_t at = 0; at <= list->value.size();) {
+      size_t end = std::min(list->value.find(':', at), list->value.size());
+      if (end > at) o.plugins.push_back(list->value.substr(at, end - at));
+      at = end + 1;
+    }
+  for (const cli::Setting& s : p.in_order({"--plugin"})) o.plugins.push_back(s.value);
   o.info = p.given("--info");
   o.json = p.given("--json");
   o.images = p.rest();

@@ -27,6 +27,7 @@ struct RestartOptions {
   // reopened files, working directories and file mappings.
   std::vector<std::pair<std::string, std::string>> relocations;
   std::string run_on_fail;  // shell command run when the restart fails before any process runs
+  std::vector<std::string> plugins;  // shared libraries with third-party restart kinds (ckpt/restart.h)
   std::vector<std::string> images;
 };
 

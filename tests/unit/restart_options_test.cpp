@@ -27,6 +27,13 @@ TEST(RestartOptions, TakesEveryImageInOrder) {
   EXPECT_FALSE(p.options.verify);
 }
 
+TEST(RestartOptions, PluginsComeFromTheEnvironmentFirstThenTheCommandLine) {
+  RestartParse p = parse({"--plugin", "/opt/c.so", "x.ckpt", "--plugin=/opt/d.so"},
+                         {{"CKPT_RESTART_PLUGINS", "/opt/a.so::/opt/b.so"}});
+  ASSERT_EQ(p.action, ckpt::cli::Outcome::Run) << p.error;
+  EXPECT_EQ(p.options.plugins, (std::vector<std::string>{"/opt/a.so", "/opt/b.so", "/opt/c.so", "/opt/d.so"}));
+}
+
 TEST(RestartOptions, RelocateIsRepeatableInBothSpellings) {
   RestartParse p = parse({"--relocate", "/old=/new", "--relocate=/data/in=/scratch/in", "x.ckpt"});
   ASSERT_EQ(p.action, ckpt::cli::Outcome::Run) << p.error;

@@ -1,7 +1,7 @@
 # Nothing is lost silently (issue 7): what no plugin can checkpoint fails the
 # checkpoint with its reason, unless the user accepted the loss; then it comes
 # back as a placeholder, with warnings. A plugin's own failure fails it too.
-foreach(script loss_refused.sh loss_accepted.sh plugin_failure.sh)
+foreach(script loss_refused.sh loss_accepted.sh plugin_failure.sh plugin_restart.sh)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/../${script} ${CKPT_IT_DIR}/${script} COPYONLY)
 endforeach()
 add_executable(it_loss_holder ${CMAKE_CURRENT_LIST_DIR}/../programs/loss_holder.c)
@@ -13,3 +13,9 @@ ckpt_integration_test(loss_refused_uring loss_refused.sh uring "fd 10 is an io_u
 ckpt_integration_test(loss_refused_socketpair loss_refused.sh socketpair "fd 11 is a UNIX stream socket")
 ckpt_integration_test(loss_accepted loss_accepted.sh)
 ckpt_integration_test(plugin_failure plugin_failure.sh)
+
+# A third party's restart side, loaded by ckpt_restart --plugin.
+add_library(it_restart_plugin MODULE ${CMAKE_CURRENT_LIST_DIR}/../programs/restart_plugin.cpp)
+target_include_directories(it_restart_plugin PRIVATE ${PROJECT_SOURCE_DIR}/libckpt/include ${PROJECT_SOURCE_DIR}/libckpt/image)
+set_target_properties(it_restart_plugin PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${CKPT_IT_DIR}/bin PREFIX lib)
+ckpt_integration_test(plugin_restart plugin_restart.sh)
