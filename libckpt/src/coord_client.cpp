@@ -52,10 +52,13 @@ bool CoordClient::resolve(const char* host, uint16_t port) {
 bool CoordClient::connect(int timeout_ms) {
   close();
   if (!addr_len_) return false;
+  // Out of the application's way and out of its reach (protected_fds.cpp),
+  // before a fork can copy it at the number socket() gives.
+  own_fd_window_enter();
   int fd = socket(addr_.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd >= 0) fd = protect_fd(fd, &fd_);
+  own_fd_window_leave();
   if (fd < 0) return false;
-  // Out of the application's way and out of its reach (protected_fds.cpp).
-  fd = protect_fd(fd, &fd_);
   int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&addr_), addr_len_);
   if (rc < 0 && errno == EINPROGRESS) {
     pollfd p{fd, POLLOUT, 0};

@@ -97,6 +97,14 @@ void close_own_fd(int fd);
 int move_protected_fd_away(int fd);
 // Ours, ascending.
 int list_protected_fds(int* out, int max);
+// Between making a descriptor of ours and protect_fd() it sits at a number
+// the application could have: a fork then would give the child a copy that
+// nobody there knows (its fd plugin would find a stray socket). The
+// checkpoint thread, the one that makes ours while the application runs (the
+// coordinator connection), holds this window; checkpointed_fork() waits for
+// it. Never held across anything that blocks.
+void own_fd_window_enter();
+void own_fd_window_leave();
 // After a restart: the recorded numbers belonged to the old process.
 void forget_protected_fds();
 

@@ -176,7 +176,9 @@ pid_t checkpointed_fork(int child_keeps) {
     }
     add_child_pipe(notify[1]);
     t_forking_here = true;
+    own_fd_window_enter();
     pid_t pid = real_fork();
+    own_fd_window_leave();
     t_forking_here = false;
     if (pid == 0) {
       close_own_fd(notify[0]);

@@ -69,7 +69,20 @@ void remove_entry(int fd) {
   g_fd_plus1[i].store(0, std::memory_order_release);
 }
 
+// Held while one of ours sits at an application number (own_fd_window).
+std::atomic<bool> g_window{false};
+
 }  // namespace
+
+void own_fd_window_enter() {
+  bool expected = false;
+  while (!g_window.compare_exchange_weak(expected, true, std::memory_order_acquire)) {
+    expected = false;
+    sys(SYS_sched_yield);
+  }
+}
+
+void own_fd_window_leave() { g_window.store(false, std::memory_order_release); }
 
 int protect_fd(int fd, int* owner) {
   if (fd < 0) return fd;
