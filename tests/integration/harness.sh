@@ -337,6 +337,41 @@ h_compare() {
   h_log "output matches the uninterrupted run"
 }
 
+# h_first_checkpoint STEP CMD...: the usual start. The uninterrupted run of
+# CMD into $H_TMP/expected.out, a private coordinator, CMD under ckpt_launch
+# printing into $H_OUT ($H_TMP/actual.out), and a checkpoint once it printed
+# step STEP.
+h_first_checkpoint() {
+  local step=$1
+  shift
+  h_reference "$H_TMP/expected.out" "$@"
+  h_start_coordinator
+  H_OUT=$H_TMP/actual.out
+  h_launch "$H_OUT" -- "$@"
+  h_wait_step "$H_OUT" "$step"
+  h_checkpoint
+}
+
+# h_refused_checkpoint: ckpt_command --checkpoint must fail and leave the
+# restart script as it was; its output (the reason) is in $H_REFUSAL.
+h_refused_checkpoint() {
+  local sum status=0
+  sum=$(cksum <"$H_CKPTDIR/ckpt_restart_script.sh")
+  h_command --checkpoint >"$H_TMP/refused.log" 2>&1 || status=$?
+  H_REFUSAL=$(cat "$H_TMP/refused.log")
+  h_log "refused checkpoint: exit $status: $H_REFUSAL"
+  [ "$status" -ne 0 ] || h_fail "the checkpoint succeeded, but should have been refused"
+  [ "$(cksum <"$H_CKPTDIR/ckpt_restart_script.sh")" = "$sum" ] || h_fail "the failed checkpoint replaced the restart script"
+}
+
+# h_restart_to_end: restarts from the newest script; the program must finish
+# with the uninterrupted run's output.
+h_restart_to_end() {
+  h_restart "$H_OUT"
+  h_wait_app_exit
+  h_compare "$H_TMP/expected.out" "$H_OUT"
+}
+
 # h_cycle_test CYCLES FIRST_STEP -- CMD...: the standard test. Runs CMD
 # uninterrupted, then under ckpt_launch with CYCLES rounds of: wait until the
 # program is past FIRST_STEP (later rounds: a step the restarted process
