@@ -22,6 +22,7 @@
 #include "exec_target.h"
 #include "install_paths.h"
 #include "launch_options.h"
+#include "ckpt/environment.h"
 
 namespace {
 
@@ -103,21 +104,21 @@ int main(int argc, char** argv) {
   // The environment contract with libckpt.so.
   const char* preload = std::getenv("LD_PRELOAD");
   set_env("LD_PRELOAD", preload != nullptr && *preload != '\0' ? lib + ":" + preload : lib);
-  set_env("CKPT_COORD_HOST", req.host);
-  set_env("CKPT_COORD_PORT", std::to_string(req.port));
-  set_env("CKPT_DIR", ckptdir);
-  set_env("CKPT_INTERVAL", std::to_string(opt.interval));
-  set_env("CKPT_COMPRESS", opt.compress ? "1" : "0");
-  set_env("CKPT_ACCEPT_LOSS", opt.accept_loss ? "1" : "0");
-  if (opt.file_policy.empty()) ::unsetenv("CKPT_FILE_POLICY");
-  else set_env("CKPT_FILE_POLICY", opt.file_policy);
+  set_env(CKPT_ENV_COORD_HOST, req.host);
+  set_env(CKPT_ENV_COORD_PORT, std::to_string(req.port));
+  set_env(CKPT_ENV_DIR, ckptdir);
+  set_env(CKPT_ENV_INTERVAL, std::to_string(opt.interval));
+  set_env(CKPT_ENV_COMPRESS, opt.compress ? "1" : "0");
+  set_env(CKPT_ENV_ACCEPT_LOSS, opt.accept_loss ? "1" : "0");
+  if (opt.file_policy.empty()) ::unsetenv(CKPT_ENV_FILE_POLICY);
+  else set_env(CKPT_ENV_FILE_POLICY, opt.file_policy);
   // Starting a fresh coordinator is a one-off request of this launch: a
   // ckpt_launch run later by PROG must join the computation, not split it.
   ::unsetenv("CKPT_NEW_COORDINATOR");
   // A fresh coordinator means a new computation, even when started from
   // inside another one: its standard streams are this launch's fds 0-2,
   // recorded anew by the first process (plugins/fd/std_streams.h).
-  if (req.mode == ckpt::CoordinatorMode::New) ::unsetenv("CKPT_STDIO");
+  if (req.mode == ckpt::CoordinatorMode::New) ::unsetenv(CKPT_ENV_STDIO);
 
   // The dynamic loader ignores LD_PRELOAD for static, foreign and
   // secure-execution programs: say so, then run the program anyway.

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "file_policy.h"
+#include "ckpt/environment.h"
 
 namespace ckpt {
 namespace {
@@ -93,8 +94,8 @@ struct LaunchCli : cli::Parser {
 
 void LaunchCli::define(cli::Parser& p) {
   cli::add_coordinator_address(p, true);
-  cli::add_ckptdir(p, "directory for the images, created if missing [current directory]", "CKPT_DIR");
-  cli::add_interval(p, "checkpoint every N seconds; 0: only on request [0]", "CKPT_INTERVAL");
+  cli::add_ckptdir(p, "directory for the images, created if missing [current directory]", CKPT_ENV_DIR);
+  cli::add_interval(p, "checkpoint every N seconds; 0: only on request [0]", CKPT_ENV_INTERVAL);
   p.flag("--no-compress,--no-gzip", "write uncompressed images", "CKPT_NO_COMPRESS");
   cli::add_coordinator_mode(p);
   p.values("--file-policy", "GLOB=POLICY",
@@ -104,7 +105,7 @@ void LaunchCli::define(cli::Parser& p) {
   p.flag("--accept-loss",
          "a descriptor or memory that cannot be saved does not fail the checkpoint; it comes back as a "
          "placeholder (reads see end-of-file, writes fail with EPIPE)",
-         "CKPT_ACCEPT_LOSS");
+         CKPT_ENV_ACCEPT_LOSS);
   p.stop_at_program();
   p.notes(R"(Each option has an environment twin; an option given on the command line
 overrides its twin.
@@ -136,7 +137,7 @@ void read_options(const cli::Parser& p, LaunchOptions& o) {
   if (auto no_compress = p.enabled("--no-compress")) o.compress = !*no_compress;
   std::vector<Setting> policies = p.in_order({"--file-policy", "--file-policy-file"});
   if (policies.empty())
-    if (auto env = p.variable("CKPT_FILE_POLICY")) policies.push_back(*env);
+    if (auto env = p.variable(CKPT_ENV_FILE_POLICY)) policies.push_back(*env);
   o.file_policy = encode_policies(policies);
   o.accept_loss = p.enabled("--accept-loss").value_or(false);
 }

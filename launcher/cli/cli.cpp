@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "ckpt/protocol.h"
+#include "ckpt/environment.h"
 
 namespace ckpt::cli {
 namespace {
@@ -306,11 +307,11 @@ std::vector<Setting> Parser::in_order(const std::vector<std::string>& names) con
 }
 
 void add_coordinator_address(Parser& p, bool port_zero) {
-  p.value("-h,--coord-host", "HOST", "coordinator host [localhost]", "CKPT_COORD_HOST");
+  p.value("-h,--coord-host", "HOST", "coordinator host [localhost]", CKPT_ENV_COORD_HOST);
   p.value("-p,--coord-port", "PORT",
           "coordinator port [" + std::to_string(proto::kDefaultPort) + "]" +
               (port_zero ? "; 0 with --new-coordinator: any free port" : ""),
-          "CKPT_COORD_PORT");
+          CKPT_ENV_COORD_PORT);
 }
 
 void add_coordinator_mode(Parser& p) {

@@ -19,6 +19,7 @@
 #include "core.h"
 #include "exec_env.h"
 #include "log.h"
+#include "ckpt/environment.h"
 
 namespace ckpt {
 
@@ -41,18 +42,18 @@ unsigned long env_number(const char* name, unsigned long fallback) {
 }
 
 void read_config() {
-  const char* host = getenv("CKPT_COORD_HOST");
+  const char* host = getenv(CKPT_ENV_COORD_HOST);
   format_to(g_config.coord_host, sizeof g_config.coord_host, "%s", host && *host ? host : "localhost");
-  g_config.coord_port = static_cast<uint16_t>(env_number("CKPT_COORD_PORT", proto::kDefaultPort));
-  const char* dir = getenv("CKPT_DIR");
+  g_config.coord_port = static_cast<uint16_t>(env_number(CKPT_ENV_COORD_PORT, proto::kDefaultPort));
+  const char* dir = getenv(CKPT_ENV_DIR);
   if (dir && *dir) format_to(g_config.ckptdir, sizeof g_config.ckptdir, "%s", dir);
   else if (!getcwd(g_config.ckptdir, sizeof g_config.ckptdir)) format_to(g_config.ckptdir, sizeof g_config.ckptdir, ".");
-  g_config.interval = static_cast<unsigned>(env_number("CKPT_INTERVAL", 0));
-  g_config.compress = env_number("CKPT_COMPRESS", 1) != 0;
-  g_config.accept_loss = env_number("CKPT_ACCEPT_LOSS", 0) != 0;
+  g_config.interval = static_cast<unsigned>(env_number(CKPT_ENV_INTERVAL, 0));
+  g_config.compress = env_number(CKPT_ENV_COMPRESS, 1) != 0;
+  g_config.accept_loss = env_number(CKPT_ENV_ACCEPT_LOSS, 0) != 0;
   // A real-time signal the application is unlikely to use; glibc keeps
   // SIGRTMIN and SIGRTMIN+1 for itself.
-  g_config.suspend_signal = static_cast<int>(env_number("CKPT_SIGNAL", SIGRTMAX - 2));
+  g_config.suspend_signal = static_cast<int>(env_number(CKPT_ENV_SIGNAL, SIGRTMAX - 2));
   format_to(g_config.progname, sizeof g_config.progname, "%s", program_invocation_short_name);
   for (char* p = g_config.progname; *p; ++p)
     if (*p == '/' || *p == ' ') *p = '_';
@@ -94,7 +95,7 @@ void adopt_handover_from_exec() {
 __attribute__((constructor(300))) void bootstrap() {
   // ckpt_launch and ckpt_restart set CKPT_COORD_PORT; without it the library
   // stays inert (wrappers pass through), e.g. when merely linked with -lckpt.
-  if (!getenv("CKPT_COORD_PORT")) return;
+  if (!getenv(CKPT_ENV_COORD_PORT)) return;
   g_active = true;
   read_config();
   log_open(g_config.progname);

@@ -17,6 +17,7 @@
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
+#include "ckpt/environment.h"
 
 namespace ckpt {
 namespace {
@@ -130,10 +131,10 @@ size_t format_to(char* buf, size_t cap, const char* fmt, ...) {
 }
 
 void log_open(const char* progname) {
-  g_level = parse_level(getenv("CKPT_LOG"));
+  g_level = parse_level(getenv(CKPT_ENV_LOG));
   close_own_fd(g_log_fd);
   g_log_fd = -1;
-  const char* base = getenv("CKPT_LOG_DIR");
+  const char* base = getenv(CKPT_ENV_LOG_DIR);
   if (base && *base) {
     format_to(g_log_dir, sizeof g_log_dir, "%s", base);
   } else {

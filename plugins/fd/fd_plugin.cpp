@@ -10,6 +10,7 @@
 #include "file_policy.h"
 #include "pipes.h"
 #include "std_streams.h"
+#include "ckpt/environment.h"
 
 namespace ckpt::fd {
 namespace {
@@ -24,7 +25,7 @@ void fd_event(ckpt_event_t event, void*) {
     case CKPT_EVENT_INIT: {
       size_t line;
       bool overflow;
-      g_policies.load(getenv("CKPT_FILE_POLICY"), &line, &overflow);
+      g_policies.load(getenv(CKPT_ENV_FILE_POLICY), &line, &overflow);
       stdio_init();
       break;
     }

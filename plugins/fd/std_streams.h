@@ -10,10 +10,11 @@
 #pragma once
 
 #include <stdint.h>
+#include "ckpt/environment.h"
 
 namespace ckpt::fd {
 
-inline constexpr char kStdioEnv[] = "CKPT_STDIO";
+inline constexpr char kStdioEnv[] = CKPT_ENV_STDIO;
 
 // INIT: reads CKPT_STDIO, or, in the root process of a new computation (no
 // CKPT_STDIO yet), records fds 0-2 and sets it for every descendant.

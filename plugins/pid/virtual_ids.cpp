@@ -15,6 +15,7 @@
 #include "ckpt/raw_syscall.h"
 #include "image_format.h"
 #include "tree_sections.h"
+#include "ckpt/environment.h"
 
 namespace ckpt::pid {
 namespace {
@@ -202,7 +203,7 @@ pid_t to_real_target(pid_t target) {
 
 void start() {
   g_self_real = g_self_virtual = raw_getpid();
-  const char* inherited = getenv("CKPT_PIDTABLE");
+  const char* inherited = getenv(CKPT_ENV_PIDTABLE);
   if (inherited && *inherited && strlen(inherited) < sizeof g_path && PidTable::open(inherited, g_table) == 0) {
     strcpy(g_path, inherited);
     PidEntry e;
@@ -211,7 +212,7 @@ void start() {
     return;
   }
   if (!create_table()) return;  // no table: ids stay the kernel's
-  setenv("CKPT_PIDTABLE", g_path, 1);
+  setenv(CKPT_ENV_PIDTABLE, g_path, 1);
   g_table.insert(g_self_real, g_self_real, raw_getppid(), 0);
 }
 
@@ -265,8 +266,8 @@ void adopt_restored(const ckpt_restart_info* info) {
 
 void export_table_path() {
   if (!active() || !g_path[0]) return;
-  const char* current = getenv("CKPT_PIDTABLE");
-  if (!current || strcmp(current, g_path) != 0) setenv("CKPT_PIDTABLE", g_path, 1);
+  const char* current = getenv(CKPT_ENV_PIDTABLE);
+  if (!current || strcmp(current, g_path) != 0) setenv(CKPT_ENV_PIDTABLE, g_path, 1);
 }
 
 void leave_at_exit() {

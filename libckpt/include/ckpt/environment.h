@@ -1,0 +1,21 @@
+/* The environment contract between the tools and libckpt.so and its
+ * plugins: what ckpt_launch sets for the program (and every process of the
+ * computation inherits), and what libckpt reads. The user-facing twins of
+ * the tools' options carry the same names. One name, one place. */
+#ifndef CKPT_ENVIRONMENT_H
+#define CKPT_ENVIRONMENT_H
+
+#define CKPT_ENV_COORD_HOST "CKPT_COORD_HOST"
+#define CKPT_ENV_COORD_PORT "CKPT_COORD_PORT"
+#define CKPT_ENV_DIR "CKPT_DIR"                 /* absolute: where images go */
+#define CKPT_ENV_INTERVAL "CKPT_INTERVAL"       /* seconds, 0: only on request */
+#define CKPT_ENV_COMPRESS "CKPT_COMPRESS"       /* 1 or 0 */
+#define CKPT_ENV_ACCEPT_LOSS "CKPT_ACCEPT_LOSS" /* 1: placeholders and warnings instead of failing */
+#define CKPT_ENV_FILE_POLICY "CKPT_FILE_POLICY" /* validated GLOB=POLICY rules, one per line */
+#define CKPT_ENV_SIGNAL "CKPT_SIGNAL"           /* the suspend signal */
+#define CKPT_ENV_STDIO "CKPT_STDIO"             /* the computation's standard streams (plugins/fd) */
+#define CKPT_ENV_PIDTABLE "CKPT_PIDTABLE"       /* the shared pid table's file (plugins/pid) */
+#define CKPT_ENV_LOG "CKPT_LOG"                 /* debug|info|warn|error */
+#define CKPT_ENV_LOG_DIR "CKPT_LOG_DIR"
+
+#endif /* CKPT_ENVIRONMENT_H */
