@@ -288,6 +288,33 @@ TEST(CoordinatorStateMachine, FailedMessageAbortsAndNamesTheProcess) {
   EXPECT_TRUE(sends(h.reached(a, Barrier::Drained, 1), a, MsgType::Advance).empty());
 }
 
+TEST(CoordinatorStateMachine, WarningsReachTheCommandAndTheStatusNamingTheProcess) {
+  Harness h;
+  const ClientId a = h.worker(), b = h.worker({.program = "server", .pid = 4242});
+  const ClientId cmd = h.command(MsgType::CmdCheckpoint);
+  for (Barrier barrier : {Barrier::Suspended, Barrier::Drained}) {
+    h.reached(a, barrier, 1);
+    if (barrier == Barrier::Drained)
+      h.msg(b, proto::make_header(MsgType::Warning, 31, 1), "fd 7 (an eventfd) was not saved");
+    h.reached(b, barrier, 1);
+  }
+  // A warning for another generation belongs to no checkpoint.
+  h.msg(a, proto::make_header(MsgType::Warning, 5, 9), "stale");
+  for (Barrier barrier : {Barrier::Checkpointed, Barrier::Refilled})
+    for (ClientId w : {a, b}) h.reached(w, barrier, 1);
+  h.written(a, 1, "/ckpt/a.ckpt");
+  h.written(b, 1, "/ckpt/b.ckpt");
+  const Send reply = single_reply(h.c.script_written(1, "", h.now), cmd);
+  EXPECT_EQ(reply.header.status, 0);
+  EXPECT_NE(reply.payload.find("\"warnings\":[\"process 2 (server, pid 4242 on node1): fd 7 (an eventfd) was not saved\"]"),
+            std::string::npos)
+      << reply.payload;
+  EXPECT_EQ(reply.payload.find("stale"), std::string::npos);
+  const ClientId st = h.command(MsgType::CmdStatus);
+  const std::string status = single_reply(h.last, st).payload;
+  EXPECT_NE(status.find("fd 7 (an eventfd) was not saved"), std::string::npos) << status;
+}
+
 TEST(CoordinatorStateMachine, DisconnectMidBarrierFailsCheckpoint) {
   Harness h;
   const ClientId a = h.worker(), b = h.worker({.pid = 5});
