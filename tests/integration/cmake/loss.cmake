@@ -9,8 +9,14 @@ add_executable(it_failing_plugin ${CMAKE_CURRENT_LIST_DIR}/../programs/failing_p
 target_link_libraries(it_failing_plugin PRIVATE ckpt)
 set_target_properties(it_loss_holder it_failing_plugin PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CKPT_IT_DIR}/bin)
 
-ckpt_integration_test(loss_refused_uring loss_refused.sh uring "fd 10 is an io_uring instance")
-ckpt_integration_test(loss_refused_socketpair loss_refused.sh socketpair "fd 11 is a UNIX stream socket")
+configure_file(${CMAKE_CURRENT_LIST_DIR}/../programs/loss_holder.py ${CKPT_IT_DIR}/bin/loss_holder.py COPYONLY)
+set(holder ${CKPT_IT_DIR}/bin/it_loss_holder)
+ckpt_integration_test(loss_refused_uring loss_refused.sh "fd 10 is an io_uring instance" ${holder} uring 8 60 50 none)
+ckpt_integration_test(loss_refused_socketpair loss_refused.sh "fd 11 is a UNIX stream socket"
+                      ${holder} socketpair 8 60 50 none)
+# The issue's python3 program: a socket pair and an epoll instance.
+ckpt_integration_test(loss_refused_python loss_refused.sh "is an epoll instance"
+                      python3 ${CKPT_IT_DIR}/bin/loss_holder.py 8 60 50)
 ckpt_integration_test(loss_accepted loss_accepted.sh)
 ckpt_integration_test(plugin_failure plugin_failure.sh)
 
