@@ -324,6 +324,10 @@ void Coordinator::on_hello(ClientId client, const proto::MsgHeader&, std::string
   workers_[client] = w;
   had_worker_ = true;
 
+  // Never reuse a generation a process has already written: a coordinator
+  // started anew (after a crash) would otherwise number from 1 again, and
+  // the new images would overwrite committed ones under the same names.
+  generation_ = std::max(generation_, hello.generation);
   send(client, MsgType::Welcome, generation_, w.id);
   log(LogLevel::Info, describe(client) + " joined" +
                           (hello.is_restart ? " (restarted from generation " + std::to_string(hello.generation) + ")"

@@ -477,6 +477,20 @@ TEST(CoordinatorStateMachine, FailedGenerationIsNotReused) {
   EXPECT_EQ(h.c.generation(), 2u);
 }
 
+TEST(CoordinatorStateMachine, NewCoordinatorContinuesTheGenerationsOfTheProcessesThatJoinIt) {
+  Harness h;
+  proto::HelloPayload hello{};
+  hello.real_pid = hello.virt_pid = 10;
+  hello.generation = 7;  // what the process wrote last, under the coordinator that died
+  std::strcpy(hello.progname, "sim");
+  const ClientId a = h.connect();
+  h.msg(a, proto::make_header(MsgType::Hello, sizeof hello, 7), std::string(reinterpret_cast<const char*>(&hello), sizeof hello));
+  h.command(MsgType::CmdCheckpoint);
+  auto adv = sends(h.last, a, MsgType::Advance);
+  ASSERT_EQ(adv.size(), 1u);
+  EXPECT_EQ(adv[0].header.generation, 8u);
+}
+
 TEST(CoordinatorStateMachine, ScriptGoesNextToFirstImageWithoutCkptdir) {
   Config cfg = Harness::default_config();
   cfg.ckptdir.clear();
