@@ -20,17 +20,22 @@ namespace {
 
 [[noreturn]] void die(const std::string& message, int status) { ckpt::cli::fail("ckpt_coordinator", message, status); }
 
+// In this user's private directory: a predictable name in a shared /tmp
+// would let another user point it elsewhere (a symbolic link, a file of
+// theirs).
 std::string default_log_file(uint16_t port) {
-  const char* tmp = std::getenv("TMPDIR");
-  const std::string dir = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+  std::string error;
+  const std::string dir = ckpt::cli::private_dir(error);
+  if (dir.empty()) die("log file: " + error, ckpt::cli::kExitFailed);
   return dir + "/ckpt_coordinator." + std::to_string(port) + ".log";
 }
 
 // Detaches from the caller. The port is already bound, so the caller may
 // connect as soon as this parent has exited.
 void daemonize(const std::string& log_file) {
-  const int log_fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (log_fd < 0) die("log file " + log_file + ": " + std::strerror(errno), ckpt::cli::kExitFailed);
+  std::string error;
+  const int log_fd = ckpt::cli::open_log(log_file, error);
+  if (log_fd < 0) die("log file " + error, ckpt::cli::kExitFailed);
   const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (null_fd < 0) die(std::string("/dev/null: ") + std::strerror(errno), ckpt::cli::kExitFailed);
   std::fflush(nullptr);

@@ -1,15 +1,21 @@
 #include "cli.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <sstream>
 
-#include "ckpt/protocol.h"
 #include "ckpt/environment.h"
+#include "ckpt/protocol.h"
 
 namespace ckpt::cli {
 namespace {
@@ -79,6 +85,39 @@ std::string unknown(const std::string& arg) {
 }
 
 }  // namespace
+
+std::string private_dir(std::string& error) {
+  const char* tmp = std::getenv("TMPDIR");
+  char dir[4200];
+  std::snprintf(dir, sizeof dir, CKPT_PRIVATE_DIR_FORMAT, tmp != nullptr && *tmp != '\0' ? tmp : "/tmp",
+                static_cast<unsigned>(::getuid()));
+  ::mkdir(dir, 0700);
+  struct stat st {};
+  if (::lstat(dir, &st) != 0) {
+    error = std::string(dir) + ": " + std::strerror(errno);
+    return "";
+  }
+  if (!S_ISDIR(st.st_mode) || st.st_uid != ::getuid() || (st.st_mode & 022) != 0) {
+    error = std::string(dir) + ": not a directory of uid " + std::to_string(::getuid()) +
+            " that only it can write (made by someone else?)";
+    return "";
+  }
+  return dir;
+}
+
+int open_log(const std::string& path, std::string& error) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+  struct stat st {};
+  if (fd < 0 || ::fstat(fd, &st) != 0) {
+    error = path + ": " + std::strerror(errno);
+  } else if (!S_ISREG(st.st_mode) || st.st_uid != ::getuid()) {
+    error = path + ": not a regular file of uid " + std::to_string(::getuid());
+  } else {
+    return fd;
+  }
+  if (fd >= 0) ::close(fd);
+  return -1;
+}
 
 EnvLookup process_environment() {
   return [](const char* name) -> const char* { return std::getenv(name); };

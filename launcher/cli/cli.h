@@ -61,6 +61,14 @@ std::string error_line(std::string_view tool, std::string_view message);
 // "TOOL VERSION", the --version text (the project version from CMake).
 std::string version_line(std::string_view tool);
 
+// This user's private directory (CKPT_PRIVATE_DIR_FORMAT), made if missing;
+// empty with `error` set if it is not a directory of this user's that only
+// they can write.
+std::string private_dir(std::string& error);
+// Opens `path` for appending (a log) without following a symbolic link at
+// its end, as a regular file of this user's; -1 with `error` set otherwise.
+int open_log(const std::string& path, std::string& error);
+
 // The exit-status paragraph every --help ends with: 0, then `failed` (what
 // status 1 means for this tool), 2, then 3 if the tool talks to a
 // coordinator, then `extra` (whole lines, each ending in '\n').

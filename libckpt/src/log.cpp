@@ -2,6 +2,7 @@
 
 #include "core.h"
 
+#include "ckpt/environment.h"
 #include "ckpt/raw_syscall.h"
 
 #include <errno.h>
@@ -17,13 +18,13 @@
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
-#include "ckpt/environment.h"
 
 namespace ckpt {
 namespace {
 
 int g_log_fd = -1;
 char g_log_dir[1024];
+bool g_log_dir_checked = false;  // the default, shared-/tmp directory: check who owns it
 char g_log_path[1200];  // opened on the first line: most processes never log
 LogLevel g_level = LogLevel::Warn;
 
@@ -137,18 +138,28 @@ void log_open(const char* progname) {
   const char* base = getenv(CKPT_ENV_LOG_DIR);
   if (base && *base) {
     format_to(g_log_dir, sizeof g_log_dir, "%s", base);
+    g_log_dir_checked = false;  // the user's own choice
   } else {
     const char* tmp = getenv("TMPDIR");
-    format_to(g_log_dir, sizeof g_log_dir, "%s/ckpt-%u", tmp && *tmp ? tmp : "/tmp", getuid());
+    format_to(g_log_dir, sizeof g_log_dir, CKPT_PRIVATE_DIR_FORMAT, tmp && *tmp ? tmp : "/tmp", getuid());
+    g_log_dir_checked = true;
   }
   format_to(g_log_path, sizeof g_log_path, "%s/%s.%d.log", g_log_dir, progname, static_cast<int>(sys(SYS_getpid)));
 }
 
 void log_forget_file() { g_log_fd = -1; }
 
+// The default directory is shared /tmp's ckpt-UID: used only while it is a
+// directory of ours that nobody else can write (another user may have made
+// it first, to read or redirect our logs). No symbolic link is followed at
+// the file's name either.
 static void open_log_file() {
   mkdir(g_log_dir, 0700);
-  int fd = open(g_log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  struct stat st;
+  if (g_log_dir_checked &&
+      (lstat(g_log_dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 022) != 0))
+    return;
+  int fd = open(g_log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
   // Away from the numbers the application owns, and out of its reach.
   if (fd >= 0) protect_fd(fd, &g_log_fd);
 }

@@ -18,4 +18,9 @@
 #define CKPT_ENV_LOG "CKPT_LOG"                 /* debug|info|warn|error */
 #define CKPT_ENV_LOG_DIR "CKPT_LOG_DIR"
 
+/* Each user's private directory for logs: "${TMPDIR:-/tmp}/ckpt-UID",
+ * made with mode 0700 and used only while it is a directory that this user
+ * owns and nobody else can write (another user could have made it first). */
+#define CKPT_PRIVATE_DIR_FORMAT "%s/ckpt-%u"
+
 #endif /* CKPT_ENVIRONMENT_H */
