@@ -20,11 +20,26 @@ using proto::MsgType;
 
 namespace {
 
+// What a peer sends (a program name, a reason, a path) goes into log lines
+// and replies: control characters become '?', so that nobody can forge a
+// line of the log with a newline or move the terminal of whoever reads it.
+std::string printable(std::string s) {
+  for (char& c : s)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  return s;
+}
+
 // A fixed-size char field of a payload struct as a string; the sender may
 // not have NUL-terminated it.
 template <size_t N>
-std::string field(const char (&chars)[N]) {
+std::string raw_field(const char (&chars)[N]) {
   return std::string(chars, ::strnlen(chars, N));
+}
+
+// A name (program, host, id) as shown in replies and logs.
+template <size_t N>
+std::string field(const char (&chars)[N]) {
+  return printable(raw_field(chars));
 }
 
 // Payload structs are read leniently: a shorter payload leaves the rest
@@ -59,7 +74,7 @@ std::string one_line(std::string_view text) {
   std::string s(text.substr(0, text.find('\0')));
   std::replace(s.begin(), s.end(), '\n', ' ');
   while (!s.empty() && (s.back() == ' ' || s.back() == '\r')) s.pop_back();
-  return s;
+  return printable(std::move(s));
 }
 
 }  // namespace
@@ -451,7 +466,8 @@ void Coordinator::checkpoint_reached(ClientId client, const proto::MsgHeader& h,
     }
     if (!ckpt_->script_path.empty()) return;
     const auto written = read_payload<proto::WrittenPayload>(payload);
-    ckpt_->written[client] = Image{field(written.image_path), written.image_size};
+    // As it is: the restart script quotes it, and must name that very file.
+    ckpt_->written[client] = Image{raw_field(written.image_path), written.image_size};
   } else if (b == ckpt_->target) {
     ckpt_->reached[client] = b;
   } else {
@@ -696,7 +712,7 @@ void Coordinator::send_advance(ClientId to, Barrier b, uint64_t generation, uint
   send(to, MsgType::Advance, generation, static_cast<uint64_t>(b), payload_bytes(p));
 }
 
-void Coordinator::log(LogLevel level, std::string text) { emit(Log{level, std::move(text)}); }
+void Coordinator::log(LogLevel level, std::string text) { emit(Log{level, printable(std::move(text))}); }
 
 void Coordinator::check_exit_on_last() {
   if (config_.exit_on_last && had_worker_ && workers_.empty() && !exiting_) {

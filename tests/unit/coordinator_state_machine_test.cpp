@@ -491,6 +491,24 @@ TEST(CoordinatorStateMachine, NewCoordinatorContinuesTheGenerationsOfTheProcesse
   EXPECT_EQ(adv[0].header.generation, 8u);
 }
 
+TEST(CoordinatorStateMachine, ControlCharactersFromPeersForgeNoLogLine) {
+  Harness h;
+  proto::HelloPayload hello{};
+  hello.real_pid = hello.virt_pid = 10;
+  std::strcpy(hello.progname, "sim\n2026-01-01 ERROR: forged");
+  const ClientId a = h.connect();
+  auto out = h.msg(a, proto::make_header(MsgType::Hello, sizeof hello), std::string(reinterpret_cast<const char*>(&hello), sizeof hello));
+  h.command(MsgType::CmdCheckpoint);
+  out = h.failed(a, 1, "bad\x1b[2Jthing");
+  for (const Action& act : out)
+    if (auto* l = std::get_if<Log>(&act)) {
+      EXPECT_EQ(l->text.find('\n'), std::string::npos) << l->text;
+      EXPECT_EQ(l->text.find('\x1b'), std::string::npos) << l->text;
+    }
+  const ClientId ls = h.command(MsgType::CmdList);
+  EXPECT_NE(single_reply(h.last, ls).payload.find("sim?2026-01-01 ERROR: forged"), std::string::npos);
+}
+
 TEST(CoordinatorStateMachine, ScriptGoesNextToFirstImageWithoutCkptdir) {
   Config cfg = Harness::default_config();
   cfg.ckptdir.clear();
