@@ -110,10 +110,21 @@ class Server {
   }
 
  private:
+  // Before its first message a connection is nobody's: it gets little
+  // memory and little time (issue 8: a peer that announces a 1 MiB message,
+  // or says nothing, must not pin the coordinator's resources for ever).
+  static constexpr uint32_t kMaxFirstPayload = sizeof(proto::HelloPayload);
+  static constexpr std::chrono::seconds kFirstMessageTimeout{10};
+  // Out of descriptors: accepting again at once would spin.
+  static constexpr std::chrono::milliseconds kAcceptBackoff{100};
+  static constexpr std::chrono::seconds kAcceptLogEvery{10};
+
   struct Session {
-    explicit Session(tcp::socket s, ClientId i) : socket(std::move(s)), id(i) {}
+    Session(tcp::socket s, ClientId i, asio::io_context& io) : socket(std::move(s)), id(i), first_timer(io) {}
     tcp::socket socket;
     ClientId id;
+    bool spoke = false;  // its first message arrived
+    asio::steady_timer first_timer;
     proto::MsgHeader header{};
     std::string payload;
     std::deque<std::string> outbox;
@@ -125,16 +136,40 @@ class Server {
   void accept() {
     acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
       if (exiting_) return;
-      if (ec) {
-        write_log(LogLevel::Warn, "accept: " + ec.message());
-      } else {
-        socket.set_option(tcp::no_delay(true));
-        auto s = std::make_shared<Session>(std::move(socket), next_id_++);
-        sessions_[s->id] = s;
-        apply(coord_.connected(s->id, Clock::now()));
-        read_header(s);
-      }
+      if (ec) return accept_failed(ec);
+      socket.set_option(tcp::no_delay(true));
+      auto s = std::make_shared<Session>(std::move(socket), next_id_++, io_);
+      sessions_[s->id] = s;
+      s->first_timer.expires_after(kFirstMessageTimeout);
+      s->first_timer.async_wait([this, s](const boost::system::error_code& timer_ec) {
+        if (timer_ec || s->spoke) return;
+        write_log(LogLevel::Warn, "connection " + std::to_string(s->id) + ": no message within " +
+                                      std::to_string(kFirstMessageTimeout.count()) + " s; closing it");
+        drop(s);
+      });
+      apply(coord_.connected(s->id, Clock::now()));
+      read_header(s);
       accept();
+    });
+  }
+
+  // EMFILE and the like: the pending connection stays queued, so accepting
+  // again at once fails again at once. Pause, and log once in a while.
+  void accept_failed(const boost::system::error_code& ec) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_accept_log_ >= kAcceptLogEvery) {
+      write_log(LogLevel::Warn, "accept: " + ec.message() +
+                                    (accept_failures_ ? " (" + std::to_string(accept_failures_) + " more since the last report)"
+                                                      : std::string()) +
+                                    "; pausing new connections");
+      last_accept_log_ = now;
+      accept_failures_ = 0;
+    } else {
+      ++accept_failures_;
+    }
+    accept_timer_.expires_after(kAcceptBackoff);
+    accept_timer_.async_wait([this](const boost::system::error_code& timer_ec) {
+      if (!timer_ec && !exiting_) accept();
     });
   }
 
@@ -142,7 +177,8 @@ class Server {
     asio::async_read(s->socket, asio::buffer(&s->header, sizeof s->header),
                      [this, s](const boost::system::error_code& ec, size_t) {
                        if (ec) return drop(s);
-                       if (!proto::header_is_valid(s->header)) {
+                       if (!proto::header_is_valid(s->header) ||
+                           (!s->spoke && s->header.payload_len > kMaxFirstPayload)) {
                          write_log(LogLevel::Warn, "connection " + std::to_string(s->id) +
                                                        ": invalid message header; closing it");
                          return drop(s);
@@ -151,6 +187,10 @@ class Server {
                        asio::async_read(s->socket, asio::buffer(s->payload),
                                         [this, s](const boost::system::error_code& ec2, size_t) {
                                           if (ec2) return drop(s);
+                                          if (!s->spoke) {
+                                            s->spoke = true;
+                                            s->first_timer.cancel();
+                                          }
                                           apply(coord_.message(s->id, s->header, s->payload, Clock::now()));
                                           if (sessions_.count(s->id)) read_header(s);
                                         });
@@ -161,6 +201,7 @@ class Server {
   void drop(const SessionPtr& s) {
     if (sessions_.erase(s->id) == 0) return;
     boost::system::error_code ignored;
+    s->first_timer.cancel();
     s->socket.close(ignored);
     apply(coord_.disconnected(s->id, Clock::now()));
     maybe_stop();
@@ -250,6 +291,9 @@ class Server {
   tcp::acceptor acceptor_;
   asio::signal_set signals_;
   asio::steady_timer exit_timer_;
+  asio::steady_timer accept_timer_{io_};
+  std::chrono::steady_clock::time_point last_accept_log_{};
+  uint64_t accept_failures_ = 0;
   Coordinator& coord_;
   std::map<ClientId, SessionPtr> sessions_;
   std::map<TimerKind, std::unique_ptr<asio::steady_timer>> timers_;

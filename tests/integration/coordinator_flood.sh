@@ -1,0 +1,71 @@
+#!/bin/bash
+# coordinator_flood.sh: a coordinator out of descriptors does not spin, and
+# a connection that announces a huge first message is dropped at once
+# (issue 8). The coordinator runs with 128 descriptors; 300 connections
+# that say nothing exhaust them for 3 s, during which it must use little CPU
+# and log little; 20 connections that announce a 1 MiB message must be
+# closed; afterwards a checkpoint of the computation still succeeds.
+. "$(dirname "$0")/harness.sh"
+h_init
+portfile=$H_TMP/coordinator.port
+(ulimit -n 128 && exec "$CKPT_BIN/ckpt_coordinator" --port 0 --port-file "$portfile") >"$H_TMP/coordinator.log" 2>&1 &
+H_COORD_PID=$!
+deadline=$((SECONDS + H_WAIT))
+until [ -s "$portfile" ]; do
+  h_gone "$H_COORD_PID" && h_fail "ckpt_coordinator exited: $(cat "$H_TMP/coordinator.log")"
+  [ "$SECONDS" -lt "$deadline" ] || h_fail "ckpt_coordinator did not listen"
+  sleep 0.02
+done
+H_PORT=$(cat "$portfile")
+export CKPT_COORD_HOST=localhost CKPT_COORD_PORT=$H_PORT
+h_launch "$H_TMP/app.out" -- "$H_PROGRAMS/it_heap_churn" 16 400 50
+h_wait_procs 1
+
+python3 - "$H_PORT" "$H_COORD_PID" <<'PY' || h_fail "the flood test failed (see above)"
+import os, socket, struct, sys, time
+port, pid = int(sys.argv[1]), int(sys.argv[2])
+tick = os.sysconf("SC_CLK_TCK")
+def cpu():
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / tick
+# Announcing 1 MiB before saying who one is: closed at once.
+big = []
+for _ in range(20):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(struct.pack("<IHHIiQQ", 0x54504b43, 1, 1, 1 << 20, 0, 0, 0))
+    big.append(s)
+for s in big:
+    s.settimeout(5)
+    try:
+        if s.recv(1) != b"":
+            sys.exit("a connection announcing 1 MiB got an answer instead of being closed")
+    except socket.timeout:
+        sys.exit("a connection announcing 1 MiB was not closed within 5 s")
+    except ConnectionResetError:
+        pass
+    s.close()
+# Out of descriptors: no busy loop.
+flood = []
+for _ in range(300):
+    s = socket.socket()
+    s.setblocking(False)
+    try:
+        s.connect(("127.0.0.1", port))
+    except BlockingIOError:
+        pass
+    flood.append(s)
+before = cpu()
+time.sleep(3)
+used = cpu() - before
+print(f"coordinator CPU during 3 s of flood: {used:.2f} s")
+for s in flood:
+    s.close()
+if used > 1.0:
+    sys.exit("the coordinator spun while out of descriptors")
+PY
+size=$(stat -c %s "$H_TMP/coordinator.log")
+[ "$size" -lt 65536 ] || h_fail "the coordinator logged $size bytes during the flood"
+sleep 0.5
+h_checkpoint
+h_kill_app
+echo PASS
