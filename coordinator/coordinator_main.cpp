@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
 
   uint16_t port = opt.port;
   std::string error;
-  const int listen_fd = ckpt::coord::open_listener(port, error);
+  const int listen_fd = ckpt::coord::open_listener(opt.listen, port, error);
   if (listen_fd < 0) die(error, ckpt::cli::kExitFailed);
   if (!port_file.empty()) {
     error = ckpt::coord::write_file_atomically(port_file, std::to_string(port) + "\n", 0644);

@@ -1,5 +1,7 @@
 #include "options.h"
 
+#include <arpa/inet.h>
+
 #include <utility>
 
 namespace ckpt::coord {
@@ -32,18 +34,28 @@ void CoordinatorCli::define(cli::Parser& p) {
   p.value("-p,--port,--coord-port", "PORT",
           "listen on PORT; 0: any free port [" + std::to_string(proto::kDefaultPort) + "]", "CKPT_COORD_PORT");
   p.value("--port-file", "FILE", "write the port actually listened on to FILE");
+  p.value("--listen", "ADDR",
+          "listen on the numeric address ADDR: 0.0.0.0 or :: for every interface, as a computation that "
+          "spans hosts needs [127.0.0.1: this host only]",
+          "CKPT_COORD_LISTEN");
   cli::add_ckptdir(p, "directory for the images (overrides the processes') and the restart script", "");
   cli::add_interval(p, "checkpoint every N seconds; 0: off [0]", "");
   p.value("--timeout", "SEC", "fail a checkpoint whose barrier takes longer than SEC seconds [60]", "CKPT_TIMEOUT");
   p.flag("--exit-on-last", "exit when the last process disconnects (or none connected within --timeout)");
   p.flag("--daemon", "run in the background once listening; log to --log");
-  p.value("--log", "FILE", "log file of a daemon [${TMPDIR:-/tmp}/ckpt_coordinator.PORT.log]");
+  p.value("--log", "FILE", "log file of a daemon [${TMPDIR:-/tmp}/ckpt-UID/ckpt_coordinator.PORT.log]");
   p.exit_statuses("the coordinator failed (it cannot listen on PORT, write --port-file ...)", false);
 }
 
 void read_coordinator(const cli::Parser& p, CoordinatorOptions& o) {
   if (auto port = p.setting("--port")) o.port = cli::to_port(*port, true);
   if (auto f = p.setting("--port-file")) o.port_file = cli::to_nonempty(*f);
+  if (auto listen = p.setting("--listen")) {
+    in6_addr any;
+    if (::inet_pton(AF_INET, listen->value.c_str(), &any) != 1 && ::inet_pton(AF_INET6, listen->value.c_str(), &any) != 1)
+      throw cli::UsageError(listen->source + ": '" + listen->value + "' is not a numeric IPv4 or IPv6 address");
+    o.listen = listen->value;
+  }
   if (auto dir = cli::ckptdir(p)) o.ckptdir = *dir;
   if (auto interval = cli::interval(p)) {
     o.interval = *interval;

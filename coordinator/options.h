@@ -23,6 +23,7 @@ using ParseOutcome = cli::Outcome;
 struct CoordinatorOptions {
   uint16_t port = proto::kDefaultPort;  // --port, CKPT_COORD_PORT; 0 = pick a free one
   std::string port_file;                // --port-file: where to write the port actually bound
+  std::string listen = "127.0.0.1";     // --listen, CKPT_COORD_LISTEN: numeric address to listen on
   std::string ckptdir;                  // --ckptdir
   unsigned interval = 0;                // --interval seconds
   bool interval_given = false;

@@ -2,6 +2,8 @@
 
 #include <utility>  // before Asio: boost 1.74 uses std::exchange without including it
 
+#include <arpa/inet.h>
+
 #include <boost/asio.hpp>
 #include <cerrno>
 #include <cstdio>
@@ -22,13 +24,18 @@ namespace ckpt::coord {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-int open_listener(uint16_t& port, std::string& error) {
-  int family = AF_INET6;
-  int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    family = AF_INET;
-    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+// On `address` only (numeric; 127.0.0.1 unless the user asked for more):
+// a coordinator controls its computation, so it is not reachable from other
+// hosts unless a computation spans them.
+int open_listener(const std::string& address, uint16_t& port, std::string& error) {
+  sockaddr_in v4{};
+  sockaddr_in6 v6{};
+  const int family = ::inet_pton(AF_INET, address.c_str(), &v4.sin_addr) == 1 ? AF_INET : AF_INET6;
+  if (family == AF_INET6 && ::inet_pton(AF_INET6, address.c_str(), &v6.sin6_addr) != 1) {
+    error = "cannot listen on " + address + ": not a numeric address";
+    return -1;
   }
+  int fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     error = std::string("socket: ") + std::strerror(errno);
     return -1;
@@ -39,18 +46,15 @@ int open_listener(uint16_t& port, std::string& error) {
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   int rc;
   if (family == AF_INET6) {
+    // "::" takes IPv4 connections too.
     ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
-    sockaddr_in6 a{};
-    a.sin6_family = AF_INET6;
-    a.sin6_addr = in6addr_any;
-    a.sin6_port = htons(port);
-    rc = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    v6.sin6_family = AF_INET6;
+    v6.sin6_port = htons(port);
+    rc = ::bind(fd, reinterpret_cast<sockaddr*>(&v6), sizeof v6);
   } else {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_ANY);
-    a.sin_port = htons(port);
-    rc = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    v4.sin_family = AF_INET;
+    v4.sin_port = htons(port);
+    rc = ::bind(fd, reinterpret_cast<sockaddr*>(&v4), sizeof v4);
   }
   if (rc != 0 || ::listen(fd, SOMAXCONN) != 0) {
     error = "cannot listen on port " + std::to_string(port) + ": " + std::strerror(errno);

@@ -14,7 +14,7 @@ namespace ckpt::coord {
 // Opens a TCP socket listening on every address (IPv6 dual-stack, else
 // IPv4) at `port`, 0 picking a free one. Returns the fd, with `port` updated
 // to the one bound, or -1 with a one-line `error`.
-int open_listener(uint16_t& port, std::string& error);
+int open_listener(const std::string& address, uint16_t& port, std::string& error);
 
 // Log lines go to stderr (a daemon's stderr is its log file), filtered by
 // CKPT_LOG=error|warn|info|debug (default info).

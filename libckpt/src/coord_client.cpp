@@ -37,6 +37,9 @@ bool CoordClient::set_numeric(const char* host, uint16_t port) {
 
 bool CoordClient::resolve(const char* host, uint16_t port) {
   if (set_numeric(host, port)) return true;
+  // The coordinator listens on 127.0.0.1 unless told otherwise; where
+  // "localhost" resolves to ::1 first, the first answer would miss it.
+  if (strcmp(host, "localhost") == 0) return set_numeric("127.0.0.1", port);
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* res = nullptr;

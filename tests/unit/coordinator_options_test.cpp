@@ -61,6 +61,16 @@ TEST(CoordinatorOptions, EnvironmentTwinsYieldToFlags) {
   EXPECT_EQ(r.options.timeout, 3u);
 }
 
+TEST(CoordinatorOptions, ListensOnLoopbackUnlessToldOtherwise) {
+  EXPECT_EQ(coord({}).options.listen, "127.0.0.1");
+  EXPECT_EQ(coord({"--listen", "::"}).options.listen, "::");
+  FakeEnv env{{{"CKPT_COORD_LISTEN", "0.0.0.0"}}};
+  EXPECT_EQ(coord({}, env).options.listen, "0.0.0.0");
+  auto r = coord({"--listen", "node1"});
+  ASSERT_EQ(r.outcome, ParseOutcome::Error);
+  EXPECT_EQ(r.error, "ckpt_coordinator: --listen: 'node1' is not a numeric IPv4 or IPv6 address");
+}
+
 TEST(CoordinatorOptions, InvalidInputIsOneLineError) {
   for (const auto& args : std::vector<std::vector<std::string>>{{"--port", "70000"},
                                                                 {"--port", "x"},
