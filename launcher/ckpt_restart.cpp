@@ -15,7 +15,6 @@
 //    root (and of orphans), forwards signals to the root, and exits with
 //    the root's exit status.
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <dlfcn.h>
 #include <netdb.h>
 #include <signal.h>
@@ -44,6 +43,7 @@
 #include "coordinator_start.h"
 #include "image_info.h"
 #include "image_reader.h"
+#include "ckpt/proc_dir.h"
 #include "ckpt/restart.h"
 #include "process_restore.h"
 #include "restart_options.h"
@@ -162,13 +162,10 @@ RestoreSettings restore_settings(const RestartOptions& opt, const CoordinatorReq
 // to the one of the same number.
 std::vector<int> inherited_descriptors() {
   std::vector<int> out;
-  DIR* dir = opendir("/proc/self/fd");
-  if (!dir) return out;
-  while (const dirent* e = readdir(dir)) {
-    int fd = std::atoi(e->d_name);
-    if (fd > 2 && fd != dirfd(dir)) out.push_back(fd);
-  }
-  closedir(dir);
+  for_each_numbered_entry("/proc/self/fd", [&](long fd, int dir) {
+    if (fd > 2 && fd != dir) out.push_back(static_cast<int>(fd));
+    return true;
+  });
   return out;
 }
 

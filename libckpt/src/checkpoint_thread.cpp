@@ -192,6 +192,17 @@ void on_suspend(const proto::MsgHeader& h, const proto::AdvancePayload& adv) {
   g_coord.send(MsgType::Reached, h.generation, static_cast<uint64_t>(Barrier::Suspended));
 }
 
+// Warnings (one per line, each ending in '\n') go to the coordinator one
+// message each, before the barrier answer they belong to.
+void send_warnings(uint64_t generation, const char* text, size_t len) {
+  for (const char* line = text; line < text + len;) {
+    const char* end = static_cast<const char*>(memchr(line, '\n', static_cast<size_t>(text + len - line)));
+    if (!end) end = text + len;
+    g_coord.send(MsgType::Warning, generation, 0, line, static_cast<size_t>(end - line));
+    line = end + 1;
+  }
+}
+
 // DRAIN: the plugins save what they hold. Whatever they could not save fails
 // the checkpoint, or (accepted losses) comes with warnings, which go to the
 // coordinator and into the image.
@@ -204,12 +215,7 @@ void on_drain(const proto::MsgHeader& h) {
     fail_checkpoint(failure);
     return;
   }
-  for (const char* line = warnings; line < warnings + len;) {
-    const char* end = static_cast<const char*>(memchr(line, '\n', static_cast<size_t>(warnings + len - line)));
-    if (!end) end = warnings + len;
-    g_coord.send(MsgType::Warning, h.generation, 0, line, static_cast<size_t>(end - line));
-    line = end + 1;
-  }
+  send_warnings(h.generation, warnings, len);
   g_coord.send(MsgType::Reached, h.generation, h.arg);
 }
 
@@ -275,8 +281,7 @@ void take_snapshot(const proto::MsgHeader& h) {
     if (ok) {
       // Before Written, on the same connection: the coordinator still
       // gathers this checkpoint's warnings.
-      for (char *line = warnings, *end; (end = strchr(line, '\n')); line = end + 1)
-        g_coord.send(MsgType::Warning, h.generation, 0, line, static_cast<size_t>(end - line));
+      send_warnings(h.generation, warnings, strlen(warnings));
       report_written(h.generation);
     } else {
       write(err_pipe[1], error, strlen(error));
