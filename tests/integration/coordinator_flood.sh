@@ -10,13 +10,7 @@ h_init
 portfile=$H_TMP/coordinator.port
 (ulimit -n 128 && exec "$CKPT_BIN/ckpt_coordinator" --port 0 --port-file "$portfile") >"$H_TMP/coordinator.log" 2>&1 &
 H_COORD_PID=$!
-deadline=$((SECONDS + H_WAIT))
-until [ -s "$portfile" ]; do
-  h_gone "$H_COORD_PID" && h_fail "ckpt_coordinator exited: $(cat "$H_TMP/coordinator.log")"
-  [ "$SECONDS" -lt "$deadline" ] || h_fail "ckpt_coordinator did not listen"
-  sleep 0.02
-done
-H_PORT=$(cat "$portfile")
+H_PORT=$(h_wait_port_file "$portfile" "$H_COORD_PID" "$H_TMP/coordinator.log") || exit 1
 export CKPT_COORD_HOST=localhost CKPT_COORD_PORT=$H_PORT
 h_launch "$H_TMP/app.out" -- "$H_PROGRAMS/it_heap_churn" 16 400 50
 h_wait_procs 1

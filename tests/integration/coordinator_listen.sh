@@ -33,13 +33,7 @@ portfile=$H_TMP/all.port
 "$CKPT_BIN/ckpt_coordinator" --listen 0.0.0.0 --port 0 --port-file "$portfile" >"$H_TMP/all.log" 2>&1 &
 all_pid=$!
 h_on_exit "kill $all_pid"
-deadline=$((SECONDS + H_WAIT))
-until [ -s "$portfile" ]; do
-  h_gone "$all_pid" && h_fail "ckpt_coordinator --listen 0.0.0.0 exited: $(cat "$H_TMP/all.log")"
-  [ "$SECONDS" -lt "$deadline" ] || h_fail "ckpt_coordinator --listen 0.0.0.0 did not listen"
-  sleep 0.02
-done
-port=$(cat "$portfile")
+port=$(h_wait_port_file "$portfile" "$all_pid" "$H_TMP/all.log") || exit 1
 got=$(listening_on "$port")
 [ "$got" = "00000000:$(printf %04X "$port")" ] || h_fail "--listen 0.0.0.0 listens on: ${got:-nothing}"
 

@@ -17,12 +17,7 @@ h_wait_exit "$H_COORD_PID" || h_fail "the coordinator did not die"
 h_log "coordinator killed; starting a new one on port $H_PORT"
 "$CKPT_BIN/ckpt_coordinator" --port "$H_PORT" --port-file "$H_TMP/coordinator2.port" >"$H_TMP/coordinator2.log" 2>&1 &
 H_COORD_PID=$!
-deadline=$((SECONDS + H_WAIT))
-until [ -s "$H_TMP/coordinator2.port" ]; do
-  h_gone "$H_COORD_PID" && h_fail "the new coordinator exited: $(cat "$H_TMP/coordinator2.log")"
-  [ "$SECONDS" -lt "$deadline" ] || h_fail "the new coordinator did not listen within ${H_WAIT} s"
-  sleep 0.02
-done
+h_wait_port_file "$H_TMP/coordinator2.port" "$H_COORD_PID" "$H_TMP/coordinator2.log" >/dev/null || exit 1
 h_wait_procs 1
 h_checkpoint
 grep -q "^checkpoint 3 written" "$H_TMP/command.log" ||

@@ -157,19 +157,26 @@ h_wait_exit() {
   wait "$pid" 2>/dev/null || H_STATUS=$?
 }
 
+# h_wait_port_file FILE PID LOG: prints the port a coordinator (PID, logging
+# to LOG) wrote to FILE with --port-file, once it listens; fails the test if
+# it exits first or takes over 20 s.
+h_wait_port_file() {
+  local deadline=$((SECONDS + 20))
+  until [ -s "$1" ]; do
+    h_gone "$2" && h_fail "ckpt_coordinator exited before writing its port file: $(cat "$3")"
+    [ "$SECONDS" -lt "$deadline" ] || h_fail "ckpt_coordinator wrote no port file within 20 s"
+    sleep 0.02
+  done
+  cat "$1"
+}
+
 # h_start_coordinator [ARGS...]: a private coordinator on a free port it
 # picks itself; exports CKPT_COORD_HOST/CKPT_COORD_PORT for every tool.
 h_start_coordinator() {
   local portfile=$H_TMP/coordinator.port
   "$CKPT_BIN/ckpt_coordinator" --port 0 --port-file "$portfile" "$@" >"$H_TMP/coordinator.log" 2>&1 &
   H_COORD_PID=$!
-  local deadline=$((SECONDS + 20))
-  until [ -s "$portfile" ]; do
-    h_gone "$H_COORD_PID" && h_fail "ckpt_coordinator exited before writing its port file"
-    [ "$SECONDS" -lt "$deadline" ] || h_fail "ckpt_coordinator wrote no port file within 20 s"
-    sleep 0.02
-  done
-  H_PORT=$(cat "$portfile")
+  H_PORT=$(h_wait_port_file "$portfile" "$H_COORD_PID" "$H_TMP/coordinator.log") || exit 1
   export CKPT_COORD_HOST=localhost CKPT_COORD_PORT=$H_PORT
   h_log "coordinator pid $H_COORD_PID on port $H_PORT"
 }
