@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <netdb.h>
@@ -95,7 +97,12 @@ bool recv_message(int fd, proto::MsgHeader& header, std::string& payload, std::s
     return false;
   }
   payload.resize(header.payload_len);
-  return read_all(fd, payload.data(), payload.size(), error);
+  if (!read_all(fd, payload.data(), payload.size(), error)) return false;
+  if (header.type == static_cast<uint16_t>(proto::MsgType::AuthRefused)) {
+    error = "refused by the coordinator: " + payload;
+    return false;
+  }
+  return true;
 }
 
 ProbeResult probe_local_port(uint16_t port) {
@@ -130,3 +137,115 @@ bool host_is_local(const std::string& host) {
 
 }  // namespace ckpt::coord
 
+
+namespace ckpt::coord {
+
+namespace {
+
+// An address as /proc/net/tcp{,6} prints it: the raw 32-bit words of the
+// address in host order (%08X each), then the port.
+struct TableAddress {
+  bool v6 = false;
+  uint32_t words[4] = {};
+  uint16_t port = 0;
+  bool operator==(const TableAddress&) const = default;
+};
+
+std::optional<TableAddress> table_address(const sockaddr_storage& ss) {
+  TableAddress a;
+  if (ss.ss_family == AF_INET) {
+    const auto& v4 = reinterpret_cast<const sockaddr_in&>(ss);
+    std::memcpy(&a.words[0], &v4.sin_addr, 4);
+    a.port = ntohs(v4.sin_port);
+    return a;
+  }
+  if (ss.ss_family != AF_INET6) return std::nullopt;
+  const auto& v6 = reinterpret_cast<const sockaddr_in6&>(ss);
+  a.port = ntohs(v6.sin6_port);
+  if (IN6_IS_ADDR_V4MAPPED(&v6.sin6_addr)) {  // an IPv4 peer of a dual-stack socket: in /proc/net/tcp
+    std::memcpy(&a.words[0], &v6.sin6_addr.s6_addr[12], 4);
+    return a;
+  }
+  a.v6 = true;
+  std::memcpy(a.words, &v6.sin6_addr, 16);
+  return a;
+}
+
+bool is_loopback(const TableAddress& a) {
+  if (!a.v6) return (ntohl(a.words[0]) >> 24) == 127;
+  in6_addr addr;
+  std::memcpy(&addr, a.words, 16);
+  return IN6_IS_ADDR_LOOPBACK(&addr);
+}
+
+// "0100007F:1E63" (or 32 hex digits for IPv6) into `out`.
+bool parse_table_address(const char* text, bool v6, TableAddress& out) {
+  out.v6 = v6;
+  const int words = v6 ? 4 : 1;
+  for (int i = 0; i < words; ++i) {
+    char word[9] = {};
+    std::memcpy(word, text + 8 * i, 8);
+    char* end = nullptr;
+    out.words[i] = static_cast<uint32_t>(std::strtoul(word, &end, 16));
+    if (end != word + 8) return false;
+  }
+  const char* colon = text + 8 * words;
+  if (*colon != ':') return false;
+  out.port = static_cast<uint16_t>(std::strtoul(colon + 1, nullptr, 16));
+  return true;
+}
+
+}  // namespace
+
+std::optional<uid_t> loopback_peer_uid(int fd) {
+  sockaddr_storage ours{}, theirs{};
+  socklen_t len = sizeof ours;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ours), &len) != 0) return std::nullopt;
+  len = sizeof theirs;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&theirs), &len) != 0) return std::nullopt;
+  const auto local = table_address(ours), peer = table_address(theirs);
+  if (!local || !peer || !is_loopback(*peer)) return std::nullopt;
+  // The peer's socket is the row whose local end is its address and whose
+  // remote end is ours.
+  FILE* table = std::fopen(peer->v6 ? "/proc/net/tcp6" : "/proc/net/tcp", "re");
+  if (table == nullptr) return std::nullopt;
+  std::optional<uid_t> owner;
+  char line[512];
+  std::fgets(line, sizeof line, table);  // the column names
+  while (!owner && std::fgets(line, sizeof line, table) != nullptr) {
+    char local_text[64], remote_text[64];
+    unsigned state = 0, uid = 0;
+    if (std::sscanf(line, " %*d: %63s %63s %x %*s %*s %*s %u", local_text, remote_text, &state, &uid) != 4) continue;
+    TableAddress row_local, row_remote;
+    if (parse_table_address(local_text, peer->v6, row_local) && parse_table_address(remote_text, peer->v6, row_remote) &&
+        row_local == *peer && row_remote == *local)
+      owner = static_cast<uid_t>(uid);
+  }
+  std::fclose(table);
+  return owner;
+}
+
+int connect_authenticated(const std::string& host, uint16_t port, const auth::Secret& secret, std::string& error,
+                          bool& refused) {
+  refused = false;
+  const int fd = connect_to(host, port, error);
+  if (fd < 0) return -1;
+  // Strict on this side: our images must never go where another user chose.
+  if (const auto owner = loopback_peer_uid(fd); owner && *owner != ::geteuid()) {
+    error = "the coordinator there belongs to uid " + std::to_string(*owner) + ", not to you (uid " +
+            std::to_string(::geteuid()) + ")";
+    refused = true;
+    ::close(fd);
+    return -1;
+  }
+  char why[512];
+  if (!auth::client_handshake(fd, secret, 10000, why, sizeof why)) {
+    error = why;
+    refused = true;
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace ckpt::coord

@@ -143,8 +143,24 @@ int main(int argc, char** argv) {
   const std::string where = opt.host + ":" + std::to_string(opt.port);
 
   std::string error;
-  const int fd = ckpt::coord::connect_to(opt.host, opt.port, error);
-  if (fd < 0) die("no coordinator at " + where + ": " + error, ckpt::cli::kExitNoCoordinator);
+  const std::string secret_file = ckpt::cli::secret_file_path(opt.secret_file, opt.port, error);
+  if (secret_file.empty()) die("secret file: " + error, kExitFailed);
+  ckpt::auth::Secret secret;
+  char why[512];
+  const bool have_secret = ckpt::auth::read_secret(secret_file.c_str(), secret, why, sizeof why);
+  bool refused = false;
+  const int fd = have_secret ? ckpt::coord::connect_authenticated(opt.host, opt.port, secret, error, refused) : -1;
+  if (fd < 0 && refused) die(where + ": " + error, kExitFailed);
+  if (fd < 0 && have_secret) die("no coordinator at " + where + ": " + error, ckpt::cli::kExitNoCoordinator);
+  if (fd < 0) {
+    // No secret: say whether anybody listens there at all.
+    const int probe = ckpt::coord::connect_to(opt.host, opt.port, error);
+    if (probe < 0) die("no coordinator at " + where + ": " + error, ckpt::cli::kExitNoCoordinator);
+    ::close(probe);
+    die(where + ": no secret to prove this computation is yours: " + std::string(why) +
+            " (give the coordinator's --secret-file)",
+        kExitFailed);
+  }
   // Only a checkpoint may legitimately take long (the coordinator enforces its
   // own barrier timeout); anything else that hangs is not a coordinator.
   if (opt.action != CommandAction::Checkpoint) {

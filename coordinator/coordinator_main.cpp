@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "atomic_file.h"
+#include "ckpt/auth.h"
 #include "options.h"
 #include "server.h"
 #include "state_machine.h"
@@ -102,6 +103,13 @@ int main(int argc, char** argv) {
   std::string error;
   const int listen_fd = ckpt::coord::open_listener(opt.listen, port, error);
   if (listen_fd < 0) die(error, ckpt::cli::kExitFailed);
+  // Before the port file: whoever waits for it may read the secret next.
+  const std::string secret_file = ckpt::cli::secret_file_path(opt.secret_file, port, error);
+  if (secret_file.empty()) die("secret file: " + error, ckpt::cli::kExitFailed);
+  ckpt::auth::Secret secret;
+  char why[512];
+  if (!ckpt::auth::load_or_create_secret(secret_file.c_str(), secret, why, sizeof why))
+    die("secret file " + std::string(why), ckpt::cli::kExitFailed);
   if (!port_file.empty()) {
     error = ckpt::coord::write_file_atomically(port_file, std::to_string(port) + "\n", 0644);
     if (!error.empty()) die("--port-file: " + error, ckpt::cli::kExitFailed);
@@ -119,5 +127,14 @@ int main(int argc, char** argv) {
   config.exit_on_last = opt.exit_on_last;
   config.restart_program = restart_program();
   ckpt::coord::Coordinator coordinator(config);
-  return ckpt::coord::run_server(listen_fd, coordinator);
+  ckpt::coord::write_log(ckpt::coord::LogLevel::Info, "listening on " + opt.listen + ":" + std::to_string(port) +
+                                                          "; connections prove they know the secret in " + secret_file);
+  bool asked_to_exit = false;
+  const int status = ckpt::coord::run_server(listen_fd, coordinator, secret, asked_to_exit);
+  // Asked to exit (--quit, or --exit-on-last), no process of ours is left to
+  // need the secret: a default one goes with us. Ended by a signal, processes
+  // may live on and join a coordinator started later on this port, which
+  // finds the same secret. A --secret-file is the user's to keep.
+  if (asked_to_exit && opt.secret_file.empty()) ::unlink(secret_file.c_str());
+  return status;
 }

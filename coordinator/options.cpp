@@ -44,6 +44,7 @@ void CoordinatorCli::define(cli::Parser& p) {
   p.flag("--exit-on-last", "exit when the last process disconnects (or none connected within --timeout)");
   p.flag("--daemon", "run in the background once listening; log to --log");
   p.value("--log", "FILE", "log file of a daemon [${TMPDIR:-/tmp}/ckpt-UID/ckpt_coordinator.PORT.log]");
+  cli::add_secret_file(p);
   p.exit_statuses("the coordinator failed (it cannot listen on PORT, write --port-file ...)", false);
 }
 
@@ -68,6 +69,7 @@ void read_coordinator(const cli::Parser& p, CoordinatorOptions& o) {
   o.exit_on_last = p.given("--exit-on-last");
   o.daemon = p.given("--daemon");
   if (auto log = p.setting("--log")) o.log_file = cli::to_nonempty(*log);
+  if (auto file = cli::secret_file(p)) o.secret_file = *file;
 }
 
 // The actions, one of which ckpt_command needs.
@@ -117,6 +119,7 @@ void read_command(const cli::Parser& p, CommandOptions& o) {
   const cli::CoordinatorAddress address = cli::coordinator_address(p, nullptr);
   o.host = address.host;
   o.port = address.port;
+  o.secret_file = address.secret_file;
 }
 
 }  // namespace

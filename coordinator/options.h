@@ -31,6 +31,7 @@ struct CoordinatorOptions {
   bool daemon = false;                  // --daemon
   std::string log_file;                 // --log: where a daemon writes its log
   unsigned timeout = 60;                // --timeout, CKPT_TIMEOUT: barrier timeout in seconds
+  std::string secret_file;              // --secret-file, CKPT_SECRET_FILE; empty: the default for the port
 };
 
 struct CoordinatorParse {
@@ -50,6 +51,7 @@ struct CommandOptions {
   bool json = false;
   std::string host = "localhost";       // --coord-host, CKPT_COORD_HOST
   uint16_t port = proto::kDefaultPort;  // --coord-port, CKPT_COORD_PORT
+  std::string secret_file;              // --secret-file, CKPT_SECRET_FILE; empty: the default for the port
 };
 
 struct CommandParse {

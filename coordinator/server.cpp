@@ -18,10 +18,12 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
+#include "client.h"
 
 namespace ckpt::coord {
 
 namespace asio = boost::asio;
+using proto::MsgType;
 using asio::ip::tcp;
 
 // On `address` only (numeric; 127.0.0.1 unless the user asked for more):
@@ -93,8 +95,8 @@ const char* level_name(LogLevel l) {
 
 class Server {
  public:
-  Server(asio::io_context& io, int listen_fd, Coordinator& coordinator)
-      : io_(io), acceptor_(io), signals_(io, SIGINT, SIGTERM), exit_timer_(io), coord_(coordinator) {
+  Server(asio::io_context& io, int listen_fd, Coordinator& coordinator, const auth::Secret& secret)
+      : io_(io), acceptor_(io), signals_(io, SIGINT, SIGTERM), exit_timer_(io), coord_(coordinator), secret_(secret) {
     sockaddr_storage addr{};
     socklen_t len = sizeof addr;
     ::getsockname(listen_fd, reinterpret_cast<sockaddr*>(&addr), &len);
@@ -112,6 +114,7 @@ class Server {
     io_.run();
     return exit_code_;
   }
+  bool asked_to_exit() const { return exiting_; }
 
  private:
   // Before its first message a connection is nobody's: it gets little
@@ -123,11 +126,20 @@ class Server {
   static constexpr std::chrono::milliseconds kAcceptBackoff{100};
   static constexpr std::chrono::seconds kAcceptLogEvery{10};
 
+  // Until a connection has proved it knows the secret (ckpt/auth.h), the
+  // server talks to it alone; the state machine only sees Open ones.
+  enum class Handshake { AwaitStart, AwaitProof, Open };
+
   struct Session {
     Session(tcp::socket s, ClientId i, asio::io_context& io) : socket(std::move(s)), id(i), first_timer(io) {}
     tcp::socket socket;
     ClientId id;
-    bool spoke = false;  // its first message arrived
+    std::string peer;  // "address:port", for log lines
+    Handshake handshake = Handshake::AwaitStart;
+    bool refused = false;  // refuse() logged its end already
+    uint8_t client_nonce[auth::kNonceBytes] = {};
+    uint8_t server_nonce[auth::kNonceBytes] = {};
+    bool spoke = false;  // its first message after the handshake arrived
     asio::steady_timer first_timer;
     proto::MsgHeader header{};
     std::string payload;
@@ -141,18 +153,24 @@ class Server {
     acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
       if (exiting_) return;
       if (ec) return accept_failed(ec);
-      socket.set_option(tcp::no_delay(true));
+      boost::system::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
       auto s = std::make_shared<Session>(std::move(socket), next_id_++, io_);
+      const auto remote = s->socket.remote_endpoint(ignored);
+      s->peer = ignored ? "?" : remote.address().to_string() + ":" + std::to_string(remote.port());
       sessions_[s->id] = s;
       s->first_timer.expires_after(kFirstMessageTimeout);
       s->first_timer.async_wait([this, s](const boost::system::error_code& timer_ec) {
         if (timer_ec || s->spoke) return;
-        write_log(LogLevel::Warn, "connection " + std::to_string(s->id) + ": no message within " +
-                                      std::to_string(kFirstMessageTimeout.count()) + " s; closing it");
+        write_log(LogLevel::Warn, describe(*s) + ": no message within " + std::to_string(kFirstMessageTimeout.count()) +
+                                      " s; closing it");
         drop(s);
       });
-      apply(coord_.connected(s->id, Clock::now()));
-      read_header(s);
+      if (const std::string why = foreign_user(*s); !why.empty()) {
+        refuse(s, why);
+      } else {
+        read_header(s);
+      }
       accept();
     });
   }
@@ -177,20 +195,78 @@ class Server {
     });
   }
 
+  std::string describe(const Session& s) const { return "connection " + std::to_string(s.id) + " from " + s.peer; }
+
+  // A local peer of another user is refused before the handshake: the
+  // secret is the proof, the owner a second line of defence on this host.
+  // Root may join any computation; a root coordinator takes any user's
+  // processes (its programs may drop privileges after they joined).
+  std::string foreign_user(const Session& s) {
+    const uid_t self = ::geteuid();
+    if (self == 0) return {};
+    const auto peer = loopback_peer_uid(const_cast<tcp::socket&>(s.socket).native_handle());
+    if (!peer || *peer == self || *peer == 0) return {};
+    return "this coordinator belongs to uid " + std::to_string(self) + ", not to uid " + std::to_string(*peer);
+  }
+
+  // One log line, the reason to the peer, then the connection closes.
+  void refuse(const SessionPtr& s, const std::string& why) {
+    write_log(LogLevel::Warn, describe(*s) + ": refused: " + why);
+    s->refused = true;
+    const auto header = proto::make_header(MsgType::AuthRefused, static_cast<uint32_t>(why.size()));
+    s->outbox.push_back(std::string(reinterpret_cast<const char*>(&header), sizeof header) + why);
+    s->close_when_flushed = true;
+    flush(s);
+  }
+
+  // The message and payload size each handshake step must have; anything else is no client of ours.
+  static MsgType expected_step(Handshake h) { return h == Handshake::AwaitStart ? MsgType::AuthStart : MsgType::AuthProof; }
+  static uint32_t handshake_payload(Handshake h) {
+    return h == Handshake::AwaitStart ? sizeof(auth::AuthStartPayload) : sizeof(auth::AuthProofPayload);
+  }
+
+  // Handles a message of a connection that has not authenticated yet.
+  void handshake_step(const SessionPtr& s) {
+    if (s->handshake == Handshake::AwaitStart) {
+      std::memcpy(s->client_nonce, s->payload.data(), sizeof s->client_nonce);
+      auth::AuthChallengePayload challenge;
+      auth::random_bytes(s->server_nonce, sizeof s->server_nonce);
+      std::memcpy(challenge.nonce, s->server_nonce, sizeof challenge.nonce);
+      auth::compute_mac(secret_, auth::Role::Coordinator, s->client_nonce, s->server_nonce, challenge.mac);
+      const auto header = proto::make_header(MsgType::AuthChallenge, sizeof challenge);
+      s->outbox.push_back(std::string(reinterpret_cast<const char*>(&header), sizeof header) +
+                          std::string(reinterpret_cast<const char*>(&challenge), sizeof challenge));
+      flush(s);
+      s->handshake = Handshake::AwaitProof;
+      return read_header(s);
+    }
+    uint8_t expected[auth::kMacBytes];
+    auth::compute_mac(secret_, auth::Role::Client, s->client_nonce, s->server_nonce, expected);
+    if (!auth::mac_equal(expected, reinterpret_cast<const uint8_t*>(s->payload.data())))
+      return refuse(s, "wrong secret (not a process or command of this computation)");
+    s->handshake = Handshake::Open;
+    apply(coord_.connected(s->id, Clock::now()));
+    read_header(s);
+  }
+
   void read_header(const SessionPtr& s) {
     asio::async_read(s->socket, asio::buffer(&s->header, sizeof s->header),
                      [this, s](const boost::system::error_code& ec, size_t) {
                        if (ec) return drop(s);
                        if (!proto::header_is_valid(s->header) ||
                            (!s->spoke && s->header.payload_len > kMaxFirstPayload)) {
-                         write_log(LogLevel::Warn, "connection " + std::to_string(s->id) +
-                                                       ": invalid message header; closing it");
+                         write_log(LogLevel::Warn, describe(*s) + ": invalid message header; closing it");
                          return drop(s);
                        }
+                       if (s->handshake != Handshake::Open &&
+                           (s->header.type != static_cast<uint16_t>(expected_step(s->handshake)) ||
+                            s->header.payload_len != handshake_payload(s->handshake)))
+                         return refuse(s, "it did not authenticate first (a client of another version?)");
                        s->payload.resize(s->header.payload_len);
                        asio::async_read(s->socket, asio::buffer(s->payload),
                                         [this, s](const boost::system::error_code& ec2, size_t) {
                                           if (ec2) return drop(s);
+                                          if (s->handshake != Handshake::Open) return handshake_step(s);
                                           if (!s->spoke) {
                                             s->spoke = true;
                                             s->first_timer.cancel();
@@ -204,10 +280,14 @@ class Server {
   // Forgets a connection and tells the state machine; safe to call twice.
   void drop(const SessionPtr& s) {
     if (sessions_.erase(s->id) == 0) return;
+    // A client that got our challenge and left did not like our proof (or
+    // had no secret): one line. A port probe that never spoke is silent.
+    if (s->handshake == Handshake::AwaitProof && !s->refused)
+      write_log(LogLevel::Warn, describe(*s) + ": left during the handshake (a wrong secret on its side?)");
     boost::system::error_code ignored;
     s->first_timer.cancel();
     s->socket.close(ignored);
-    apply(coord_.disconnected(s->id, Clock::now()));
+    if (s->handshake == Handshake::Open) apply(coord_.disconnected(s->id, Clock::now()));
     maybe_stop();
   }
 
@@ -299,6 +379,7 @@ class Server {
   std::chrono::steady_clock::time_point last_accept_log_{};
   uint64_t accept_failures_ = 0;
   Coordinator& coord_;
+  const auth::Secret secret_;
   std::map<ClientId, SessionPtr> sessions_;
   std::map<TimerKind, std::unique_ptr<asio::steady_timer>> timers_;
   ClientId next_id_ = 1;
@@ -323,10 +404,12 @@ void write_log(LogLevel level, const std::string& text) {
   std::fflush(stderr);
 }
 
-int run_server(int listen_fd, Coordinator& coordinator) {
+int run_server(int listen_fd, Coordinator& coordinator, const auth::Secret& secret, bool& asked_to_exit) {
   asio::io_context io;
-  Server server(io, listen_fd, coordinator);
-  return server.run();
+  Server server(io, listen_fd, coordinator, secret);
+  const int status = server.run();
+  asked_to_exit = server.asked_to_exit();
+  return status;
 }
 
 }  // namespace ckpt::coord

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "ckpt/auth.h"
 #include "state_machine.h"
 
 namespace ckpt::coord {
@@ -21,7 +22,9 @@ int open_listener(const std::string& address, uint16_t& port, std::string& error
 void write_log(LogLevel level, const std::string& text);
 
 // Serves `listen_fd` until the state machine asks to exit or SIGINT/SIGTERM
-// arrives. Returns the exit status.
-int run_server(int listen_fd, Coordinator& coordinator);
+// arrives. Every connection must prove it knows `secret` before the state
+// machine hears of it. Returns the exit status; `asked_to_exit` tells whether
+// the state machine ended it (rather than a signal).
+int run_server(int listen_fd, Coordinator& coordinator, const auth::Secret& secret, bool& asked_to_exit);
 
 }  // namespace ckpt::coord

@@ -91,6 +91,7 @@ int main(int argc, char** argv) {
                                    : ckpt::CoordinatorMode::Auto;
   req.ckptdir = ckptdir;
   req.interval = opt.interval;
+  req.secret_file = opt.secret_file;
   // Join must fail now if nobody listens, and New may have to report the
   // port it picked; Auto must not delay the program (it connects when the
   // coordinator is up).
@@ -99,6 +100,9 @@ int main(int argc, char** argv) {
     case ckpt::CoordinatorCheck::Ready: break;
     case ckpt::CoordinatorCheck::NoneListening: fail(error, ckpt::cli::kExitNoCoordinator);
     case ckpt::CoordinatorCheck::Failed: fail(error, ckpt::cli::kExitFailed);
+    // Never join a computation that is not ours: our images would go where
+    // its owner chose.
+    case ckpt::CoordinatorCheck::Foreign: fail(error, ckpt::cli::kExitUsage);
   }
 
   // The environment contract with libckpt.so.
@@ -106,6 +110,7 @@ int main(int argc, char** argv) {
   set_env("LD_PRELOAD", preload != nullptr && *preload != '\0' ? lib + ":" + preload : lib);
   set_env(CKPT_ENV_COORD_HOST, req.host);
   set_env(CKPT_ENV_COORD_PORT, std::to_string(req.port));
+  set_env(CKPT_ENV_SECRET_FILE, req.secret_path);
   set_env(CKPT_ENV_DIR, ckptdir);
   set_env(CKPT_ENV_INTERVAL, std::to_string(opt.interval));
   set_env(CKPT_ENV_COMPRESS, opt.compress ? "1" : "0");

@@ -144,6 +144,7 @@ RestoreSettings restore_settings(const RestartOptions& opt, const CoordinatorReq
   settings.restore_pids = opt.restore_pids;
   settings.coord_host = numeric_host(coordinator.host);
   settings.coord_port = coordinator.port;
+  settings.secret = coordinator.secret;
   settings.paths = &paths;
   settings.fd_floor = fd_floor;
   if (!opt.ckptdir.empty()) {
@@ -281,10 +282,12 @@ int restart(const RestartOptions& opt, char** argv, const std::vector<int>& inhe
   req.port = opt.coord_port;
   req.mode = opt.join ? CoordinatorMode::Join : opt.new_coordinator ? CoordinatorMode::New : CoordinatorMode::Auto;
   req.wait_until_listening = true;
+  req.secret_file = opt.secret_file;
   switch (ensure_coordinator(req, error)) {
     case CoordinatorCheck::Ready: break;
     case CoordinatorCheck::NoneListening: throw RestartError(error, cli::kExitNoCoordinator);
     case CoordinatorCheck::Failed: throw RestartError(error);
+    case CoordinatorCheck::Foreign: throw RestartError(error, cli::kExitUsage);
   }
 
   RestoreSettings settings = restore_settings(opt, req, ctx.paths, ctx.fd_floor);

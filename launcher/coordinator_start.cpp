@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "cli.h"
 #include "client.h"
 
 extern char** environ;
@@ -80,6 +81,9 @@ bool start_coordinator(CoordinatorRequest& req, std::string& error) {
 
   std::vector<std::string> args = {path, "--daemon", "--exit-on-last", "--port", std::to_string(req.port)};
   if (!port_file.empty()) args.insert(args.end(), {"--port-file", port_file});
+  // Without it, the coordinator uses (and at its end removes) the default
+  // file for its port, the one secret_path() names.
+  if (!req.secret_file.empty()) args.insert(args.end(), {"--secret-file", req.secret_path});
   if (!req.ckptdir.empty()) args.insert(args.end(), {"--ckptdir", req.ckptdir});
   if (req.interval > 0) args.insert(args.end(), {"--interval", std::to_string(req.interval)});
   std::vector<char*> argv;
@@ -185,8 +189,49 @@ bool listening(const CoordinatorRequest& req, bool local, std::string& why) {
   return true;
 }
 
+bool secret_path(CoordinatorRequest& req, std::string& error) {
+  req.secret_path = cli::secret_file_path(req.secret_file, req.port, error);
+  if (req.secret_path.empty()) error = "secret file: " + error;
+  return !req.secret_path.empty();
+}
+
+// Makes the secret before the coordinator exists (a program launched without
+// waiting for it must find the file at once); with port 0 only the
+// coordinator knows its file's name, so the secret is read after it started.
 CoordinatorCheck start(CoordinatorRequest& req, std::string& error) {
-  return start_coordinator(req, error) ? CoordinatorCheck::Ready : CoordinatorCheck::Failed;
+  char why[512];
+  const bool before = req.port != 0 || !req.secret_file.empty();
+  if (before && (!secret_path(req, error) ||
+                 !auth::load_or_create_secret(req.secret_path.c_str(), req.secret, why, sizeof why))) {
+    if (error.empty()) error = std::string("secret file ") + why;
+    return CoordinatorCheck::Failed;
+  }
+  if (!start_coordinator(req, error)) return CoordinatorCheck::Failed;
+  if (!before && (!secret_path(req, error) || !auth::read_secret(req.secret_path.c_str(), req.secret, why, sizeof why))) {
+    if (error.empty()) error = std::string("secret file ") + why;
+    return CoordinatorCheck::Failed;
+  }
+  return CoordinatorCheck::Ready;
+}
+
+// A coordinator listens at req.host:req.port: ours only if it runs as this
+// user (when local) and proves it knows our secret.
+CoordinatorCheck verify(CoordinatorRequest& req, const std::string& where, std::string& error) {
+  if (!secret_path(req, error)) return CoordinatorCheck::Failed;
+  char why[512];
+  if (!auth::read_secret(req.secret_path.c_str(), req.secret, why, sizeof why)) {
+    error = "a coordinator listens at " + where + ", but there is no secret to prove it is ours: " + why +
+            " (another user's? give its --secret-file, or use --new-coordinator or another port)";
+    return CoordinatorCheck::Foreign;
+  }
+  bool refused = false;
+  const int fd = coord::connect_authenticated(req.host, req.port, req.secret, error, refused);
+  if (fd >= 0) {
+    ::close(fd);
+    return CoordinatorCheck::Ready;
+  }
+  error = (refused ? "" : "no coordinator at ") + where + ": " + error;
+  return refused ? CoordinatorCheck::Foreign : CoordinatorCheck::NoneListening;
 }
 
 }  // namespace
@@ -197,11 +242,11 @@ CoordinatorCheck ensure_coordinator(CoordinatorRequest& req, std::string& error)
   std::string why;
   switch (req.mode) {
     case CoordinatorMode::Join:
-      if (req.port != 0 && listening(req, local, why)) return CoordinatorCheck::Ready;
+      if (req.port != 0 && listening(req, local, why)) return verify(req, where, error);
       error = "no coordinator at " + where + (why.empty() ? std::string() : ": " + why);
       return CoordinatorCheck::NoneListening;
     case CoordinatorMode::Auto:
-      if (req.port != 0 && listening(req, local, why)) return CoordinatorCheck::Ready;
+      if (req.port != 0 && listening(req, local, why)) return verify(req, where, error);
       if (!local) {
         error = "no coordinator at " + where + ": " + why + " (one is only started automatically on this host)";
         return CoordinatorCheck::NoneListening;

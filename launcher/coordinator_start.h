@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "ckpt/auth.h"
 #include "ckpt/protocol.h"
 
 namespace ckpt {
@@ -25,9 +26,17 @@ struct CoordinatorRequest {
   // for it to listen (the worker's checkpoint thread retries its connection).
   // Ignored when the port is 0, as the port is only known once bound.
   bool wait_until_listening = true;
+  std::string secret_file;  // --secret-file as given; empty: the default for the port
+
+  // Filled in when the check returns Ready: the secret every process and
+  // command of the computation proves it knows, and the file it lives in.
+  std::string secret_path;
+  auth::Secret secret{};
 };
 
-// Started coordinators run
+// A coordinator found listening is used only once it has proved it knows
+// our secret (ckpt/auth.h); one we start gets the secret first (made if the
+// file is missing). Started coordinators run
 //   <dir of /proc/self/exe>/ckpt_coordinator --daemon --exit-on-last --port P ...
 // detached (own session, no inherited fds, no zombie left behind). Anything
 // but Ready comes with a one-line reason in `error`. May update req.port
@@ -36,6 +45,7 @@ enum class CoordinatorCheck {
   Ready,          // a coordinator listens (or, Auto without waiting, is being started)
   NoneListening,  // nobody listens and none may be started here (Join, or a remote host)
   Failed,         // starting one failed, or New found the port taken
+  Foreign,        // one listens, but it is not ours: another user's, or we lack its secret
 };
 CoordinatorCheck ensure_coordinator(CoordinatorRequest& req, std::string& error);
 

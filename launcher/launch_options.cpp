@@ -132,6 +132,7 @@ void read_options(const cli::Parser& p, LaunchOptions& o) {
   const cli::CoordinatorAddress address = cli::coordinator_address(p, &mode);
   o.coord_host = address.host;
   o.coord_port = address.port;
+  o.secret_file = address.secret_file;
   if (auto dir = cli::ckptdir(p)) o.ckptdir = *dir;
   if (auto interval = cli::interval(p)) o.interval = *interval;
   if (auto no_compress = p.enabled("--no-compress")) o.compress = !*no_compress;

@@ -18,6 +18,7 @@ namespace ckpt {
 struct LaunchOptions {
   std::string coord_host = "localhost";
   uint16_t coord_port = proto::kDefaultPort;
+  std::string secret_file;  // --secret-file, CKPT_SECRET_FILE; empty: the default for the port
   std::string ckptdir;  // as given; empty means the current directory
   unsigned interval = 0;  // seconds between periodic checkpoints; 0 = none
   bool compress = true;

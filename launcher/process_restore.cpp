@@ -356,6 +356,8 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
   args->info.thread_count = static_cast<int32_t>(threads.size());
   args->info.threads = args->threads;
   args->info.coord_port = settings.coord_port;
+  static_assert(sizeof args->info.secret == sizeof settings.secret.bytes);
+  std::memcpy(args->info.secret, settings.secret.bytes, sizeof args->info.secret);
   std::snprintf(args->info.coord_host, sizeof args->info.coord_host, "%s", settings.coord_host.c_str());
   std::snprintf(args->info.ckptdir, sizeof args->info.ckptdir, "%s", settings.ckptdir.c_str());
   if (mprotect(blob, blob_size, PROT_READ | PROT_EXEC) != 0)

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "image_reader.h"
+#include "ckpt/auth.h"
 #include "ckpt/restart_paths.h"
 #include "restore_args.h"
 
@@ -20,6 +21,7 @@ struct RestoreSettings {
   bool restore_pids = true;       // the restorer tries clone3 set_tid for thread ids
   std::string coord_host;         // numeric address the restored process reconnects to
   uint16_t coord_port = 0;
+  auth::Secret secret{};          // the coordinator's secret, for the restored process's connection
   std::string ckptdir;            // absolute; empty: as saved
   unsigned long personality = 0;  // what the restored process runs with
   const PathRewriter* paths = nullptr;

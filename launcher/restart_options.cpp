@@ -50,6 +50,7 @@ void read_options(const cli::Parser& p, RestartOptions& o) {
   const cli::CoordinatorAddress address = cli::coordinator_address(p, &mode);
   o.coord_host = address.host;
   o.coord_port = address.port;
+  o.secret_file = address.secret_file;
   if (auto dir = cli::ckptdir(p)) o.ckptdir = *dir;
   o.restore_pids = !p.given("--no-restore-pids");
   o.verify = !p.given("--no-verify");

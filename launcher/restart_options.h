@@ -16,6 +16,7 @@ namespace ckpt {
 struct RestartOptions {
   std::string coord_host = "localhost";
   uint16_t coord_port = proto::kDefaultPort;
+  std::string secret_file;  // --secret-file, CKPT_SECRET_FILE; empty: the default for the port
   bool join = false;             // require a running coordinator
   bool new_coordinator = false;  // always start a fresh one
   bool restore_pids = true;      // try to get the original pids back (clone3 set_tid)

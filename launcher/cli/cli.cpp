@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <sstream>
 
 #include "ckpt/environment.h"
@@ -117,6 +118,21 @@ int open_log(const std::string& path, std::string& error) {
   }
   if (fd >= 0) ::close(fd);
   return -1;
+}
+
+std::string secret_file_path(const std::string& given, uint16_t port, std::string& error) {
+  if (!given.empty()) {
+    std::error_code ec;
+    const auto path = std::filesystem::absolute(given, ec);
+    if (ec) {
+      error = given + ": " + ec.message();
+      return "";
+    }
+    return path.string();
+  }
+  const std::string dir = private_dir(error);
+  if (dir.empty()) return "";
+  return dir + "/coordinator-" + std::to_string(port) + ".secret";
 }
 
 EnvLookup process_environment() {
@@ -351,6 +367,20 @@ void add_coordinator_address(Parser& p, bool port_zero) {
           "coordinator port [" + std::to_string(proto::kDefaultPort) + "]" +
               (port_zero ? "; 0 with --new-coordinator: any free port" : ""),
           CKPT_ENV_COORD_PORT);
+  add_secret_file(p);
+}
+
+void add_secret_file(Parser& p) {
+  p.value("--secret-file", "FILE",
+          "the computation's secret, which every connection to the coordinator proves it knows "
+          "[${TMPDIR:-/tmp}/ckpt-UID/coordinator-PORT.secret]",
+          CKPT_ENV_SECRET_FILE);
+}
+
+std::optional<std::string> secret_file(const Parser& p) {
+  auto s = p.setting("--secret-file");
+  if (!s) return std::nullopt;
+  return to_nonempty(*s);
 }
 
 void add_coordinator_mode(Parser& p) {
@@ -381,8 +411,9 @@ CoordinatorMode coordinator_mode(const Parser& p) {
 }
 
 CoordinatorAddress coordinator_address(const Parser& p, const CoordinatorMode* mode) {
-  CoordinatorAddress address{"localhost", proto::kDefaultPort};
+  CoordinatorAddress address{"localhost", proto::kDefaultPort, {}};
   if (auto host = p.setting("--coord-host")) address.host = to_nonempty(*host);
+  if (auto file = secret_file(p)) address.secret_file = *file;
   if (auto port = p.setting("--coord-port")) {
     address.port = to_port(*port, mode != nullptr);
     // Port 0 asks a new coordinator to pick a free port; joining, or using

@@ -69,6 +69,11 @@ std::string private_dir(std::string& error);
 // its end, as a regular file of this user's; -1 with `error` set otherwise.
 int open_log(const std::string& path, std::string& error);
 
+// Where the secret of the coordinator at `port` lives (ckpt/auth.h): `given`
+// (--secret-file) made absolute, else <private_dir>/coordinator-PORT.secret.
+// Empty with `error` set when the private directory is unusable.
+std::string secret_file_path(const std::string& given, uint16_t port, std::string& error);
+
 // The exit-status paragraph every --help ends with: 0, then `failed` (what
 // status 1 means for this tool), 2, then 3 if the tool talks to a
 // coordinator, then `extra` (whole lines, each ending in '\n').
@@ -176,9 +181,14 @@ class Parser {
 
 // ---- Options several tools share, defined once ----
 
-// -h/--coord-host (CKPT_COORD_HOST) and -p/--coord-port (CKPT_COORD_PORT).
-// `port_zero` documents port 0 (with --new-coordinator: any free port).
+// -h/--coord-host (CKPT_COORD_HOST), -p/--coord-port (CKPT_COORD_PORT) and
+// --secret-file (CKPT_SECRET_FILE). `port_zero` documents port 0 (with
+// --new-coordinator: any free port).
 void add_coordinator_address(Parser& p, bool port_zero);
+// --secret-file FILE (CKPT_SECRET_FILE), for ckpt_coordinator itself.
+void add_secret_file(Parser& p);
+// The secret file given by --secret-file or its twin, if any.
+std::optional<std::string> secret_file(const Parser& p);
 // -j/--join (CKPT_JOIN) and --new-coordinator (CKPT_NEW_COORDINATOR).
 void add_coordinator_mode(Parser& p);
 // -i/--interval N with the twin `env` (empty: none).
@@ -198,6 +208,7 @@ CoordinatorMode coordinator_mode(const Parser& p);
 struct CoordinatorAddress {
   std::string host;
   uint16_t port = 0;
+  std::string secret_file;  // --secret-file; empty: the default for the port (secret_file_path)
 };
 // Host and port with their defaults (localhost, proto::kDefaultPort). Port 0
 // is allowed with `mode` and mode->new_coordinator; without a mode (a tool

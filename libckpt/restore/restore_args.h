@@ -64,6 +64,7 @@ struct ckpt_restore_thread {
 
 #define CKPT_MAX_COORD_HOST 256
 #define CKPT_MAX_PATH 4096
+#define CKPT_SECRET_BYTES 32
 
 /* What the restored process's checkpoint thread learns about its restart. */
 struct ckpt_restart_handoff {
@@ -73,6 +74,7 @@ struct ckpt_restart_handoff {
   uint32_t coord_port;
   uint32_t pids_restored; /* 1 if the kernel pids/tids equal the virtual ones */
   char coord_host[CKPT_MAX_COORD_HOST];
+  uint8_t secret[CKPT_SECRET_BYTES]; /* the coordinator's secret (ckpt/auth.h) */
   char ckptdir[CKPT_MAX_PATH]; /* non-empty: ckpt_restart --ckptdir */
   struct ckpt_restore_thread *threads;
 };

@@ -41,6 +41,17 @@ unsigned long env_number(const char* name, unsigned long fallback) {
   return end && *end == '\0' ? n : fallback;
 }
 
+// The secret every connection to the coordinator proves it knows. Missing,
+// the program runs, but no coordinator will take it: say so once.
+void read_secret_file() {
+  const char* path = getenv(CKPT_ENV_SECRET_FILE);
+  char why[512];
+  g_config.have_secret = path && *path && auth::read_secret(path, g_config.secret, why, sizeof why);
+  if (!g_config.have_secret)
+    CKPT_LOG(Error, "no secret for the coordinator: %s; this process cannot be checkpointed",
+             path && *path ? why : CKPT_ENV_SECRET_FILE " is not set");
+}
+
 void read_config() {
   const char* host = getenv(CKPT_ENV_COORD_HOST);
   format_to(g_config.coord_host, sizeof g_config.coord_host, "%s", host && *host ? host : "localhost");
@@ -99,6 +110,7 @@ __attribute__((constructor(300))) void bootstrap() {
   g_active = true;
   read_config();
   log_open(g_config.progname);
+  read_secret_file();
   adopt_handover_from_exec();
   install_suspend_handler();
   dispatch_event(CKPT_EVENT_INIT, nullptr);

@@ -115,8 +115,23 @@ void say_hello(bool is_restart) {
   g_coord.send(MsgType::Hello, g_cp.generation, 0, &hello, sizeof hello);
 }
 
+// Connects and authenticates. A coordinator that fails the handshake (or
+// refuses ours, reported by handle_message) is logged once, not at every retry.
+bool connect_with_secret(int timeout_ms) {
+  static bool refusal_logged = false;
+  if (!g_config.have_secret) return false;
+  char why[256];
+  why[0] = '\0';
+  if (g_coord.connect(timeout_ms, g_config.secret, why, sizeof why)) return true;
+  if (why[0] && !refusal_logged) {
+    refusal_logged = true;
+    CKPT_LOG(Error, "coordinator %s:%u: %s", g_config.coord_host, g_config.coord_port, why);
+  }
+  return false;
+}
+
 bool connect_coordinator(bool is_restart, int timeout_ms) {
-  if (!g_coord.connect(timeout_ms)) return false;
+  if (!connect_with_secret(timeout_ms)) return false;
   say_hello(is_restart);
   CKPT_LOG(Info, "connected to coordinator %s:%u", g_config.coord_host, g_config.coord_port);
   return g_coord.connected();
@@ -392,6 +407,11 @@ void handle_message(const proto::MsgHeader& h, const char* payload) {
       CKPT_LOG(Info, "killed by the coordinator");
       kill(raw_getpid(), SIGKILL);
       break;
+    case MsgType::AuthRefused:
+      // The connection closes next; on_disconnect follows.
+      CKPT_LOG(Error, "coordinator %s:%u refused this process: %.*s", g_config.coord_host, g_config.coord_port,
+               static_cast<int>(h.payload_len < 256 ? h.payload_len : 256), payload);
+      break;
     default:
       CKPT_LOG(Warn, "unexpected message type %u", h.type);
   }
@@ -438,6 +458,11 @@ void on_restarted() {
 
   if (h->coord_host[0]) format_to(g_config.coord_host, sizeof g_config.coord_host, "%s", h->coord_host);
   if (h->coord_port) g_config.coord_port = static_cast<uint16_t>(h->coord_port);
+  // The coordinator of this restart may have another secret than the one we
+  // started with.
+  static_assert(sizeof h->secret == sizeof g_config.secret.bytes);
+  memcpy(g_config.secret.bytes, h->secret, sizeof h->secret);
+  g_config.have_secret = true;
   if (h->ckptdir[0]) format_to(g_config.ckptdir, sizeof g_config.ckptdir, "%s", h->ckptdir);
   uint64_t hole_start = h->hole_start, hole_len = h->hole_end - h->hole_start;
 
@@ -639,7 +664,7 @@ void adopt_exec_handover(int fd, const char* state) {
 
 bool register_with_coordinator(int timeout_ms) {
   if (!g_coord.resolved()) return false;
-  if (!g_coord.connect(timeout_ms < kForkConnectMs ? timeout_ms : kForkConnectMs)) return false;
+  if (!connect_with_secret(timeout_ms < kForkConnectMs ? timeout_ms : kForkConnectMs)) return false;
   say_hello(false);
   // The coordinator answers a Hello with Welcome before anything else (an
   // Advance for a checkpoint the new process joins comes after it and is
@@ -647,8 +672,14 @@ bool register_with_coordinator(int timeout_ms) {
   pollfd p{g_coord.fd(), POLLIN, 0};
   proto::MsgHeader h;
   char payload[64];
-  if (poll(&p, 1, timeout_ms) == 1 && g_coord.receive(h, payload, sizeof payload) &&
-      h.type == static_cast<uint16_t>(MsgType::Welcome)) {
+  const bool answered = poll(&p, 1, timeout_ms) == 1 && g_coord.receive(h, payload, sizeof payload);
+  if (answered && h.type == static_cast<uint16_t>(MsgType::AuthRefused)) {
+    CKPT_LOG(Error, "coordinator %s:%u refused this process: %.*s", g_config.coord_host, g_config.coord_port,
+             static_cast<int>(h.payload_len < sizeof payload ? h.payload_len : sizeof payload), payload);
+    g_coord.close();
+    return false;
+  }
+  if (answered && h.type == static_cast<uint16_t>(MsgType::Welcome)) {
     CKPT_LOG(Info, "registered with coordinator %s:%u as worker %lu", g_config.coord_host, g_config.coord_port,
              static_cast<unsigned long>(h.arg));
     return true;

@@ -52,7 +52,7 @@ bool CoordClient::resolve(const char* host, uint16_t port) {
   return true;
 }
 
-bool CoordClient::connect(int timeout_ms) {
+bool CoordClient::connect(int timeout_ms, const auth::Secret& secret, char* why, size_t why_cap) {
   close();
   if (!addr_len_) return false;
   // Out of the application's way and out of its reach (protected_fds.cpp),
@@ -76,6 +76,11 @@ bool CoordClient::connect(int timeout_ms) {
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  char ignored[8];
+  if (!auth::client_handshake(fd, secret, timeout_ms, why ? why : ignored, why ? why_cap : sizeof ignored)) {
+    close();
+    return false;
+  }
   return true;
 }
 

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <stddef.h>
 
+#include "ckpt/auth.h"
 #include "ckpt/protocol.h"
 
 namespace ckpt {
@@ -15,8 +16,10 @@ class CoordClient {
   bool resolve(const char* host, uint16_t port);
   // Uses a numeric IPv4/IPv6 address; safe at any time.
   bool set_numeric(const char* host, uint16_t port);
-  // Connects with a timeout; false if no coordinator answers.
-  bool connect(int timeout_ms);
+  // Connects with a timeout and runs the handshake (ckpt/auth.h) over
+  // `secret`; false if no coordinator answers or it does not prove it knows
+  // the secret (then `why` says so; it may be null).
+  bool connect(int timeout_ms, const auth::Secret& secret, char* why = nullptr, size_t why_cap = 0);
   void close();
   // Takes over a connection inherited across exec (already registered).
   void adopt(int fd);

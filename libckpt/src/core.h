@@ -8,6 +8,7 @@
 
 #include <atomic>
 
+#include "ckpt/auth.h"
 #include "ckpt/plugin.h"
 #include "image_format.h"
 
@@ -26,6 +27,10 @@ struct Config {
   int suspend_signal;
   char progname[64];
   char unique_id[64];  // names this process's images; survives restarts
+  // The computation's secret (ckpt/auth.h), read from CKPT_SECRET_FILE at
+  // start or handed over by ckpt_restart; without it no coordinator accepts us.
+  auth::Secret secret;
+  bool have_secret;
 };
 extern Config g_config;
 

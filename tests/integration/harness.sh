@@ -103,6 +103,10 @@ h_init() {
   mkdir -p "$H_CKPTDIR" "$H_TMP/logs"
   # libckpt's per-process logs, dumped on failure.
   export CKPT_LOG_DIR=$H_TMP/logs
+  # The computation's secret in the test's own directory: every tool reads it
+  # there, and it goes with the directory (the default, in the private
+  # directory, is tested by coordinator_auth.sh).
+  export CKPT_SECRET_FILE=$H_TMP/coordinator.secret
   trap h_cleanup EXIT
   trap 'exit 130' INT TERM
   export PATH="$CKPT_BIN:$PATH"

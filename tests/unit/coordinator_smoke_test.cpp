@@ -13,6 +13,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "cli.h"
 #include "client.h"
 #include "coordinator_start.h"
 #include "restart_script.h"
@@ -112,12 +113,25 @@ class CoordinatorSmoke : public ::testing::Test {
   pid_t pid_ = -1;
 };
 
+// The secret the coordinator on `port` made in its default place (TMPDIR is
+// the test's directory).
+auth::Secret secret_of(uint16_t port) {
+  std::string error;
+  const std::string path = ckpt::cli::secret_file_path("", port, error);
+  EXPECT_FALSE(path.empty()) << error;
+  auth::Secret secret{};
+  char why[512];
+  EXPECT_TRUE(auth::read_secret(path.c_str(), secret, why, sizeof why)) << why;
+  return secret;
+}
+
 // A worker speaking the protocol by hand.
 class FakeWorker {
  public:
   explicit FakeWorker(uint16_t port) {
     std::string error;
-    fd_ = connect_to("localhost", port, error);
+    bool refused = false;
+    fd_ = connect_authenticated("localhost", port, secret_of(port), error, refused);
     EXPECT_GE(fd_, 0) << error;
     proto::HelloPayload h{};
     h.virt_pid = 4242;

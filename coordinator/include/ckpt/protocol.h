@@ -11,7 +11,8 @@
 namespace ckpt::proto {
 
 inline constexpr uint32_t kMagic = 0x54504b43;  // "CKPT" little-endian
-inline constexpr uint16_t kVersion = 1;
+// 2: every connection authenticates first (ckpt/auth.h).
+inline constexpr uint16_t kVersion = 2;
 inline constexpr uint16_t kDefaultPort = 7779;
 inline constexpr uint32_t kMaxPayload = 1u << 20;
 
@@ -25,6 +26,10 @@ enum class MsgType : uint16_t {
   Frozen = 6,             // answer to Freeze: the process's threads are stopped
   Warning = 7,            // the checkpoint goes on, but something was saved as a placeholder; payload: text
 
+  // any client -> coordinator: the handshake before anything else (ckpt/auth.h)
+  AuthStart = 8,  // payload auth::AuthStartPayload
+  AuthProof = 9,  // payload auth::AuthProofPayload
+
   // coordinator -> worker
   Welcome = 20,    // arg = worker id assigned by the coordinator
   Advance = 21,    // arg = Barrier to move to; payload AdvancePayload
@@ -32,6 +37,10 @@ enum class MsgType : uint16_t {
   Committed = 23,  // `generation` is committed (script written); older images may go
   Kill = 24,       // terminate the process now
   Freeze = 25,     // stop the process's threads and answer Frozen: a Kill follows
+
+  // coordinator -> any client, during the handshake
+  AuthChallenge = 26,  // payload auth::AuthChallengePayload
+  AuthRefused = 27,    // the client's proof (or its user) was refused; payload: reason text; the connection closes
 
   // ckpt_command -> coordinator (the first message on a command connection)
   CmdCheckpoint = 40,  // reply once every image is written (or the checkpoint failed)

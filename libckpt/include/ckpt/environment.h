@@ -7,6 +7,7 @@
 
 #define CKPT_ENV_COORD_HOST "CKPT_COORD_HOST"
 #define CKPT_ENV_COORD_PORT "CKPT_COORD_PORT"
+#define CKPT_ENV_SECRET_FILE "CKPT_SECRET_FILE" /* the computation's secret (coordinator/include/ckpt/auth.h) */
 #define CKPT_ENV_DIR "CKPT_DIR"                 /* absolute: where images go */
 #define CKPT_ENV_INTERVAL "CKPT_INTERVAL"       /* seconds, 0: only on request */
 #define CKPT_ENV_COMPRESS "CKPT_COMPRESS"       /* 1 or 0 */
@@ -18,7 +19,7 @@
 #define CKPT_ENV_LOG "CKPT_LOG"                 /* debug|info|warn|error */
 #define CKPT_ENV_LOG_DIR "CKPT_LOG_DIR"
 
-/* Each user's private directory for logs: "${TMPDIR:-/tmp}/ckpt-UID",
+/* Each user's private directory for logs and coordinator secrets: "${TMPDIR:-/tmp}/ckpt-UID",
  * made with mode 0700 and used only while it is a directory that this user
  * owns and nobody else can write (another user could have made it first). */
 #define CKPT_PRIVATE_DIR_FORMAT "%s/ckpt-%u"
