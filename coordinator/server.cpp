@@ -125,6 +125,10 @@ class Server {
   // Out of descriptors: accepting again at once would spin.
   static constexpr std::chrono::milliseconds kAcceptBackoff{100};
   static constexpr std::chrono::seconds kAcceptLogEvery{10};
+  // Connections that have not authenticated yet, at most: a newer one evicts
+  // the oldest, so strangers can neither exhaust the descriptors nor keep
+  // the computation's own processes and commands out.
+  static constexpr size_t kMaxUnauthenticated = 64;
 
   // Until a connection has proved it knows the secret (ckpt/auth.h), the
   // server talks to it alone; the state machine only sees Open ones.
@@ -159,6 +163,8 @@ class Server {
       const auto remote = s->socket.remote_endpoint(ignored);
       s->peer = ignored ? "?" : remote.address().to_string() + ":" + std::to_string(remote.port());
       sessions_[s->id] = s;
+      unauthenticated_.push_back(s);
+      evict_strangers(kMaxUnauthenticated);
       s->first_timer.expires_after(kFirstMessageTimeout);
       s->first_timer.async_wait([this, s](const boost::system::error_code& timer_ec) {
         if (timer_ec || s->spoke) return;
@@ -175,9 +181,39 @@ class Server {
     });
   }
 
+  // Closes the oldest connections that have not authenticated until at most
+  // `keep` remain; returns how many it closed. Logged once in a while.
+  size_t evict_strangers(size_t keep) {
+    std::erase_if(unauthenticated_, [this](const std::weak_ptr<Session>& w) {
+      const SessionPtr s = w.lock();
+      return !s || s->handshake == Handshake::Open || !sessions_.count(s->id);
+    });
+    size_t evicted = 0;
+    while (unauthenticated_.size() > keep) {
+      const SessionPtr oldest = unauthenticated_.front().lock();
+      unauthenticated_.pop_front();
+      oldest->refused = true;  // this line, not one per connection
+      drop(oldest);
+      ++evicted;
+    }
+    evicted_since_log_ += evicted;
+    const auto now = std::chrono::steady_clock::now();
+    if (evicted_since_log_ > 0 && now - last_evict_log_ >= kAcceptLogEvery) {
+      write_log(LogLevel::Warn, "closed " + std::to_string(evicted_since_log_) +
+                                    " connections that had not authenticated (more than " +
+                                    std::to_string(kMaxUnauthenticated) + " at once, or out of descriptors)");
+      evicted_since_log_ = 0;
+      last_evict_log_ = now;
+    }
+    return evicted;
+  }
+
   // EMFILE and the like: the pending connection stays queued, so accepting
-  // again at once fails again at once. Pause, and log once in a while.
+  // again at once fails again at once. Make room by closing connections that
+  // have not authenticated; if there are none, pause. Log once in a while.
   void accept_failed(const boost::system::error_code& ec) {
+    if ((ec == asio::error::no_descriptors || ec.value() == ENFILE) && evict_strangers(unauthenticated_.size() / 2) > 0)
+      return accept();
     const auto now = std::chrono::steady_clock::now();
     if (now - last_accept_log_ >= kAcceptLogEvery) {
       write_log(LogLevel::Warn, "accept: " + ec.message() +
@@ -381,6 +417,9 @@ class Server {
   Coordinator& coord_;
   const auth::Secret secret_;
   std::map<ClientId, SessionPtr> sessions_;
+  std::deque<std::weak_ptr<Session>> unauthenticated_;  // oldest first; entries may be stale
+  uint64_t evicted_since_log_ = 0;
+  std::chrono::steady_clock::time_point last_evict_log_{};
   std::map<TimerKind, std::unique_ptr<asio::steady_timer>> timers_;
   ClientId next_id_ = 1;
   bool exiting_ = false;
