@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -63,10 +64,20 @@ bool copy_id(const char*& p, char*& out, Translate translate, bool& changed) {
   return true;
 }
 
+// Whether the application's `path` may be read at all. A pointer into the
+// NULL page or outside user space (non-canonical, kernel) goes to the real
+// call untouched, which fails with EFAULT as it would without us; reading it
+// here would kill the program instead.
+bool readable_user_pointer(const char* path) {
+  constexpr uintptr_t kMinAddress = 4096, kUserEnd = uintptr_t{1} << 47;
+  const auto a = reinterpret_cast<uintptr_t>(path);
+  return a >= kMinAddress && a < kUserEnd - PATH_MAX;
+}
+
 // `path` with its virtual ids made real, in `buf`; `path` itself if nothing changes.
 const char* real_proc_path(const char* path, char* buf, size_t len) {
   const char* p;
-  if (!path || !active() || !starts_with(path, "/proc/", p)) return path;
+  if (!readable_user_pointer(path) || !active() || !starts_with(path, "/proc/", p)) return path;
   size_t total = strlen(path);
   if (total + 32 >= len) return path;
   char* out = buf;
@@ -93,7 +104,7 @@ const char* real_proc_path(const char* path, char* buf, size_t len) {
 
 // readlink of /proc/self and /proc/thread-self: "<pid>" and "<pid>/task/<tid>".
 ssize_t virtualize_self_link(const char* path, char* buf, size_t size, ssize_t n) {
-  if (n <= 0 || !active() || (strcmp(path, "/proc/self") != 0 && strcmp(path, "/proc/thread-self") != 0)) return n;
+  if (n <= 0 || !readable_user_pointer(path) || !active() || (strcmp(path, "/proc/self") != 0 && strcmp(path, "/proc/thread-self") != 0)) return n;
   char link[64];
   if (static_cast<size_t>(n) >= sizeof link) return n;
   memcpy(link, buf, n);

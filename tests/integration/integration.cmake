@@ -15,7 +15,7 @@ foreach(script harness.sh compare_output.py checkpoint_restart.sh periodic_check
 endforeach()
 configure_file(${CMAKE_CURRENT_LIST_DIR}/programs/collatz.py ${CKPT_IT_DIR}/bin/collatz.py COPYONLY)
 
-foreach(prog heap_churn.c signals_timer.c threads_queue.cpp)
+foreach(prog heap_churn.c signals_timer.c threads_queue.cpp own_wrappers.c)
   get_filename_component(name ${prog} NAME_WE)
   add_executable(it_${name} ${CMAKE_CURRENT_LIST_DIR}/programs/${prog})
   set_target_properties(it_${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CKPT_IT_DIR}/bin)
@@ -37,6 +37,9 @@ set(bin ${CKPT_IT_DIR}/bin)
 ckpt_integration_test(heap_256mib checkpoint_restart.sh 1 5 ${bin}/it_heap_churn 256 30 100)
 ckpt_integration_test(threads_queue checkpoint_restart.sh 1 5 ${bin}/it_threads_queue 40 100)
 ckpt_integration_test(signals_timer checkpoint_restart.sh 1 5 ${bin}/it_signals_timer 40 10)
+# A program with its own gettid/getpid/open, passing bad pointers to every
+# path-taking wrapper (issue 12).
+ckpt_integration_test(own_wrappers checkpoint_restart.sh 2 5 ${bin}/it_own_wrappers 30 100)
 ckpt_integration_test(five_restarts checkpoint_restart.sh 5 3 ${bin}/it_heap_churn 256 80 100)
 ckpt_integration_test(periodic_interval periodic_checkpoint.sh ${bin}/it_heap_churn 64 60 100)
 ckpt_integration_test(python checkpoint_restart.sh 1 5 python3 ${bin}/collatz.py 32)
