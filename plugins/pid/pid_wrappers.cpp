@@ -15,7 +15,12 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
+#include <sched.h>
+#include <sys/uio.h>
+
 #include "ckpt/raw_syscall.h"
+#include "pid_args.h"
 #include "virtual_ids.h"
 
 namespace {
@@ -104,6 +109,30 @@ long queue_siginfo(long nr, pid_t tgid, pid_t tid, int sig, const siginfo_t* inf
 
 pid_t real_result_to_virtual_group(long real) { return real < 0 ? -1 : to_virtual_group(static_cast<pid_t>(real)); }
 
+constexpr IdTranslator kKernelIds{to_real, to_real_group};
+
+// A system call of pid_args.h's table with its ids made the kernel's.
+long call_with_real_ids(const PidCall& call, long a1, long a2, long a3, long a4, long a5, long a6) {
+  const long original[6] = {a1, a2, a3, a4, a5, a6};
+  long args[6] = {a1, a2, a3, a4, a5, a6};
+  __user_cap_header_struct header;
+  translate_pid_args(call, args, kKernelIds, &header);
+  long rc = ckpt::sys(call.nr, args[0], args[1], args[2], args[3], args[4], args[5]);
+  int err = errno;
+  finish_pid_args(call, original, args);
+  errno = err;
+  return rc;
+}
+
+// The C library's function `name`, for wrappers that keep its behaviour
+// (glibc's sched_getaffinity and getpriority, say, do more than the system
+// call) and only change the id.
+template <typename Fn>
+Fn next_function(const char* name) {
+  return reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
+}
+#define CKPT_NEXT(fn) static const auto next_##fn = next_function<decltype(&::fn)>(#fn)
+
 }  // namespace
 
 extern "C" {
@@ -174,6 +203,78 @@ int waitid(idtype_t type, id_t id, siginfo_t* info, int options) {
   auto rc = static_cast<int>(translated_call([&] { return g_real_waitid(type, real_waitid_id(type, id), si, options); }));
   if (rc == 0) after_waitid(si, options);
   return rc;
+}
+
+// Calls that name a process or thread by id (pid_args.h has the system
+// calls; these are the C library's functions for them).
+int sched_setaffinity(pid_t pid, size_t size, const cpu_set_t* set) {
+  CKPT_NEXT(sched_setaffinity);
+  return next_sched_setaffinity(to_real(pid), size, set);
+}
+int sched_getaffinity(pid_t pid, size_t size, cpu_set_t* set) {
+  CKPT_NEXT(sched_getaffinity);
+  return next_sched_getaffinity(to_real(pid), size, set);
+}
+int sched_setparam(pid_t pid, const struct sched_param* param) {
+  CKPT_NEXT(sched_setparam);
+  return next_sched_setparam(to_real(pid), param);
+}
+int sched_getparam(pid_t pid, struct sched_param* param) {
+  CKPT_NEXT(sched_getparam);
+  return next_sched_getparam(to_real(pid), param);
+}
+int sched_setscheduler(pid_t pid, int policy, const struct sched_param* param) {
+  CKPT_NEXT(sched_setscheduler);
+  return next_sched_setscheduler(to_real(pid), policy, param);
+}
+int sched_getscheduler(pid_t pid) {
+  CKPT_NEXT(sched_getscheduler);
+  return next_sched_getscheduler(to_real(pid));
+}
+int sched_rr_get_interval(pid_t pid, struct timespec* interval) {
+  CKPT_NEXT(sched_rr_get_interval);
+  return next_sched_rr_get_interval(to_real(pid), interval);
+}
+ssize_t process_vm_readv(pid_t pid, const struct iovec* local, unsigned long nlocal, const struct iovec* remote,
+                         unsigned long nremote, unsigned long flags) {
+  CKPT_NEXT(process_vm_readv);
+  return next_process_vm_readv(to_real(pid), local, nlocal, remote, nremote, flags);
+}
+ssize_t process_vm_writev(pid_t pid, const struct iovec* local, unsigned long nlocal, const struct iovec* remote,
+                          unsigned long nremote, unsigned long flags) {
+  CKPT_NEXT(process_vm_writev);
+  return next_process_vm_writev(to_real(pid), local, nlocal, remote, nremote, flags);
+}
+int prlimit(pid_t pid, enum __rlimit_resource resource, const struct rlimit* limit, struct rlimit* old) {
+  CKPT_NEXT(prlimit);
+  return next_prlimit(to_real(pid), resource, limit, old);
+}
+// x86-64: struct rlimit64 is struct rlimit, and glibc exports both names.
+int prlimit64(pid_t pid, enum __rlimit_resource resource, const struct rlimit64* limit, struct rlimit64* old) {
+  CKPT_NEXT(prlimit64);
+  return next_prlimit64(to_real(pid), resource, limit, old);
+}
+int getpriority(__priority_which_t which, id_t who) {
+  CKPT_NEXT(getpriority);
+  pid_t id = static_cast<pid_t>(who);
+  return next_getpriority(which, static_cast<id_t>(which == PRIO_PROCESS ? to_real(id)
+                                                   : which == PRIO_PGRP  ? to_real_group(id)
+                                                                         : id));
+}
+int setpriority(__priority_which_t which, id_t who, int prio) {
+  CKPT_NEXT(setpriority);
+  pid_t id = static_cast<pid_t>(who);
+  return next_setpriority(which,
+                          static_cast<id_t>(which == PRIO_PROCESS ? to_real(id) : which == PRIO_PGRP ? to_real_group(id) : id),
+                          prio);
+}
+int capget(cap_user_header_t header, cap_user_data_t data) {
+  return static_cast<int>(call_with_real_ids(*find_pid_call(SYS_capget), reinterpret_cast<long>(header),
+                                             reinterpret_cast<long>(data), 0, 0, 0, 0));
+}
+int capset(cap_user_header_t header, const cap_user_data_t data) {
+  return static_cast<int>(call_with_real_ids(*find_pid_call(SYS_capset), reinterpret_cast<long>(header),
+                                             reinterpret_cast<long>(data), 0, 0, 0, 0));
 }
 
 // A terminal's foreground process group and session: job-control shells
@@ -247,8 +348,6 @@ long syscall(long nr, ...) {
       return setsid();
     case SYS_kill:
       return kill(pid(a1), static_cast<int>(a2));
-    case SYS_tkill:
-      return ckpt::sys(SYS_tkill, to_real(pid(a1)), a2);
     case SYS_tgkill:
       return tgkill(pid(a1), pid(a2), static_cast<int>(a3));
     case SYS_rt_sigqueueinfo:
@@ -257,14 +356,13 @@ long syscall(long nr, ...) {
       return queue_siginfo(nr, pid(a1), tg ? pid(a2) : 0, static_cast<int>(tg ? a3 : a2),
                            reinterpret_cast<const siginfo_t*>(tg ? a4 : a3));
     }
-    case SYS_pidfd_open:
-      return pidfd_open(pid(a1), static_cast<unsigned>(a2));
     case SYS_wait4:
       return wait4(pid(a1), reinterpret_cast<int*>(a2), static_cast<int>(a3), reinterpret_cast<struct rusage*>(a4));
     case SYS_waitid:
       return raw_virtual_waitid(static_cast<idtype_t>(a1), static_cast<id_t>(a2), reinterpret_cast<siginfo_t*>(a3),
                                 static_cast<int>(a4), reinterpret_cast<struct rusage*>(a5));
     default:
+      if (const PidCall* call = find_pid_call(nr)) return call_with_real_ids(*call, a1, a2, a3, a4, a5, a6);
       return ckpt::sys(nr, a1, a2, a3, a4, a5, a6);
   }
 }
