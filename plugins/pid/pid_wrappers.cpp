@@ -16,8 +16,13 @@
 #include <unistd.h>
 
 #include <linux/capability.h>
+#include <poll.h>
 #include <sched.h>
+#include <sys/epoll.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
 #include <sys/uio.h>
+#include <time.h>
 
 #include "ckpt/raw_syscall.h"
 #include "pid_args.h"
@@ -361,6 +366,27 @@ long syscall(long nr, ...) {
     case SYS_waitid:
       return raw_virtual_waitid(static_cast<idtype_t>(a1), static_cast<id_t>(a2), reinterpret_cast<siginfo_t*>(a3),
                                 static_cast<int>(a4), reinterpret_cast<struct rusage*>(a5));
+    // Blocking calls the kernel does not restart after a signal handler: the
+    // C library's names are libckpt's wrappers, which retry after the
+    // suspend signal (libckpt/src/blocking_calls.cpp).
+    case SYS_semop:
+      return semop(static_cast<int>(a1), reinterpret_cast<struct sembuf*>(a2), static_cast<size_t>(a3));
+    case SYS_semtimedop:
+      return semtimedop(static_cast<int>(a1), reinterpret_cast<struct sembuf*>(a2), static_cast<size_t>(a3),
+                        reinterpret_cast<const struct timespec*>(a4));
+    case SYS_msgrcv:
+      return msgrcv(static_cast<int>(a1), reinterpret_cast<void*>(a2), static_cast<size_t>(a3), a4, static_cast<int>(a5));
+    case SYS_msgsnd:
+      return msgsnd(static_cast<int>(a1), reinterpret_cast<const void*>(a2), static_cast<size_t>(a3), static_cast<int>(a4));
+    case SYS_nanosleep:
+      return nanosleep(reinterpret_cast<const struct timespec*>(a1), reinterpret_cast<struct timespec*>(a2));
+    case SYS_pause:
+      return pause();
+    case SYS_poll:
+      return poll(reinterpret_cast<struct pollfd*>(a1), static_cast<nfds_t>(a2), static_cast<int>(a3));
+    case SYS_epoll_wait:
+      return epoll_wait(static_cast<int>(a1), reinterpret_cast<struct epoll_event*>(a2), static_cast<int>(a3),
+                        static_cast<int>(a4));
     default:
       if (const PidCall* call = find_pid_call(nr)) return call_with_real_ids(*call, a1, a2, a3, a4, a5, a6);
       return ckpt::sys(nr, a1, a2, a3, a4, a5, a6);

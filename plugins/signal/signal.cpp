@@ -244,10 +244,22 @@ int pthread_sigmask(int how, const sigset_t* set, sigset_t* old) {
   return real(how, how == SIG_UNBLOCK ? set : without_ours(set, &copy), old);
 }
 
+// Returns only after a handler ran; if that was the suspend signal's (a
+// checkpoint), the application asked to wait for its own: wait again.
 int sigsuspend(const sigset_t* mask) {
   static sigsuspend_fn real = next<sigsuspend_fn>("sigsuspend");
   sigset_t copy;
-  return real(without_ours(mask, &copy));
+  const sigset_t* ours_open = without_ours(mask, &copy);
+  for (;;) {
+    unsigned long mark = ckpt_translated_call_begin();
+    int rc = real(ours_open);
+    int err = errno;
+    ckpt_translated_call_end();
+    if (rc == 0 || err != EINTR || !ckpt_translated_call_interrupted(mark)) {
+      errno = err;
+      return rc;
+    }
+  }
 }
 
 }  // extern "C"
