@@ -130,6 +130,8 @@ int ppoll(struct pollfd* fds, nfds_t n, const struct timespec* tmo, const sigset
   static auto real = next<int (*)(struct pollfd*, nfds_t, const struct timespec*, const sigset_t*)>("ppoll");
   Retry retry(ckpt::ts_ns(tmo));
   struct timespec left;
+  sigset_t copy;
+  mask = ckpt_without_suspend_signal(mask, &copy);  // a thread in ppoll must still stop at a checkpoint
   int rc;
   while ((rc = real(fds, n, tmo, mask)) < 0 && retry.again()) {
     if (tmo) tmo = &(left = retry.remaining_ts());
@@ -167,6 +169,8 @@ int pselect(int n, fd_set* r, fd_set* w, fd_set* e, const struct timespec* tmo, 
   if (e) e0 = *e;
   Retry retry(ckpt::ts_ns(tmo));
   struct timespec left;
+  sigset_t copy;
+  mask = ckpt_without_suspend_signal(mask, &copy);
   int rc;
   while ((rc = real(n, r, w, e, tmo, mask)) < 0 && retry.again()) {
     if (r) *r = r0;
@@ -188,6 +192,8 @@ int epoll_wait(int epfd, struct epoll_event* events, int max, int timeout) {
 int epoll_pwait(int epfd, struct epoll_event* events, int max, int timeout, const sigset_t* mask) {
   static auto real = next<int (*)(int, struct epoll_event*, int, int, const sigset_t*)>("epoll_pwait");
   Retry retry(timeout < 0 ? -1 : timeout * 1'000'000LL);
+  sigset_t copy;
+  mask = ckpt_without_suspend_signal(mask, &copy);
   int rc;
   while ((rc = real(epfd, events, max, timeout, mask)) < 0 && retry.again()) timeout = retry.remaining_ms();
   return rc;

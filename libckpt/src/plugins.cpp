@@ -213,6 +213,13 @@ int ckpt_is_enabled(void) { return checkpoint_thread_running() ? 1 : 0; }
 
 int ckpt_suspend_signal(void) { return g_config.suspend_signal; }
 
+const sigset_t* ckpt_without_suspend_signal(const sigset_t* set, sigset_t* copy) {
+  if (!set || !ckpt_is_enabled() || !sigismember(set, g_config.suspend_signal)) return set;
+  *copy = *set;
+  sigdelset(copy, g_config.suspend_signal);
+  return copy;
+}
+
 int ckpt_checkpoint(void) { return request_checkpoint_and_wait(); }
 
 }  // extern "C"

@@ -366,6 +366,17 @@ long syscall(long nr, ...) {
     case SYS_waitid:
       return raw_virtual_waitid(static_cast<idtype_t>(a1), static_cast<id_t>(a2), reinterpret_cast<siginfo_t*>(a3),
                                 static_cast<int>(a4), reinterpret_cast<struct rusage*>(a5));
+    // A thread's mask straight from the kernel: the suspend signal stays
+    // unblocked (the signal plugin does the same for sigprocmask). The
+    // kernel's set is 8 bytes, not a sigset_t.
+    case SYS_rt_sigprocmask: {
+      uint64_t mask;
+      if (a1 != SIG_UNBLOCK && a2 != 0 && a4 == sizeof mask && ckpt_is_enabled()) {
+        mask = *reinterpret_cast<const uint64_t*>(a2) & ~(uint64_t{1} << (ckpt_suspend_signal() - 1));
+        a2 = reinterpret_cast<long>(&mask);
+      }
+      return ckpt::sys(nr, a1, a2, a3, a4);
+    }
     // Blocking calls the kernel does not restart after a signal handler: the
     // C library's names are libckpt's wrappers, which retry after the
     // suspend signal (libckpt/src/blocking_calls.cpp).

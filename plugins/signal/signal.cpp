@@ -12,6 +12,7 @@
 // behind a trampoline that makes it virtual first (plugins/pid).
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -85,12 +86,6 @@ Fn next(const char* name) {
 bool is_ours(int sig) { return ckpt_is_enabled() && sig == ckpt_suspend_signal(); }
 
 // A copy of `set` that does not block the suspend signal.
-const sigset_t* without_ours(const sigset_t* set, sigset_t* copy) {
-  if (!set || !ckpt_is_enabled()) return set;
-  *copy = *set;
-  sigdelset(copy, ckpt_suspend_signal());
-  return copy;
-}
 
 // Parses "Name:\t%016llx" from a /proc status file.
 // "/proc/self/task/<tid>/status", without stdio (threads are frozen).
@@ -235,13 +230,21 @@ sighandler_t signal(int sig, sighandler_t handler) {
 int sigprocmask(int how, const sigset_t* set, sigset_t* old) {
   static sigmask_fn real = next<sigmask_fn>("sigprocmask");
   sigset_t copy;
-  return real(how, how == SIG_UNBLOCK ? set : without_ours(set, &copy), old);
+  return real(how, how == SIG_UNBLOCK ? set : ckpt_without_suspend_signal(set, &copy), old);
 }
 
 int pthread_sigmask(int how, const sigset_t* set, sigset_t* old) {
   static sigmask_fn real = next<sigmask_fn>("pthread_sigmask");
   sigset_t copy;
-  return real(how, how == SIG_UNBLOCK ? set : without_ours(set, &copy), old);
+  return real(how, how == SIG_UNBLOCK ? set : ckpt_without_suspend_signal(set, &copy), old);
+}
+
+// A thread created with a mask (glibc 2.32+) gets it without sigprocmask.
+int pthread_attr_setsigmask_np(pthread_attr_t* attr, const sigset_t* mask) {
+  using setsigmask_fn = int (*)(pthread_attr_t*, const sigset_t*);
+  static setsigmask_fn real = next<setsigmask_fn>("pthread_attr_setsigmask_np");
+  sigset_t copy;
+  return real(attr, ckpt_without_suspend_signal(mask, &copy));
 }
 
 // Returns only after a handler ran; if that was the suspend signal's (a
@@ -249,7 +252,7 @@ int pthread_sigmask(int how, const sigset_t* set, sigset_t* old) {
 int sigsuspend(const sigset_t* mask) {
   static sigsuspend_fn real = next<sigsuspend_fn>("sigsuspend");
   sigset_t copy;
-  const sigset_t* ours_open = without_ours(mask, &copy);
+  const sigset_t* ours_open = ckpt_without_suspend_signal(mask, &copy);
   for (;;) {
     unsigned long mark = ckpt_translated_call_begin();
     int rc = real(ours_open);

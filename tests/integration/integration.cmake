@@ -16,13 +16,15 @@ foreach(script harness.sh compare_output.py checkpoint_restart.sh periodic_check
 endforeach()
 configure_file(${CMAKE_CURRENT_LIST_DIR}/programs/collatz.py ${CKPT_IT_DIR}/bin/collatz.py COPYONLY)
 
-foreach(prog heap_churn.c signals_timer.c threads_queue.cpp own_wrappers.c pid_calls.c blocking_ipc.c)
+foreach(prog heap_churn.c signals_timer.c threads_queue.cpp own_wrappers.c pid_calls.c blocking_ipc.c
+             blocked_signals.c)
   get_filename_component(name ${prog} NAME_WE)
   add_executable(it_${name} ${CMAKE_CURRENT_LIST_DIR}/programs/${prog})
   set_target_properties(it_${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CKPT_IT_DIR}/bin)
 endforeach()
 target_link_libraries(it_threads_queue PRIVATE Threads::Threads)
 target_link_libraries(it_blocking_ipc PRIVATE Threads::Threads)
+target_link_libraries(it_blocked_signals PRIVATE Threads::Threads)
 # The application API comes from libckpt.so (preloaded by ckpt_launch, linked here).
 add_executable(it_self_checkpoint ${CMAKE_CURRENT_LIST_DIR}/programs/self_checkpoint.c)
 set_target_properties(it_self_checkpoint PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CKPT_IT_DIR}/bin)
@@ -45,6 +47,9 @@ ckpt_integration_test(own_wrappers checkpoint_restart.sh 2 5 ${bin}/it_own_wrapp
 # Threads blocked in semop, semtimedop, msgrcv, syscall(SYS_semop), sigsuspend
 # and flock through five checkpoints: no EINTR reaches them (issue 12).
 ckpt_integration_test(blocking_ipc checkpoints_only.sh 5 ${bin}/it_blocking_ipc 30 100)
+# Threads that block every signal (by attribute, raw system call, ppoll's
+# mask) and a SIGEV_THREAD timer: still stopped at every checkpoint (issue 12).
+ckpt_integration_test(blocked_signals checkpoints_only.sh 3 ${bin}/it_blocked_signals 30 100)
 ckpt_integration_test(five_restarts checkpoint_restart.sh 5 3 ${bin}/it_heap_churn 256 80 100)
 ckpt_integration_test(periodic_interval periodic_checkpoint.sh ${bin}/it_heap_churn 64 60 100)
 ckpt_integration_test(python checkpoint_restart.sh 1 5 python3 ${bin}/collatz.py 32)

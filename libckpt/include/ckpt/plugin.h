@@ -10,6 +10,7 @@
 #define CKPT_PLUGIN_H
 
 #include <stddef.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #ifdef __cplusplus
@@ -177,6 +178,12 @@ void ckpt_close_protected_fd(int fd);
 
 /* The signal libckpt uses to suspend threads; applications must leave it alone. */
 int ckpt_suspend_signal(void);
+/* A thread that blocks the suspend signal cannot be stopped at a checkpoint:
+ * wrappers that let the application set a signal mask (sigprocmask,
+ * pthread_attr_setsigmask_np, ppoll ...) pass the kernel this instead.
+ * Returns `set` itself when there is nothing to change (NULL, or libckpt
+ * inactive), else `copy` holding `set` with the suspend signal unblocked. */
+const sigset_t *ckpt_without_suspend_signal(const sigset_t *set, sigset_t *copy);
 
 #ifdef __cplusplus
 }
