@@ -127,8 +127,7 @@ int main(int argc, char** argv) {
   config.exit_on_last = opt.exit_on_last;
   config.restart_program = restart_program();
   ckpt::coord::Coordinator coordinator(config);
-  ckpt::coord::write_log(ckpt::coord::LogLevel::Info, "listening on " + opt.listen + ":" + std::to_string(port) +
-                                                          "; connections prove they know the secret in " + secret_file);
+  ckpt::coord::write_log(ckpt::coord::LogLevel::Info, "connections must prove they know the secret in " + secret_file);
   bool asked_to_exit = false;
   const int status = ckpt::coord::run_server(listen_fd, coordinator, secret, asked_to_exit);
   // Asked to exit (--quit, or --exit-on-last), no process of ours is left to

@@ -213,6 +213,8 @@ int ckpt_is_enabled(void) { return checkpoint_thread_running() ? 1 : 0; }
 
 int ckpt_suspend_signal(void) { return g_config.suspend_signal; }
 
+void ckpt_log_warning(const char* text) { CKPT_LOG(Warn, "%s", text); }
+
 const sigset_t* ckpt_without_suspend_signal(const sigset_t* set, sigset_t* copy) {
   if (!set || !ckpt_is_enabled() || !sigismember(set, g_config.suspend_signal)) return set;
   *copy = *set;

@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 
 #include "ckpt/raw_syscall.h"
+#include "proc_fds.h"
 #include "proc_io.h"
 #include "std_streams.h"
 
@@ -179,8 +180,10 @@ void classify(FdRecord& r, HolderTable& holders) {
   r.kind = FdKind::Lost;
   if (S_ISREG(r.mode) && has_path) {
     r.kind = take_deleted(r.fd, r.path) ? FdKind::Deleted : FdKind::File;
+    if (r.kind == FdKind::File) claim_proc_fd(r);
   } else if (S_ISDIR(r.mode) && has_path) {
     if (!take_deleted(r.fd, r.path)) r.kind = FdKind::Directory;  // a removed directory cannot be reopened
+    if (r.kind == FdKind::Directory) claim_proc_fd(r);
   } else if (S_ISFIFO(r.mode)) {
     if (has_prefix(r.path, "pipe:[")) classify_pipe(r, holders);
     else if (has_path && !take_deleted(r.fd, r.path)) r.kind = FdKind::Fifo;

@@ -9,6 +9,7 @@
 #include "descriptors.h"
 #include "file_policy.h"
 #include "pipes.h"
+#include "proc_fds.h"
 #include "std_streams.h"
 #include "ckpt/environment.h"
 
@@ -20,7 +21,7 @@ namespace {
 // of this file would.
 constinit PolicyTable g_policies;
 
-void fd_event(ckpt_event_t event, void*) {
+void fd_event(ckpt_event_t event, void* data) {
   switch (event) {
     case CKPT_EVENT_INIT: {
       size_t line;
@@ -30,6 +31,7 @@ void fd_event(ckpt_event_t event, void*) {
       break;
     }
     case CKPT_EVENT_DRAIN:
+      forget_proc_fds();
       checkpoint_descriptors(g_policies);
       break;
     case CKPT_EVENT_RESUME:
@@ -39,6 +41,7 @@ void fd_event(ckpt_event_t event, void*) {
       // ckpt_restart refilled the pipes and bound the standard streams.
       forget_drained_pipes();
       stdio_after_restart();
+      reopen_proc_fds(*static_cast<const ckpt_restart_info*>(data));
       break;
     default:
       break;

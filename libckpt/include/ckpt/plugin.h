@@ -124,6 +124,9 @@ int ckpt_save_section(const char *name, const void *data, size_t len);
  *   of failing. */
 void ckpt_fail_checkpoint(const char *reason);
 void ckpt_checkpoint_warning(const char *text);
+/* One warning line in this process's libckpt log (CKPT_LOG_DIR), for what a
+ * plugin could not do where no checkpoint is there to fail (after a restart). */
+void ckpt_log_warning(const char *text);
 int ckpt_loss_accepted(void);
 
 /* Descriptors saved by a plugin other than the descriptor plugin (plugins/fd),

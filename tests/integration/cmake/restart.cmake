@@ -19,6 +19,8 @@ ckpt_integration_test(restart_tree_new_pids restart_new_pids.sh ${CKPT_IT_DIR}/b
 # Calls that take a pid (affinity, priority, prlimit, process_vm_readv) on a
 # child after a restart under new kernel pids (issue 12).
 ckpt_integration_test(pid_calls_new_pids restart_new_pids.sh ${CKPT_IT_DIR}/bin/it_pid_calls 30 100)
+# Descriptors of /proc/self files reopened under the new pid (issue 12).
+ckpt_integration_test(proc_fds_new_pids restart_new_pids.sh ${CKPT_IT_DIR}/bin/it_proc_fds 30 100)
 # /dev/null, /dev/zero, /dev/urandom, /dev/random and /dev/full come back at
 # the same numbers with the same flags (issue 3: "the other fd kinds").
 ckpt_integration_test(restart_devices checkpoint_restart.sh 1 3 ${CKPT_IT_DIR}/bin/it_restart_devices 30 50)
