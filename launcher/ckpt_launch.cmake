@@ -10,3 +10,8 @@ add_executable(ckpt_launch ${CMAKE_CURRENT_LIST_DIR}/ckpt_launch.cpp
 target_include_directories(ckpt_launch PRIVATE ${PROJECT_SOURCE_DIR}/libckpt/src ${PROJECT_SOURCE_DIR}/libckpt/include)
 target_link_libraries(ckpt_launch PRIVATE ckpt_launch_options ckpt_install_paths ckpt_coordinator_start)
 install(TARGETS ckpt_launch RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+
+# ckpt_nocheckpoint: runs a program outside the computation (leaves on purpose).
+add_executable(ckpt_nocheckpoint ${CMAKE_CURRENT_LIST_DIR}/ckpt_nocheckpoint.cpp)
+target_link_libraries(ckpt_nocheckpoint PRIVATE ckpt_launch_options ckpt_cli)
+install(TARGETS ckpt_nocheckpoint RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

@@ -10,7 +10,7 @@ set(CKPT_IT_DIR ${CMAKE_BINARY_DIR}/tests/integration)
 foreach(script harness.sh compare_output.py checkpoint_restart.sh periodic_checkpoint.sh
                bad_images.sh ckptdir_failure.sh hung_process.sh launch_behaviour.sh cli_behaviour.sh
                coordinator_restart.sh coordinator_flood.sh coordinator_listen.sh coordinator_auth.sh private_dir.sh
-               checkpoints_only.sh
+               checkpoints_only.sh nocheckpoint.sh
                self_checkpoint.sh)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/${script} ${CKPT_IT_DIR}/${script} COPYONLY)
 endforeach()
@@ -62,6 +62,7 @@ ckpt_integration_test(private_dir private_dir.sh)
 ckpt_integration_test(coordinator_flood coordinator_flood.sh)
 ckpt_integration_test(coordinator_listen coordinator_listen.sh)
 ckpt_integration_test(coordinator_auth coordinator_auth.sh)
+ckpt_integration_test(nocheckpoint nocheckpoint.sh)
 ckpt_integration_test(launch_behaviour launch_behaviour.sh)
 ckpt_integration_test(cli_behaviour cli_behaviour.sh)
 
