@@ -82,7 +82,9 @@ int main(int argc, char** argv) {
            "also check every region's data checksums and everything else ckpt_restart checks of the "
            "images, taken together as one restart");
   cli.operands("IMAGE", "checkpoint images");
-  cli.exit_statuses("an image is bad (unreadable, damaged, or its checksums do not match)", false);
+  cli.exit_statuses(
+      "an image is bad (unreadable, damaged, its checksums do not match, or with --verify one ckpt_restart would refuse)",
+      false);
   std::string error;
   auto need_image = [&] {
     if (cli.rest().empty()) throw ckpt::cli::UsageError("no image given (try --help)");
