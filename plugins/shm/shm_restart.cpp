@@ -23,9 +23,10 @@ std::string errno_text() { return std::strerror(errno); }
 // Returns the files that did not exist and were created: they are removed
 // once every process has mapped them (the image cannot tell a vanished name
 // from one the program had unlinked, such as sem_open's temporary file).
-// Only files in /dev/shm are written: the verified images' paths have no
-// '..' component (image_verify.h), and a name there that is a symbolic link
-// (anyone may make one) is refused rather than followed.
+// Only files in /dev/shm are written (or where the user's --relocate sends
+// them): the verified images' paths have no '..' component
+// (image_verify.h), and a name there that is a symbolic link (anyone may
+// make one) is refused rather than followed.
 std::vector<std::string> recreate_files(const std::vector<const ImageReader*>& images, PathRewriter& paths) {
   static constexpr char kShm[] = "/dev/shm/";
   std::vector<std::string> done, created;
