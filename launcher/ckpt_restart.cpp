@@ -2,10 +2,12 @@
 // of processes it was.
 //
 // A driver over the resource kinds (ckpt/restart.h), which do the rest:
-// 1. Validate every image completely (header, metadata, every checksum), and
-//    run every kind's check: whatever can be verified before anything runs
-//    is; a problem is one line naming its cause (then --run-on-fail's
-//    command runs).
+// 1. Validate every image completely (header, metadata, every checksum, and
+//    what image_verify.h checks: paths, addresses, ownership, one complete
+//    checkpoint), become the user the images record, and run every kind's
+//    check: whatever can be verified before anything runs is; a problem is
+//    one line naming its cause (then --run-on-fail's command runs).
+//    --verify stops here.
 // 2. Every kind creates its shared objects once, here (file descriptions,
 //    pipes, the pid table, shared memory); make sure a coordinator listens.
 // 3. Fork the tree (tree_fork.h): each process is forked by its restored
@@ -24,6 +26,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -43,6 +47,7 @@
 #include "coordinator_start.h"
 #include "image_info.h"
 #include "image_reader.h"
+#include "image_verify.h"
 #include "ckpt/proc_dir.h"
 #include "ckpt/restart.h"
 #include "process_restore.h"
@@ -129,11 +134,22 @@ void check_mapped_files(const RestartProcess& p, const PathRewriter& paths) {
   }
 }
 
-void check_same_checkpoint(const ImageReader& first, const ImageReader& img) {
-  if (img.process().generation != first.process().generation)
-    throw RestartError("images " + first.path() + " and " + img.path() + " come from different checkpoints (generations " +
-                       std::to_string(first.process().generation) + " and " +
-                       std::to_string(img.process().generation) + ")");
+// Root restarting another user's computation (or root's with another group)
+// runs it with the ids its images record (verify_image_set made them one)
+// and the groups the system gives that user. From here on every check, every
+// file opened, every object made and every process forked has that user's
+// rights, not root's: a crafted image gets no more than its user has.
+void become_image_user(const image::ProcessRecord& p, const image::RestartHost& host) {
+  if (p.uid == host.uid && p.gid == host.gid) return;
+  // Anyone else may only be themselves (verify_image).
+  if (host.uid != 0) return;
+  gid_t gid = p.gid;
+  const passwd* user = getpwuid(p.uid);
+  bool ok = (user ? initgroups(user->pw_name, gid) : setgroups(1, &gid)) == 0 && setgid(gid) == 0 &&
+            setuid(p.uid) == 0;
+  if (!ok || getuid() != p.uid || geteuid() != p.uid)
+    throw RestartError("cannot run as uid " + std::to_string(p.uid) + " and gid " + std::to_string(p.gid) +
+                       ", the ids the images record: " + std::strerror(errno));
 }
 
 // What every restored process is told or given: where the coordinator is,
@@ -250,27 +266,36 @@ int restart(const RestartOptions& opt, char** argv, const std::vector<int>& inhe
     print_info(image_list, opt.json);
     return 0;
   }
+  const image::RestartHost host = image::RestartHost::current();
+  for (const ImageReader* img : image_list)
+    if (!image::verify_image(*img, host, error)) throw RestartError(error);
+  if (!image::verify_image_set(image_list, error)) throw RestartError(error);
   // Before any real work: this may run ckpt_restart again.
   ensure_brk_below_heaps(image_list, argv);
-  if (opt.verify)
+  if (opt.check_data || opt.verify_only)
     for (const ImageReader* img : image_list)
       if (!img->verify_data(error)) throw RestartError(error);
+  become_image_user(image_list[0]->process(), host);
 
   // ---- check: everything that can be verified before anything is made ----
   load_restart_plugins(opt.plugins);
   RestartContext ctx;
   ctx.inherited_fds = inherited;
   for (const auto& [from, to] : opt.relocations) ctx.paths.add_prefix(from, to);
-  for (const ImageReader* img : image_list) {
-    check_same_checkpoint(*image_list[0], *img);
-    ctx.processes.push_back({img, {}});
-  }
+  for (const ImageReader* img : image_list) ctx.processes.push_back({img, {}});
   for (RestartKind* kind : restart_kinds()) kind->check(ctx);
   std::vector<SavedIds> ids;
   for (const RestartProcess& p : ctx.processes) ids.push_back(p.ids);
   RestartTree tree;
   if (!build_restart_tree(ids, tree, error)) throw RestartError("the images do not form one computation: " + error);
   for (const RestartProcess& p : ctx.processes) check_mapped_files(p, ctx.paths);
+  if (opt.verify_only) {
+    const image::ProcessRecord& p = image_list[0]->process();
+    std::cout << "ckpt_restart: " << image_list.size() << " image(s) of checkpoint " << p.generation
+              << " verified: the restart would start, as uid " << p.uid << "\n"
+              << std::flush;
+    return 0;
+  }
   for (const RestartProcess& p : ctx.processes) warn_about_placeholders(p);
 
   // ---- create: shared kernel objects, once ----

@@ -372,6 +372,10 @@ void ProcessRestore::enter(bool pids_restored) {
   args_->info.pids_restored = pids_restored;
   // Randomization is the restored program's business again (for its execs).
   syscall(SYS_personality, personality_);
+  // A root restart that became the images' user (ckpt_restart.cpp) left this
+  // process undumpable: no core dumps, and its own user could not read its
+  // /proc/PID files. What is left of ckpt_restart's memory goes in the swap.
+  syscall(SYS_prctl, PR_SET_DUMPABLE, 1, 0, 0, 0);
   sigset_t all;
   sigfillset(&all);
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, nullptr, 8);

@@ -27,6 +27,9 @@ void RestartCli::define(cli::Parser& p) {
   cli::add_ckptdir(p, "write later checkpoints to DIR [as saved]", "CKPT_RESTART_DIR");
   p.flag("--no-restore-pids", "do not try to get the original pids back");
   p.flag("--no-verify", "skip the data checksums (faster; headers are still checked)");
+  p.flag("--verify",
+         "check the images and everything else a restart checks before it makes anything, then exit "
+         "(0: the restart would start)");
   p.values("--relocate", "OLD=NEW",
            "reopen files, working directories and file mappings under OLD from NEW instead "
            "(whole path components; repeatable, the longest OLD wins)");
@@ -53,7 +56,8 @@ void read_options(const cli::Parser& p, RestartOptions& o) {
   o.secret_file = address.secret_file;
   if (auto dir = cli::ckptdir(p)) o.ckptdir = *dir;
   o.restore_pids = !p.given("--no-restore-pids");
-  o.verify = !p.given("--no-verify");
+  o.check_data = !p.given("--no-verify");
+  o.verify_only = p.given("--verify");
   for (const cli::Setting& s : p.in_order({"--relocate"})) {
     std::string from, to, why;
     if (!parse_relocation(s.value, from, to, why)) throw cli::UsageError(s.source + ": " + why);

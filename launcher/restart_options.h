@@ -20,7 +20,8 @@ struct RestartOptions {
   bool join = false;             // require a running coordinator
   bool new_coordinator = false;  // always start a fresh one
   bool restore_pids = true;      // try to get the original pids back (clone3 set_tid)
-  bool verify = true;            // check every region's checksum before restoring
+  bool check_data = true;        // check every region's checksum before restoring
+  bool verify_only = false;      // check everything a restart checks, then stop
   std::string ckptdir;           // where later checkpoints go; empty: as saved
   bool info = false;             // print the images instead of restoring
   bool json = false;             // with --info

@@ -26,13 +26,27 @@
 namespace ckpt::image {
 
 inline constexpr char kMagic[8] = {'C', 'K', 'P', 'T', 'I', 'M', 'G', '\0'};
-inline constexpr uint32_t kFormatVersion = 1;
+// 2: ProcessRecord.gid.
+inline constexpr uint32_t kFormatVersion = 2;
 inline constexpr uint32_t kArchX86_64 = 62;  // ELF e_machine EM_X86_64
 inline constexpr uint32_t kHeaderSize = 4096;
 inline constexpr uint32_t kChunkSize = 4u << 20;  // raw bytes per compressed chunk
 // Threads of one process that libckpt suspends, saves and restores (the
 // checkpoint thread included); more fail the checkpoint with a reason.
 inline constexpr int kMaxThreads = 1024;
+// Memory regions of one process that libckpt saves (lines of /proc/PID/maps).
+inline constexpr uint32_t kMaxRegions = 65536;
+// Sections of one image (one per saved pipe, copied file, plugin ...).
+inline constexpr int kMaxSections = 1024;
+// Bytes of a region's path, its NUL included (the longest libckpt keeps).
+inline constexpr uint32_t kMaxRegionPath = 512;
+// Where x86-64 user space ends (47-bit addresses): every region lies below.
+inline constexpr uint64_t kUserSpaceEnd = 1ull << 47;
+
+// An image's file name in its directory, from its ProcessRecord: progname,
+// unique_id and generation. A restart checks that each image's name says
+// what the image records.
+inline constexpr char kImageNameFormat[] = "ckpt_%s_%s_g%lu.ckpt";
 
 enum FileFlags : uint32_t {
   kFileCompressed = 1u << 0,
@@ -68,9 +82,11 @@ struct ProcessRecord {
   int32_t virt_pid;   // the pid the application sees (its pid at launch)
   int32_t real_pid;   // the kernel's pid at checkpoint time
   int32_t virt_ppid;
-  uint32_t uid;
+  uint32_t uid;  // real ids of the process: a restart runs it with them again
+  uint32_t gid;
   uint32_t computation_size;  // processes in the computation at checkpoint time
-  uint32_t thread_count;       // == the number of Thread records
+  uint32_t thread_count;       // == the number of Thread records, at most kMaxThreads
+  uint32_t pad;
   uint64_t generation;
   int64_t checkpoint_time_ns;  // CLOCK_REALTIME
   uint64_t restart_info_slot;  // address of libckpt's pointer the restorer fills on restart

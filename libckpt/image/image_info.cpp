@@ -109,6 +109,7 @@ Json process_json(const ProcessRecord& p) {
           {"real_pid", p.real_pid},
           {"virt_ppid", p.virt_ppid},
           {"uid", p.uid},
+          {"gid", p.gid},
           {"computation_size", p.computation_size},
           {"thread_count", p.thread_count},
           {"generation", p.generation},
@@ -274,7 +275,7 @@ std::string image_summary(const ImageReader& img) {
   add("image %s: format %u, %s, %s, %s (data %s, metadata %s at offset %" PRIu64 ")\n", img.path().c_str(), h.version,
       arch_name(h.arch), img.compressed() ? "lz4-compressed" : "uncompressed", human_size(h.file_size).c_str(),
       human_size(t.stored).c_str(), human_size(h.meta_size).c_str(), h.meta_offset);
-  add("process %d (real pid %d, parent %d, uid %u): %s\n", p.virt_pid, p.real_pid, p.virt_ppid, p.uid,
+  add("process %d (real pid %d, parent %d, uid %u, gid %u): %s\n", p.virt_pid, p.real_pid, p.virt_ppid, p.uid, p.gid,
       fixed_string(p.progname).c_str());
   add("  exe %s\n  cwd %s\n", fixed_string(p.exe).c_str(), fixed_string(p.cwd).c_str());
   add("  host %s, checkpointed %s, generation %" PRIu64 ", one of %u processes, id %s\n",

@@ -279,19 +279,29 @@ std::unique_ptr<ImageReader> ImageReader::open(const std::string& path, std::str
             !terminated(pr.hostname, sizeof(pr.hostname)) || !terminated(pr.cwd, sizeof(pr.cwd)) ||
             !terminated(pr.exe, sizeof(pr.exe)))
           return bad("Process record has an unterminated string");
+        if (pr.thread_count > uint32_t{kMaxThreads})
+          return bad("Process record counts " + std::to_string(pr.thread_count) + " threads, more than the " +
+                     std::to_string(kMaxThreads) + " a process can have");
         break;
       }
       case RecordType::Thread: {
         if (rh.size != sizeof(ThreadRecord)) return wrong_size("Thread");
+        if (img->threads_.size() == size_t{kMaxThreads})
+          return bad("more than " + std::to_string(kMaxThreads) + " Thread records" + at);
         ThreadRecord& t = img->threads_.emplace_back();
         memcpy(&t, p, sizeof(t));
         break;
       }
       case RecordType::Region: {
         if (rh.size < sizeof(RegionRecord)) return wrong_size("Region");
+        if (img->regions_.size() == kMaxRegions)
+          return bad("more than " + std::to_string(kMaxRegions) + " Region records" + at);
         Region& r = img->regions_.emplace_back();
         memcpy(&r.rec, p, sizeof(r.rec));
         if (rh.size != sizeof(RegionRecord) + uint64_t{r.rec.path_len}) return wrong_size("Region");
+        if (r.rec.path_len > kMaxRegionPath)
+          return bad("Region record" + at + " has a path of " + std::to_string(r.rec.path_len) +
+                     " bytes, more than " + std::to_string(kMaxRegionPath));
         if (r.rec.path_len) {
           const char* s = p + sizeof(RegionRecord);
           if (strnlen(s, r.rec.path_len) != r.rec.path_len - 1)
@@ -305,6 +315,8 @@ std::unique_ptr<ImageReader> ImageReader::open(const std::string& path, std::str
         if (rh.size < sizeof(s)) return wrong_size("Section");
         memcpy(&s, p, sizeof(s));
         if (rh.size != sizeof(s) + uint64_t{s.size}) return wrong_size("Section");
+        if (img->sections_.size() == size_t{kMaxSections})
+          return bad("more than " + std::to_string(kMaxSections) + " Section records" + at);
         if (!terminated(s.name, sizeof(s.name)) || s.name[0] == '\0')
           return bad("Section record" + at + " has a malformed name");
         Section& sec = img->sections_.emplace_back();
@@ -330,6 +342,7 @@ std::unique_ptr<ImageReader> ImageReader::open(const std::string& path, std::str
     std::string name = "region " + describe(r);
     if (rec.start >= rec.end || rec.start % h.page_size || rec.end % h.page_size)
       return bad(name + ": bounds not page-aligned or empty");
+    if (rec.end > kUserSpaceEnd) return bad(name + ": lies outside user space (which ends at " + hex(kUserSpaceEnd) + ")");
     if (rec.flags & ~kKnownRegionFlags) return bad(name + ": unknown flags " + hex(rec.flags));
     if (rec.prot & ~kKnownProt) return bad(name + ": unknown protection " + hex(rec.prot));
     if (rec.flags & kRegionNoData) {

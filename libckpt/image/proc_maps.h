@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "image_format.h"
+
 namespace ckpt {
 
 struct MapEntry {
@@ -15,7 +17,7 @@ struct MapEntry {
   bool shared;       // 's' in the perms column, else private
   uint32_t dev_major, dev_minor;
   uint64_t inode;
-  char path[512];    // "" for anonymous; "[heap]", "[stack]", "[vdso]", ... as the kernel prints
+  char path[image::kMaxRegionPath];  // "" for anonymous; "[heap]", "[stack]", "[vdso]", ... as the kernel prints
   bool path_deleted; // the kernel appended " (deleted)" (stripped from path)
 };
 

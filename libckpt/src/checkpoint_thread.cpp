@@ -186,7 +186,8 @@ void on_suspend(const proto::MsgHeader& h, const proto::AdvancePayload& adv) {
   g_cp.generation = h.generation;
   g_cp.computation_size = adv.computation_size ? adv.computation_size : 1;
   const char* dir = adv.ckptdir[0] ? adv.ckptdir : g_config.ckptdir;
-  format_to(g_cp.image_path, sizeof g_cp.image_path, "%s/ckpt_%s_%s_g%lu.ckpt", dir, g_config.progname,
+  size_t dir_len = format_to(g_cp.image_path, sizeof g_cp.image_path, "%s/", dir);
+  format_to(g_cp.image_path + dir_len, sizeof g_cp.image_path - dir_len, image::kImageNameFormat, g_config.progname,
             g_config.unique_id, static_cast<unsigned long>(h.generation));
   run_atcheckpoint_callbacks();
   dispatch_event(CKPT_EVENT_PRE_SUSPEND, nullptr);

@@ -157,8 +157,7 @@ void run_atcheckpoint_callbacks();
 void run_atrestart_callbacks();
 // Sections saved during PRE_CHECKPOINT; cleared at the start of each checkpoint.
 void sections_reset();
-// One per saved pipe, copied file, plugin ...
-inline constexpr int kMaxSections = 1024;
+using image::kMaxSections;
 struct SavedSection {
   char name[32];
   uint32_t size;

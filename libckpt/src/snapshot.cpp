@@ -20,7 +20,7 @@
 namespace ckpt {
 namespace {
 
-constexpr size_t kMaxMaps = 65536;
+constexpr size_t kMaxMaps = image::kMaxRegions;
 
 bool is_special(const char* path) {
   return !strcmp(path, "[vdso]") || !strcmp(path, "[vvar]") || !strcmp(path, "[vvar_vclock]");
@@ -59,6 +59,7 @@ void fill_process_record(image::ProcessRecord& p, const SnapshotRequest& req, pi
   p.virt_pid = ckpt_virtual_pid(parent_pid);
   p.virt_ppid = req.virt_ppid;
   p.uid = static_cast<uint32_t>(sys(SYS_getuid));
+  p.gid = static_cast<uint32_t>(sys(SYS_getgid));
   p.computation_size = req.computation_size;
   p.generation = req.generation;
   struct timespec ts;

@@ -8,6 +8,7 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "image_verify.h"
 #include "section_schema.h"
 #include "tree_sections.h"
 
@@ -116,6 +117,13 @@ Json record_json(const FdRecord& r) {
           {"type", file_type(r.mode)}};
 }
 
+// Restart opens these kinds by their paths (a deleted file's copy goes next
+// to where it was): each must name a file, with no way out of its directory.
+bool opened_by_path(FdKind kind) {
+  return kind == FdKind::File || kind == FdKind::Directory || kind == FdKind::Deleted || kind == FdKind::Fifo ||
+         kind == FdKind::Device;
+}
+
 Json decode_fds(std::string_view, Bytes bytes) {
   if (bytes.size() < sizeof(FdSectionHeader))
     throw SchemaError("fds: " + std::to_string(bytes.size()) + " bytes, shorter than its " +
@@ -138,11 +146,18 @@ Json decode_fds(std::string_view, Bytes bytes) {
   for (uint32_t i = 0; i < h.count; ++i) {
     FdRecord r;
     std::memcpy(&r, records.data() + i * sizeof r, sizeof r);
+    std::string path = fixed_string(r.path);
+    if (opened_by_path(r.kind) && !is_plain_path(path))
+      throw SchemaError("fds: fd " + std::to_string(r.fd) + " names " + path +
+                        ", not " + kPlainPathRule);
     fds.push_back(record_json(r));
   }
+  std::string cwd = fixed_string(h.cwd);
+  if (!cwd.empty() && !is_plain_path(cwd))
+    throw SchemaError("fds: the working directory " + cwd + " is not " + kPlainPathRule);
   return {{"version", h.version},
           {"count", h.count},
-          {"cwd", fixed_string(h.cwd)},
+          {"cwd", cwd},
           {"umask", octal_string(h.umask)},
           {"rlimits", rlimits},
           {"descriptors", fds}};

@@ -1,6 +1,7 @@
 // Decoder of section "pid" (libckpt/image/tree_sections.h), for ckpt_info.
 #include <sys/wait.h>
 
+#include "image_verify.h"
 #include "section_schema.h"
 #include "tree_sections.h"
 
@@ -19,6 +20,10 @@ Json decode_pid(std::string_view, Bytes bytes) {
   check_version(p.version, kPidSectionVersion, "pid");
   if (p.zombie_count > kMaxZombies)
     throw SchemaError("pid: " + std::to_string(p.zombie_count) + " zombies, at most " + std::to_string(kMaxZombies));
+  // Restart makes the new table next to the old one.
+  std::string table = fixed_string(p.pidtable_path);
+  if (!table.empty() && !is_plain_path(table))
+    throw SchemaError("pid: the pid table " + table + " is not " + kPlainPathRule);
   Json zombies = Json::array();
   for (uint32_t i = 0; i < p.zombie_count; ++i) zombies.push_back(zombie_json(p.zombies[i]));
   return {{"version", p.version},
@@ -27,7 +32,7 @@ Json decode_pid(std::string_view, Bytes bytes) {
           {"vpgid", p.vpgid},
           {"vsid", p.vsid},
           {"real_pid", p.real_pid},
-          {"pidtable_path", fixed_string(p.pidtable_path)},
+          {"pidtable_path", table},
           {"zombies", zombies}};
 }
 

@@ -23,6 +23,10 @@ std::string errno_text() { return std::strerror(errno); }
 // Returns the files that did not exist and were created: they are removed
 // once every process has mapped them (the image cannot tell a vanished name
 // from one the program had unlinked, such as sem_open's temporary file).
+// Only files in /dev/shm are written (or where the user's --relocate sends
+// them): the verified images' paths have no '..' component
+// (image_verify.h), and a name there that is a symbolic link (anyone may
+// make one) is refused rather than followed.
 std::vector<std::string> recreate_files(const std::vector<const ImageReader*>& images, PathRewriter& paths) {
   static constexpr char kShm[] = "/dev/shm/";
   std::vector<std::string> done, created;
@@ -32,8 +36,9 @@ std::vector<std::string> recreate_files(const std::vector<const ImageReader*>& i
                        !(r.rec.flags & image::kRegionNoData) && r.path.rfind(kShm, 0) == 0;
       if (!named_shm || paths.renamed(r.path) || std::find(done.begin(), done.end(), r.path) != done.end()) continue;
       std::string path = paths.apply(r.path);
-      int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
-      if (fd < 0 && errno == ENOENT && (fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) >= 0)
+      int fd = open(path.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0 && errno == ENOENT &&
+          (fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) >= 0)
         created.push_back(path);
       if (fd < 0) throw RestartError("cannot recreate shared memory " + path + ": " + errno_text());
       // Every mapped part of this file, from the first image that has it.

@@ -62,7 +62,11 @@ mkdir "$bad"
 head -c $((size / 2)) "$image" >"$bad/truncated.ckpt"
 # A header field that is checked after the header's checksum.
 damage "$image" "$bad/header-bitflip.ckpt" $(where file_size) flip
-damage "$image" "$bad/data-bitflip.ckpt" $(where data) flip
+# Data is checked after everything else, the image's name included: this
+# one keeps its name.
+mkdir "$bad/data-bitflip"
+data_bitflip=$bad/data-bitflip/$(basename "$image")
+damage "$image" "$data_bitflip" $(where data) flip
 damage "$image" "$bad/metadata-bitflip.ckpt" $(where meta_end) flip
 # Version and architecture are checked before the checksum (another version
 # may lay its header out differently), so these need no checksum of their own.
@@ -104,7 +108,7 @@ expect missing "$bad/missing.ckpt" 'no such file|not found|does not exist|cannot
 expect empty "$bad/empty.ckpt" 'empty|truncated|too short|too small'
 expect truncated "$bad/truncated.ckpt" 'truncated|too short|too small|short read'
 expect header-bitflip "$bad/header-bitflip.ckpt" 'checksum|crc|corrupt'
-expect data-bitflip "$bad/data-bitflip.ckpt" 'checksum|crc|corrupt'
+expect data-bitflip "$data_bitflip" 'checksum|crc|corrupt'
 expect metadata-bitflip "$bad/metadata-bitflip.ckpt" 'checksum|crc|corrupt'
 expect wrong-version "$bad/wrong-version.ckpt" 'version'
 expect other-arch "$bad/other-arch.ckpt" 'arch|machine'

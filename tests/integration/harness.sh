@@ -348,6 +348,48 @@ h_compare() {
   h_log "output matches the uninterrupted run"
 }
 
+# h_checkpoint_pair A B: two programs (the commands in the arrays named A
+# and B) run uninterrupted into $H_TMP/A.expected and B.expected, then both
+# under one private coordinator into $H_TMP/A.out and B.out (neither the
+# other's parent); once both printed step 2 they are checkpointed together
+# and killed.
+h_checkpoint_pair() {
+  local -n h_first=$1 h_second=$2
+  h_reference "$H_TMP/$1.expected" "${h_first[@]}"
+  h_reference "$H_TMP/$2.expected" "${h_second[@]}"
+  h_start_coordinator
+  h_launch "$H_TMP/$1.out" -- "${h_first[@]}"
+  local first_pid=$H_APP_PID
+  H_EXTRA_PIDS+=("$first_pid")
+  h_wait_step "$H_TMP/$1.out" 2
+  h_launch "$H_TMP/$2.out" -- "${h_second[@]}"
+  h_wait_step "$H_TMP/$2.out" 2
+  h_wait_procs 2
+  h_checkpoint
+  h_command --kill >>"$H_TMP/command.log" 2>&1 || h_fail "ckpt_command --kill failed"
+  h_wait_exit "$first_pid" && h_wait_exit "$H_APP_PID" || h_fail "launched processes still alive after --kill"
+}
+
+# h_compare_programs OUT EXPECTED...: several programs restarted together
+# print into OUT, each ending with a "done:" line. Waits until all of them
+# printed it (an orphan may outlive the root by a moment); each program's
+# final line must be its uninterrupted run's (in EXPECTED), and every line one
+# that an uninterrupted run printed.
+h_compare_programs() {
+  local out=$1 expected stray deadline=$((SECONDS + H_WAIT))
+  shift
+  until [ "$(grep -c '^done:' "$out")" -ge $# ]; do
+    [ "$SECONDS" -lt "$deadline" ] || h_fail "restarted output has $(grep -c '^done:' "$out") final lines, not $#"
+    sleep 0.1
+  done
+  for expected in "$@"; do
+    grep -qxF "$(tail -1 "$expected")" "$out" || h_fail "the final line of $(basename "$expected") is missing after restart"
+  done
+  stray=$(grep -vxFf <(cat "$@") "$out" | head -3)
+  [ -z "$stray" ] || h_fail "restarted output has lines no uninterrupted run printed: $stray"
+  h_log "the restarted programs finished as their uninterrupted runs"
+}
+
 # h_first_checkpoint STEP CMD...: the usual start. The uninterrupted run of
 # CMD into $H_TMP/expected.out, a private coordinator, CMD under ckpt_launch
 # printing into $H_OUT ($H_TMP/actual.out), and a checkpoint once it printed

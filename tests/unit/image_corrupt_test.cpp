@@ -139,7 +139,7 @@ TEST_P(CorruptImage, RejectsOtherVersionsAndArchitectures) {
   FileHeader h = header_of(b);
   h.version = 7;
   reseal(b, h);
-  expect_rejected(b, "format version 7, this ckpt reads version 1");
+  expect_rejected(b, "format version 7, this ckpt reads version " + std::to_string(kFormatVersion));
   b = good_;
   h = header_of(b);
   h.arch = 183;

@@ -133,14 +133,16 @@ struct TestSection {
   std::vector<char> data;
 };
 
-// Writes an image with one process, `threads`, and the given regions and
-// sections; returns "" or the writer's error.
+// Writes an image with one process (test_process(), or `process`),
+// `threads`, and the given regions and sections; returns "" or the writer's
+// error.
 inline std::string write_image(const std::string& path, bool compress,
                                const std::vector<TestRegion>& regions,
                                const std::vector<TestSection>& sections = {},
-                               const std::vector<ThreadRecord>& threads = {}) {
+                               const std::vector<ThreadRecord>& threads = {},
+                               const ProcessRecord* process = nullptr) {
   ImageWriter w;
-  ProcessRecord p = test_process(static_cast<uint32_t>(threads.size()));
+  ProcessRecord p = process ? *process : test_process(static_cast<uint32_t>(threads.size()));
   bool ok = w.open(path.c_str(), compress) &&
             w.add_record(RecordType::Process, &p, sizeof(p));
   for (const ThreadRecord& t : threads) ok = ok && w.add_record(RecordType::Thread, &t, sizeof(t));

@@ -24,7 +24,7 @@ TEST(RestartOptions, TakesEveryImageInOrder) {
   RestartParse p = parse({"a.ckpt", "--no-verify", "b.ckpt", "c.ckpt"});
   ASSERT_EQ(p.action, ckpt::cli::Outcome::Run) << p.error;
   EXPECT_EQ(p.options.images, (std::vector<std::string>{"a.ckpt", "b.ckpt", "c.ckpt"}));
-  EXPECT_FALSE(p.options.verify);
+  EXPECT_FALSE(p.options.check_data);
 }
 
 TEST(RestartOptions, PluginsComeFromTheEnvironmentFirstThenTheCommandLine) {
@@ -82,11 +82,13 @@ TEST(RestartOptions, DefaultsAndEveryFlag) {
   EXPECT_EQ(p.options.coord_host, "localhost");
   EXPECT_EQ(p.options.coord_port, 7779);
   EXPECT_TRUE(p.options.restore_pids);
-  EXPECT_TRUE(p.options.verify);
+  EXPECT_TRUE(p.options.check_data);
+  EXPECT_FALSE(p.options.verify_only);
   EXPECT_FALSE(p.options.info);
-  p = parse({"--no-restore-pids", "--info", "--json", "--ckptdir=/ck", "--new-coordinator", "x.ckpt"});
+  p = parse({"--no-restore-pids", "--info", "--json", "--ckptdir=/ck", "--new-coordinator", "--verify", "x.ckpt"});
   ASSERT_EQ(p.action, ckpt::cli::Outcome::Run) << p.error;
   EXPECT_FALSE(p.options.restore_pids);
+  EXPECT_TRUE(p.options.verify_only);
   EXPECT_TRUE(p.options.info);
   EXPECT_TRUE(p.options.json);
   EXPECT_EQ(p.options.ckptdir, "/ck");
