@@ -69,6 +69,7 @@ std::atomic<int> g_park{kRunning};
 // ckpt_checkpoint() waiters sleep on g_done_word; the outcome is in the rest.
 std::atomic<int> g_done_word{0};
 std::atomic<int> g_restart_count{0};
+std::atomic<int> g_committed_count{0};  // checkpoints of this process that were committed
 std::atomic<bool> g_last_ok{false};
 
 struct CheckpointState {
@@ -341,6 +342,7 @@ void on_committed(const proto::MsgHeader& h) {
   // generation's image is no longer needed.
   if (g_cp.last_committed[0] && strcmp(g_cp.last_committed, g_cp.image_path) != 0) unlink(g_cp.last_committed);
   format_to(g_cp.last_committed, sizeof g_cp.last_committed, "%s", g_cp.image_path);
+  g_committed_count.fetch_add(1);
   signal_done(true);
 }
 
@@ -707,6 +709,17 @@ int request_checkpoint_and_wait() {
   if (g_last_ok.load()) return CKPT_CHECKPOINTED;
   errno = EIO;
   return -1;
+}
+
+const char* last_image_path() {
+  if (g_cp.last_committed[0]) return g_cp.last_committed;
+  // Restarted and not checkpointed since: the image we came back from.
+  return g_restart_count.load() > 0 ? g_cp.image_path : "";
+}
+
+void local_counts(int* checkpoints, int* restarts) {
+  if (checkpoints) *checkpoints = g_committed_count.load();
+  if (restarts) *restarts = g_restart_count.load();
 }
 
 }  // namespace ckpt

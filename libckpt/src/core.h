@@ -176,6 +176,11 @@ void start_checkpoint_thread();
 // For ckpt_checkpoint(): asks the checkpoint thread to request one; returns
 // CKPT_CHECKPOINTED / CKPT_RESTARTED / -1.
 int request_checkpoint_and_wait();
+// This process's last committed image, or the image it was restarted from
+// if none since; "" before any.
+const char* last_image_path();
+// Committed checkpoints and restarts this process went through.
+void local_counts(int* checkpoints, int* restarts);
 bool checkpoint_thread_running();
 // Makes the checkpoint thread look at its descriptors again (one moved).
 void wake_checkpoint_thread();

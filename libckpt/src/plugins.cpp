@@ -224,4 +224,20 @@ const sigset_t* ckpt_without_suspend_signal(const sigset_t* set, sigset_t* copy)
 
 int ckpt_checkpoint(void) { return request_checkpoint_and_wait(); }
 
+int ckpt_delay_checkpoints(void) {
+  fork_gate_enter();
+  return 0;
+}
+
+int ckpt_allow_checkpoints(void) {
+  fork_gate_leave();
+  return 0;
+}
+
+const char* ckpt_last_image(void) { return last_image_path(); }
+
+const char* ckpt_image_dir(void) { return g_config.ckptdir; }
+
+void ckpt_local_counts(int* checkpoints, int* restarts) { local_counts(checkpoints, restarts); }
+
 }  // extern "C"

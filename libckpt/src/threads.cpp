@@ -211,7 +211,8 @@ int suspend_threads(char* error, size_t error_len) {
   // No thread may be frozen half-way through creating a process: wait for
   // forks in progress (each is bounded by its child's registration timeout).
   if (!fork_gate_close(kForkWaitMs)) {
-    format_to(error, error_len, "a fork did not complete within %d s", kForkWaitMs / 1000);
+    format_to(error, error_len, "a fork, or a section that delays checkpoints (ckpt_delay_checkpoints), did not end within %d s",
+              kForkWaitMs / 1000);
     fork_gate_open();
     return -1;
   }

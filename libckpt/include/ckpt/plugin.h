@@ -101,6 +101,25 @@ int ckpt_checkpoint(void);
 /* 1 if this process runs under ckpt_launch/ckpt_restart. */
 int ckpt_is_enabled(void);
 
+/* A section of the application that no checkpoint may cut through (DMTCP's
+ * dmtcp_disable_ckpt/dmtcp_enable_ckpt): between ckpt_delay_checkpoints() and
+ * ckpt_allow_checkpoints() (they nest, and may be called from any thread), a
+ * checkpoint that begins waits for the section to end, up to 20 s, then
+ * fails with a reason. A call made while a checkpoint is suspending this
+ * process waits until the checkpoint is over. Both return 0. */
+int ckpt_delay_checkpoints(void);
+int ckpt_allow_checkpoints(void);
+
+/* The image file of this process's last committed checkpoint, or the image
+ * it was restarted from if it has not checkpointed since; "" before either. */
+const char *ckpt_last_image(void);
+/* The directory this process's images go to (ckpt_launch --ckptdir; a
+ * coordinator's --ckptdir overrides it at each checkpoint). */
+const char *ckpt_image_dir(void);
+/* How many checkpoints of this process were committed, and how many
+ * restarts it went through (either pointer may be NULL). */
+void ckpt_local_counts(int *checkpoints, int *restarts);
+
 /* During CKPT_EVENT_PRE_CHECKPOINT or CKPT_EVENT_DRAIN: stores a named blob
  * in this process's image (visible with ckpt_info). Returns 0, or -1 if out
  * of space; the checkpoint then fails (ckpt_fail_checkpoint). */
