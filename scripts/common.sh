@@ -12,7 +12,7 @@ CKPT_JOBS=${CKPT_JOBS:-2}
 
 # Debian packages needed to build and test (util-linux provides setpriv for
 # the unprivileged test pass).
-CKPT_PACKAGES=(cmake g++ make libboost-dev liblz4-dev libunwind-dev libgtest-dev libcli11-dev nlohmann-json3-dev libsodium-dev python3 iproute2
+CKPT_PACKAGES=(cmake g++ make libboost-dev liblz4-dev libunwind-dev libgtest-dev libcli11-dev nlohmann-json3-dev libsodium-dev python3 iproute2 vim-tiny
   util-linux)
 
 say() { printf '\n==> %s\n' "$*"; }

@@ -10,7 +10,7 @@ set(CKPT_IT_DIR ${CMAKE_BINARY_DIR}/tests/integration)
 foreach(script harness.sh compare_output.py checkpoint_restart.sh periodic_checkpoint.sh
                bad_images.sh ckptdir_failure.sh hung_process.sh launch_behaviour.sh cli_behaviour.sh
                coordinator_restart.sh coordinator_flood.sh coordinator_listen.sh coordinator_auth.sh private_dir.sh
-               checkpoints_only.sh nocheckpoint.sh dmtcp_api.sh
+               checkpoints_only.sh nocheckpoint.sh dmtcp_api.sh vim_edit.sh
                self_checkpoint.sh)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/${script} ${CKPT_IT_DIR}/${script} COPYONLY)
 endforeach()
@@ -63,6 +63,8 @@ ckpt_integration_test(coordinator_flood coordinator_flood.sh)
 ckpt_integration_test(coordinator_listen coordinator_listen.sh)
 ckpt_integration_test(coordinator_auth coordinator_auth.sh)
 ckpt_integration_test(nocheckpoint nocheckpoint.sh)
+# vim on a terminal, checkpointed between two edits and restarted on another (issue 12).
+ckpt_integration_test(vim_edit vim_edit.sh)
 # A program written for DMTCP's dmtcp.h, built against plugins/dmtcp/dmtcp.h (issue 12).
 add_executable(it_dmtcp_api ${CMAKE_CURRENT_LIST_DIR}/programs/dmtcp_api.c)
 set_target_properties(it_dmtcp_api PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CKPT_IT_DIR}/bin)
