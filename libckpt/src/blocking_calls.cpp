@@ -16,9 +16,11 @@
 #include <sys/msg.h>
 #include <sys/select.h>
 #include <sys/sem.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "ckpt/raw_syscall.h"
 #include "core.h"
 
 namespace ckpt {
@@ -69,7 +71,38 @@ class Retry {
   uint64_t seen_;
 };
 
-int64_t ts_ns(const struct timespec* ts) { return ts ? ts->tv_sec * 1'000'000'000LL + ts->tv_nsec : -1; }
+// A timeout in ns, -1 for none; a pointer the kernel will refuse (EFAULT)
+// is not read either.
+int64_t ts_ns(const struct timespec* ts) {
+  return ckpt_readable_user_memory(ts, sizeof *ts) ? ts->tv_sec * 1'000'000'000LL + ts->tv_nsec : -1;
+}
+
+// select() may clear its sets when a signal interrupts it: copies to retry
+// with. Only the bytes the kernel reads (n bits), from pointers it would
+// accept: ok() is false for a set a wrapper must not read, which the real
+// call then refuses with EFAULT.
+class SavedFdSets {
+ public:
+  SavedFdSets(int n, fd_set* r, fd_set* w, fd_set* e) : sets_{r, w, e}, bytes_(n > 0 ? (static_cast<size_t>(n) + 7) / 8 : 0) {
+    if (bytes_ > sizeof(fd_set)) bytes_ = sizeof(fd_set);
+    for (int i = 0; i < 3; ++i) {
+      if (!sets_[i]) continue;
+      if (!ckpt_readable_user_memory(sets_[i], bytes_)) ok_ = false;
+      else memcpy(&copies_[i], sets_[i], bytes_);
+    }
+  }
+  bool ok() const { return ok_; }
+  void put_back() {
+    for (int i = 0; i < 3; ++i)
+      if (sets_[i]) memcpy(sets_[i], &copies_[i], bytes_);
+  }
+
+ private:
+  fd_set* sets_[3];
+  fd_set copies_[3];
+  size_t bytes_;
+  bool ok_ = true;
+};
 
 }  // namespace
 }  // namespace ckpt
@@ -141,17 +174,12 @@ int ppoll(struct pollfd* fds, nfds_t n, const struct timespec* tmo, const sigset
 
 int select(int n, fd_set* r, fd_set* w, fd_set* e, struct timeval* tv) {
   static auto real = next<int (*)(int, fd_set*, fd_set*, fd_set*, struct timeval*)>("select");
-  // select may clear the sets on EINTR: keep copies to retry with.
-  fd_set r0, w0, e0;
-  if (r) r0 = *r;
-  if (w) w0 = *w;
-  if (e) e0 = *e;
+  ckpt::SavedFdSets saved(n, r, w, e);
+  if (!saved.ok() || (tv && !ckpt_readable_user_memory(tv, sizeof *tv))) return real(n, r, w, e, tv);
   Retry retry(tv ? tv->tv_sec * 1'000'000'000LL + tv->tv_usec * 1000LL : -1);
   int rc;
   while ((rc = real(n, r, w, e, tv)) < 0 && retry.again()) {
-    if (r) *r = r0;
-    if (w) *w = w0;
-    if (e) *e = e0;
+    saved.put_back();
     if (tv) {
       tv->tv_sec = retry.remaining_ns() / 1'000'000'000;
       tv->tv_usec = (retry.remaining_ns() % 1'000'000'000) / 1000;
@@ -163,19 +191,15 @@ int select(int n, fd_set* r, fd_set* w, fd_set* e, struct timeval* tv) {
 int pselect(int n, fd_set* r, fd_set* w, fd_set* e, const struct timespec* tmo, const sigset_t* mask) {
   static auto real =
       next<int (*)(int, fd_set*, fd_set*, fd_set*, const struct timespec*, const sigset_t*)>("pselect");
-  fd_set r0, w0, e0;
-  if (r) r0 = *r;
-  if (w) w0 = *w;
-  if (e) e0 = *e;
+  ckpt::SavedFdSets saved(n, r, w, e);
+  if (!saved.ok() || (tmo && !ckpt_readable_user_memory(tmo, sizeof *tmo))) return real(n, r, w, e, tmo, mask);
   Retry retry(ckpt::ts_ns(tmo));
   struct timespec left;
   sigset_t copy;
   mask = ckpt_without_suspend_signal(mask, &copy);
   int rc;
   while ((rc = real(n, r, w, e, tmo, mask)) < 0 && retry.again()) {
-    if (r) *r = r0;
-    if (w) *w = w0;
-    if (e) *e = e0;
+    saved.put_back();
     if (tmo) tmo = &(left = retry.remaining_ts());
   }
   return rc;

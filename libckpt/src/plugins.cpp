@@ -6,6 +6,7 @@
 
 #include <atomic>
 
+#include "ckpt/raw_syscall.h"
 #include "core.h"
 #include "log.h"
 
@@ -216,7 +217,8 @@ int ckpt_suspend_signal(void) { return g_config.suspend_signal; }
 void ckpt_log_warning(const char* text) { CKPT_LOG(Warn, "%s", text); }
 
 const sigset_t* ckpt_without_suspend_signal(const sigset_t* set, sigset_t* copy) {
-  if (!set || !ckpt_is_enabled() || !sigismember(set, g_config.suspend_signal)) return set;
+  if (!ckpt_readable_user_memory(set, sizeof *set) || !ckpt_is_enabled() || !sigismember(set, g_config.suspend_signal))
+    return set;
   *copy = *set;
   sigdelset(copy, g_config.suspend_signal);
   return copy;

@@ -1,5 +1,7 @@
 #include "pid_args.h"
 
+#include "ckpt/raw_syscall.h"
+
 #include <linux/capability.h>
 #include <stdint.h>
 #include <string.h>
@@ -14,13 +16,6 @@ constexpr long kIoprioWhoProcess = 1, kIoprioWhoPgrp = 2;
 
 long process_id(long v, const IdTranslator& ids) { return v > 0 ? ids.process(static_cast<pid_t>(v)) : v; }
 long group_id(long v, const IdTranslator& ids) { return v > 0 ? ids.group(static_cast<pid_t>(v)) : v; }
-
-// Same test as the path wrappers: an address a program may pass by mistake
-// and the kernel answers with EFAULT; we must not read it.
-bool readable(long address) {
-  const auto a = static_cast<uintptr_t>(address);
-  return a >= 4096 && a < (uintptr_t{1} << 47) - sizeof(__user_cap_header_struct);
-}
 
 }  // namespace
 
@@ -41,7 +36,7 @@ void translate_pid_args(const PidCall& call, long args[6], const IdTranslator& i
         else if (args[0] == kIoprioWhoPgrp) args[i] = group_id(args[i], ids);
         break;
       case IdArg::CapHeader:
-        if (readable(args[i])) {
+        if (ckpt_readable_user_memory(reinterpret_cast<const void*>(args[i]), sizeof(__user_cap_header_struct))) {
           auto* copy = static_cast<__user_cap_header_struct*>(header_copy);
           memcpy(copy, reinterpret_cast<const void*>(args[i]), sizeof *copy);
           copy->pid = static_cast<int>(process_id(copy->pid, ids));

@@ -103,7 +103,7 @@ long raw_virtual_waitid(idtype_t type, id_t id, siginfo_t* info, int options, st
 // si_pid on as is, and receivers translate from real to virtual.
 long queue_siginfo(long nr, pid_t tgid, pid_t tid, int sig, const siginfo_t* info) {
   siginfo_t copy;
-  if (info) {
+  if (ckpt_readable_user_memory(info, sizeof *info)) {
     copy = *info;
     copy.si_pid = to_real(info->si_pid);
     info = &copy;
@@ -315,6 +315,7 @@ int ioctl(int fd, unsigned long request, ...) {
       return static_cast<int>(rc);
     }
     case TIOCSPGRP: {
+      if (!ckpt_readable_user_memory(arg, sizeof(pid_t))) return static_cast<int>(ckpt::sys(SYS_ioctl, fd, request, arg));
       pid_t real = to_real_group(*static_cast<const pid_t*>(arg));
       return static_cast<int>(ckpt::sys(SYS_ioctl, fd, request, &real));
     }
@@ -371,7 +372,8 @@ long syscall(long nr, ...) {
     // kernel's set is 8 bytes, not a sigset_t.
     case SYS_rt_sigprocmask: {
       uint64_t mask;
-      if (a1 != SIG_UNBLOCK && a2 != 0 && a4 == sizeof mask && ckpt_is_enabled()) {
+      if (a1 != SIG_UNBLOCK && ckpt_readable_user_memory(reinterpret_cast<const void*>(a2), sizeof mask) &&
+          a4 == sizeof mask && ckpt_is_enabled()) {
         mask = *reinterpret_cast<const uint64_t*>(a2) & ~(uint64_t{1} << (ckpt_suspend_signal() - 1));
         a2 = reinterpret_cast<long>(&mask);
       }

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ckpt/raw_syscall.h"
 #include "virtual_ids.h"
 
 namespace {
@@ -64,15 +65,8 @@ bool copy_id(const char*& p, char*& out, Translate translate, bool& changed) {
   return true;
 }
 
-// Whether the application's `path` may be read at all. A pointer into the
-// NULL page or outside user space (non-canonical, kernel) goes to the real
-// call untouched, which fails with EFAULT as it would without us; reading it
-// here would kill the program instead.
-bool readable_user_pointer(const char* path) {
-  constexpr uintptr_t kMinAddress = 4096, kUserEnd = uintptr_t{1} << 47;
-  const auto a = reinterpret_cast<uintptr_t>(path);
-  return a >= kMinAddress && a < kUserEnd - PATH_MAX;
-}
+// A path at a pointer the kernel would refuse goes to the real call as it is.
+bool readable_user_pointer(const char* path) { return ckpt_readable_user_memory(path, PATH_MAX); }
 
 // `path` with its virtual ids made real, in `buf`; `path` itself if nothing changes.
 const char* real_proc_path(const char* path, char* buf, size_t len) {

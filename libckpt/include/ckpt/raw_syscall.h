@@ -22,6 +22,16 @@ static inline long ckpt_raw_syscall6(long nr, long a1, long a2, long a3, long a4
   return ret;
 }
 
+/* Whether a wrapper may read `len` bytes of the application's memory at
+ * `p`: not in the NULL page, not outside user space. A pointer that fails is
+ * left to the real call, which answers EFAULT as it would without ckpt;
+ * reading it would kill the program instead. (A pointer into unmapped user
+ * memory still passes: the wrappers read only what the call itself reads.) */
+static inline int ckpt_readable_user_memory(const void *p, unsigned long len) {
+  const unsigned long a = (unsigned long)p, kUserEnd = 1ul << 47;
+  return a >= 4096 && a < kUserEnd && len <= kUserEnd - a;
+}
+
 #ifdef __cplusplus
 extern "C++" {
 namespace ckpt {

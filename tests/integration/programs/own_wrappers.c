@@ -1,6 +1,7 @@
 /* A program that defines its own gettid(), getpid() and open() (as some
  * programs and test suites do, calling syscall() themselves) and passes bad
- * pointers to every path-taking call libckpt wraps (but opendir, which the
+ * pointers to every path-taking call libckpt wraps, and to other calls whose
+ * arguments its wrappers read (select, ioctl, rt_sigprocmask, capget) (but opendir, which the
  * C library itself reads before any system call). Each must behave as
  * without ckpt: EFAULT for the bad pointers, no crash, no endless recursion
  * between libckpt's syscall() wrapper and the program's gettid().
@@ -17,6 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -72,16 +76,42 @@ static void check_pointer(const char *label, const char *bad, char *line, size_t
   snprintf(line + n, cap - n, " all EFAULT");
 }
 
+/* Calls whose other arguments libckpt's wrappers read: each with a pointer
+ * the C library passes straight to the kernel. */
+static void check_other_pointers(char *line, size_t cap) {
+  size_t n = strlen(line);
+  void *bad = (void *)0xffffffffff000000UL;
+  int null_fd = open("/dev/null", O_RDONLY);
+  errno = 0;
+  long select_rc = select(1, (fd_set *)bad, NULL, NULL, NULL);
+  int select_err = errno;
+  errno = 0;
+  long ioctl_rc = ioctl(null_fd, TIOCSPGRP, bad);
+  int ioctl_err = errno;
+  errno = 0;
+  long mask_rc = syscall(SYS_rt_sigprocmask, SIG_BLOCK, bad, NULL, 8);
+  int mask_err = errno;
+  errno = 0;
+  long cap_rc = syscall(SYS_capget, bad, NULL);
+  int cap_err = errno;
+  close(null_fd);
+  snprintf(line + n, cap - n, " select %s, ioctl(TIOCSPGRP) %s, rt_sigprocmask %s, capget %s",
+           select_rc == -1 && select_err == EFAULT ? "EFAULT" : "WRONG",
+           ioctl_rc == -1 && ioctl_err == ENOTTY ? "ENOTTY" : "WRONG",
+           mask_rc == -1 && mask_err == EFAULT ? "EFAULT" : "WRONG", cap_rc == -1 && cap_err == EFAULT ? "EFAULT" : "WRONG");
+}
+
 int main(int argc, char **argv) {
   int steps = argc > 1 ? atoi(argv[1]) : 30;
   int pause_ms = argc > 2 ? atoi(argv[2]) : 100;
   for (int step = 1; step <= steps; ++step) {
-    char line[512];
+    char line[1024];
     snprintf(line, sizeof line, "step %d main thread's tid is its pid: %s;", step,
              gettid() == getpid() ? "yes" : "no");
     check_pointer("kernel", (const char *)0xffffffffff000000UL, line, sizeof line);
     check_pointer("null", NULL, line, sizeof line);
     check_pointer("null page", (const char *)16, line, sizeof line);
+    check_other_pointers(line, sizeof line);
     puts(line);
     fflush(stdout);
     struct timespec ts = {pause_ms / 1000, (long)(pause_ms % 1000) * 1000000L};
