@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "atomic_file.h"
+#include "generations.h"
 #include "options.h"
 #include "server.h"
 #include "state_machine.h"
@@ -118,6 +119,8 @@ int main(int argc, char** argv) {
   config.timeout = std::chrono::seconds(opt.timeout);
   config.exit_on_last = opt.exit_on_last;
   config.restart_program = restart_program();
+  config.keep = opt.keep;
+  config.scan = ckpt::coord::scan_generations;
   ckpt::coord::Coordinator coordinator(config);
   return ckpt::coord::run_server(listen_fd, coordinator);
 }

@@ -31,6 +31,7 @@ struct CoordinatorOptions {
   bool daemon = false;                  // --daemon
   std::string log_file;                 // --log: where a daemon writes its log
   unsigned timeout = 60;                // --timeout, CKPT_TIMEOUT: barrier timeout in seconds
+  unsigned keep = proto::kDefaultKeep;  // --keep, CKPT_KEEP: committed generations kept
 };
 
 struct CoordinatorParse {

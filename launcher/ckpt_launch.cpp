@@ -91,6 +91,7 @@ int main(int argc, char** argv) {
                                    : ckpt::CoordinatorMode::Auto;
   req.ckptdir = ckptdir;
   req.interval = opt.interval;
+  req.keep = opt.keep;
   // Join must fail now if nobody listens, and New may have to report the
   // port it picked; Auto must not delay the program (it connects when the
   // coordinator is up).

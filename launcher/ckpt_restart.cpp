@@ -281,6 +281,7 @@ int restart(const RestartOptions& opt, char** argv, const std::vector<int>& inhe
   req.port = opt.coord_port;
   req.mode = opt.join ? CoordinatorMode::Join : opt.new_coordinator ? CoordinatorMode::New : CoordinatorMode::Auto;
   req.wait_until_listening = true;
+  req.keep = opt.keep;
   switch (ensure_coordinator(req, error)) {
     case CoordinatorCheck::Ready: break;
     case CoordinatorCheck::NoneListening: throw RestartError(error, cli::kExitNoCoordinator);

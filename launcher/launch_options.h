@@ -20,6 +20,7 @@ struct LaunchOptions {
   uint16_t coord_port = proto::kDefaultPort;
   std::string ckptdir;  // as given; empty means the current directory
   unsigned interval = 0;  // seconds between periodic checkpoints; 0 = none
+  unsigned keep = 0;      // --keep for a coordinator ckpt_launch starts; 0: its default
   bool compress = true;
   bool join = false;             // require a running coordinator
   bool new_coordinator = false;  // always start a fresh coordinator

@@ -21,6 +21,7 @@ struct RestartOptions {
   bool restore_pids = true;      // try to get the original pids back (clone3 set_tid)
   bool verify = true;            // check every region's checksum before restoring
   std::string ckptdir;           // where later checkpoints go; empty: as saved
+  unsigned keep = 0;             // --keep for a coordinator ckpt_restart starts; 0: its default
   bool info = false;             // print the images instead of restoring
   bool json = false;             // with --info
   // --relocate OLD=NEW, in command-line order: path prefixes rewritten for
