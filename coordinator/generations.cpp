@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <unistd.h>
 
 #include "atomic_file.h"
+#include "restart_script.h"
 
 #include "ckpt/image_names.h"
 
@@ -18,7 +21,9 @@ DirGenerations scan_generations(const std::string& dir) {
     names::ImageName image;
     uint64_t generation = 0;
     if (names::parse_script_name(name.c_str(), &generation)) {
-      found.committed.insert(generation);
+      std::ostringstream text;
+      text << std::ifstream(it->path()).rdbuf();
+      found.committed[generation] = restart_script_images(text.str());
     } else if (names::parse_image_name(name.c_str(), &image)) {
       generation = image.generation;
     }

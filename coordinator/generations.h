@@ -2,14 +2,17 @@
 #pragma once
 
 #include <cstdint>
-#include <set>
+#include <map>
 #include <string>
+#include <vector>
 
 namespace ckpt::coord {
 
 struct DirGenerations {
-  uint64_t highest = 0;          // the highest generation of any image, temporary file or script
-  std::set<uint64_t> committed;  // generations whose restart script (ckpt_restart_g<N>.sh) is there
+  uint64_t highest = 0;  // the highest generation of any image, temporary file or script
+  // Generations whose restart script (ckpt_restart_g<N>.sh) is there, with
+  // the images it names.
+  std::map<uint64_t, std::vector<std::string>> committed;
 };
 
 // An unreadable or missing directory holds nothing.

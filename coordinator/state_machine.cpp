@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <utility>
 
+#include "ckpt/image_names.h"
 #include "cli_json.h"
 #include "restart_script.h"
 #include "text.h"
@@ -307,8 +308,9 @@ Actions Coordinator::script_written(uint64_t generation, const std::string& erro
 
   Checkpoint done = std::move(*ckpt_);
   ckpt_.reset();
-  const std::vector<uint64_t> kept =
-      commit_generation(done.generation, std::filesystem::path(done.script_path).parent_path().string());
+  Committed files{std::filesystem::path(done.script_path).parent_path().string(), {}};
+  for (const auto& [client, image] : done.written) files.images.push_back(image.path);
+  const std::vector<uint64_t> kept = commit_generation(done.generation, std::move(files));
   std::string kept_bytes(reinterpret_cast<const char*>(kept.data()), kept.size() * sizeof(uint64_t));
   uint64_t bytes = 0;
   Json images = Json::array();
@@ -349,15 +351,16 @@ Actions Coordinator::script_written(uint64_t generation, const std::string& erro
 // image is durable. ckpt_restart_script.sh is then a copy of the newest.
 //
 // --keep N: the newest N committed generations stay. The coordinator removes
-// the scripts of older ones; each process removes its own older images when
-// Committed (which lists the generations kept) reaches it, and with them any
+// the scripts of older ones and the images they name that it can reach (those
+// of processes that are gone, too); each process removes its own older images
+// when Committed (which lists the generations kept) reaches it, and with them any
 // image of a generation that never committed (a failed checkpoint, a
 // coordinator that died before committing) and its writers' stray temporary
 // files. The generation a computation was restarted from counts as committed
 // (it is the one in use), so it goes only once N newer ones are committed.
 // Restarting an older generation abandons the newer ones: the first commit
 // after it removes them. One directory holds one computation's checkpoints.
-std::vector<uint64_t> Coordinator::commit_generation(uint64_t generation, const std::string& dir) {
+std::vector<uint64_t> Coordinator::commit_generation(uint64_t generation, Committed files) {
   std::vector<std::string> remove;
   if (!history_seeded_) {
     history_seeded_ = true;
@@ -365,16 +368,21 @@ std::vector<uint64_t> Coordinator::commit_generation(uint64_t generation, const 
     // computation's earlier ones; scripts after it, abandoned ones. A
     // computation that comes from nowhere (generation 0) leaves whatever
     // else is in the directory alone.
-    const DirGenerations found = config_.scan ? config_.scan(dir) : DirGenerations{};
-    for (uint64_t g : found.committed) {
-      if (g <= joined_generation_) committed_.emplace(g, dir);
-      else if (joined_generation_ > 0 && g < generation) remove.push_back(generation_script_path(dir, g));
+    const DirGenerations found = config_.scan ? config_.scan(files.dir) : DirGenerations{};
+    for (const auto& [g, images] : found.committed) {
+      Committed earlier{files.dir, images};
+      if (g <= joined_generation_) {
+        Committed& known = committed_[g];
+        if (known.images.empty()) known = std::move(earlier);
+      } else if (joined_generation_ > 0 && g < generation) {
+        remove_generation(g, earlier, remove);
+      }
     }
   }
-  committed_[generation] = dir;
+  committed_[generation] = std::move(files);
   const size_t keep = std::clamp<size_t>(config_.keep, 1, proto::kMaxKeep);
   while (committed_.size() > keep) {
-    remove.push_back(generation_script_path(committed_.begin()->second, committed_.begin()->first));
+    remove_generation(committed_.begin()->first, committed_.begin()->second, remove);
     committed_.erase(committed_.begin());
   }
   if (!remove.empty()) emit(RemoveFiles{std::move(remove)});
@@ -587,6 +595,19 @@ void Coordinator::write_script() {
   emit(WriteScript{ckpt_->generation, ckpt_->script_path, ckpt_->latest_script, render_restart_script(info)});
 }
 
+// Its script, and the images it names: only files named as images of that
+// generation (a script is a file anyone with access to the directory could
+// have edited).
+void Coordinator::remove_generation(uint64_t generation, const Committed& files, std::vector<std::string>& paths) {
+  paths.push_back(generation_script_path(files.dir, generation));
+  for (const std::string& image : files.images) {
+    const std::string name = std::filesystem::path(image).filename().string();
+    names::ImageName parsed;
+    if (names::parse_image_name(name.c_str(), &parsed) && !parsed.temporary && parsed.generation == generation)
+      paths.push_back(image);
+  }
+}
+
 // Where this checkpoint's images go: the --ckptdir, or each process's own.
 std::set<std::string> Coordinator::checkpoint_dirs() const {
   if (!config_.ckptdir.empty()) return {config_.ckptdir};
@@ -641,7 +662,7 @@ void Coordinator::restart_hello(ClientId client, const proto::HelloPayload& hell
   // The generation in use: kept until enough newer ones are committed.
   if (hello.generation > 0 && !committed_.count(hello.generation)) {
     const std::string& own_dir = workers_.at(client).ckptdir;
-    committed_.emplace(hello.generation, config_.ckptdir.empty() ? own_dir : config_.ckptdir);
+    committed_[hello.generation].dir = config_.ckptdir.empty() ? own_dir : config_.ckptdir;
   }
   if (restart_ && restart_->target != Barrier::Running) {
     // Its group already runs without it: the process has no peers to

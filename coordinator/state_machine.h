@@ -168,6 +168,11 @@ class Coordinator {
     std::set<ClientId> reached;
   };
 
+  struct Committed {
+    std::string dir;                  // of its script
+    std::vector<std::string> images;  // as its script names them
+  };
+
   struct LastCheckpoint {
     uint64_t generation = 0;
     TimePoint time;
@@ -196,7 +201,8 @@ class Coordinator {
   void fail_checkpoint(int status, const std::string& why, TimePoint now);
   void retry_checkpoint(const std::string& why, TimePoint now);
   std::set<std::string> checkpoint_dirs() const;
-  std::vector<uint64_t> commit_generation(uint64_t generation, const std::string& dir);
+  std::vector<uint64_t> commit_generation(uint64_t generation, Committed files);
+  void remove_generation(uint64_t generation, const Committed& files, std::vector<std::string>& paths);
   std::string render_script() const;
 
   // Restart.
@@ -242,9 +248,9 @@ class Coordinator {
 
   uint64_t generation_ = 0;  // highest generation used or restored; never reused
   // The committed generations of this computation that are still kept (at
-  // most config_.keep once a new one is committed), with their scripts'
-  // directories. Seeded at the first commit from the script directory.
-  std::map<uint64_t, std::string> committed_;
+  // most config_.keep once a new one is committed). Seeded at the first
+  // commit from the script directory.
+  std::map<uint64_t, Committed> committed_;
   bool history_seeded_ = false;
   uint64_t joined_generation_ = 0;  // the highest generation a process said it took part in or came from
   std::optional<Checkpoint> ckpt_;

@@ -10,6 +10,7 @@
 
 #include "ckpt/image_names.h"
 #include "generations.h"
+#include "restart_script.h"
 
 namespace ckpt::coord {
 namespace {
@@ -63,14 +64,19 @@ TEST(ImageNames, ScriptsAreKnownByGeneration) {
 TEST(Generations, ScanFindsTheHighestGenerationAndTheCommittedOnes) {
   TempDir dir;
   dir.touch("ckpt_restart_g3.sh");
-  dir.touch("ckpt_restart_g5.sh");
+  RestartScriptInfo info;
+  info.generation = 5;
+  info.images = {dir.path + "/ckpt_sim_ab_g5.ckpt", dir.path + "/it's here/ckpt_b_cd_g5.ckpt"};
+  std::ofstream(dir.path + "/ckpt_restart_g5.sh") << render_restart_script(info);
   dir.touch("ckpt_restart_script.sh");
   dir.touch("ckpt_sim_ab_g5.ckpt");
   dir.touch("ckpt_sim_ab_g7.ckpt.tmp.99");  // a writer of an uncommitted generation died
   dir.touch("notes.txt");
   const DirGenerations found = scan_generations(dir.path);
   EXPECT_EQ(found.highest, 7u);
-  EXPECT_EQ(found.committed, (std::set<uint64_t>{3, 5}));
+  ASSERT_EQ(found.committed.size(), 2u);
+  EXPECT_TRUE(found.committed.at(3).empty());
+  EXPECT_EQ(found.committed.at(5), info.images) << "the images its script names";
   EXPECT_EQ(scan_generations(dir.path + "/missing").highest, 0u);
 }
 

@@ -582,7 +582,7 @@ TEST(CoordinatorStateMachine, NewCoordinatorNumbersPastEveryGenerationInItsDirec
   Config cfg = Harness::default_config();
   cfg.scan = [](const std::string& dir) {
     EXPECT_EQ(dir, "/ckpt");
-    return DirGenerations{9, {7, 8}};  // and an image of generation 9 that never committed
+    return DirGenerations{9, {{7, {}}, {8, {}}}};  // and an image of generation 9 that never committed
   };
   Harness h(cfg);
   const ClientId a = h.worker();  // a fresh process: it never checkpointed
@@ -595,18 +595,21 @@ TEST(CoordinatorStateMachine, NewCoordinatorNumbersPastEveryGenerationInItsDirec
 TEST(CoordinatorStateMachine, NewCoordinatorKeepsTheCommittedGenerationsOfTheProcessesThatJoinIt) {
   Config cfg = Harness::default_config();
   // Generation 3 was under way when the old coordinator died: images, no script.
-  cfg.scan = [](const std::string&) { return DirGenerations{3, {1, 2}}; };
+  cfg.scan = [](const std::string&) {
+    return DirGenerations{3, {{1, {"/ckpt/ckpt_sim_ab_g1.ckpt", "/etc/passwd", "/ckpt/ckpt_sim_ab_g2.ckpt"}}, {2, {}}}};
+  };
   Harness h(cfg);
   const ClientId a = h.worker({.generation = 3});
   const Actions done = commit_checkpoint(h, {a});
   EXPECT_EQ(sends(done, a, MsgType::Committed).at(0).header.generation, 4u);
   EXPECT_EQ(kept_in(done, a), (Generations{2, 4})) << "generation 3's images go with the process's next commit";
-  EXPECT_EQ(removed_in(done), Paths{"/ckpt/ckpt_restart_g1.sh"});
+  EXPECT_EQ(removed_in(done), (Paths{"/ckpt/ckpt_restart_g1.sh", "/ckpt/ckpt_sim_ab_g1.ckpt"}))
+      << "the images generation 1's script names, of processes gone since, but only images of generation 1";
 }
 
 TEST(CoordinatorStateMachine, RestartingAnOlderGenerationAbandonsTheNewerOnes) {
   Config cfg = Harness::default_config();
-  cfg.scan = [](const std::string&) { return DirGenerations{3, {1, 2, 3}}; };
+  cfg.scan = [](const std::string&) { return DirGenerations{3, {{1, {}}, {2, {}}, {3, {}}}}; };
   Harness h(cfg);
   const ClientId a = h.worker({.restart = true, .computation_size = 1, .generation = 2});
   h.reached(a, Barrier::Restarted, 2);
