@@ -379,6 +379,8 @@ std::vector<uint64_t> Coordinator::commit_generation(uint64_t generation, Commit
       }
     }
   }
+  for (const auto& [g, earlier] : abandoned_) remove_generation(g, earlier, remove);
+  abandoned_.clear();
   committed_[generation] = std::move(files);
   const size_t keep = std::clamp<size_t>(config_.keep, 1, proto::kMaxKeep);
   while (committed_.size() > keep) {
@@ -664,6 +666,9 @@ void Coordinator::restart_hello(ClientId client, const proto::HelloPayload& hell
     const std::string& own_dir = workers_.at(client).ckptdir;
     committed_[hello.generation].dir = config_.ckptdir.empty() ? own_dir : config_.ckptdir;
   }
+  // Newer ones this coordinator committed belong to a run abandoned now.
+  for (auto it = committed_.upper_bound(hello.generation); it != committed_.end();)
+    abandoned_.insert(committed_.extract(it++));
   if (restart_ && restart_->target != Barrier::Running) {
     // Its group already runs without it: the process has no peers to
     // rejoin, and left alone it would wait forever.

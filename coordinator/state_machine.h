@@ -251,6 +251,9 @@ class Coordinator {
   // most config_.keep once a new one is committed). Seeded at the first
   // commit from the script directory.
   std::map<uint64_t, Committed> committed_;
+  // Generations newer than the one a computation was restarted from: the
+  // next commit removes them.
+  std::map<uint64_t, Committed> abandoned_;
   bool history_seeded_ = false;
   uint64_t joined_generation_ = 0;  // the highest generation a process said it took part in or came from
   std::optional<Checkpoint> ckpt_;

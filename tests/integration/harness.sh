@@ -174,6 +174,7 @@ h_wait_port_file() {
 # picks itself; exports CKPT_COORD_HOST/CKPT_COORD_PORT for every tool.
 h_start_coordinator() {
   local portfile=$H_TMP/coordinator.port
+  rm -f "$portfile"  # a coordinator started before in this test wrote it
   "$CKPT_BIN/ckpt_coordinator" --port 0 --port-file "$portfile" "$@" >"$H_TMP/coordinator.log" 2>&1 &
   H_COORD_PID=$!
   H_PORT=$(h_wait_port_file "$portfile" "$H_COORD_PID" "$H_TMP/coordinator.log") || exit 1

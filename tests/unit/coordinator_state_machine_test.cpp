@@ -620,6 +620,22 @@ TEST(CoordinatorStateMachine, RestartingAnOlderGenerationAbandonsTheNewerOnes) {
   EXPECT_EQ(removed_in(done), (Paths{"/ckpt/ckpt_restart_g3.sh", "/ckpt/ckpt_restart_g1.sh"}));
 }
 
+TEST(CoordinatorStateMachine, RestartingAnOlderGenerationUnderTheSameCoordinatorAbandonsTheNewerOnes) {
+  Config cfg = Harness::default_config();
+  cfg.keep = 3;
+  Harness h(cfg);
+  const ClientId a = h.worker();
+  for (int i = 0; i < 3; ++i) commit_checkpoint(h, {a});
+  h.disconnect(a);
+  const ClientId b = h.worker({.restart = true, .computation_size = 1, .generation = 2});
+  h.reached(b, Barrier::Restarted, 2);
+  h.reached(b, Barrier::Refilled, 2);
+  const Actions done = commit_checkpoint(h, {b});
+  EXPECT_EQ(sends(done, b, MsgType::Committed).at(0).header.generation, 4u);
+  EXPECT_EQ(kept_in(done, b), (Generations{1, 2, 4}));
+  EXPECT_EQ(removed_in(done), Paths{"/ckpt/ckpt_restart_g3.sh"});
+}
+
 TEST(CoordinatorStateMachine, ControlCharactersFromPeersForgeNoLogLine) {
   Harness h;
   proto::HelloPayload hello{};
