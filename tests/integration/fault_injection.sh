@@ -41,26 +41,7 @@ wait_state() {
     sleep 0.02
   done
 }
-# stop_writers: holds both image writers (SIGSTOP) as soon as their
-# temporary files appear; sets WRITERS (their pids) and CHILD_WRITER.
-stop_writers() {
-  local deadline=$((SECONDS + H_WAIT)) f pid
-  WRITERS=()
-  while [ "${#WRITERS[@]}" -lt 2 ]; do
-    for f in "$H_CKPTDIR"/*.tmp.*; do
-      [ -e "$f" ] || continue
-      pid=${f##*.tmp.}
-      [[ " ${WRITERS[*]} " == *" $pid "* ]] && continue
-      kill -STOP "$pid" 2>/dev/null || h_fail "image writer $pid ended before it could be held"
-      WRITERS+=("$pid")
-      [ "$(awk '{ print $4 }' "/proc/$pid/stat")" = "$child" ] && CHILD_WRITER=$pid
-    done
-    [ "$SECONDS" -lt "$deadline" ] || h_fail "no image writers within ${H_WAIT} s (held: ${WRITERS[*]})"
-    sleep 0.005
-  done
-  h_log "image writers held: ${WRITERS[*]} (the child's: $CHILD_WRITER)"
-}
-release_writers() { kill -CONT "${WRITERS[@]}" 2>/dev/null; }
+release_writers() { kill -CONT "${H_WRITERS[@]}" 2>/dev/null; }
 # wait_images G N: until generation G has N images and no temporary file.
 wait_images() {
   local deadline=$((SECONDS + H_WAIT))
@@ -90,8 +71,11 @@ case $phase in
     h_log "the child waits in $phase"
     ;;
   write | commit)
-    stop_writers
-    [ -n "${CHILD_WRITER:-}" ] || h_fail "none of the writers ${WRITERS[*]} is the child's"
+    h_hold_writers 2
+    for writer in "${H_WRITERS[@]}"; do
+      [ "$(awk '{ print $4 }' "/proc/$writer/stat")" = "$child" ] && CHILD_WRITER=$writer
+    done
+    [ -n "${CHILD_WRITER:-}" ] || h_fail "none of the writers ${H_WRITERS[*]} is the child's"
     ;;
 esac
 case $victim:$phase in

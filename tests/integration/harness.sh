@@ -276,6 +276,25 @@ h_expect_generations() {
   h_log "generations kept: $want"
 }
 
+# h_hold_writers N: holds N image writers (SIGSTOP) as soon as their
+# temporary files appear in $H_CKPTDIR, mid-write; their pids in H_WRITERS.
+h_hold_writers() {
+  local deadline=$((SECONDS + H_WAIT)) f pid
+  H_WRITERS=()
+  while [ "${#H_WRITERS[@]}" -lt "$1" ]; do
+    for f in "$H_CKPTDIR"/*.tmp.*; do
+      [ -e "$f" ] || continue
+      pid=${f##*.tmp.}
+      [[ " ${H_WRITERS[*]} " == *" $pid "* ]] && continue
+      kill -STOP "$pid" 2>/dev/null || h_fail "image writer $pid ended before it could be held"
+      H_WRITERS+=("$pid")
+    done
+    [ "$SECONDS" -lt "$deadline" ] || h_fail "no $1 image writers within ${H_WAIT} s (held: ${H_WRITERS[*]})"
+    sleep 0.005
+  done
+  h_log "image writers held: ${H_WRITERS[*]}"
+}
+
 # h_pid_tables PID...: the pid table files these processes map.
 h_pid_tables() {
   local pid
