@@ -181,8 +181,11 @@ void on_suspend(const proto::MsgHeader& h, const proto::AdvancePayload& adv) {
   g_cp.generation = h.generation;
   g_cp.computation_size = adv.computation_size ? adv.computation_size : 1;
   const char* dir = adv.ckptdir[0] ? adv.ckptdir : g_config.ckptdir;
-  names::image_path(g_cp.image_path, sizeof g_cp.image_path, dir, g_config.progname, g_config.unique_id,
-                    h.generation);
+  if (!names::image_path(g_cp.image_path, sizeof g_cp.image_path, dir, g_config.progname, g_config.unique_id,
+                         h.generation)) {
+    fail_checkpoint("the image path is too long");
+    return;
+  }
   g_cp.image_pending = true;
   run_atcheckpoint_callbacks();
   dispatch_event(CKPT_EVENT_PRE_SUSPEND, nullptr);

@@ -22,10 +22,12 @@ inline constexpr char kTempInfix[] = ".tmp.";
 inline constexpr char kScriptPrefix[] = "ckpt_restart_g";
 inline constexpr char kScriptSuffix[] = ".sh";
 
-inline void image_path(char* out, size_t cap, const char* dir, const char* program, const char* unique_id,
+// False if the path did not fit in `cap` bytes.
+inline bool image_path(char* out, size_t cap, const char* dir, const char* program, const char* unique_id,
                        uint64_t generation) {
-  snprintf(out, cap, "%s/%s%s_%s_g%llu%s", dir, kImagePrefix, program, unique_id,
-           static_cast<unsigned long long>(generation), kImageSuffix);
+  const int n = snprintf(out, cap, "%s/%s%s_%s_g%llu%s", dir, kImagePrefix, program, unique_id,
+                         static_cast<unsigned long long>(generation), kImageSuffix);
+  return n >= 0 && static_cast<size_t>(n) < cap;
 }
 
 inline void script_name(char* out, size_t cap, uint64_t generation) {
