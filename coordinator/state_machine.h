@@ -3,7 +3,8 @@
 // Every input is an event (a connection opened, a message arrived, a
 // connection closed, a timer fired, the restart script was written) and every
 // output is a list of actions for the network shell (server.cpp) to perform.
-// Nothing here touches a socket, a clock or a file, so the whole checkpoint
+// Nothing here touches a socket or a clock, and files only through
+// Config::scan (what a checkpoint directory holds), so the whole checkpoint
 // and restart protocol is unit-tested with fake clients.
 #pragma once
 
