@@ -13,6 +13,7 @@
 
 #include "atomic_file.h"
 #include "ckpt/auth.h"
+#include "generations.h"
 #include "options.h"
 #include "server.h"
 #include "state_machine.h"
@@ -126,6 +127,8 @@ int main(int argc, char** argv) {
   config.timeout = std::chrono::seconds(opt.timeout);
   config.exit_on_last = opt.exit_on_last;
   config.restart_program = restart_program();
+  config.keep = opt.keep;
+  config.scan = ckpt::coord::scan_generations;
   ckpt::coord::Coordinator coordinator(config);
   ckpt::coord::write_log(ckpt::coord::LogLevel::Info, "connections must prove they know the secret in " + secret_file);
   bool asked_to_exit = false;

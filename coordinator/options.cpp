@@ -41,6 +41,7 @@ void CoordinatorCli::define(cli::Parser& p) {
   cli::add_ckptdir(p, "directory for the images (overrides the processes') and the restart script", "");
   cli::add_interval(p, "checkpoint every N seconds; 0: off [0]", "");
   p.value("--timeout", "SEC", "fail a checkpoint whose barrier takes longer than SEC seconds [60]", "CKPT_TIMEOUT");
+  cli::add_keep(p);
   p.flag("--exit-on-last", "exit when the last process disconnects (or none connected within --timeout)");
   p.flag("--daemon", "run in the background once listening; log to --log");
   p.value("--log", "FILE", "log file of a daemon [${TMPDIR:-/tmp}/ckpt-UID/ckpt_coordinator.PORT.log]");
@@ -66,6 +67,7 @@ void read_coordinator(const cli::Parser& p, CoordinatorOptions& o) {
     o.timeout = static_cast<unsigned>(cli::to_number(*timeout, kMaxTimeout));
     if (o.timeout == 0) throw cli::UsageError(timeout->source + ": must be at least 1 second");
   }
+  if (auto keep = cli::keep(p)) o.keep = *keep;
   o.exit_on_last = p.given("--exit-on-last");
   o.daemon = p.given("--daemon");
   if (auto log = p.setting("--log")) o.log_file = cli::to_nonempty(*log);

@@ -32,6 +32,7 @@ struct CoordinatorOptions {
   std::string log_file;                 // --log: where a daemon writes its log
   unsigned timeout = 60;                // --timeout, CKPT_TIMEOUT: barrier timeout in seconds
   std::string secret_file;              // --secret-file, CKPT_SECRET_FILE; empty: the default for the port
+  unsigned keep = proto::kDefaultKeep;  // --keep, CKPT_KEEP: committed generations kept
 };
 
 struct CoordinatorParse {

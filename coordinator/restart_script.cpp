@@ -66,4 +66,29 @@ exec "$ckpt_restart" --coord-host "$coord_host" --coord-port "$coord_port" "$@")
   return s;
 }
 
+std::vector<std::string> restart_script_images(std::string_view script) {
+  std::vector<std::string> images;
+  const size_t exec = script.find("\nexec ");
+  if (exec == std::string_view::npos) return images;
+  size_t pos = script.find('\n', exec + 1);
+  // One image per line: two spaces, the quoted path, " \\" but on the last.
+  while (pos != std::string_view::npos && script.substr(pos + 1, 3) == "  '") {
+    size_t i = pos + 3;
+    std::string path;
+    while (i < script.size() && script[i] == '\'') {
+      const size_t close = script.find('\'', i + 1);
+      if (close == std::string_view::npos) return images;
+      path.append(script.substr(i + 1, close - i - 1));
+      i = close + 1;
+      if (script.substr(i, 2) == "\\'") {  // an escaped quote between two quoted pieces
+        path += '\'';
+        i += 2;
+      }
+    }
+    images.push_back(std::move(path));
+    pos = script.find('\n', i);
+  }
+  return images;
+}
+
 }  // namespace ckpt::coord

@@ -28,4 +28,7 @@ std::string shell_quote(std::string_view s);
 
 std::string render_restart_script(const RestartScriptInfo& info);
 
+// The images a script written by render_restart_script names.
+std::vector<std::string> restart_script_images(std::string_view script);
+
 }  // namespace ckpt::coord

@@ -19,6 +19,7 @@
 
 #include "atomic_file.h"
 #include "client.h"
+#include "generations.h"
 
 namespace ckpt::coord {
 
@@ -378,8 +379,14 @@ class Server {
 
   void perform(WriteScript& a) {
     // A few kilobytes and an fsync: not worth a thread.
-    const std::string error = write_file_atomically(a.path, a.text, 0755);
+    const std::string error = write_generation_scripts(a.path, a.latest_path, a.text);
     apply(coord_.script_written(a.generation, error, Clock::now()));
+  }
+
+  void perform(RemoveFiles& a) {
+    for (const std::string& path : a.paths)
+      if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+        write_log(LogLevel::Warn, "cannot remove " + path + ": " + std::strerror(errno));
   }
 
   void perform(Log& a) { write_log(a.level, a.text); }

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <utility>
 
+#include "ckpt/image_names.h"
 #include "cli_json.h"
 #include "restart_script.h"
 #include "text.h"
@@ -19,6 +20,11 @@ using proto::Barrier;
 using proto::MsgType;
 
 namespace {
+
+// A process that exits before suspending fails its checkpoint, which is then
+// tried again at once; a computation whose processes keep coming and going
+// gets this many tries.
+constexpr unsigned kMaxCheckpointAttempts = 3;
 
 // What a peer sends (a program name, a reason, a path) goes into log lines
 // and replies: control characters become '?', so that nobody can forge a
@@ -176,16 +182,17 @@ Actions Coordinator::disconnected(ClientId client, TimePoint now) {
 
   if (kind == ClientKind::Worker) {
     const std::string who = describe(client);
+    std::optional<std::string> retry_after_disconnect;
     if (ckpt_ && ckpt_->reached.count(client)) {
       if (ckpt_->target == Barrier::Suspended && ckpt_->reached[client] != Barrier::Suspended) {
-        // It exited before it was suspended (a short-lived child, say): there
-        // is nothing of it to save, and its parent records it as a zombie.
+        // It exited (or was killed) before it was suspended. Others may be
+        // frozen already with it alive in their view (a parent that has not
+        // seen it end), so this generation would miss a process its images
+        // name: it fails. A new checkpoint, once it is gone, sees a consistent
+        // computation without it (its parent holds a zombie), so a short-lived
+        // child does not make checkpoints fail.
         ckpt_->reached.erase(client);
-        log(LogLevel::Info, who + " left checkpoint " + std::to_string(ckpt_->generation) + " before suspending");
-        if (ckpt_->reached.empty())
-          fail_checkpoint(ECONNRESET, "every process exited before suspending", now);
-        else
-          maybe_finish_barrier();
+        retry_after_disconnect = who + " exited before suspending";
       } else if (!ckpt_->written.count(client) || ckpt_->reached[client] != Barrier::Refilled) {
         // A process that runs again and whose image is written may go (its
         // image writer reports WRITTEN, even after the process exited): the
@@ -219,6 +226,7 @@ Actions Coordinator::disconnected(ClientId client, TimePoint now) {
     }
     log(LogLevel::Info, who + " disconnected");
     workers_.erase(client);
+    if (retry_after_disconnect) retry_checkpoint(*retry_after_disconnect, now);
     if (freezing_ && freezing_->erase(client) && freezing_->empty()) finish_kill();
   }
   clients_.erase(it);
@@ -293,12 +301,17 @@ Actions Coordinator::timer_fired(TimerKind kind, uint64_t token, TimePoint now) 
 Actions Coordinator::script_written(uint64_t generation, const std::string& error, TimePoint now) {
   if (!ckpt_ || ckpt_->generation != generation || ckpt_->script_path.empty()) return std::exchange(out_, {});
   if (!error.empty()) {
+    // The workers remove their images of it when the Abort reaches them.
     fail_checkpoint(EIO, "restart script: " + error, now);
     return std::exchange(out_, {});
   }
 
   Checkpoint done = std::move(*ckpt_);
   ckpt_.reset();
+  Committed files{std::filesystem::path(done.script_path).parent_path().string(), {}};
+  for (const auto& [client, image] : done.written) files.images.push_back(image.path);
+  const std::vector<uint64_t> kept = commit_generation(done.generation, std::move(files));
+  std::string kept_bytes(reinterpret_cast<const char*>(kept.data()), kept.size() * sizeof(uint64_t));
   uint64_t bytes = 0;
   Json images = Json::array();
   for (const auto& [client, image] : done.written) {
@@ -306,14 +319,17 @@ Actions Coordinator::script_written(uint64_t generation, const std::string& erro
     images.push_back({{"path", image.path}, {"size", image.size}});
   }
   const auto duration = elapsed(done.started, now);
-  last_ = LastCheckpoint{done.generation, done.started, duration, true, {}, done.script_path, done.written.size(),
-                         bytes, done.warnings};
+  last_ = LastCheckpoint{done.generation, done.started, duration, true, {}, done.latest_script,
+                         done.written.size(), bytes, done.warnings};
 
-  for (const auto& [client, reached] : done.reached) send(client, MsgType::Committed, done.generation, 0);
+  for (const auto& [client, reached] : done.reached)
+    send(client, MsgType::Committed, done.generation, kept.size(), kept_bytes);
   const std::string result = json_text({{"generation", done.generation},
                                         {"images", images},
                                         {"bytes", bytes},
-                                        {"script", done.script_path},
+                                        {"script", done.latest_script},
+                                        {"generation_script", done.script_path},
+                                        {"kept", kept},
                                         {"duration_ms", static_cast<int64_t>(duration.count())},
                                         {"warnings", done.warnings}});
   for (ClientId waiter : done.waiters) reply(waiter, 0, done.generation, result);
@@ -321,6 +337,60 @@ Actions Coordinator::script_written(uint64_t generation, const std::string& erro
                           plural(done.written.size(), "image") + ", " + std::to_string(bytes) + " bytes in " +
                           std::to_string(duration.count()) + " ms; restart script " + done.script_path);
   return std::exchange(out_, {});
+}
+
+// Generations are never reused, and nothing of a committed one is ever
+// written over. Each process writes its own image, on whatever host and in
+// whatever directory it runs, named by its unique id and the generation; the
+// coordinator writes only the scripts. So a new generation is numbered past
+// every one this coordinator used or heard of from its processes (their
+// Hello), and past every image and script in the directories the images go
+// to (a coordinator started anew on the same directory, with processes that
+// never checkpointed, finds them there). A generation is committed when its
+// own script, ckpt_restart_g<N>.sh, is in place: one rename, after every
+// image is durable. ckpt_restart_script.sh is then a copy of the newest.
+//
+// --keep N: the newest N committed generations stay. The coordinator removes
+// the scripts of older ones and the images they name that it can reach (those
+// of processes that are gone, too); each process removes its own older images
+// when Committed (which lists the generations kept) reaches it, and with them any
+// image of a generation that never committed (a failed checkpoint, a
+// coordinator that died before committing) and its writers' stray temporary
+// files. The generation a computation was restarted from counts as committed
+// (it is the one in use), so it goes only once N newer ones are committed.
+// Restarting an older generation abandons the newer ones: the first commit
+// after it removes them. One directory holds one computation's checkpoints.
+std::vector<uint64_t> Coordinator::commit_generation(uint64_t generation, Committed files) {
+  std::vector<std::string> remove;
+  if (!history_seeded_) {
+    history_seeded_ = true;
+    // Scripts up to the generation our processes came from are this
+    // computation's earlier ones; scripts after it, abandoned ones. A
+    // computation that comes from nowhere (generation 0) leaves whatever
+    // else is in the directory alone.
+    const DirGenerations found = config_.scan ? config_.scan(files.dir) : DirGenerations{};
+    for (const auto& [g, images] : found.committed) {
+      Committed earlier{files.dir, images};
+      if (g <= joined_generation_) {
+        Committed& known = committed_[g];
+        if (known.images.empty()) known = std::move(earlier);
+      } else if (joined_generation_ > 0 && g < generation) {
+        remove_generation(g, earlier, remove);
+      }
+    }
+  }
+  for (const auto& [g, earlier] : abandoned_) remove_generation(g, earlier, remove);
+  abandoned_.clear();
+  committed_[generation] = std::move(files);
+  const size_t keep = std::clamp<size_t>(config_.keep, 1, proto::kMaxKeep);
+  while (committed_.size() > keep) {
+    remove_generation(committed_.begin()->first, committed_.begin()->second, remove);
+    committed_.erase(committed_.begin());
+  }
+  if (!remove.empty()) emit(RemoveFiles{std::move(remove)});
+  std::vector<uint64_t> kept;
+  for (const auto& [g, d] : committed_) kept.push_back(g);
+  return kept;
 }
 
 // ---------------------------------------------------------------------------
@@ -335,6 +405,7 @@ void Coordinator::on_hello(ClientId client, const proto::MsgHeader&, std::string
   w.program = field(hello.progname);
   w.host = field(hello.hostname);
   w.unique_id = field(hello.unique_id);
+  w.ckptdir = raw_field(hello.ckptdir);
   w.restart_generation = hello.is_restart ? hello.generation : 0;
   workers_[client] = w;
   had_worker_ = true;
@@ -343,6 +414,7 @@ void Coordinator::on_hello(ClientId client, const proto::MsgHeader&, std::string
   // started anew (after a crash) would otherwise number from 1 again, and
   // the new images would overwrite committed ones under the same names.
   generation_ = std::max(generation_, hello.generation);
+  joined_generation_ = std::max(joined_generation_, hello.generation);
   send(client, MsgType::Welcome, generation_, w.id);
   log(LogLevel::Info, describe(client) + " joined" +
                           (hello.is_restart ? " (restarted from generation " + std::to_string(hello.generation) + ")"
@@ -436,6 +508,8 @@ void Coordinator::request_checkpoint(std::optional<ClientId> waiter, std::string
     return;
   }
 
+  if (config_.scan)
+    for (const std::string& dir : checkpoint_dirs()) generation_ = std::max(generation_, config_.scan(dir).highest);
   ckpt_.emplace();
   ckpt_->generation = ++generation_;
   ckpt_->started = now;
@@ -518,8 +592,31 @@ void Coordinator::write_script() {
 
   std::filesystem::path dir = config_.ckptdir;
   if (dir.empty()) dir = std::filesystem::path(info.images.front()).parent_path();
-  ckpt_->script_path = (dir / kRestartScriptName).string();
-  emit(WriteScript{ckpt_->generation, ckpt_->script_path, render_restart_script(info)});
+  ckpt_->script_path = generation_script_path(dir.string(), ckpt_->generation);
+  ckpt_->latest_script = (dir / kRestartScriptName).string();
+  emit(WriteScript{ckpt_->generation, ckpt_->script_path, ckpt_->latest_script, render_restart_script(info)});
+}
+
+// Its script, and the images it names: only files named as images of that
+// generation (a script is a file anyone with access to the directory could
+// have edited).
+void Coordinator::remove_generation(uint64_t generation, const Committed& files, std::vector<std::string>& paths) {
+  paths.push_back(generation_script_path(files.dir, generation));
+  for (const std::string& image : files.images) {
+    const std::string name = std::filesystem::path(image).filename().string();
+    names::ImageName parsed;
+    if (names::parse_image_name(name.c_str(), &parsed) && !parsed.temporary && parsed.generation == generation)
+      paths.push_back(image);
+  }
+}
+
+// Where this checkpoint's images go: the --ckptdir, or each process's own.
+std::set<std::string> Coordinator::checkpoint_dirs() const {
+  if (!config_.ckptdir.empty()) return {config_.ckptdir};
+  std::set<std::string> dirs;
+  for (const auto& [client, w] : workers_)
+    if (!w.ckptdir.empty()) dirs.insert(w.ckptdir);
+  return dirs;
 }
 
 void Coordinator::fail_checkpoint(int status, const std::string& why, TimePoint now) {
@@ -533,11 +630,45 @@ void Coordinator::fail_checkpoint(int status, const std::string& why, TimePoint 
   log(LogLevel::Error, reason);
 }
 
+// The checkpoint under way fails with `why`; unless it was the last try, or
+// nobody is left, a new one starts at once and answers the same waiters,
+// with the failure among its warnings.
+void Coordinator::retry_checkpoint(const std::string& why, TimePoint now) {
+  const uint64_t failed = ckpt_->generation;
+  const unsigned attempt = ckpt_->attempt;
+  if (ckpt_->reached.empty()) {
+    fail_checkpoint(ECONNRESET, "every process exited before suspending", now);
+    return;
+  }
+  const bool again = attempt < kMaxCheckpointAttempts;
+  std::vector<ClientId> waiters;
+  if (again) waiters = std::exchange(ckpt_->waiters, {});
+  fail_checkpoint(ECONNRESET, why, now);
+  if (!again) return;
+  request_checkpoint(std::nullopt, "a retry of checkpoint " + std::to_string(failed), now);
+  const std::string reason = "checkpoint " + std::to_string(failed) + " failed: " + why;
+  if (!ckpt_) {
+    for (ClientId waiter : waiters) reply(waiter, ECONNRESET, failed, reason);
+    return;
+  }
+  ckpt_->waiters = std::move(waiters);
+  ckpt_->attempt = attempt + 1;
+  ckpt_->warnings.push_back(reason + "; retried as checkpoint " + std::to_string(ckpt_->generation));
+}
+
 // ---------------------------------------------------------------------------
 // Restart
 
 void Coordinator::restart_hello(ClientId client, const proto::HelloPayload& hello, TimePoint now) {
   generation_ = std::max(generation_, hello.generation);
+  // The generation in use: kept until enough newer ones are committed.
+  if (hello.generation > 0 && !committed_.count(hello.generation)) {
+    const std::string& own_dir = workers_.at(client).ckptdir;
+    committed_[hello.generation].dir = config_.ckptdir.empty() ? own_dir : config_.ckptdir;
+  }
+  // Newer ones this coordinator committed belong to a run abandoned now.
+  for (auto it = committed_.upper_bound(hello.generation); it != committed_.end();)
+    abandoned_.insert(committed_.extract(it++));
   if (restart_ && restart_->target != Barrier::Running) {
     // Its group already runs without it: the process has no peers to
     // rejoin, and left alone it would wait forever.

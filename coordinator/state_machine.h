@@ -3,12 +3,14 @@
 // Every input is an event (a connection opened, a message arrived, a
 // connection closed, a timer fired, the restart script was written) and every
 // output is a list of actions for the network shell (server.cpp) to perform.
-// Nothing here touches a socket, a clock or a file, so the whole checkpoint
+// Nothing here touches a socket or a clock, and files only through
+// Config::scan (what a checkpoint directory holds), so the whole checkpoint
 // and restart protocol is unit-tested with fake clients.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include "ckpt/protocol.h"
+#include "generations.h"
 
 namespace ckpt::coord {
 
@@ -58,12 +61,21 @@ struct ArmTimer {
 struct CancelTimer {
   TimerKind kind;
 };
-// Write `text` atomically to `path` (mode 755), then report the outcome
+// Write `text` atomically (mode 755) to `path`, the generation's own script:
+// once it is there the generation is committed. Then the same to
+// `latest_path`, the script that names the newest generation. If either
+// fails, neither of them is left naming this generation. Report the outcome
 // through Coordinator::script_written().
 struct WriteScript {
   uint64_t generation;
   std::string path;
+  std::string latest_path;
   std::string text;
+};
+// Remove these files (the scripts of generations no longer kept); a file
+// already gone is no error.
+struct RemoveFiles {
+  std::vector<std::string> paths;
 };
 struct Log {
   LogLevel level;
@@ -73,7 +85,7 @@ struct Log {
 struct Exit {
   int code;
 };
-using Action = std::variant<Send, Close, ArmTimer, CancelTimer, WriteScript, Log, Exit>;
+using Action = std::variant<Send, Close, ArmTimer, CancelTimer, WriteScript, RemoveFiles, Log, Exit>;
 using Actions = std::vector<Action>;
 
 struct Config {
@@ -86,6 +98,11 @@ struct Config {
   std::chrono::seconds timeout{60};
   bool exit_on_last = false;
   std::string restart_program;  // ckpt_restart next to the coordinator, baked into the script
+  unsigned keep = proto::kDefaultKeep;  // --keep: committed generations kept
+  // What a checkpoint directory holds (scan_generations; tests give a fake).
+  // The only look at files the machine takes: a new generation is numbered
+  // past everything there. Unset: directories are taken as empty.
+  std::function<DirGenerations(const std::string& dir)> scan;
 };
 
 // "SUSPENDED", "DRAINED", ...
@@ -119,6 +136,7 @@ class Coordinator {
     std::string program;
     std::string host;
     std::string unique_id;
+    std::string ckptdir;              // where it writes its images unless --ckptdir says otherwise
     uint64_t restart_generation = 0;  // generation of the image it was restored from
   };
 
@@ -135,8 +153,10 @@ class Coordinator {
     std::map<ClientId, proto::Barrier> reached;  // every participant, with the last barrier it reached
     std::map<ClientId, Image> written;
     std::vector<ClientId> waiters;  // ckpt_command connections awaiting the result
-    std::string script_path;        // set once the script is being written
+    std::string script_path;        // set once the script is being written: the generation's own
+    std::string latest_script;      // ckpt_restart_script.sh next to it
     std::vector<std::string> warnings;  // what processes saved only as placeholders
+    unsigned attempt = 1;           // retries after processes exited before suspending (see retry_checkpoint)
   };
 
   struct Restart {
@@ -147,6 +167,11 @@ class Coordinator {
     proto::Barrier target = proto::Barrier::Running;
     std::set<ClientId> members;
     std::set<ClientId> reached;
+  };
+
+  struct Committed {
+    std::string dir;                  // of its script
+    std::vector<std::string> images;  // as its script names them
   };
 
   struct LastCheckpoint {
@@ -175,6 +200,10 @@ class Coordinator {
   void maybe_finish_barrier();
   void write_script();
   void fail_checkpoint(int status, const std::string& why, TimePoint now);
+  void retry_checkpoint(const std::string& why, TimePoint now);
+  std::set<std::string> checkpoint_dirs() const;
+  std::vector<uint64_t> commit_generation(uint64_t generation, Committed files);
+  void remove_generation(uint64_t generation, const Committed& files, std::vector<std::string>& paths);
   std::string render_script() const;
 
   // Restart.
@@ -219,6 +248,15 @@ class Coordinator {
   bool had_worker_ = false;
 
   uint64_t generation_ = 0;  // highest generation used or restored; never reused
+  // The committed generations of this computation that are still kept (at
+  // most config_.keep once a new one is committed). Seeded at the first
+  // commit from the script directory.
+  std::map<uint64_t, Committed> committed_;
+  // Generations newer than the one a computation was restarted from: the
+  // next commit removes them.
+  std::map<uint64_t, Committed> abandoned_;
+  bool history_seeded_ = false;
+  uint64_t joined_generation_ = 0;  // the highest generation a process said it took part in or came from
   std::optional<Checkpoint> ckpt_;
   std::optional<Restart> restart_;
   // ckpt_command --kill: the workers still to answer Freeze (the Kill is sent

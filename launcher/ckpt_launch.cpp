@@ -92,6 +92,7 @@ int main(int argc, char** argv) {
   req.ckptdir = ckptdir;
   req.interval = opt.interval;
   req.secret_file = opt.secret_file;
+  req.keep = opt.keep;
   // Join must fail now if nobody listens, and New may have to report the
   // port it picked; Auto must not delay the program (it connects when the
   // coordinator is up).

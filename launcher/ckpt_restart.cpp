@@ -308,6 +308,7 @@ int restart(const RestartOptions& opt, char** argv, const std::vector<int>& inhe
   req.mode = opt.join ? CoordinatorMode::Join : opt.new_coordinator ? CoordinatorMode::New : CoordinatorMode::Auto;
   req.wait_until_listening = true;
   req.secret_file = opt.secret_file;
+  req.keep = opt.keep;
   switch (ensure_coordinator(req, error)) {
     case CoordinatorCheck::Ready: break;
     case CoordinatorCheck::NoneListening: throw RestartError(error, cli::kExitNoCoordinator);

@@ -86,6 +86,7 @@ bool start_coordinator(CoordinatorRequest& req, std::string& error) {
   if (!req.secret_file.empty()) args.insert(args.end(), {"--secret-file", req.secret_path});
   if (!req.ckptdir.empty()) args.insert(args.end(), {"--ckptdir", req.ckptdir});
   if (req.interval > 0) args.insert(args.end(), {"--interval", std::to_string(req.interval)});
+  if (req.keep > 0) args.insert(args.end(), {"--keep", std::to_string(req.keep)});
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

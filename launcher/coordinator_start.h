@@ -22,6 +22,7 @@ struct CoordinatorRequest {
   CoordinatorMode mode = CoordinatorMode::Auto;
   std::string ckptdir;   // passed as --ckptdir to a coordinator we start
   unsigned interval = 0; // passed as --interval to a coordinator we start
+  unsigned keep = 0;     // passed as --keep to a coordinator we start; 0: its default
   // false: return as soon as a coordinator is being started, without waiting
   // for it to listen (the worker's checkpoint thread retries its connection).
   // Ignored when the port is 0, as the port is only known once bound.

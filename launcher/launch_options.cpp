@@ -96,6 +96,7 @@ void LaunchCli::define(cli::Parser& p) {
   cli::add_coordinator_address(p, true);
   cli::add_ckptdir(p, "directory for the images, created if missing [current directory]", CKPT_ENV_DIR);
   cli::add_interval(p, "checkpoint every N seconds; 0: only on request [0]", CKPT_ENV_INTERVAL);
+  cli::add_keep(p);
   p.flag("--no-compress,--no-gzip", "write uncompressed images", "CKPT_NO_COMPRESS");
   cli::add_coordinator_mode(p);
   p.values("--file-policy", "GLOB=POLICY",
@@ -135,6 +136,7 @@ void read_options(const cli::Parser& p, LaunchOptions& o) {
   o.secret_file = address.secret_file;
   if (auto dir = cli::ckptdir(p)) o.ckptdir = *dir;
   if (auto interval = cli::interval(p)) o.interval = *interval;
+  if (auto keep = cli::keep(p)) o.keep = *keep;
   if (auto no_compress = p.enabled("--no-compress")) o.compress = !*no_compress;
   std::vector<Setting> policies = p.in_order({"--file-policy", "--file-policy-file"});
   if (policies.empty())

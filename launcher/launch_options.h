@@ -21,6 +21,7 @@ struct LaunchOptions {
   std::string secret_file;  // --secret-file, CKPT_SECRET_FILE; empty: the default for the port
   std::string ckptdir;  // as given; empty means the current directory
   unsigned interval = 0;  // seconds between periodic checkpoints; 0 = none
+  unsigned keep = 0;      // --keep for a coordinator ckpt_launch starts; 0: its default
   bool compress = true;
   bool join = false;             // require a running coordinator
   bool new_coordinator = false;  // always start a fresh coordinator

@@ -25,6 +25,7 @@ void RestartCli::define(cli::Parser& p) {
   cli::add_coordinator_address(p, true);
   cli::add_coordinator_mode(p);
   cli::add_ckptdir(p, "write later checkpoints to DIR [as saved]", "CKPT_RESTART_DIR");
+  cli::add_keep(p);
   p.flag("--no-restore-pids", "do not try to get the original pids back");
   p.flag("--no-verify", "skip the data checksums (faster; headers are still checked)");
   p.flag("--verify",
@@ -55,6 +56,7 @@ void read_options(const cli::Parser& p, RestartOptions& o) {
   o.coord_port = address.port;
   o.secret_file = address.secret_file;
   if (auto dir = cli::ckptdir(p)) o.ckptdir = *dir;
+  if (auto keep = cli::keep(p)) o.keep = *keep;
   o.restore_pids = !p.given("--no-restore-pids");
   o.check_data = !p.given("--no-verify");
   o.verify_only = p.given("--verify");

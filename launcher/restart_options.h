@@ -23,6 +23,7 @@ struct RestartOptions {
   bool check_data = true;        // check every region's checksum before restoring
   bool verify_only = false;      // check everything a restart checks, then stop
   std::string ckptdir;           // where later checkpoints go; empty: as saved
+  unsigned keep = 0;             // --keep for a coordinator ckpt_restart starts; 0: its default
   bool info = false;             // print the images instead of restoring
   bool json = false;             // with --info
   // --relocate OLD=NEW, in command-line order: path prefixes rewritten for

@@ -396,6 +396,13 @@ void add_ckptdir(Parser& p, const std::string& help, const std::string& env) {
   p.value("--ckptdir", "DIR", help, env);
 }
 
+void add_keep(Parser& p) {
+  p.value("--keep", "N",
+          "keep the newest N committed checkpoint generations, removing older ones [" +
+              std::to_string(proto::kDefaultKeep) + "]",
+          "CKPT_KEEP");
+}
+
 CoordinatorMode coordinator_mode(const Parser& p) {
   CoordinatorMode mode;
   std::string join_source = "--join", new_source = "--new-coordinator";
@@ -434,6 +441,14 @@ std::optional<std::string> ckptdir(const Parser& p) {
   auto s = p.setting("--ckptdir");
   if (!s) return std::nullopt;
   return to_nonempty(*s);
+}
+
+std::optional<unsigned> keep(const Parser& p) {
+  auto s = p.setting("--keep");
+  if (!s) return std::nullopt;
+  const auto n = static_cast<unsigned>(to_number(*s, proto::kMaxKeep));
+  if (n == 0) throw UsageError(s->source + ": must be at least 1 (the generation in use)");
+  return n;
 }
 
 }  // namespace ckpt::cli

@@ -195,6 +195,8 @@ void add_coordinator_mode(Parser& p);
 void add_interval(Parser& p, const std::string& help, const std::string& env);
 // --ckptdir D with the twin `env` (empty: none).
 void add_ckptdir(Parser& p, const std::string& help, const std::string& env);
+// --keep N (CKPT_KEEP): how many committed generations a coordinator keeps.
+void add_keep(Parser& p);
 
 struct CoordinatorMode {
   bool join = false;             // require a running coordinator
@@ -218,5 +220,7 @@ CoordinatorAddress coordinator_address(const Parser& p, const CoordinatorMode* m
 std::optional<unsigned> interval(const Parser& p);
 // The checkpoint directory, if given (not empty).
 std::optional<std::string> ckptdir(const Parser& p);
+// --keep, if given (1 to proto::kMaxKeep).
+std::optional<unsigned> keep(const Parser& p);
 
 }  // namespace ckpt::cli

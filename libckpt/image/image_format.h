@@ -43,10 +43,6 @@ inline constexpr uint32_t kMaxRegionPath = 512;
 // Where x86-64 user space ends (47-bit addresses): every region lies below.
 inline constexpr uint64_t kUserSpaceEnd = 1ull << 47;
 
-// An image's file name in its directory, from its ProcessRecord: progname,
-// unique_id and generation. A restart checks that each image's name says
-// what the image records.
-inline constexpr char kImageNameFormat[] = "ckpt_%s_%s_g%lu.ckpt";
 
 enum FileFlags : uint32_t {
   kFileCompressed = 1u << 0,

@@ -1,6 +1,8 @@
 // The checks a restart makes of its images before it makes anything.
 #include "image_verify.h"
 
+#include "ckpt/image_names.h"
+
 #include <dirent.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -176,7 +178,7 @@ RestartHost RestartHost::current() {
 
 std::string image_file_name(const ProcessRecord& p) {
   char name[256];
-  snprintf(name, sizeof name, kImageNameFormat, p.progname, p.unique_id, static_cast<unsigned long>(p.generation));
+  if (!names::image_name(name, sizeof name, p.progname, p.unique_id, p.generation)) return {};
   return name;
 }
 

@@ -42,7 +42,7 @@ bool verify_image(const ImageReader& img, const RestartHost& host, std::string& 
 // missing, a foreign image what it records.
 bool verify_image_set(const std::vector<const ImageReader*>& images, std::string& error);
 
-// The file name libckpt gives the image of process `p` (kImageNameFormat).
+// The file name libckpt gives the image of process `p` (ckpt/image_names.h).
 std::string image_file_name(const ProcessRecord& p);
 
 // Whether `path` is absolute with no empty, "." or ".." component: what the

@@ -31,6 +31,7 @@
 
 #include "../restore/restore_args.h"
 #include "coord_client.h"
+#include "ckpt/image_names.h"
 #include "ckpt/proc_dir.h"
 #include "ckpt/raw_syscall.h"
 #include "core.h"
@@ -81,7 +82,10 @@ struct CheckpointState {
   pid_t writer_pid = -1;
   int writer_err_fd = -1;
   char image_path[4096] = {};
-  char last_committed[4096] = {};
+  // image_path is this checkpoint's, not committed yet: a failed checkpoint
+  // removes it.
+  bool image_pending = false;
+  char last_image[4096] = {};  // the image of this process's last committed checkpoint (ckpt_last_image)
 };
 CheckpointState g_cp;
 
@@ -183,13 +187,23 @@ void abort_checkpoint() {
   signal_done(false);
 }
 
+// The coordinator failed the checkpoint: this process's image of it, if
+// written, belongs to no generation.
+void discard_pending_image() {
+  if (g_cp.image_pending) unlink(g_cp.image_path);
+  g_cp.image_pending = false;
+}
+
 void on_suspend(const proto::MsgHeader& h, const proto::AdvancePayload& adv) {
   g_cp.generation = h.generation;
   g_cp.computation_size = adv.computation_size ? adv.computation_size : 1;
   const char* dir = adv.ckptdir[0] ? adv.ckptdir : g_config.ckptdir;
-  size_t dir_len = format_to(g_cp.image_path, sizeof g_cp.image_path, "%s/", dir);
-  format_to(g_cp.image_path + dir_len, sizeof g_cp.image_path - dir_len, image::kImageNameFormat, g_config.progname,
-            g_config.unique_id, static_cast<unsigned long>(h.generation));
+  if (!names::image_path(g_cp.image_path, sizeof g_cp.image_path, dir, g_config.progname, g_config.unique_id,
+                         h.generation)) {
+    fail_checkpoint("the image path is too long");
+    return;
+  }
+  g_cp.image_pending = true;
   run_atcheckpoint_callbacks();
   dispatch_event(CKPT_EVENT_PRE_SUSPEND, nullptr);
   char error[256];
@@ -290,6 +304,15 @@ void take_snapshot(const proto::MsgHeader& h) {
   int pidfd = -1;
   long pid = sys(SYS_clone, CLONE_PIDFD, nullptr, &pidfd, nullptr, nullptr);
   if (pid == 0) {
+    // Past RLIMIT_FSIZE a write fails with EFBIG, which names the cause,
+    // instead of killing the writer with SIGXFSZ.
+    struct kernel_sigaction {
+      void (*handler)(int);
+      unsigned long flags;
+      void (*restorer)();
+      uint64_t mask;
+    } ignore{SIG_IGN, 0, nullptr, 0};
+    sys(SYS_rt_sigaction, SIGXFSZ, &ignore, nullptr, sizeof ignore.mask);
     close_own_fd(err_pipe[0]);
     close_application_fds();
     char error[512];
@@ -336,12 +359,37 @@ void on_writer_exit() {
   fail_checkpoint(reason);
 }
 
-void on_committed(const proto::MsgHeader& h) {
+// Committed carries the generations kept (--keep): this process's images
+// of any other generation up to the committed one go, in the directory it
+// writes to (older generations' images, images of checkpoints that never
+// committed), with its writers' stray temporary files.
+void remove_unkept_images(uint64_t committed, const uint64_t* kept, size_t kept_count) {
+  char dir[sizeof g_cp.image_path];
+  format_to(dir, sizeof dir, "%s", g_cp.image_path);
+  char* slash = strrchr(dir, '/');
+  if (!slash) return;
+  *slash = '\0';
+  for_each_entry(dir[0] ? dir : "/", [&](const char* name, int dir_fd) {
+    names::ImageName image;
+    if (!names::parse_image_name(name, &image, g_config.unique_id) || image.generation > committed) return true;
+    bool keep = false;
+    for (size_t i = 0; i < kept_count && !image.temporary; ++i) keep = keep || kept[i] == image.generation;
+    if (!keep) {
+      CKPT_LOG(Info, "removing %s", name);
+      sys(SYS_unlinkat, dir_fd, name, 0);
+    }
+    return true;
+  });
+}
+
+void on_committed(const proto::MsgHeader& h, const char* payload) {
   if (h.generation != g_cp.generation) return;
-  // The new image is now the one the restart script names: the previous
-  // generation's image is no longer needed.
-  if (g_cp.last_committed[0] && strcmp(g_cp.last_committed, g_cp.image_path) != 0) unlink(g_cp.last_committed);
-  format_to(g_cp.last_committed, sizeof g_cp.last_committed, "%s", g_cp.image_path);
+  g_cp.image_pending = false;
+  const size_t kept_count = h.arg < proto::kMaxKeep ? h.arg : proto::kMaxKeep;
+  uint64_t kept[proto::kMaxKeep];
+  memcpy(kept, payload, kept_count * sizeof kept[0]);
+  remove_unkept_images(h.generation, kept, kept_count);
+  format_to(g_cp.last_image, sizeof g_cp.last_image, "%s", g_cp.image_path);
   g_committed_count.fetch_add(1);
   signal_done(true);
 }
@@ -399,15 +447,19 @@ void handle_message(const proto::MsgHeader& h, const char* payload) {
     case MsgType::Abort:
       CKPT_LOG(Warn, "coordinator aborted checkpoint %lu", static_cast<unsigned long>(h.generation));
       abort_checkpoint();
+      if (h.generation == g_cp.generation) discard_pending_image();
       break;
     case MsgType::Committed:
-      on_committed(h);
+      on_committed(h, payload);
       break;
     case MsgType::Freeze:
       on_freeze(h);
       break;
     case MsgType::Kill:
       CKPT_LOG(Info, "killed by the coordinator");
+      // The writer is a process of its own: left alone it would finish an
+      // image nobody commits, or leave its temporary file behind.
+      reap_writer(true);
       kill(raw_getpid(), SIGKILL);
       break;
     case MsgType::AuthRefused:
@@ -436,6 +488,8 @@ void on_disconnect() {
 // process, with every other thread parked in the suspend handler.
 void on_restarted() {
   ckpt_restart_handoff* h = g_restart_handoff;
+  // The image we came back from (its path was set when it was begun).
+  format_to(g_cp.last_image, sizeof g_cp.last_image, "%s", g_cp.image_path);
   // Descriptors of the old process are gone: forget them without closing
   // (their numbers may belong to the restored application now).
   forget_protected_fds();
@@ -443,7 +497,8 @@ void on_restarted() {
   g_coord = CoordClient();
   g_cp.writer_pidfd = g_cp.writer_err_fd = -1;
   g_cp.writer_pid = -1;
-  g_cp.last_committed[0] = '\0';  // never delete the image we came back from
+  // The snapshot was taken before its generation committed; it is committed now.
+  g_cp.image_pending = false;
   protect_fd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), &g_wake_fd);
   log_forget_file();
   log_open(g_config.progname);
@@ -585,8 +640,8 @@ void forget_checkpoint_thread() {
 void checkpoint_state_after_fork() {
   forget_checkpoint_thread();
   g_park.store(kRunning);  // another thread of the parent may have been exec'ing
-  // A new process with its own images; the parent's last image is not ours
-  // to delete, and the parent's checkpoint in flight is not ours to finish.
+  // A new process with its own images; the parent's checkpoint in flight is
+  // not ours to finish.
   uint64_t generation = g_cp.generation;
   g_cp = CheckpointState{};
   g_cp.generation = generation;
@@ -633,8 +688,8 @@ void leave_coordinator() {
 }
 
 size_t exec_handover_state(char* buf, size_t cap) {
-  return format_to(buf, cap, "%lu\n%s\n%s\n%s", static_cast<unsigned long>(g_cp.generation), g_config.unique_id,
-                   g_cp.image_path, g_cp.last_committed);
+  return format_to(buf, cap, "%lu\n%d\n%s\n%s", static_cast<unsigned long>(g_cp.generation),
+                   g_cp.image_pending ? 1 : 0, g_config.unique_id, g_cp.image_path);
 }
 
 void adopt_exec_handover(int fd, const char* state) {
@@ -646,14 +701,18 @@ void adopt_exec_handover(int fd, const char* state) {
     g_coord.send(MsgType::Exec, 0, 0, &e, sizeof e);
   }
   if (!state) return;
-  // "<generation>\n<unique_id>\n<image being written or committed>\n<last committed image>"
+  // "<generation>\n<image pending: 0 or 1>\n<unique_id>\n<image being written or committed>"
   const char* p = state;
   uint64_t generation = 0;
   while (*p >= '0' && *p <= '9') generation = generation * 10 + static_cast<uint64_t>(*p++ - '0');
   g_cp.generation = generation;
-  char* fields[3] = {g_config.unique_id, g_cp.image_path, g_cp.last_committed};
-  size_t caps[3] = {sizeof g_config.unique_id, sizeof g_cp.image_path, sizeof g_cp.last_committed};
-  for (int i = 0; i < 3 && *p == '\n'; ++i) {
+  if (p[0] == '\n' && (p[1] == '0' || p[1] == '1')) {
+    g_cp.image_pending = p[1] == '1';
+    p += 2;
+  }
+  char* fields[2] = {g_config.unique_id, g_cp.image_path};
+  size_t caps[2] = {sizeof g_config.unique_id, sizeof g_cp.image_path};
+  for (int i = 0; i < 2 && *p == '\n'; ++i) {
     ++p;
     size_t n = 0;
     while (p[n] && p[n] != '\n') ++n;
@@ -711,11 +770,7 @@ int request_checkpoint_and_wait() {
   return -1;
 }
 
-const char* last_image_path() {
-  if (g_cp.last_committed[0]) return g_cp.last_committed;
-  // Restarted and not checkpointed since: the image we came back from.
-  return g_restart_count.load() > 0 ? g_cp.image_path : "";
-}
+const char* last_image_path() { return g_cp.last_image; }
 
 void local_counts(int* checkpoints, int* restarts) {
   if (checkpoints) *checkpoints = g_committed_count.load();

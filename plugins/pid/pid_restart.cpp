@@ -75,6 +75,10 @@ class PidRestart : public RestartKind {
                      now.tv_sec, now.tv_nsec);
       if ((rc = PidTable::create(path, table_)) == 0) {
         path_ = path;
+        // A computation killed with SIGKILL (or ended by another signal)
+        // left its table; the old one, its processes gone, is among them.
+        sweep_dead_tables(dir.c_str(), path);
+        if (old_dir != dir) sweep_dead_tables(old_dir.c_str(), path);
         for (const std::string& old : old_paths) ctx.paths.add_exact(old, path_);
         return;
       }

@@ -30,10 +30,12 @@
 // mark, which stays near the largest number of processes alive at once.
 #pragma once
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -41,6 +43,7 @@
 
 #include <atomic>
 
+#include "ckpt/proc_dir.h"
 #include "ckpt/raw_syscall.h"
 
 namespace ckpt {
@@ -409,5 +412,57 @@ class PidTable {
   PidTableHeader* header_ = nullptr;
   PidSlot* slots_ = nullptr;
 };
+
+// Whether process `pid` exists and is not a zombie (an orphan may stay one
+// for a while, until whoever adopted it reaps it). Allocation-free.
+inline bool process_is_running(pid_t pid) {
+  if (raw_syscall(SYS_kill, pid, 0) == -ESRCH) return false;
+  char path[32], stat[512];
+  snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+  const long fd = raw_syscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(path), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fd != -ENOENT;
+  const long n = raw_syscall(SYS_read, fd, reinterpret_cast<long>(stat), sizeof stat - 1);
+  raw_syscall(SYS_close, fd);
+  if (n <= 0) return true;
+  stat[n] = '\0';
+  const char* end = strrchr(stat, ')');  // the command name may hold anything
+  return !(end && end[1] == ' ' && end[2] == 'Z');
+}
+
+// Removes the tables in `dir` of this user's computations that are over:
+// every process in them is gone (killed by a signal, or ended by _exit(), so
+// that none of them removed the file). A table with no entries may be one
+// that is being set up: it stays, as does `own` (the caller's). ckpt_launch
+// (through libckpt) and ckpt_restart sweep the directory they make their
+// table in. Allocation-free.
+inline void sweep_dead_tables(const char* dir, const char* own) {
+  char prefix[32];
+  pid_table_prefix(prefix, sizeof prefix, static_cast<unsigned>(raw_syscall(SYS_getuid)));
+  const size_t prefix_len = strlen(prefix), suffix_len = sizeof kPidTableSuffix - 1;
+  for_each_entry(dir, [&](const char* name, int dir_fd) {
+    const size_t len = strlen(name);
+    if (strncmp(name, prefix, prefix_len) != 0 || len < suffix_len ||
+        strcmp(name + len - suffix_len, kPidTableSuffix) != 0)
+      return true;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (own && strcmp(path, own) == 0) return true;
+    PidTable other;
+    if (PidTable::open(path, other) != 0) return true;
+    // Group-only entries are no processes of the computation: a group or
+    // session it started in (the batch job's, the shell's) lives on.
+    bool alive = false;
+    uint32_t processes = 0;
+    other.for_each([&](const PidEntry& e) {
+      if (e.flags & kPidGroupOnly) return true;
+      ++processes;
+      alive = process_is_running(e.real);
+      return !alive;
+    });
+    other.close();
+    if (processes > 0 && !alive) raw_syscall(SYS_unlinkat, dir_fd, reinterpret_cast<long>(name), 0);
+    return true;
+  });
+}
 
 }  // namespace ckpt

@@ -1,6 +1,5 @@
 #include "virtual_ids.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -52,38 +51,6 @@ bool thread_real(pid_t virt, pid_t& out) {
   return false;
 }
 
-// Tables of this user's computations that are over: every process in them is
-// gone (killed, or ended by _exit(), so none of them removed the file).
-// A table with no entries may be one that is being set up: it stays.
-void sweep_dead_tables(const char* dir) {
-  DIR* d = opendir(dir);
-  if (!d) return;
-  char prefix[32];
-  pid_table_prefix(prefix, sizeof prefix, static_cast<unsigned>(getuid()));
-  constexpr size_t kSuffixLen = sizeof kPidTableSuffix - 1;
-  while (struct dirent* ent = readdir(d)) {
-    size_t len = strlen(ent->d_name);
-    if (strncmp(ent->d_name, prefix, strlen(prefix)) != 0 || len < kSuffixLen ||
-        strcmp(ent->d_name + len - kSuffixLen, kPidTableSuffix) != 0)
-      continue;
-    char path[kPathMax];
-    snprintf(path, sizeof path, "%s/%s", dir, ent->d_name);
-    if (strcmp(path, g_path) == 0) continue;
-    PidTable other;
-    if (PidTable::open(path, other) != 0) continue;
-    bool alive = false;
-    uint32_t entries = 0;
-    other.for_each([&](const PidEntry& e) {
-      ++entries;
-      alive = ckpt::raw_syscall(SYS_kill, (e.flags & kPidGroupOnly) ? -e.real : e.real, 0) != -ESRCH;
-      return !alive;
-    });
-    other.close();
-    if (entries > 0 && !alive) unlink(path);
-  }
-  closedir(d);
-}
-
 // /dev/shm when usable, else $TMPDIR, else /tmp; the name is unique to this
 // user, process and moment.
 bool create_table() {
@@ -95,7 +62,7 @@ bool create_table() {
     pid_table_name(g_path, sizeof g_path, dir, static_cast<unsigned>(getuid()), static_cast<int>(g_self_real),
                    now.tv_sec, now.tv_nsec);
     if (PidTable::create(g_path, g_table) == 0) {
-      sweep_dead_tables(dir);
+      sweep_dead_tables(dir, g_path);
       return true;
     }
   }

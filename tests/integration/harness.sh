@@ -178,6 +178,7 @@ h_wait_port_file() {
 # picks itself; exports CKPT_COORD_HOST/CKPT_COORD_PORT for every tool.
 h_start_coordinator() {
   local portfile=$H_TMP/coordinator.port
+  rm -f "$portfile"  # a coordinator started before in this test wrote it
   "$CKPT_BIN/ckpt_coordinator" --port 0 --port-file "$portfile" "$@" >"$H_TMP/coordinator.log" 2>&1 &
   H_COORD_PID=$!
   H_PORT=$(h_wait_port_file "$portfile" "$H_COORD_PID" "$H_TMP/coordinator.log") || exit 1
@@ -241,6 +242,69 @@ h_checkpoint() {
   [ "$status" -eq 0 ] || h_fail "ckpt_command --checkpoint exited with $status: $(cat "$H_TMP/command.log")"
   [ -f "$H_CKPTDIR/ckpt_restart_script.sh" ] || h_fail "checkpoint succeeded but wrote no ckpt_restart_script.sh"
   h_log "checkpoint done in $((SECONDS - start)) s: $(head -n 1 "$H_TMP/command.log")"
+}
+
+# h_generations images|scripts: the generations of the images, or of the
+# generations' own restart scripts (ckpt_restart_g<N>.sh), in $H_CKPTDIR:
+# ascending, on one line.
+h_generations() {
+  local pattern='s/^ckpt_restart_g\([0-9]*\)\.sh$/\1/p'
+  [ "$1" = images ] && pattern='s/^ckpt_.*_g\([0-9]*\)\.ckpt$/\1/p'
+  ls "$H_CKPTDIR" | sed -n "$pattern" | sort -n | uniq | tr '\n' ' ' | sed 's/ $//'
+}
+
+# h_expect_generations "G..." [SECONDS]: $H_CKPTDIR holds exactly these
+# committed generations (their scripts and their images, every image their
+# scripts name, ckpt_restart_script.sh a copy of the newest one's) and
+# nothing else of a checkpoint: no image of another generation, no temporary
+# file. The processes remove their old images when the commit reaches them,
+# just after ckpt_command returns: this waits a little for them.
+h_expect_generations() {
+  local want=$1 deadline=$((SECONDS + ${2:-10})) problem g
+  while :; do
+    problem=
+    [ "$(h_generations scripts)" = "$want" ] || problem="scripts of generations '$(h_generations scripts)'"
+    [ "$(h_generations images)" = "$want" ] || problem+=" images of generations '$(h_generations images)'"
+    ls "$H_CKPTDIR" | grep -q '\.tmp\.\|\.sh\.' && problem+=" temporary files"
+    for g in $want; do
+      grep -o "'[^']*\.ckpt'" "$H_CKPTDIR/ckpt_restart_g$g.sh" 2>/dev/null | tr -d "'" | while read -r image; do
+        [ -f "$image" ] || echo "$image"
+      done | grep -q . && problem+=" generation $g's script names missing images"
+    done
+    cmp -s "$H_CKPTDIR/ckpt_restart_script.sh" "$H_CKPTDIR/ckpt_restart_g${want##* }.sh" ||
+      problem+=" ckpt_restart_script.sh is not generation ${want##* }'s"
+    [ -z "$problem" ] && break
+    [ "$SECONDS" -lt "$deadline" ] || h_fail "expected generations '$want' in $H_CKPTDIR, found$problem: $(ls "$H_CKPTDIR" | tr '\n' ' ')"
+    sleep 0.1
+  done
+  h_log "generations kept: $want"
+}
+
+# h_hold_writers N: holds N image writers (SIGSTOP) as soon as their
+# temporary files appear in $H_CKPTDIR, mid-write; their pids in H_WRITERS.
+h_hold_writers() {
+  local deadline=$((SECONDS + H_WAIT)) f pid
+  H_WRITERS=()
+  while [ "${#H_WRITERS[@]}" -lt "$1" ]; do
+    for f in "$H_CKPTDIR"/*.tmp.*; do
+      [ -e "$f" ] || continue
+      pid=${f##*.tmp.}
+      [[ " ${H_WRITERS[*]} " == *" $pid "* ]] && continue
+      kill -STOP "$pid" 2>/dev/null || h_fail "image writer $pid ended before it could be held"
+      H_WRITERS+=("$pid")
+    done
+    [ "$SECONDS" -lt "$deadline" ] || h_fail "no $1 image writers within ${H_WAIT} s (held: ${H_WRITERS[*]})"
+    sleep 0.005
+  done
+  h_log "image writers held: ${H_WRITERS[*]}"
+}
+
+# h_pid_tables PID...: the pid table files these processes map.
+h_pid_tables() {
+  local pid
+  for pid in "$@"; do
+    grep -o '/[^ ]*/ckpt-[0-9]*-[^ ]*\.pids' "/proc/$pid/maps" 2>/dev/null
+  done | sort -u
 }
 
 # h_kill_app: ckpt_command --kill, then waits until the program is gone.
@@ -312,7 +376,7 @@ h_descendants() {
   local stat pid ppid rest
   local -A children=()
   for stat in /proc/[0-9]*/stat; do
-    read -r pid rest <"$stat" 2>/dev/null || continue
+    read -r pid rest 2>/dev/null <"$stat" || continue
     rest=${rest##*) }
     read -r _ ppid _ <<<"$rest"
     children[$ppid]+=" $pid"

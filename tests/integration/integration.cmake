@@ -56,6 +56,7 @@ ckpt_integration_test(python checkpoint_restart.sh 1 5 python3 ${bin}/collatz.py
 ckpt_integration_test(self_checkpoint self_checkpoint.sh ${bin}/it_self_checkpoint)
 ckpt_integration_test(bad_images bad_images.sh)
 ckpt_integration_test(ckptdir_failure ckptdir_failure.sh)
+ckpt_integration_test(ckptdir_fsize ckptdir_failure.sh fsize)
 ckpt_integration_test(hung_process hung_process.sh)
 ckpt_integration_test(coordinator_restart coordinator_restart.sh)
 ckpt_integration_test(private_dir private_dir.sh)

@@ -4,6 +4,7 @@ add_executable(coordinator_tests
   ${CMAKE_CURRENT_LIST_DIR}/coordinator_state_machine_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/coordinator_options_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/coordinator_script_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/coordinator_generations_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/coordinator_smoke_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/coordinator_auth_test.cpp)
 target_link_libraries(coordinator_tests PRIVATE

@@ -97,6 +97,15 @@ TEST(CoordinatorOptions, InvalidInputIsOneLineError) {
   EXPECT_EQ(coord({"--timeout", "0"}).error, "ckpt_coordinator: --timeout: must be at least 1 second");
 }
 
+TEST(CoordinatorOptions, KeepCountsCommittedGenerationsFromOne) {
+  EXPECT_EQ(coord({}).options.keep, 2u);
+  EXPECT_EQ(coord({"--keep", "3"}).options.keep, 3u);
+  EXPECT_EQ(coord({"--keep=1"}, FakeEnv{{{"CKPT_KEEP", "5"}}}).options.keep, 1u);
+  EXPECT_EQ(coord({}, FakeEnv{{{"CKPT_KEEP", "5"}}}).options.keep, 5u);
+  EXPECT_EQ(coord({"--keep", "0"}).error, "ckpt_coordinator: --keep: must be at least 1 (the generation in use)");
+  EXPECT_EQ(coord({"--keep", "65"}).error, "ckpt_coordinator: --keep: '65' is out of range (at most 64)");
+}
+
 TEST(CoordinatorOptions, HelpAndVersion) {
   EXPECT_EQ(coord({"--help"}).outcome, ParseOutcome::Help);
   EXPECT_EQ(coord({"-h"}).outcome, ParseOutcome::Help) << "-h means nothing else here";

@@ -211,7 +211,8 @@ TEST(CoordinatorStateMachine, FullCheckpointRoundCommitsAndReplies) {
   WriteScript script;
   for (const Action& act : h.last)
     if (auto* s = std::get_if<WriteScript>(&act)) script = *s;
-  EXPECT_EQ(script.path, "/ckpt/ckpt_restart_script.sh");
+  EXPECT_EQ(script.path, "/ckpt/ckpt_restart_g1.sh") << "the generation's own script: its commit";
+  EXPECT_EQ(script.latest_path, "/ckpt/ckpt_restart_script.sh");
   EXPECT_NE(script.text.find("'/ckpt/a.ckpt'"), std::string::npos);
   EXPECT_NE(script.text.find("'/ckpt/b.ckpt'"), std::string::npos);
   EXPECT_TRUE(sends(h.last, a, MsgType::Committed).empty()) << "commit only after the script is durable";
@@ -224,6 +225,7 @@ TEST(CoordinatorStateMachine, FullCheckpointRoundCommitsAndReplies) {
   EXPECT_NE(reply.payload.find("\"generation\":1"), std::string::npos);
   EXPECT_NE(reply.payload.find("/ckpt/a.ckpt"), std::string::npos);
   EXPECT_NE(reply.payload.find("\"script\":\"/ckpt/ckpt_restart_script.sh\""), std::string::npos);
+  EXPECT_NE(reply.payload.find("\"generation_script\":\"/ckpt/ckpt_restart_g1.sh\""), std::string::npos);
   EXPECT_NE(reply.payload.find("\"bytes\":300"), std::string::npos);
   EXPECT_TRUE(has<Close>(done));
 }
@@ -421,18 +423,42 @@ TEST(CoordinatorStateMachine, HelloWhileSuspendingJoinsTheCheckpoint) {
   EXPECT_EQ(sends(done, child, MsgType::Committed).size(), 1u);
 }
 
-TEST(CoordinatorStateMachine, ProcessExitingBeforeSuspendedLeavesTheCheckpoint) {
+TEST(CoordinatorStateMachine, ProcessExitingBeforeSuspendedFailsTheGenerationAndARetryCommitsWithoutIt) {
+  Harness h;
+  const ClientId a = h.worker();
+  const ClientId child = h.worker({.pid = 6});
+  const ClientId cmd = h.command(MsgType::CmdCheckpoint);
+  h.reached(a, Barrier::Suspended, 1);
+  auto out = h.disconnect(child);
+  EXPECT_EQ(sends(out, a, MsgType::Abort).at(0).header.generation, 1u) << "a's frozen view still has the child";
+  EXPECT_TRUE(sends(out, cmd, MsgType::CmdReply).empty()) << "the retry answers";
+  auto adv = sends(out, a, MsgType::Advance);
+  ASSERT_EQ(adv.size(), 1u);
+  EXPECT_EQ(adv[0].header.generation, 2u) << "a new generation, never the failed one again";
+  EXPECT_EQ(adv[0].header.arg, static_cast<uint64_t>(Barrier::Suspended));
+  const WriteScript s = h.run_to_script({a}, 2);
+  EXPECT_EQ(s.text.find("img_" + std::to_string(child)), std::string::npos);
+  const Send reply = single_reply(h.c.script_written(2, "", h.now), cmd);
+  EXPECT_EQ(reply.header.status, 0);
+  EXPECT_NE(reply.payload.find("checkpoint 1 failed: process 2 (sim, pid 6 on node1) exited before suspending; "
+                               "retried as checkpoint 2"),
+            std::string::npos)
+      << reply.payload;
+}
+
+TEST(CoordinatorStateMachine, ProcessesThatKeepExitingBeforeSuspendingFailTheCheckpointAfterThreeTries) {
   Harness h;
   const ClientId a = h.worker();
   const ClientId cmd = h.command(MsgType::CmdCheckpoint);
-  const ClientId child = h.worker({.pid = 6});
-  h.reached(a, Barrier::Suspended, 1);
-  auto out = h.disconnect(child);
-  EXPECT_TRUE(sends(out, a, MsgType::Abort).empty());
-  EXPECT_TRUE(has_advance(out, a, Barrier::Drained)) << "the barrier no longer waits for the child";
-  const WriteScript s = h.run_to_script({a}, 1);
-  EXPECT_EQ(s.text.find("img_" + std::to_string(child)), std::string::npos);
-  EXPECT_EQ(single_reply(h.c.script_written(1, "", h.now), cmd).header.status, 0);
+  for (int pid = 6; pid < 8; ++pid) {
+    const ClientId child = h.worker({.pid = pid});  // joins the checkpoint while it suspends
+    EXPECT_TRUE(sends(h.disconnect(child), cmd, MsgType::CmdReply).empty());
+  }
+  const ClientId last = h.worker({.pid = 8});
+  const Send reply = single_reply(h.disconnect(last), cmd);
+  EXPECT_NE(reply.header.status, 0);
+  EXPECT_EQ(reply.payload, "checkpoint 3 failed: process 4 (sim, pid 8 on node1) exited before suspending");
+  EXPECT_FALSE(has_advance(h.last, a, Barrier::Suspended));
 }
 
 TEST(CoordinatorStateMachine, CheckpointFailsWhenEveryProcessExitsBeforeSuspending) {
@@ -491,6 +517,125 @@ TEST(CoordinatorStateMachine, NewCoordinatorContinuesTheGenerationsOfTheProcesse
   EXPECT_EQ(adv[0].header.generation, 8u);
 }
 
+// The generations a Committed message says are kept.
+std::vector<uint64_t> kept_in(const Actions& actions, ClientId to) {
+  const auto committed = sends(actions, to, MsgType::Committed);
+  if (committed.size() != 1) return {};
+  std::vector<uint64_t> kept(committed[0].header.arg);
+  std::memcpy(kept.data(), committed[0].payload.data(), std::min(committed[0].payload.size(), kept.size() * 8));
+  return kept;
+}
+
+std::vector<std::string> removed_in(const Actions& actions) {
+  std::vector<std::string> paths;
+  for (const Action& a : actions)
+    if (auto* r = std::get_if<RemoveFiles>(&a)) paths.insert(paths.end(), r->paths.begin(), r->paths.end());
+  return paths;
+}
+
+// One checkpoint of `workers` from the request to the commit; the commit's actions.
+Actions commit_checkpoint(Harness& h, const std::vector<ClientId>& workers) {
+  h.command(MsgType::CmdCheckpoint);
+  const uint64_t generation = sends(h.last, workers.at(0), MsgType::Advance).at(0).header.generation;
+  h.run_to_script(workers, generation);
+  return h.c.script_written(generation, "", h.now);
+}
+
+using Paths = std::vector<std::string>;
+using Generations = std::vector<uint64_t>;
+
+TEST(CoordinatorStateMachine, KeepRemovesOlderGenerationsScriptsAndTellsTheProcessesWhatIsKept) {
+  for (unsigned keep : {1u, 2u, 3u}) {
+    Config cfg = Harness::default_config();
+    cfg.keep = keep;
+    Harness h(cfg);
+    const ClientId a = h.worker();
+    Generations expected;
+    for (uint64_t g = 1; g <= 4; ++g) {
+      const Actions done = commit_checkpoint(h, {a});
+      expected.push_back(g);
+      Paths removed;
+      if (expected.size() > keep) {
+        removed.push_back("/ckpt/ckpt_restart_g" + std::to_string(expected.front()) + ".sh");
+        expected.erase(expected.begin());
+      }
+      EXPECT_EQ(kept_in(done, a), expected) << "keep " << keep << ", generation " << g;
+      EXPECT_EQ(removed_in(done), removed) << "keep " << keep << ", generation " << g;
+    }
+  }
+}
+
+TEST(CoordinatorStateMachine, GenerationRestartedFromGoesOnlyOnceKeepNewerOnesAreCommitted) {
+  Harness h;  // keep 2
+  const ClientId a = h.worker({.restart = true, .computation_size = 1, .generation = 5});
+  h.reached(a, Barrier::Restarted, 5);
+  h.reached(a, Barrier::Refilled, 5);
+  Actions done = commit_checkpoint(h, {a});
+  EXPECT_EQ(kept_in(done, a), (Generations{5, 6}));
+  EXPECT_TRUE(removed_in(done).empty());
+  done = commit_checkpoint(h, {a});
+  EXPECT_EQ(kept_in(done, a), (Generations{6, 7}));
+  EXPECT_EQ(removed_in(done), Paths{"/ckpt/ckpt_restart_g5.sh"});
+}
+
+TEST(CoordinatorStateMachine, NewCoordinatorNumbersPastEveryGenerationInItsDirectory) {
+  Config cfg = Harness::default_config();
+  cfg.scan = [](const std::string& dir) {
+    EXPECT_EQ(dir, "/ckpt");
+    return DirGenerations{9, {{7, {}}, {8, {}}}};  // and an image of generation 9 that never committed
+  };
+  Harness h(cfg);
+  const ClientId a = h.worker();  // a fresh process: it never checkpointed
+  const Actions done = commit_checkpoint(h, {a});
+  EXPECT_EQ(sends(done, a, MsgType::Committed).at(0).header.generation, 10u);
+  EXPECT_EQ(kept_in(done, a), Generations{10});
+  EXPECT_TRUE(removed_in(done).empty()) << "another computation's generations are not ours to remove";
+}
+
+TEST(CoordinatorStateMachine, NewCoordinatorKeepsTheCommittedGenerationsOfTheProcessesThatJoinIt) {
+  Config cfg = Harness::default_config();
+  // Generation 3 was under way when the old coordinator died: images, no script.
+  cfg.scan = [](const std::string&) {
+    return DirGenerations{3, {{1, {"/ckpt/ckpt_sim_ab_g1.ckpt", "/etc/passwd", "/ckpt/ckpt_sim_ab_g2.ckpt"}}, {2, {}}}};
+  };
+  Harness h(cfg);
+  const ClientId a = h.worker({.generation = 3});
+  const Actions done = commit_checkpoint(h, {a});
+  EXPECT_EQ(sends(done, a, MsgType::Committed).at(0).header.generation, 4u);
+  EXPECT_EQ(kept_in(done, a), (Generations{2, 4})) << "generation 3's images go with the process's next commit";
+  EXPECT_EQ(removed_in(done), (Paths{"/ckpt/ckpt_restart_g1.sh", "/ckpt/ckpt_sim_ab_g1.ckpt"}))
+      << "the images generation 1's script names, of processes gone since, but only images of generation 1";
+}
+
+TEST(CoordinatorStateMachine, RestartingAnOlderGenerationAbandonsTheNewerOnes) {
+  Config cfg = Harness::default_config();
+  cfg.scan = [](const std::string&) { return DirGenerations{3, {{1, {}}, {2, {}}, {3, {}}}}; };
+  Harness h(cfg);
+  const ClientId a = h.worker({.restart = true, .computation_size = 1, .generation = 2});
+  h.reached(a, Barrier::Restarted, 2);
+  h.reached(a, Barrier::Refilled, 2);
+  const Actions done = commit_checkpoint(h, {a});
+  EXPECT_EQ(sends(done, a, MsgType::Committed).at(0).header.generation, 4u);
+  EXPECT_EQ(kept_in(done, a), (Generations{2, 4}));
+  EXPECT_EQ(removed_in(done), (Paths{"/ckpt/ckpt_restart_g3.sh", "/ckpt/ckpt_restart_g1.sh"}));
+}
+
+TEST(CoordinatorStateMachine, RestartingAnOlderGenerationUnderTheSameCoordinatorAbandonsTheNewerOnes) {
+  Config cfg = Harness::default_config();
+  cfg.keep = 3;
+  Harness h(cfg);
+  const ClientId a = h.worker();
+  for (int i = 0; i < 3; ++i) commit_checkpoint(h, {a});
+  h.disconnect(a);
+  const ClientId b = h.worker({.restart = true, .computation_size = 1, .generation = 2});
+  h.reached(b, Barrier::Restarted, 2);
+  h.reached(b, Barrier::Refilled, 2);
+  const Actions done = commit_checkpoint(h, {b});
+  EXPECT_EQ(sends(done, b, MsgType::Committed).at(0).header.generation, 4u);
+  EXPECT_EQ(kept_in(done, b), (Generations{1, 2, 4}));
+  EXPECT_EQ(removed_in(done), Paths{"/ckpt/ckpt_restart_g3.sh"});
+}
+
 TEST(CoordinatorStateMachine, ControlCharactersFromPeersForgeNoLogLine) {
   Harness h;
   proto::HelloPayload hello{};
@@ -518,7 +663,9 @@ TEST(CoordinatorStateMachine, ScriptGoesNextToFirstImageWithoutCkptdir) {
   proto::AdvancePayload p;
   std::memcpy(&p, sends(h.last, a, MsgType::Advance).at(0).payload.data(), sizeof p);
   EXPECT_STREQ(p.ckptdir, "") << "workers keep their own directory";
-  EXPECT_EQ(h.run_to_script({a}, 1).path, "/ckpt/ckpt_restart_script.sh");
+  const WriteScript s = h.run_to_script({a}, 1);
+  EXPECT_EQ(s.path, "/ckpt/ckpt_restart_g1.sh");
+  EXPECT_EQ(s.latest_path, "/ckpt/ckpt_restart_script.sh");
 }
 
 TEST(CoordinatorStateMachine, ScriptWriteFailureFailsCheckpoint) {

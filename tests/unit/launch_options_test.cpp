@@ -57,6 +57,13 @@ TEST(LaunchOptions, EveryFlagIsRead) {
   EXPECT_TRUE(p.options.join);
 }
 
+TEST(LaunchOptions, KeepGoesToTheCoordinatorItStarts) {
+  EXPECT_EQ(parse({"./app"}).options.keep, 0u) << "the coordinator's default";
+  EXPECT_EQ(parse({"--keep", "3", "./app"}).options.keep, 3u);
+  EXPECT_EQ(parse({"./app"}, Env{{{"CKPT_KEEP", "4"}}}).options.keep, 4u);
+  EXPECT_EQ(parse({"--keep", "0", "./app"}).action, LaunchAction::Error);
+}
+
 TEST(LaunchOptions, FlagValuesMayFollowAnEqualsSign) {
   LaunchParse p = parse({"--coord-port=9001", "--interval=5", "app"});
   ASSERT_EQ(p.action, LaunchAction::Run) << p.error;

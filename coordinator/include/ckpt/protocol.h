@@ -15,6 +15,10 @@ inline constexpr uint32_t kMagic = 0x54504b43;  // "CKPT" little-endian
 inline constexpr uint16_t kVersion = 2;
 inline constexpr uint16_t kDefaultPort = 7779;
 inline constexpr uint32_t kMaxPayload = 1u << 20;
+// Committed generations kept (--keep): by default two, so that the one in use
+// is never the only one.
+inline constexpr uint32_t kDefaultKeep = 2;
+inline constexpr uint32_t kMaxKeep = 64;
 
 enum class MsgType : uint16_t {
   // worker (libckpt) -> coordinator
@@ -34,7 +38,11 @@ enum class MsgType : uint16_t {
   Welcome = 20,    // arg = worker id assigned by the coordinator
   Advance = 21,    // arg = Barrier to move to; payload AdvancePayload
   Abort = 22,      // abandon the checkpoint in progress; resume if suspended
-  Committed = 23,  // `generation` is committed (script written); older images may go
+  // `generation` is committed (its restart script is written). Payload: the
+  // generations kept, uint64_t each, ascending (at most kMaxKeep): every image
+  // of this process with a generation up to `generation` that is not among
+  // them goes, and so do its writers' stray temporary files.
+  Committed = 23,
   Kill = 24,       // terminate the process now
   Freeze = 25,     // stop the process's threads and answer Frozen: a Kill follows
 
