@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
+#include "framing.h"
 
 namespace ckpt::coord {
 
@@ -115,9 +116,8 @@ class Server {
 
  private:
   // Before its first message a connection is nobody's: it gets little
-  // memory and little time (issue 8: a peer that announces a 1 MiB message,
-  // or says nothing, must not pin the coordinator's resources for ever).
-  static constexpr uint32_t kMaxFirstPayload = sizeof(proto::HelloPayload);
+  // memory (framing.h) and little time (issue 8: a peer that says nothing
+  // must not pin the coordinator's resources for ever).
   static constexpr std::chrono::seconds kFirstMessageTimeout{10};
   // Out of descriptors: accepting again at once would spin.
   static constexpr std::chrono::milliseconds kAcceptBackoff{100};
@@ -181,8 +181,7 @@ class Server {
     asio::async_read(s->socket, asio::buffer(&s->header, sizeof s->header),
                      [this, s](const boost::system::error_code& ec, size_t) {
                        if (ec) return drop(s);
-                       if (!proto::header_is_valid(s->header) ||
-                           (!s->spoke && s->header.payload_len > kMaxFirstPayload)) {
+                       if (!header_acceptable(s->header, !s->spoke)) {
                          write_log(LogLevel::Warn, "connection " + std::to_string(s->id) +
                                                        ": invalid message header; closing it");
                          return drop(s);

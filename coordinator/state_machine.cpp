@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <utility>
 
+#include "cli.h"
 #include "cli_json.h"
 #include "restart_script.h"
 #include "text.h"
@@ -21,13 +22,8 @@ using proto::MsgType;
 namespace {
 
 // What a peer sends (a program name, a reason, a path) goes into log lines
-// and replies: control characters become '?', so that nobody can forge a
-// line of the log with a newline or move the terminal of whoever reads it.
-std::string printable(std::string s) {
-  for (char& c : s)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  return s;
-}
+// and replies printable(), so that nobody can forge a line of the log.
+using cli::printable;
 
 // A fixed-size char field of a payload struct as a string; the sender may
 // not have NUL-terminated it.
@@ -436,7 +432,9 @@ void Coordinator::request_checkpoint(std::optional<ClientId> waiter, std::string
     return;
   }
 
-  ckpt_.emplace();
+  // Assigned, not emplace()d: clang 14 (the fuzz build) rejects emplace() of
+  // a nested struct with default member initializers.
+  ckpt_ = Checkpoint{};
   ckpt_->generation = ++generation_;
   ckpt_->started = now;
   if (waiter) ckpt_->waiters.push_back(*waiter);
@@ -547,7 +545,7 @@ void Coordinator::restart_hello(ClientId client, const proto::HelloPayload& hell
     return;
   }
   if (!restart_) {
-    restart_.emplace();
+    restart_ = Restart{};
     restart_->generation = hello.generation;
     restart_->expected = std::max<uint32_t>(1, hello.computation_size);
     restart_->started = now;
