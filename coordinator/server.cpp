@@ -72,26 +72,6 @@ int open_listener(const std::string& address, uint16_t& port, std::string& error
 
 namespace {
 
-LogLevel log_threshold() {
-  const char* v = std::getenv("CKPT_LOG");
-  if (v == nullptr) return LogLevel::Info;
-  const std::string s = v;
-  if (s == "error") return LogLevel::Error;
-  if (s == "warn") return LogLevel::Warn;
-  if (s == "debug") return LogLevel::Debug;
-  return LogLevel::Info;
-}
-
-const char* level_name(LogLevel l) {
-  switch (l) {
-    case LogLevel::Error: return "ERROR";
-    case LogLevel::Warn: return "WARN";
-    case LogLevel::Info: return "INFO";
-    case LogLevel::Debug: return "DEBUG";
-  }
-  return "";
-}
-
 class Server {
  public:
   Server(asio::io_context& io, int listen_fd, Coordinator& coordinator)
@@ -306,21 +286,6 @@ class Server {
 };
 
 }  // namespace
-
-void write_log(LogLevel level, const std::string& text) {
-  static const LogLevel threshold = log_threshold();
-  if (level > threshold) return;
-  const auto now = Clock::now();
-  const std::time_t t = Clock::to_time_t(now);
-  std::tm tm{};
-  ::localtime_r(&t, &tm);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::fprintf(stderr, "%s.%03d ckpt_coordinator[%d] %s: %s\n", stamp, static_cast<int>(ms), ::getpid(),
-               level_name(level), text.c_str());
-  std::fflush(stderr);
-}
 
 int run_server(int listen_fd, Coordinator& coordinator) {
   asio::io_context io;
