@@ -71,9 +71,16 @@ void two_workers(fuzz::StepWriter& w, bool restart = false) {
   w.data(1, hello(101, restart, 2, restart ? 3 : 0));
 }
 
-void barriers(fuzz::StepWriter& w, uint64_t generation) {
+// A whole checkpoint of the two workers that a ckpt_command asks for, up
+// to the script write's outcome (the command connection is then closed).
+void checkpoint(fuzz::StepWriter& w, uint64_t generation, bool script_fails) {
+  w.connect();
+  w.data(2, message(MsgType::CmdCheckpoint));
   for (Barrier b : {Barrier::Suspended, Barrier::Drained, Barrier::Checkpointed, Barrier::Refilled})
     for (uint8_t c : {0, 1}) w.data(c, reached(b, generation));
+  w.data(0, written(generation, 100));
+  w.data(1, written(generation, 101));
+  w.script_result(script_fails);
 }
 
 Seeds protocol_seeds() {
@@ -81,12 +88,7 @@ Seeds protocol_seeds() {
   {
     fuzz::StepWriter w;
     two_workers(w);
-    w.connect();
-    w.data(2, message(MsgType::CmdCheckpoint));
-    barriers(w, 1);
-    w.data(0, written(1, 100));
-    w.data(1, written(1, 101));
-    w.script_result(false);
+    checkpoint(w, 1, false);
     w.connect();
     w.data(2, message(MsgType::CmdStatus));
     w.connect();
@@ -136,14 +138,9 @@ Seeds protocol_seeds() {
     // A failed script write, then a worker that leaves mid-checkpoint.
     fuzz::StepWriter w;
     two_workers(w);
+    checkpoint(w, 1, true);
     w.connect();
     w.data(2, message(MsgType::CmdCheckpoint));
-    barriers(w, 1);
-    w.data(0, written(1, 100));
-    w.data(1, written(1, 101));
-    w.script_result(true);
-    w.connect();
-    w.data(3, message(MsgType::CmdCheckpoint));
     w.data(0, reached(Barrier::Suspended, 2));
     w.disconnect(1);
     out.emplace_back("script_failure_disconnect", w.bytes());
