@@ -1,7 +1,8 @@
 // Fuzzes the image reader and what ckpt_info and ckpt_restart --verify do
 // with an image: open (header, metadata, records, region bounds, chunk
-// chains), verify every region's data, and decode every section to JSON
-// and to the human summary.
+// chains), verify every region's data, decode every section to JSON and to
+// the human summary, and read the descriptors as ckpt_restart's fd kind
+// does before it restores anything.
 //
 // The input is an image file. The header and metadata checksums are fixed
 // up before reading, and the file size recorded to match: otherwise nearly
@@ -16,9 +17,11 @@
 #include <string>
 #include <vector>
 
+#include "ckpt/restart.h"
 #include "crc32c.h"
 #include "image_info.h"
 #include "image_reader.h"
+#include "restore_descriptions.h"
 
 namespace {
 
@@ -61,5 +64,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   img->verify_data(error);
   json_text(image_json(*img));
   image_summary(*img);
+  try {
+    ckpt::highest_saved_fd({ckpt::read_process_fds(*img)});
+  } catch (const ckpt::RestartError&) {
+    // The refusal ckpt_restart reports.
+  }
   return 0;
 }
