@@ -75,6 +75,6 @@ for t in "${targets[@]}"; do
   fi
 done
 
-say "fuzzing summary"
+say "fuzzing summary (build and runs took $SECONDS s)"
 printf '  %s\n' "${summary[@]}"
 exit "$status"
