@@ -14,6 +14,7 @@
 #include "atomic_file.h"
 #include "ckpt/auth.h"
 #include "generations.h"
+#include "log.h"
 #include "options.h"
 #include "server.h"
 #include "state_machine.h"
@@ -115,7 +116,11 @@ int main(int argc, char** argv) {
     error = ckpt::coord::write_file_atomically(port_file, std::to_string(port) + "\n", 0644);
     if (!error.empty()) die("--port-file: " + error, ckpt::cli::kExitFailed);
   }
-  if (opt.daemon) daemonize(log_file.empty() ? default_log_file(port) : log_file);
+  if (opt.daemon) {
+    if (log_file.empty()) log_file = default_log_file(port);
+    daemonize(log_file);
+    ckpt::coord::rotate_log_at(log_file, opt.log_size);
+  }
 
   ckpt::coord::Config config;
   config.hostname = our_hostname();

@@ -8,6 +8,7 @@ namespace ckpt::coord {
 namespace {
 
 constexpr unsigned long long kMaxTimeout = 1000000;
+constexpr unsigned long long kMaxLogSize = 1ull << 40;
 
 // Runs `p` over args (without the tool's own name), reading the options
 // with `read`.
@@ -46,6 +47,10 @@ void CoordinatorCli::define(cli::Parser& p) {
   p.flag("--daemon", "run in the background once listening; log to --log");
   p.value("--log", "FILE", "log file of a daemon [${TMPDIR:-/tmp}/ckpt-UID/ckpt_coordinator.PORT.log]");
   cli::add_secret_file(p);
+  p.value("--log-size", "BYTES",
+          "when the log file reaches BYTES, rename it to FILE.1 (replacing that) and start a new one [" +
+              std::to_string(kDefaultLogSize) + "]",
+          "CKPT_LOG_SIZE");
   p.exit_statuses("the coordinator failed (it cannot listen on PORT, write --port-file ...)", false);
 }
 
@@ -72,6 +77,11 @@ void read_coordinator(const cli::Parser& p, CoordinatorOptions& o) {
   o.daemon = p.given("--daemon");
   if (auto log = p.setting("--log")) o.log_file = cli::to_nonempty(*log);
   if (auto file = cli::secret_file(p)) o.secret_file = *file;
+  if (auto size = p.setting("--log-size")) {
+    o.log_size = cli::to_number(*size, kMaxLogSize);
+    if (o.log_size < kMinLogSize)
+      throw cli::UsageError(size->source + ": must be at least " + std::to_string(kMinLogSize) + " bytes");
+  }
 }
 
 // The actions, one of which ckpt_command needs.

@@ -20,6 +20,10 @@ using EnvLookup = cli::EnvLookup;
 // version, or fail with a one-line error (exit status cli::kExitUsage).
 using ParseOutcome = cli::Outcome;
 
+// A daemon's log is renamed to FILE.1 when it reaches this size (log.h).
+inline constexpr uint64_t kDefaultLogSize = 8u << 20;
+inline constexpr uint64_t kMinLogSize = 4096;
+
 struct CoordinatorOptions {
   uint16_t port = proto::kDefaultPort;  // --port, CKPT_COORD_PORT; 0 = pick a free one
   std::string port_file;                // --port-file: where to write the port actually bound
@@ -30,6 +34,7 @@ struct CoordinatorOptions {
   bool exit_on_last = false;            // --exit-on-last
   bool daemon = false;                  // --daemon
   std::string log_file;                 // --log: where a daemon writes its log
+  uint64_t log_size = kDefaultLogSize;  // --log-size, CKPT_LOG_SIZE: bytes at which that log is rotated
   unsigned timeout = 60;                // --timeout, CKPT_TIMEOUT: barrier timeout in seconds
   std::string secret_file;              // --secret-file, CKPT_SECRET_FILE; empty: the default for the port
   unsigned keep = proto::kDefaultKeep;  // --keep, CKPT_KEEP: committed generations kept

@@ -20,6 +20,7 @@
 #include "atomic_file.h"
 #include "client.h"
 #include "generations.h"
+#include "framing.h"
 
 namespace ckpt::coord {
 
@@ -74,26 +75,6 @@ int open_listener(const std::string& address, uint16_t& port, std::string& error
 
 namespace {
 
-LogLevel log_threshold() {
-  const char* v = std::getenv("CKPT_LOG");
-  if (v == nullptr) return LogLevel::Info;
-  const std::string s = v;
-  if (s == "error") return LogLevel::Error;
-  if (s == "warn") return LogLevel::Warn;
-  if (s == "debug") return LogLevel::Debug;
-  return LogLevel::Info;
-}
-
-const char* level_name(LogLevel l) {
-  switch (l) {
-    case LogLevel::Error: return "ERROR";
-    case LogLevel::Warn: return "WARN";
-    case LogLevel::Info: return "INFO";
-    case LogLevel::Debug: return "DEBUG";
-  }
-  return "";
-}
-
 class Server {
  public:
   Server(asio::io_context& io, int listen_fd, Coordinator& coordinator, const auth::Secret& secret)
@@ -119,9 +100,8 @@ class Server {
 
  private:
   // Before its first message a connection is nobody's: it gets little
-  // memory and little time (issue 8: a peer that announces a 1 MiB message,
-  // or says nothing, must not pin the coordinator's resources for ever).
-  static constexpr uint32_t kMaxFirstPayload = sizeof(proto::HelloPayload);
+  // memory (framing.h) and little time (issue 8: a peer that says nothing
+  // must not pin the coordinator's resources for ever).
   static constexpr std::chrono::seconds kFirstMessageTimeout{10};
   // Out of descriptors: accepting again at once would spin.
   static constexpr std::chrono::milliseconds kAcceptBackoff{100};
@@ -290,8 +270,7 @@ class Server {
     asio::async_read(s->socket, asio::buffer(&s->header, sizeof s->header),
                      [this, s](const boost::system::error_code& ec, size_t) {
                        if (ec) return drop(s);
-                       if (!proto::header_is_valid(s->header) ||
-                           (!s->spoke && s->header.payload_len > kMaxFirstPayload)) {
+                       if (!header_acceptable(s->header, !s->spoke)) {
                          write_log(LogLevel::Warn, describe(*s) + ": invalid message header; closing it");
                          return drop(s);
                        }
@@ -434,21 +413,6 @@ class Server {
 };
 
 }  // namespace
-
-void write_log(LogLevel level, const std::string& text) {
-  static const LogLevel threshold = log_threshold();
-  if (level > threshold) return;
-  const auto now = Clock::now();
-  const std::time_t t = Clock::to_time_t(now);
-  std::tm tm{};
-  ::localtime_r(&t, &tm);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::fprintf(stderr, "%s.%03d ckpt_coordinator[%d] %s: %s\n", stamp, static_cast<int>(ms), ::getpid(),
-               level_name(level), text.c_str());
-  std::fflush(stderr);
-}
 
 int run_server(int listen_fd, Coordinator& coordinator, const auth::Secret& secret, bool& asked_to_exit) {
   asio::io_context io;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "ckpt/auth.h"
+#include "log.h"
 #include "state_machine.h"
 
 namespace ckpt::coord {
@@ -16,10 +17,6 @@ namespace ckpt::coord {
 // IPv4) at `port`, 0 picking a free one. Returns the fd, with `port` updated
 // to the one bound, or -1 with a one-line `error`.
 int open_listener(const std::string& address, uint16_t& port, std::string& error);
-
-// Log lines go to stderr (a daemon's stderr is its log file), filtered by
-// CKPT_LOG=error|warn|info|debug (default info).
-void write_log(LogLevel level, const std::string& text);
 
 // Serves `listen_fd` until the state machine asks to exit or SIGINT/SIGTERM
 // arrives. Every connection must prove it knows `secret` before the state

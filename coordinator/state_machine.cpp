@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "ckpt/image_names.h"
+#include "cli.h"
 #include "cli_json.h"
 #include "restart_script.h"
 #include "text.h"
@@ -27,13 +28,8 @@ namespace {
 constexpr unsigned kMaxCheckpointAttempts = 3;
 
 // What a peer sends (a program name, a reason, a path) goes into log lines
-// and replies: control characters become '?', so that nobody can forge a
-// line of the log with a newline or move the terminal of whoever reads it.
-std::string printable(std::string s) {
-  for (char& c : s)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  return s;
-}
+// and replies printable(), so that nobody can forge a line of the log.
+using cli::printable;
 
 // A fixed-size char field of a payload struct as a string; the sender may
 // not have NUL-terminated it.
@@ -510,7 +506,9 @@ void Coordinator::request_checkpoint(std::optional<ClientId> waiter, std::string
 
   if (config_.scan)
     for (const std::string& dir : checkpoint_dirs()) generation_ = std::max(generation_, config_.scan(dir).highest);
-  ckpt_.emplace();
+  // Assigned, not emplace()d: clang 14 (the fuzz build) rejects emplace() of
+  // a nested struct with default member initializers.
+  ckpt_ = Checkpoint{};
   ckpt_->generation = ++generation_;
   ckpt_->started = now;
   if (waiter) ckpt_->waiters.push_back(*waiter);
@@ -678,7 +676,7 @@ void Coordinator::restart_hello(ClientId client, const proto::HelloPayload& hell
     return;
   }
   if (!restart_) {
-    restart_.emplace();
+    restart_ = Restart{};
     restart_->generation = hello.generation;
     restart_->expected = std::max<uint32_t>(1, hello.computation_size);
     restart_->started = now;

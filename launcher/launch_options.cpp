@@ -20,13 +20,24 @@ using cli::UsageError;
 
 std::string quoted(const std::string& s) { return "'" + s + "'"; }
 
-// The whole of a (small) file; false with errno set.
+// A policy file may hold this much, comments included: far more than the
+// plugin's table takes, and a bound for a file that never ends (/dev/zero).
+constexpr size_t kMaxPolicyFile = 1 << 20;
+
+// The whole of a small file; false with errno set (EFBIG past kMaxPolicyFile).
 bool read_text_file(const std::string& path, std::string& out) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
   char buf[4096];
   ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) {
+    out.append(buf, static_cast<size_t>(n));
+    if (out.size() > kMaxPolicyFile) {
+      n = -1;
+      errno = EFBIG;
+      break;
+    }
+  }
   int saved = errno;
   ::close(fd);
   errno = saved;

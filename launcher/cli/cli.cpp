@@ -139,8 +139,14 @@ EnvLookup process_environment() {
   return [](const char* name) -> const char* { return std::getenv(name); };
 }
 
+std::string printable(std::string s) {
+  for (char& c : s)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  return s;
+}
+
 std::string error_line(std::string_view tool, std::string_view message) {
-  return std::string(tool) + ": " + std::string(message);
+  return std::string(tool) + ": " + printable(std::string(message));
 }
 
 void fail(std::string_view tool, std::string_view message, int status) {

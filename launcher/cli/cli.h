@@ -53,7 +53,13 @@ struct UsageError : std::runtime_error {
   explicit UsageError(const std::string& message) : std::runtime_error(message) {}
 };
 
-// "TOOL: MESSAGE", the one shape of every error line.
+// `s` with control characters replaced by '?': text from outside (an
+// argument, a peer's program name) shown in an error or log line cannot
+// break the line or forge another, nor move the terminal of whoever reads it.
+std::string printable(std::string s);
+
+// "TOOL: MESSAGE", the one shape of every error line: one line, whatever
+// the message quotes (printable()).
 std::string error_line(std::string_view tool, std::string_view message);
 // Prints error_line() and a newline on stderr, then exits with `status`.
 [[noreturn]] void fail(std::string_view tool, std::string_view message, int status);

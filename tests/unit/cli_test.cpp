@@ -56,6 +56,13 @@ TEST(CliWording, ErrorLineIsToolColonMessage) {
   EXPECT_EQ(error_line("ckpt_command", "no action given"), "ckpt_command: no action given");
 }
 
+// Found by tests/fuzz/options_fuzzer: an argument with a newline split the
+// error line in two.
+TEST(CliWording, ErrorLineStaysOneLineWhateverItQuotes) {
+  EXPECT_EQ(error_line("ckpt_coordinator", "unknown option '--re\nlocate\x1b[2J' (try --help)"),
+            "ckpt_coordinator: unknown option '--re?locate?[2J' (try --help)");
+}
+
 TEST(CliWording, VersionLineNamesToolAndProjectVersion) {
   EXPECT_EQ(version_line("ckpt_info"), std::string("ckpt_info ") + CKPT_VERSION);
 }

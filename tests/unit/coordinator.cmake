@@ -6,7 +6,8 @@ add_executable(coordinator_tests
   ${CMAKE_CURRENT_LIST_DIR}/coordinator_script_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/coordinator_generations_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/coordinator_smoke_test.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/coordinator_auth_test.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/coordinator_auth_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/coordinator_log_test.cpp)
 target_link_libraries(coordinator_tests PRIVATE
   ckpt_coordinator_core ckpt_coord_client ckpt_coordinator_start GTest::gtest_main)
 target_compile_definitions(coordinator_tests PRIVATE

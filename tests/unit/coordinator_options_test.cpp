@@ -51,6 +51,15 @@ TEST(CoordinatorOptions, AllFlagsInBothForms) {
   EXPECT_EQ(r.options.log_file, "/tmp/log");
 }
 
+TEST(CoordinatorOptions, LogSizeHasADefaultAFloorAndATwin) {
+  EXPECT_EQ(coord({}).options.log_size, kDefaultLogSize);
+  EXPECT_EQ(coord({"--log-size", "65536"}).options.log_size, 65536u);
+  FakeEnv env{{{"CKPT_LOG_SIZE", "10000"}}};
+  EXPECT_EQ(coord({}, env).options.log_size, 10000u);
+  EXPECT_EQ(coord({"--log-size=100"}).error, "ckpt_coordinator: --log-size: must be at least 4096 bytes");
+  EXPECT_EQ(coord({"--log-size", "1M"}).error, "ckpt_coordinator: --log-size: '1M' is not a number");
+}
+
 TEST(CoordinatorOptions, EnvironmentTwinsYieldToFlags) {
   FakeEnv env{{{"CKPT_COORD_PORT", "8000"}, {"CKPT_TIMEOUT", "9"}}};
   auto r = coord({}, env);

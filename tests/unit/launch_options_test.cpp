@@ -307,6 +307,13 @@ TEST(LaunchOptions, FilePolicyFilesAreReadInPlace) {
             "ckpt_launch: --file-policy-file: cannot read '" + path + "': No such file or directory");
 }
 
+// A file that never ends made ckpt_launch read until memory ran out (seen
+// while writing the option fuzzer, whose dictionary now names /dev/zero).
+TEST(LaunchOptions, EndlessFilePolicyFileIsRefused) {
+  EXPECT_EQ(parse({"--file-policy-file", "/dev/zero", "./app"}).error,
+            "ckpt_launch: --file-policy-file: cannot read '/dev/zero': File too large");
+}
+
 TEST(LaunchOptions, TooManyFilePoliciesAreRefused) {
   std::vector<std::string> args;
   for (int i = 0; i <= 256; ++i) {
