@@ -129,7 +129,13 @@ Actions Coordinator::message(ClientId client, const proto::MsgHeader& h, std::st
 
   // A connection's first message decides what it is.
   if (it->second == ClientKind::Unknown) {
-    if (type == MsgType::Hello) {
+    if (type == MsgType::Hello && read_payload<proto::HelloPayload>(payload).generation > proto::kMaxGeneration) {
+      // Only a corrupt or hostile peer says so; taking it would wrap the numbering round.
+      log(LogLevel::Error, "connection " + std::to_string(client) + ": a process reports generation " +
+                               std::to_string(read_payload<proto::HelloPayload>(payload).generation) +
+                               ", beyond the largest ckpt uses; closing it");
+      emit(Close{client});
+    } else if (type == MsgType::Hello) {
       it->second = ClientKind::Worker;
       on_hello(client, h, payload, now);
     } else if (is_command) {
@@ -506,6 +512,13 @@ void Coordinator::request_checkpoint(std::optional<ClientId> waiter, std::string
 
   if (config_.scan)
     for (const std::string& dir : checkpoint_dirs()) generation_ = std::max(generation_, config_.scan(dir).highest);
+  if (generation_ >= proto::kMaxGeneration) {
+    // A directory holding such a generation, say: never wrap round to reuse numbers.
+    log(LogLevel::Error, "cannot checkpoint: generation numbers are used up (" + std::to_string(generation_) + ")");
+    if (waiter) reply(*waiter, EOVERFLOW, 0, "cannot checkpoint: generation numbers are used up (" +
+                                                 std::to_string(generation_) + "); use a new checkpoint directory");
+    return;
+  }
   // Assigned, not emplace()d: clang 14 (the fuzz build) rejects emplace() of
   // a nested struct with default member initializers.
   ckpt_ = Checkpoint{};

@@ -517,6 +517,30 @@ TEST(CoordinatorStateMachine, NewCoordinatorContinuesTheGenerationsOfTheProcesse
   EXPECT_EQ(adv[0].header.generation, 8u);
 }
 
+TEST(CoordinatorStateMachine, GenerationNumbersNeverWrapRound) {
+  Harness h;
+  proto::HelloPayload hello{};
+  hello.real_pid = hello.virt_pid = 10;
+  hello.generation = ~uint64_t{0};  // one more would be 0 again
+  std::strcpy(hello.progname, "sim");
+  const ClientId a = h.connect();
+  h.msg(a, proto::make_header(MsgType::Hello, sizeof hello), std::string(reinterpret_cast<const char*>(&hello), sizeof hello));
+  EXPECT_TRUE(has<Close>(h.last)) << "a process reporting an impossible generation was taken";
+  EXPECT_TRUE(logged(h.last, LogLevel::Error, "beyond the largest ckpt uses"));
+  EXPECT_EQ(h.c.generation(), 0u);
+
+  hello.generation = proto::kMaxGeneration;  // the last one there may be
+  const ClientId b = h.connect();
+  h.msg(b, proto::make_header(MsgType::Hello, sizeof hello), std::string(reinterpret_cast<const char*>(&hello), sizeof hello));
+  EXPECT_FALSE(has<Close>(h.last));
+  const ClientId cmd = h.command(MsgType::CmdCheckpoint);
+  EXPECT_TRUE(sends(h.last, b, MsgType::Advance).empty()) << "a checkpoint was numbered past the largest generation";
+  const auto reply = sends(h.last, cmd, MsgType::CmdReply);
+  ASSERT_EQ(reply.size(), 1u);
+  EXPECT_EQ(reply[0].header.status, EOVERFLOW);
+  EXPECT_NE(reply[0].payload.find("generation numbers are used up"), std::string::npos) << reply[0].payload;
+}
+
 // The generations a Committed message says are kept.
 std::vector<uint64_t> kept_in(const Actions& actions, ClientId to) {
   const auto committed = sends(actions, to, MsgType::Committed);

@@ -18,6 +18,10 @@ inline constexpr uint32_t kMaxPayload = 1u << 20;
 // Committed generations kept (--keep): by default two, so that the one in use
 // is never the only one.
 inline constexpr uint32_t kDefaultKeep = 2;
+// The largest generation number: a checkpoint every millisecond for 30,000
+// years. A peer that reports more is refused, and the coordinator never
+// numbers past it (no wrap-around that would reuse committed numbers).
+inline constexpr uint64_t kMaxGeneration = uint64_t{1} << 50;
 inline constexpr uint32_t kMaxKeep = 64;
 
 enum class MsgType : uint16_t {
