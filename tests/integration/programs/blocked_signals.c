@@ -21,9 +21,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tree_common.h"
+
 static atomic_long expirations;
 
-static void die(const char *what) {
+static void fail(const char *what) {
   printf("ERROR %s: %s\n", what, strerror(errno));
   fflush(stdout);
   exit(1);
@@ -36,7 +38,7 @@ static void *timed_waiter(void *arg) {
   sigaddset(&usr2, SIGUSR2);
   for (;;) {
     struct timespec hour = {3600, 0};
-    if (sigtimedwait(&usr2, NULL, &hour) < 0 && errno != EAGAIN) die("sigtimedwait");
+    if (sigtimedwait(&usr2, NULL, &hour) < 0 && errno != EAGAIN) fail("sigtimedwait");
   }
   return NULL;
 }
@@ -44,12 +46,12 @@ static void *timed_waiter(void *arg) {
 static void *raw_blocker(void *arg) {
   (void)arg;
   unsigned long all = ~0UL;
-  if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, sizeof all) != 0) die("rt_sigprocmask");
+  if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, sizeof all) != 0) fail("rt_sigprocmask");
   sigset_t usr2;
   sigemptyset(&usr2);
   sigaddset(&usr2, SIGUSR2);
   for (;;)
-    if (sigwaitinfo(&usr2, NULL) < 0) die("sigwaitinfo");
+    if (sigwaitinfo(&usr2, NULL) < 0) fail("sigwaitinfo");
   return NULL;
 }
 
@@ -59,19 +61,13 @@ static void *ppoll_blocker(void *arg) {
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, NULL);
   for (;;)
-    if (ppoll(NULL, 0, NULL, &all) < 0) die("ppoll");
+    if (ppoll(NULL, 0, NULL, &all) < 0) fail("ppoll");
   return NULL;
 }
 
 static void on_expiry(union sigval v) {
   (void)v;
   atomic_fetch_add(&expirations, 1);
-}
-
-static void pause_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) != 0)
-    if (errno != EINTR) die("nanosleep");
 }
 
 int main(int argc, char **argv) {
@@ -81,9 +77,9 @@ int main(int argc, char **argv) {
   pthread_attr_init(&attr);
   sigset_t all;
   sigfillset(&all);
-  if (pthread_attr_setsigmask_np(&attr, &all) != 0) die("pthread_attr_setsigmask_np");
+  if (pthread_attr_setsigmask_np(&attr, &all) != 0) fail("pthread_attr_setsigmask_np");
   pthread_t t;
-  if (pthread_create(&t, &attr, timed_waiter, NULL) != 0) die("pthread_create");
+  if (pthread_create(&t, &attr, timed_waiter, NULL) != 0) fail("pthread_create");
   pthread_create(&t, NULL, raw_blocker, NULL);
   pthread_create(&t, NULL, ppoll_blocker, NULL);
 
@@ -92,19 +88,19 @@ int main(int argc, char **argv) {
   memset(&sev, 0, sizeof sev);
   sev.sigev_notify = SIGEV_THREAD;
   sev.sigev_notify_function = on_expiry;
-  if (timer_create(CLOCK_MONOTONIC, &sev, &timer) != 0) die("timer_create");
+  if (timer_create(CLOCK_MONOTONIC, &sev, &timer) != 0) fail("timer_create");
   struct itimerspec every = {{0, 20000000}, {0, 20000000}};
-  if (timer_settime(timer, 0, &every, NULL) != 0) die("timer_settime");
+  if (timer_settime(timer, 0, &every, NULL) != 0) fail("timer_settime");
 
   long last = 0;
   for (int step = 1; step <= steps; ++step) {
-    pause_ms(pause);
+    sleep_ms(pause);
     long now = atomic_load(&expirations);
-    if (timer_getoverrun(timer) < 0) die("timer_getoverrun");
+    if (timer_getoverrun(timer) < 0) fail("timer_getoverrun");
     printf("step %d: the timer %s\n", step, now > last ? "fired" : "did NOT fire");
     fflush(stdout);
     last = now;
   }
-  if (timer_delete(timer) != 0) die("timer_delete");
+  if (timer_delete(timer) != 0) fail("timer_delete");
   return 0;
 }

@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tree_common.h"
+
 enum { kSemWaiter, kTimedWaiter, kRawWaiter, kAcks, kSems };
 static int sems, queue;
 static volatile int stopping; /* the objects are being removed: errors are expected */
@@ -32,7 +34,7 @@ static char lock_path[256];
 static pthread_t suspender;
 static volatile sig_atomic_t wakeups;
 
-static void die(const char *what) {
+static void fail(const char *what) {
   if (stopping) pthread_exit(NULL);
   printf("ERROR %s: %s\n", what, strerror(errno));
   fflush(stdout);
@@ -41,7 +43,7 @@ static void die(const char *what) {
 
 static void sem_add(int which, int delta) {
   struct sembuf op = {(unsigned short)which, (short)delta, 0};
-  if (semop(sems, &op, 1) != 0) die("semop");
+  if (semop(sems, &op, 1) != 0) fail("semop");
 }
 
 static void *sem_waiter(void *arg) {
@@ -58,7 +60,7 @@ static void *timed_waiter(void *arg) {
   for (;;) {
     struct sembuf op = {kTimedWaiter, -1, 0};
     struct timespec ten = {10, 0};
-    if (semtimedop(sems, &op, 1, &ten) != 0) die("semtimedop");
+    if (semtimedop(sems, &op, 1, &ten) != 0) fail("semtimedop");
     sem_add(kAcks, 1);
   }
   return NULL;
@@ -68,7 +70,7 @@ static void *raw_waiter(void *arg) {
   (void)arg;
   for (;;) {
     struct sembuf op = {kRawWaiter, -1, 0};
-    if (syscall(SYS_semop, sems, &op, 1) != 0) die("syscall(SYS_semop)");
+    if (syscall(SYS_semop, sems, &op, 1) != 0) fail("syscall(SYS_semop)");
     sem_add(kAcks, 1);
   }
   return NULL;
@@ -83,7 +85,7 @@ static void *msg_waiter(void *arg) {
   (void)arg;
   for (;;) {
     struct message m;
-    if (msgrcv(queue, &m, sizeof m.text, 1, 0) < 0) die("msgrcv");
+    if (msgrcv(queue, &m, sizeof m.text, 1, 0) < 0) fail("msgrcv");
     sem_add(kAcks, 1);
   }
   return NULL;
@@ -101,7 +103,7 @@ static void *suspend_waiter(void *arg) {
   sigdelset(&wait_mask, SIGUSR1);
   for (int seen = 0;;) {
     while (wakeups == seen) {
-      if (sigsuspend(&wait_mask) != -1 || errno != EINTR) die("sigsuspend");
+      if (sigsuspend(&wait_mask) != -1 || errno != EINTR) fail("sigsuspend");
     }
     seen = wakeups;
     sem_add(kAcks, 1);
@@ -112,17 +114,11 @@ static void *suspend_waiter(void *arg) {
 static void *flock_waiter(void *arg) {
   (void)arg;
   int fd = open(lock_path, O_RDWR | O_CLOEXEC);
-  if (fd < 0) die("open lock file");
-  if (flock(fd, LOCK_EX) != 0) die("flock");
+  if (fd < 0) fail("open lock file");
+  if (flock(fd, LOCK_EX) != 0) fail("flock");
   printf("flock waiter got the lock\n");
   fflush(stdout);
   return NULL;
-}
-
-static void pause_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) != 0)
-    if (errno != EINTR) die("nanosleep");
 }
 
 int main(int argc, char **argv) {
@@ -130,10 +126,10 @@ int main(int argc, char **argv) {
   int pause = argc > 2 ? atoi(argv[2]) : 100;
   sems = semget(IPC_PRIVATE, kSems, IPC_CREAT | 0600);
   queue = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
-  if (sems < 0 || queue < 0) die("semget/msgget");
+  if (sems < 0 || queue < 0) fail("semget/msgget");
   snprintf(lock_path, sizeof lock_path, "/tmp/blocking_ipc.%d.lock", getpid());
   int lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (lock_fd < 0 || flock(lock_fd, LOCK_EX) != 0) die("lock file");
+  if (lock_fd < 0 || flock(lock_fd, LOCK_EX) != 0) fail("lock file");
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_usr1;
@@ -147,19 +143,19 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < sizeof threads / sizeof *threads; ++i) pthread_create(&t, NULL, threads[i], NULL);
   pthread_create(&suspender, NULL, suspend_waiter, NULL);
   for (int step = 1; step <= steps; ++step) {
-    pause_ms(pause);
+    sleep_ms(pause);
     sem_add(kSemWaiter, 1);
     sem_add(kTimedWaiter, 1);
     sem_add(kRawWaiter, 1);
     struct message m = {1, "wake"};
-    if (msgsnd(queue, &m, sizeof m.text, 0) != 0) die("msgsnd");
+    if (msgsnd(queue, &m, sizeof m.text, 0) != 0) fail("msgsnd");
     pthread_kill(suspender, SIGUSR1);
     sem_add(kAcks, -5);
     printf("step %d: every waiter woke once\n", step);
     fflush(stdout);
   }
   flock(lock_fd, LOCK_UN);
-  pause_ms(200);
+  sleep_ms(200);
   stopping = 1;
   semctl(sems, 0, IPC_RMID);
   msgctl(queue, IPC_RMID, NULL);

@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tree_common.h"
+
 pid_t gettid(void) { return (pid_t)syscall(SYS_gettid); }
 pid_t getpid(void) { return (pid_t)syscall(SYS_getpid); }
 int open(const char *path, int flags, ...) {
@@ -114,10 +116,7 @@ int main(int argc, char **argv) {
     check_other_pointers(line, sizeof line);
     puts(line);
     fflush(stdout);
-    struct timespec ts = {pause_ms / 1000, (long)(pause_ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0) {
-      if (errno != EINTR) return 1;
-    }
+    sleep_ms(pause_ms);
   }
   return 0;
 }

@@ -20,13 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile long counter;
+#include "tree_common.h"
 
-static void pause_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) != 0)
-    if (errno != EINTR) exit(1);
-}
+static volatile long counter;
 
 static const char *check(int ok) { return ok ? "ok" : strerror(errno); }
 
@@ -38,7 +34,7 @@ int main(int argc, char **argv) {
   if (child == 0) {
     for (;;) {
       ++counter;
-      pause_ms(5);
+      sleep_ms(5);
     }
   }
   long last = -1;
@@ -63,7 +59,7 @@ int main(int argc, char **argv) {
     printf("step %d affinity %s, priority %s, prlimit %s, process_vm_readv %s, syscall %s\n", step, affinity_text,
            prio_text, limit_text, read_text, raw_text);
     fflush(stdout);
-    pause_ms(pause);
+    sleep_ms(pause);
   }
   kill(child, SIGKILL);
   waitpid(child, NULL, 0);

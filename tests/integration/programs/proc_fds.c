@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tree_common.h"
+
 /* The line of /proc status text `text` that starts with `field`. */
 static void field(const char *text, const char *name, char *out, size_t cap) {
   const char *p = strstr(text, name);
@@ -64,9 +66,7 @@ int main(int argc, char **argv) {
     printf("step %d: status fd is ours: %s; task stat fd is ours: %s; fd dir readable: %s\n", step,
            same_status ? "yes" : "no", same_stat ? "yes" : "no", entries > 2 ? "yes" : "no");
     fflush(stdout);
-    struct timespec ts = {pause / 1000, (long)(pause % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0)
-      if (errno != EINTR) return 1;
+    sleep_ms(pause);
   }
   return 0;
 }
