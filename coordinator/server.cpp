@@ -21,6 +21,7 @@
 #include "client.h"
 #include "generations.h"
 #include "framing.h"
+#include "pid_table.h"
 
 namespace ckpt::coord {
 
@@ -303,7 +304,13 @@ class Server {
     boost::system::error_code ignored;
     s->first_timer.cancel();
     s->socket.close(ignored);
-    if (s->handshake == Handshake::Open) apply(coord_.disconnected(s->id, Clock::now()));
+    if (s->handshake == Handshake::Open) {
+      const size_t workers = coord_.worker_count();
+      apply(coord_.disconnected(s->id, Clock::now()));
+      // The last process is gone. If the computation was ended by SIGTERM or
+      // SIGINT, no process ran code to remove the pid table it shared.
+      if (workers > 0 && coord_.worker_count() == 0) sweep_dead_tables_everywhere();
+    }
     maybe_stop();
   }
 

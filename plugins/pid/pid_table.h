@@ -35,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -463,6 +464,26 @@ inline void sweep_dead_tables(const char* dir, const char* own) {
     if (processes > 0 && !alive) raw_syscall(SYS_unlinkat, dir_fd, reinterpret_cast<long>(name), 0);
     return true;
   });
+}
+
+// Where pid tables are made, in order of preference: /dev/shm when usable,
+// else $TMPDIR, else /tmp. Fills `dirs` (3 entries); returns how many.
+inline int pid_table_dirs(const char* dirs[3]) {
+  const char* tmpdir = getenv("TMPDIR");
+  dirs[0] = "/dev/shm";
+  dirs[1] = tmpdir && *tmpdir ? tmpdir : "/tmp";
+  dirs[2] = "/tmp";
+  return 3;
+}
+
+// Sweeps every place pid tables are made (the coordinator, once its last
+// process is gone: a computation ended by SIGTERM or SIGINT ran no code to
+// remove its table).
+inline void sweep_dead_tables_everywhere() {
+  const char* dirs[3];
+  const int n = pid_table_dirs(dirs);
+  for (int i = 0; i < n; ++i)
+    if (i == 0 || strcmp(dirs[i], dirs[i - 1]) != 0) sweep_dead_tables(dirs[i], nullptr);
 }
 
 }  // namespace ckpt

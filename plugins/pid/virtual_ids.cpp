@@ -51,14 +51,15 @@ bool thread_real(pid_t virt, pid_t& out) {
   return false;
 }
 
-// /dev/shm when usable, else $TMPDIR, else /tmp; the name is unique to this
+// In the first of pid_table_dirs() that works; the name is unique to this
 // user, process and moment.
 bool create_table() {
-  const char* tmpdir = getenv("TMPDIR");
-  const char* dirs[] = {"/dev/shm", tmpdir && *tmpdir ? tmpdir : "/tmp", "/tmp"};
+  const char* dirs[3];
+  const int dir_count = pid_table_dirs(dirs);
   struct timespec now;
   clock_gettime(CLOCK_REALTIME, &now);
-  for (const char* dir : dirs) {
+  for (int i = 0; i < dir_count; ++i) {
+    const char* dir = dirs[i];
     pid_table_name(g_path, sizeof g_path, dir, static_cast<unsigned>(getuid()), static_cast<int>(g_self_real),
                    now.tv_sec, now.tv_nsec);
     if (PidTable::create(g_path, g_table) == 0) {
