@@ -5,7 +5,8 @@
 # than its descriptors) cost it little CPU and little log, and meanwhile the
 # computation's own commands still get through: connections that have not
 # authenticated are capped, the oldest closed first. A legitimate checkpoint
-# succeeds during the flood, and its memory stays bounded.
+# succeeds during the flood, and its memory stays bounded. A slow client (half
+# a header, then silence) is closed by the handshake timeout.
 . "$(dirname "$0")/harness.sh"
 h_init
 portfile=$H_TMP/coordinator.port
@@ -66,6 +67,23 @@ for s in flood:
     s.close()
 if used > 1.5:
     sys.exit("the coordinator spun while out of descriptors")
+# A slow client (half a header, then nothing), alone: closed by the
+# handshake timeout (10 s), not by the eviction of strangers above.
+slow = socket.create_connection(("127.0.0.1", port))
+slow.sendall(struct.pack("<IHHIiQQ", 0x54504b43, 2, 8, 32, 0, 0, 0)[:10])
+slow_opened = time.time()
+slow.settimeout(12)
+try:
+    if slow.recv(1) != b"":
+        sys.exit("the slow client got an answer instead of being closed")
+except socket.timeout:
+    sys.exit("a client that sent half a header was not closed within 12 s")
+except ConnectionResetError:
+    pass
+waited = time.time() - slow_opened
+print(f"the slow client was closed after {waited:.1f} s")
+if waited < 9:
+    sys.exit("the slow client was closed before the handshake timeout: by what?")
 PY
 size=$(stat -c %s "$H_TMP/coordinator.log")
 [ "$size" -lt 65536 ] || h_fail "the coordinator logged $size bytes during the flood"
