@@ -132,6 +132,8 @@ int main(int argc, char** argv) {
   config.timeout = std::chrono::seconds(opt.timeout);
   config.exit_on_last = opt.exit_on_last;
   config.restart_program = restart_program();
+  if (!ckpt::auth::random_bytes(&config.computation_id, sizeof config.computation_id) || config.computation_id == 0)
+    config.computation_id = static_cast<uint64_t>(::getpid()) << 32 | static_cast<uint64_t>(::time(nullptr));
   config.keep = opt.keep;
   config.scan = ckpt::coord::scan_generations;
   ckpt::coord::Coordinator coordinator(config);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -51,6 +52,12 @@ T read_payload(std::string_view payload) {
   T value{};
   std::memcpy(&value, payload.data(), std::min(payload.size(), sizeof(T)));
   return value;
+}
+
+std::string hex_id(uint64_t id) {
+  char text[24];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(id));
+  return text;
 }
 
 template <typename T>
@@ -129,11 +136,7 @@ Actions Coordinator::message(ClientId client, const proto::MsgHeader& h, std::st
 
   // A connection's first message decides what it is.
   if (it->second == ClientKind::Unknown) {
-    if (type == MsgType::Hello && read_payload<proto::HelloPayload>(payload).generation > proto::kMaxGeneration) {
-      // Only a corrupt or hostile peer says so; taking it would wrap the numbering round.
-      log(LogLevel::Error, "connection " + std::to_string(client) + ": a process reports generation " +
-                               std::to_string(read_payload<proto::HelloPayload>(payload).generation) +
-                               ", beyond the largest ckpt uses; closing it");
+    if (type == MsgType::Hello && !admissible(client, read_payload<proto::HelloPayload>(payload))) {
       emit(Close{client});
     } else if (type == MsgType::Hello) {
       it->second = ClientKind::Worker;
@@ -398,6 +401,28 @@ std::vector<uint64_t> Coordinator::commit_generation(uint64_t generation, Commit
 // ---------------------------------------------------------------------------
 // Workers
 
+// Whether a process may join: its generation is one ckpt can number past, and
+// it belongs to this coordinator's computation (a restored process brings
+// the id its images record; a new one takes the coordinator's). One line
+// in the log when not.
+bool Coordinator::admissible(ClientId client, const proto::HelloPayload& hello) {
+  const std::string who = "connection " + std::to_string(client) + " (" + field(hello.progname) + ", pid " +
+                          std::to_string(hello.virt_pid) + ")";
+  if (hello.generation > proto::kMaxGeneration) {
+    // Only a corrupt or hostile peer says so; taking it would wrap the numbering round.
+    log(LogLevel::Error, who + " reports generation " + std::to_string(hello.generation) +
+                             ", beyond the largest ckpt uses; closing it");
+    return false;
+  }
+  if (hello.computation_id != 0 && computation_id_ != 0 && hello.computation_id != computation_id_) {
+    log(LogLevel::Error, who + " belongs to computation " + hex_id(hello.computation_id) + ", not to this coordinator's " +
+                             hex_id(computation_id_) + "; closing it (one coordinator per computation)");
+    return false;
+  }
+  if (computation_id_ == 0) computation_id_ = hello.computation_id ? hello.computation_id : config_.computation_id;
+  return true;
+}
+
 void Coordinator::on_hello(ClientId client, const proto::MsgHeader&, std::string_view payload, TimePoint now) {
   const auto hello = read_payload<proto::HelloPayload>(payload);
   Worker w;
@@ -417,7 +442,8 @@ void Coordinator::on_hello(ClientId client, const proto::MsgHeader&, std::string
   // the new images would overwrite committed ones under the same names.
   generation_ = std::max(generation_, hello.generation);
   joined_generation_ = std::max(joined_generation_, hello.generation);
-  send(client, MsgType::Welcome, generation_, w.id);
+  proto::WelcomePayload welcome{computation_id_};
+  send(client, MsgType::Welcome, generation_, w.id, payload_bytes(welcome));
   log(LogLevel::Info, describe(client) + " joined" +
                           (hello.is_restart ? " (restarted from generation " + std::to_string(hello.generation) + ")"
                                             : ""));

@@ -99,6 +99,9 @@ struct Config {
   bool exit_on_last = false;
   std::string restart_program;  // ckpt_restart next to the coordinator, baked into the script
   unsigned keep = proto::kDefaultKeep;  // --keep: committed generations kept
+  // The id given to the computation if its first process is a new one (a
+  // restored one brings its own): random, made by the caller.
+  uint64_t computation_id = 1;
   // What a checkpoint directory holds (scan_generations; tests give a fake).
   // The only look at files the machine takes: a new generation is numbered
   // past everything there. Unset: directories are taken as empty.
@@ -123,6 +126,7 @@ class Coordinator {
 
   size_t worker_count() const { return workers_.size(); }
   uint64_t generation() const { return generation_; }
+  uint64_t computation_id() const { return computation_id_; }
   unsigned interval() const { return interval_sec_; }
 
  private:
@@ -187,6 +191,7 @@ class Coordinator {
   };
 
   // Message handlers.
+  bool admissible(ClientId client, const proto::HelloPayload& hello);
   void on_hello(ClientId client, const proto::MsgHeader& h, std::string_view payload, TimePoint now);
   void on_reached(ClientId client, const proto::MsgHeader& h, std::string_view payload);
   void on_failed(ClientId client, const proto::MsgHeader& h, std::string_view payload, TimePoint now);
@@ -256,7 +261,8 @@ class Coordinator {
   // next commit removes them.
   std::map<uint64_t, Committed> abandoned_;
   bool history_seeded_ = false;
-  uint64_t joined_generation_ = 0;  // the highest generation a process said it took part in or came from
+  uint64_t joined_generation_ = 0;
+  uint64_t computation_id_ = 0;  // 0 until the first process joins (WelcomePayload)  // the highest generation a process said it took part in or came from
   std::optional<Checkpoint> ckpt_;
   std::optional<Restart> restart_;
   // ckpt_command --kill: the workers still to answer Freeze (the Kill is sent

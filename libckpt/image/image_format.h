@@ -84,6 +84,7 @@ struct ProcessRecord {
   uint32_t thread_count;       // == the number of Thread records, at most kMaxThreads
   uint32_t pad;
   uint64_t generation;
+  uint64_t computation_id;     // the computation's (protocol.h WelcomePayload): one restart, one computation
   int64_t checkpoint_time_ns;  // CLOCK_REALTIME
   uint64_t restart_info_slot;  // address of libckpt's pointer the restorer fills on restart
   uint64_t start_brk;

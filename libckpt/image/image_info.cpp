@@ -113,6 +113,7 @@ Json process_json(const ProcessRecord& p) {
           {"computation_size", p.computation_size},
           {"thread_count", p.thread_count},
           {"generation", p.generation},
+          {"computation_id", hex_string(p.computation_id)},
           {"checkpoint_time_ns", p.checkpoint_time_ns},
           {"checkpoint_time", time_string(p.checkpoint_time_ns)},
           {"restart_info_slot", hex_string(p.restart_info_slot)},
@@ -278,9 +279,9 @@ std::string image_summary(const ImageReader& img) {
   add("process %d (real pid %d, parent %d, uid %u, gid %u): %s\n", p.virt_pid, p.real_pid, p.virt_ppid, p.uid, p.gid,
       fixed_string(p.progname).c_str());
   add("  exe %s\n  cwd %s\n", fixed_string(p.exe).c_str(), fixed_string(p.cwd).c_str());
-  add("  host %s, checkpointed %s, generation %" PRIu64 ", one of %u processes, id %s\n",
-      fixed_string(p.hostname).c_str(), time_string(p.checkpoint_time_ns).c_str(), p.generation, p.computation_size,
-      fixed_string(p.unique_id).c_str());
+  add("  host %s, checkpointed %s, generation %" PRIu64 " of computation %s, one of %u processes, id %s\n",
+      fixed_string(p.hostname).c_str(), time_string(p.checkpoint_time_ns).c_str(), p.generation,
+      hex_string(p.computation_id).c_str(), p.computation_size, fixed_string(p.unique_id).c_str());
   add("  brk %s (start %s)\n", hex_string(p.brk).c_str(), hex_string(p.start_brk).c_str());
   add("threads (%zu):\n", img.threads().size());
   for (const ThreadRecord& th : img.threads()) {

@@ -2,6 +2,7 @@
 #include "image_verify.h"
 
 #include "ckpt/image_names.h"
+#include "section_schema.h"
 
 #include <dirent.h>
 #include <sys/mman.h>
@@ -130,6 +131,7 @@ struct SharedField {
   std::string (*value)(const ProcessRecord&);
 };
 const SharedField kSameInEveryImage[] = {
+    {"computation", [](const ProcessRecord& p) { return hex_string(p.computation_id); }},
     {"generation", [](const ProcessRecord& p) { return std::to_string(p.generation); }},
     {"computation size", [](const ProcessRecord& p) { return std::to_string(p.computation_size); }},
     {"uid", [](const ProcessRecord& p) { return std::to_string(p.uid); }},

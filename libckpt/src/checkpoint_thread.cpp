@@ -117,6 +117,7 @@ void say_hello(bool is_restart) {
   format_to(hello.progname, sizeof hello.progname, "%s", g_config.progname);
   format_to(hello.unique_id, sizeof hello.unique_id, "%s", g_config.unique_id);
   format_to(hello.ckptdir, sizeof hello.ckptdir, "%s", g_config.ckptdir);
+  hello.computation_id = g_config.computation_id;
   g_coord.send(MsgType::Hello, g_cp.generation, 0, &hello, sizeof hello);
 }
 
@@ -382,6 +383,13 @@ void remove_unkept_images(uint64_t committed, const uint64_t* kept, size_t kept_
   });
 }
 
+void on_welcome(const proto::MsgHeader& h, const char* payload) {
+  const auto& w = *reinterpret_cast<const proto::WelcomePayload*>(payload);
+  if (h.payload_len >= sizeof w && w.computation_id) g_config.computation_id = w.computation_id;
+  CKPT_LOG(Debug, "coordinator says welcome, worker %lu of computation %lx", static_cast<unsigned long>(h.arg),
+           static_cast<unsigned long>(g_config.computation_id));
+}
+
 void on_committed(const proto::MsgHeader& h, const char* payload) {
   if (h.generation != g_cp.generation) return;
   g_cp.image_pending = false;
@@ -439,7 +447,7 @@ void on_freeze(const proto::MsgHeader& h) {
 void handle_message(const proto::MsgHeader& h, const char* payload) {
   switch (static_cast<MsgType>(h.type)) {
     case MsgType::Welcome:
-      CKPT_LOG(Debug, "coordinator says welcome, worker %lu", static_cast<unsigned long>(h.arg));
+      on_welcome(h, payload);
       break;
     case MsgType::Advance:
       on_advance(h, payload);
@@ -688,8 +696,9 @@ void leave_coordinator() {
 }
 
 size_t exec_handover_state(char* buf, size_t cap) {
-  return format_to(buf, cap, "%lu\n%d\n%s\n%s", static_cast<unsigned long>(g_cp.generation),
-                   g_cp.image_pending ? 1 : 0, g_config.unique_id, g_cp.image_path);
+  return format_to(buf, cap, "%lx/%lu\n%d\n%s\n%s", static_cast<unsigned long>(g_config.computation_id),
+                   static_cast<unsigned long>(g_cp.generation), g_cp.image_pending ? 1 : 0, g_config.unique_id,
+                   g_cp.image_path);
 }
 
 void adopt_exec_handover(int fd, const char* state) {
@@ -701,8 +710,17 @@ void adopt_exec_handover(int fd, const char* state) {
     g_coord.send(MsgType::Exec, 0, 0, &e, sizeof e);
   }
   if (!state) return;
-  // "<generation>\n<image pending: 0 or 1>\n<unique_id>\n<image being written or committed>"
+  // "<computation id, hex>/<generation>\n<image pending: 0 or 1>\n<unique_id>\n<image being written or committed>"
   const char* p = state;
+  uint64_t id = 0;
+  for (const char* q = p; *q; ++q) {
+    const int digit = *q >= '0' && *q <= '9' ? *q - '0' : *q >= 'a' && *q <= 'f' ? *q - 'a' + 10 : -1;
+    if (digit < 0) {
+      if (*q == '/') g_config.computation_id = id, p = q + 1;
+      break;
+    }
+    id = id << 4 | static_cast<uint64_t>(digit);
+  }
   uint64_t generation = 0;
   while (*p >= '0' && *p <= '9') generation = generation * 10 + static_cast<uint64_t>(*p++ - '0');
   g_cp.generation = generation;
@@ -742,6 +760,7 @@ bool register_with_coordinator(int timeout_ms) {
     return false;
   }
   if (answered && h.type == static_cast<uint16_t>(MsgType::Welcome)) {
+    on_welcome(h, payload);
     CKPT_LOG(Info, "registered with coordinator %s:%u as worker %lu", g_config.coord_host, g_config.coord_port,
              static_cast<unsigned long>(h.arg));
     return true;

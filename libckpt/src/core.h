@@ -31,6 +31,9 @@ struct Config {
   // start or handed over by ckpt_restart; without it no coordinator accepts us.
   auth::Secret secret;
   bool have_secret;
+  // The computation this process belongs to (protocol.h WelcomePayload): 0
+  // until the coordinator's first Welcome; inherited across fork and exec.
+  uint64_t computation_id;
 };
 extern Config g_config;
 

@@ -62,6 +62,7 @@ void fill_process_record(image::ProcessRecord& p, const SnapshotRequest& req, pi
   p.gid = static_cast<uint32_t>(sys(SYS_getgid));
   p.computation_size = req.computation_size;
   p.generation = req.generation;
+  p.computation_id = g_config.computation_id;
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   p.checkpoint_time_ns = ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;

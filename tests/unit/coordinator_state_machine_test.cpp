@@ -517,6 +517,46 @@ TEST(CoordinatorStateMachine, NewCoordinatorContinuesTheGenerationsOfTheProcesse
   EXPECT_EQ(adv[0].header.generation, 8u);
 }
 
+TEST(CoordinatorStateMachine, OneComputationPerCoordinator) {
+  Config config = Harness::default_config();
+  config.computation_id = 0x1234;
+  Harness h(config);
+  auto hello_of = [](int pid, uint64_t computation) {
+    proto::HelloPayload hello{};
+    hello.real_pid = hello.virt_pid = pid;
+    hello.computation_id = computation;
+    std::strcpy(hello.progname, "sim");
+    return std::string(reinterpret_cast<const char*>(&hello), sizeof hello);
+  };
+  auto welcomed_into = [&](const Actions& actions, ClientId c) -> uint64_t {
+    const auto w = sends(actions, c, MsgType::Welcome);
+    if (w.size() != 1 || w[0].payload.size() != sizeof(proto::WelcomePayload)) return 0;
+    proto::WelcomePayload p;
+    std::memcpy(&p, w[0].payload.data(), sizeof p);
+    return p.computation_id;
+  };
+  // New processes take the coordinator's id; one that knows it is welcome.
+  const ClientId a = h.connect();
+  h.msg(a, proto::make_header(MsgType::Hello, sizeof(proto::HelloPayload)), hello_of(10, 0));
+  EXPECT_EQ(welcomed_into(h.last, a), 0x1234u);
+  const ClientId b = h.connect();
+  h.msg(b, proto::make_header(MsgType::Hello, sizeof(proto::HelloPayload)), hello_of(11, 0x1234));
+  EXPECT_EQ(welcomed_into(h.last, b), 0x1234u);
+  // Another computation's process (restored from its images) is refused.
+  const ClientId c = h.connect();
+  h.msg(c, proto::make_header(MsgType::Hello, sizeof(proto::HelloPayload)), hello_of(12, 0x9999));
+  EXPECT_TRUE(has<Close>(h.last));
+  EXPECT_TRUE(logged(h.last, LogLevel::Error, "belongs to computation 0000000000009999"));
+  EXPECT_EQ(h.c.worker_count(), 2u);
+
+  // A coordinator started for a restart takes the id the images bring.
+  Harness fresh(config);
+  const ClientId r = fresh.connect();
+  fresh.msg(r, proto::make_header(MsgType::Hello, sizeof(proto::HelloPayload)), hello_of(10, 0x9999));
+  EXPECT_EQ(welcomed_into(fresh.last, r), 0x9999u);
+  EXPECT_EQ(fresh.c.computation_id(), 0x9999u);
+}
+
 TEST(CoordinatorStateMachine, GenerationNumbersNeverWrapRound) {
   Harness h;
   proto::HelloPayload hello{};

@@ -276,6 +276,14 @@ TEST_F(ImageVerify, RefusesImagesOfAnotherCheckpointOrUser) {
   stranger.uid += 1;
   std::string s = write(stranger);
   EXPECT_NE(set_refusal({a, s}).find("its uid is " + std::to_string(stranger.uid)), std::string::npos);
+  // Same generation, size and user, but another computation's process.
+  ProcessRecord other_run = process(11, "h-11-1", 2);
+  other_run.computation_id = 0xbeef;
+  ProcessRecord ours = process(10, "h-10-1", 2);
+  ours.computation_id = 0xcafe;
+  std::string o = write(ours), r = write(other_run);
+  EXPECT_EQ(set_refusal({o, r}), "image " + r + " is not of the checkpoint of image " + o +
+                                     ": its computation is 0xbeef, not 0xcafe");
 }
 
 TEST_F(ImageVerify, RefusesOneProcessTwice) {

@@ -39,7 +39,7 @@ enum class MsgType : uint16_t {
   AuthProof = 9,  // payload auth::AuthProofPayload
 
   // coordinator -> worker
-  Welcome = 20,    // arg = worker id assigned by the coordinator
+  Welcome = 20,    // arg = worker id assigned by the coordinator; payload WelcomePayload
   Advance = 21,    // arg = Barrier to move to; payload AdvancePayload
   Abort = 22,      // abandon the checkpoint in progress; resume if suspended
   // `generation` is committed (its restart script is written). Payload: the
@@ -104,6 +104,15 @@ struct HelloPayload {
   char progname[64];
   char unique_id[64];           // stable across restarts: names the image file
   char ckptdir[1024];           // where this process writes images by default
+  uint64_t computation_id;      // the computation it belongs to (Welcome), 0 if it has not learnt it yet
+};
+
+// Welcome's payload: the id of the computation the coordinator runs. A
+// fresh coordinator makes one at its first new process; restored processes
+// bring theirs back. Every image records it, and a restart takes one
+// computation's images only.
+struct WelcomePayload {
+  uint64_t computation_id;
 };
 
 struct ExecPayload {
