@@ -131,15 +131,22 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # Another user, without root's secret, can do nothing to root's computation.
-as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups env TMPDIR="$H_TMP/nobody" "$@"; }
+# The other users run copies of the tools: the build tree may sit in a
+# directory only root can enter (a CI clone in a private temp dir).
+as_nobody() { (cd "$H_TMP/nobody" && setpriv --reuid=65534 --regid=65534 --clear-groups env TMPDIR="$H_TMP/nobody" "$@"); }
 mkdir -m 0777 "$H_TMP/nobody"
 chmod 0755 "$H_TMP"
+tools=$H_TMP/tools
+mkdir -p "$tools/bin" "$tools/lib"
+cp "$CKPT_BIN/ckpt_command" "$CKPT_BIN/ckpt_launch" "$CKPT_BIN/ckpt_coordinator" "$tools/bin/"
+cp "$CKPT_BIN/../lib/libckpt.so" "$tools/lib/"
+chmod -R a+rX "$tools"
 for action in --status --checkpoint --kill --quit; do
   expect_fail 1 "no secret to prove" "uid 65534 ckpt_command $action on root's computation" \
-    as_nobody env -u CKPT_SECRET_FILE "$CKPT_BIN/ckpt_command" --coord-port "$H_PORT" "$action"
+    as_nobody env -u CKPT_SECRET_FILE "$tools/bin/ckpt_command" --coord-port "$H_PORT" "$action"
 done
 expect_fail 2 "belongs to uid 0, not to you\|no secret to prove it is ours" "uid 65534 joining root's computation" \
-  as_nobody env -u CKPT_SECRET_FILE "$CKPT_BIN/ckpt_launch" --join --coord-port "$H_PORT" /bin/true
+  as_nobody env -u CKPT_SECRET_FILE "$tools/bin/ckpt_launch" --join --coord-port "$H_PORT" /bin/true
 [ "$(h_process_count)" -eq 1 ] || h_fail "another user changed root's computation"
 
 # A user's coordinator: a third user is refused even with a copy of the
@@ -149,22 +156,23 @@ chown 65534:65534 "$H_TMP/user"
 new_secret "$H_TMP/user/secret"
 chown 65534:65534 "$H_TMP/user/secret"
 user_port=$(h_free_port)
-as_nobody "$CKPT_BIN/ckpt_coordinator" --port "$user_port" --port-file "$H_TMP/user/port" \
-  --secret-file "$H_TMP/user/secret" >"$H_TMP/user.log" 2>&1 &
+# exec all the way down: $! must be the coordinator itself, for the kill at exit.
+(cd "$H_TMP/nobody" && exec setpriv --reuid=65534 --regid=65534 --clear-groups "$tools/bin/ckpt_coordinator" \
+  --port "$user_port" --port-file "$H_TMP/user/port" --secret-file "$H_TMP/user/secret") >"$H_TMP/user.log" 2>&1 &
 user_coord=$!
 h_on_exit "kill $user_coord"
 h_wait_port_file "$H_TMP/user/port" "$user_coord" "$H_TMP/user.log" >/dev/null || exit 1
 cp "$H_TMP/user/secret" "$H_TMP/third.secret"
 chown 65533:65533 "$H_TMP/third.secret"
-got=$(setpriv --reuid=65533 --regid=65533 --clear-groups bash -c "$(declare -f raw_peer); raw_peer $user_port wrong")
+got=$(cd "$H_TMP" && setpriv --reuid=65533 --regid=65533 --clear-groups bash -c "$(declare -f raw_peer); raw_peer $user_port wrong")
 [[ $got == "refused: this coordinator belongs to uid 65534, not to uid 65533"* ]] || h_fail "uid 65533 got: $got"
 expect_fail 1 "belongs to uid 65534, not to you" "uid 65533 ckpt_command with the secret" \
-  setpriv --reuid=65533 --regid=65533 --clear-groups "$CKPT_BIN/ckpt_command" --coord-port "$user_port" \
+  env -C "$H_TMP" setpriv --reuid=65533 --regid=65533 --clear-groups "$tools/bin/ckpt_command" --coord-port "$user_port" \
   --secret-file "$H_TMP/third.secret" --status
 cp "$H_TMP/user/secret" "$H_TMP/root.secret"
 chown 0:0 "$H_TMP/root.secret"
 expect_fail 2 "belongs to uid 65534, not to you" "root's ckpt_launch joining uid 65534's coordinator" \
-  "$CKPT_BIN/ckpt_launch" --join --coord-port "$user_port" --secret-file "$H_TMP/root.secret" /bin/true
+  "$tools/bin/ckpt_launch" --join --coord-port "$user_port" --secret-file "$H_TMP/root.secret" /bin/true
 
 # From another network namespace, over a veth pair: the secret is what counts.
 if command -v ip >/dev/null && ip netns add "ckpt-auth-$$" 2>/dev/null; then
