@@ -9,7 +9,7 @@ set -euo pipefail
 build=$1 make_seeds=$2 corpus=$3
 bin=$build/bin progs=$build/tests/integration/bin
 work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 mkdir "$work/ck" "$work/data" "$work/images"
 export TMPDIR=$work
 "$bin/ckpt_coordinator" --port 0 --port-file "$work/port" --daemon --log "$work/coordinator.log" --exit-on-last
