@@ -41,17 +41,6 @@ unsigned long env_number(const char* name, unsigned long fallback) {
   return end && *end == '\0' ? n : fallback;
 }
 
-// The secret every connection to the coordinator proves it knows. Missing,
-// the program runs, but no coordinator will take it: say so once.
-void read_secret_file() {
-  const char* path = getenv(CKPT_ENV_SECRET_FILE);
-  char why[512];
-  g_config.have_secret = path && *path && auth::read_secret(path, g_config.secret, why, sizeof why);
-  if (!g_config.have_secret)
-    CKPT_LOG(Error, "no secret for the coordinator: %s; this process cannot be checkpointed",
-             path && *path ? why : CKPT_ENV_SECRET_FILE " is not set");
-}
-
 void read_config() {
   const char* host = getenv(CKPT_ENV_COORD_HOST);
   format_to(g_config.coord_host, sizeof g_config.coord_host, "%s", host && *host ? host : "localhost");
@@ -69,6 +58,10 @@ void read_config() {
   for (char* p = g_config.progname; *p; ++p)
     if (*p == '/' || *p == ' ') *p = '_';
   make_unique_id(g_config.unique_id, sizeof g_config.unique_id);
+  // Read when a connection is first made (checkpoint_thread.cpp): a program
+  // exec'ed inside the computation keeps its connection and never needs it.
+  const char* secret = getenv(CKPT_ENV_SECRET_FILE);
+  format_to(g_config.secret_file, sizeof g_config.secret_file, "%s", secret ? secret : "");
 }
 
 bool g_active = false;
@@ -110,7 +103,6 @@ __attribute__((constructor(300))) void bootstrap() {
   g_active = true;
   read_config();
   log_open(g_config.progname);
-  read_secret_file();
   adopt_handover_from_exec();
   install_suspend_handler();
   dispatch_event(CKPT_EVENT_INIT, nullptr);

@@ -31,6 +31,7 @@
 
 #include "../restore/restore_args.h"
 #include "coord_client.h"
+#include "ckpt/environment.h"
 #include "ckpt/image_names.h"
 #include "ckpt/proc_dir.h"
 #include "ckpt/raw_syscall.h"
@@ -124,7 +125,17 @@ void say_hello(bool is_restart) {
 // Connects and authenticates. A coordinator that fails the handshake (or
 // refuses ours, reported by handle_message) is logged once, not at every retry.
 bool connect_with_secret(int timeout_ms) {
-  static bool refusal_logged = false;
+  static bool refusal_logged = false, secret_read = false;
+  if (!g_config.have_secret && !secret_read) {
+    // Missing, the program runs, but no coordinator will take it: say so once.
+    secret_read = true;
+    char why[512];
+    g_config.have_secret =
+        g_config.secret_file[0] && auth::read_secret(g_config.secret_file, g_config.secret, why, sizeof why);
+    if (!g_config.have_secret)
+      CKPT_LOG(Error, "no secret for the coordinator: %s; this process cannot be checkpointed",
+               g_config.secret_file[0] ? why : CKPT_ENV_SECRET_FILE " is not set");
+  }
   if (!g_config.have_secret) return false;
   char why[256];
   why[0] = '\0';

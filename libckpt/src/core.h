@@ -27,8 +27,10 @@ struct Config {
   int suspend_signal;
   char progname[64];
   char unique_id[64];  // names this process's images; survives restarts
-  // The computation's secret (ckpt/auth.h), read from CKPT_SECRET_FILE at
-  // start or handed over by ckpt_restart; without it no coordinator accepts us.
+  // The computation's secret (ckpt/auth.h), read from secret_file
+  // (CKPT_SECRET_FILE) at the first connection or handed over by
+  // ckpt_restart; without it no coordinator accepts us.
+  char secret_file[4096];
   auth::Secret secret;
   bool have_secret;
   // The computation this process belongs to (protocol.h WelcomePayload): 0

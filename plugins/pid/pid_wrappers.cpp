@@ -129,6 +129,14 @@ long call_with_real_ids(const PidCall& call, long a1, long a2, long a3, long a4,
   return rc;
 }
 
+// get/setpriority's `who` as the kernel must see it: by pid_args.h's rule
+// for `which` (a pid, a process group, or a uid left alone).
+id_t real_priority_who(long nr, int which, id_t who) {
+  long args[6] = {which, static_cast<long>(who)};
+  translate_pid_args(*find_pid_call(nr), args, kKernelIds, nullptr);
+  return static_cast<id_t>(args[1]);
+}
+
 // The C library's function `name`, for wrappers that keep its behaviour
 // (glibc's sched_getaffinity and getpriority, say, do more than the system
 // call) and only change the id.
@@ -261,17 +269,11 @@ int prlimit64(pid_t pid, enum __rlimit_resource resource, const struct rlimit64*
 }
 int getpriority(__priority_which_t which, id_t who) {
   CKPT_NEXT(getpriority);
-  pid_t id = static_cast<pid_t>(who);
-  return next_getpriority(which, static_cast<id_t>(which == PRIO_PROCESS ? to_real(id)
-                                                   : which == PRIO_PGRP  ? to_real_group(id)
-                                                                         : id));
+  return next_getpriority(which, real_priority_who(SYS_getpriority, which, who));
 }
 int setpriority(__priority_which_t which, id_t who, int prio) {
   CKPT_NEXT(setpriority);
-  pid_t id = static_cast<pid_t>(who);
-  return next_setpriority(which,
-                          static_cast<id_t>(which == PRIO_PROCESS ? to_real(id) : which == PRIO_PGRP ? to_real_group(id) : id),
-                          prio);
+  return next_setpriority(which, real_priority_who(SYS_setpriority, which, who), prio);
 }
 int capget(cap_user_header_t header, cap_user_data_t data) {
   return static_cast<int>(call_with_real_ids(*find_pid_call(SYS_capget), reinterpret_cast<long>(header),

@@ -24,6 +24,16 @@ tick = os.sysconf("SC_CLK_TCK")
 def cpu():
     f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     return (int(f[11]) + int(f[12])) / tick
+def expect_closed(s, within, what):
+    """s must be closed by the coordinator, without an answer, within `within` s."""
+    s.settimeout(within)
+    try:
+        if s.recv(1) != b"":
+            sys.exit(f"{what} got an answer instead of being closed")
+    except socket.timeout:
+        sys.exit(f"{what} was not closed within {within} s")
+    except ConnectionResetError:
+        pass
 # Announcing 1 MiB before saying who one is: closed at once.
 big = []
 for _ in range(100):
@@ -31,14 +41,7 @@ for _ in range(100):
     s.sendall(struct.pack("<IHHIiQQ", 0x54504b43, 2, 8, 1 << 20, 0, 0, 0))
     big.append(s)
 for s in big:
-    s.settimeout(5)
-    try:
-        if s.recv(1) != b"":
-            sys.exit("a connection announcing 1 MiB got an answer instead of being closed")
-    except socket.timeout:
-        sys.exit("a connection announcing 1 MiB was not closed within 5 s")
-    except ConnectionResetError:
-        pass
+    expect_closed(s, 5, "a connection announcing 1 MiB")
     s.close()
 # Out of descriptors: no busy loop.
 flood = []
@@ -72,14 +75,7 @@ if used > 1.5:
 slow = socket.create_connection(("127.0.0.1", port))
 slow.sendall(struct.pack("<IHHIiQQ", 0x54504b43, 2, 8, 32, 0, 0, 0)[:10])
 slow_opened = time.time()
-slow.settimeout(12)
-try:
-    if slow.recv(1) != b"":
-        sys.exit("the slow client got an answer instead of being closed")
-except socket.timeout:
-    sys.exit("a client that sent half a header was not closed within 12 s")
-except ConnectionResetError:
-    pass
+expect_closed(slow, 12, "a client that sent half a header")
 waited = time.time() - slow_opened
 print(f"the slow client was closed after {waited:.1f} s")
 if waited < 9:
