@@ -386,7 +386,13 @@ void DescriptionSet::install(const ProcessFds& fds, const PathRewriter& paths, c
   std::vector<int32_t> open_now = keep;
   for (const FdRecord& rec : fds.records) {
     int src = transport_fd(rec);
-    if (src < 0) continue;
+    if (src < 0) {
+      // Another kind's descriptor: a kind of a lower rank put it in place
+      // already (sockets, event descriptors), or the process reopens it
+      // itself after the restart (/proc files).
+      if (rec.kind == FdKind::Elsewhere && fcntl(rec.fd, F_GETFD) >= 0) open_now.push_back(rec.fd);
+      continue;
+    }
     if (dup2(src, rec.fd) < 0)
       throw RestartError("cannot put descriptor " + std::to_string(rec.fd) + " in place: " + errno_text());
     fcntl(rec.fd, F_SETFD, rec.fd_flags & FD_CLOEXEC);

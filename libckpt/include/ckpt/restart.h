@@ -9,7 +9,11 @@
 //            once (file descriptions, pipes, the pid table, shared memory).
 //   created  in each new process (live or zombie), right after it exists.
 //   install  in each restored process, before its address space is replaced:
-//            its descriptors at their numbers, cwd, umask, rlimits.
+//            its descriptors at their numbers, cwd, umask, rlimits. The fd
+//            kind installs last (rank 90) and closes every descriptor except
+//            the ones it put in place and those its images mark Elsewhere
+//            (claimed with ckpt_claim_fd): a kind that restores claimed
+//            descriptors dup2s them to their numbers here, at a lower rank.
 //   ready    in ckpt_restart, once every process is in its process group and
 //            before any runs (e.g. hand the terminal over).
 //   finish   in ckpt_restart, once every process entered its restorer: drop
