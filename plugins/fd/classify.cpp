@@ -10,7 +10,7 @@
 
 #include "ckpt/raw_syscall.h"
 #include "proc_fds.h"
-#include "proc_io.h"
+#include "ckpt/frozen_io.h"
 #include "std_streams.h"
 
 namespace ckpt::fd {

@@ -10,7 +10,7 @@
 #include "holders.h"
 #include "peers.h"
 #include "pipes.h"
-#include "proc_io.h"
+#include "ckpt/frozen_io.h"
 #include "process_state.h"
 #include "std_streams.h"
 

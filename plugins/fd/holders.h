@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "mapped_buffer.h"
+#include "ckpt/frozen_io.h"
 #include "peers.h"
 
 namespace ckpt::fd {

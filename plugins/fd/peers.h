@@ -5,7 +5,7 @@
 
 #include <sys/types.h>
 
-#include "mapped_buffer.h"
+#include "ckpt/frozen_io.h"
 
 namespace ckpt::fd {
 

@@ -7,8 +7,7 @@
 
 #include "ckpt/plugin.h"
 #include "ckpt/raw_syscall.h"
-#include "mapped_buffer.h"
-#include "proc_io.h"
+#include "ckpt/frozen_io.h"
 #include "tree_sections.h"
 
 namespace ckpt::fd {

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "ckpt/raw_syscall.h"
-#include "proc_io.h"
+#include "ckpt/frozen_io.h"
 
 namespace ckpt::fd {
 namespace {

@@ -6,7 +6,7 @@
 #include <sys/syscall.h>
 
 #include "ckpt/raw_syscall.h"
-#include "proc_io.h"
+#include "ckpt/frozen_io.h"
 
 extern char** environ;
 

@@ -10,14 +10,14 @@ set(CKPT_IT_DIR ${CMAKE_BINARY_DIR}/tests/integration)
 foreach(script harness.sh compare_output.py checkpoint_restart.sh periodic_checkpoint.sh
                bad_images.sh ckptdir_failure.sh hung_process.sh launch_behaviour.sh cli_behaviour.sh
                coordinator_restart.sh coordinator_flood.sh coordinator_listen.sh coordinator_auth.sh private_dir.sh
-               checkpoints_only.sh nocheckpoint.sh dmtcp_api.sh vim_edit.sh
+               checkpoints_only.sh nocheckpoint.sh socket_cycles.sh dmtcp_api.sh vim_edit.sh
                self_checkpoint.sh)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/${script} ${CKPT_IT_DIR}/${script} COPYONLY)
 endforeach()
 configure_file(${CMAKE_CURRENT_LIST_DIR}/programs/collatz.py ${CKPT_IT_DIR}/bin/collatz.py COPYONLY)
 
 foreach(prog heap_churn.c signals_timer.c threads_queue.cpp own_wrappers.c pid_calls.c blocking_ipc.c
-             blocked_signals.c proc_fds.c)
+             blocked_signals.c proc_fds.c socket_stream.c)
   get_filename_component(name ${prog} NAME_WE)
   add_executable(it_${name} ${CMAKE_CURRENT_LIST_DIR}/programs/${prog})
   set_target_properties(it_${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CKPT_IT_DIR}/bin)
@@ -82,3 +82,13 @@ list(SORT ckpt_it_parts)
 foreach(part ${ckpt_it_parts})
   include(${part})
 endforeach()
+
+# Sockets (plugins/socket): connections inside the computation, with their
+# buffers full in both directions at every checkpoint.
+ckpt_integration_test(socket_tcp socket_cycles.sh 3 sock.out 65536 -- ${bin}/it_socket_stream tcp 40000)
+ckpt_integration_test(socket_tcp6 socket_cycles.sh 2 sock.out 65536 -- ${bin}/it_socket_stream tcp6 30000)
+ckpt_integration_test(socket_unix_stream socket_cycles.sh 3 sock.in 65536 -- ${bin}/it_socket_stream unix 30000)
+# The same with checkpoints only: the drained bytes go back into the live
+# connections, in order, and the program finishes as if nothing happened.
+ckpt_integration_test(socket_tcp_live checkpoints_only.sh 6 ${bin}/it_socket_stream tcp 30000)
+ckpt_integration_test(socket_unix_live checkpoints_only.sh 6 ${bin}/it_socket_stream unix 20000)

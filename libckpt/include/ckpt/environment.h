@@ -14,6 +14,7 @@
 #define CKPT_ENV_ACCEPT_LOSS "CKPT_ACCEPT_LOSS" /* 1: placeholders and warnings instead of failing */
 #define CKPT_ENV_FILE_POLICY "CKPT_FILE_POLICY" /* validated GLOB=POLICY rules, one per line */
 #define CKPT_ENV_SIGNAL "CKPT_SIGNAL"           /* the suspend signal */
+#define CKPT_ENV_OUTSIDE_CONNECTIONS "CKPT_OUTSIDE_CONNECTIONS" /* close (default) or fail (plugins/socket) */
 #define CKPT_ENV_STDIO "CKPT_STDIO"             /* the computation's standard streams (plugins/fd) */
 #define CKPT_ENV_PIDTABLE "CKPT_PIDTABLE"       /* the shared pid table's file (plugins/pid) */
 #define CKPT_ENV_LOG "CKPT_LOG"                 /* debug|info|warn|error */

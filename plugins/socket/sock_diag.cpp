@@ -1,0 +1,167 @@
+#include "sock_diag.h"
+
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "socket_section.h"
+
+namespace ckpt::socket {
+namespace {
+
+constexpr size_t kReceiveBuffer = 32 * 1024;
+
+uint32_t diag_shutdown(uint8_t sk_shutdown) {
+  // The kernel's RCV_SHUTDOWN is 1 and SEND_SHUTDOWN 2, as ours.
+  return sk_shutdown & (kShutRead | kShutWrite);
+}
+
+// Sends `request` (a netlink message) on a new sock_diag socket and hands
+// every answer message to `each` until the dump ends.
+template <typename Request, typename Each>
+long dump(const Request& request, Each each) {
+  long nl = raw_syscall(SYS_socket, AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+  if (nl < 0) return nl;
+  long rc = raw_syscall(SYS_sendto, nl, reinterpret_cast<long>(&request), sizeof request, 0, 0, 0);
+  MappedBuffer buf;
+  char* data = buf.grow_for(kReceiveBuffer);
+  if (rc >= 0 && !data) rc = -ENOMEM;
+  bool done = false;
+  while (rc >= 0 && !done) {
+    long n = raw_syscall(SYS_recvfrom, nl, reinterpret_cast<long>(data), kReceiveBuffer, 0, 0, 0);
+    if (n == -EINTR) continue;
+    if (n <= 0) {
+      rc = n < 0 ? n : -EIO;
+      break;
+    }
+    for (auto* h = reinterpret_cast<nlmsghdr*>(data); NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
+      if (h->nlmsg_type == NLMSG_DONE) {
+        done = true;
+        break;
+      }
+      if (h->nlmsg_type == NLMSG_ERROR) {
+        auto* err = static_cast<nlmsgerr*>(NLMSG_DATA(h));
+        rc = err->error < 0 ? err->error : -EIO;
+        break;
+      }
+      if (!each(h)) {
+        rc = -ENOMEM;
+        break;
+      }
+    }
+  }
+  buf.release();
+  raw_syscall(SYS_close, nl);
+  return rc < 0 ? rc : 0;
+}
+
+void to_v6(int family, const uint32_t addr[4], uint8_t out[16]) {
+  memset(out, 0, 16);
+  if (family == AF_INET) {
+    out[10] = out[11] = 0xff;
+    memcpy(out + 12, addr, 4);
+  } else {
+    memcpy(out, addr, 16);
+  }
+}
+
+long load_unix(MappedArray<UnixInfo>& out) {
+  struct {
+    nlmsghdr nh;
+    unix_diag_req req;
+  } request = {};
+  request.nh.nlmsg_len = sizeof request;
+  request.nh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  request.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  request.req.sdiag_family = AF_UNIX;
+  request.req.udiag_states = ~0u;
+  request.req.udiag_show = UDIAG_SHOW_PEER;
+  return dump(request, [&](nlmsghdr* h) {
+    auto* msg = static_cast<unix_diag_msg*>(NLMSG_DATA(h));
+    UnixInfo info = {msg->udiag_ino, 0, msg->udiag_state, 0};
+    long left = static_cast<long>(h->nlmsg_len) - static_cast<long>(NLMSG_LENGTH(sizeof *msg));
+    for (auto* a = reinterpret_cast<nlattr*>(msg + 1); left >= static_cast<long>(sizeof(nlattr)) && a->nla_len >= sizeof(nlattr) &&
+                                                      a->nla_len <= left;) {
+      const void* value = reinterpret_cast<char*>(a) + NLA_HDRLEN;
+      if (a->nla_type == UNIX_DIAG_PEER && a->nla_len >= NLA_HDRLEN + 4) info.peer_ino = *static_cast<const uint32_t*>(value);
+      if (a->nla_type == UNIX_DIAG_SHUTDOWN && a->nla_len >= NLA_HDRLEN + 1)
+        info.shutdown = diag_shutdown(*static_cast<const uint8_t*>(value));
+      long step = NLA_ALIGN(a->nla_len);
+      left -= step;
+      a = reinterpret_cast<nlattr*>(reinterpret_cast<char*>(a) + step);
+    }
+    return out.push(info);
+  });
+}
+
+long load_tcp(int family, MappedArray<InetInfo>& out) {
+  struct {
+    nlmsghdr nh;
+    inet_diag_req_v2 req;
+  } request = {};
+  request.nh.nlmsg_len = sizeof request;
+  request.nh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  request.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  request.req.sdiag_family = static_cast<uint8_t>(family);
+  request.req.sdiag_protocol = IPPROTO_TCP;
+  request.req.idiag_states = ~0u;
+  return dump(request, [&](nlmsghdr* h) {
+    auto* msg = static_cast<inet_diag_msg*>(NLMSG_DATA(h));
+    InetInfo info = {};
+    info.ino = msg->idiag_inode;
+    to_v6(msg->idiag_family, msg->id.idiag_src, info.src);
+    to_v6(msg->idiag_family, msg->id.idiag_dst, info.dst);
+    info.sport = ntohs(msg->id.idiag_sport);
+    info.dport = ntohs(msg->id.idiag_dport);
+    info.state = msg->idiag_state;
+    long left = static_cast<long>(h->nlmsg_len) - static_cast<long>(NLMSG_LENGTH(sizeof *msg));
+    for (auto* a = reinterpret_cast<nlattr*>(msg + 1); left >= static_cast<long>(sizeof(nlattr)) && a->nla_len >= sizeof(nlattr) &&
+                                                      a->nla_len <= left;) {
+      if (a->nla_type == INET_DIAG_SHUTDOWN && a->nla_len >= NLA_HDRLEN + 1)
+        info.shutdown = diag_shutdown(*reinterpret_cast<const uint8_t*>(reinterpret_cast<char*>(a) + NLA_HDRLEN));
+      long step = NLA_ALIGN(a->nla_len);
+      left -= step;
+      a = reinterpret_cast<nlattr*>(reinterpret_cast<char*>(a) + step);
+    }
+    return out.push(info);
+  });
+}
+
+}  // namespace
+
+long SocketTables::load() {
+  unix_.clear();
+  inet_.clear();
+  long rc = load_unix(unix_);
+  if (rc == 0) rc = load_tcp(AF_INET, inet_);
+  if (rc == 0) rc = load_tcp(AF_INET6, inet_);
+  return rc;
+}
+
+const UnixInfo* SocketTables::find_unix(uint64_t ino) {
+  for (size_t i = 0; i < unix_.size(); ++i)
+    if (unix_[i].ino == ino) return &unix_[i];
+  return nullptr;
+}
+
+const InetInfo* SocketTables::find_inet(uint64_t ino) {
+  for (size_t i = 0; i < inet_.size(); ++i)
+    if (inet_[i].ino == ino) return &inet_[i];
+  return nullptr;
+}
+
+const InetInfo* SocketTables::find_inet_peer(const InetInfo& info) {
+  for (size_t i = 0; i < inet_.size(); ++i) {
+    const InetInfo& o = inet_[i];
+    if (o.ino != info.ino && o.ino != 0 && o.sport == info.dport && o.dport == info.sport &&
+        memcmp(o.src, info.dst, 16) == 0 && memcmp(o.dst, info.src, 16) == 0)
+      return &o;
+  }
+  return nullptr;
+}
+
+}  // namespace ckpt::socket
