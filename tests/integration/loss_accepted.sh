@@ -1,6 +1,6 @@
 #!/bin/bash
 # loss_accepted.sh: with --accept-loss (CKPT_ACCEPT_LOSS=1), a program that
-# holds an io_uring instance (its rings mapped) and a socket pair is
+# holds an io_uring instance (its rings mapped) and two netlink sockets is
 # checkpointed: ckpt_command succeeds and warns about each descriptor and the
 # ring memory; the image keeps the warnings; the restart warns again; the
 # restored program runs on, and each lost descriptor is a placeholder whose
@@ -16,8 +16,8 @@ h_launch "$out" --accept-loss -- "${prog[@]}"
 h_wait_step "$out" 4
 h_checkpoint
 log=$(cat "$H_TMP/command.log")
-for expect in "fd 10 (an io_uring instance) was not saved" "fd 11 (a UNIX stream socket) was not saved" \
-  "fd 12 (a UNIX stream socket) was not saved" "(shared with anon_inode:[io_uring]) was not saved"; do
+for expect in "fd 10 (an io_uring instance) was not saved" "fd 11 (a netlink datagram socket) was not saved" \
+  "fd 12 (a netlink datagram socket) was not saved" "(shared with anon_inode:[io_uring]) was not saved"; do
   grep -qF -- "warning: " <<<"$log" && grep -qF -- "$expect" <<<"$log" ||
     h_fail "ckpt_command does not warn '$expect': $log"
 done
@@ -38,7 +38,7 @@ before=$(h_max_step "$out")
 
 h_restart "$out"
 h_wait_step "$out" $((before + 2))
-for expect in "fd 10 (an io_uring instance) was not saved" "fd 11 (a UNIX stream socket) was not saved" \
+for expect in "fd 10 (an io_uring instance) was not saved" "fd 11 (a netlink datagram socket) was not saved" \
   "(shared with anon_inode:[io_uring]) was not saved"; do
   grep -qF -- "$expect" "$H_TMP/restart.err" || h_fail "the restart does not warn '$expect': $(cat "$H_TMP/restart.err")"
 done

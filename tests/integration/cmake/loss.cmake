@@ -12,8 +12,8 @@ set_target_properties(it_loss_holder it_failing_plugin PROPERTIES RUNTIME_OUTPUT
 configure_file(${CMAKE_CURRENT_LIST_DIR}/../programs/loss_holder.py ${CKPT_IT_DIR}/bin/loss_holder.py COPYONLY)
 set(holder ${CKPT_IT_DIR}/bin/it_loss_holder)
 ckpt_integration_test(loss_refused_uring loss_refused.sh "fd 10 is an io_uring instance" ${holder} uring 8 60 50 none)
-ckpt_integration_test(loss_refused_socketpair loss_refused.sh "fd 11 is a UNIX stream socket"
-                      ${holder} socketpair 8 60 50 none)
+ckpt_integration_test(loss_refused_netlink loss_refused.sh "fd 11 is a netlink datagram socket"
+                      ${holder} netlink 8 60 50 none)
 # The issue's python3 program: a socket pair and an epoll instance.
 ckpt_integration_test(loss_refused_python loss_refused.sh "is an epoll instance"
                       python3 ${CKPT_IT_DIR}/bin/loss_holder.py 8 60 50)

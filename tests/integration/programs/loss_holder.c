@@ -1,7 +1,7 @@
 /* loss_holder KIND FROM STEPS PAUSE_MS PROBE_FILE: runs STEPS steps; from
  * step FROM on it holds what ckpt cannot checkpoint, by KIND:
  *   uring       an io_uring instance (fd 10) with its rings mapped shared
- *   socketpair  a UNIX stream socket pair (fds 11 and 12)
+ *   netlink     two netlink sockets (fds 11 and 12)
  *   both        both
  * Every step prints "step N SUM". Once PROBE_FILE exists, it probes each of
  * those descriptors with one non-blocking read and one write and prints what
@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/io_uring.h>
+#include <linux/netlink.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,11 +45,12 @@ static void hold_uring(void) {
   place(fd, kUringFd);
 }
 
-static void hold_socketpair(void) {
-  int sv[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) die("socketpair");
-  place(sv[0], kSocketFd);
-  place(sv[1], kPeerFd);
+static void hold_netlink(void) {
+  for (int at = kSocketFd; at <= kPeerFd; ++at) {
+    int fd = socket(AF_NETLINK, SOCK_DGRAM, NETLINK_ROUTE);
+    if (fd < 0) die("socket(AF_NETLINK)");
+    place(fd, at);
+  }
 }
 
 static void probe(int fd) {
@@ -63,21 +65,21 @@ static void probe(int fd) {
 
 int main(int argc, char **argv) {
   if (argc != 6) {
-    fprintf(stderr, "usage: %s uring|socketpair|both FROM STEPS PAUSE_MS PROBE_FILE\n", argv[0]);
+    fprintf(stderr, "usage: %s uring|netlink|both FROM STEPS PAUSE_MS PROBE_FILE\n", argv[0]);
     return 2;
   }
   const char *kind = argv[1];
   int from = atoi(argv[2]), steps = atoi(argv[3]), pause_ms = atoi(argv[4]);
   const char *probe_file = argv[5];
   int uring = !strcmp(kind, "uring") || !strcmp(kind, "both");
-  int pair = !strcmp(kind, "socketpair") || !strcmp(kind, "both");
+  int pair = !strcmp(kind, "netlink") || !strcmp(kind, "both");
   signal(SIGPIPE, SIG_IGN);
   setvbuf(stdout, NULL, _IOLBF, 0);
   unsigned long sum = 0;
   for (int step = 1; step <= steps; ++step) {
     if (step == from) {
       if (uring) hold_uring();
-      if (pair) hold_socketpair();
+      if (pair) hold_netlink();
     }
     sum = sum * 31 + (unsigned long)step;
     printf("step %d %lu\n", step, sum);
