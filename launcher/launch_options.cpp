@@ -118,6 +118,10 @@ void LaunchCli::define(cli::Parser& p) {
          "a descriptor or memory that cannot be saved does not fail the checkpoint; it comes back as a "
          "placeholder (reads see end-of-file, writes fail with EPIPE)",
          CKPT_ENV_ACCEPT_LOSS);
+  p.value("--outside-connections", "close|fail",
+          "a connection to a peer outside the computation comes back closed after a restart, with a "
+          "warning (close), or fails the checkpoint (fail) [close]",
+          CKPT_ENV_OUTSIDE_CONNECTIONS);
   p.stop_at_program();
   p.notes(R"(Each option has an environment twin; an option given on the command line
 overrides its twin.
@@ -154,6 +158,8 @@ void read_options(const cli::Parser& p, LaunchOptions& o) {
     if (auto env = p.variable(CKPT_ENV_FILE_POLICY)) policies.push_back(*env);
   o.file_policy = encode_policies(policies);
   o.accept_loss = p.enabled("--accept-loss").value_or(false);
+  if (auto outside = p.setting("--outside-connections"))
+    o.fail_outside_connections = cli::to_choice(*outside, {"close", "fail"}) == "fail";
 }
 
 }  // namespace

@@ -28,6 +28,9 @@ struct LaunchOptions {
   // Something ckpt cannot save does not fail a checkpoint; it comes back as
   // a placeholder (CKPT_ACCEPT_LOSS for libckpt).
   bool accept_loss = false;
+  // A connection to outside the computation fails the checkpoint instead of
+  // coming back closed (CKPT_OUTSIDE_CONNECTIONS=fail for plugins/socket).
+  bool fail_outside_connections = false;
   // File policy rules in order, one "GLOB=POLICY" per line: the value of
   // CKPT_FILE_POLICY (plugins/fd/file_policy.h). Empty: none.
   std::string file_policy;

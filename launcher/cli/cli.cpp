@@ -191,6 +191,15 @@ bool to_bool(const Setting& s) {
   throw UsageError(s.source + ": " + quoted(v) + " is not a boolean (use 1 or 0)");
 }
 
+const std::string& to_choice(const Setting& s, std::initializer_list<const char*> choices) {
+  std::string list;
+  for (const char* c : choices) {
+    if (s.value == c) return s.value;
+    list += (list.empty() ? "" : ", ") + std::string(c);
+  }
+  throw UsageError(s.source + ": " + quoted(s.value) + " is not one of " + list);
+}
+
 const std::string& to_nonempty(const Setting& s) {
   if (s.value.empty()) throw UsageError(s.source + ": empty value");
   return s.value;

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -102,6 +103,8 @@ uint16_t to_port(const Setting& s, bool zero_ok);
 bool to_bool(const Setting& s);
 // "SOURCE: empty value"
 const std::string& to_nonempty(const Setting& s);
+// One of `choices`; "SOURCE: 'x' is not one of close, fail"
+const std::string& to_choice(const Setting& s, std::initializer_list<const char*> choices);
 
 // What the user asked for: run, print --help or --version, or nothing
 // (a usage error, exit status kExitUsage).

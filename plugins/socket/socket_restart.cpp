@@ -278,11 +278,8 @@ class SocketRestart : public RestartKind {
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && errno == EAGAIN) {
         if (!grown) {
-          int big = 64 << 20;  // the kernel caps it at net.core.[rw]mem_max
-          setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
-          if (reader >= 0) setsockopt(reader, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
           grown = true;
-          continue;
+          if (grow_send_buffer(fd) | (reader >= 0 && grow_receive_buffer(reader))) continue;
         }
         pollfd pfd = {fd, POLLOUT, 0};
         if (waits++ < 20 && poll(&pfd, 1, 100) >= 0) continue;
@@ -313,9 +310,50 @@ class SocketRestart : public RestartKind {
     }
     // seqpacket (and datagram pairs): message by message
     for_each_datagram(ctx, process, r, s, [&](const DatagramHeader& h, const uint8_t*, const uint8_t* data) {
-      if (send(writer, data, h.len, MSG_NOSIGNAL | MSG_DONTWAIT) != static_cast<ssize_t>(h.len))
+      if (!send_message(writer, data, h.len, nullptr, 0))
         fail(ctx, process, r, "cannot put back a message that was in flight: " + errno_text());
     });
+  }
+
+  // Sends one message without blocking. The kernel counts a queued message
+  // against the sender's buffer with some overhead, which need not come out
+  // the same as when it was first sent: a full buffer grows (as far as
+  // net.core.wmem_max lets it) rather than fail.
+  static bool send_message(int fd, const uint8_t* data, size_t len, const sockaddr* to, socklen_t to_len) {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      ssize_t n = to ? sendto(fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL, to, to_len)
+                     : send(fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n == static_cast<ssize_t>(len)) return true;
+      if (n >= 0 || errno != EAGAIN || !grow_send_buffer(fd)) return false;
+    }
+    return false;
+  }
+
+  static bool grow_receive_buffer(int fd) {
+    int now = 0, big = 64 << 20, after = 0;
+    socklen_t len = sizeof now;
+    if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &now, &len) != 0) return false;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+    len = sizeof after;
+    getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &after, &len);
+    if (after > now) return true;
+    now /= 2;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &now, sizeof now);
+    return false;
+  }
+
+  static bool grow_send_buffer(int fd) {
+    int now = 0, big = 64 << 20;
+    socklen_t len = sizeof now;
+    if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &now, &len) != 0) return false;
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
+    int after = 0;
+    len = sizeof after;
+    getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &after, &len);
+    if (after > now) return true;
+    now /= 2;  // the kernel reports twice what was asked
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &now, sizeof now);
+    return false;
   }
 
   template <typename Each>
@@ -423,7 +461,8 @@ class SocketRestart : public RestartKind {
   // pair's other end, or the sender's new socket, or (a sender outside the
   // computation) an unnamed socket of ours.
   void refill_datagrams(const RestartContext& ctx, size_t process, const SocketRecord& r) {
-    if (r.type != SOCK_DGRAM) return;
+    // A pair's datagrams went back when the pair was made (make_pair).
+    if (r.type != SOCK_DGRAM || is_datagram_pair(r)) return;
     const image::Section* s = bytes_in(r.ino);
     auto mine = made_.find(r.ino);
     if (!s || s->data.empty() || mine == made_.end()) return;
@@ -434,20 +473,14 @@ class SocketRestart : public RestartKind {
       reinterpret_cast<sockaddr_in*>(&to)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (r.family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&reinterpret_cast<sockaddr_in6*>(&to)->sin6_addr))
       reinterpret_cast<sockaddr_in6*>(&to)->sin6_addr = in6addr_loopback;
-    int pair_end = -1;
-    if (is_datagram_pair(r) && made_.count(r.peer_ino)) pair_end = made_[r.peer_ino];
     int spare = -1;
     for_each_datagram(ctx, process, r, s, [&](const DatagramHeader& h, const uint8_t* from, const uint8_t* data) {
-      int sender = pair_end;
-      if (sender < 0) sender = sender_for(r, from, h.addr_len);
+      int sender = sender_for(r, from, h.addr_len);
       if (sender < 0) {
         if (spare < 0) spare = ::socket(r.family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         sender = spare;
       }
-      ssize_t n = sender == pair_end ? send(sender, data, h.len, MSG_DONTWAIT | MSG_NOSIGNAL)
-                                     : sendto(sender, data, h.len, MSG_DONTWAIT | MSG_NOSIGNAL,
-                                              reinterpret_cast<sockaddr*>(&to), to_len);
-      if (n != static_cast<ssize_t>(h.len))
+      if (!send_message(sender, data, h.len, reinterpret_cast<sockaddr*>(&to), to_len))
         fail(ctx, process, r, "cannot send a datagram that was queued to it again: " + errno_text());
     });
     if (spare >= 0) close(spare);

@@ -10,14 +10,14 @@ set(CKPT_IT_DIR ${CMAKE_BINARY_DIR}/tests/integration)
 foreach(script harness.sh compare_output.py checkpoint_restart.sh periodic_checkpoint.sh
                bad_images.sh ckptdir_failure.sh hung_process.sh launch_behaviour.sh cli_behaviour.sh
                coordinator_restart.sh coordinator_flood.sh coordinator_listen.sh coordinator_auth.sh private_dir.sh
-               checkpoints_only.sh nocheckpoint.sh socket_cycles.sh dmtcp_api.sh vim_edit.sh
+               checkpoints_only.sh nocheckpoint.sh socket_cycles.sh socket_outside.sh dmtcp_api.sh vim_edit.sh
                self_checkpoint.sh)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/${script} ${CKPT_IT_DIR}/${script} COPYONLY)
 endforeach()
 configure_file(${CMAKE_CURRENT_LIST_DIR}/programs/collatz.py ${CKPT_IT_DIR}/bin/collatz.py COPYONLY)
 
 foreach(prog heap_churn.c signals_timer.c threads_queue.cpp own_wrappers.c pid_calls.c blocking_ipc.c
-             blocked_signals.c proc_fds.c socket_stream.c)
+             blocked_signals.c proc_fds.c socket_stream.c socket_kinds.c socket_outside.c)
   get_filename_component(name ${prog} NAME_WE)
   add_executable(it_${name} ${CMAKE_CURRENT_LIST_DIR}/programs/${prog})
   set_target_properties(it_${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CKPT_IT_DIR}/bin)
@@ -92,3 +92,12 @@ ckpt_integration_test(socket_unix_stream socket_cycles.sh 3 sock.in 65536 -- ${b
 # connections, in order, and the program finishes as if nothing happened.
 ckpt_integration_test(socket_tcp_live checkpoints_only.sh 6 ${bin}/it_socket_stream tcp 30000)
 ckpt_integration_test(socket_unix_live checkpoints_only.sh 6 ${bin}/it_socket_stream unix 20000)
+# Datagram and seqpacket boundaries, a named UNIX server with three clients
+# and an abstract-namespace socket, and a listener that serves new clients
+# after each restart.
+ckpt_integration_test(socket_messages checkpoint_restart.sh 3 3 ${bin}/it_socket_kinds messages 40)
+ckpt_integration_test(socket_named checkpoint_restart.sh 3 3 ${bin}/it_socket_kinds named 40)
+ckpt_integration_test(socket_listener checkpoint_restart.sh 3 3 ${bin}/it_socket_kinds listener 30)
+# A connection to a server outside the computation: closed after a restart
+# (with a warning), or the checkpoint fails (--outside-connections=fail).
+ckpt_integration_test(socket_outside socket_outside.sh)
