@@ -14,9 +14,10 @@ CKPT_JOBS=${CKPT_JOBS:-2}
 # the unprivileged test pass; clang-14 and libclang-rt-14-dev, its libFuzzer
 # and sanitizer runtimes, which clang only recommends, build the fuzz targets
 # of scripts/fuzz.sh; libsodium-dev: the connection handshake's HMAC;
-# iproute2: network namespaces in coordinator_auth; vim-tiny: vim_edit).
+# iproute2: network namespaces in coordinator_auth; vim-tiny: vim_edit;
+# redis-server: a real server under checkpoint in socket_redis).
 CKPT_PACKAGES=(cmake g++ make libboost-dev liblz4-dev libunwind-dev libgtest-dev libcli11-dev nlohmann-json3-dev
-  libsodium-dev python3 iproute2 vim-tiny util-linux clang-14 libclang-rt-14-dev)
+  libsodium-dev python3 iproute2 vim-tiny util-linux clang-14 libclang-rt-14-dev redis-server)
 CKPT_CLANG=clang-14
 CKPT_CLANGXX=clang++-14
 

@@ -15,6 +15,7 @@ foreach(script harness.sh compare_output.py checkpoint_restart.sh periodic_check
   configure_file(${CMAKE_CURRENT_LIST_DIR}/${script} ${CKPT_IT_DIR}/${script} COPYONLY)
 endforeach()
 configure_file(${CMAKE_CURRENT_LIST_DIR}/programs/collatz.py ${CKPT_IT_DIR}/bin/collatz.py COPYONLY)
+configure_file(${CMAKE_CURRENT_LIST_DIR}/programs/socket_multiprocessing.py ${CKPT_IT_DIR}/bin/socket_multiprocessing.py COPYONLY)
 
 foreach(prog heap_churn.c signals_timer.c threads_queue.cpp own_wrappers.c pid_calls.c blocking_ipc.c
              blocked_signals.c proc_fds.c socket_stream.c socket_kinds.c socket_outside.c)
@@ -101,3 +102,5 @@ ckpt_integration_test(socket_listener checkpoint_restart.sh 3 3 ${bin}/it_socket
 # A connection to a server outside the computation: closed after a restart
 # (with a warning), or the checkpoint fails (--outside-connections=fail).
 ckpt_integration_test(socket_outside socket_outside.sh)
+# python3 multiprocessing: a Manager (UNIX socket server) and a Pool.
+ckpt_integration_test(socket_python_multiprocessing checkpoint_restart.sh 2 3 python3 ${bin}/socket_multiprocessing.py 40)
