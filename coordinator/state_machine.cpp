@@ -154,7 +154,7 @@ Actions Coordinator::message(ClientId client, const proto::MsgHeader& h, std::st
 
   if (it->second == ClientKind::Worker) {
     switch (type) {
-      case MsgType::Reached: on_reached(client, h, payload); break;
+      case MsgType::Reached: on_reached(client, h, payload, now); break;
       case MsgType::Failed: on_failed(client, h, payload, now); break;
       case MsgType::Warning: on_warning(client, h, payload); break;
       case MsgType::RequestCheckpoint: request_checkpoint(std::nullopt, describe(client), now); break;
@@ -467,7 +467,7 @@ void Coordinator::on_hello(ClientId client, const proto::MsgHeader&, std::string
   }
 }
 
-void Coordinator::on_reached(ClientId client, const proto::MsgHeader& h, std::string_view payload) {
+void Coordinator::on_reached(ClientId client, const proto::MsgHeader& h, std::string_view payload, TimePoint now) {
   const auto b = static_cast<Barrier>(h.arg);
   if (restart_ && restart_->members.count(client)) {
     const uint64_t own = workers_.at(client).restart_generation;
@@ -475,7 +475,7 @@ void Coordinator::on_reached(ClientId client, const proto::MsgHeader& h, std::st
       log(LogLevel::Debug, describe(client) + ": ignoring Reached for generation " + std::to_string(h.generation));
       return;
     }
-    restart_reached(client, b);
+    restart_reached(client, b, payload);
     return;
   }
   if (!ckpt_ || h.generation != ckpt_->generation || !ckpt_->reached.count(client)) {
@@ -483,7 +483,7 @@ void Coordinator::on_reached(ClientId client, const proto::MsgHeader& h, std::st
                              ") for generation " + std::to_string(h.generation));
     return;
   }
-  checkpoint_reached(client, h, payload);
+  checkpoint_reached(client, h, payload, now);
 }
 
 void Coordinator::on_failed(ClientId client, const proto::MsgHeader& h, std::string_view payload, TimePoint now) {
@@ -562,10 +562,19 @@ void Coordinator::advance_checkpoint(Barrier next) {
   arm(TimerKind::CheckpointBarrier, config_.timeout);
   if (next == Barrier::Written) return;  // nothing to send: workers report when their writer is done
   const auto size = static_cast<uint32_t>(ckpt_->reached.size());
-  for (const auto& [client, reached] : ckpt_->reached) send_advance(client, next, ckpt_->generation, size);
+  std::string_view shared = next == Barrier::Drained ? std::string_view(ckpt_->shared) : std::string_view();
+  for (const auto& [client, reached] : ckpt_->reached) send_advance(client, next, ckpt_->generation, size, shared);
+  if (next == Barrier::Drained) ckpt_->shared.clear();
 }
 
-void Coordinator::checkpoint_reached(ClientId client, const proto::MsgHeader& h, std::string_view payload) {
+bool Coordinator::add_shared(std::string& to, std::string_view payload) {
+  if (to.size() + payload.size() > proto::kMaxPayload - sizeof(proto::AdvancePayload)) return false;
+  to.append(payload);
+  return true;
+}
+
+void Coordinator::checkpoint_reached(ClientId client, const proto::MsgHeader& h, std::string_view payload,
+                                     TimePoint now) {
   const auto b = static_cast<Barrier>(h.arg);
   if (b == Barrier::Written) {
     // The image writer runs in the background from CHECKPOINTED on and
@@ -580,6 +589,11 @@ void Coordinator::checkpoint_reached(ClientId client, const proto::MsgHeader& h,
     // As it is: the restart script quotes it, and must name that very file.
     ckpt_->written[client] = Image{raw_field(written.image_path), written.image_size};
   } else if (b == ckpt_->target) {
+    if (b == Barrier::Suspended && ckpt_->reached[client] != b && !add_shared(ckpt_->shared, payload)) {
+      fail_checkpoint(E2BIG, "the processes shared more data than one message holds (" +
+                                 std::to_string(proto::kMaxPayload) + " bytes)", now);
+      return;
+    }
     ckpt_->reached[client] = b;
   } else {
     log(LogLevel::Warn, describe(client) + ": ignoring Reached(" + std::string(barrier_name(b)) +
@@ -738,10 +752,15 @@ void Coordinator::begin_restart_barriers() {
                           plural(size, "process") + " rejoined");
 }
 
-void Coordinator::restart_reached(ClientId client, Barrier b) {
+void Coordinator::restart_reached(ClientId client, Barrier b, std::string_view payload) {
   if (b != restart_->target) {
     log(LogLevel::Warn, describe(client) + ": ignoring Reached(" + std::string(barrier_name(b)) +
                             ") while the restart waits for " + std::string(barrier_name(restart_->target)));
+    return;
+  }
+  if (b == Barrier::Restarted && restart_->reached.insert(client).second && !add_shared(restart_->shared, payload)) {
+    fail_restart("the processes shared more data than one message holds (" + std::to_string(proto::kMaxPayload) +
+                 " bytes)");
     return;
   }
   restart_->reached.insert(client);
@@ -756,7 +775,8 @@ void Coordinator::maybe_finish_restart_barrier() {
     restart_->reached.clear();
     arm(TimerKind::Restart, config_.timeout);
     const auto size = static_cast<uint32_t>(restart_->members.size());
-    for (ClientId c : restart_->members) send_advance(c, Barrier::Refilled, restart_->generation, size);
+    for (ClientId c : restart_->members) send_advance(c, Barrier::Refilled, restart_->generation, size, restart_->shared);
+    restart_->shared.clear();
     return;
   }
   cancel(TimerKind::Restart);
@@ -873,11 +893,12 @@ void Coordinator::send(ClientId to, MsgType type, uint64_t generation, uint64_t 
   emit(Send{to, header, std::move(payload)});
 }
 
-void Coordinator::send_advance(ClientId to, Barrier b, uint64_t generation, uint32_t computation_size) {
+void Coordinator::send_advance(ClientId to, Barrier b, uint64_t generation, uint32_t computation_size,
+                               std::string_view shared) {
   proto::AdvancePayload p{};
   p.computation_size = computation_size;
   std::strncpy(p.ckptdir, config_.ckptdir.c_str(), sizeof p.ckptdir - 1);
-  send(to, MsgType::Advance, generation, static_cast<uint64_t>(b), payload_bytes(p));
+  send(to, MsgType::Advance, generation, static_cast<uint64_t>(b), payload_bytes(p).append(shared));
 }
 
 void Coordinator::log(LogLevel level, std::string text) { emit(Log{level, printable(std::move(text))}); }

@@ -160,6 +160,7 @@ class Coordinator {
     std::string script_path;        // set once the script is being written: the generation's own
     std::string latest_script;      // ckpt_restart_script.sh next to it
     std::vector<std::string> warnings;  // what processes saved only as placeholders
+    std::string shared;                 // what the processes shared at SUSPENDED, for DRAINED (ckpt_share)
     unsigned attempt = 1;           // retries after processes exited before suspending (see retry_checkpoint)
   };
 
@@ -171,6 +172,7 @@ class Coordinator {
     proto::Barrier target = proto::Barrier::Running;
     std::set<ClientId> members;
     std::set<ClientId> reached;
+    std::string shared;  // what the processes shared at RESTARTED, for REFILLED (ckpt_share)
   };
 
   struct Committed {
@@ -193,7 +195,7 @@ class Coordinator {
   // Message handlers.
   bool admissible(ClientId client, const proto::HelloPayload& hello);
   void on_hello(ClientId client, const proto::MsgHeader& h, std::string_view payload, TimePoint now);
-  void on_reached(ClientId client, const proto::MsgHeader& h, std::string_view payload);
+  void on_reached(ClientId client, const proto::MsgHeader& h, std::string_view payload, TimePoint now);
   void on_failed(ClientId client, const proto::MsgHeader& h, std::string_view payload, TimePoint now);
   void on_warning(ClientId client, const proto::MsgHeader& h, std::string_view payload);
   void on_command(ClientId client, const proto::MsgHeader& h, TimePoint now);
@@ -201,7 +203,7 @@ class Coordinator {
   // Checkpoint.
   void request_checkpoint(std::optional<ClientId> waiter, std::string_view trigger, TimePoint now);
   void advance_checkpoint(proto::Barrier next);
-  void checkpoint_reached(ClientId client, const proto::MsgHeader& h, std::string_view payload);
+  void checkpoint_reached(ClientId client, const proto::MsgHeader& h, std::string_view payload, TimePoint now);
   void maybe_finish_barrier();
   void write_script();
   void fail_checkpoint(int status, const std::string& why, TimePoint now);
@@ -214,7 +216,10 @@ class Coordinator {
   // Restart.
   void restart_hello(ClientId client, const proto::HelloPayload& hello, TimePoint now);
   void begin_restart_barriers();
-  void restart_reached(ClientId client, proto::Barrier b);
+  void restart_reached(ClientId client, proto::Barrier b, std::string_view payload);
+  // Adds a process's shared data (ckpt_share) to `to`; false if the whole
+  // would not fit one message.
+  static bool add_shared(std::string& to, std::string_view payload);
   void maybe_finish_restart_barrier();
   void fail_restart(const std::string& why);
 
@@ -229,7 +234,9 @@ class Coordinator {
   void reply(ClientId client, int status, uint64_t generation, std::string payload);
   void send(ClientId to, proto::MsgType type, uint64_t generation, uint64_t arg, std::string payload = {},
             int32_t status = 0);
-  void send_advance(ClientId to, proto::Barrier b, uint64_t generation, uint32_t computation_size);
+  // `shared`: what the processes shared (ckpt_share), after the AdvancePayload.
+  void send_advance(ClientId to, proto::Barrier b, uint64_t generation, uint32_t computation_size,
+                    std::string_view shared = {});
   void log(LogLevel level, std::string text);
   // Constructs the alternative in place: moving a whole Action trips GCC 12's
   // -Wmaybe-uninitialized on the inactive alternatives.

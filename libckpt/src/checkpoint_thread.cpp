@@ -20,6 +20,8 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -59,6 +61,9 @@ constexpr int kRestartConnectMs = 5000;
 constexpr int kForkConnectMs = 1000;
 
 CoordClient g_coord;
+// A message's payload beyond kReceiveCap bytes (shared data, ckpt_share).
+constexpr size_t kReceiveCap = sizeof(proto::AdvancePayload) + 4096;
+MappedBuffer g_receive_rest;
 std::atomic<bool> g_running{false};
 int g_wake_fd = -1;
 std::atomic<bool> g_checkpoint_requested{false};
@@ -206,6 +211,14 @@ void discard_pending_image() {
   g_cp.image_pending = false;
 }
 
+// Reached(b), carrying what the plugins shared (ckpt_share) since the last.
+void send_reached_with_shared(uint64_t generation, Barrier b) {
+  size_t len = 0;
+  const char* shared = shared_out(&len);
+  g_coord.send(MsgType::Reached, generation, static_cast<uint64_t>(b), shared, static_cast<uint32_t>(len));
+  shared_out_clear();
+}
+
 void on_suspend(const proto::MsgHeader& h, const proto::AdvancePayload& adv) {
   g_cp.generation = h.generation;
   g_cp.computation_size = adv.computation_size ? adv.computation_size : 1;
@@ -227,12 +240,15 @@ void on_suspend(const proto::MsgHeader& h, const proto::AdvancePayload& adv) {
   sections_reset();
   outcome_reset();
   save_layout_section();
+  shared_out_clear();
+  shared_in_clear();
   dispatch_event(CKPT_EVENT_PRE_CHECKPOINT, nullptr);
   if (const char* failure = outcome_failure()) {
+    shared_out_clear();
     fail_checkpoint(failure);  // the coordinator's Abort resumes the threads
     return;
   }
-  g_coord.send(MsgType::Reached, h.generation, static_cast<uint64_t>(Barrier::Suspended));
+  send_reached_with_shared(h.generation, Barrier::Suspended);
 }
 
 // Warnings (one per line, each ending in '\n') go to the coordinator one
@@ -418,6 +434,12 @@ void on_advance(const proto::MsgHeader& h, const char* payload) {
   // checkpoint late: later barriers carry the final number of processes.
   const auto& adv = *reinterpret_cast<const proto::AdvancePayload*>(payload);
   if (adv.computation_size) g_cp.computation_size = adv.computation_size;
+  // DRAINED and REFILLED bring what every process shared (ckpt_share).
+  const auto barrier = static_cast<Barrier>(h.arg);
+  if ((barrier == Barrier::Drained || barrier == Barrier::Refilled) && h.payload_len > sizeof adv) {
+    size_t head = (h.payload_len < kReceiveCap ? h.payload_len : kReceiveCap) - sizeof adv;
+    shared_in_set(payload + sizeof adv, head, g_receive_rest.data(), g_receive_rest.size());
+  }
   switch (static_cast<Barrier>(h.arg)) {
     case Barrier::Suspended:
       on_suspend(h, adv);
@@ -432,7 +454,7 @@ void on_advance(const proto::MsgHeader& h, const char* payload) {
       resume_user_threads(&h);
       break;
     case Barrier::Restarted:
-      g_coord.send(MsgType::Reached, h.generation, h.arg);
+      send_reached_with_shared(h.generation, Barrier::Restarted);
       break;
     default:
       CKPT_LOG(Warn, "unexpected barrier %lu", static_cast<unsigned long>(h.arg));
@@ -546,6 +568,7 @@ void on_restarted() {
   // A new process: its signal dispositions are ckpt_restart's. Ours first,
   // then the plugins put back the application's.
   install_suspend_handler();
+  g_coord.set_numeric(g_config.coord_host, g_config.coord_port);  // for ckpt_host_address
   dispatch_event(CKPT_EVENT_RESTART, &info);
   // Every thread has left the restorer's code and stacks: release the hole.
   munmap(reinterpret_cast<void*>(hole_start), hole_len);
@@ -582,7 +605,7 @@ void* checkpoint_thread_main(void*) {
   // connected): no second name lookup.
   if (!g_coord.resolved() && !g_coord.resolve(g_config.coord_host, g_config.coord_port))
     CKPT_LOG(Error, "cannot resolve coordinator host %s", g_config.coord_host);
-  alignas(8) static char payload[sizeof(proto::AdvancePayload) + 4096];
+  alignas(8) static char payload[kReceiveCap];
   int64_t next_attempt_ms = 0;
   for (;;) {
     if (g_park.load() == kParkRequested && idle()) park_here();
@@ -608,7 +631,7 @@ void* checkpoint_thread_main(void*) {
     if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
       proto::MsgHeader h;
       memset(payload, 0, sizeof payload);
-      if (g_coord.receive(h, payload, sizeof payload)) handle_message(h, payload);
+      if (g_coord.receive(h, payload, sizeof payload, &g_receive_rest)) handle_message(h, payload);
       else on_disconnect();
     }
     if (g_cp.writer_pidfd >= 0 && (fds[2].revents & POLLIN)) on_writer_exit();
@@ -808,3 +831,21 @@ void local_counts(int* checkpoints, int* restarts) {
 }
 
 }  // namespace ckpt
+
+extern "C" int ckpt_host_address(void* addr, size_t cap) {
+  // The source address the kernel picks to reach the coordinator (a UDP
+  // socket's connect sends nothing): also before the restored process is
+  // connected (at CKPT_EVENT_RESTART).
+  if (!ckpt::g_coord.resolved()) return -1;
+  int udp = socket(ckpt::g_coord.address()->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_storage local{};
+  socklen_t len = sizeof local;
+  bool ok = udp >= 0 && connect(udp, ckpt::g_coord.address(), ckpt::g_coord.address_len()) == 0 &&
+            getsockname(udp, reinterpret_cast<sockaddr*>(&local), &len) == 0 && len <= cap;
+  if (udp >= 0) close(udp);
+  if (!ok) return -1;
+  if (local.ss_family == AF_INET) reinterpret_cast<sockaddr_in*>(&local)->sin_port = 0;
+  if (local.ss_family == AF_INET6) reinterpret_cast<sockaddr_in6*>(&local)->sin6_port = 0;
+  memcpy(addr, &local, len);
+  return static_cast<int>(len);
+}

@@ -141,7 +141,7 @@ bool CoordClient::send(proto::MsgType type, uint64_t generation, uint64_t arg, c
   return true;
 }
 
-bool CoordClient::receive(proto::MsgHeader& h, void* payload, size_t cap) {
+bool CoordClient::receive(proto::MsgHeader& h, void* payload, size_t cap, MappedBuffer* rest) {
   if (fd_ < 0 || !read_all(&h, sizeof h) || !proto::header_is_valid(h)) {
     close();
     return false;
@@ -150,6 +150,19 @@ bool CoordClient::receive(proto::MsgHeader& h, void* payload, size_t cap) {
   if (keep && !read_all(payload, keep)) {
     close();
     return false;
+  }
+  if (rest) rest->clear();
+  if (rest && h.payload_len > keep) {
+    size_t more = h.payload_len - keep;
+    char* dst = rest->grow_for(more);
+    if (dst) {
+      if (!read_all(dst, more)) {
+        close();
+        return false;
+      }
+      rest->commit(more);
+      return true;
+    }
   }
   char sink[512];
   for (size_t rest = h.payload_len - keep; rest;) {

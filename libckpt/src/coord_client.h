@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "ckpt/auth.h"
+#include "ckpt/frozen_io.h"
 #include "ckpt/protocol.h"
 
 namespace ckpt {
@@ -26,11 +27,15 @@ class CoordClient {
   bool connected() const { return fd_ >= 0; }
   bool resolved() const { return addr_len_ != 0; }
   int fd() const { return fd_; }
+  // The coordinator's resolved address.
+  const sockaddr* address() const { return reinterpret_cast<const sockaddr*>(&addr_); }
+  socklen_t address_len() const { return addr_len_; }
 
   bool send(proto::MsgType type, uint64_t generation, uint64_t arg, const void* payload = nullptr,
             uint32_t payload_len = 0, int32_t status = 0);
-  // Receives one message; payload is truncated to `cap` bytes (rest discarded).
-  bool receive(proto::MsgHeader& header, void* payload, size_t cap);
+  // Receives one message; payload is truncated to `cap` bytes, the rest
+  // goes to `rest` if given (replacing what it held), else is discarded.
+  bool receive(proto::MsgHeader& header, void* payload, size_t cap, MappedBuffer* rest = nullptr);
 
  private:
   bool read_all(void* buf, size_t len);

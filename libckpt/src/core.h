@@ -176,6 +176,15 @@ const char* outcome_failure();
 // ckpt_checkpoint_warning() texts, each ending in '\n'.
 const char* outcome_warnings(size_t* len);
 
+// ---- data shared through the coordinator (shared_data.cpp) ----
+// What this process's plugins shared, to send with the next Reached.
+const char* shared_out(size_t* len);
+void shared_out_clear();
+// Everybody's, from an Advance: its payload after the AdvancePayload, in
+// two parts (what fit the receive buffer, and the rest).
+void shared_in_set(const char* head, size_t head_len, const char* tail, size_t tail_len);
+void shared_in_clear();
+
 // ---- checkpoint thread (checkpoint_thread.cpp) ----
 void start_checkpoint_thread();
 // For ckpt_checkpoint(): asks the checkpoint thread to request one; returns

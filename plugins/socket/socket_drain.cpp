@@ -8,6 +8,7 @@
 
 #include "ckpt/frozen_io.h"
 #include "ckpt/plugin.h"
+#include "socket_remote.h"
 
 namespace ckpt::socket {
 namespace {
@@ -54,8 +55,9 @@ struct Exchange {
 MappedArray<Exchange> g_exchanges;
 MappedBuffer g_scratch;
 
-// A marker no application writes by chance: 32 bytes mixed from the two
-// sockets' inodes (not a constant that could sit in some file a program sends).
+// A marker no application writes by chance: 32 bytes mixed from the
+// connection's two ends (not a constant that could sit in some file a
+// program sends).
 void make_marker(uint64_t from, uint64_t to, uint8_t out[kMarkerLen]) {
   uint64_t x = from * 0x9e3779b97f4a7c15ull ^ (to + 0x63706b74ull) * 0xbf58476d1ce4e5b9ull;
   for (size_t i = 0; i < kMarkerLen; i += 8) {
@@ -171,7 +173,8 @@ const char* peek_queue(const SocketRecord& r, uint32_t* datagrams) {
 bool tcp_exchange_applies(const SocketRecord& r) {
   return (r.family == AF_INET || r.family == AF_INET6) && r.type == SOCK_STREAM &&
          static_cast<SocketState>(r.state) == SocketState::Connected &&
-         static_cast<PeerKind>(r.peer_kind) == PeerKind::Inside && r.shutdown == 0 && r.peer_shutdown == 0;
+         (static_cast<PeerKind>(r.peer_kind) == PeerKind::Inside || static_cast<PeerKind>(r.peer_kind) == PeerKind::Remote) &&
+         r.shutdown == 0 && r.peer_shutdown == 0;
 }
 
 // Moves one exchange on as far as it goes without blocking. Returns whether
@@ -246,8 +249,10 @@ const char* save_queues(SocketRecord& r) {
     e.fd = r.fd;
     e.ino = r.ino;
     e.marker_at = Exchange::kNone;
-    make_marker(r.ino, r.peer_ino, e.marker_out);
-    make_marker(r.peer_ino, r.ino, e.marker_in);
+    // From the connection's addresses, which both ends know (wherever they run).
+    Endpoint local = endpoint_of(r.local, r.local_len), peer = endpoint_of(r.peer, r.peer_len);
+    make_marker(connection_key(local, peer), connection_key(peer, local), e.marker_out);
+    make_marker(connection_key(peer, local), connection_key(local, peer), e.marker_in);
     if (!g_exchanges.push(e)) return "out of memory for the connections to drain";
     return nullptr;
   }
@@ -318,6 +323,11 @@ const char* run_exchanges(SocketRecord* records, uint32_t count, char* why, size
   for (size_t i = 0; i < n; ++i) {
     Exchange& e = g_exchanges[i];
     uint64_t len = e.returned_len();
+    if (static_cast<PeerKind>(records[e.record].peer_kind) == PeerKind::Remote &&
+        !keep_remote_bytes(e.ino, e.in.data() + e.returned_at(), len, e.taken_len)) {
+      MessageText(why, why_cap).add("out of memory for the bytes in flight to another host");
+      return why;
+    }
     if (len == 0) continue;
     ShortText name = section_name(kOutBytesPrefix, e.ino);
     if (ckpt_save_section(name.c_str(), e.in.data() + e.returned_at(), len) != 0) {

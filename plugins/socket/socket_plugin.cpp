@@ -7,12 +7,14 @@
 #include "ckpt/plugin.h"
 #include "socket_checkpoint.h"
 #include "socket_drain.h"
+#include "socket_remote.h"
 
 namespace ckpt::socket {
 namespace {
 
 // constinit: INIT runs from a constructor, before dynamic initializers.
 constinit SocketPolicy g_policy;
+bool g_restarted = false;  // the next RESUME follows a restart
 
 void socket_event(ckpt_event_t event, void*) {
   switch (event) {
@@ -23,8 +25,18 @@ void socket_event(ckpt_event_t event, void*) {
     }
     case CKPT_EVENT_PRE_CHECKPOINT: claim_sockets(); break;
     case CKPT_EVENT_DRAIN: checkpoint_sockets(g_policy); break;
-    case CKPT_EVENT_RESUME: refill_exchanged(); break;
-    case CKPT_EVENT_RESTART: forget_exchanged(); break;
+    case CKPT_EVENT_RESUME:
+      if (g_restarted) remote_reconnect();
+      else refill_exchanged();
+      g_restarted = false;
+      break;
+    case CKPT_EVENT_RESTART:
+      // ckpt_restart made the sockets of this host; those to other hosts
+      // are this process's to make.
+      forget_exchanged();
+      remote_restarted();
+      g_restarted = true;
+      break;
     default: break;
   }
 }

@@ -157,7 +157,7 @@ class SocketRestart : public RestartKind {
       bool type_ok = r.type == SOCK_STREAM || r.type == SOCK_DGRAM || (r.type == SOCK_SEQPACKET && r.family == AF_UNIX);
       if (r.fd < 0 || !family_ok || !type_ok || r.local_len > sizeof r.local || r.peer_len > sizeof r.peer ||
           r.option_count > socket::kMaxOptions || r.state > static_cast<uint32_t>(SocketState::Connected) ||
-          r.peer_kind > static_cast<uint32_t>(PeerKind::Closed) || r.ino == 0)
+          r.peer_kind > static_cast<uint32_t>(PeerKind::Remote) || r.ino == 0)
         bad("has a malformed record for descriptor " + std::to_string(r.fd));
       for (uint32_t i = 0; i < r.option_count; ++i)
         if (r.options[i].len > sizeof r.options[i].value) bad("has a malformed option for descriptor " + std::to_string(r.fd));
@@ -263,11 +263,15 @@ class SocketRestart : public RestartKind {
 
   // Writes `bytes` into `fd` without blocking for long: the bytes were in
   // the kernel's buffers of this connection before, so they fit once the
-  // buffers are as large.
-  static bool put_back(int fd, int reader, const uint8_t* p, size_t len) {
-    bool grown = false;
+  // buffers are as large as they were (`writer_rec` and `reader_rec` say how
+  // large). Only then are the new buffers set (which stops the kernel from
+  // sizing them itself), and grown beyond only as a last resort: buffers
+  // larger than before would hold more the next time.
+  static bool put_back(int fd, int reader, const uint8_t* p, size_t len, const SocketRecord& writer_rec,
+                       const SocketRecord* reader_rec) {
     int flags = fcntl(fd, F_GETFL);
     fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    int stage = 0;
     for (int waits = 0; len > 0;) {
       ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
       if (n > 0) {
@@ -277,17 +281,31 @@ class SocketRestart : public RestartKind {
       }
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && errno == EAGAIN) {
-        if (!grown) {
-          grown = true;
+        pollfd pfd = {fd, POLLOUT, 0};
+        if (poll(&pfd, 1, 20) > 0) continue;  // acknowledgements free room
+        if (stage == 0) {
+          ++stage;
+          set_at_least(fd, SO_SNDBUF, writer_rec.sndbuf / 2);
+          if (reader >= 0 && reader_rec) set_at_least(reader, SO_RCVBUF, reader_rec->rcvbuf / 2);
+          continue;
+        }
+        if (stage == 1) {
+          ++stage;
           if (grow_send_buffer(fd) | (reader >= 0 && grow_receive_buffer(reader))) continue;
         }
-        pollfd pfd = {fd, POLLOUT, 0};
         if (waits++ < 20 && poll(&pfd, 1, 100) >= 0) continue;
       }
       break;
     }
     fcntl(fd, F_SETFL, flags);
     return len == 0;
+  }
+
+  static void set_at_least(int fd, int which, int value) {
+    int now = 0;
+    socklen_t len = sizeof now;
+    if (value <= 0 || getsockopt(fd, SOL_SOCKET, which, &now, &len) != 0 || now >= 2 * value) return;
+    setsockopt(fd, SOL_SOCKET, which, &value, sizeof value);
   }
 
   const image::Section* bytes_in(uint64_t ino) const {
@@ -300,11 +318,12 @@ class SocketRestart : public RestartKind {
   }
 
   // The stream bytes that belong in `reader`'s receive queue, written by `writer`.
+  // `writer_rec`: the record of the end that writes (null: none saved, a closed connection's).
   void refill_stream(const RestartContext& ctx, size_t process, const SocketRecord& r, int writer, int reader,
-                     const image::Section* s) const {
+                     const image::Section* s, const SocketRecord* writer_rec = nullptr) const {
     if (!s || s->data.empty()) return;
     if (r.type == SOCK_STREAM) {
-      if (!put_back(writer, reader, s->data.data(), s->data.size()))
+      if (!put_back(writer, reader, s->data.data(), s->data.size(), writer_rec ? *writer_rec : r, &r))
         fail(ctx, process, r, "cannot put back the " + std::to_string(s->data.size()) + " bytes that were in flight");
       return;
     }
@@ -409,6 +428,7 @@ class SocketRestart : public RestartKind {
       return;
     }
     // A connected stream or seqpacket socket.
+    if (peer == PeerKind::Remote) return;  // the restored process connects it (socket_remote.h)
     if (peer == PeerKind::Inside && by_ino_.count(r.peer_ino)) return make_pair(ctx, process, r);
     if (peer == PeerKind::Pending) {
       int fd = fresh(r);
@@ -447,11 +467,13 @@ class SocketRestart : public RestartKind {
     set_options(ends[1], *peer);
     // Each end's receive queue, through the other end; each end's unread
     // output, through itself (only one of the two exists per direction).
-    refill_stream(ctx, process, r, ends[1], ends[0], bytes_in(r.ino));
-    refill_stream(ctx, peer_process, *peer, ends[0], ends[1], bytes_in(peer->ino));
-    if (const image::Section* s = bytes_out(r.ino); s && !put_back(ends[0], ends[1], s->data.data(), s->data.size()))
+    refill_stream(ctx, process, r, ends[1], ends[0], bytes_in(r.ino), peer);
+    refill_stream(ctx, peer_process, *peer, ends[0], ends[1], bytes_in(peer->ino), &r);
+    if (const image::Section* s = bytes_out(r.ino);
+        s && !put_back(ends[0], ends[1], s->data.data(), s->data.size(), r, peer))
       fail(ctx, process, r, "cannot put back the bytes that were in flight");
-    if (const image::Section* s = bytes_out(peer->ino); s && !put_back(ends[1], ends[0], s->data.data(), s->data.size()))
+    if (const image::Section* s = bytes_out(peer->ino);
+        s && !put_back(ends[1], ends[0], s->data.data(), s->data.size(), *peer, &r))
       fail(ctx, peer_process, *peer, "cannot put back the bytes that were in flight");
     keep(ctx, process, r, ends[0]);
     keep(ctx, peer_process, *peer, ends[1]);

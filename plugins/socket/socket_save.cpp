@@ -11,6 +11,7 @@
 #include "socket_drain.h"
 #include "socket_section.h"
 #include "sock_diag.h"
+#include "socket_remote.h"
 
 namespace ckpt::socket {
 namespace {
@@ -171,6 +172,8 @@ bool describe(int fd, SocketRecord& r) {
   else if (is_bound(r)) r.state = static_cast<uint32_t>(SocketState::Bound);
   else r.state = static_cast<uint32_t>(SocketState::Unbound);
   read_options(r);
+  r.sndbuf = int_option(fd, SOL_SOCKET, SO_SNDBUF);
+  r.rcvbuf = int_option(fd, SOL_SOCKET, SO_RCVBUF);
   return true;
 }
 
@@ -203,8 +206,13 @@ void find_peer(SocketRecord& r) {
     r.peer_ino = p->ino;
     r.peer_shutdown = p->shutdown;
   }
+  uint32_t remote_shutdown = 0;
   if (p && held_inside(p->ino)) {
     r.peer_kind = static_cast<uint32_t>(PeerKind::Inside);
+  } else if (peer_shared(r, &remote_shutdown)) {
+    r.peer_kind = static_cast<uint32_t>(PeerKind::Remote);
+    r.peer_ino = 0;
+    r.peer_shutdown = remote_shutdown;
   } else if (t->state == TCP_CLOSE_WAIT || t->state == TCP_CLOSE || t->state == TCP_LAST_ACK) {
     r.peer_kind = static_cast<uint32_t>(PeerKind::Closed);
   } else if (p && p->ino == 0 && t->state == TCP_ESTABLISHED) {
@@ -232,11 +240,13 @@ void claim_sockets() {
   for (long i = 0; i < n; ++i)
     if (!ckpt_is_protected_fd(fds[i]) && is_ours(fds[i])) ckpt_claim_fd(fds[i]);
   fds.release();
+  share_connections();
 }
 
 void checkpoint_sockets(const SocketPolicy& policy) {
   release_all();
   forget_exchanged();
+  forget_remote();
   if (list_fds(0, g_fds) < 0) {
     ckpt_fail_checkpoint("cannot list /proc/self/fd");
     return;
@@ -293,7 +303,9 @@ void checkpoint_sockets(const SocketPolicy& policy) {
     SocketRecord& r = records[i];
     if (!r.leader) continue;
     const char* why = nullptr;
-    if (policy.fail_outside && static_cast<PeerKind>(r.peer_kind) == PeerKind::Outside && r.type != SOCK_DGRAM)
+    if (static_cast<PeerKind>(r.peer_kind) == PeerKind::Remote && !keep_remote(r))
+      why = "out of memory for the connections to other hosts";
+    else if (policy.fail_outside && static_cast<PeerKind>(r.peer_kind) == PeerKind::Outside && r.type != SOCK_DGRAM)
       why = "is connected to a peer outside the computation (CKPT_OUTSIDE_CONNECTIONS=fail)";
     else
       why = save_queues(r);

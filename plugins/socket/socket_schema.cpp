@@ -50,8 +50,8 @@ const char* state_name(uint32_t s) {
   return s < 4 ? kNames[s] : "?";
 }
 const char* peer_name(uint32_t p) {
-  static const char* const kNames[] = {"none", "inside", "outside", "pending", "closed"};
-  return p < 5 ? kNames[p] : "?";
+  static const char* const kNames[] = {"none", "inside", "outside", "pending", "closed", "remote"};
+  return p < 6 ? kNames[p] : "?";
 }
 
 Json decode_sockets(std::string_view, Bytes bytes) {
@@ -89,6 +89,8 @@ Json decode_sockets(std::string_view, Bytes bytes) {
                     {"queued_in", r.has_in != 0},
                     {"queued_out", r.has_out != 0},
                     {"datagrams_in", r.in_count},
+                    {"sndbuf", r.sndbuf},
+                    {"rcvbuf", r.rcvbuf},
                     {"options", options}});
   }
   return {{"version", h.version}, {"sockets", list}};

@@ -10,7 +10,7 @@
 namespace ckpt::socket {
 
 inline constexpr char kSocketSection[] = "sockets";
-inline constexpr uint32_t kSocketSectionVersion = 1;
+inline constexpr uint32_t kSocketSectionVersion = 2;
 
 // "sock.in.<ino>": what was in the receive queue of socket <ino>, copied
 // without taking it out (UNIX sockets, UDP, and TCP connections one of
@@ -37,6 +37,8 @@ enum class PeerKind : uint32_t {
   Pending = 3,  // TCP: the other end waits in the accept queue of a listening socket of the
                 // computation (`peer` is that listener's address): connected to it again at restart
   Closed = 4,   // the other end was closed (end-of-file after the bytes still queued)
+  Remote = 5,   // TCP: the other end is a socket of the computation on another host
+                // (socket_remote.h): the restored process makes the connection again
 };
 
 // Shutdown bits (as sock_diag reports them).
@@ -75,6 +77,8 @@ struct SocketRecord {
   uint32_t in_count;      // datagrams in sock.in.<ino> (datagram sockets)
   uint32_t option_count;
   SocketOption options[kMaxOptions];
+  int32_t sndbuf;  // SO_SNDBUF and SO_RCVBUF as the kernel reported them (autotuned or set):
+  int32_t rcvbuf;  // a new connection gets buffers as large when its bytes in flight need them
 };
 
 struct SocketSectionHeader {

@@ -999,5 +999,58 @@ TEST(CoordinatorStateMachine, UnknownFirstMessageClosesConnection) {
   ASSERT_TRUE(has<Close>(out));
 }
 
+// ckpt_share: what processes send with Reached(SUSPENDED) reaches every
+// process with Advance(DRAINED), and what they send with
+// Reached(RESTARTED) every process with Advance(REFILLED).
+TEST(CoordinatorStateMachine, SharedDataReachesEveryProcessAtTheNextBarrier) {
+  Harness h;
+  const ClientId a = h.worker(), b = h.worker({.pid = 4243});
+  h.command(MsgType::CmdCheckpoint);
+  auto shared_reached = [&](ClientId w, Barrier barrier, uint64_t gen, const std::string& data) {
+    return h.msg(w, proto::make_header(MsgType::Reached, static_cast<uint32_t>(data.size()), gen,
+                                       static_cast<uint64_t>(barrier)),
+                 data);
+  };
+  auto shared_in = [](const Actions& actions, ClientId to, Barrier barrier) {
+    for (const Send& s : sends(actions, to, MsgType::Advance))
+      if (s.header.arg == static_cast<uint64_t>(barrier)) return s.payload.substr(sizeof(proto::AdvancePayload));
+    ADD_FAILURE() << "no Advance";
+    return std::string();
+  };
+  shared_reached(a, Barrier::Suspended, 1, "from-a");
+  shared_reached(b, Barrier::Suspended, 1, "from-b");
+  for (ClientId w : {a, b}) EXPECT_EQ(shared_in(h.last, w, Barrier::Drained), "from-afrom-b");
+  for (ClientId w : {a, b}) h.reached(w, Barrier::Drained, 1);
+  for (ClientId w : {a, b}) EXPECT_EQ(shared_in(h.last, w, Barrier::Checkpointed), "") << "once only";
+
+  Harness r;
+  const ClientId x = r.worker({.restart = true, .computation_size = 2, .generation = 3});
+  const ClientId y = r.worker({.pid = 4243, .restart = true, .computation_size = 2, .generation = 3});
+  auto restarted = [&](ClientId w, const std::string& data) {
+    return r.msg(w, proto::make_header(MsgType::Reached, static_cast<uint32_t>(data.size()), 3,
+                                       static_cast<uint64_t>(Barrier::Restarted)),
+                 data);
+  };
+  restarted(x, "listener-x");
+  restarted(y, "");
+  for (ClientId w : {x, y}) EXPECT_EQ(shared_in(r.last, w, Barrier::Refilled), "listener-x");
+}
+
+TEST(CoordinatorStateMachine, TooMuchSharedDataFailsTheCheckpoint) {
+  Harness h;
+  const ClientId a = h.worker(), b = h.worker({.pid = 4243});
+  const ClientId cmd = h.command(MsgType::CmdCheckpoint);
+  const std::string big(proto::kMaxPayload / 2 + 1, 'x');
+  h.msg(a, proto::make_header(MsgType::Reached, static_cast<uint32_t>(big.size()), 1,
+                              static_cast<uint64_t>(Barrier::Suspended)),
+        big);
+  h.msg(b, proto::make_header(MsgType::Reached, static_cast<uint32_t>(big.size()), 1,
+                              static_cast<uint64_t>(Barrier::Suspended)),
+        big);
+  const Send reply = single_reply(h.last, cmd);
+  EXPECT_NE(reply.header.status, 0);
+  EXPECT_NE(reply.payload.find("shared more data than one message holds"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ckpt::coord

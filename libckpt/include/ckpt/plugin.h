@@ -156,6 +156,26 @@ int ckpt_loss_accepted(void);
 int ckpt_claim_fd(int fd);
 int ckpt_fd_claimed(int fd);
 
+/* Data shared with every process of the computation, wherever it runs (a
+ * listener's new address, the connections a process holds), carried by the
+ * coordinator:
+ *   ckpt_share: during CKPT_EVENT_PRE_CHECKPOINT or CKPT_EVENT_RESTART, adds
+ *     `len` bytes under `name` (at most 31 characters; in all, at most 1 MiB
+ *     per checkpoint for the whole computation). Returns 0, or -1.
+ *   ckpt_for_each_shared: during CKPT_EVENT_DRAIN (what every process shared
+ *     at PRE_CHECKPOINT, this one's included) or the CKPT_EVENT_RESUME that
+ *     follows a restart (what they shared at CKPT_EVENT_RESTART): calls
+ *     fn(data, len, arg) for each piece shared under `name`, until fn
+ *     returns non-zero. Allocation-free. Returns 0. */
+int ckpt_share(const char *name, const void *data, size_t len);
+int ckpt_for_each_shared(const char *name, int (*fn)(const void *data, size_t len, void *arg), void *arg);
+
+/* The address of this host as the coordinator sees it (the address this
+ * host sends from to reach the coordinator, port 0): where processes on
+ * other hosts can reach this one. Also at CKPT_EVENT_RESTART. Fills `addr`
+ * (a struct sockaddr of at most `cap` bytes) and returns its length, or -1. */
+int ckpt_host_address(void *addr, size_t cap);
+
 /* Pid virtualization (plugins/pid): the id the application knows for a
  * kernel pid or tid, and back. Ids the table does not know map to themselves. */
 pid_t ckpt_virtual_pid(pid_t real);

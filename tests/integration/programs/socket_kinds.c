@@ -52,13 +52,16 @@ static void check_message(const char *what, const char *buf, ssize_t got, long n
 
 /* ---- messages ---- */
 
+static int peer_gone(int err) { return err == ECONNREFUSED || err == EPIPE || err == ECONNRESET; }
+
 static void messages_child(int dgram, int seqpacket) {
   static char buf[6001];
   for (long n = 0;; ++n) {
     size_t len = message_size(n);
     fill_message(buf, n, len);
-    if (send(dgram, buf, len, 0) != (ssize_t)len) _exit(errno == ECONNREFUSED || errno == EPIPE ? 0 : 81);
-    if (send(seqpacket, buf, len, MSG_NOSIGNAL) != (ssize_t)len) _exit(errno == EPIPE ? 0 : 82);
+    /* The parent closing its ends (with messages unread) ends the child. */
+    if (send(dgram, buf, len, 0) != (ssize_t)len) _exit(peer_gone(errno) ? 0 : 81);
+    if (send(seqpacket, buf, len, MSG_NOSIGNAL) != (ssize_t)len) _exit(peer_gone(errno) ? 0 : 82);
   }
 }
 

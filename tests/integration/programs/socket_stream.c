@@ -136,7 +136,43 @@ static void connect_pair(const char *mode, int fds[2]) {
   /* The listener stays open in both processes: a listening socket at restart. */
 }
 
+/* The two ends in separate programs, for hosts of their own: serve PORT
+ * RECORDS listens on every address of its host and prints the steps;
+ * connect ADDR PORT RECORDS is the other end. */
+static int one_end(int argc, char **argv) {
+  int serve = strcmp(argv[1], "serve") == 0;
+  if (argc != (serve ? 4 : 5)) {
+    fprintf(stderr, "usage: socket_stream serve PORT RECORDS | connect ADDR PORT RECORDS\n");
+    return 2;
+  }
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[serve ? 2 : 3]))};
+  if (!serve && inet_pton(AF_INET, argv[2], &a.sin_addr) != 1) die("address");
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) die("socket");
+  if (serve) {
+    int one = 1, l = fd;
+    setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(l, (struct sockaddr *)&a, sizeof a) != 0 || listen(l, 1) != 0) die("listen");
+    printf("listening\n");
+    fflush(stdout);
+    if ((fd = accept(l, NULL, NULL)) < 0) die("accept");
+    close(l);
+  } else {
+    for (int i = 0; connect(fd, (struct sockaddr *)&a, sizeof a) != 0; ++i) {
+      if (i == 200) die("connect");
+      close(fd);
+      sleep_ms(50);
+      if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0) die("socket");
+    }
+  }
+  struct side s = {.fd = fd, .tag = serve ? 'S' : 'C', .other = serve ? 'C' : 'S', .total = atol(argv[serve ? 3 : 4])};
+  run(&s, serve);
+  printf("%s received %ld\n", serve ? "server" : "client", s.received);
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc >= 2 && (strcmp(argv[1], "serve") == 0 || strcmp(argv[1], "connect") == 0)) return one_end(argc, argv);
   if (argc != 3) {
     fprintf(stderr, "usage: socket_stream tcp|tcp6|unix RECORDS\n");
     return 2;
