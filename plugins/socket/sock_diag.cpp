@@ -69,7 +69,8 @@ void to_v6(int family, const uint32_t addr[4], uint8_t out[16]) {
   }
 }
 
-long load_unix(MappedArray<UnixInfo>& out) {
+template <typename Queued>
+long load_unix(MappedArray<UnixInfo>& out, MappedArray<Queued>& queued) {
   struct {
     nlmsghdr nh;
     unix_diag_req req;
@@ -79,7 +80,7 @@ long load_unix(MappedArray<UnixInfo>& out) {
   request.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
   request.req.sdiag_family = AF_UNIX;
   request.req.udiag_states = ~0u;
-  request.req.udiag_show = UDIAG_SHOW_PEER;
+  request.req.udiag_show = UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS;
   return dump(request, [&](nlmsghdr* h) {
     auto* msg = static_cast<unix_diag_msg*>(NLMSG_DATA(h));
     UnixInfo info = {msg->udiag_ino, 0, msg->udiag_state, 0};
@@ -90,6 +91,12 @@ long load_unix(MappedArray<UnixInfo>& out) {
       if (a->nla_type == UNIX_DIAG_PEER && a->nla_len >= NLA_HDRLEN + 4) info.peer_ino = *static_cast<const uint32_t*>(value);
       if (a->nla_type == UNIX_DIAG_SHUTDOWN && a->nla_len >= NLA_HDRLEN + 1)
         info.shutdown = diag_shutdown(*static_cast<const uint8_t*>(value));
+      if (a->nla_type == UNIX_DIAG_ICONS)  // a listener: the clients of the connections in its queue
+        for (size_t k = 0; k + 4 <= a->nla_len - NLA_HDRLEN; k += 4) {
+          uint32_t icon;
+          memcpy(&icon, static_cast<const char*>(value) + k, 4);
+          if (!queued.push({msg->udiag_ino, icon})) return false;
+        }
       long step = NLA_ALIGN(a->nla_len);
       left -= step;
       a = reinterpret_cast<nlattr*>(reinterpret_cast<char*>(a) + step);
@@ -135,8 +142,9 @@ long load_tcp(int family, MappedArray<InetInfo>& out) {
 
 long SocketTables::load() {
   unix_.clear();
+  queued_.clear();
   inet_.clear();
-  long rc = load_unix(unix_);
+  long rc = load_unix(unix_, queued_);
   if (rc == 0) rc = load_tcp(AF_INET, inet_);
   if (rc == 0) rc = load_tcp(AF_INET6, inet_);
   return rc;
@@ -148,6 +156,12 @@ const UnixInfo* SocketTables::find_unix(uint64_t ino) {
   return nullptr;
 }
 
+uint64_t SocketTables::unix_listener_of(uint64_t ino) {
+  for (size_t i = 0; i < queued_.size(); ++i)
+    if (queued_[i].ino == ino) return queued_[i].listener;
+  return 0;
+}
+
 const InetInfo* SocketTables::find_inet(uint64_t ino) {
   for (size_t i = 0; i < inet_.size(); ++i)
     if (inet_[i].ino == ino) return &inet_[i];
@@ -157,7 +171,7 @@ const InetInfo* SocketTables::find_inet(uint64_t ino) {
 const InetInfo* SocketTables::find_inet_peer(const InetInfo& info) {
   for (size_t i = 0; i < inet_.size(); ++i) {
     const InetInfo& o = inet_[i];
-    if (o.ino != info.ino && o.ino != 0 && o.sport == info.dport && o.dport == info.sport &&
+    if (&o != &info && o.sport == info.dport && o.dport == info.sport &&
         memcmp(o.src, info.dst, 16) == 0 && memcmp(o.dst, info.src, 16) == 0)
       return &o;
   }

@@ -32,17 +32,25 @@ class SocketTables {
   long load();
   void release() {
     unix_.release();
+    queued_.release();
     inet_.release();
   }
 
   const UnixInfo* find_unix(uint64_t ino);
+  // The listening UNIX socket whose accept queue holds the other end of
+  // client socket `ino` (a connection not accepted yet); 0: none.
+  uint64_t unix_listener_of(uint64_t ino);
   const InetInfo* find_inet(uint64_t ino);
   // The TCP socket whose addresses are `info`'s reversed: the other end of
-  // the connection, if it is on this host.
+  // the connection, if it is on this host (inode 0: not accepted yet).
   const InetInfo* find_inet_peer(const InetInfo& info);
 
  private:
   MappedArray<UnixInfo> unix_;
+  struct Queued {
+    uint64_t listener, ino;
+  };
+  MappedArray<Queued> queued_;  // clients of UNIX connections not accepted yet
   MappedArray<InetInfo> inet_;
 };
 

@@ -397,10 +397,23 @@ class SocketRestart : public RestartKind {
     if (state == SocketState::Listening) {
       int fd = fresh(r);
       if (fd < 0) fail(ctx, process, r, errno_text());
-      if (bind_again(fd, r) != 0 || listen(fd, r.backlog > 0 ? r.backlog : SOMAXCONN) != 0) {
+      // Connections the killed processes had accepted may linger in
+      // TIME_WAIT on the port: SO_REUSEADDR lets the bind through them (the
+      // application's own setting is put back right after).
+      int reuse = 1, had = 0;  // `had`: the application's SO_REUSEADDR (set_options put it on)
+      socklen_t had_len = sizeof had;
+      getsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &had, &had_len);
+      if (r.family != AF_UNIX) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof reuse);
+      int bound = bind_again(fd, r);
+      if (r.family != AF_UNIX) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &had, sizeof had);
+      if (bound != 0 || listen(fd, r.backlog > 0 ? r.backlog : SOMAXCONN) != 0) {
         int err = errno;
         close(fd);
-        fail(ctx, process, r, std::string("cannot listen at its address again: ") + std::strerror(err));
+        std::string why = std::string("cannot listen at its address again: ") + std::strerror(err);
+        if (err == EADDRINUSE && r.family != AF_UNIX && !had)
+          why += " (without SO_REUSEADDR, connections the killed processes had closed keep the port for up to a "
+                 "minute in TIME_WAIT: try again later)";
+        fail(ctx, process, r, why);
       }
       keep(ctx, process, r, fd);
       return;

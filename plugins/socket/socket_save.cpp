@@ -188,6 +188,8 @@ void find_peer(SocketRecord& r) {
     const UnixInfo* p = u->peer_ino ? g_tables.find_unix(u->peer_ino) : nullptr;
     if (p) r.peer_shutdown = p->shutdown;
     if (held_inside(u->peer_ino)) r.peer_kind = static_cast<uint32_t>(PeerKind::Inside);
+    else if (held_inside(g_tables.unix_listener_of(r.ino)) && r.peer_len > sizeof(sa_family_t))
+      r.peer_kind = static_cast<uint32_t>(PeerKind::Pending);  // connects to the listener's name again
     else if (!p || (r.type != SOCK_DGRAM && (u->shutdown & (kShutRead | kShutWrite)) == (kShutRead | kShutWrite)))
       r.peer_kind = static_cast<uint32_t>(PeerKind::Closed);
     else r.peer_kind = static_cast<uint32_t>(PeerKind::Outside);

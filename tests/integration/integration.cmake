@@ -104,3 +104,5 @@ ckpt_integration_test(socket_listener checkpoint_restart.sh 3 3 ${bin}/it_socket
 ckpt_integration_test(socket_outside socket_outside.sh)
 # python3 multiprocessing: a Manager (UNIX socket server) and a Pool.
 ckpt_integration_test(socket_python_multiprocessing checkpoint_restart.sh 2 3 python3 ${bin}/socket_multiprocessing.py 40)
+# Connections that wait in accept queues (UNIX and TCP) at checkpoints.
+ckpt_integration_test(socket_pending checkpoint_restart.sh 3 2 ${bin}/it_socket_kinds pending 20)

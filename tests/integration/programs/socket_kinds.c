@@ -10,10 +10,14 @@
  *             directory) and an abstract-namespace datagram socket; three
  *             client processes connect to the listener, send requests and
  *             read the answers, and send datagrams to the abstract name.
- *   listener  a TCP server on 127.0.0.1 (port in the file "port"): at every
- *             step a new client process connects, sends a request and
- *             prints the answer, so clients that connect after a restart
- *             must find the listener again. */
+ *   listener  a TCP server on 127.0.0.1: at every step a new client
+ *             process connects, sends a request and prints the answer, so
+ *             clients that connect after a restart must find the listener
+ *             again.
+ *   pending   at every step a new client connects to a UNIX listener and a
+ *             TCP listener and waits for a greeting on both; the server
+ *             accepts only 300 ms later, so checkpoints find connections
+ *             waiting in the accept queues. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -254,9 +258,62 @@ static int listener_mode(void) {
   return 0;
 }
 
+/* ---- pending ---- */
+
+static int pending_mode(void) {
+  const char *path = "socket_pending.sock";
+  unlink(path);
+  struct sockaddr_un u = {.sun_family = AF_UNIX};
+  snprintf(u.sun_path, sizeof u.sun_path, "%s", path);
+  int ul = socket(AF_UNIX, SOCK_STREAM, 0);
+  if (ul < 0 || bind(ul, (struct sockaddr *)&u, sizeof u) != 0 || listen(ul, 8) != 0) die("unix listen");
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t len = sizeof a;
+  int tl = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+  setsockopt(tl, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one); /* as servers do: see the README */
+  if (tl < 0 || bind(tl, (struct sockaddr *)&a, sizeof a) != 0 || listen(tl, 8) != 0 ||
+      getsockname(tl, (struct sockaddr *)&a, &len) != 0)
+    die("tcp listen");
+  for (int step = 1; step <= steps; ++step) {
+    pid_t child = fork();
+    if (child < 0) die("fork");
+    if (child == 0) {
+      close(ul);
+      close(tl);
+      int uc = socket(AF_UNIX, SOCK_STREAM, 0), tc = socket(AF_INET, SOCK_STREAM, 0);
+      if (uc < 0 || tc < 0 || connect(uc, (struct sockaddr *)&u, sizeof u) != 0 ||
+          connect(tc, (struct sockaddr *)&a, sizeof a) != 0)
+        die("client connect");
+      char g1[kRequest], g2[kRequest];
+      if (read_full(uc, g1, sizeof g1) != kRequest || read_full(tc, g2, sizeof g2) != kRequest) die("client read");
+      printf("step %d: greeted '%s' and '%s'\n", step, g1, g2);
+      fflush(stdout);
+      _exit(0);
+    }
+    sleep_ms(300); /* the client waits in both accept queues meanwhile */
+    int us = accept(ul, NULL, NULL), ts = accept(tl, NULL, NULL);
+    if (us < 0 || ts < 0) die("accept");
+    char g[kRequest] = {0};
+    snprintf(g, sizeof g, "hello %d over unix", step);
+    if (write_all(us, g, sizeof g) != 0) die("write");
+    snprintf(g, sizeof g, "hello %d over tcp", step);
+    if (write_all(ts, g, sizeof g) != 0) die("write");
+    close(us);
+    close(ts);
+    int status;
+    if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      fprintf(stderr, "client %d failed\n", step);
+      return 1;
+    }
+  }
+  unlink(path);
+  printf("all %d clients greeted\n", steps);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc != 3) {
-    fprintf(stderr, "usage: socket_kinds messages|named|listener STEPS\n");
+    fprintf(stderr, "usage: socket_kinds messages|named|listener|pending STEPS\n");
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
@@ -264,6 +321,7 @@ int main(int argc, char **argv) {
   if (!strcmp(argv[1], "messages")) return messages();
   if (!strcmp(argv[1], "named")) return named();
   if (!strcmp(argv[1], "listener")) return listener_mode();
+  if (!strcmp(argv[1], "pending")) return pending_mode();
   fprintf(stderr, "socket_kinds: unknown mode %s\n", argv[1]);
   return 2;
 }
