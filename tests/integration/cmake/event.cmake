@@ -1,0 +1,10 @@
+# Event descriptors (plugins/event, issue 9): eventfd, timerfd, signalfd,
+# epoll and inotify in one epoll loop, with a forked child.
+add_executable(it_event_loop ${CMAKE_CURRENT_LIST_DIR}/../programs/event_loop.c)
+set_target_properties(it_event_loop PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CKPT_IT_DIR}/bin)
+
+configure_file(${CMAKE_CURRENT_LIST_DIR}/../event_restart.sh ${CKPT_IT_DIR}/event_restart.sh COPYONLY)
+# Checkpoint, kill and restart three times; the output is an uninterrupted run's.
+ckpt_integration_test(event_restart_cycles event_restart.sh 3 ${bin}/it_event_loop 60)
+# Checkpoints without a restart: the program goes on as if none happened.
+ckpt_integration_test(event_checkpoints_only checkpoints_only.sh 5 ${bin}/it_event_loop 40)

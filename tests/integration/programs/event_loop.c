@@ -1,0 +1,278 @@
+/* event_loop STEPS: an epoll loop over event descriptors of every kind
+ * (issue 9), with events pending while it sleeps in each step:
+ *   - an eventfd counter (EPOLLET, data = a pointer), written through a dup
+ *     (fd 50) and read through the original: one object;
+ *   - an eventfd in semaphore mode (data = an id), 3 units a step, read one
+ *     by one (level-triggered: one wake-up each);
+ *   - a periodic CLOCK_MONOTONIC timerfd (10 ms; data = a pointer);
+ *   - a one-shot CLOCK_MONOTONIC timerfd armed for 1 ms each step, in the
+ *     epoll set with EPOLLONESHOT and re-enabled with EPOLL_CTL_MOD: its
+ *     expiration is pending while the step sleeps, and must be read exactly
+ *     once;
+ *   - an absolute CLOCK_REALTIME timerfd, due 1 s after the start;
+ *   - a signalfd for SIGUSR1, which the program sends itself each step;
+ *   - an inotify watch of a directory in which each step creates a file;
+ *   - two eventfds shared with a forked child, which answers each request
+ *     (a number) with twice the number; the child waits in epoll_pwait2 on
+ *     an epoll instance of its own. The parent's epoll instance and all its
+ *     descriptors are inherited by the child: shared objects, too.
+ * Every wait treats EINTR as an error: the program handles no signal, so a
+ * checkpoint must not surface one.
+ *
+ * Prints one "step N ..." line per step with what the step received (all of
+ * it deterministic), then the timers' results: the periodic timer's count
+ * must be at least half of what 30 ms of sleep per step gives at 10 ms
+ * (time spent checkpointing and dead only adds, restarts resume the time
+ * left) and at most what the whole run's monotonic time allows.
+ *
+ * inotify events still queued at a checkpoint do not survive a restart
+ * (README): creating the file and taking its event is a section no
+ * checkpoint cuts through (ckpt_delay_checkpoints, when running under ckpt). */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+
+#include "tree_common.h"
+
+int ckpt_delay_checkpoints(void) __attribute__((weak));
+int ckpt_allow_checkpoints(void) __attribute__((weak));
+
+enum { kDupFd = 50, kSleepMs = 30, kPeriodMs = 10 };
+#define ID_SEMAPHORE 0x5e3a000000000001ull
+#define ID_ABSOLUTE 0xab50000000000002ull
+#define ID_CHILD 0xc41d000000000003ull
+
+struct source {
+  const char *name;
+  int fd;
+};
+
+static struct source counter = {"counter", -1}, periodic = {"periodic", -1}, oneshot = {"oneshot", -1},
+                     signals = {"signalfd", -1}, watcher = {"inotify", -1};
+static int semaphore_fd, absolute_fd, to_child, to_parent, epfd;
+
+/* What the loop took in since the step began. */
+static struct {
+  uint64_t counter, child;
+  int sem_reads, signals, oneshots, created_wd;
+  char created[64];
+} got;
+static uint64_t periodic_ticks, absolute_ticks;
+static struct timespec absolute_due;
+
+static void add(int fd, uint32_t events, uint64_t data) {
+  struct epoll_event ev = {.events = events, .data.u64 = data};
+  if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0) die("epoll_ctl ADD");
+}
+
+static uint64_t read_u64(int fd) {
+  uint64_t v;
+  if (read(fd, &v, sizeof v) != sizeof v) die("read 8 bytes");
+  return v;
+}
+
+static void handle(const struct epoll_event *ev) {
+  if (ev->data.ptr == &counter) {
+    uint64_t v;
+    while (read(counter.fd, &v, sizeof v) == sizeof v) got.counter += v;  /* EPOLLET: until EAGAIN */
+    if (errno != EAGAIN) die("read counter");
+  } else if (ev->data.u64 == ID_SEMAPHORE) {
+    if (read_u64(semaphore_fd) != 1) die("semaphore eventfd read more than 1");
+    got.sem_reads++;
+  } else if (ev->data.ptr == &periodic) {
+    periodic_ticks += read_u64(periodic.fd);
+  } else if (ev->data.ptr == &oneshot) {
+    got.oneshots += (int)read_u64(oneshot.fd);
+  } else if (ev->data.u64 == ID_ABSOLUTE) {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    if (now.tv_sec < absolute_due.tv_sec || (now.tv_sec == absolute_due.tv_sec && now.tv_nsec < absolute_due.tv_nsec)) {
+      fprintf(stderr, "event_loop: the absolute timer fired before its time\n");
+      exit(1);
+    }
+    absolute_ticks += read_u64(absolute_fd);
+  } else if (ev->data.ptr == &signals) {
+    struct signalfd_siginfo si;
+    if (read(signals.fd, &si, sizeof si) != sizeof si || si.ssi_signo != SIGUSR1) die("read signalfd");
+    got.signals++;
+  } else if (ev->data.ptr == &watcher) {
+    char buf[4096] __attribute__((aligned(8)));
+    ssize_t n = read(watcher.fd, buf, sizeof buf);
+    if (n <= 0) die("read inotify");
+    for (char *p = buf; p < buf + n;) {
+      struct inotify_event *e = (struct inotify_event *)p;
+      if (e->mask & IN_CREATE) {
+        got.created_wd = e->wd;
+        snprintf(got.created, sizeof got.created, "%s", e->name);
+      }
+      p += sizeof *e + e->len;
+    }
+  } else if (ev->data.u64 == ID_CHILD) {
+    got.child += read_u64(to_parent);
+  } else {
+    fprintf(stderr, "event_loop: an event with unknown data %#llx\n", (unsigned long long)ev->data.u64);
+    exit(1);
+  }
+}
+
+static double now_s(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* Runs the loop until done() says so; fails if that takes 30 s. */
+static void run_until(int (*done)(int), int step) {
+  const double deadline = now_s() + 30;
+  while (!done(step)) {
+    struct epoll_event evs[8];
+    int n = epoll_wait(epfd, evs, 8, 1000);
+    if (n < 0) die("epoll_wait");
+    if (now_s() > deadline) {
+      fprintf(stderr, "event_loop: step %d: stuck for 30 s with counter %llu, semaphore reads %d, signals %d, oneshot %d, child %llu, file '%s'\n",
+              step, (unsigned long long)got.counter, got.sem_reads, got.signals, got.oneshots,
+              (unsigned long long)got.child, got.created);
+      exit(1);
+    }
+    for (int i = 0; i < n; i++) handle(&evs[i]);
+  }
+}
+
+static int file_seen(int step) {
+  char name[64];
+  snprintf(name, sizeof name, "f%d", step);
+  return strcmp(got.created, name) == 0;
+}
+
+static int step_done(int step) {
+  return got.counter == (uint64_t)step && got.sem_reads == 3 && got.signals == 1 && got.oneshots == 1 &&
+         got.child == 2 * (uint64_t)step;
+}
+
+static int absolute_done(int step) { (void)step; return absolute_ticks > 0; }
+
+static void child_main(void) {
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 7};
+  if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, to_child, &ev) != 0) die("child epoll");
+  for (;;) {
+    struct epoll_event out;
+    int n = epoll_pwait2(ep, &out, 1, NULL, NULL);
+    if (n < 0) die("child epoll_pwait2");
+    if (n != 1 || out.data.u64 != 7) {
+      fprintf(stderr, "event_loop: child: unexpected wake-up\n");
+      _exit(1);
+    }
+    uint64_t v = read_u64(to_child);
+    if (v == 1000000) _exit(0);
+    uint64_t answer = 2 * v;
+    if (write(to_parent, &answer, sizeof answer) != sizeof answer) die("child write");
+  }
+}
+
+int main(int argc, char **argv) {
+  int steps = argc > 1 ? atoi(argv[1]) : 40;
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s/event_loop.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+  if (!mkdtemp(dir)) die("mkdtemp");
+
+  sigset_t usr1;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  if (sigprocmask(SIG_BLOCK, &usr1, NULL) != 0) die("sigprocmask");
+
+  if ((epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) die("epoll_create1");
+  if ((counter.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 || dup2(counter.fd, kDupFd) != kDupFd) die("eventfd");
+  if ((semaphore_fd = eventfd(0, EFD_NONBLOCK | EFD_SEMAPHORE)) < 0) die("eventfd semaphore");
+  if ((periodic.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK)) < 0) die("timerfd periodic");
+  if ((oneshot.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) < 0) die("timerfd oneshot");
+  if ((absolute_fd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK)) < 0) die("timerfd absolute");
+  if ((signals.fd = signalfd(-1, &usr1, SFD_NONBLOCK)) < 0) die("signalfd");
+  if ((watcher.fd = inotify_init1(IN_NONBLOCK)) < 0) die("inotify_init1");
+  if (inotify_add_watch(watcher.fd, dir, IN_CREATE | IN_DELETE) < 0) die("inotify_add_watch");
+  if ((to_child = eventfd(0, 0)) < 0 || (to_parent = eventfd(0, EFD_NONBLOCK)) < 0) die("eventfd pair");
+
+  struct itimerspec every = {{0, kPeriodMs * 1000000L}, {0, kPeriodMs * 1000000L}};
+  if (timerfd_settime(periodic.fd, 0, &every, NULL) != 0) die("timerfd_settime periodic");
+  clock_gettime(CLOCK_REALTIME, &absolute_due);
+  absolute_due.tv_sec += 1;
+  struct itimerspec at = {{0, 0}, absolute_due};
+  if (timerfd_settime(absolute_fd, TFD_TIMER_ABSTIME, &at, NULL) != 0) die("timerfd_settime absolute");
+
+  add(counter.fd, EPOLLIN | EPOLLET, (uint64_t)(uintptr_t)&counter);
+  add(semaphore_fd, EPOLLIN, ID_SEMAPHORE);
+  add(periodic.fd, EPOLLIN, (uint64_t)(uintptr_t)&periodic);
+  add(oneshot.fd, EPOLLIN | EPOLLONESHOT, (uint64_t)(uintptr_t)&oneshot);
+  add(absolute_fd, EPOLLIN, ID_ABSOLUTE);
+  add(signals.fd, EPOLLIN, (uint64_t)(uintptr_t)&signals);
+  add(watcher.fd, EPOLLIN, (uint64_t)(uintptr_t)&watcher);
+  add(to_parent, EPOLLIN, ID_CHILD);
+
+  struct timespec start, end;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  pid_t child = fork();
+  if (child < 0) die("fork");
+  if (child == 0) child_main();
+
+  for (int step = 1; step <= steps; step++) {
+    memset(&got, 0, sizeof got);
+    /* The file and its event, with no checkpoint in between. */
+    char path[4200];
+    snprintf(path, sizeof path, "%s/f%d", dir, step);
+    if (ckpt_delay_checkpoints) ckpt_delay_checkpoints();
+    /* A run killed after a checkpoint may have made it already: anew. */
+    unlink(path);
+    int f = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    if (f < 0) die("create a file in the watched directory");
+    close(f);
+    run_until(file_seen, step);
+    if (ckpt_allow_checkpoints) ckpt_allow_checkpoints();
+
+    uint64_t n = (uint64_t)step, three = 3;
+    if (write(kDupFd, &n, sizeof n) != sizeof n || write(semaphore_fd, &three, sizeof three) != sizeof three)
+      die("write eventfd");
+    if (kill(getpid(), SIGUSR1) != 0) die("kill");
+    if (write(to_child, &n, sizeof n) != sizeof n) die("write to the child");
+    struct itimerspec once = {{0, 0}, {0, 1000000}};
+    if (timerfd_settime(oneshot.fd, 0, &once, NULL) != 0) die("timerfd_settime oneshot");
+    sleep_ms(kSleepMs);  /* everything above is pending now */
+    run_until(step_done, step);
+    struct epoll_event again = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = &oneshot};
+    if (epoll_ctl(epfd, EPOLL_CTL_MOD, oneshot.fd, &again) != 0) die("epoll_ctl MOD oneshot");
+    printf("step %d counter %llu semaphore reads %d signals %d oneshot %d child %llu inotify wd %d %s\n", step,
+           (unsigned long long)got.counter, got.sem_reads, got.signals, got.oneshots, (unsigned long long)got.child,
+           got.created_wd, got.created);
+  }
+  run_until(absolute_done, steps);
+  clock_gettime(CLOCK_MONOTONIC, &end);
+
+  uint64_t stop = 1000000;
+  if (write(to_child, &stop, sizeof stop) != sizeof stop) die("write to the child");
+  int status;
+  if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0) die("the child failed");
+
+  double run_ms = (end.tv_sec - start.tv_sec) * 1e3 + (end.tv_nsec - start.tv_nsec) / 1e6;
+  uint64_t least = (uint64_t)steps * kSleepMs / kPeriodMs / 2, most = (uint64_t)(run_ms / kPeriodMs) + 1;
+  printf("absolute timer: fired %llu time(s), not before its time\n", (unsigned long long)absolute_ticks);
+  if (periodic_ticks < least || periodic_ticks > most)
+    printf("periodic timer: %llu expirations, outside [%llu, %llu]\n", (unsigned long long)periodic_ticks,
+           (unsigned long long)least, (unsigned long long)most);
+  else
+    printf("periodic timer: within bounds\n");
+  for (int step = 1; step <= steps; step++) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/f%d", dir, step);
+    unlink(path);
+  }
+  rmdir(dir);
+  return 0;
+}
