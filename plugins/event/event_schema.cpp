@@ -140,7 +140,7 @@ Json record_json(const EventRecord& r, const event::EventSectionData& s) {
 Json decode_event(std::string_view, Bytes bytes) {
   event::EventSectionData s;
   std::string why = event::read_event_section(bytes, s);
-  if (!why.empty()) throw SchemaError("event: " + why);
+  if (!why.empty()) throw SchemaError(why);
   Json descriptors = Json::array();
   for (const EventRecord& r : s.records) descriptors.push_back(record_json(r, s));
   return {{"version", s.header.version},

@@ -8,3 +8,7 @@ configure_file(${CMAKE_CURRENT_LIST_DIR}/../event_restart.sh ${CKPT_IT_DIR}/even
 ckpt_integration_test(event_restart_cycles event_restart.sh 3 ${bin}/it_event_loop 60)
 # Checkpoints without a restart: the program goes on as if none happened.
 ckpt_integration_test(event_checkpoints_only checkpoints_only.sh 5 ${bin}/it_event_loop 40)
+# What the images hold, as ckpt_info decodes it; a watch whose path changed
+# and crafted sections are refused.
+configure_file(${CMAKE_CURRENT_LIST_DIR}/../event_images.sh ${CKPT_IT_DIR}/event_images.sh COPYONLY)
+ckpt_integration_test(event_images event_images.sh ${bin}/it_event_loop 60)
