@@ -2,8 +2,9 @@
 # event_images.sh PROG STEPS: what section "event" holds, read through
 # ckpt_info, for programs/event_loop.c (a parent and a forked child): every
 # event descriptor with the state the program gave it, shared objects under
-# one desc_id in both images, the epoll interest list with its data values
-# and flags, the inotify watch with its path; the summary shows them too.
+# one desc_id in both images, the epoll interest lists (one watches a UNIX
+# socket, another epoll instance, which watches a pipe) with their data
+# values and flags, the inotify watch with its path; the summary shows them too.
 # Then: a checkpoint while the watched directory's path names another file
 # is refused with a line naming the descriptor and the path; crafted
 # sections (wrong version, short, wrong count, bad descriptor number,
@@ -45,7 +46,7 @@ def event(img):
 pe, ce = event(parent), event(child)
 by_kind = lambda table, kind: [d for d in table.values() if d["kind"] == kind]
 vpid = parent["process"]["virt_pid"]
-(epoll,) = [d for d in by_kind(pe, "epoll") if d["leader"]]
+(epoll, inner) = sorted((d for d in by_kind(pe, "epoll") if d["leader"]), key=lambda d: -len(d["watches"]))
 counter, dup = pe[4], pe[50]
 assert counter["kind"] == "eventfd" and counter["leader"] and not counter["semaphore"], counter
 assert dup["kind"] == "eventfd" and not dup["leader"] and dup["desc_id"] == counter["desc_id"], dup
@@ -65,11 +66,14 @@ assert os.path.dirname(watch["path"]) == os.path.realpath(sys.argv[2]), watch
 
 # The interest list: data values as the program set them, one adder.
 items = {w["tfd"]: w for w in epoll["watches"]}
-assert len(items) == 8 and all(w["adder_vpid"] == vpid and w["via_fd"] == w["tfd"] for w in items.values()), items
+assert len(items) == 10 and all(w["adder_vpid"] == vpid and w["via_fd"] == w["tfd"] for w in items.values()), items
 assert "EPOLLET" in items[4]["event_names"] and int(items[4]["data"], 16) > 4096, items[4]
 assert items[semaphore["fd"]]["data"] == "0x5e3a000000000001", items[semaphore["fd"]]
 assert items[absolute["fd"]]["data"] == "0xab50000000000002"
 oneshot = [t for t in timers if t is not periodic and t is not absolute][0]
+assert items[inner["fd"]]["data"] == "0x1223000000000004", items[inner["fd"]]
+(piped,) = inner["watches"]
+assert piped["data"] == "0x919e000000000006" and piped["adder_vpid"] == vpid, piped
 assert "EPOLLONESHOT" in items[oneshot["fd"]]["event_names"], items[oneshot["fd"]]
 
 # The child holds the same objects (fork), led by the parent; its own epoll

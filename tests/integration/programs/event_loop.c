@@ -13,9 +13,13 @@
  *   - a signalfd for SIGUSR1, which the program sends itself each step;
  *   - an inotify watch of a directory in which each step creates a file;
  *   - two eventfds shared with a forked child, which answers each request
- *     (a number) with twice the number; the child waits in epoll_pwait2 on
- *     an epoll instance of its own. The parent's epoll instance and all its
- *     descriptors are inherited by the child: shared objects, too.
+ *     (a number) with twice the number, and also sends three times the
+ *     number through a pipe and five times through a UNIX socket pair; the
+ *     parent watches the socket directly and the pipe through a second epoll
+ *     instance, itself watched by the first; the child waits in
+ *     epoll_pwait2 on an epoll instance of its own. The parent's epoll
+ *     instances and all its descriptors are inherited by the child: shared
+ *     objects, too.
  * Every wait treats EINTR as an error: the program handles no signal, so a
  * checkpoint must not surface one.
  *
@@ -36,6 +40,7 @@
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -49,6 +54,9 @@ enum { kDupFd = 50, kSleepMs = 30, kPeriodMs = 10 };
 #define ID_SEMAPHORE 0x5e3a000000000001ull
 #define ID_ABSOLUTE 0xab50000000000002ull
 #define ID_CHILD 0xc41d000000000003ull
+#define ID_INNER 0x1223000000000004ull
+#define ID_SOCKET 0x50c0000000000005ull
+#define ID_PIPE 0x919e000000000006ull
 
 struct source {
   const char *name;
@@ -57,11 +65,12 @@ struct source {
 
 static struct source counter = {"counter", -1}, periodic = {"periodic", -1}, oneshot = {"oneshot", -1},
                      signals = {"signalfd", -1}, watcher = {"inotify", -1};
-static int semaphore_fd, absolute_fd, to_child, to_parent, epfd;
+static int semaphore_fd, absolute_fd, to_child, to_parent, epfd, inner_epfd;
+static int pipe_fds[2], socket_fds[2];
 
 /* What the loop took in since the step began. */
 static struct {
-  uint64_t counter, child;
+  uint64_t counter, child, piped, socketed;
   int sem_reads, signals, oneshots, created_wd;
   char created[64];
 } got;
@@ -117,6 +126,15 @@ static void handle(const struct epoll_event *ev) {
     }
   } else if (ev->data.u64 == ID_CHILD) {
     got.child += read_u64(to_parent);
+  } else if (ev->data.u64 == ID_SOCKET) {
+    uint64_t v;
+    if (read_full(socket_fds[0], &v, sizeof v) != sizeof v) die("read the socket");
+    got.socketed += v;
+  } else if (ev->data.u64 == ID_INNER) {
+    struct epoll_event inner;
+    int n = epoll_wait(inner_epfd, &inner, 1, 0);
+    if (n < 0) die("epoll_wait inner");
+    if (n == 1 && inner.data.u64 == ID_PIPE) got.piped += read_u64(pipe_fds[0]);
   } else {
     fprintf(stderr, "event_loop: an event with unknown data %#llx\n", (unsigned long long)ev->data.u64);
     exit(1);
@@ -137,9 +155,10 @@ static void run_until(int (*done)(int), int step) {
     int n = epoll_wait(epfd, evs, 8, 1000);
     if (n < 0) die("epoll_wait");
     if (now_s() > deadline) {
-      fprintf(stderr, "event_loop: step %d: stuck for 30 s with counter %llu, semaphore reads %d, signals %d, oneshot %d, child %llu, file '%s'\n",
-              step, (unsigned long long)got.counter, got.sem_reads, got.signals, got.oneshots,
-              (unsigned long long)got.child, got.created);
+      fprintf(stderr, "event_loop: step %d: stuck for 30 s with counter %llu, semaphore reads %d, signals %d, oneshot %d, "
+              "child %llu, pipe %llu, socket %llu, file '%s'\n", step, (unsigned long long)got.counter, got.sem_reads,
+              got.signals, got.oneshots, (unsigned long long)got.child, (unsigned long long)got.piped,
+              (unsigned long long)got.socketed, got.created);
       exit(1);
     }
     for (int i = 0; i < n; i++) handle(&evs[i]);
@@ -154,7 +173,7 @@ static int file_seen(int step) {
 
 static int step_done(int step) {
   return got.counter == (uint64_t)step && got.sem_reads == 3 && got.signals == 1 && got.oneshots == 1 &&
-         got.child == 2 * (uint64_t)step;
+         got.child == 2 * (uint64_t)step && got.piped == 3 * (uint64_t)step && got.socketed == 5 * (uint64_t)step;
 }
 
 static int absolute_done(int step) { (void)step; return absolute_ticks > 0; }
@@ -173,8 +192,10 @@ static void child_main(void) {
     }
     uint64_t v = read_u64(to_child);
     if (v == 1000000) _exit(0);
-    uint64_t answer = 2 * v;
-    if (write(to_parent, &answer, sizeof answer) != sizeof answer) die("child write");
+    uint64_t answers[3] = {2 * v, 3 * v, 5 * v};
+    if (write(to_parent, &answers[0], 8) != 8 || write(pipe_fds[1], &answers[1], 8) != 8 ||
+        write(socket_fds[1], &answers[2], 8) != 8)
+      die("child write");
   }
 }
 
@@ -200,6 +221,8 @@ int main(int argc, char **argv) {
   if ((watcher.fd = inotify_init1(IN_NONBLOCK)) < 0) die("inotify_init1");
   if (inotify_add_watch(watcher.fd, dir, IN_CREATE | IN_DELETE) < 0) die("inotify_add_watch");
   if ((to_child = eventfd(0, 0)) < 0 || (to_parent = eventfd(0, EFD_NONBLOCK)) < 0) die("eventfd pair");
+  if (pipe(pipe_fds) != 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, socket_fds) != 0) die("pipe, socketpair");
+  if ((inner_epfd = epoll_create1(0)) < 0) die("epoll_create1 inner");
 
   struct itimerspec every = {{0, kPeriodMs * 1000000L}, {0, kPeriodMs * 1000000L}};
   if (timerfd_settime(periodic.fd, 0, &every, NULL) != 0) die("timerfd_settime periodic");
@@ -216,6 +239,10 @@ int main(int argc, char **argv) {
   add(signals.fd, EPOLLIN, (uint64_t)(uintptr_t)&signals);
   add(watcher.fd, EPOLLIN, (uint64_t)(uintptr_t)&watcher);
   add(to_parent, EPOLLIN, ID_CHILD);
+  add(socket_fds[0], EPOLLIN, ID_SOCKET);
+  add(inner_epfd, EPOLLIN, ID_INNER);
+  struct epoll_event piped = {.events = EPOLLIN, .data.u64 = ID_PIPE};
+  if (epoll_ctl(inner_epfd, EPOLL_CTL_ADD, pipe_fds[0], &piped) != 0) die("epoll_ctl ADD pipe");
 
   struct timespec start, end;
   clock_gettime(CLOCK_MONOTONIC, &start);
@@ -248,9 +275,9 @@ int main(int argc, char **argv) {
     run_until(step_done, step);
     struct epoll_event again = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = &oneshot};
     if (epoll_ctl(epfd, EPOLL_CTL_MOD, oneshot.fd, &again) != 0) die("epoll_ctl MOD oneshot");
-    printf("step %d counter %llu semaphore reads %d signals %d oneshot %d child %llu inotify wd %d %s\n", step,
-           (unsigned long long)got.counter, got.sem_reads, got.signals, got.oneshots, (unsigned long long)got.child,
-           got.created_wd, got.created);
+    printf("step %d counter %llu semaphore reads %d signals %d oneshot %d child %llu pipe %llu socket %llu inotify wd %d %s\n",
+           step, (unsigned long long)got.counter, got.sem_reads, got.signals, got.oneshots, (unsigned long long)got.child,
+           (unsigned long long)got.piped, (unsigned long long)got.socketed, got.created_wd, got.created);
   }
   run_until(absolute_done, steps);
   clock_gettime(CLOCK_MONOTONIC, &end);
