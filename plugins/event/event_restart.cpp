@@ -208,6 +208,11 @@ class EventRestart : public RestartKind {
       case EventKind::Inotify:
         fd = lifted(ctx, p, r, inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
         add_watches(ctx, p, r, fd);
+        // No call puts events into an inotify queue: those not read before
+        // the checkpoint are gone, and the user hears of it.
+        if (r.queued_bytes)
+          std::fprintf(stderr, "ckpt_restart: warning: %s: the %u bytes of events it had queued and not read are lost\n",
+                       g_images.describe(ctx, p, r).c_str(), r.queued_bytes);
         break;
     }
     fcntl(fd, F_SETFL, (fcntl(fd, F_GETFL) & ~O_NONBLOCK) | nonblock);

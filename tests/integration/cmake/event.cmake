@@ -12,3 +12,7 @@ ckpt_integration_test(event_checkpoints_only checkpoints_only.sh 5 ${bin}/it_eve
 # and crafted sections are refused.
 configure_file(${CMAKE_CURRENT_LIST_DIR}/../event_images.sh ${CKPT_IT_DIR}/event_images.sh COPYONLY)
 ckpt_integration_test(event_images event_images.sh ${bin}/it_event_loop 60)
+# The issue's python3 program (programs/loss_holder.py): a socket pair and an
+# epoll instance watching one end, checkpointed and restarted twice once it
+# holds them (it used to be refused: "fd N is an epoll instance").
+ckpt_integration_test(event_python_epoll checkpoint_restart.sh 2 12 python3 ${CKPT_IT_DIR}/bin/loss_holder.py 8 60 50)

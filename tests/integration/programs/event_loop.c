@@ -20,8 +20,8 @@
  *     epoll_pwait2 on an epoll instance of its own. The parent's epoll
  *     instances and all its descriptors are inherited by the child: shared
  *     objects, too.
- * Every wait treats EINTR as an error: the program handles no signal, so a
- * checkpoint must not surface one.
+ * Every wait (epoll_wait, epoll_pwait, epoll_pwait2) treats EINTR as an
+ * error: the program handles no signal, so a checkpoint must not surface one.
  *
  * Prints one "step N ..." line per step with what the step received (all of
  * it deterministic), then the timers' results: the periodic timer's count
@@ -75,6 +75,7 @@ static struct {
   char created[64];
 } got;
 static uint64_t periodic_ticks, absolute_ticks;
+static sigset_t blocked;
 static struct timespec absolute_due;
 
 static void add(int fd, uint32_t events, uint64_t data) {
@@ -152,8 +153,10 @@ static void run_until(int (*done)(int), int step) {
   const double deadline = now_s() + 30;
   while (!done(step)) {
     struct epoll_event evs[8];
-    int n = epoll_wait(epfd, evs, 8, 1000);
-    if (n < 0) die("epoll_wait");
+    /* Odd steps wait in epoll_wait, even ones in epoll_pwait (with the mask
+     * the program has, SIGUSR1 blocked). */
+    int n = step % 2 ? epoll_wait(epfd, evs, 8, 1000) : epoll_pwait(epfd, evs, 8, 1000, &blocked);
+    if (n < 0) die(step % 2 ? "epoll_wait" : "epoll_pwait");
     if (now_s() > deadline) {
       fprintf(stderr, "event_loop: step %d: stuck for 30 s with counter %llu, semaphore reads %d, signals %d, oneshot %d, "
               "child %llu, pipe %llu, socket %llu, file '%s'\n", step, (unsigned long long)got.counter, got.sem_reads,
@@ -209,7 +212,7 @@ int main(int argc, char **argv) {
   sigset_t usr1;
   sigemptyset(&usr1);
   sigaddset(&usr1, SIGUSR1);
-  if (sigprocmask(SIG_BLOCK, &usr1, NULL) != 0) die("sigprocmask");
+  if (sigprocmask(SIG_BLOCK, &usr1, &blocked) != 0 || sigprocmask(SIG_BLOCK, NULL, &blocked) != 0) die("sigprocmask");
 
   if ((epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) die("epoll_create1");
   if ((counter.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 || dup2(counter.fd, kDupFd) != kDupFd) die("eventfd");
