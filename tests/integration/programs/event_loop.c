@@ -2,6 +2,9 @@
  * (issue 9), with events pending while it sleeps in each step:
  *   - an eventfd counter (EPOLLET, data = a pointer), written through a dup
  *     (fd 50) and read through the original: one object;
+ *   - an eventfd added to the epoll instance under one number, then moved
+ *     to fd 60 (dup2, close): the watch stays under the old number, which
+ *     later steps reuse for other files;
  *   - an eventfd in semaphore mode (data = an id), 3 units a step, read one
  *     by one (level-triggered: one wake-up each);
  *   - a periodic CLOCK_MONOTONIC timerfd (10 ms; data = a pointer);
@@ -50,13 +53,14 @@
 int ckpt_delay_checkpoints(void) __attribute__((weak));
 int ckpt_allow_checkpoints(void) __attribute__((weak));
 
-enum { kDupFd = 50, kSleepMs = 30, kPeriodMs = 10 };
+enum { kDupFd = 50, kMovedFd = 60, kSleepMs = 30, kPeriodMs = 10 };
 #define ID_SEMAPHORE 0x5e3a000000000001ull
 #define ID_ABSOLUTE 0xab50000000000002ull
 #define ID_CHILD 0xc41d000000000003ull
 #define ID_INNER 0x1223000000000004ull
 #define ID_SOCKET 0x50c0000000000005ull
 #define ID_PIPE 0x919e000000000006ull
+#define ID_MOVED 0x3076000000000007ull
 
 struct source {
   const char *name;
@@ -70,7 +74,7 @@ static int pipe_fds[2], socket_fds[2];
 
 /* What the loop took in since the step began. */
 static struct {
-  uint64_t counter, child, piped, socketed;
+  uint64_t counter, child, piped, socketed, moved;
   int sem_reads, signals, oneshots, created_wd;
   char created[64];
 } got;
@@ -127,6 +131,8 @@ static void handle(const struct epoll_event *ev) {
     }
   } else if (ev->data.u64 == ID_CHILD) {
     got.child += read_u64(to_parent);
+  } else if (ev->data.u64 == ID_MOVED) {
+    got.moved += read_u64(kMovedFd);
   } else if (ev->data.u64 == ID_SOCKET) {
     uint64_t v;
     if (read_full(socket_fds[0], &v, sizeof v) != sizeof v) die("read the socket");
@@ -159,9 +165,9 @@ static void run_until(int (*done)(int), int step) {
     if (n < 0) die(step % 2 ? "epoll_wait" : "epoll_pwait");
     if (now_s() > deadline) {
       fprintf(stderr, "event_loop: step %d: stuck for 30 s with counter %llu, semaphore reads %d, signals %d, oneshot %d, "
-              "child %llu, pipe %llu, socket %llu, file '%s'\n", step, (unsigned long long)got.counter, got.sem_reads,
+              "child %llu, pipe %llu, socket %llu, moved %llu, file '%s'\n", step, (unsigned long long)got.counter, got.sem_reads,
               got.signals, got.oneshots, (unsigned long long)got.child, (unsigned long long)got.piped,
-              (unsigned long long)got.socketed, got.created);
+              (unsigned long long)got.socketed, (unsigned long long)got.moved, got.created);
       exit(1);
     }
     for (int i = 0; i < n; i++) handle(&evs[i]);
@@ -176,7 +182,7 @@ static int file_seen(int step) {
 
 static int step_done(int step) {
   return got.counter == (uint64_t)step && got.sem_reads == 3 && got.signals == 1 && got.oneshots == 1 &&
-         got.child == 2 * (uint64_t)step && got.piped == 3 * (uint64_t)step && got.socketed == 5 * (uint64_t)step;
+         got.child == 2 * (uint64_t)step && got.piped == 3 * (uint64_t)step && got.socketed == 5 * (uint64_t)step && got.moved == 1;
 }
 
 static int absolute_done(int step) { (void)step; return absolute_ticks > 0; }
@@ -243,6 +249,10 @@ int main(int argc, char **argv) {
   add(watcher.fd, EPOLLIN, (uint64_t)(uintptr_t)&watcher);
   add(to_parent, EPOLLIN, ID_CHILD);
   add(socket_fds[0], EPOLLIN, ID_SOCKET);
+  int moved = eventfd(0, EFD_NONBLOCK);
+  if (moved < 0) die("eventfd moved");
+  add(moved, EPOLLIN, ID_MOVED);
+  if (dup2(moved, kMovedFd) != kMovedFd || close(moved) != 0) die("move the eventfd");
   add(inner_epfd, EPOLLIN, ID_INNER);
   struct epoll_event piped = {.events = EPOLLIN, .data.u64 = ID_PIPE};
   if (epoll_ctl(inner_epfd, EPOLL_CTL_ADD, pipe_fds[0], &piped) != 0) die("epoll_ctl ADD pipe");
@@ -268,7 +278,9 @@ int main(int argc, char **argv) {
     if (ckpt_allow_checkpoints) ckpt_allow_checkpoints();
 
     uint64_t n = (uint64_t)step, three = 3;
-    if (write(kDupFd, &n, sizeof n) != sizeof n || write(semaphore_fd, &three, sizeof three) != sizeof three)
+    uint64_t one = 1;
+    if (write(kDupFd, &n, sizeof n) != sizeof n || write(semaphore_fd, &three, sizeof three) != sizeof three ||
+        write(kMovedFd, &one, sizeof one) != sizeof one)
       die("write eventfd");
     if (kill(getpid(), SIGUSR1) != 0) die("kill");
     if (write(to_child, &n, sizeof n) != sizeof n) die("write to the child");
