@@ -61,8 +61,10 @@ assert absolute["clock"] == "CLOCK_REALTIME" and absolute["value_sec"] > 1_600_0
 (signalfd,) = by_kind(pe, "signalfd")
 assert signalfd["signals"] == ["SIGUSR1"], signalfd
 (inotify,) = by_kind(pe, "inotify")
-(watch,) = inotify["watches"]
+(watch, sub) = sorted(inotify["watches"], key=lambda w: w["wd"])
 assert watch["wd"] == 1 and "IN_CREATE" in watch["mask_names"], watch
+# Watch 2 was removed: the restart must skip it to give b watch 3 again.
+assert sub["wd"] == 3 and sub["path"] == watch["path"] + "/b", sub
 assert os.path.dirname(watch["path"]) == os.path.realpath(sys.argv[2]), watch
 
 # The interest list: data values as the program set them, one adder.
@@ -78,6 +80,8 @@ assert items[semaphore["fd"]]["data"] == "0x5e3a000000000001", items[semaphore["
 assert items[absolute["fd"]]["data"] == "0xab50000000000002"
 oneshot = [t for t in timers if t is not periodic and t is not absolute][0]
 assert items[inner["fd"]]["data"] == "0x1223000000000004", items[inner["fd"]]
+(child_item,) = [w for w in items.values() if w["data"] == "0xc41d000000000003"]
+assert "EPOLLEXCLUSIVE" in child_item["event_names"], child_item
 (piped,) = inner["watches"]
 assert piped["data"] == "0x919e000000000006" and piped["adder_vpid"] == vpid, piped
 assert "EPOLLONESHOT" in items[oneshot["fd"]]["event_names"], items[oneshot["fd"]]

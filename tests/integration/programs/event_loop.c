@@ -14,7 +14,9 @@
  *     once;
  *   - an absolute CLOCK_REALTIME timerfd, due 1 s after the start;
  *   - a signalfd for SIGUSR1, which the program sends itself each step;
- *   - an inotify watch of a directory in which each step creates a file;
+ *   - an inotify instance watching a directory and its subdirectory b (the
+ *     watch of a, added and removed in between, leaves a gap: watch
+ *     descriptors 1 and 3); each step creates a file in both;
  *   - two eventfds shared with a forked child, which answers each request
  *     (a number) with twice the number, and also sends three times the
  *     number through a pipe and five times through a UNIX socket pair; the
@@ -75,10 +77,11 @@ static int pipe_fds[2], socket_fds[2];
 /* What the loop took in since the step began. */
 static struct {
   uint64_t counter, child, piped, socketed, moved;
-  int sem_reads, signals, oneshots, created_wd;
-  char created[64];
+  int sem_reads, signals, oneshots, created_wd, sub_wd;
+  char created[64], sub_created[64];
 } got;
 static uint64_t periodic_ticks, absolute_ticks;
+static int main_wd;
 static sigset_t blocked;
 static struct timespec absolute_due;
 
@@ -123,9 +126,12 @@ static void handle(const struct epoll_event *ev) {
     if (n <= 0) die("read inotify");
     for (char *p = buf; p < buf + n;) {
       struct inotify_event *e = (struct inotify_event *)p;
-      if (e->mask & IN_CREATE) {
+      if ((e->mask & IN_CREATE) && e->wd == main_wd) {
         got.created_wd = e->wd;
         snprintf(got.created, sizeof got.created, "%s", e->name);
+      } else if (e->mask & IN_CREATE) {
+        got.sub_wd = e->wd;
+        snprintf(got.sub_created, sizeof got.sub_created, "%s", e->name);
       }
       p += sizeof *e + e->len;
     }
@@ -177,7 +183,7 @@ static void run_until(int (*done)(int), int step) {
 static int file_seen(int step) {
   char name[64];
   snprintf(name, sizeof name, "f%d", step);
-  return strcmp(got.created, name) == 0;
+  return strcmp(got.created, name) == 0 && strcmp(got.sub_created, name) == 0;
 }
 
 static int step_done(int step) {
@@ -228,7 +234,13 @@ int main(int argc, char **argv) {
   if ((absolute_fd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK)) < 0) die("timerfd absolute");
   if ((signals.fd = signalfd(-1, &usr1, SFD_NONBLOCK)) < 0) die("signalfd");
   if ((watcher.fd = inotify_init1(IN_NONBLOCK)) < 0) die("inotify_init1");
-  if (inotify_add_watch(watcher.fd, dir, IN_CREATE | IN_DELETE) < 0) die("inotify_add_watch");
+  if ((main_wd = inotify_add_watch(watcher.fd, dir, IN_CREATE | IN_DELETE)) < 0) die("inotify_add_watch");
+  char sub[4200];
+  snprintf(sub, sizeof sub, "%s/a", dir);
+  int gap = mkdir(sub, 0700) == 0 ? inotify_add_watch(watcher.fd, sub, IN_CREATE) : -1;
+  if (gap < 0 || inotify_rm_watch(watcher.fd, gap) != 0) die("inotify watch of a");
+  snprintf(sub, sizeof sub, "%s/b", dir);
+  if (mkdir(sub, 0700) != 0 || inotify_add_watch(watcher.fd, sub, IN_CREATE | IN_ONLYDIR) < 0) die("inotify watch of b");
   if ((to_child = eventfd(0, 0)) < 0 || (to_parent = eventfd(0, EFD_NONBLOCK)) < 0) die("eventfd pair");
   if (pipe(pipe_fds) != 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, socket_fds) != 0) die("pipe, socketpair");
   if ((inner_epfd = epoll_create1(0)) < 0) die("epoll_create1 inner");
@@ -247,7 +259,7 @@ int main(int argc, char **argv) {
   add(absolute_fd, EPOLLIN, ID_ABSOLUTE);
   add(signals.fd, EPOLLIN, (uint64_t)(uintptr_t)&signals);
   add(watcher.fd, EPOLLIN, (uint64_t)(uintptr_t)&watcher);
-  add(to_parent, EPOLLIN, ID_CHILD);
+  add(to_parent, EPOLLIN | EPOLLEXCLUSIVE, ID_CHILD);
   add(socket_fds[0], EPOLLIN, ID_SOCKET);
   int moved = eventfd(0, EFD_NONBLOCK);
   if (moved < 0) die("eventfd moved");
@@ -274,6 +286,10 @@ int main(int argc, char **argv) {
     int f = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
     if (f < 0) die("create a file in the watched directory");
     close(f);
+    snprintf(path, sizeof path, "%s/b/f%d", dir, step);
+    unlink(path);
+    if ((f = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600)) < 0) die("create a file in b");
+    close(f);
     run_until(file_seen, step);
     if (ckpt_allow_checkpoints) ckpt_allow_checkpoints();
 
@@ -290,9 +306,10 @@ int main(int argc, char **argv) {
     run_until(step_done, step);
     struct epoll_event again = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = &oneshot};
     if (epoll_ctl(epfd, EPOLL_CTL_MOD, oneshot.fd, &again) != 0) die("epoll_ctl MOD oneshot");
-    printf("step %d counter %llu semaphore reads %d signals %d oneshot %d child %llu pipe %llu socket %llu inotify wd %d %s\n",
-           step, (unsigned long long)got.counter, got.sem_reads, got.signals, got.oneshots, (unsigned long long)got.child,
-           (unsigned long long)got.piped, (unsigned long long)got.socketed, got.created_wd, got.created);
+    printf("step %d counter %llu semaphore reads %d signals %d oneshot %d child %llu pipe %llu socket %llu inotify wd %d %s, "
+           "wd %d b/%s\n", step, (unsigned long long)got.counter, got.sem_reads, got.signals, got.oneshots,
+           (unsigned long long)got.child, (unsigned long long)got.piped, (unsigned long long)got.socketed, got.created_wd,
+           got.created, got.sub_wd, got.sub_created);
   }
   run_until(absolute_done, steps);
   clock_gettime(CLOCK_MONOTONIC, &end);
@@ -314,7 +331,14 @@ int main(int argc, char **argv) {
     char path[4200];
     snprintf(path, sizeof path, "%s/f%d", dir, step);
     unlink(path);
+    snprintf(path, sizeof path, "%s/b/f%d", dir, step);
+    unlink(path);
   }
+  char path[4200];
+  snprintf(path, sizeof path, "%s/a", dir);
+  rmdir(path);
+  snprintf(path, sizeof path, "%s/b", dir);
+  rmdir(path);
   rmdir(dir);
   return 0;
 }
