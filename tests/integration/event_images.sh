@@ -69,7 +69,11 @@ assert os.path.dirname(watch["path"]) == os.path.realpath(sys.argv[2]), watch
 
 # The interest list: data values as the program set them, one adder.
 items = {w["tfd"]: w for w in epoll["watches"]}
-assert len(items) == 11 and all(w["adder_vpid"] == vpid for w in items.values()), items
+assert len(items) == 12, items
+# fd 70 is the child's only: the child adds its watch again.
+(remote,) = [w for w in items.values() if w["data"] == "0x7e30000000000008"]
+assert remote["tfd"] == 70 and remote["via_fd"] == 70 and remote["adder_vpid"] == child["process"]["virt_pid"], remote
+assert 70 not in pe and all(w["adder_vpid"] == vpid for w in items.values() if w is not remote), items
 # The eventfd moved to fd 60 after it was added: the watch keeps its old
 # number, and is added again through fd 60.
 (moved,) = [w for w in items.values() if w["data"] == "0x3076000000000007"]
@@ -86,11 +90,12 @@ assert "EPOLLEXCLUSIVE" in child_item["event_names"], child_item
 assert piped["data"] == "0x919e000000000006" and piped["adder_vpid"] == vpid, piped
 assert "EPOLLONESHOT" in items[oneshot["fd"]]["event_names"], items[oneshot["fd"]]
 
-# The child holds the same objects (fork), led by the parent; its own epoll
-# instance watches the request eventfd.
+# The child holds the same objects (fork), led by the parent, and fd 70; its
+# own epoll instance watches the request eventfd.
+assert ce[70]["kind"] == "eventfd" and ce[70]["leader"], ce[70]
 for fd, d in pe.items():
     assert fd in ce and ce[fd]["desc_id"] == d["desc_id"] and not ce[fd]["leader"], (fd, ce.get(fd))
-(own,) = [d for d in ce.values() if d["leader"]]
+(own,) = [d for d in ce.values() if d["leader"] and d["fd"] != 70]
 assert own["kind"] == "epoll" and len(own["watches"]) == 1 and own["watches"][0]["data"] == "0x7", own
 assert own["watches"][0]["adder_vpid"] == child["process"]["virt_pid"]
 print(watch["path"])

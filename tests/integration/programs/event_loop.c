@@ -5,6 +5,10 @@
  *   - an eventfd added to the epoll instance under one number, then moved
  *     to fd 60 (dup2, close): the watch stays under the old number, which
  *     later steps reuse for other files;
+ *   - an eventfd (fd 70) in the epoll instance (EPOLLET) that only the child
+ *     keeps open after the fork: the child writes it each step, and the
+ *     parent counts the edges without reading it; after a restart the
+ *     child adds the watch again;
  *   - an eventfd in semaphore mode (data = an id), 3 units a step, read one
  *     by one (level-triggered: one wake-up each);
  *   - a periodic CLOCK_MONOTONIC timerfd (10 ms; data = a pointer);
@@ -55,7 +59,7 @@
 int ckpt_delay_checkpoints(void) __attribute__((weak));
 int ckpt_allow_checkpoints(void) __attribute__((weak));
 
-enum { kDupFd = 50, kMovedFd = 60, kSleepMs = 30, kPeriodMs = 10 };
+enum { kDupFd = 50, kMovedFd = 60, kRemoteFd = 70, kSleepMs = 30, kPeriodMs = 10 };
 #define ID_SEMAPHORE 0x5e3a000000000001ull
 #define ID_ABSOLUTE 0xab50000000000002ull
 #define ID_CHILD 0xc41d000000000003ull
@@ -63,6 +67,7 @@ enum { kDupFd = 50, kMovedFd = 60, kSleepMs = 30, kPeriodMs = 10 };
 #define ID_SOCKET 0x50c0000000000005ull
 #define ID_PIPE 0x919e000000000006ull
 #define ID_MOVED 0x3076000000000007ull
+#define ID_REMOTE 0x7e30000000000008ull
 
 struct source {
   const char *name;
@@ -77,7 +82,7 @@ static int pipe_fds[2], socket_fds[2];
 /* What the loop took in since the step began. */
 static struct {
   uint64_t counter, child, piped, socketed, moved;
-  int sem_reads, signals, oneshots, created_wd, sub_wd;
+  int sem_reads, signals, oneshots, created_wd, sub_wd, remote;
   char created[64], sub_created[64];
 } got;
 static uint64_t periodic_ticks, absolute_ticks;
@@ -137,6 +142,8 @@ static void handle(const struct epoll_event *ev) {
     }
   } else if (ev->data.u64 == ID_CHILD) {
     got.child += read_u64(to_parent);
+  } else if (ev->data.u64 == ID_REMOTE) {
+    got.remote++;  /* the child's descriptor: an edge per write, one more after a restart */
   } else if (ev->data.u64 == ID_MOVED) {
     got.moved += read_u64(kMovedFd);
   } else if (ev->data.u64 == ID_SOCKET) {
@@ -188,7 +195,7 @@ static int file_seen(int step) {
 
 static int step_done(int step) {
   return got.counter == (uint64_t)step && got.sem_reads == 3 && got.signals == 1 && got.oneshots == 1 &&
-         got.child == 2 * (uint64_t)step && got.piped == 3 * (uint64_t)step && got.socketed == 5 * (uint64_t)step && got.moved == 1;
+         got.child == 2 * (uint64_t)step && got.piped == 3 * (uint64_t)step && got.socketed == 5 * (uint64_t)step && got.moved == 1 && got.remote >= 1;
 }
 
 static int absolute_done(int step) { (void)step; return absolute_ticks > 0; }
@@ -205,8 +212,10 @@ static void child_main(void) {
       fprintf(stderr, "event_loop: child: unexpected wake-up\n");
       _exit(1);
     }
-    uint64_t v = read_u64(to_child);
+    uint64_t v = read_u64(to_child), one = 1, old;
     if (v == 1000000) _exit(0);
+    if ((read(kRemoteFd, &old, sizeof old) < 0 && errno != EAGAIN) || write(kRemoteFd, &one, sizeof one) != sizeof one)
+      die("child: the remote eventfd");
     uint64_t answers[3] = {2 * v, 3 * v, 5 * v};
     if (write(to_parent, &answers[0], 8) != 8 || write(pipe_fds[1], &answers[1], 8) != 8 ||
         write(socket_fds[1], &answers[2], 8) != 8)
@@ -265,6 +274,9 @@ int main(int argc, char **argv) {
   if (moved < 0) die("eventfd moved");
   add(moved, EPOLLIN, ID_MOVED);
   if (dup2(moved, kMovedFd) != kMovedFd || close(moved) != 0) die("move the eventfd");
+  int remote = eventfd(0, EFD_NONBLOCK);
+  if (remote < 0 || dup2(remote, kRemoteFd) != kRemoteFd || close(remote) != 0) die("eventfd remote");
+  add(kRemoteFd, EPOLLIN | EPOLLET, ID_REMOTE);
   add(inner_epfd, EPOLLIN, ID_INNER);
   struct epoll_event piped = {.events = EPOLLIN, .data.u64 = ID_PIPE};
   if (epoll_ctl(inner_epfd, EPOLL_CTL_ADD, pipe_fds[0], &piped) != 0) die("epoll_ctl ADD pipe");
@@ -274,6 +286,7 @@ int main(int argc, char **argv) {
   pid_t child = fork();
   if (child < 0) die("fork");
   if (child == 0) child_main();
+  close(kRemoteFd);
 
   for (int step = 1; step <= steps; step++) {
     memset(&got, 0, sizeof got);
