@@ -1,8 +1,8 @@
 // Calls the kernel never restarts after a signal handler (nanosleep, poll,
-// epoll_wait, select, semaphore waits, ...) return EINTR when the suspend
-// signal interrupts them. The application must not see that (GUIDE §3.2):
-// these wrappers retry with the time that was left, and return EINTR only
-// when one of the application's own signals interrupted the call.
+// epoll_wait, epoll_pwait2, select, semaphore waits, ...) return EINTR when
+// the suspend signal interrupts them. The application must not see that
+// (GUIDE §3.2): these wrappers retry with the time that was left, and return
+// EINTR only when one of the application's own signals interrupted the call.
 //
 // Time spent suspended (or dead, between checkpoint and restart) does not
 // count against a timeout: the suspend handler records when the thread was
@@ -220,6 +220,24 @@ int epoll_pwait(int epfd, struct epoll_event* events, int max, int timeout, cons
   mask = ckpt_without_suspend_signal(mask, &copy);
   int rc;
   while ((rc = real(epfd, events, max, timeout, mask)) < 0 && retry.again()) timeout = retry.remaining_ms();
+  return rc;
+}
+
+// glibc 2.35's: a timespec timeout (NULL: none), otherwise as epoll_pwait.
+int epoll_pwait2(int epfd, struct epoll_event* events, int max, const struct timespec* tmo, const sigset_t* mask) {
+  static auto real = next<int (*)(int, struct epoll_event*, int, const struct timespec*, const sigset_t*)>("epoll_pwait2");
+  if (!real) {
+    errno = ENOSYS;
+    return -1;
+  }
+  Retry retry(ckpt::ts_ns(tmo));
+  struct timespec left;
+  sigset_t copy;
+  mask = ckpt_without_suspend_signal(mask, &copy);
+  int rc;
+  while ((rc = real(epfd, events, max, tmo, mask)) < 0 && retry.again()) {
+    if (tmo) tmo = &(left = retry.remaining_ts());
+  }
   return rc;
 }
 

@@ -118,10 +118,18 @@ uint64_t status_mask(const char* path, const char* field) {
   return v;
 }
 
-// Sending to ourselves, the kernel accepts the saved siginfo as it is.
+// The kernel takes a saved siginfo back as it is only when its code is
+// negative (sigqueue's SI_QUEUE, ...): one of kill() (SI_USER) or of the
+// kernel's own may be queued by the thread whose tid the call names, and
+// this runs on the checkpoint thread. Those signals are sent again with
+// kill(), as SI_USER from this process: the signal stays pending, the
+// sender's pid and uid in its siginfo become ours.
 void requeue(pid_t pid) {
-  for (uint32_t i = 0; i < g_saved.queued_count; ++i)
-    ckpt::raw_syscall(SYS_rt_sigqueueinfo, pid, g_saved.queued[i].signo, reinterpret_cast<long>(&g_saved.queued[i]));
+  for (uint32_t i = 0; i < g_saved.queued_count; ++i) {
+    const int sig = g_saved.queued[i].signo;
+    if (ckpt::raw_syscall(SYS_rt_sigqueueinfo, pid, sig, reinterpret_cast<long>(&g_saved.queued[i])) == -EPERM)
+      ckpt::raw_syscall(SYS_kill, pid, sig);
+  }
 }
 
 // Takes every process-directed pending signal off the queue (the

@@ -11,6 +11,8 @@
 //   second-leader      a second thread marked as the leader
 //   extra-threads=N    N more thread records with new ids
 //   uid=N              the process's recorded uid
+//   section-patch=NAME:OFFSET:HEX  bytes HEX written over section NAME at OFFSET
+//   section-size=NAME:N            section NAME cut to (or padded with zeros to) N bytes
 #include <sys/mman.h>
 
 #include <cstdio>
@@ -35,7 +37,14 @@ struct Crafted {
   ProcessRecord process;
   std::vector<ThreadRecord> threads;
   std::vector<Region> regions;
+  std::vector<std::pair<std::string, std::vector<uint8_t>>> sections;
 };
+
+std::vector<uint8_t>& section(Crafted& c, const std::string& name) {
+  for (auto& [n, bytes] : c.sections)
+    if (n == name) return bytes;
+  die("no section " + name);
+}
 
 void apply(const std::string& edit, Crafted& c) {
   std::string name = edit.substr(0, edit.find('=')), value = edit.substr(std::min(edit.size(), name.size() + 1));
@@ -71,6 +80,21 @@ void apply(const std::string& edit, Crafted& c) {
     }
   } else if (name == "uid") {
     c.process.uid = static_cast<uint32_t>(std::strtoul(value.c_str(), nullptr, 10));
+  } else if (name == "section-patch" || name == "section-size") {
+    size_t colon = value.find(':');
+    if (colon == std::string::npos) die("bad edit " + edit);
+    std::vector<uint8_t>& bytes = section(c, value.substr(0, colon));
+    std::string rest = value.substr(colon + 1);
+    if (name == "section-size") {
+      bytes.resize(std::strtoul(rest.c_str(), nullptr, 10));
+      return;
+    }
+    size_t at = std::strtoul(rest.c_str(), nullptr, 10);
+    std::string hex = rest.substr(rest.find(':') + 1);
+    for (size_t i = 0; i + 1 < hex.size(); i += 2, ++at) {
+      if (at >= bytes.size()) die("patch beyond the section's end: " + edit);
+      bytes[at] = static_cast<uint8_t>(std::strtoul(hex.substr(i, 2).c_str(), nullptr, 16));
+    }
   } else {
     die("unknown edit " + edit);
   }
@@ -83,7 +107,8 @@ int main(int argc, char** argv) {
   std::string error;
   auto in = ImageReader::open(argv[1], error);
   if (!in) die(error);
-  Crafted c{in->process(), in->threads(), in->regions()};
+  Crafted c{in->process(), in->threads(), in->regions(), {}};
+  for (const Section& s : in->sections()) c.sections.emplace_back(s.name, s.data);
   for (int i = 3; i < argc; ++i) apply(argv[i], c);
   c.process.thread_count = static_cast<uint32_t>(c.threads.size());
 
@@ -99,8 +124,8 @@ int main(int argc, char** argv) {
     }
     ok = ok && out.add_region(r.rec, r.path.empty() ? nullptr : r.path.c_str(), has_data ? bytes.data() : nullptr);
   }
-  for (const Section& s : in->sections())
-    ok = ok && out.add_section(s.name.c_str(), s.data.data(), static_cast<uint32_t>(s.data.size()));
+  for (const auto& [name, bytes] : c.sections)
+    ok = ok && out.add_section(name.c_str(), bytes.data(), static_cast<uint32_t>(bytes.size()));
   if (!ok || !out.commit()) die(out.error());
   return 0;
 }
