@@ -16,6 +16,8 @@ foreach(script harness.sh compare_output.py checkpoint_restart.sh periodic_check
 endforeach()
 configure_file(${CMAKE_CURRENT_LIST_DIR}/programs/collatz.py ${CKPT_IT_DIR}/bin/collatz.py COPYONLY)
 configure_file(${CMAKE_CURRENT_LIST_DIR}/programs/socket_multiprocessing.py ${CKPT_IT_DIR}/bin/socket_multiprocessing.py COPYONLY)
+configure_file(${CMAKE_CURRENT_LIST_DIR}/programs/socket_redis.py ${CKPT_IT_DIR}/bin/socket_redis.py COPYONLY)
+configure_file(${CMAKE_CURRENT_LIST_DIR}/programs/socket_asyncio.py ${CKPT_IT_DIR}/bin/socket_asyncio.py COPYONLY)
 
 foreach(prog heap_churn.c signals_timer.c threads_queue.cpp own_wrappers.c pid_calls.c blocking_ipc.c
              blocked_signals.c proc_fds.c socket_stream.c socket_kinds.c socket_outside.c)
@@ -106,3 +108,8 @@ ckpt_integration_test(socket_outside socket_outside.sh)
 ckpt_integration_test(socket_python_multiprocessing checkpoint_restart.sh 2 3 python3 ${bin}/socket_multiprocessing.py 40)
 # Connections that wait in accept queues (UNIX and TCP) at checkpoints.
 ckpt_integration_test(socket_pending checkpoint_restart.sh 3 2 ${bin}/it_socket_kinds pending 20)
+# A real server: redis-server (Debian's) with a client writing and reading
+# back numbered keys, checkpointed mid-load, killed and restarted.
+ckpt_integration_test(socket_redis checkpoint_restart.sh 3 5 python3 ${bin}/socket_redis.py 8000)
+# python3 asyncio: a TCP server and three client processes on timers.
+ckpt_integration_test(socket_python_asyncio checkpoint_restart.sh 3 3 python3 ${bin}/socket_asyncio.py 40)
