@@ -14,6 +14,9 @@ set(holder ${CKPT_IT_DIR}/bin/it_loss_holder)
 ckpt_integration_test(loss_refused_uring loss_refused.sh "fd 10 is an io_uring instance" ${holder} uring 8 60 50 none)
 ckpt_integration_test(loss_refused_netlink loss_refused.sh "fd 11 is a netlink datagram socket"
                       ${holder} netlink 8 60 50 none)
+# A descriptor sent through a UNIX socket and not received yet.
+ckpt_integration_test(loss_refused_passed_fd loss_refused.sh "fd 12, a socket, has descriptors in flight (SCM_RIGHTS)"
+                      ${holder} passing 8 60 50 none)
 # The issue's python3 program (a socket pair and an epoll instance) is
 # checkpointed and restarted now: event.cmake's event_python_epoll.
 ckpt_integration_test(loss_accepted loss_accepted.sh)

@@ -2,6 +2,8 @@
  * step FROM on it holds what ckpt cannot checkpoint, by KIND:
  *   uring       an io_uring instance (fd 10) with its rings mapped shared
  *   netlink     two netlink sockets (fds 11 and 12)
+ *   passing     a UNIX socket pair (fds 11 and 12) with a descriptor sent
+ *               through it (SCM_RIGHTS) that nobody receives
  *   both        both
  * Every step prints "step N SUM". Once PROBE_FILE exists, it probes each of
  * those descriptors with one non-blocking read and one write and prints what
@@ -53,6 +55,28 @@ static void hold_netlink(void) {
   }
 }
 
+static void hold_passing(void) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) die("socketpair");
+  char byte = 'x';
+  struct iovec iov = {&byte, 1};
+  union {
+    struct cmsghdr h;
+    char space[CMSG_SPACE(sizeof(int))];
+  } control;
+  memset(&control, 0, sizeof control);
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof control};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  int passed = STDOUT_FILENO;
+  memcpy(CMSG_DATA(c), &passed, sizeof passed);
+  if (sendmsg(sv[0], &msg, 0) != 1) die("sendmsg");
+  place(sv[0], kSocketFd);
+  place(sv[1], kPeerFd);
+}
+
 static void probe(int fd) {
   char buf[16];
   ssize_t n = read(fd, buf, sizeof buf);
@@ -65,7 +89,7 @@ static void probe(int fd) {
 
 int main(int argc, char **argv) {
   if (argc != 6) {
-    fprintf(stderr, "usage: %s uring|netlink|both FROM STEPS PAUSE_MS PROBE_FILE\n", argv[0]);
+    fprintf(stderr, "usage: %s uring|netlink|passing|both FROM STEPS PAUSE_MS PROBE_FILE\n", argv[0]);
     return 2;
   }
   const char *kind = argv[1];
@@ -80,6 +104,7 @@ int main(int argc, char **argv) {
     if (step == from) {
       if (uring) hold_uring();
       if (pair) hold_netlink();
+      if (!strcmp(kind, "passing")) hold_passing();
     }
     sum = sum * 31 + (unsigned long)step;
     printf("step %d %lu\n", step, sum);
