@@ -170,7 +170,15 @@ Outcome save_eventfd(const Own& own, EventRecord& r) {
   if (!read_fdinfo(own.fd) || !fdinfo_field(g_text.data(), "eventfd-count:", 16, &r.count))
     return Problem(own).add("its counter is not in /proc/self/fdinfo").report();
   uint64_t semaphore = 0;
-  fdinfo_field(g_text.data(), "eventfd-semaphore:", 10, &semaphore);  // kernels before 6.0 do not say
+  if (!fdinfo_field(g_text.data(), "eventfd-semaphore:", 10, &semaphore)) {
+    // Older kernels do not say; nothing else tells.
+    char line[200];
+    MessageText(line, sizeof line)
+        .add(ShortText().add("fd ").dec(own.fd).c_str())
+        .add(" (an eventfd): this kernel does not tell whether it counts in semaphore mode (EFD_SEMAPHORE); "
+             "after a restart it is a plain counter");
+    ckpt_checkpoint_warning(line);
+  }
   r.semaphore = semaphore ? 1 : 0;
   return Outcome::Saved;
 }

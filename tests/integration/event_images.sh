@@ -26,7 +26,7 @@ h_checkpoint
 
 "$CKPT_BIN/ckpt_info" --json "$H_CKPTDIR"/*.ckpt >"$H_TMP/images.json" || h_fail "ckpt_info --json failed"
 python3 - "$H_TMP/images.json" "$H_TMP" >"$H_TMP/watched" <<'PY' || h_fail "the decoded event sections do not match the program"
-import json, os, sys
+import json, os, signal, sys
 
 images = json.load(open(sys.argv[1]))
 assert len(images) == 2, f"{len(images)} images"
@@ -58,8 +58,13 @@ assert len(timers) == 3 and all(t["leader"] for t in timers), timers
 assert periodic["clock"] == "CLOCK_MONOTONIC" and periodic["armed"] and not periodic["absolute"], periodic
 (absolute,) = [t for t in timers if t["absolute"]]
 assert absolute["clock"] == "CLOCK_REALTIME" and absolute["value_sec"] > 1_600_000_000, absolute
-(signalfd,) = by_kind(pe, "signalfd")
+(signalfd, reader) = sorted(by_kind(pe, "signalfd"), key=lambda d: len(d["signals"]))
 assert signalfd["signals"] == ["SIGUSR1"], signalfd
+# The reader thread's signalfd asked for every signal but SIGUSR1: libckpt's
+# suspend signal (CKPT_SIGNAL, by default SIGRTMAX - 2) is left out.
+suspend = int(os.environ.get("CKPT_SIGNAL") or signal.SIGRTMAX - 2)
+assert "SIGUSR2" in reader["signals"] and "SIGUSR1" not in reader["signals"], reader
+assert f"SIGRTMIN+{suspend - signal.SIGRTMIN}" not in reader["signals"], reader["signals"]
 (inotify,) = by_kind(pe, "inotify")
 (watch, sub) = sorted(inotify["watches"], key=lambda w: w["wd"])
 assert watch["wd"] == 1 and "IN_CREATE" in watch["mask_names"], watch
@@ -94,6 +99,8 @@ assert "EPOLLONESHOT" in items[oneshot["fd"]]["event_names"], items[oneshot["fd"
 # own epoll instance watches the request eventfd.
 assert ce[70]["kind"] == "eventfd" and ce[70]["leader"], ce[70]
 for fd, d in pe.items():
+    if d is reader:  # made after the fork
+        continue
     assert fd in ce and ce[fd]["desc_id"] == d["desc_id"] and not ce[fd]["leader"], (fd, ce.get(fd))
 (own,) = [d for d in ce.values() if d["leader"] and d["fd"] != 70]
 assert own["kind"] == "epoll" and len(own["watches"]) == 1 and own["watches"][0]["data"] == "0x7", own

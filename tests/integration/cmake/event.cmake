@@ -2,6 +2,7 @@
 # epoll and inotify in one epoll loop, with a forked child.
 add_executable(it_event_loop ${CMAKE_CURRENT_LIST_DIR}/../programs/event_loop.c)
 set_target_properties(it_event_loop PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CKPT_IT_DIR}/bin)
+target_link_libraries(it_event_loop PRIVATE Threads::Threads)
 
 configure_file(${CMAKE_CURRENT_LIST_DIR}/../event_restart.sh ${CKPT_IT_DIR}/event_restart.sh COPYONLY)
 # Checkpoint, kill and restart three times; the output is an uninterrupted run's.

@@ -29,8 +29,14 @@
  *     epoll_pwait2 on an epoll instance of its own. The parent's epoll
  *     instances and all its descriptors are inherited by the child: shared
  *     objects, too.
- * Every wait (epoll_wait, epoll_pwait, epoll_pwait2) treats EINTR as an
- * error: the program handles no signal, so a checkpoint must not surface one.
+ * A thread sits in a blocking read of a second signalfd whose mask is every
+ * signal but SIGUSR1 (so also libckpt's suspend signal, which the signalfd
+ * wrapper must leave out, or the thread would take it and never stop) until
+ * the end, when SIGUSR2 sent to it ends the read.
+ *
+ * Every wait (epoll_wait, epoll_pwait, epoll_pwait2, read) treats EINTR as
+ * an error: the program handles no signal, so a checkpoint must not surface
+ * one.
  *
  * Prints one "step N ..." line per step with what the step received (all of
  * it deterministic), then the timers' results: the periodic timer's count
@@ -43,6 +49,7 @@
  * checkpoint cuts through (ckpt_delay_checkpoints, when running under ckpt). */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/epoll.h>
@@ -200,6 +207,17 @@ static int step_done(int step) {
 
 static int absolute_done(int step) { (void)step; return absolute_ticks > 0; }
 
+static void *signal_reader(void *arg) {
+  int fd = *(int *)arg;
+  struct signalfd_siginfo si;
+  if (read(fd, &si, sizeof si) != sizeof si) die("read the second signalfd");
+  if (si.ssi_signo != SIGUSR2) {
+    fprintf(stderr, "event_loop: the second signalfd read signal %u, not SIGUSR2\n", si.ssi_signo);
+    exit(1);
+  }
+  return NULL;
+}
+
 static void child_main(void) {
   int ep = epoll_create1(EPOLL_CLOEXEC);
   struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 7};
@@ -288,6 +306,16 @@ int main(int argc, char **argv) {
   if (child == 0) child_main();
   close(kRemoteFd);
 
+  sigset_t all_but_usr1;
+  sigfillset(&all_but_usr1);
+  sigdelset(&all_but_usr1, SIGUSR1);
+  if (pthread_sigmask(SIG_BLOCK, &all_but_usr1, NULL) != 0) die("pthread_sigmask");
+  static int reader_fd;
+  if ((reader_fd = signalfd(-1, &all_but_usr1, SFD_CLOEXEC)) < 0) die("signalfd of the reader");
+  pthread_t reader;
+  if (pthread_create(&reader, NULL, signal_reader, &reader_fd) != 0) die("pthread_create");
+  if (pthread_sigmask(SIG_SETMASK, &blocked, NULL) != 0) die("pthread_sigmask");
+
   for (int step = 1; step <= steps; step++) {
     memset(&got, 0, sizeof got);
     /* The file and its event, with no checkpoint in between. */
@@ -327,6 +355,7 @@ int main(int argc, char **argv) {
   run_until(absolute_done, steps);
   clock_gettime(CLOCK_MONOTONIC, &end);
 
+  if (pthread_kill(reader, SIGUSR2) != 0 || pthread_join(reader, NULL) != 0) die("end the reader");
   uint64_t stop = 1000000;
   if (write(to_child, &stop, sizeof stop) != sizeof stop) die("write to the child");
   int status;
