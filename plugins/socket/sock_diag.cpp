@@ -140,13 +140,13 @@ long load_tcp(int family, MappedArray<InetInfo>& out) {
 
 }  // namespace
 
-long SocketTables::load() {
+long SocketTables::load(bool unix_table, bool tcp_tables) {
   unix_.clear();
   queued_.clear();
   inet_.clear();
-  long rc = load_unix(unix_, queued_);
-  if (rc == 0) rc = load_tcp(AF_INET, inet_);
-  if (rc == 0) rc = load_tcp(AF_INET6, inet_);
+  long rc = unix_table ? load_unix(unix_, queued_) : 0;
+  if (rc == 0 && tcp_tables) rc = load_tcp(AF_INET, inet_);
+  if (rc == 0 && tcp_tables) rc = load_tcp(AF_INET6, inet_);
   return rc;
 }
 

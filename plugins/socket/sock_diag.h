@@ -28,8 +28,9 @@ struct InetInfo {
 class SocketTables {
  public:
   // Reads the UNIX table and the TCP tables (IPv4 and IPv6) of this network
-  // namespace. Returns 0 or a negative errno.
-  long load();
+  // namespace, those asked for (a process without such sockets needs none:
+  // a dump costs the pause time). Returns 0 or a negative errno.
+  long load(bool unix_table, bool tcp_tables);
   void release() {
     unix_.release();
     queued_.release();

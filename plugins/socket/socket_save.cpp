@@ -234,6 +234,12 @@ void find_peer(SocketRecord& r) {
   }
 }
 
+bool any_claimed_socket() {
+  for (size_t i = 0; i < g_fds.size(); ++i)
+    if (ckpt_fd_claimed(g_fds[i]) && is_socket(g_fds[i])) return true;
+  return false;
+}
+
 }  // namespace
 
 void claim_sockets() {
@@ -253,14 +259,19 @@ void checkpoint_sockets(const SocketPolicy& policy) {
     ckpt_fail_checkpoint("cannot list /proc/self/fd");
     return;
   }
-  bool any = false;
-  for (size_t i = 0; i < g_fds.size() && !any; ++i) any = ckpt_fd_claimed(g_fds[i]) && is_socket(g_fds[i]);
-  if (!any) {
+  bool any_unix = false, any_tcp = false;
+  for (size_t i = 0; i < g_fds.size(); ++i) {
+    if (!ckpt_fd_claimed(g_fds[i]) || !is_socket(g_fds[i])) continue;
+    int family = int_option(g_fds[i], SOL_SOCKET, SO_DOMAIN);
+    any_unix |= family == AF_UNIX;
+    any_tcp |= family != AF_UNIX && int_option(g_fds[i], SOL_SOCKET, SO_TYPE) == SOCK_STREAM;
+  }
+  if (!any_unix && !any_tcp && !any_claimed_socket()) {
     release_all();
     return;
   }
   const char* failure = nullptr;
-  if (g_tables.load() < 0) failure = "cannot read the kernel's socket tables (sock_diag)";
+  if (g_tables.load(any_unix, any_tcp) < 0) failure = "cannot read the kernel's socket tables (sock_diag)";
   if (!failure)
     ckpt_for_each_process(
         [](pid_t virt, pid_t real, void* arg) {
