@@ -195,10 +195,7 @@ void find_peer(SocketRecord& r) {
     else r.peer_kind = static_cast<uint32_t>(PeerKind::Outside);
     return;
   }
-  if (r.type == SOCK_DGRAM) {  // UDP: connected to an address, nothing more to know
-    if (static_cast<SocketState>(r.state) == SocketState::Connected) r.peer_kind = static_cast<uint32_t>(PeerKind::Outside);
-    return;
-  }
+  if (r.type == SOCK_DGRAM) return;  // UDP: connected to an address, which a restart connects to again
   const InetInfo* t = g_tables.find_inet(r.ino);
   if (!t) return;
   r.shutdown = t->shutdown;

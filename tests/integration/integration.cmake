@@ -113,3 +113,5 @@ ckpt_integration_test(socket_pending checkpoint_restart.sh 3 2 ${bin}/it_socket_
 ckpt_integration_test(socket_redis checkpoint_restart.sh 3 5 python3 ${bin}/socket_redis.py 8000)
 # python3 asyncio: a TCP server and three client processes on timers.
 ckpt_integration_test(socket_python_asyncio checkpoint_restart.sh 3 3 python3 ${bin}/socket_asyncio.py 40)
+# UDP: bound and connected sockets with datagrams queued both ways.
+ckpt_integration_test(socket_udp checkpoint_restart.sh 3 3 ${bin}/it_socket_kinds udp 40)

@@ -14,6 +14,12 @@
  *             process connects, sends a request and prints the answer, so
  *             clients that connect after a restart must find the listener
  *             again.
+ *   udp       two UDP sockets on 127.0.0.1, bound and connected to each
+ *             other: the child sends numbered datagrams of varying sizes
+ *             as far ahead as the parent's credit allows (UDP drops what
+ *             does not fit), the parent reads them slowly and grants more
+ *             credit with a datagram of its own; datagrams wait in both
+ *             receive queues at any moment.
  *   pending   at every step a new client connects to a UNIX listener and a
  *             TCP listener and waits for a greeting on both; the server
  *             accepts only 300 ms later, so checkpoints find connections
@@ -258,6 +264,67 @@ static int listener_mode(void) {
   return 0;
 }
 
+/* ---- udp ---- */
+
+enum { kCredit = 40 };
+
+static int udp_mode(void) {
+  int p = socket(AF_INET, SOCK_DGRAM, 0), c = socket(AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in pa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)}, ca = pa;
+  socklen_t len = sizeof pa;
+  if (p < 0 || c < 0 || bind(p, (struct sockaddr *)&pa, sizeof pa) != 0 || bind(c, (struct sockaddr *)&ca, sizeof ca) != 0 ||
+      getsockname(p, (struct sockaddr *)&pa, &len) != 0 || getsockname(c, (struct sockaddr *)&ca, &len) != 0 ||
+      connect(p, (struct sockaddr *)&ca, sizeof ca) != 0 || connect(c, (struct sockaddr *)&pa, sizeof pa) != 0)
+    die("udp setup");
+  pid_t child = fork();
+  if (child < 0) die("fork");
+  static char buf[6001];
+  if (child == 0) {
+    close(p);
+    long allowed = kCredit, n = 0;
+    for (;;) {
+      while (n < allowed) {
+        size_t size = message_size(n) % 1400 + 1;
+        fill_message(buf, n, size);
+        if (send(c, buf, size, 0) != (ssize_t)size) _exit(81);
+        ++n;
+      }
+      long credit;
+      ssize_t got = recv(c, &credit, sizeof credit, 0);
+      if (got != sizeof credit) _exit(82);
+      if (credit < 0) _exit(0);
+      allowed = credit;
+    }
+  }
+  close(c);
+  long next = 0;
+  for (int step = 1; step <= steps; ++step) {
+    for (int i = 0; i < 20; ++i, ++next) {
+      ssize_t got = recv(p, buf, sizeof buf, 0);
+      size_t size = message_size(next) % 1400 + 1;
+      char want[1401];
+      fill_message(want, next, size);
+      if (got != (ssize_t)size || memcmp(buf, want, size) != 0) {
+        fprintf(stderr, "udp: datagram %ld: got %zd bytes, want %zu\n", next, got, size);
+        return 3;
+      }
+      if ((next + 1) % 10 == 0) {
+        long credit = next + 1 + kCredit;
+        if (send(p, &credit, sizeof credit, 0) != sizeof credit) die("send credit");
+      }
+    }
+    printf("step %d: datagrams up to %ld\n", step, next);
+    fflush(stdout);
+    sleep_ms(20);
+  }
+  long done = -1;
+  send(p, &done, sizeof done, 0);
+  int status;
+  waitpid(child, &status, 0);
+  printf("child exited with %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+  return 0;
+}
+
 /* ---- pending ---- */
 
 static int pending_mode(void) {
@@ -313,7 +380,7 @@ static int pending_mode(void) {
 
 int main(int argc, char **argv) {
   if (argc != 3) {
-    fprintf(stderr, "usage: socket_kinds messages|named|listener|pending STEPS\n");
+    fprintf(stderr, "usage: socket_kinds messages|named|listener|pending|udp STEPS\n");
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
@@ -322,6 +389,7 @@ int main(int argc, char **argv) {
   if (!strcmp(argv[1], "named")) return named();
   if (!strcmp(argv[1], "listener")) return listener_mode();
   if (!strcmp(argv[1], "pending")) return pending_mode();
+  if (!strcmp(argv[1], "udp")) return udp_mode();
   fprintf(stderr, "socket_kinds: unknown mode %s\n", argv[1]);
   return 2;
 }
