@@ -6,6 +6,7 @@
 #include <linux/unix_diag.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include "socket_section.h"
@@ -80,10 +81,10 @@ long load_unix(MappedArray<UnixInfo>& out, MappedArray<Queued>& queued) {
   request.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
   request.req.sdiag_family = AF_UNIX;
   request.req.udiag_states = ~0u;
-  request.req.udiag_show = UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS;
+  request.req.udiag_show = UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS | UDIAG_SHOW_RQLEN;
   return dump(request, [&](nlmsghdr* h) {
     auto* msg = static_cast<unix_diag_msg*>(NLMSG_DATA(h));
-    UnixInfo info = {msg->udiag_ino, 0, msg->udiag_state, 0};
+    UnixInfo info = {msg->udiag_ino, 0, msg->udiag_state, 0, 0, 0};
     long left = static_cast<long>(h->nlmsg_len) - static_cast<long>(NLMSG_LENGTH(sizeof *msg));
     for (auto* a = reinterpret_cast<nlattr*>(msg + 1); left >= static_cast<long>(sizeof(nlattr)) && a->nla_len >= sizeof(nlattr) &&
                                                       a->nla_len <= left;) {
@@ -91,6 +92,9 @@ long load_unix(MappedArray<UnixInfo>& out, MappedArray<Queued>& queued) {
       if (a->nla_type == UNIX_DIAG_PEER && a->nla_len >= NLA_HDRLEN + 4) info.peer_ino = *static_cast<const uint32_t*>(value);
       if (a->nla_type == UNIX_DIAG_SHUTDOWN && a->nla_len >= NLA_HDRLEN + 1)
         info.shutdown = diag_shutdown(*static_cast<const uint8_t*>(value));
+      if (a->nla_type == UNIX_DIAG_RQLEN && a->nla_len >= NLA_HDRLEN + sizeof(unix_diag_rqlen) &&
+          msg->udiag_state == TCP_LISTEN)
+        info.backlog = static_cast<const unix_diag_rqlen*>(value)->udiag_wqueue;  // a listener's: max backlog
       if (a->nla_type == UNIX_DIAG_ICONS)  // a listener: the clients of the connections in its queue
         for (size_t k = 0; k + 4 <= a->nla_len - NLA_HDRLEN; k += 4) {
           uint32_t icon;
@@ -125,6 +129,7 @@ long load_tcp(int family, MappedArray<InetInfo>& out) {
     info.sport = ntohs(msg->id.idiag_sport);
     info.dport = ntohs(msg->id.idiag_dport);
     info.state = msg->idiag_state;
+    if (info.state == TCP_LISTEN) info.backlog = msg->idiag_wqueue;  // a listener's: max backlog
     long left = static_cast<long>(h->nlmsg_len) - static_cast<long>(NLMSG_LENGTH(sizeof *msg));
     for (auto* a = reinterpret_cast<nlattr*>(msg + 1); left >= static_cast<long>(sizeof(nlattr)) && a->nla_len >= sizeof(nlattr) &&
                                                       a->nla_len <= left;) {

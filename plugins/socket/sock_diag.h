@@ -15,6 +15,8 @@ struct UnixInfo {
   uint64_t peer_ino;  // 0: none
   uint32_t state;     // TCP_LISTEN, TCP_ESTABLISHED, TCP_CLOSE ...
   uint32_t shutdown;  // kShutRead | kShutWrite
+  uint32_t backlog;   // a listener's listen() backlog
+  uint32_t reserved;
 };
 
 struct InetInfo {
@@ -23,6 +25,8 @@ struct InetInfo {
   uint16_t sport, dport;     // host order
   uint32_t state;
   uint32_t shutdown;
+  uint32_t backlog;  // a listener's listen() backlog
+  uint32_t reserved;
 };
 
 class SocketTables {

@@ -183,6 +183,7 @@ void find_peer(SocketRecord& r) {
     const UnixInfo* u = g_tables.find_unix(r.ino);
     if (!u) return;
     r.shutdown = u->shutdown;
+    if (static_cast<SocketState>(r.state) == SocketState::Listening) r.backlog = static_cast<int32_t>(u->backlog);
     if (static_cast<SocketState>(r.state) != SocketState::Connected) return;
     r.peer_ino = u->peer_ino;
     const UnixInfo* p = u->peer_ino ? g_tables.find_unix(u->peer_ino) : nullptr;
@@ -199,6 +200,7 @@ void find_peer(SocketRecord& r) {
   const InetInfo* t = g_tables.find_inet(r.ino);
   if (!t) return;
   r.shutdown = t->shutdown;
+  if (static_cast<SocketState>(r.state) == SocketState::Listening) r.backlog = static_cast<int32_t>(t->backlog);
   if (static_cast<SocketState>(r.state) != SocketState::Connected) return;
   const InetInfo* p = g_tables.find_inet_peer(*t);
   if (p) {

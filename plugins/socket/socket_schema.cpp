@@ -89,6 +89,7 @@ Json decode_sockets(std::string_view, Bytes bytes) {
                     {"queued_in", r.has_in != 0},
                     {"queued_out", r.has_out != 0},
                     {"datagrams_in", r.in_count},
+                    {"backlog", r.backlog},
                     {"sndbuf", r.sndbuf},
                     {"rcvbuf", r.rcvbuf},
                     {"options", options}});
