@@ -254,7 +254,6 @@ void share_connections() {
     SharedConnection c = {};
     c.local = endpoint_of(reinterpret_cast<uint8_t*>(&local), local_len);
     c.peer = endpoint_of(reinterpret_cast<uint8_t*>(&peer), peer_len);
-    if (is_loopback(c.peer)) continue;  // never on another host
     if (ckpt_share(kConnectionsName, &c, sizeof c) != 0) {
       ckpt_fail_checkpoint("too many TCP connections to share with the other hosts");
       break;
@@ -269,7 +268,6 @@ bool peer_shared(const SocketRecord& r, uint32_t* peer_shutdown) {
     uint32_t shutdown;
     bool found;
   } f = {endpoint_of(r.local, r.local_len), endpoint_of(r.peer, r.peer_len), 0, false};
-  if (is_loopback(f.peer)) return false;
   ckpt_for_each_shared(
       kConnectionsName,
       [](const void* data, size_t len, void* arg) {
@@ -286,6 +284,8 @@ bool peer_shared(const SocketRecord& r, uint32_t* peer_shutdown) {
   *peer_shutdown = f.shutdown;
   return f.found;
 }
+
+bool peer_is_loopback(const SocketRecord& r) { return is_loopback(endpoint_of(r.peer, r.peer_len)); }
 
 void forget_remote() {
   g_remote.release();

@@ -32,9 +32,12 @@ uint64_t connection_key(const Endpoint& local, const Endpoint& peer);
 
 // PRE_CHECKPOINT: shares the addresses of this process's TCP connections.
 void share_connections();
-// DRAIN: whether a process of the computation shared the other end of
-// connection `r` (on another host); its shutdown bits in *peer_shutdown.
+// DRAIN: whether a process taking part in this checkpoint shared the other
+// end of connection `r` (on this host or another); its shutdown bits in
+// *peer_shutdown. Only such an end answers the drain exchange.
 bool peer_shared(const SocketRecord& r, uint32_t* peer_shutdown);
+// Whether `r`'s other end is a loopback address (never on another host).
+bool peer_is_loopback(const SocketRecord& r);
 
 // DRAIN: remembers a remote connection this process speaks for (the memory
 // is in the image), then the bytes it had sent that the other end had not read.

@@ -208,9 +208,14 @@ void find_peer(SocketRecord& r) {
     r.peer_shutdown = p->shutdown;
   }
   uint32_t remote_shutdown = 0;
+  bool shared = peer_shared(r, &remote_shutdown);
   if (p && held_inside(p->ino)) {
     r.peer_kind = static_cast<uint32_t>(PeerKind::Inside);
-  } else if (peer_shared(r, &remote_shutdown)) {
+    // A process that holds the other end but takes no part in this
+    // checkpoint (one still joining the computation) would not answer the
+    // drain exchange: refuse rather than write the marker into its stream.
+    if (!shared) r.peer_kind = static_cast<uint32_t>(PeerKind::Absent);
+  } else if (shared && !peer_is_loopback(r)) {
     r.peer_kind = static_cast<uint32_t>(PeerKind::Remote);
     r.peer_ino = 0;
     r.peer_shutdown = remote_shutdown;
@@ -310,24 +315,27 @@ void checkpoint_sockets(const SocketPolicy& policy) {
   // The bytes in flight, by the leader of each socket (the section does not
   // grow any more: the records stay where they are).
   SocketRecord* records = g_section.at<SocketRecord>(sizeof(SocketSectionHeader));
-  bool failed = false;
-  for (uint32_t i = 0; i < count && !failed; ++i) {
+  // Every record, even after one failed: the other processes run their
+  // ends of the exchanges whatever happens here, so this process must run
+  // its ends too, or their markers would stay in its streams (the first
+  // reason is the checkpoint's).
+  for (uint32_t i = 0; i < count; ++i) {
     SocketRecord& r = records[i];
     if (!r.leader) continue;
     const char* why = nullptr;
-    if (static_cast<PeerKind>(r.peer_kind) == PeerKind::Remote && !keep_remote(r))
+    if (static_cast<PeerKind>(r.peer_kind) == PeerKind::Absent)
+      why = "is connected to a process of the computation that is not taking part in this checkpoint (it is still "
+            "joining the computation): try again";
+    else if (static_cast<PeerKind>(r.peer_kind) == PeerKind::Remote && !keep_remote(r))
       why = "out of memory for the connections to other hosts";
     else if (policy.fail_outside && static_cast<PeerKind>(r.peer_kind) == PeerKind::Outside && r.type != SOCK_DGRAM)
       why = "is connected to a peer outside the computation (CKPT_OUTSIDE_CONNECTIONS=fail)";
     else
       why = save_queues(r);
-    if (why) {
-      fail_for(r, why);
-      failed = true;
-    }
+    if (why) fail_for(r, why);
   }
   char why[400];
-  if (!failed && run_exchanges(records, count, why, sizeof why)) ckpt_fail_checkpoint(why);
+  if (run_exchanges(records, count, why, sizeof why)) ckpt_fail_checkpoint(why);
   auto& h = *g_section.at<SocketSectionHeader>(0);
   h.version = kSocketSectionVersion;
   h.count = count;

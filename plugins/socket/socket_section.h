@@ -39,6 +39,8 @@ enum class PeerKind : uint32_t {
   Closed = 4,   // the other end was closed (end-of-file after the bytes still queued)
   Remote = 5,   // TCP: the other end is a socket of the computation on another host
                 // (socket_remote.h): the restored process makes the connection again
+  Absent = 6,   // TCP: the other end's process is in the computation but not in this
+                // checkpoint (still joining it): the checkpoint fails, never saved so
 };
 
 // Shutdown bits (as sock_diag reports them).
