@@ -613,7 +613,10 @@ void* checkpoint_thread_main(void*) {
     clock_gettime(CLOCK_MONOTONIC, &now);
     int64_t now_ms = now.tv_sec * 1000 + now.tv_nsec / 1000000;
     if (!g_coord.connected() && now_ms >= next_attempt_ms && g_park.load() == kRunning) {
-      if (!connect_coordinator(false, 200)) next_attempt_ms = now_ms + kReconnectMs;
+      // As long as a fork child's registration may take: a busy coordinator
+      // (many processes joining at once) can take longer than a moment to
+      // answer the handshake, and an attempt cut short never joins.
+      if (!connect_coordinator(false, kForkConnectMs)) next_attempt_ms = now_ms + kReconnectMs;
     }
     pollfd fds[3] = {{g_wake_fd, POLLIN, 0}, {g_coord.fd(), POLLIN, 0}, {g_cp.writer_pidfd, POLLIN, 0}};
     int timeout = g_coord.connected() ? -1 : kReconnectMs;
@@ -777,6 +780,10 @@ void adopt_exec_handover(int fd, const char* state) {
 }
 
 bool register_with_coordinator(int timeout_ms) {
+  // A child forked before its parent's checkpoint thread resolved the
+  // address: a numeric one (or localhost) needs no name lookup, which a fork
+  // child of a threaded parent must not do.
+  if (!g_coord.resolved()) g_coord.set_numeric(g_config.coord_host, g_config.coord_port);
   if (!g_coord.resolved()) return false;
   if (!connect_with_secret(timeout_ms < kForkConnectMs ? timeout_ms : kForkConnectMs)) return false;
   say_hello(false);
