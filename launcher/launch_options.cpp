@@ -118,6 +118,10 @@ void LaunchCli::define(cli::Parser& p) {
          "a descriptor or memory that cannot be saved does not fail the checkpoint; it comes back as a "
          "placeholder (reads see end-of-file, writes fail with EPIPE)",
          CKPT_ENV_ACCEPT_LOSS);
+  cli::add_host_name(p);
+  cli::add_rsh(p,
+               "the remote shell: a command PROG's processes run as 'CMD HOST COMMAND...' starts COMMAND on "
+               "HOST inside this computation [" CKPT_DEFAULT_RSH "]");
   p.stop_at_program();
   p.notes(R"(Each option has an environment twin; an option given on the command line
 overrides its twin.
@@ -154,6 +158,8 @@ void read_options(const cli::Parser& p, LaunchOptions& o) {
     if (auto env = p.variable(CKPT_ENV_FILE_POLICY)) policies.push_back(*env);
   o.file_policy = encode_policies(policies);
   o.accept_loss = p.enabled("--accept-loss").value_or(false);
+  if (auto name = cli::host_name(p)) o.host_name = *name;
+  if (auto rsh = cli::rsh(p)) o.rsh = *rsh;
 }
 
 }  // namespace

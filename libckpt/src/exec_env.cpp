@@ -157,4 +157,51 @@ char* const* ExecEnv::build(char* const* envp, const char* const* extra, int ext
   return const_cast<char* const*>(out);
 }
 
+char* const* ExecEnv::build_outside(char* const* envp) {
+  size_t given = 0, text = 0;
+  for (char* const* e = envp; e && *e; ++e) {
+    ++given;
+    if (has_name(*e, kPreload)) text += strlen(*e) + 1;
+  }
+  block_len_ = ((given + 1) * sizeof(char*) + text + 4095) & ~size_t{4095};
+  void* block = mmap(nullptr, block_len_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (block == MAP_FAILED) {
+    block_ = nullptr;
+    errno = ENOMEM;
+    return nullptr;
+  }
+  block_ = block;
+  auto** out = static_cast<const char**>(block);
+  char* strings = static_cast<char*>(block) + (given + 1) * sizeof(char*);
+  size_t n = 0;
+  for (char* const* e = envp; e && *e; ++e) {
+    if (strncmp(*e, kPrefix, sizeof kPrefix - 1) == 0) continue;
+    if (!has_name(*e, kPreload)) {
+      out[n++] = *e;
+      continue;
+    }
+    // LD_PRELOAD without its libckpt entries; gone if nothing else is left.
+    char* kept = strings;
+    char* end = kept + format_to(kept, text, "%s=", kPreload);
+    const size_t empty_len = static_cast<size_t>(end - kept);
+    for (const char* p = strchr(*e, '=') + 1; *p;) {
+      size_t len = strcspn(p, ": ");
+      char entry[4096];
+      format_to(entry, sizeof entry, "%s=%.*s", kPreload, static_cast<int>(len), p);
+      if (len && !preloads_libckpt(entry)) {
+        if (static_cast<size_t>(end - kept) > empty_len) *end++ = ':';
+        memcpy(end, p, len);
+        end += len;
+      }
+      p += len;
+      while (*p == ':' || *p == ' ') ++p;
+    }
+    *end++ = '\0';
+    strings = end;
+    if (static_cast<size_t>(end - kept) - 1 > empty_len) out[n++] = kept;
+  }
+  out[n] = nullptr;
+  return const_cast<char* const*>(out);
+}
+
 }  // namespace ckpt

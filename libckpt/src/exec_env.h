@@ -32,6 +32,10 @@ class ExecEnv {
   // NAME=value entries that override (the hand-over variables). Returns the
   // new vector, or null if memory ran out (errno set).
   char* const* build(char* const* envp, const char* const* extra, int extra_count);
+  // For a program that runs outside the computation (the remote shell,
+  // remote_shell.h): `envp` without the CKPT_* variables and without
+  // libckpt in LD_PRELOAD. Null if memory ran out (errno set).
+  char* const* build_outside(char* const* envp);
 
  private:
   void* block_ = nullptr;
