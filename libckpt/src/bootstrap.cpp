@@ -116,9 +116,13 @@ __attribute__((constructor(300))) void bootstrap() {
   const char* lib = own_path();
   snapshot_exec_environment(lib);
   // <prefix>/lib/libckpt.so -> <prefix>/bin/ckpt_launch
-  const char* slash = lib ? strrchr(lib, '/') : nullptr;
-  if (slash) format_to(g_config.launch_path, sizeof g_config.launch_path, "%.*s/../bin/ckpt_launch",
-                       static_cast<int>(slash - lib), lib);
+  if (lib) {
+    char prefix[sizeof g_config.launch_path];
+    format_to(prefix, sizeof prefix, "%s", lib);
+    for (int up = 0; up < 2; ++up)
+      if (char* slash = strrchr(prefix, '/')) *slash = '\0';
+    if (prefix[0]) format_to(g_config.launch_path, sizeof g_config.launch_path, "%s/bin/ckpt_launch", prefix);
+  }
   start_checkpoint_thread();
   CKPT_LOG(Info, "started: coordinator %s:%u, images in %s", g_config.coord_host, g_config.coord_port,
            g_config.ckptdir);

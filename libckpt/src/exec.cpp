@@ -168,7 +168,7 @@ bool run_remote_shell(char* const* argv, char* const* envp, Run run, int& rc) {
   if (!libckpt_active()) return false;
   lock_exec();
   static RshArgv rewritten;  // under g_exec_lock
-  char why[768];
+  char why[4608];
   const RemoteJoin join{g_config.rsh,        g_config.launch_path, g_config.coord_host,
                         g_config.coord_port, g_config.secret_file, g_config.ckptdir};
   const RshMatch match = rewrite_remote_shell(argv, join, rewritten, why, sizeof why);

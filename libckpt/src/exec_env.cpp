@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "ckpt/environment.h"
 #include "log.h"
 
 extern char** environ;
@@ -175,7 +176,8 @@ char* const* ExecEnv::build_outside(char* const* envp) {
   char* strings = static_cast<char*>(block) + (given + 1) * sizeof(char*);
   size_t n = 0;
   for (char* const* e = envp; e && *e; ++e) {
-    if (strncmp(*e, kPrefix, sizeof kPrefix - 1) == 0) continue;
+    if (strncmp(*e, kPrefix, sizeof kPrefix - 1) == 0 && !has_name(*e, CKPT_ENV_LOG) && !has_name(*e, CKPT_ENV_LOG_DIR))
+      continue;
     if (!has_name(*e, kPreload)) {
       out[n++] = *e;
       continue;
@@ -187,7 +189,10 @@ char* const* ExecEnv::build_outside(char* const* envp) {
     for (const char* p = strchr(*e, '=') + 1; *p;) {
       size_t len = strcspn(p, ": ");
       char entry[4096];
-      format_to(entry, sizeof entry, "%s=%.*s", kPreload, static_cast<int>(len), p);
+      const size_t head = format_to(entry, sizeof entry, "%s=", kPreload);
+      const size_t copy = len < sizeof entry - head - 1 ? len : sizeof entry - head - 1;
+      memcpy(entry + head, p, copy);
+      entry[head + copy] = '\0';
       if (len && !preloads_libckpt(entry)) {
         if (static_cast<size_t>(end - kept) > empty_len) *end++ = ':';
         memcpy(end, p, len);

@@ -33,8 +33,9 @@ class ExecEnv {
   // new vector, or null if memory ran out (errno set).
   char* const* build(char* const* envp, const char* const* extra, int extra_count);
   // For a program that runs outside the computation (the remote shell,
-  // remote_shell.h): `envp` without the CKPT_* variables and without
-  // libckpt in LD_PRELOAD. Null if memory ran out (errno set).
+  // remote_shell.h): `envp` without the CKPT_* variables (but the log's,
+  // CKPT_LOG and CKPT_LOG_DIR, for a remote shell that passes them on) and
+  // without libckpt in LD_PRELOAD. Null if memory ran out (errno set).
   char* const* build_outside(char* const* envp);
 
  private:

@@ -93,8 +93,8 @@ RshMatch rewrite_remote_shell(char* const* argv, const RemoteJoin& join, RshArgv
                             "--"};
   for (const char* word : inserted)
     if (!shell_safe(word)) {
-      char text[160];
-      format_to(text, sizeof text, "'%.100s' has characters a remote shell would interpret", word);
+      char text[4200];
+      format_to(text, sizeof text, "'%s' has characters a remote shell would interpret", word);
       return refuse(text);
     }
   int n = 0;
