@@ -140,8 +140,13 @@ int run_host_shares(const std::vector<HostShare>& shares, const std::vector<std:
       // unreachable host, a refused image, a coordinator it cannot join).
       const auto status = ask(join, secret, proto::MsgType::CmdStatus, error);
       if (status && restarts_finished(*status) > finished_before) break;
-      return fail("the restart of the processes of host " + shares[i].from + " on " + shares[i].to + " " +
-                  describe_status(running[i].status) + " before the computation ran (" + commands[i][0] + " ...)");
+      std::string how;  // the remote shell's part: "ssh node2"
+      for (const std::string& word : commands[i]) {
+        if (word == join.restart_program) break;
+        how += word + " ";
+      }
+      return fail("the restart of the processes of host " + shares[i].from + " on " + shares[i].to + " (" + how +
+                  "ckpt_restart ...) " + describe_status(running[i].status) + " before the computation ran");
     }
     const auto status = ask(join, secret, proto::MsgType::CmdStatus, error);
     if (!status) return fail("coordinator " + join.coord_host + ":" + std::to_string(join.coord_port) + ": " + error);

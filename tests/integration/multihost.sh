@@ -5,12 +5,15 @@
 # the hostname, so each process's host is the name ckpt gives it
 # (--host-name, set by the remote-shell rewrite). The root process, started
 # on the first host, starts a process tree on each other host through the
-# remote shell ("ip netns exec HOST ...", which libckpt rewrites to join the
-# computation there) and one of its own. Checkpointed, killed and restarted
-# three times: (a) on the same hosts, (b) each host's processes in another
-# host's namespace (--host), (c) all on one host (--hostfile); in between, a
-# host map without one of the hosts and a host that cannot be reached each
-# fail with one line. The outputs equal an uninterrupted run's. Root only.
+# remote shell ("ssh HOST COMMAND...", which libckpt rewrites to join the
+# computation there; here ssh is a stand-in that runs COMMAND with sh in the
+# namespace HOST, as ssh does on a host) and one of its own. Checkpointed,
+# killed and restarted three times: (a) on the same hosts, through the same
+# ssh, (b) each host's processes in another host's namespace (--host), (c)
+# all on one host (--hostfile), both through --rsh 'ip netns exec'; in
+# between, a host map without one of the hosts and a host that cannot be
+# reached each fail with one line. The outputs equal an uninterrupted run's.
+# Root only.
 . "$(dirname "$0")/harness.sh"
 steps=${1:-400}
 
@@ -49,6 +52,19 @@ done
 coord=$net.254
 h_log "hosts ${hosts[*]} on $net.0/24"
 
+# ssh [OPTION...] HOST COMMAND...: runs COMMAND, its words joined and read by
+# sh, in the network namespace HOST.
+mkdir "$H_TMP/fakebin"
+cat >"$H_TMP/fakebin/ssh" <<'SH'
+#!/bin/sh
+while [ "${1#-}" != "$1" ]; do shift; done
+host=$1
+shift
+exec ip netns exec "$host" /bin/sh -c "$*"
+SH
+chmod +x "$H_TMP/fakebin/ssh"
+export PATH=$H_TMP/fakebin:$PATH
+
 ref=$(h_workdir reference)
 ip netns exec "${hosts[0]}" bash "$H_PROGRAMS/multihost_root.sh" "$ref" "$steps" "${hosts[1]}" "${hosts[2]}" \
   </dev/null >"$H_TMP/reference.out" 2>"$H_TMP/reference.err" || h_fail "the uninterrupted run failed: $(cat "$H_TMP/reference.err")"
@@ -61,7 +77,7 @@ for ns in "${hosts[@]}"; do
 done
 run=$(h_workdir run)
 ip netns exec "${hosts[0]}" "$CKPT_BIN/ckpt_launch" --join --coord-host "$coord" --coord-port "$H_PORT" \
-  --host-name "${hosts[0]}" --rsh "ip netns exec" --ckptdir "$H_CKPTDIR" \
+  --host-name "${hosts[0]}" --ckptdir "$H_CKPTDIR" \
   bash "$H_PROGRAMS/multihost_root.sh" "$run" "$steps" "${hosts[1]}" "${hosts[2]}" \
   </dev/null >"$H_TMP/app.out" 2>"$H_TMP/app.err" &
 H_APP_PID=$!
@@ -104,7 +120,7 @@ PY
 # restart_ok ARGS...: the restart script with ARGS, from the root namespace.
 restart_ok() {
   touch "$H_TMP/restart.out"
-  h_restart "$H_TMP/restart.out" --coord-host "$coord" --rsh "ip netns exec" "$@"
+  h_restart "$H_TMP/restart.out" --coord-host "$coord" "$@"
 }
 
 # restart_fails PATTERN ARGS...: the restart script with ARGS exits 1, its
@@ -133,7 +149,7 @@ grep -q "^  '${hosts[1]}:$H_CKPTDIR/" "$H_CKPTDIR/ckpt_restart_script.sh" ||
   h_fail "the restart script does not name the hosts: $(cat "$H_CKPTDIR/ckpt_restart_script.sh")"
 h_kill_app
 
-# (a) The same hosts.
+# (a) The same hosts, through ssh.
 restart_ok
 h_wait_procs 10
 expect_hosts "${hosts[0]}=4 ${hosts[1]}=3 ${hosts[2]}=3"
@@ -142,11 +158,11 @@ h_checkpoint
 h_kill_app
 
 restart_fails "host ${hosts[2]} is not in the host map" --host "${hosts[0]}=${hosts[1]}" --host "${hosts[1]}=${hosts[2]}"
-restart_fails "the restart of the processes of host ${hosts[0]} on ckmh-$$-gone exited with status [0-9]* before the computation ran" \
+restart_fails "the restart of the processes of host ${hosts[0]} on ckmh-$$-gone (ip netns exec ckmh-$$-gone ckpt_restart ...) exited with status [0-9]* before the computation ran" \
   --host "${hosts[0]}=ckmh-$$-gone" --host "${hosts[1]}=${hosts[1]}" --host "${hosts[2]}=${hosts[2]}"
 
 # (b) Each host's processes in another host's namespace.
-restart_ok --host "${hosts[0]}=${hosts[1]}" --host "${hosts[1]}=${hosts[2]}" --host "${hosts[2]}=${hosts[0]}"
+restart_ok --rsh "ip netns exec" --host "${hosts[0]}=${hosts[1]}" --host "${hosts[1]}=${hosts[2]}" --host "${hosts[2]}=${hosts[0]}"
 h_wait_procs 10
 expect_hosts "${hosts[1]}=4 ${hosts[2]}=3 ${hosts[0]}=3"
 wait_steps 100
@@ -156,7 +172,7 @@ h_kill_app
 # (c) All on one host.
 printf '# every host to the first\n%s %s\n%s=%s\n%s %s\n' "${hosts[0]}" "${hosts[0]}" "${hosts[1]}" "${hosts[0]}" \
   "${hosts[2]}" "${hosts[0]}" >"$H_TMP/hostfile"
-restart_ok --hostfile "$H_TMP/hostfile"
+restart_ok --rsh "ip netns exec" --hostfile "$H_TMP/hostfile"
 h_wait_procs 10
 expect_hosts "${hosts[0]}=10"
 
