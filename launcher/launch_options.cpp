@@ -135,6 +135,12 @@ Without --join or --new-coordinator, ckpt_launch uses the coordinator at
 host:port if one is running and otherwise starts one in the background,
 without waiting for it (PROG starts at once and connects when it is ready).
 PROG replaces ckpt_launch (same pid); everything after PROG is PROG's.
+
+Several hosts: a process of the computation that runs 'RSH HOST COMMAND...'
+(--rsh) starts COMMAND on HOST under 'ckpt_launch --join' with this
+computation's coordinator, secret file and checkpoint directory, which must
+be at the same paths there (so must ckpt); the coordinator must listen on an
+address HOST reaches (ckpt_coordinator --listen, --coord-host ADDRESS).
 )");
   p.exit_statuses("ckpt_launch could not set up PROG (libckpt.so missing, no coordinator started ...)", true,
                   "  127  PROG missing, not found or not executable\n"
