@@ -88,6 +88,18 @@ ExecEnv::~ExecEnv() {
   if (block_) munmap(block_, block_len_);
 }
 
+bool ExecEnv::map_block(size_t slots, size_t text) {
+  block_len_ = (slots * sizeof(char*) + text + 4095) & ~size_t{4095};
+  void* block = mmap(nullptr, block_len_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (block == MAP_FAILED) {
+    block_ = nullptr;
+    errno = ENOMEM;
+    return false;
+  }
+  block_ = block;
+  return true;
+}
+
 char* const* ExecEnv::build(char* const* envp, const char* const* extra, int extra_count) {
   size_t given = 0;
   for (char* const* e = envp; e && *e; ++e) ++given;
@@ -114,16 +126,9 @@ char* const* ExecEnv::build(char* const* envp, const char* const* extra, int ext
   }
   size_t text = prepend_to ? sizeof kPreload + strlen(g_libckpt_path) + 1 + strlen(prepend_to) + 1 : 0;
 
-  block_len_ = (slots * sizeof(char*) + text + 4095) & ~size_t{4095};
-  void* block = mmap(nullptr, block_len_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (block == MAP_FAILED) {
-    block_ = nullptr;
-    errno = ENOMEM;
-    return nullptr;
-  }
-  block_ = block;
-  auto** out = static_cast<const char**>(block);
-  char* strings = static_cast<char*>(block) + slots * sizeof(char*);
+  if (!map_block(slots, text)) return nullptr;
+  auto** out = static_cast<const char**>(block_);
+  char* strings = static_cast<char*>(block_) + slots * sizeof(char*);
   size_t n = 0;
   auto present = [&](const char* like) {
     for (size_t i = 0; i < n; ++i)
@@ -164,16 +169,9 @@ char* const* ExecEnv::build_outside(char* const* envp) {
     ++given;
     if (has_name(*e, kPreload)) text += strlen(*e) + 1;
   }
-  block_len_ = ((given + 1) * sizeof(char*) + text + 4095) & ~size_t{4095};
-  void* block = mmap(nullptr, block_len_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (block == MAP_FAILED) {
-    block_ = nullptr;
-    errno = ENOMEM;
-    return nullptr;
-  }
-  block_ = block;
-  auto** out = static_cast<const char**>(block);
-  char* strings = static_cast<char*>(block) + (given + 1) * sizeof(char*);
+  if (!map_block(given + 1, text)) return nullptr;
+  auto** out = static_cast<const char**>(block_);
+  char* strings = static_cast<char*>(block_) + (given + 1) * sizeof(char*);
   size_t n = 0;
   for (char* const* e = envp; e && *e; ++e) {
     if (strncmp(*e, kPrefix, sizeof kPrefix - 1) == 0 && !has_name(*e, CKPT_ENV_LOG) && !has_name(*e, CKPT_ENV_LOG_DIR))

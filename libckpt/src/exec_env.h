@@ -39,6 +39,9 @@ class ExecEnv {
   char* const* build_outside(char* const* envp);
 
  private:
+  // The one block: `slots` pointers, then `text` bytes. False (ENOMEM) if
+  // it cannot be mapped.
+  bool map_block(size_t slots, size_t text);
   void* block_ = nullptr;
   size_t block_len_ = 0;
 };
