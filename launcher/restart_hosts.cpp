@@ -6,23 +6,11 @@
 #include <map>
 
 #include "ckpt/environment.h"
+#include "ckpt/remote_hosts.h"
 #include "ckpt/restart.h"
 
 namespace ckpt {
 namespace {
-
-// A word a remote shell passes on unchanged (ssh gives the command to a
-// shell on the other host; "ip netns exec" to exec).
-bool shell_safe(const std::string& s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           std::string_view("_./:@%+=,-").find(c) != std::string_view::npos;
-  });
-}
-
-bool loopback(const std::string& host) {
-  return host.empty() || host == "localhost" || host.starts_with("127.") || host == "::1";
-}
 
 std::vector<std::string> words(const std::string& text) {
   std::vector<std::string> out;
@@ -73,7 +61,7 @@ std::vector<std::string> share_command(const HostShare& share, const RestartOpti
   if (remote) {
     cmd = words(opt.rsh.empty() ? std::string(CKPT_DEFAULT_RSH) : opt.rsh);
     cmd.push_back(share.to);
-    if (loopback(join.coord_host))
+    if (ckpt_loopback_host(join.coord_host.c_str()))
       throw RestartError("the processes of host " + share.from + " restart on " + share.to +
                          ", which cannot reach a coordinator at " + join.coord_host +
                          ": give --coord-host an address the other hosts reach");
@@ -90,7 +78,7 @@ std::vector<std::string> share_command(const HostShare& share, const RestartOpti
   cmd.insert(cmd.end(), share.images.begin(), share.images.end());
   if (remote)
     for (size_t i = first; i < cmd.size(); ++i)
-      if (!shell_safe(cmd[i]))
+      if (!ckpt_shell_safe(cmd[i].c_str()))
         throw RestartError("cannot restart the processes of host " + share.from + " on " + share.to + ": '" + cmd[i] +
                            "' has characters the remote shell would interpret");
   return cmd;

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "ckpt/remote_hosts.h"
 #include "log.h"
 
 namespace ckpt {
@@ -44,19 +45,6 @@ int match_prefix(char* const* argv, const char* rsh) {
   return n;
 }
 
-// A word a remote shell passes on unchanged (ssh hands the command to a shell there).
-bool shell_safe(const char* s) {
-  if (!*s) return false;
-  for (; *s; ++s)
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || strchr("_./:@%+=,-", *s)))
-      return false;
-  return true;
-}
-
-bool loopback(const char* host) {
-  return !*host || !strcmp(host, "localhost") || !strncmp(host, "127.", 4) || !strcmp(host, "::1");
-}
-
 }  // namespace
 
 RshMatch rewrite_remote_shell(char* const* argv, const RemoteJoin& join, RshArgv& out, char* why, size_t why_len) {
@@ -68,7 +56,7 @@ RshMatch rewrite_remote_shell(char* const* argv, const RemoteJoin& join, RshArgv
     const char* opt = argv[i++];
     if (!strcmp(opt, "--")) break;
     for (const char* c = opt + 1; *c; ++c)
-      if (strchr(kRshValueOptions, *c)) {
+      if (strchr(CKPT_RSH_VALUE_OPTIONS, *c)) {
         if (!c[1] && argv[i]) ++i;  // the value is the next argument
         break;
       }
@@ -82,7 +70,7 @@ RshMatch rewrite_remote_shell(char* const* argv, const RemoteJoin& join, RshArgv
     format_to(why, why_len, "cannot start '%s' on %s inside the computation: %s", argv[host_at + 1], out.host, what);
     return RshMatch::Refused;
   };
-  if (loopback(join.coord_host))
+  if (ckpt_loopback_host(join.coord_host))
     return refuse("its coordinator is at localhost, which other hosts cannot reach (launch with --coord-host "
                   "and an address they reach)");
   if (!join.launch_path[0] || !join.secret_file[0]) return refuse("ckpt_launch or the secret file is unknown");
@@ -92,7 +80,7 @@ RshMatch rewrite_remote_shell(char* const* argv, const RemoteJoin& join, RshArgv
                             "--host-name",    out.host,      "--ckptdir",    join.ckptdir,
                             "--"};
   for (const char* word : inserted)
-    if (!shell_safe(word)) {
+    if (!ckpt_shell_safe(word)) {
       char text[4200];
       format_to(text, sizeof text, "'%s' has characters a remote shell would interpret", word);
       return refuse(text);

@@ -44,9 +44,6 @@ struct RshArgv {
   char host[256];  // HOST without "user@": the remote process's host name
 };
 
-// The remote shell's options that take a value (ssh's, which rsh's -l is one of).
-inline constexpr char kRshValueOptions[] = "BbcDEeFIiJLlmOopQRSWw";
-
 RshMatch rewrite_remote_shell(char* const* argv, const RemoteJoin& join, RshArgv& out, char* why, size_t why_len);
 
 }  // namespace ckpt
