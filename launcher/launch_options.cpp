@@ -121,7 +121,7 @@ void LaunchCli::define(cli::Parser& p) {
   cli::add_host_name(p);
   cli::add_rsh(p,
                "the remote shell: a command PROG's processes run as 'CMD HOST COMMAND...' starts COMMAND on "
-               "HOST inside this computation [" CKPT_DEFAULT_RSH "]");
+               "HOST inside this computation; none: never [" CKPT_DEFAULT_RSH "]");
   p.stop_at_program();
   p.notes(R"(Each option has an environment twin; an option given on the command line
 overrides its twin.

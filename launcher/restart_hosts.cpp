@@ -59,6 +59,9 @@ std::vector<std::string> share_command(const HostShare& share, const RestartOpti
   const bool remote = share.to != this_host;
   std::vector<std::string> cmd;
   if (remote) {
+    if (opt.rsh == CKPT_RSH_NONE)
+      throw RestartError("the processes of host " + share.from + " restart on " + share.to +
+                         ", but the remote shell is 'none' (give --rsh)");
     cmd = words(opt.rsh.empty() ? std::string(CKPT_DEFAULT_RSH) : opt.rsh);
     cmd.push_back(share.to);
     if (ckpt_loopback_host(join.coord_host.c_str()))

@@ -172,7 +172,13 @@ bool run_remote_shell(char* const* argv, char* const* envp, Run run, int& rc) {
   const RemoteJoin join{g_config.rsh,        g_config.launch_path, g_config.coord_host,
                         g_config.coord_port, g_config.secret_file, g_config.ckptdir};
   const RshMatch match = rewrite_remote_shell(argv, join, rewritten, why, sizeof why);
-  if (match == RshMatch::Other) {
+  if (match == RshMatch::Other || match == RshMatch::Outside) {
+    if (match == RshMatch::Outside) {
+      char line[sizeof why + 32];
+      size_t n = format_to(line, sizeof line, "ckpt: warning: %s\n", why);
+      sys(SYS_write, 2, line, n);
+      CKPT_LOG(Warn, "%s", why);
+    }
     unlock_exec();
     return false;
   }

@@ -48,7 +48,7 @@ int match_prefix(char* const* argv, const char* rsh) {
 }  // namespace
 
 RshMatch rewrite_remote_shell(char* const* argv, const RemoteJoin& join, RshArgv& out, char* why, size_t why_len) {
-  if (!argv || !argv[0] || !join.rsh) return RshMatch::Other;
+  if (!argv || !argv[0] || !join.rsh || !strcmp(join.rsh, CKPT_RSH_NONE)) return RshMatch::Other;
   int i = match_prefix(argv, join.rsh);
   if (i <= 0) return RshMatch::Other;
   // Options, then HOST.
@@ -70,9 +70,13 @@ RshMatch rewrite_remote_shell(char* const* argv, const RemoteJoin& join, RshArgv
     format_to(why, why_len, "cannot start '%s' on %s inside the computation: %s", argv[host_at + 1], out.host, what);
     return RshMatch::Refused;
   };
-  if (ckpt_loopback_host(join.coord_host))
-    return refuse("its coordinator is at localhost, which other hosts cannot reach (launch with --coord-host "
-                  "and an address they reach)");
+  if (ckpt_loopback_host(join.coord_host)) {
+    format_to(why, why_len,
+              "'%s' on %s runs outside the computation: its coordinator is at %s, which other hosts cannot reach "
+              "(launch with --coord-host and an address they reach, or --rsh none)",
+              argv[host_at + 1], out.host, join.coord_host[0] ? join.coord_host : "localhost");
+    return RshMatch::Outside;
+  }
   if (!join.launch_path[0] || !join.secret_file[0]) return refuse("ckpt_launch or the secret file is unknown");
   format_to(out.port, sizeof out.port, "%u", join.coord_port);
   const char* inserted[] = {join.launch_path, "--join",      "--coord-host", join.coord_host,

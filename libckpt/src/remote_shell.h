@@ -32,9 +32,13 @@ struct RemoteJoin {
 };
 
 enum class RshMatch {
-  Other,      // not the remote shell, or no remote command (a login): run as it is
+  Other,      // not the remote shell, no remote command (a login), or CKPT_RSH=none: run as it is
   Rewritten,  // `out.argv` runs the command under ckpt_launch on HOST
-  Refused,    // the remote shell with a command that cannot join; `why` says why
+  // The coordinator is at a loopback address, which HOST cannot reach: run
+  // as it is, outside the computation, with the warning in `why` (a
+  // computation on one host that uses ssh for something else keeps working).
+  Outside,
+  Refused,    // a word the remote shell would interpret; `why` says which
 };
 
 struct RshArgv {

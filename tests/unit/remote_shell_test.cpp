@@ -92,15 +92,25 @@ TEST(RemoteShell, LoginsAndOtherProgramsAreLeftAlone) {
   EXPECT_EQ(rewrite({"/bin/sh", "-c", "ssh node2 app"}).match, RshMatch::Other);
 }
 
-TEST(RemoteShell, CoordinatorOnLoopbackIsRefusedWithTheReason) {
+// A computation on one host (its coordinator on loopback) that runs ssh for
+// something else (git, rsync) goes on, with a warning.
+TEST(RemoteShell, CoordinatorOnLoopbackLeavesTheCommandOutsideWithAWarning) {
   ckpt::RemoteJoin join = kJoin;
   join.coord_host = "localhost";
-  const Result r = rewrite({"ssh", "node2", "app"}, join);
-  ASSERT_EQ(r.match, RshMatch::Refused);
-  EXPECT_EQ(r.why, "cannot start 'app' on node2 inside the computation: its coordinator is at localhost, which "
-                   "other hosts cannot reach (launch with --coord-host and an address they reach)");
+  const Result r = rewrite({"ssh", "git@example.org", "git-upload-pack", "'repo'"}, join);
+  ASSERT_EQ(r.match, RshMatch::Outside);
+  EXPECT_EQ(r.why, "'git-upload-pack' on example.org runs outside the computation: its coordinator is at localhost, "
+                   "which other hosts cannot reach (launch with --coord-host and an address they reach, or --rsh "
+                   "none)");
   join.coord_host = "127.0.0.1";
-  EXPECT_EQ(rewrite({"ssh", "node2", "app"}, join).match, RshMatch::Refused);
+  EXPECT_EQ(rewrite({"ssh", "node2", "app"}, join).match, RshMatch::Outside);
+}
+
+TEST(RemoteShell, RshNoneTurnsTheRewriteOff) {
+  ckpt::RemoteJoin join = kJoin;
+  join.rsh = "none";
+  EXPECT_EQ(rewrite({"ssh", "node2", "app"}, join).match, RshMatch::Other);
+  EXPECT_EQ(rewrite({"none", "node2", "app"}, join).match, RshMatch::Other);
 }
 
 TEST(RemoteShell, PathsARemoteShellWouldInterpretAreRefused) {

@@ -7,6 +7,10 @@
 
 #include <string.h>
 
+/* CKPT_RSH (ckpt_launch --rsh) that turns the rewrite off: a program that
+ * uses ssh for something else (git, rsync) inside the computation. */
+#define CKPT_RSH_NONE "none"
+
 /* The remote shell's options that take a value (ssh's; rsh's -l among them). */
 #define CKPT_RSH_VALUE_OPTIONS "BbcDEeFIiJLlmOopQRSWw"
 
