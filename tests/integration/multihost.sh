@@ -11,8 +11,9 @@
 # killed and restarted three times: (a) on the same hosts, through the same
 # ssh, (b) each host's processes in another host's namespace (--host), (c)
 # all on one host (--hostfile), both through --rsh 'ip netns exec'; in
-# between, a host map without one of the hosts and a host that cannot be
-# reached each fail with one line. The outputs equal an uninterrupted run's.
+# between, a host map without one of the hosts, a host that cannot be
+# reached and a host whose ckpt_restart fails each fail with one line. The
+# outputs equal an uninterrupted run's.
 # Root only.
 . "$(dirname "$0")/harness.sh"
 steps=${1:-400}
@@ -164,6 +165,15 @@ h_kill_app
 restart_fails "host ${hosts[2]} is not in the host map" --host "${hosts[0]}=${hosts[1]}" --host "${hosts[1]}=${hosts[2]}"
 restart_fails "the restart of the processes of host ${hosts[0]} on ckmh-$$-gone (ip netns exec ckmh-$$-gone ckpt_restart ...) exited with status [0-9]* before the computation ran" \
   --host "${hosts[0]}=ckmh-$$-gone" --host "${hosts[1]}=${hosts[1]}" --host "${hosts[2]}=${hosts[2]}"
+
+# A host whose ckpt_restart fails (one of its images is gone).
+image=$(grep -o "'${hosts[1]}:[^']*'" "$H_CKPTDIR/ckpt_restart_script.sh" | head -n 1 | tr -d "'")
+image=${image#*:}
+mv "$image" "$image.away"
+restart_fails "the restart of the processes of host ${hosts[1]} on ${hosts[1]} (ip netns exec ${hosts[1]} ckpt_restart ...) exited with status 1 before the computation ran" \
+  --rsh "ip netns exec"
+grep -q "^ckpt_restart: .*$image" "$H_TMP/failed.err" || h_fail "the host's ckpt_restart did not say why: $(cat "$H_TMP/failed.err")"
+mv "$image.away" "$image"
 
 # (b) Each host's processes in another host's namespace.
 restart_ok --rsh "ip netns exec" --host "${hosts[0]}=${hosts[1]}" --host "${hosts[1]}=${hosts[2]}" --host "${hosts[2]}=${hosts[0]}"
