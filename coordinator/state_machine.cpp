@@ -215,6 +215,8 @@ Actions Coordinator::disconnected(ClientId client, TimePoint now) {
       restart_->members.erase(client);
       restart_->reached.erase(client);
       if (restart_->target == Barrier::Running) {
+        // Another copy of it may still come (its host's restart run again).
+        restart_->unique_ids.erase(workers_.at(client).unique_id);
         log(LogLevel::Warn, who + " disconnected while the restart was gathering processes");
         if (restart_->members.empty()) {
           cancel(TimerKind::Restart);

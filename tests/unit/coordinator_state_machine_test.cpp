@@ -878,6 +878,24 @@ TEST(CoordinatorStateMachine, ProcessRestartedTwiceIsKilledAndNotCounted) {
   EXPECT_TRUE(has_advance(h.last, b, Barrier::Restarted));
 }
 
+// A process that leaves while the restart gathers may come again (its
+// host's ckpt_restart run once more): the new copy counts.
+TEST(CoordinatorStateMachine, ProcessThatLeftWhileGatheringMayRejoin) {
+  Harness h;
+  const WorkerSpec r{.restart = true, .computation_size = 3, .generation = 3, .unique_id = "node1-42-1"};
+  WorkerSpec other = r, third = r;
+  other.unique_id = "node2-43-1";
+  third.unique_id = "node3-1-1";
+  const ClientId a = h.worker(r);
+  const ClientId keep = h.worker(third);
+  h.disconnect(a);
+  const ClientId again = h.worker(r);
+  EXPECT_TRUE(sends(h.last, again, MsgType::Kill).empty());
+  EXPECT_TRUE(sends(h.last, again, MsgType::Advance).empty());
+  const ClientId b = h.worker(other);
+  for (ClientId w : {keep, again, b}) EXPECT_TRUE(has_advance(h.last, w, Barrier::Restarted));
+}
+
 // ckpt_restart running several hosts' shares learns from --status when the
 // restart is over, and how it ended.
 TEST(CoordinatorStateMachine, StatusReportsHowTheLastRestartEnded) {
