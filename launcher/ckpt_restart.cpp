@@ -38,6 +38,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -280,7 +281,16 @@ void ensure(CoordinatorRequest& req) {
 // restarted by a ckpt_restart of their own, on their host or where the map
 // sends them. Images readable here are checked here first, as one set when
 // all are.
-int restart_on_hosts(const RestartOptions& opt) {
+int restart_on_hosts(const RestartOptions& given) {
+  // Paths as the other hosts see them: absolute (a remote shell starts in
+  // the home directory).
+  RestartOptions opt = given;
+  auto absolute = [](std::string& path) {
+    path = std::filesystem::absolute(path).lexically_normal().string();
+    if (path.size() > 1 && path.back() == '/') path.pop_back();
+  };
+  for (std::string& path : opt.images) absolute(path);
+  if (!opt.ckptdir.empty()) absolute(opt.ckptdir);
   std::vector<std::string> ran_on = opt.image_hosts;
   std::vector<std::unique_ptr<ImageReader>> images;
   std::vector<const ImageReader*> image_list;
@@ -302,6 +312,9 @@ int restart_on_hosts(const RestartOptions& opt) {
   // A coordinator started here must be reachable from the other hosts.
   if (std::any_of(shares.begin(), shares.end(), [&](const HostShare& s) { return s.to != here; })) req.listen = "0.0.0.0";
   if (!opt.verify_only) ensure(req);
+  // --verify starts nothing: the secret's file is named, not made.
+  else if ((req.secret_path = cli::secret_file_path(req.secret_file, req.port, error)).empty())
+    throw RestartError("secret file: " + error);
   char self[PATH_MAX];
   const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
   if (n <= 0) throw RestartError(std::string("cannot find ckpt_restart itself: ") + std::strerror(errno));

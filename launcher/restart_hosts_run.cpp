@@ -132,7 +132,10 @@ int run_host_shares(const std::vector<HostShare>& shares, const std::vector<std:
     return cli::kExitFailed;
   };
 
-  for (;;) {
+  // The coordinator times a restart out once a process rejoined; before
+  // that (shares that hang: a remote shell that never connects) this does.
+  const int64_t quiet_limit_ms = before->value("timeout", int64_t{60}) * 1000;
+  for (int64_t waited_ms = 0;; waited_ms += kPollMs) {
     reap(false);
     for (size_t i = 0; i < shares.size(); ++i) {
       if (!running[i].done) continue;
@@ -155,6 +158,9 @@ int run_host_shares(const std::vector<HostShare>& shares, const std::vector<std:
       if (!last.value("ok", false)) return fail(last.value("reason", std::string("the restart failed")));
       break;
     }
+    if (!status->contains("restart_in_progress") && waited_ms > quiet_limit_ms)
+      return fail("no restarted process reached the coordinator within " + std::to_string(quiet_limit_ms / 1000) +
+                  " s (do the hosts reach it at " + join.coord_host + "?)");
     sleep_ms(kPollMs);
   }
 
