@@ -74,6 +74,13 @@ void print_status(const Json& t) {
   std::printf("state:           %s\n", text(t, "state").c_str());
   std::printf("interval:        %s\n", interval > 0 ? (std::to_string(interval) + " s").c_str() : "off");
   if (const auto dir = text(t, "ckptdir"); !dir.empty()) std::printf("ckptdir:         %s\n", dir.c_str());
+  if (const auto now = t.find("restart_in_progress"); now != t.end() && now->is_object())
+    std::printf("restart:         generation %s, %s of %s processes rejoined\n", text(*now, "generation").c_str(),
+                text(*now, "rejoined").c_str(), text(*now, "expected").c_str());
+  else if (const auto done = t.find("last_restart"); done != t.end() && done->is_object())
+    std::printf("last restart:    generation %s, %s\n", text(*done, "generation").c_str(),
+                done->value("ok", false) ? plural(number<size_t>(*done, "processes", 0), "process").c_str()
+                                         : ("failed: " + text(*done, "reason")).c_str());
   const auto last = t.find("last_checkpoint");
   if (last == t.end() || !last->is_object()) {
     std::printf("last checkpoint: none\n");

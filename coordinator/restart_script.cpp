@@ -1,5 +1,7 @@
 #include "restart_script.h"
 
+#include <set>
+
 #include "text.h"
 
 namespace ckpt::coord {
@@ -23,6 +25,14 @@ std::string render_restart_script(const RestartScriptInfo& info) {
        " (" + info.when + ", " + plural(info.images.size(), "process") + ").\n";
   s += "# Usage: " + std::string(kRestartScriptName) +
        " [--coord-host HOST] [--coord-port PORT] [ckpt_restart options...]\n";
+  if (!info.image_hosts.empty()) {
+    std::set<std::string> hosts(info.image_hosts.begin(), info.image_hosts.end());
+    std::string list;
+    for (const std::string& host : hosts) list += " " + host;
+    s += "# The processes ran on " + plural(hosts.size(), "host") + ":" + list +
+         ". Each host's are restarted there through the\n"
+         "# remote shell (--rsh CMD, default ssh), or elsewhere with --host OLD=NEW or --hostfile FILE.\n";
+  }
   s += "coord_host=" + shell_quote(info.coord_host) + "\n";
   s += "coord_port=" + shell_quote(std::to_string(info.coord_port)) + "\n";
   s += "ckpt_restart=" + shell_quote(info.restart_program) + "\n";
@@ -61,7 +71,10 @@ while [ "$n" -gt 0 ]; do
 done
 
 exec "$ckpt_restart" --coord-host "$coord_host" --coord-port "$coord_port" "$@")";
-  for (const std::string& image : info.images) s += " \\\n  " + shell_quote(image);
+  for (size_t i = 0; i < info.images.size(); ++i) {
+    const bool on_host = i < info.image_hosts.size() && !info.image_hosts[i].empty();
+    s += " \\\n  " + shell_quote(on_host ? info.image_hosts[i] + ":" + info.images[i] : info.images[i]);
+  }
   s += "\n";
   return s;
 }
@@ -85,6 +98,9 @@ std::vector<std::string> restart_script_images(std::string_view script) {
         i += 2;
       }
     }
+    // HOST:/PATH of a computation on several hosts.
+    const size_t colon = path.find(":/");
+    if (!path.starts_with('/') && colon != std::string::npos && path.find('/') == colon + 1) path.erase(0, colon + 1);
     images.push_back(std::move(path));
     pos = script.find('\n', i);
   }

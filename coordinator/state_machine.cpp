@@ -215,6 +215,8 @@ Actions Coordinator::disconnected(ClientId client, TimePoint now) {
       restart_->members.erase(client);
       restart_->reached.erase(client);
       if (restart_->target == Barrier::Running) {
+        // Another copy of it may still come (its host's restart run again).
+        restart_->unique_ids.erase(workers_.at(client).unique_id);
         log(LogLevel::Warn, who + " disconnected while the restart was gathering processes");
         if (restart_->members.empty()) {
           cancel(TimerKind::Restart);
@@ -268,11 +270,14 @@ Actions Coordinator::timer_fired(TimerKind kind, uint64_t token, TimePoint now) 
     case TimerKind::Restart:
       if (!restart_) break;
       if (restart_->target == Barrier::Running) {
-        log(LogLevel::Error, "restart of generation " + std::to_string(restart_->generation) + ": only " +
-                                 std::to_string(restart_->members.size()) + " of " +
-                                 std::to_string(restart_->expected) + " processes rejoined within " + timeout_s +
-                                 "; proceeding with those present");
-        begin_restart_barriers();
+        // Without every process the computation cannot run correctly (its
+        // processes may wait for the missing ones for ever): a host whose
+        // share never came, or a process that died on the way.
+        std::string hosts;
+        for (const std::string& host : restart_->hosts) hosts += (hosts.empty() ? "" : ", ") + host;
+        fail_restart("only " + std::to_string(restart_->members.size()) + " of " +
+                     std::to_string(restart_->expected) + " processes rejoined within " + timeout_s +
+                     " (from " + hosts + ")");
       } else {
         std::string who;
         for (ClientId c : restart_->members)
@@ -632,13 +637,19 @@ void Coordinator::write_script() {
   info.when = format_time(ckpt_->started);
   info.coord_port = config_.port;
   info.restart_program = config_.restart_program;
-  // Restarted processes reach us through "localhost" only if they all ran here.
+  // Restarted processes reach us through "localhost" only if they all ran
+  // here. A computation on several hosts names each image's host.
   bool all_local = true;
+  std::set<std::string> hosts;
   for (const auto& [client, image] : ckpt_->written) {
     info.images.push_back(image.path);
     auto w = workers_.find(client);
-    if (w != workers_.end() && w->second.host != config_.hostname) all_local = false;
+    const std::string host = w != workers_.end() ? w->second.host : std::string();
+    if (host != config_.hostname) all_local = false;
+    info.image_hosts.push_back(host);
+    hosts.insert(host);
   }
+  if (hosts.size() < 2 || hosts.count("")) info.image_hosts.clear();
   info.coord_host = all_local ? "localhost" : config_.hostname;
 
   std::filesystem::path dir = config_.ckptdir;
@@ -728,6 +739,15 @@ void Coordinator::restart_hello(ClientId client, const proto::HelloPayload& hell
     send(client, MsgType::Kill, generation_, 0);
     return;
   }
+  const Worker& w = workers_.at(client);
+  if (restart_ && !w.unique_id.empty() && restart_->unique_ids.count(w.unique_id)) {
+    // The same image restarted twice (a host's share run twice, two hosts
+    // mapped onto one's images): one of them must go, and it is the later.
+    log(LogLevel::Error, describe(client) + " was restarted already (process " + w.unique_id +
+                             " rejoined twice); killing this copy");
+    send(client, MsgType::Kill, generation_, 0);
+    return;
+  }
   if (!restart_) {
     restart_ = Restart{};
     restart_->generation = hello.generation;
@@ -739,6 +759,8 @@ void Coordinator::restart_hello(ClientId client, const proto::HelloPayload& hell
     log(LogLevel::Warn, describe(client) + " announces " + std::to_string(hello.computation_size) +
                             " processes, the first restarted process " + std::to_string(restart_->expected));
   restart_->members.insert(client);
+  restart_->unique_ids.insert(w.unique_id);
+  restart_->hosts.insert(w.host);
   if (restart_->members.size() >= restart_->expected) begin_restart_barriers();
 }
 
@@ -781,7 +803,10 @@ void Coordinator::maybe_finish_restart_barrier() {
   }
   cancel(TimerKind::Restart);
   log(LogLevel::Info, "restart of generation " + std::to_string(restart_->generation) + " complete: " +
-                          plural(restart_->members.size(), "process") + " running");
+                          plural(restart_->members.size(), "process") + " running" +
+                          (restart_->hosts.size() > 1 ? " on " + plural(restart_->hosts.size(), "host") : ""));
+  ++restarts_finished_;
+  last_restart_ = LastRestart{restart_->generation, true, restart_->members.size(), {}};
   restart_.reset();
 }
 
@@ -792,6 +817,9 @@ void Coordinator::fail_restart(const std::string& why) {
                            "; killing its remaining processes");
   for (ClientId c : restart_->members) send(c, MsgType::Kill, restart_->generation, 0);
   cancel(TimerKind::Restart);
+  ++restarts_finished_;
+  last_restart_ = LastRestart{restart_->generation, false, restart_->members.size(),
+                              "restart of generation " + std::to_string(restart_->generation) + " failed: " + why};
   restart_.reset();
 }
 
@@ -963,6 +991,18 @@ std::string Coordinator::status_json() const {
       l["reason"] = last_->reason;
     }
     o["last_checkpoint"] = std::move(l);
+  }
+  o["restarts_finished"] = restarts_finished_;
+  if (restart_)
+    o["restart_in_progress"] = {{"generation", restart_->generation},
+                                {"rejoined", static_cast<uint64_t>(restart_->members.size())},
+                                {"expected", restart_->expected}};
+  if (last_restart_) {
+    Json r = {{"generation", last_restart_->generation},
+              {"ok", last_restart_->ok},
+              {"processes", static_cast<uint64_t>(last_restart_->processes)}};
+    if (!last_restart_->ok) r["reason"] = last_restart_->reason;
+    o["last_restart"] = std::move(r);
   }
   return json_text(o);
 }

@@ -173,6 +173,17 @@ class Coordinator {
     std::set<ClientId> members;
     std::set<ClientId> reached;
     std::string shared;  // what the processes shared at RESTARTED, for REFILLED (ckpt_share)
+    // The unique ids of the members: a process restarted twice (one host's
+    // share run twice) is refused.
+    std::set<std::string> unique_ids;
+    std::set<std::string> hosts;  // where the members run
+  };
+
+  struct LastRestart {
+    uint64_t generation = 0;
+    bool ok = false;
+    size_t processes = 0;
+    std::string reason;
   };
 
   struct Committed {
@@ -276,6 +287,10 @@ class Coordinator {
   // to all when this empties or the Kill timer fires); nullopt: no kill due.
   std::optional<std::set<ClientId>> freezing_;
   std::optional<LastCheckpoint> last_;
+  // Restarts finished (complete or failed), and the latest: a ckpt_restart
+  // that runs the shares of several hosts watches these (ckpt_command --status).
+  uint64_t restarts_finished_ = 0;
+  std::optional<LastRestart> last_restart_;
 
   unsigned interval_sec_ = 0;
   IntervalSource interval_source_ = IntervalSource::None;

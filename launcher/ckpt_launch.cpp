@@ -117,6 +117,8 @@ int main(int argc, char** argv) {
   set_env(CKPT_ENV_COMPRESS, opt.compress ? "1" : "0");
   set_env(CKPT_ENV_ACCEPT_LOSS, opt.accept_loss ? "1" : "0");
   set_env(CKPT_ENV_OUTSIDE_CONNECTIONS, opt.fail_outside_connections ? "fail" : "close");
+  if (!opt.host_name.empty()) set_env(CKPT_ENV_HOST_NAME, opt.host_name);
+  if (!opt.rsh.empty()) set_env(CKPT_ENV_RSH, opt.rsh);
   if (opt.file_policy.empty()) ::unsetenv(CKPT_ENV_FILE_POLICY);
   else set_env(CKPT_ENV_FILE_POLICY, opt.file_policy);
   // Starting a fresh coordinator is a one-off request of this launch: a

@@ -8,7 +8,7 @@ target_include_directories(ckpt_restart_api PUBLIC ${PROJECT_SOURCE_DIR}/libckpt
 target_link_libraries(ckpt_restart_api PUBLIC ckpt_image_reader)
 
 add_library(ckpt_restart_options STATIC ${CMAKE_CURRENT_LIST_DIR}/restart_options.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/restart_tree.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/restart_tree.cpp ${CMAKE_CURRENT_LIST_DIR}/restart_hosts.cpp)
 target_include_directories(ckpt_restart_options PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(ckpt_restart_options PUBLIC ckpt_restart_api ckpt_cli)
 
@@ -19,9 +19,9 @@ foreach(k IN LISTS ckpt_restart_kinds)
 endforeach()
 
 add_executable(ckpt_restart ${CMAKE_CURRENT_LIST_DIR}/ckpt_restart.cpp ${CMAKE_CURRENT_LIST_DIR}/process_restore.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/tree_fork.cpp ${ckpt_restart_kind_objects})
+  ${CMAKE_CURRENT_LIST_DIR}/tree_fork.cpp ${CMAKE_CURRENT_LIST_DIR}/restart_hosts_run.cpp ${ckpt_restart_kind_objects})
 target_link_libraries(ckpt_restart PRIVATE ckpt_restart_options ckpt_image_info ckpt_restorer_blob
-  ckpt_coordinator_start Threads::Threads ${CMAKE_DL_LIBS})
+  ckpt_coordinator_start ckpt_coord_client Threads::Threads ${CMAKE_DL_LIBS})
 # Third-party restart kinds (--plugin) link against the registry and the
 # image reader inside this executable.
 set_target_properties(ckpt_restart PROPERTIES ENABLE_EXPORTS ON)

@@ -38,6 +38,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -51,6 +52,7 @@
 #include "ckpt/proc_dir.h"
 #include "ckpt/restart.h"
 #include "process_restore.h"
+#include "restart_hosts.h"
 #include "restart_options.h"
 #include "restart_tree.h"
 #include "tree_fork.h"
@@ -161,6 +163,8 @@ RestoreSettings restore_settings(const RestartOptions& opt, const CoordinatorReq
   settings.coord_host = numeric_host(coordinator.host);
   settings.coord_port = coordinator.port;
   settings.secret = coordinator.secret;
+  settings.secret_file = coordinator.secret_path;
+  settings.host_name = this_host_name(opt);
   settings.paths = &paths;
   settings.fd_floor = fd_floor;
   if (!opt.ckptdir.empty()) {
@@ -252,7 +256,87 @@ void print_info(const std::vector<const ImageReader*>& images, bool json) {
   std::cout << std::flush;
 }
 
+CoordinatorRequest coordinator_request(const RestartOptions& opt) {
+  CoordinatorRequest req;
+  req.host = opt.coord_host;
+  req.port = opt.coord_port;
+  req.mode = opt.join ? CoordinatorMode::Join : opt.new_coordinator ? CoordinatorMode::New : CoordinatorMode::Auto;
+  req.wait_until_listening = true;
+  req.secret_file = opt.secret_file;
+  req.keep = opt.keep;
+  return req;
+}
+
+void ensure(CoordinatorRequest& req) {
+  std::string error;
+  switch (ensure_coordinator(req, error)) {
+    case CoordinatorCheck::Ready: break;
+    case CoordinatorCheck::NoneListening: throw RestartError(error, cli::kExitNoCoordinator);
+    case CoordinatorCheck::Failed: throw RestartError(error);
+    case CoordinatorCheck::Foreign: throw RestartError(error, cli::kExitUsage);
+  }
+}
+
+// A computation on several hosts (restart_hosts.h): each host's images are
+// restarted by a ckpt_restart of their own, on their host or where the map
+// sends them. Images readable here are checked here first, as one set when
+// all are.
+int restart_on_hosts(const RestartOptions& given) {
+  // Paths as the other hosts see them: absolute (a remote shell starts in
+  // the home directory).
+  RestartOptions opt = given;
+  auto absolute = [](std::string& path) {
+    path = std::filesystem::absolute(path).lexically_normal().string();
+    if (path.size() > 1 && path.back() == '/') path.pop_back();
+  };
+  for (std::string& path : opt.images) absolute(path);
+  if (!opt.ckptdir.empty()) absolute(opt.ckptdir);
+  std::vector<std::string> ran_on = opt.image_hosts;
+  std::vector<std::unique_ptr<ImageReader>> images;
+  std::vector<const ImageReader*> image_list;
+  std::string error;
+  const image::RestartHost host = image::RestartHost::current();
+  for (size_t i = 0; i < opt.images.size(); ++i) {
+    if (!ran_on[i].empty() && ::access(opt.images[i].c_str(), R_OK) != 0) continue;  // on its host only
+    auto img = ImageReader::open(opt.images[i], error);
+    if (!img || !image::verify_image(*img, host, error)) throw RestartError(error);
+    if (ran_on[i].empty()) ran_on[i] = img->process().hostname;
+    image_list.push_back(img.get());
+    images.push_back(std::move(img));
+  }
+  if (image_list.size() == opt.images.size() && !image::verify_image_set(image_list, error)) throw RestartError(error);
+  const std::vector<HostShare> shares = plan_host_shares(opt, ran_on);
+  const std::string here = this_host_name(opt);
+
+  CoordinatorRequest req = coordinator_request(opt);
+  // A coordinator started here must be reachable from the other hosts.
+  if (std::any_of(shares.begin(), shares.end(), [&](const HostShare& s) { return s.to != here; })) req.listen = "0.0.0.0";
+  if (!opt.verify_only) ensure(req);
+  // --verify starts nothing: the secret's file is named, not made.
+  else if ((req.secret_path = cli::secret_file_path(req.secret_file, req.port, error)).empty())
+    throw RestartError("secret file: " + error);
+  char self[PATH_MAX];
+  const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) throw RestartError(std::string("cannot find ckpt_restart itself: ") + std::strerror(errno));
+  const ShareJoin join{std::string(self, static_cast<size_t>(n)), opt.coord_host, req.port, req.secret_path};
+  std::vector<std::vector<std::string>> commands;
+  for (const HostShare& share : shares) commands.push_back(share_command(share, opt, join, here));
+  if (opt.verify_only) {
+    std::cout << "ckpt_restart: " << opt.images.size() << " image(s) on " << shares.size()
+              << " host(s): " << image_list.size() << " checked here; the restart would run:\n";
+    for (const auto& cmd : commands) {
+      for (size_t i = 0; i < cmd.size(); ++i) std::cout << (i ? " " : "  ") << cmd[i];
+      std::cout << "\n";
+    }
+    std::cout << std::flush;
+    return 0;
+  }
+  images.clear();
+  return run_host_shares(shares, commands, join, req.secret);
+}
+
 int restart(const RestartOptions& opt, char** argv, const std::vector<int>& inherited) {
+  if (!opt.host_share && !opt.info && restart_spans_hosts(opt)) return restart_on_hosts(opt);
   std::vector<std::unique_ptr<ImageReader>> images;
   std::vector<const ImageReader*> image_list;
   std::string error;
@@ -269,7 +353,7 @@ int restart(const RestartOptions& opt, char** argv, const std::vector<int>& inhe
   const image::RestartHost host = image::RestartHost::current();
   for (const ImageReader* img : image_list)
     if (!image::verify_image(*img, host, error)) throw RestartError(error);
-  if (!image::verify_image_set(image_list, error)) throw RestartError(error);
+  if (!image::verify_image_set(image_list, error, opt.host_share)) throw RestartError(error);
   // Before any real work: this may run ckpt_restart again.
   ensure_brk_below_heaps(image_list, argv);
   if (opt.check_data || opt.verify_only)
@@ -302,19 +386,8 @@ int restart(const RestartOptions& opt, char** argv, const std::vector<int>& inhe
   KindsGuard guard{ctx};
   for (RestartKind* kind : restart_kinds()) kind->create(ctx);
 
-  CoordinatorRequest req;
-  req.host = opt.coord_host;
-  req.port = opt.coord_port;
-  req.mode = opt.join ? CoordinatorMode::Join : opt.new_coordinator ? CoordinatorMode::New : CoordinatorMode::Auto;
-  req.wait_until_listening = true;
-  req.secret_file = opt.secret_file;
-  req.keep = opt.keep;
-  switch (ensure_coordinator(req, error)) {
-    case CoordinatorCheck::Ready: break;
-    case CoordinatorCheck::NoneListening: throw RestartError(error, cli::kExitNoCoordinator);
-    case CoordinatorCheck::Failed: throw RestartError(error);
-    case CoordinatorCheck::Foreign: throw RestartError(error, cli::kExitUsage);
-  }
+  CoordinatorRequest req = coordinator_request(opt);
+  ensure(req);
 
   RestoreSettings settings = restore_settings(opt, req, ctx.paths, ctx.fd_floor);
 

@@ -87,6 +87,7 @@ bool start_coordinator(CoordinatorRequest& req, std::string& error) {
   if (!req.ckptdir.empty()) args.insert(args.end(), {"--ckptdir", req.ckptdir});
   if (req.interval > 0) args.insert(args.end(), {"--interval", std::to_string(req.interval)});
   if (req.keep > 0) args.insert(args.end(), {"--keep", std::to_string(req.keep)});
+  if (!req.listen.empty()) args.insert(args.end(), {"--listen", req.listen});
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

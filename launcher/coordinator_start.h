@@ -28,6 +28,7 @@ struct CoordinatorRequest {
   // Ignored when the port is 0, as the port is only known once bound.
   bool wait_until_listening = true;
   std::string secret_file;  // --secret-file as given; empty: the default for the port
+  std::string listen;       // passed as --listen to a coordinator we start; empty: loopback only
 
   // Filled in when the check returns Ready: the secret every process and
   // command of the computation proves it knows, and the file it lives in.

@@ -122,6 +122,10 @@ void LaunchCli::define(cli::Parser& p) {
           "a connection to a peer outside the computation comes back closed after a restart, with a "
           "warning (close), or fails the checkpoint (fail) [close]",
           CKPT_ENV_OUTSIDE_CONNECTIONS);
+  cli::add_host_name(p);
+  cli::add_rsh(p,
+               "the remote shell: a command PROG's processes run as 'CMD HOST COMMAND...' starts COMMAND on "
+               "HOST inside this computation; none: never [" CKPT_DEFAULT_RSH "]");
   p.stop_at_program();
   p.notes(R"(Each option has an environment twin; an option given on the command line
 overrides its twin.
@@ -135,6 +139,12 @@ Without --join or --new-coordinator, ckpt_launch uses the coordinator at
 host:port if one is running and otherwise starts one in the background,
 without waiting for it (PROG starts at once and connects when it is ready).
 PROG replaces ckpt_launch (same pid); everything after PROG is PROG's.
+
+Several hosts: a process of the computation that runs 'RSH HOST COMMAND...'
+(--rsh) starts COMMAND on HOST under 'ckpt_launch --join' with this
+computation's coordinator, secret file and checkpoint directory, which must
+be at the same paths there (so must ckpt); the coordinator must listen on an
+address HOST reaches (ckpt_coordinator --listen, --coord-host ADDRESS).
 )");
   p.exit_statuses("ckpt_launch could not set up PROG (libckpt.so missing, no coordinator started ...)", true,
                   "  127  PROG missing, not found or not executable\n"
@@ -160,6 +170,8 @@ void read_options(const cli::Parser& p, LaunchOptions& o) {
   o.accept_loss = p.enabled("--accept-loss").value_or(false);
   if (auto outside = p.setting("--outside-connections"))
     o.fail_outside_connections = cli::to_choice(*outside, {"close", "fail"}) == "fail";
+  if (auto name = cli::host_name(p)) o.host_name = *name;
+  if (auto rsh = cli::rsh(p)) o.rsh = *rsh;
 }
 
 }  // namespace

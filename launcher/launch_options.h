@@ -34,6 +34,8 @@ struct LaunchOptions {
   // File policy rules in order, one "GLOB=POLICY" per line: the value of
   // CKPT_FILE_POLICY (plugins/fd/file_policy.h). Empty: none.
   std::string file_policy;
+  std::string host_name;  // --host-name, CKPT_HOST_NAME; empty: the kernel's
+  std::string rsh;        // --rsh, CKPT_RSH; empty: the default (ssh)
   std::vector<std::string> program;  // PROG followed by its arguments
 };
 

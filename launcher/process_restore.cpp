@@ -360,6 +360,8 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
   std::memcpy(args->info.secret, settings.secret.bytes, sizeof args->info.secret);
   std::snprintf(args->info.coord_host, sizeof args->info.coord_host, "%s", settings.coord_host.c_str());
   std::snprintf(args->info.ckptdir, sizeof args->info.ckptdir, "%s", settings.ckptdir.c_str());
+  std::snprintf(args->info.host_name, sizeof args->info.host_name, "%s", settings.host_name.c_str());
+  std::snprintf(args->info.secret_file, sizeof args->info.secret_file, "%s", settings.secret_file.c_str());
   if (mprotect(blob, blob_size, PROT_READ | PROT_EXEC) != 0)
     throw RestartError("cannot make the restorer executable: " + errno_text());
   args_ = args;

@@ -23,6 +23,8 @@ struct RestoreSettings {
   uint16_t coord_port = 0;
   auth::Secret secret{};          // the coordinator's secret, for the restored process's connection
   std::string ckptdir;            // absolute; empty: as saved
+  std::string host_name;          // the host the restored process runs on (its CKPT_HOST_NAME)
+  std::string secret_file;        // where the secret lives on this host
   unsigned long personality = 0;  // what the restored process runs with
   const PathRewriter* paths = nullptr;
   int fd_floor = 3;               // the restorer's descriptors go at or above this

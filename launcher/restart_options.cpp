@@ -1,7 +1,9 @@
 #include "restart_options.h"
 
 #include <algorithm>
+#include <fstream>
 
+#include "ckpt/environment.h"
 #include "ckpt/restart_paths.h"
 
 namespace ckpt {
@@ -40,11 +42,55 @@ void RestartCli::define(cli::Parser& p) {
   p.values("--plugin", "LIB",
            "load a third-party restart side (ckpt/restart.h) from the shared library LIB (repeatable; "
            "also CKPT_RESTART_PLUGINS, colon-separated, loaded first)");
+  cli::add_host_name(p);
+  cli::add_rsh(p, "the remote shell that runs ckpt_restart on another host, as 'CMD HOST ckpt_restart ...' "
+                  "[" CKPT_DEFAULT_RSH "]");
+  p.values("--host", "OLD=NEW",
+           "restart the processes checkpointed on host OLD on host NEW (repeatable); once a map is given, "
+           "every host of the images must be in it");
+  p.value("--hostfile", "FILE", "more of the map, one 'OLD NEW' or 'OLD=NEW' per line, # comments");
+  p.flag("--host-share",
+         "the images are one host's share of a computation on several hosts: the others are restarted by "
+         "other ckpt_restarts joining the same coordinator, which waits for every process");
   p.flag("--info", "print the images instead of restoring them");
   p.flag("--json", "with --info: print JSON");
-  p.operands("IMAGE", "checkpoint images, one per process");
+  p.operands("IMAGE", "checkpoint images, one per process; HOST:/PATH is the image PATH on HOST");
   p.exit_statuses("the restart failed before the computation ran (a bad image, a file that vanished ...)",
                   true, "Once the computation runs, the exit status is its root process's.\n");
+}
+
+// One OLD=NEW (or, from a file, "OLD NEW") of the host map.
+void add_host_pair(const std::string& text, const std::string& source, RestartOptions& o) {
+  size_t split = text.find('=');
+  size_t rest = split + 1;
+  if (split == std::string::npos) {
+    split = text.find_first_of(" \t");
+    rest = text.find_first_not_of(" \t", split);
+  }
+  if (split == std::string::npos || rest == std::string::npos)
+    throw cli::UsageError(source + ": '" + cli::printable(text) + "' is not OLD=NEW");
+  const std::string from = cli::check_host_name(text.substr(0, split), source);
+  std::string to = text.substr(rest);
+  while (!to.empty() && (to.back() == ' ' || to.back() == '\t' || to.back() == '\r')) to.pop_back();
+  cli::check_host_name(to, source);
+  for (const auto& [old, now] : o.host_map)
+    if (old == from) throw cli::UsageError(source + ": host " + from + " is mapped twice");
+  o.host_map.emplace_back(from, to);
+}
+
+void read_host_map(const cli::Parser& p, RestartOptions& o) {
+  for (const cli::Setting& s : p.in_order({"--host"})) add_host_pair(s.value, s.source, o);
+  if (auto file = p.setting("--hostfile")) {
+    std::ifstream in(file->value);
+    if (!in) throw cli::UsageError(file->source + ": cannot read '" + cli::printable(file->value) + "'");
+    std::string line;
+    for (int number = 1; std::getline(in, line); ++number) {
+      const size_t start = line.find_first_not_of(" \t");
+      if (start == std::string::npos || line[start] == '#') continue;
+      add_host_pair(line.substr(start), file->value + ": line " + std::to_string(number), o);
+    }
+  }
+  o.host_map_given = p.given("--host") || p.given("--hostfile");
 }
 
 void read_options(const cli::Parser& p, RestartOptions& o) {
@@ -75,7 +121,21 @@ void read_options(const cli::Parser& p, RestartOptions& o) {
   for (const cli::Setting& s : p.in_order({"--plugin"})) o.plugins.push_back(s.value);
   o.info = p.given("--info");
   o.json = p.given("--json");
-  o.images = p.rest();
+  if (auto name = cli::host_name(p)) o.host_name = *name;
+  if (auto rsh = cli::rsh(p)) o.rsh = *rsh;
+  read_host_map(p, o);
+  o.host_share = p.given("--host-share");
+  for (const std::string& operand : p.rest()) {
+    // HOST:/PATH; a path of our own starts with '/' or has no ":/" before its first '/'.
+    const size_t colon = operand.find(":/");
+    if (operand[0] != '/' && colon != std::string::npos && colon > 0 && operand.find('/') == colon + 1) {
+      o.image_hosts.push_back(cli::check_host_name(operand.substr(0, colon), "image " + operand));
+      o.images.push_back(operand.substr(colon + 1));
+    } else {
+      o.image_hosts.emplace_back();
+      o.images.push_back(operand);
+    }
+  }
   if (o.images.empty()) throw cli::UsageError("no image given (try --help)");
 }
 

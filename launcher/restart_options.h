@@ -31,7 +31,21 @@ struct RestartOptions {
   std::vector<std::pair<std::string, std::string>> relocations;
   std::string run_on_fail;  // shell command run when the restart fails before any process runs
   std::vector<std::string> plugins;  // shared libraries with third-party restart kinds (ckpt/restart.h)
+  // Several hosts (see restart_hosts.h).
+  std::string host_name;  // --host-name, CKPT_HOST_NAME: this host's name; empty: the kernel's
+  std::string rsh;        // --rsh, CKPT_RSH: the remote shell; empty: the default (ssh)
+  // --host OLD=NEW and --hostfile's lines: the processes checkpointed on OLD
+  // restart on NEW. Given at all: every host of the images must be in it.
+  std::vector<std::pair<std::string, std::string>> host_map;
+  bool host_map_given = false;
+  // --host-share: the images are this host's share of a computation that
+  // spans hosts; the other shares are restarted by other ckpt_restarts
+  // joining the same coordinator.
+  bool host_share = false;
   std::vector<std::string> images;
+  // Parallel to images: the host an operand HOST:/PATH names (the restart
+  // script of a computation on several hosts writes them so); empty: none.
+  std::vector<std::string> image_hosts;
 };
 
 struct RestartParse {

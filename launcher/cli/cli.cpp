@@ -418,6 +418,15 @@ void add_keep(Parser& p) {
           "CKPT_KEEP");
 }
 
+void add_host_name(Parser& p) {
+  p.value("--host-name", "NAME",
+          "the name of the host the processes run on, in their images and the restart script "
+          "[the kernel's host name]",
+          CKPT_ENV_HOST_NAME);
+}
+
+void add_rsh(Parser& p, const std::string& help) { p.value("--rsh", "CMD", help, CKPT_ENV_RSH); }
+
 CoordinatorMode coordinator_mode(const Parser& p) {
   CoordinatorMode mode;
   std::string join_source = "--join", new_source = "--new-coordinator";
@@ -464,6 +473,29 @@ std::optional<unsigned> keep(const Parser& p) {
   const auto n = static_cast<unsigned>(to_number(*s, proto::kMaxKeep));
   if (n == 0) throw UsageError(s->source + ": must be at least 1 (the generation in use)");
   return n;
+}
+
+std::string check_host_name(const std::string& name, const std::string& source) {
+  if (name.empty()) throw UsageError(source + ": empty host name");
+  if (name.size() > kMaxHostName)
+    throw UsageError(source + ": '" + printable(name) + "' is longer than " + std::to_string(kMaxHostName) + " bytes");
+  for (unsigned char c : name)
+    if (c <= ' ' || c >= 0x7f || c == '/' || c == ':' || c == '\'' || c == '"' || c == '\\')
+      throw UsageError(source + ": '" + printable(name) + "' is not a host name (no spaces, quotes, '/' or ':')");
+  return name;
+}
+
+std::optional<std::string> host_name(const Parser& p) {
+  auto s = p.setting("--host-name");
+  if (!s) return std::nullopt;
+  return check_host_name(s->value, s->source);
+}
+
+std::optional<std::string> rsh(const Parser& p) {
+  auto s = p.setting("--rsh");
+  if (!s) return std::nullopt;
+  if (s->value.find_first_not_of(" \t") == std::string::npos) throw UsageError(s->source + ": empty value");
+  return s->value;
 }
 
 }  // namespace ckpt::cli

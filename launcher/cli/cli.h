@@ -206,6 +206,12 @@ void add_interval(Parser& p, const std::string& help, const std::string& env);
 void add_ckptdir(Parser& p, const std::string& help, const std::string& env);
 // --keep N (CKPT_KEEP): how many committed generations a coordinator keeps.
 void add_keep(Parser& p);
+// --host-name NAME (CKPT_HOST_NAME): the host the processes run on, as the
+// computation names it (default: the kernel's node name).
+void add_host_name(Parser& p);
+// --rsh CMD (CKPT_RSH): the remote shell, a program and fixed leading
+// arguments ("ssh", "ip netns exec").
+void add_rsh(Parser& p, const std::string& help);
 
 struct CoordinatorMode {
   bool join = false;             // require a running coordinator
@@ -231,5 +237,13 @@ std::optional<unsigned> interval(const Parser& p);
 std::optional<std::string> ckptdir(const Parser& p);
 // --keep, if given (1 to proto::kMaxKeep).
 std::optional<unsigned> keep(const Parser& p);
+// The largest host name (the image and protocol fields hold 63 bytes).
+inline constexpr size_t kMaxHostName = 63;
+// A host name, if given: 1 to kMaxHostName printable bytes, no space, '/' or ':'.
+std::optional<std::string> host_name(const Parser& p);
+// Checks one host name; `source` names where it came from in the message.
+std::string check_host_name(const std::string& name, const std::string& source);
+// The remote shell, if given (not empty).
+std::optional<std::string> rsh(const Parser& p);
 
 }  // namespace ckpt::cli

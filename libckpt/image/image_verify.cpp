@@ -140,7 +140,7 @@ const SharedField kSameInEveryImage[] = {
 // What no two images of one checkpoint record alike.
 const SharedField kDistinctInEveryImage[] = {
     {"unique id", [](const ProcessRecord& p) { return std::string(p.unique_id); }},
-    {"pid", [](const ProcessRecord& p) { return std::to_string(p.virt_pid); }},
+    {"pid", [](const ProcessRecord& p) { return std::to_string(p.virt_pid) + " on " + p.hostname; }},
 };
 
 // Images of `generation` next to `dir` that were not given (a partial set's
@@ -208,7 +208,7 @@ bool verify_image(const ImageReader& img, const RestartHost& host, std::string& 
   return false;
 }
 
-bool verify_image_set(const std::vector<const ImageReader*>& images, std::string& error) {
+bool verify_image_set(const std::vector<const ImageReader*>& images, std::string& error, bool host_share) {
   if (images.empty()) {
     error = "no images";
     return false;
@@ -233,7 +233,7 @@ bool verify_image_set(const std::vector<const ImageReader*>& images, std::string
     }
   }
   const ProcessRecord& p = first.process();
-  if (images.size() == p.computation_size) return true;
+  if (images.size() == p.computation_size || (host_share && images.size() < p.computation_size)) return true;
   error = "the images are " + std::to_string(images.size()) + " of the " + std::to_string(p.computation_size) +
           " processes of checkpoint " + std::to_string(p.generation);
   if (images.size() > p.computation_size) {

@@ -39,8 +39,11 @@ bool verify_image(const ImageReader& img, const RestartHost& host, std::string& 
 // The images together are one complete checkpoint of one computation: the
 // same generation, computation size and ids in each, as many images as the
 // computation had processes, no process twice. A partial set names what is
-// missing, a foreign image what it records.
-bool verify_image_set(const std::vector<const ImageReader*>& images, std::string& error);
+// missing, a foreign image what it records. `host_share`: the images are
+// one host's share of a computation on several hosts: fewer images than its
+// processes are no error (the coordinator waits for the rest). Pids are
+// distinct per host: each host had its own.
+bool verify_image_set(const std::vector<const ImageReader*>& images, std::string& error, bool host_share = false);
 
 // The file name libckpt gives the image of process `p` (ckpt/image_names.h).
 std::string image_file_name(const ProcessRecord& p);

@@ -76,6 +76,8 @@ struct ckpt_restart_handoff {
   char coord_host[CKPT_MAX_COORD_HOST];
   uint8_t secret[CKPT_SECRET_BYTES]; /* the coordinator's secret (ckpt/auth.h) */
   char ckptdir[CKPT_MAX_PATH]; /* non-empty: ckpt_restart --ckptdir */
+  char host_name[64];          /* the host the process runs on now (CKPT_HOST_NAME) */
+  char secret_file[CKPT_MAX_PATH]; /* the file of the secret above, on this host */
   struct ckpt_restore_thread *threads;
 };
 

@@ -62,6 +62,12 @@ void read_config() {
   // exec'ed inside the computation keeps its connection and never needs it.
   const char* secret = getenv(CKPT_ENV_SECRET_FILE);
   format_to(g_config.secret_file, sizeof g_config.secret_file, "%s", secret ? secret : "");
+  const char* host_name = getenv(CKPT_ENV_HOST_NAME);
+  struct utsname u;
+  if (host_name && *host_name) format_to(g_config.host_name, sizeof g_config.host_name, "%s", host_name);
+  else if (uname(&u) == 0) format_to(g_config.host_name, sizeof g_config.host_name, "%s", u.nodename);
+  const char* rsh = getenv(CKPT_ENV_RSH);
+  format_to(g_config.rsh, sizeof g_config.rsh, "%s", rsh && *rsh ? rsh : CKPT_DEFAULT_RSH);
 }
 
 bool g_active = false;
@@ -107,7 +113,16 @@ __attribute__((constructor(300))) void bootstrap() {
   install_suspend_handler();
   dispatch_event(CKPT_EVENT_INIT, nullptr);
   // After INIT: plugins may have added CKPT_* variables (the pid table's path).
-  snapshot_exec_environment(own_path());
+  const char* lib = own_path();
+  snapshot_exec_environment(lib);
+  // <prefix>/lib/libckpt.so -> <prefix>/bin/ckpt_launch
+  if (lib) {
+    char prefix[sizeof g_config.launch_path];
+    format_to(prefix, sizeof prefix, "%s", lib);
+    for (int up = 0; up < 2; ++up)
+      if (char* slash = strrchr(prefix, '/')) *slash = '\0';
+    if (prefix[0]) format_to(g_config.launch_path, sizeof g_config.launch_path, "%s/bin/ckpt_launch", prefix);
+  }
   start_checkpoint_thread();
   CKPT_LOG(Info, "started: coordinator %s:%u, images in %s", g_config.coord_host, g_config.coord_port,
            g_config.ckptdir);

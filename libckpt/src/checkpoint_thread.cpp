@@ -24,7 +24,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -118,8 +117,7 @@ void say_hello(bool is_restart) {
   hello.computation_size = g_cp.computation_size;
   hello.interval_request = g_config.interval;
   hello.generation = g_cp.generation;
-  struct utsname u;
-  if (uname(&u) == 0) format_to(hello.hostname, sizeof hello.hostname, "%s", u.nodename);
+  format_to(hello.hostname, sizeof hello.hostname, "%s", g_config.host_name);
   format_to(hello.progname, sizeof hello.progname, "%s", g_config.progname);
   format_to(hello.unique_id, sizeof hello.unique_id, "%s", g_config.unique_id);
   format_to(hello.ckptdir, sizeof hello.ckptdir, "%s", g_config.ckptdir);
@@ -563,6 +561,10 @@ void on_restarted() {
   memcpy(g_config.secret.bytes, h->secret, sizeof h->secret);
   g_config.have_secret = true;
   if (h->ckptdir[0]) format_to(g_config.ckptdir, sizeof g_config.ckptdir, "%s", h->ckptdir);
+  // The host it runs on now (a restart may move it), and the secret's file
+  // there (a remote command it starts names it).
+  if (h->host_name[0]) format_to(g_config.host_name, sizeof g_config.host_name, "%s", h->host_name);
+  if (h->secret_file[0]) format_to(g_config.secret_file, sizeof g_config.secret_file, "%s", h->secret_file);
   uint64_t hole_start = h->hole_start, hole_len = h->hole_end - h->hole_start;
 
   // A new process: its signal dispositions are ckpt_restart's. Ours first,

@@ -36,6 +36,17 @@ struct Config {
   // The computation this process belongs to (protocol.h WelcomePayload): 0
   // until the coordinator's first Welcome; inherited across fork and exec.
   uint64_t computation_id;
+  // The host this process runs on, as the computation names it: in its
+  // Hello, its images and ckpt_command --list. CKPT_HOST_NAME (set by
+  // ckpt_launch --host-name, the remote-shell rewrite, or ckpt_restart for
+  // the processes it restores), else the kernel's node name.
+  char host_name[64];
+  // CKPT_RSH: the remote shell ("ssh", "ip netns exec"); its commands are
+  // rewritten to join this computation (remote_shell.h).
+  char rsh[1024];
+  // <prefix>/bin/ckpt_launch next to this library: what a remote command runs
+  // under (the same install path on every host).
+  char launch_path[4096];
 };
 extern Config g_config;
 

@@ -11,6 +11,10 @@
 // no new Hello: the coordinator sees one process throughout. If the exec
 // fails, everything is put back and the checkpoint thread goes on.
 //
+// The remote shell's command (remote_shell.h) runs on its host under
+// ckpt_launch --join; the remote shell itself runs outside the computation,
+// as a program that cannot load libckpt does.
+//
 // A program that cannot load libckpt (statically linked, another
 // architecture, secure execution) runs outside the checkpoint: a one-line
 // warning, the connection is closed so the coordinator sees the process
@@ -28,10 +32,12 @@
 #include <climits>
 
 #include "ckpt/raw_syscall.h"
+#include "ckpt/environment.h"
 #include "core.h"
 #include "exec_env.h"
 #include "exec_target.h"
 #include "log.h"
+#include "remote_shell.h"
 
 extern char** environ;
 
@@ -126,8 +132,11 @@ int checkpointed_exec(const char* shown, ExecTarget target, char* const* envp, R
   int fd = parked ? coordinator_fd() : -1;
   char fd_var[48];
   static char state_var[2 * 4096 + 256];  // under g_exec_lock
-  const char* extra[2];
-  int extra_count = 0;
+  // The host name a restart may have changed since the environment was set.
+  static char host_var[sizeof g_config.host_name + 32];
+  format_to(host_var, sizeof host_var, "%s=%s", CKPT_ENV_HOST_NAME, g_config.host_name);
+  const char* extra[3] = {host_var};
+  int extra_count = 1;
   if (fd >= 0 && sys(SYS_fcntl, fd, F_SETFD, 0) == 0) {
     format_to(fd_var, sizeof fd_var, "%s=%d", kCoordFdVar, fd);
     size_t n = format_to(state_var, sizeof state_var, "%s=", kExecStateVar);
@@ -151,6 +160,57 @@ int checkpointed_exec(const char* shown, ExecTarget target, char* const* envp, R
   return rc;
 }
 
+// The remote shell with a command: true (and the exec's result in `rc`) when
+// argv is one, rewritten to join the computation on its host and run outside
+// the computation here, or refused with a line on stderr (EINVAL).
+template <typename Run>
+bool run_remote_shell(char* const* argv, char* const* envp, Run run, int& rc) {
+  if (!libckpt_active()) return false;
+  lock_exec();
+  static RshArgv rewritten;  // under g_exec_lock
+  char why[4608];
+  const RemoteJoin join{g_config.rsh,        g_config.launch_path, g_config.coord_host,
+                        g_config.coord_port, g_config.secret_file, g_config.ckptdir};
+  const RshMatch match = rewrite_remote_shell(argv, join, rewritten, why, sizeof why);
+  if (match == RshMatch::Other || match == RshMatch::Outside) {
+    if (match == RshMatch::Outside) {
+      char line[sizeof why + 32];
+      size_t n = format_to(line, sizeof line, "ckpt: warning: %s\n", why);
+      sys(SYS_write, 2, line, n);
+      CKPT_LOG(Warn, "%s", why);
+    }
+    unlock_exec();
+    return false;
+  }
+  if (match == RshMatch::Refused) {
+    char line[sizeof why + 16];
+    size_t n = format_to(line, sizeof line, "ckpt: %s\n", why);
+    sys(SYS_write, 2, line, n);
+    CKPT_LOG(Error, "%s", why);
+    unlock_exec();
+    errno = EINVAL;
+    rc = -1;
+    return true;
+  }
+  dispatch_event(CKPT_EVENT_PRE_EXEC, argv[0]);
+  bool parked = park_checkpoint_thread(kParkTimeoutMs);
+  CKPT_LOG(Info, "remote shell %s: %s runs on %s under ckpt_launch --join; the remote shell runs outside the checkpoint",
+           argv[0], rewritten.argv[0], rewritten.host);
+  if (parked) leave_coordinator();
+  int err;
+  {
+    ExecEnv env;
+    char* const* outside = env.build_outside(envp);
+    rc = run(rewritten.argv, outside ? outside : envp);
+    err = errno;
+  }
+  // Still us: the checkpoint thread reconnects (a new Hello).
+  if (parked) unpark_checkpoint_thread();
+  unlock_exec();
+  errno = err;
+  return true;
+}
+
 // execl-style argument lists, collected on the stack.
 int collect_args(const char* arg0, va_list ap, char** argv, int cap) {
   int n = 0;
@@ -166,11 +226,17 @@ int collect_args(const char* arg0, va_list ap, char** argv, int cap) {
 }
 
 int do_execve(const char* path, char* const* argv, char* const* envp) {
+  int rc;
+  if (run_remote_shell(argv, envp, [&](char* const* a, char* const* e) { return g_execve(path, a, e); }, rc))
+    return rc;
   return checkpointed_exec(path, libckpt_active() ? classify_exec_path(AT_FDCWD, path) : ExecTarget::Checkpointable,
                            envp, [&](char* const* e) { return g_execve(path, argv, e); });
 }
 
 int do_execvpe(const char* file, char* const* argv, char* const* envp) {
+  int rc;
+  if (run_remote_shell(argv, envp, [&](char* const* a, char* const* e) { return g_execvpe(file, a, e); }, rc))
+    return rc;
   return checkpointed_exec(file, libckpt_active() ? classify_on_path(file) : ExecTarget::Checkpointable, envp,
                            [&](char* const* e) { return g_execvpe(file, argv, e); });
 }

@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "ckpt/environment.h"
 #include "log.h"
 
 extern char** environ;
@@ -87,6 +88,18 @@ ExecEnv::~ExecEnv() {
   if (block_) munmap(block_, block_len_);
 }
 
+bool ExecEnv::map_block(size_t slots, size_t text) {
+  block_len_ = (slots * sizeof(char*) + text + 4095) & ~size_t{4095};
+  void* block = mmap(nullptr, block_len_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (block == MAP_FAILED) {
+    block_ = nullptr;
+    errno = ENOMEM;
+    return false;
+  }
+  block_ = block;
+  return true;
+}
+
 char* const* ExecEnv::build(char* const* envp, const char* const* extra, int extra_count) {
   size_t given = 0;
   for (char* const* e = envp; e && *e; ++e) ++given;
@@ -113,16 +126,9 @@ char* const* ExecEnv::build(char* const* envp, const char* const* extra, int ext
   }
   size_t text = prepend_to ? sizeof kPreload + strlen(g_libckpt_path) + 1 + strlen(prepend_to) + 1 : 0;
 
-  block_len_ = (slots * sizeof(char*) + text + 4095) & ~size_t{4095};
-  void* block = mmap(nullptr, block_len_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (block == MAP_FAILED) {
-    block_ = nullptr;
-    errno = ENOMEM;
-    return nullptr;
-  }
-  block_ = block;
-  auto** out = static_cast<const char**>(block);
-  char* strings = static_cast<char*>(block) + slots * sizeof(char*);
+  if (!map_block(slots, text)) return nullptr;
+  auto** out = static_cast<const char**>(block_);
+  char* strings = static_cast<char*>(block_) + slots * sizeof(char*);
   size_t n = 0;
   auto present = [&](const char* like) {
     for (size_t i = 0; i < n; ++i)
@@ -153,6 +159,50 @@ char* const* ExecEnv::build(char* const* envp, const char* const* extra, int ext
     if (is_ours(*e) && !has_name(*e, kPreload) && !present(*e)) out[n++] = *e;
   for (int i = 0; i < g_snapshot_count; ++i)
     if (!has_name(g_snapshot[i], kPreload) && !present(g_snapshot[i])) out[n++] = g_snapshot[i];
+  out[n] = nullptr;
+  return const_cast<char* const*>(out);
+}
+
+char* const* ExecEnv::build_outside(char* const* envp) {
+  size_t given = 0, text = 0;
+  for (char* const* e = envp; e && *e; ++e) {
+    ++given;
+    if (has_name(*e, kPreload)) text += strlen(*e) + 1;
+  }
+  if (!map_block(given + 1, text)) return nullptr;
+  auto** out = static_cast<const char**>(block_);
+  char* strings = static_cast<char*>(block_) + (given + 1) * sizeof(char*);
+  size_t n = 0;
+  for (char* const* e = envp; e && *e; ++e) {
+    if (strncmp(*e, kPrefix, sizeof kPrefix - 1) == 0 && !has_name(*e, CKPT_ENV_LOG) && !has_name(*e, CKPT_ENV_LOG_DIR))
+      continue;
+    if (!has_name(*e, kPreload)) {
+      out[n++] = *e;
+      continue;
+    }
+    // LD_PRELOAD without its libckpt entries; gone if nothing else is left.
+    char* kept = strings;
+    char* end = kept + format_to(kept, text, "%s=", kPreload);
+    const size_t empty_len = static_cast<size_t>(end - kept);
+    for (const char* p = strchr(*e, '=') + 1; *p;) {
+      size_t len = strcspn(p, ": ");
+      char entry[4096];
+      const size_t head = format_to(entry, sizeof entry, "%s=", kPreload);
+      const size_t copy = len < sizeof entry - head - 1 ? len : sizeof entry - head - 1;
+      memcpy(entry + head, p, copy);
+      entry[head + copy] = '\0';
+      if (len && !preloads_libckpt(entry)) {
+        if (static_cast<size_t>(end - kept) > empty_len) *end++ = ':';
+        memcpy(end, p, len);
+        end += len;
+      }
+      p += len;
+      while (*p == ':' || *p == ' ') ++p;
+    }
+    *end++ = '\0';
+    strings = end;
+    if (static_cast<size_t>(end - kept) - 1 > empty_len) out[n++] = kept;
+  }
   out[n] = nullptr;
   return const_cast<char* const*>(out);
 }

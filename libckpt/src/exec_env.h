@@ -32,8 +32,16 @@ class ExecEnv {
   // NAME=value entries that override (the hand-over variables). Returns the
   // new vector, or null if memory ran out (errno set).
   char* const* build(char* const* envp, const char* const* extra, int extra_count);
+  // For a program that runs outside the computation (the remote shell,
+  // remote_shell.h): `envp` without the CKPT_* variables (but the log's,
+  // CKPT_LOG and CKPT_LOG_DIR, for a remote shell that passes them on) and
+  // without libckpt in LD_PRELOAD. Null if memory ran out (errno set).
+  char* const* build_outside(char* const* envp);
 
  private:
+  // The one block: `slots` pointers, then `text` bytes. False (ENOMEM) if
+  // it cannot be mapped.
+  bool map_block(size_t slots, size_t text);
   void* block_ = nullptr;
   size_t block_len_ = 0;
 };

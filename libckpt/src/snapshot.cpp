@@ -6,7 +6,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -70,8 +69,7 @@ void fill_process_record(image::ProcessRecord& p, const SnapshotRequest& req, pi
   p.brk = static_cast<uint64_t>(sys(SYS_brk, 0));
   format_to(p.unique_id, sizeof p.unique_id, "%s", g_config.unique_id);
   format_to(p.progname, sizeof p.progname, "%s", g_config.progname);
-  struct utsname uts;
-  if (sys(SYS_uname, &uts) == 0) format_to(p.hostname, sizeof p.hostname, "%s", uts.nodename);
+  format_to(p.hostname, sizeof p.hostname, "%s", g_config.host_name);
   if (sys(SYS_getcwd, p.cwd, sizeof p.cwd) < 0) p.cwd[0] = '\0';
   long n = sys(SYS_readlink, "/proc/self/exe", p.exe, sizeof p.exe - 1);
   p.exe[n > 0 ? n : 0] = '\0';

@@ -85,6 +85,20 @@ TEST_F(RestartScript, OverridesCoordinatorAndPassesOtherArgumentsBeforeImages) {
   EXPECT_EQ(eq, "[--coord-host]\n[h2]\n[--coord-port]\n[1]\n[/i.ckpt]\n");
 }
 
+// A computation on several hosts: each image goes to ckpt_restart as
+// HOST:/PATH, and the coordinator still finds the paths to remove.
+TEST_F(RestartScript, NamesEachImagesHostWhenTheComputationSpansHosts) {
+  RestartScriptInfo i = info({"/ck/a.ckpt", "/ck/b c.ckpt"});
+  i.image_hosts = {"node1", "node2"};
+  int status = 0;
+  const std::string out = run(i, "--host node1=node3", status);
+  EXPECT_EQ(out, "[--coord-host]\n[localhost]\n[--coord-port]\n[7779]\n[--host]\n[node1=node3]\n"
+                 "[node1:/ck/a.ckpt]\n[node2:/ck/b c.ckpt]\n");
+  const std::string text = render_restart_script(i);
+  EXPECT_NE(text.find("# The processes ran on 2 hosts: node1 node2."), std::string::npos) << text;
+  EXPECT_EQ(restart_script_images(text), (std::vector<std::string>{"/ck/a.ckpt", "/ck/b c.ckpt"}));
+}
+
 TEST_F(RestartScript, MissingOptionValueIsAnError) {
   int status = 0;
   const std::string out = run(info({"/i.ckpt"}), "--coord-port", status);

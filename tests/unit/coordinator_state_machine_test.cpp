@@ -21,6 +21,7 @@ struct WorkerSpec {
   uint32_t computation_size = 0;
   uint64_t generation = 0;
   uint32_t interval = 0;
+  std::string unique_id = "";  // empty: one of its own ("id<connection>")
 };
 
 class Harness {
@@ -55,6 +56,8 @@ class Harness {
     h.interval_request = s.interval;
     std::strncpy(h.progname, s.program.c_str(), sizeof h.progname - 1);
     std::strncpy(h.hostname, s.host.c_str(), sizeof h.hostname - 1);
+    const std::string unique_id = s.unique_id.empty() ? "id" + std::to_string(id) : s.unique_id;
+    std::strncpy(h.unique_id, unique_id.c_str(), sizeof h.unique_id - 1);
     last = msg(id, proto::make_header(MsgType::Hello, sizeof h), bytes(h));
     return id;
   }
@@ -809,14 +812,120 @@ TEST(CoordinatorStateMachine, RestartWaitsForComputationSize) {
   EXPECT_EQ(sends(h.last, a, MsgType::Advance).at(0).header.generation, 6u);
 }
 
-TEST(CoordinatorStateMachine, RestartGatherTimeoutProceedsWithThosePresent) {
+TEST(CoordinatorStateMachine, ScriptNamesEachImagesHostWhenProcessesRanOnSeveralHosts) {
   Harness h;
-  const ClientId a = h.worker({.restart = true, .computation_size = 3, .generation = 2});
+  const ClientId a = h.worker({.host = "node1"}), b = h.worker({.host = "node2"});
+  h.command(MsgType::CmdCheckpoint);
+  const WriteScript script = h.run_to_script({a, b}, 1);
+  EXPECT_NE(script.text.find("'node1:/ckpt/img_" + std::to_string(a) + ".ckpt'"), std::string::npos) << script.text;
+  EXPECT_NE(script.text.find("'node2:/ckpt/img_" + std::to_string(b) + ".ckpt'"), std::string::npos) << script.text;
+  EXPECT_NE(script.text.find("coord_host='node1'"), std::string::npos) << script.text;
+
+  Harness one;
+  const ClientId c = one.worker({.host = "node7"}), d = one.worker({.host = "node7"});
+  one.command(MsgType::CmdCheckpoint);
+  const WriteScript local = one.run_to_script({c, d}, 1);
+  EXPECT_NE(local.text.find("  '/ckpt/img_" + std::to_string(c) + ".ckpt'"), std::string::npos) << local.text;
+}
+
+TEST(CoordinatorStateMachine, RestartGatherTimeoutKillsAnIncompleteComputation) {
+  Harness h;
+  const ClientId a = h.worker({.host = "node1", .restart = true, .computation_size = 3, .generation = 2});
   const Actions armed = h.last;
-  h.worker({.restart = true, .computation_size = 3, .generation = 2});
+  const ClientId b = h.worker({.host = "node2", .restart = true, .computation_size = 3, .generation = 2});
   auto out = h.fire(TimerKind::Restart, armed);
-  EXPECT_TRUE(logged(out, LogLevel::Error, "only 2 of 3 processes rejoined within 60 s"));
-  EXPECT_TRUE(has_advance(out, a, Barrier::Restarted));
+  EXPECT_TRUE(logged(out, LogLevel::Error, "only 2 of 3 processes rejoined within 60 s (from node1, node2)"));
+  EXPECT_FALSE(has_advance(out, a, Barrier::Restarted));
+  EXPECT_EQ(sends(out, a, MsgType::Kill).size(), 1u);
+  EXPECT_EQ(sends(out, b, MsgType::Kill).size(), 1u);
+}
+
+// One ckpt_restart per host, each restoring its own processes: the restart
+// resumes only once every process of every host has rejoined, whichever
+// host's come first.
+TEST(CoordinatorStateMachine, RestartSpanningHostsWaitsForEveryHostsProcesses) {
+  Harness h;
+  const WorkerSpec r{.restart = true, .computation_size = 3, .generation = 7};
+  WorkerSpec on2 = r, on3 = r;
+  on2.host = "node2";
+  on3.host = "node3";
+  const ClientId a = h.worker(on2), b = h.worker(on2);
+  EXPECT_TRUE(sends(h.last, a, MsgType::Advance).empty());
+  EXPECT_TRUE(sends(h.last, b, MsgType::Advance).empty());
+  const ClientId c = h.worker(on3);
+  for (ClientId w : {a, b, c}) EXPECT_TRUE(has_advance(h.last, w, Barrier::Restarted));
+  for (ClientId w : {a, b, c}) h.reached(w, Barrier::Restarted, 7);
+  for (ClientId w : {a, b, c}) h.reached(w, Barrier::Refilled, 7);
+  EXPECT_TRUE(logged(h.last, LogLevel::Info, "restart of generation 7 complete: 3 processes running on 2 hosts"));
+}
+
+// The same host's share restarted twice (the script run twice, two hosts
+// mapped onto one host's images): the second copy of a process is killed
+// and does not count towards the computation.
+TEST(CoordinatorStateMachine, ProcessRestartedTwiceIsKilledAndNotCounted) {
+  Harness h;
+  const WorkerSpec r{.restart = true, .computation_size = 2, .generation = 3, .unique_id = "node1-42-1"};
+  const ClientId a = h.worker(r);
+  const ClientId twin = h.worker(r);
+  EXPECT_EQ(sends(h.last, twin, MsgType::Kill).size(), 1u);
+  EXPECT_TRUE(logged(h.last, LogLevel::Error, "rejoined twice"));
+  EXPECT_TRUE(sends(h.last, a, MsgType::Advance).empty());
+  WorkerSpec other = r;
+  other.unique_id = "node2-42-1";
+  h.disconnect(twin);
+  const ClientId b = h.worker(other);
+  EXPECT_TRUE(has_advance(h.last, a, Barrier::Restarted));
+  EXPECT_TRUE(has_advance(h.last, b, Barrier::Restarted));
+}
+
+// A process that leaves while the restart gathers may come again (its
+// host's ckpt_restart run once more): the new copy counts.
+TEST(CoordinatorStateMachine, ProcessThatLeftWhileGatheringMayRejoin) {
+  Harness h;
+  const WorkerSpec r{.restart = true, .computation_size = 3, .generation = 3, .unique_id = "node1-42-1"};
+  WorkerSpec other = r, third = r;
+  other.unique_id = "node2-43-1";
+  third.unique_id = "node3-1-1";
+  const ClientId a = h.worker(r);
+  const ClientId keep = h.worker(third);
+  h.disconnect(a);
+  const ClientId again = h.worker(r);
+  EXPECT_TRUE(sends(h.last, again, MsgType::Kill).empty());
+  EXPECT_TRUE(sends(h.last, again, MsgType::Advance).empty());
+  const ClientId b = h.worker(other);
+  for (ClientId w : {keep, again, b}) EXPECT_TRUE(has_advance(h.last, w, Barrier::Restarted));
+}
+
+// ckpt_restart running several hosts' shares learns from --status when the
+// restart is over, and how it ended.
+TEST(CoordinatorStateMachine, StatusReportsHowTheLastRestartEnded) {
+  Harness h;
+  const WorkerSpec r{.restart = true, .computation_size = 2, .generation = 5};
+  const ClientId a = h.worker(r);
+  ClientId cmd = h.command(MsgType::CmdStatus);
+  std::string status = single_reply(h.last, cmd).payload;
+  EXPECT_NE(status.find("\"restarts_finished\":0"), std::string::npos) << status;
+  EXPECT_NE(status.find("\"restart_in_progress\":{\"generation\":5,\"rejoined\":1,\"expected\":2}"),
+            std::string::npos)
+      << status;
+  const ClientId b = h.worker(r);
+  for (ClientId w : {a, b}) h.reached(w, Barrier::Restarted, 5);
+  for (ClientId w : {a, b}) h.reached(w, Barrier::Refilled, 5);
+  cmd = h.command(MsgType::CmdStatus);
+  status = single_reply(h.last, cmd).payload;
+  EXPECT_NE(status.find("\"restarts_finished\":1"), std::string::npos) << status;
+  EXPECT_NE(status.find("\"last_restart\":{\"generation\":5,\"ok\":true,\"processes\":2}"), std::string::npos)
+      << status;
+
+  const ClientId c = h.worker({.restart = true, .computation_size = 2, .generation = 5});
+  const Actions armed = h.last;
+  h.fire(TimerKind::Restart, armed);
+  EXPECT_EQ(sends(h.last, c, MsgType::Kill).size(), 1u);
+  cmd = h.command(MsgType::CmdStatus);
+  status = single_reply(h.last, cmd).payload;
+  EXPECT_NE(status.find("\"restarts_finished\":2"), std::string::npos) << status;
+  EXPECT_NE(status.find("\"ok\":false"), std::string::npos) << status;
+  EXPECT_NE(status.find("only 1 of 2 processes rejoined"), std::string::npos) << status;
 }
 
 TEST(CoordinatorStateMachine, RestartBarrierFailureKillsTheRestartedProcesses) {

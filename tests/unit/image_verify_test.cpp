@@ -67,8 +67,9 @@ class ImageVerify : public ::testing::Test {
     EXPECT_NE(error.find(reason), std::string::npos) << "got \"" << error << "\", want \"" << reason << "\"";
   }
 
-  // A set of images verified together: "" or the reason.
-  std::string set_refusal(const std::vector<std::string>& paths) {
+  // A set of images verified together (as one host's share of the
+  // computation with `host_share`): "" or the reason.
+  std::string set_refusal(const std::vector<std::string>& paths, bool host_share = false) {
     std::vector<std::unique_ptr<ImageReader>> open;
     std::vector<const ImageReader*> images;
     std::string error;
@@ -78,7 +79,7 @@ class ImageVerify : public ::testing::Test {
       if (!open.back()) return error;
       images.push_back(open.back().get());
     }
-    return verify_image_set(images, error) ? "" : error;
+    return verify_image_set(images, error, host_share) ? "" : error;
   }
 
   void add_nodata_region(uint64_t start, uint64_t end, const std::string& path = "") {
@@ -292,7 +293,27 @@ TEST_F(ImageVerify, RefusesOneProcessTwice) {
   std::string a = write(process(10, "h-10-1", 2)), b = write(renamed);
   EXPECT_EQ(set_refusal({a, b}), "images " + a + " and " + b + " record the same unique id h-10-1 (one process twice?)");
   std::string c = write(process(10, "h-12-1", 2));
-  EXPECT_EQ(set_refusal({a, c}), "images " + a + " and " + c + " record the same pid 10 (one process twice?)");
+  EXPECT_EQ(set_refusal({a, c}), "images " + a + " and " + c + " record the same pid 10 on node1 (one process twice?)");
+}
+
+// Each host had its own pids: the same pid on two hosts is two processes.
+TEST_F(ImageVerify, AcceptsOnePidOnTwoHosts) {
+  ProcessRecord there = process(10, "h-12-1", 2);
+  strcpy(there.hostname, "node2");
+  std::string a = write(process(10, "h-10-1", 2)), b = write(there);
+  EXPECT_EQ(set_refusal({a, b}), "");
+}
+
+// One host's share of a computation on several hosts: fewer images than
+// processes, but still one checkpoint of one computation.
+TEST_F(ImageVerify, HostShareMayBePartOfTheComputation) {
+  std::string a = write(process(10, "h-10-1", 3)), b = write(process(11, "h-11-1", 3));
+  EXPECT_EQ(set_refusal({a, b}, true), "");
+  EXPECT_NE(set_refusal({a, b}), "");
+  ProcessRecord other = process(12, "h-12-1", 3);
+  other.generation = 6;
+  const std::string c = write(other);
+  EXPECT_NE(set_refusal({a, c}, true).find("its generation is 6, not 5"), std::string::npos) << set_refusal({a, c}, true);
 }
 
 TEST(PlainPath, IsAbsoluteWithoutEmptyDotOrDotDotComponents) {

@@ -57,6 +57,24 @@ TEST(LaunchOptions, EveryFlagIsRead) {
   EXPECT_TRUE(p.options.join);
 }
 
+// A computation on several hosts: the host this process is named after, and
+// the remote shell whose commands join the computation.
+TEST(LaunchOptions, HostNameAndRemoteShell) {
+  LaunchParse p = parse({"--host-name", "node2", "--rsh", "ip netns exec", "./app"});
+  ASSERT_EQ(p.action, LaunchAction::Run) << p.error;
+  EXPECT_EQ(p.options.host_name, "node2");
+  EXPECT_EQ(p.options.rsh, "ip netns exec");
+  p = parse({"./app"}, Env{{{"CKPT_HOST_NAME", "node3"}, {"CKPT_RSH", "rsh"}}});
+  EXPECT_EQ(p.options.host_name, "node3");
+  EXPECT_EQ(p.options.rsh, "rsh");
+  p = parse({"./app"});
+  EXPECT_EQ(p.options.host_name, "");
+  EXPECT_EQ(p.options.rsh, "");
+  p = parse({"--host-name", "a b", "./app"});
+  EXPECT_EQ(p.action, LaunchAction::Error);
+  EXPECT_EQ(p.error, "ckpt_launch: --host-name: 'a b' is not a host name (no spaces, quotes, '/' or ':')");
+}
+
 TEST(LaunchOptions, KeepGoesToTheCoordinatorItStarts) {
   EXPECT_EQ(parse({"./app"}).options.keep, 0u) << "the coordinator's default";
   EXPECT_EQ(parse({"--keep", "3", "./app"}).options.keep, 3u);

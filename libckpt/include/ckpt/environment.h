@@ -17,6 +17,8 @@
 #define CKPT_ENV_OUTSIDE_CONNECTIONS "CKPT_OUTSIDE_CONNECTIONS" /* close (default) or fail (plugins/socket) */
 #define CKPT_ENV_STDIO "CKPT_STDIO"             /* the computation's standard streams (plugins/fd) */
 #define CKPT_ENV_PIDTABLE "CKPT_PIDTABLE"       /* the shared pid table's file (plugins/pid) */
+#define CKPT_ENV_HOST_NAME "CKPT_HOST_NAME" /* the host this process runs on, as the computation names it */
+#define CKPT_ENV_RSH "CKPT_RSH"             /* the remote shell whose commands join the computation */
 #define CKPT_ENV_LOG "CKPT_LOG"                 /* debug|info|warn|error */
 #define CKPT_ENV_LOG_DIR "CKPT_LOG_DIR"
 
@@ -24,5 +26,8 @@
  * made with mode 0700 and used only while it is a directory that this user
  * owns and nobody else can write (another user could have made it first). */
 #define CKPT_PRIVATE_DIR_FORMAT "%s/ckpt-%u"
+
+/* The remote shell, by default: "ssh HOST COMMAND..." runs COMMAND on HOST. */
+#define CKPT_DEFAULT_RSH "ssh"
 
 #endif /* CKPT_ENVIRONMENT_H */
