@@ -323,6 +323,8 @@ const char* run_exchanges(SocketRecord* records, uint32_t count, char* why, size
   for (size_t i = 0; i < n; ++i) {
     Exchange& e = g_exchanges[i];
     uint64_t len = e.returned_len();
+    // The other end writes `taken` again at RESUME, before this end reads.
+    make_room(e.fd, SO_RCVBUF, e.taken_len);
     if (static_cast<PeerKind>(records[e.record].peer_kind) == PeerKind::Remote &&
         !keep_remote_bytes(e.ino, e.in.data() + e.returned_at(), len, e.taken_len)) {
       MessageText(why, why_cap).add("out of memory for the bytes in flight to another host");
@@ -355,6 +357,7 @@ void refill_exchanged() {
     }
     const char* p = e.in.data() + e.returned_at();
     size_t left = e.returned_len();
+    make_room(e.fd, SO_SNDBUF, left);
     while (left > 0) {
       long n = raw_syscall(SYS_sendto, e.fd, reinterpret_cast<long>(p), left, MSG_DONTWAIT | MSG_NOSIGNAL, 0, 0);
       if (n == -EINTR) continue;

@@ -183,6 +183,13 @@ int accept_again(RemoteSocket& s, long deadline) {
   return fd;
 }
 
+bool listens(const RemoteSocket& s) {
+  Endpoint mine = endpoint_of(s.rec.local, s.rec.local_len), theirs = endpoint_of(s.rec.peer, s.rec.peer_len);
+  return memcmp(&mine, &theirs, sizeof mine) < 0;
+}
+
+}  // namespace
+
 // A buffer of `fd` at least `bytes` large (as far as net.core.[rw]mem_max lets it).
 void make_room(int fd, int which, uint64_t bytes) {
   int now = 0;
@@ -193,13 +200,6 @@ void make_room(int fd, int which, uint64_t bytes) {
   int want = bytes > (1u << 30) ? (1 << 30) : static_cast<int>(bytes);
   raw_syscall(SYS_setsockopt, fd, SOL_SOCKET, which, reinterpret_cast<long>(&want), sizeof want);
 }
-
-bool listens(const RemoteSocket& s) {
-  Endpoint mine = endpoint_of(s.rec.local, s.rec.local_len), theirs = endpoint_of(s.rec.peer, s.rec.peer_len);
-  return memcmp(&mine, &theirs, sizeof mine) < 0;
-}
-
-}  // namespace
 
 Endpoint endpoint_of(const uint8_t* addr, uint32_t len) {
   Endpoint e = {};

@@ -30,6 +30,12 @@ bool same_endpoint(const Endpoint& a, const Endpoint& b);
 // A 64-bit digest of a connection seen from one end (local, then peer).
 uint64_t connection_key(const Endpoint& local, const Endpoint& peer);
 
+// A buffer (SO_SNDBUF or SO_RCVBUF) of `fd` at least `bytes` large, as far
+// as net.core.[rw]mem_max lets it: bytes put back into a connection fill
+// its buffers less densely than the kernel had packed them, and the writer
+// writes them before the reader reads.
+void make_room(int fd, int which, uint64_t bytes);
+
 // PRE_CHECKPOINT: shares the addresses of this process's TCP connections.
 void share_connections();
 // DRAIN: whether a process taking part in this checkpoint shared the other

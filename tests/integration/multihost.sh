@@ -13,10 +13,16 @@
 # all on one host (--hostfile), both through --rsh 'ip netns exec'; in
 # between, a host map without one of the hosts, a host that cannot be
 # reached and a host whose ckpt_restart fails each fail with one line. The
-# outputs equal an uninterrupted run's.
+# outputs equal an uninterrupted run's. Two processes on the second and
+# third hosts stream records both ways over TCP with their buffers full, so
+# every checkpoint drains a connection between hosts and every restart makes
+# it again between the namespaces the hosts' processes now run in.
 # Root only.
 . "$(dirname "$0")/harness.sh"
 steps=${1:-400}
+# Records each way over the TCP connection between the second and third
+# hosts: enough to stream through every checkpoint.
+records=${2:-120000}
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "SKIP: network namespaces need root"
@@ -71,7 +77,7 @@ chmod +x "$H_TMP/fakebin/ssh"
 export PATH=$H_TMP/fakebin:$PATH
 
 ref=$(h_workdir reference)
-ip netns exec "${hosts[0]}" bash "$H_PROGRAMS/multihost_root.sh" "$ref" "$steps" "${hosts[1]}" "${hosts[2]}" \
+ip netns exec "${hosts[0]}" bash "$H_PROGRAMS/multihost_root.sh" "$ref" "$steps" "$records" "$net.2" "${hosts[1]}" "${hosts[2]}" \
   </dev/null >"$H_TMP/reference.out" 2>"$H_TMP/reference.err" || h_fail "the uninterrupted run failed: $(cat "$H_TMP/reference.err")"
 h_log "reference run done"
 
@@ -83,7 +89,7 @@ done
 run=$(h_workdir run)
 ip netns exec "${hosts[0]}" "$CKPT_BIN/ckpt_launch" --join --coord-host "$coord" --coord-port "$H_PORT" \
   --host-name "${hosts[0]}" --ckptdir "$H_CKPTDIR" \
-  bash "$H_PROGRAMS/multihost_root.sh" "$run" "$steps" "${hosts[1]}" "${hosts[2]}" \
+  bash "$H_PROGRAMS/multihost_root.sh" "$run" "$steps" "$records" "$net.2" "${hosts[1]}" "${hosts[2]}" \
   </dev/null >"$H_TMP/app.out" 2>"$H_TMP/app.err" &
 H_APP_PID=$!
 h_log "launched on ${hosts[0]} as pid $H_APP_PID"
@@ -146,8 +152,8 @@ restart_fails() {
   done
 }
 
-h_wait_procs 10
-expect_hosts "${hosts[0]}=4 ${hosts[1]}=3 ${hosts[2]}=3"
+h_wait_procs 12
+expect_hosts "${hosts[0]}=4 ${hosts[1]}=4 ${hosts[2]}=4"
 wait_steps 20
 h_checkpoint
 grep -q "^  '${hosts[1]}:$H_CKPTDIR/" "$H_CKPTDIR/ckpt_restart_script.sh" ||
@@ -156,8 +162,8 @@ h_kill_app
 
 # (a) The same hosts, through ssh.
 restart_ok
-h_wait_procs 10
-expect_hosts "${hosts[0]}=4 ${hosts[1]}=3 ${hosts[2]}=3"
+h_wait_procs 12
+expect_hosts "${hosts[0]}=4 ${hosts[1]}=4 ${hosts[2]}=4"
 wait_steps 60
 h_checkpoint
 h_kill_app
@@ -177,8 +183,8 @@ mv "$image.away" "$image"
 
 # (b) Each host's processes in another host's namespace.
 restart_ok --rsh "ip netns exec" --host "${hosts[0]}=${hosts[1]}" --host "${hosts[1]}=${hosts[2]}" --host "${hosts[2]}=${hosts[0]}"
-h_wait_procs 10
-expect_hosts "${hosts[1]}=4 ${hosts[2]}=3 ${hosts[0]}=3"
+h_wait_procs 12
+expect_hosts "${hosts[1]}=4 ${hosts[2]}=4 ${hosts[0]}=4"
 wait_steps 100
 h_checkpoint
 h_kill_app
@@ -187,12 +193,12 @@ h_kill_app
 printf '# every host to the first\n%s %s\n%s=%s\n%s %s\n' "${hosts[0]}" "${hosts[0]}" "${hosts[1]}" "${hosts[0]}" \
   "${hosts[2]}" "${hosts[0]}" >"$H_TMP/hostfile"
 restart_ok --rsh "ip netns exec" --hostfile "$H_TMP/hostfile"
-h_wait_procs 10
-expect_hosts "${hosts[0]}=10"
+h_wait_procs 12
+expect_hosts "${hosts[0]}=12"
 
 h_wait_exit "$H_APP_PID" $((H_WAIT * 2)) || h_fail "the restarted computation did not finish"
 [ "$H_STATUS" -eq 0 ] || h_fail "the restart script exited with $H_STATUS: $(cat "$H_TMP/restart.err")"
-for f in "${outputs[@]}" root; do
+for f in "${outputs[@]}" root server client; do
   cmp -s "$ref/$f.out" "$run/$f.out" || h_fail "$f.out differs from the uninterrupted run's: $(diff "$ref/$f.out" "$run/$f.out" | head -n 5)"
 done
 h_log "outputs equal the uninterrupted run's ($(wc -l <"$run/first.out") lines each)"

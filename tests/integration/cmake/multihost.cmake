@@ -2,7 +2,7 @@
 # hosts, the remote shell "ip netns exec" wrapped by libckpt, restarts on the
 # same hosts, on permuted hosts and on one host. Root only (skipped otherwise).
 configure_file(${CMAKE_CURRENT_LIST_DIR}/../multihost.sh ${CKPT_IT_DIR}/multihost.sh COPYONLY)
-foreach(script multihost_root.sh multihost_host.sh)
+foreach(script multihost_root.sh multihost_host.sh multihost_socket.sh)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/../programs/${script} ${CKPT_IT_DIR}/bin/${script} COPYONLY)
 endforeach()
 add_executable(it_multihost_counter ${CMAKE_CURRENT_LIST_DIR}/../programs/multihost_counter.c)
