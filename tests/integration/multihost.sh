@@ -193,8 +193,13 @@ h_kill_app
 printf '# every host to the first\n%s %s\n%s=%s\n%s %s\n' "${hosts[0]}" "${hosts[0]}" "${hosts[1]}" "${hosts[0]}" \
   "${hosts[2]}" "${hosts[0]}" >"$H_TMP/hostfile"
 restart_ok --rsh "ip netns exec" --hostfile "$H_TMP/hostfile"
-h_wait_procs 12
-expect_hosts "${hosts[0]}=12"
+# The two ends of the TCP stream may have finished their records before this
+# last checkpoint (how soon depends on the machine): as many processes as
+# the checkpoint has images.
+procs=$(grep -o "\.ckpt'" "$H_CKPTDIR/ckpt_restart_script.sh" | wc -l)
+[ "$procs" -eq 12 ] || [ "$procs" -eq 10 ] || h_fail "the last checkpoint has $procs images, not 10 or 12"
+h_wait_procs "$procs"
+expect_hosts "${hosts[0]}=$procs"
 
 h_wait_exit "$H_APP_PID" $((H_WAIT * 2)) || h_fail "the restarted computation did not finish"
 [ "$H_STATUS" -eq 0 ] || h_fail "the restart script exited with $H_STATUS: $(cat "$H_TMP/restart.err")"
