@@ -38,7 +38,8 @@ struct Exchange {
   bool read_done;
   bool failed;
   bool refilled;
-  uint32_t reserved;
+  bool remote;  // the other end is on another host (socket_remote.h)
+  uint16_t reserved;
 
   static constexpr size_t kNone = ~size_t{0};
   size_t returned_at() const { return marker_at + kMarkerLen + sizeof(uint64_t); }
@@ -249,6 +250,7 @@ const char* save_queues(SocketRecord& r) {
     e.fd = r.fd;
     e.ino = r.ino;
     e.marker_at = Exchange::kNone;
+    e.remote = static_cast<PeerKind>(r.peer_kind) == PeerKind::Remote;
     // From the connection's addresses, which both ends know (wherever they run).
     Endpoint local = endpoint_of(r.local, r.local_len), peer = endpoint_of(r.peer, r.peer_len);
     make_marker(connection_key(local, peer), connection_key(peer, local), e.marker_out);
@@ -324,7 +326,10 @@ const char* run_exchanges(SocketRecord* records, uint32_t count, char* why, size
     Exchange& e = g_exchanges[i];
     uint64_t len = e.returned_len();
     // The other end writes `taken` again at RESUME, before this end reads.
-    make_room(e.fd, SO_RCVBUF, e.taken_len);
+    // Across hosts the kernel may have packed it denser than fresh writes
+    // fill a buffer; on this host the buffers are as they were (making
+    // them larger would let more be in flight at every checkpoint).
+    if (e.remote) make_room(e.fd, SO_RCVBUF, e.taken_len);
     if (static_cast<PeerKind>(records[e.record].peer_kind) == PeerKind::Remote &&
         !keep_remote_bytes(e.ino, e.in.data() + e.returned_at(), len, e.taken_len)) {
       MessageText(why, why_cap).add("out of memory for the bytes in flight to another host");
@@ -357,7 +362,7 @@ void refill_exchanged() {
     }
     const char* p = e.in.data() + e.returned_at();
     size_t left = e.returned_len();
-    make_room(e.fd, SO_SNDBUF, left);
+    if (e.remote) make_room(e.fd, SO_SNDBUF, left);
     while (left > 0) {
       long n = raw_syscall(SYS_sendto, e.fd, reinterpret_cast<long>(p), left, MSG_DONTWAIT | MSG_NOSIGNAL, 0, 0);
       if (n == -EINTR) continue;

@@ -289,8 +289,16 @@ class SocketRestart : public RestartKind {
           if (reader >= 0 && reader_rec) set_at_least(reader, SO_RCVBUF, reader_rec->rcvbuf / 2);
           continue;
         }
-        if (stage == 1) {
+        // Then a quarter more at a time: buffers much larger than needed
+        // would let more be in flight at the next checkpoint, and more
+        // again after the next restart.
+        if (stage >= 1 && stage <= 8 && writer_rec.sndbuf > 0) {
+          set_at_least(fd, SO_SNDBUF, static_cast<int>(static_cast<int64_t>(writer_rec.sndbuf) / 2 * (4 + stage) / 4));
           ++stage;
+          continue;
+        }
+        if (stage <= 9) {
+          stage = 10;
           if (grow_send_buffer(fd) | (reader >= 0 && grow_receive_buffer(reader))) continue;
         }
         if (waits++ < 20 && poll(&pfd, 1, 100) >= 0) continue;
