@@ -125,10 +125,18 @@ void say_hello(bool is_restart) {
   g_coord.send(MsgType::Hello, g_cp.generation, 0, &hello, sizeof hello);
 }
 
+// Whether this process tried to read the secret (it is read once, at the
+// first connection). A fork child forgets it: its parent's checkpoint thread
+// may have been between this mark and the secret itself when the
+// application forked, and the child would never read the secret and never
+// join (seen under load: a child forked right at launch).
+bool g_secret_read = false;
+
 // Connects and authenticates. A coordinator that fails the handshake (or
 // refuses ours, reported by handle_message) is logged once, not at every retry.
 bool connect_with_secret(int timeout_ms) {
-  static bool refusal_logged = false, secret_read = false;
+  static bool refusal_logged = false;
+  bool& secret_read = g_secret_read;
   if (!g_config.have_secret && !secret_read) {
     // Missing, the program runs, but no coordinator will take it: say so once.
     secret_read = true;
@@ -686,6 +694,7 @@ void forget_checkpoint_thread() {
 
 void checkpoint_state_after_fork() {
   forget_checkpoint_thread();
+  if (!g_config.have_secret) g_secret_read = false;
   g_park.store(kRunning);  // another thread of the parent may have been exec'ing
   // A new process with its own images; the parent's checkpoint in flight is
   // not ours to finish.
