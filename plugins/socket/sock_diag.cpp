@@ -70,53 +70,67 @@ void to_v6(int family, const uint32_t addr[4], uint8_t out[16]) {
   }
 }
 
+// A dump request of sock_diag: the netlink header, then the family's request.
+template <typename Req>
+struct Request {
+  nlmsghdr nh;
+  Req req;
+};
+
+template <typename Req>
+Request<Req> dump_request() {
+  Request<Req> r = {};
+  r.nh.nlmsg_len = sizeof r;
+  r.nh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  r.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  return r;
+}
+
+// Calls fn(type, value, length) for each attribute of answer `h` after its
+// fixed part `msg` (of `fixed` bytes), as far as the lengths are sound;
+// false as soon as fn returns false.
+template <typename Fn>
+bool for_each_attr(const nlmsghdr* h, const void* msg, size_t fixed, Fn fn) {
+  long left = static_cast<long>(h->nlmsg_len) - static_cast<long>(NLMSG_LENGTH(fixed));
+  auto* a = reinterpret_cast<const nlattr*>(static_cast<const char*>(msg) + fixed);
+  while (left >= static_cast<long>(sizeof(nlattr)) && a->nla_len >= sizeof(nlattr) && a->nla_len <= left) {
+    if (!fn(a->nla_type, reinterpret_cast<const char*>(a) + NLA_HDRLEN, static_cast<size_t>(a->nla_len - NLA_HDRLEN)))
+      return false;
+    long step = NLA_ALIGN(a->nla_len);
+    left -= step;
+    a = reinterpret_cast<const nlattr*>(reinterpret_cast<const char*>(a) + step);
+  }
+  return true;
+}
+
 template <typename Queued>
 long load_unix(MappedArray<UnixInfo>& out, MappedArray<Queued>& queued) {
-  struct {
-    nlmsghdr nh;
-    unix_diag_req req;
-  } request = {};
-  request.nh.nlmsg_len = sizeof request;
-  request.nh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-  request.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  auto request = dump_request<unix_diag_req>();
   request.req.sdiag_family = AF_UNIX;
   request.req.udiag_states = ~0u;
   request.req.udiag_show = UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS | UDIAG_SHOW_RQLEN;
   return dump(request, [&](nlmsghdr* h) {
     auto* msg = static_cast<unix_diag_msg*>(NLMSG_DATA(h));
     UnixInfo info = {msg->udiag_ino, 0, msg->udiag_state, 0, 0, 0};
-    long left = static_cast<long>(h->nlmsg_len) - static_cast<long>(NLMSG_LENGTH(sizeof *msg));
-    for (auto* a = reinterpret_cast<nlattr*>(msg + 1); left >= static_cast<long>(sizeof(nlattr)) && a->nla_len >= sizeof(nlattr) &&
-                                                      a->nla_len <= left;) {
-      const void* value = reinterpret_cast<char*>(a) + NLA_HDRLEN;
-      if (a->nla_type == UNIX_DIAG_PEER && a->nla_len >= NLA_HDRLEN + 4) info.peer_ino = *static_cast<const uint32_t*>(value);
-      if (a->nla_type == UNIX_DIAG_SHUTDOWN && a->nla_len >= NLA_HDRLEN + 1)
-        info.shutdown = diag_shutdown(*static_cast<const uint8_t*>(value));
-      if (a->nla_type == UNIX_DIAG_RQLEN && a->nla_len >= NLA_HDRLEN + sizeof(unix_diag_rqlen) &&
-          msg->udiag_state == TCP_LISTEN)
-        info.backlog = static_cast<const unix_diag_rqlen*>(value)->udiag_wqueue;  // a listener's: max backlog
-      if (a->nla_type == UNIX_DIAG_ICONS)  // a listener: the clients of the connections in its queue
-        for (size_t k = 0; k + 4 <= a->nla_len - NLA_HDRLEN; k += 4) {
+    bool ok = for_each_attr(h, msg, sizeof *msg, [&](int type, const char* value, size_t len) {
+      if (type == UNIX_DIAG_PEER && len >= 4) memcpy(&info.peer_ino, value, 4);
+      if (type == UNIX_DIAG_SHUTDOWN && len >= 1) info.shutdown = diag_shutdown(static_cast<uint8_t>(*value));
+      if (type == UNIX_DIAG_RQLEN && len >= sizeof(unix_diag_rqlen) && msg->udiag_state == TCP_LISTEN)
+        info.backlog = reinterpret_cast<const unix_diag_rqlen*>(value)->udiag_wqueue;  // a listener's: max backlog
+      if (type == UNIX_DIAG_ICONS)  // a listener: the clients of the connections in its queue
+        for (size_t k = 0; k + 4 <= len; k += 4) {
           uint32_t icon;
-          memcpy(&icon, static_cast<const char*>(value) + k, 4);
+          memcpy(&icon, value + k, 4);
           if (!queued.push({msg->udiag_ino, icon})) return false;
         }
-      long step = NLA_ALIGN(a->nla_len);
-      left -= step;
-      a = reinterpret_cast<nlattr*>(reinterpret_cast<char*>(a) + step);
-    }
-    return out.push(info);
+      return true;
+    });
+    return ok && out.push(info);
   });
 }
 
 long load_tcp(int family, MappedArray<InetInfo>& out) {
-  struct {
-    nlmsghdr nh;
-    inet_diag_req_v2 req;
-  } request = {};
-  request.nh.nlmsg_len = sizeof request;
-  request.nh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-  request.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  auto request = dump_request<inet_diag_req_v2>();
   request.req.sdiag_family = static_cast<uint8_t>(family);
   request.req.sdiag_protocol = IPPROTO_TCP;
   request.req.idiag_states = ~0u;
@@ -130,15 +144,10 @@ long load_tcp(int family, MappedArray<InetInfo>& out) {
     info.dport = ntohs(msg->id.idiag_dport);
     info.state = msg->idiag_state;
     if (info.state == TCP_LISTEN) info.backlog = msg->idiag_wqueue;  // a listener's: max backlog
-    long left = static_cast<long>(h->nlmsg_len) - static_cast<long>(NLMSG_LENGTH(sizeof *msg));
-    for (auto* a = reinterpret_cast<nlattr*>(msg + 1); left >= static_cast<long>(sizeof(nlattr)) && a->nla_len >= sizeof(nlattr) &&
-                                                      a->nla_len <= left;) {
-      if (a->nla_type == INET_DIAG_SHUTDOWN && a->nla_len >= NLA_HDRLEN + 1)
-        info.shutdown = diag_shutdown(*reinterpret_cast<const uint8_t*>(reinterpret_cast<char*>(a) + NLA_HDRLEN));
-      long step = NLA_ALIGN(a->nla_len);
-      left -= step;
-      a = reinterpret_cast<nlattr*>(reinterpret_cast<char*>(a) + step);
-    }
+    for_each_attr(h, msg, sizeof *msg, [&](int type, const char* value, size_t len) {
+      if (type == INET_DIAG_SHUTDOWN && len >= 1) info.shutdown = diag_shutdown(static_cast<uint8_t>(*value));
+      return true;
+    });
     return out.push(info);
   });
 }
