@@ -29,6 +29,7 @@
 #include <map>
 
 #include "ckpt/restart.h"
+#include "socket_address.h"
 #include "socket_section.h"
 
 namespace ckpt {
@@ -41,33 +42,10 @@ using socket::SocketState;
 
 std::string errno_text() { return std::strerror(errno); }
 
-// "127.0.0.1:80", "[::1]:80", "/run/x.sock", "@abstract", "unnamed".
+// socket_address.h's text, with "unnamed" (a UNIX socket pair's end) or "?".
 std::string address_text(int family, const uint8_t* addr, uint32_t len) {
-  char buf[160];
-  if (family == AF_INET && len >= sizeof(sockaddr_in)) {
-    auto* a = reinterpret_cast<const sockaddr_in*>(addr);
-    const auto* b = reinterpret_cast<const uint8_t*>(&a->sin_addr);
-    std::snprintf(buf, sizeof buf, "%u.%u.%u.%u:%u", b[0], b[1], b[2], b[3], ntohs(a->sin_port));
-    return buf;
-  }
-  if (family == AF_INET6 && len >= sizeof(sockaddr_in6)) {
-    auto* a = reinterpret_cast<const sockaddr_in6*>(addr);
-    std::string text = "[";
-    for (int i = 0; i < 16; i += 2) {
-      std::snprintf(buf, sizeof buf, "%s%x", i ? ":" : "", a->sin6_addr.s6_addr[i] << 8 | a->sin6_addr.s6_addr[i + 1]);
-      text += buf;
-    }
-    std::snprintf(buf, sizeof buf, "]:%u", ntohs(a->sin6_port));
-    return text + buf;
-  }
-  if (family == AF_UNIX) {
-    if (len <= sizeof(sa_family_t)) return "unnamed";
-    const char* path = reinterpret_cast<const sockaddr_un*>(addr)->sun_path;
-    size_t n = len - sizeof(sa_family_t);
-    if (path[0] == '\0') return "@" + std::string(path + 1, n - 1);
-    return std::string(path, strnlen(path, n));
-  }
-  return "?";
+  std::string text = socket::address_text(family, addr, len);
+  return !text.empty() ? text : family == AF_UNIX ? "unnamed" : "?";
 }
 
 const char* kind_text(const SocketRecord& r) {

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "section_schema.h"
+#include "socket_address.h"
 #include "socket_section.h"
 
 namespace ckpt::image {
@@ -13,35 +14,6 @@ namespace {
 
 using socket::DatagramHeader;
 using socket::SocketRecord;
-
-std::string address(int family, const uint8_t* a, uint32_t len) {
-  char buf[64];
-  if (family == AF_INET && len >= sizeof(sockaddr_in)) {
-    sockaddr_in in;
-    std::memcpy(&in, a, sizeof in);
-    const auto* b = reinterpret_cast<const uint8_t*>(&in.sin_addr);
-    std::snprintf(buf, sizeof buf, "%u.%u.%u.%u:%u", b[0], b[1], b[2], b[3], ntohs(in.sin_port));
-    return buf;
-  }
-  if (family == AF_INET6 && len >= sizeof(sockaddr_in6)) {
-    sockaddr_in6 in;
-    std::memcpy(&in, a, sizeof in);
-    std::string text = "[";
-    for (int i = 0; i < 16; i += 2) {
-      std::snprintf(buf, sizeof buf, "%s%x", i ? ":" : "", in.sin6_addr.s6_addr[i] << 8 | in.sin6_addr.s6_addr[i + 1]);
-      text += buf;
-    }
-    std::snprintf(buf, sizeof buf, "]:%u", ntohs(in.sin6_port));
-    return text + buf;
-  }
-  if (family == AF_UNIX && len > sizeof(sa_family_t) && len <= sizeof(sockaddr_un)) {
-    const char* path = reinterpret_cast<const char*>(a) + sizeof(sa_family_t);
-    size_t n = len - sizeof(sa_family_t);
-    if (path[0] == '\0') return "@" + std::string(path + 1, n - 1);
-    return std::string(path, strnlen(path, n));
-  }
-  return "";
-}
 
 const char* family_name(int f) { return f == AF_UNIX ? "unix" : f == AF_INET ? "ipv4" : f == AF_INET6 ? "ipv6" : "?"; }
 const char* type_name(int t) { return t == SOCK_STREAM ? "stream" : t == SOCK_DGRAM ? "datagram" : t == SOCK_SEQPACKET ? "seqpacket" : "?"; }
@@ -80,8 +52,8 @@ Json decode_sockets(std::string_view, Bytes bytes) {
                     {"state", state_name(r.state)},
                     {"inode", r.ino},
                     {"leader", r.leader != 0},
-                    {"local", address(r.family, r.local, r.local_len)},
-                    {"peer", address(r.family, r.peer, r.peer_len)},
+                    {"local", socket::address_text(r.family, r.local, r.local_len)},
+                    {"peer", socket::address_text(r.family, r.peer, r.peer_len)},
                     {"peer_kind", peer_name(r.peer_kind)},
                     {"peer_inode", r.peer_ino},
                     {"shutdown", r.shutdown},
