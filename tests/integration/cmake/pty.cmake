@@ -1,0 +1,10 @@
+# Pseudo-terminals (plugins/pty, issue 10): a parent driving an interactive
+# bash on a pty it opened (script -qfc 'bash -i'), checkpointed three times
+# while a job sleeps in the foreground with typed-ahead input and its echo
+# queued, killed and restarted: the session goes on, job control works, the
+# output is an uninterrupted run's; ckpt_info decodes the pair.
+configure_file(${CMAKE_CURRENT_LIST_DIR}/../programs/pty_shell.py ${CKPT_IT_DIR}/bin/pty_shell.py COPYONLY)
+configure_file(${CMAKE_CURRENT_LIST_DIR}/../pty_shell.sh ${CKPT_IT_DIR}/pty_shell.sh COPYONLY)
+# bash without line editing reads in canonical mode: a half-typed line waits
+# unfinished in the queue at the checkpoint.
+ckpt_integration_test(pty_shell_canonical pty_shell.sh 3 noediting 6 4 2.5)

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""script -qfc 'bash -i', scripted: a parent driving an interactive bash on a
+pseudo-terminal it opened (pty.fork: bash leads its own session with the
+slave as controlling terminal and job control on).
+
+usage: pty_shell.py ROUNDS NAP PAUSE [noediting|readline]
+
+Each round N:
+  1. runs "echo B..; sleep NAP; echo E.." and, once B.. is out, types ahead a
+     whole command and half of another while the sleep runs: they wait in the
+     slave's input queue (the canonical one with --noediting: the unfinished
+     line must stay unfinished), their echo in the master's;
+  2. prints "step N" and reads nothing for PAUSE seconds: the checkpoint
+     comes then, with bytes queued both ways and the sleep in the foreground;
+  3. finishes the half-typed line;
+  4. job control: a command that needs a controlling terminal (/dev/tty),
+     a pipeline that reads the terminal (stopped by SIGTTIN if it were not
+     the foreground job), and a check that the terminal's foreground group
+     is the command's own;
+  5. prints what the terminal showed, \\r\\n made \\n.
+Commands print numbers computed by the shell ($((...))), so that what they
+print never matches the echo of what was typed. Any wait over 60 s fails.
+"""
+import os
+import pty
+import select
+import sys
+import time
+
+
+class Terminal:
+    def __init__(self, fd):
+        self.fd = fd
+        self.seen = bytearray()  # this round's transcript
+        self.mark = 0  # where the next wait looks from
+
+    def send(self, text):
+        os.write(self.fd, text.encode())
+
+    def read_some(self, timeout):
+        ready, _, _ = select.select([self.fd], [], [], timeout)
+        if not ready:
+            return True
+        try:
+            data = os.read(self.fd, 4096)
+        except OSError:  # EIO: every slave descriptor is closed
+            return False
+        self.seen += data
+        return bool(data)
+
+    def wait_for(self, text):
+        want = text.encode()
+        deadline = time.monotonic() + 60
+        while want not in self.seen[self.mark:]:
+            if time.monotonic() > deadline or not self.read_some(0.5):
+                self.show()
+                print(f"timeout waiting for {text!r}", flush=True)
+                sys.exit(1)
+        self.mark = self.seen.index(want, self.mark) + len(want)
+
+    def show(self):
+        for line in self.seen.replace(b"\r\n", b"\n").decode(errors="replace").split("\n"):
+            print(f"  | {line}")
+        sys.stdout.flush()
+        self.seen.clear()
+        self.mark = 0
+
+
+def run_round(term, n, nap, pause):
+    v = 100 + n
+    term.send(f"echo B$((100+{n})); sleep {nap}; echo E$((100+{n}))\n")
+    term.wait_for(f"B{v}\r\n")
+    term.send(f"echo T$((100+{n}))\necho P$((100")
+    print(f"step {n}", flush=True)
+    time.sleep(pause)
+    term.wait_for(f"E{v}\r\n")
+    term.wait_for(f"T{v}\r\n")
+    term.wait_for("$ ")
+    term.send(f"+{n}))\n")
+    term.wait_for(f"P{v}\r\n")
+    term.wait_for("$ ")
+    term.send(f"sh -c 'exec </dev/tty && echo C$((100+{n}))'; head -n1 | tr h H\n")
+    term.wait_for(f"C{v}\r\n")
+    term.send(f"h{v}\n")
+    term.wait_for(f"H{v}\r\n")
+    term.wait_for("$ ")
+    term.send("python3 -c 'import os; print(\"F\", os.tcgetpgrp(0) == os.getpgrp())'\n")
+    term.wait_for("F True\r\n")
+    term.wait_for("$ ")
+    term.show()
+
+
+def main():
+    rounds, nap, pause = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+    mode = sys.argv[4] if len(sys.argv) > 4 else "noediting"
+    env = dict(os.environ, TERM="dumb", PS1="$ ", PS2="> ", HISTFILE="/dev/null", LC_ALL="C")
+    for name in ("BASH_ENV", "ENV", "PROMPT_COMMAND", "INPUTRC"):
+        env.pop(name, None)
+    argv = ["bash", "--norc", "--noprofile"] + (["--noediting"] if mode == "noediting" else []) + ["-i"]
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execvpe("bash", argv, env)
+    term = Terminal(fd)
+    term.wait_for("$ ")
+    term.show()
+    for n in range(1, rounds + 1):
+        run_round(term, n, nap, pause)
+    term.send("exit\n")
+    while term.read_some(60):
+        pass
+    _, status = os.waitpid(pid, 0)
+    term.show()
+    print(f"bash exited with {os.waitstatus_to_exitcode(status)}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
