@@ -8,6 +8,9 @@ configure_file(${CMAKE_CURRENT_LIST_DIR}/../pty_shell.sh ${CKPT_IT_DIR}/pty_shel
 # bash without line editing reads in canonical mode: a half-typed line waits
 # unfinished in the queue at the checkpoint.
 ckpt_integration_test(pty_shell_canonical pty_shell.sh 3 noediting 6 4 2.5)
+# With readline, which puts the terminal in non-canonical mode at each prompt
+# and back to canonical for each command, and redraws the typed-ahead line.
+ckpt_integration_test(pty_shell_readline pty_shell.sh 3 readline 6 4 2.5)
 # A master whose slave every process closed, with the slave's output unread:
 # after each restart the master reads it, then EIO.
 configure_file(${CMAKE_CURRENT_LIST_DIR}/../programs/pty_closed.py ${CKPT_IT_DIR}/bin/pty_closed.py COPYONLY)
