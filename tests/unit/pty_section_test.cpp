@@ -227,5 +227,21 @@ TEST(PtyRefill, NonCanonicalInputReadsWhole) {
   EXPECT_EQ(drain(p.slave), in);
 }
 
+TEST(PtyRefill, PacketModeComesBackAfterTheBytes) {
+  Pair p;
+  KernelTermios saved = p.termios();
+  RefillError err;
+  const std::string out = "queued";
+  ASSERT_EQ(pty_refill(p.master, p.slave, saved, true, nullptr, 0, reinterpret_cast<const uint8_t*>(out.data()),
+                       out.size(), err),
+            0)
+      << err.step;
+  int packet = 0;
+  ASSERT_EQ(ioctl(p.master, TIOCGPKT, &packet), 0);
+  EXPECT_EQ(packet, 1);
+  // In packet mode each read starts with a status byte (TIOCPKT_DATA, 0).
+  EXPECT_EQ(drain(p.master), std::string(1, '\0') + out);
+}
+
 }  // namespace
 }  // namespace ckpt::pty

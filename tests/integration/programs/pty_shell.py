@@ -16,15 +16,19 @@ Each round N:
   4. job control: a command that needs a controlling terminal (/dev/tty),
      a pipeline that reads the terminal (stopped by SIGTTIN if it were not
      the foreground job), and a check that the terminal's foreground group
-     is the command's own;
+     is the command's own; the window size the parent set and every
+     setting of the terminal (stty -g) as a command sees them;
   5. prints what the terminal showed, \\r\\n made \\n.
 Commands print numbers computed by the shell ($((...))), so that what they
 print never matches the echo of what was typed. Any wait over 60 s fails.
 """
+import fcntl
 import os
 import pty
 import select
+import struct
 import sys
+import termios
 import time
 
 
@@ -87,6 +91,9 @@ def run_round(term, n, nap, pause):
     term.send("python3 -c 'import os; print(\"F\", os.tcgetpgrp(0) == os.getpgrp())'\n")
     term.wait_for("F True\r\n")
     term.wait_for("$ ")
+    term.send("stty size; stty -g | tr : ' '\n")
+    term.wait_for("33 101\r\n")
+    term.wait_for("$ ")
     term.show()
 
 
@@ -99,6 +106,8 @@ def main():
     argv = ["bash", "--norc", "--noprofile"] + (["--noediting"] if mode == "noediting" else []) + ["-i"]
     pid, fd = pty.fork()
     if pid == 0:
+        # Before bash runs: a SIGWINCH at its prompt would make readline redraw.
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 101, 0, 0))
         os.execvpe("bash", argv, env)
     term = Terminal(fd)
     term.wait_for("$ ")
