@@ -15,3 +15,7 @@ ckpt_integration_test(pty_shell_readline pty_shell.sh 3 readline 6 4 2.5)
 # after each restart the master reads it, then EIO.
 configure_file(${CMAKE_CURRENT_LIST_DIR}/../programs/pty_closed.py ${CKPT_IT_DIR}/bin/pty_closed.py COPYONLY)
 ckpt_integration_test(pty_slave_closed checkpoint_restart.sh 2 2 python3 ${CKPT_IT_DIR}/bin/pty_closed.py 10)
+# A master whose slave was never opened fails the checkpoint with its reason.
+configure_file(${CMAKE_CURRENT_LIST_DIR}/../programs/pty_unopened.py ${CKPT_IT_DIR}/bin/pty_unopened.py COPYONLY)
+configure_file(${CMAKE_CURRENT_LIST_DIR}/../pty_refused.sh ${CKPT_IT_DIR}/pty_refused.sh COPYONLY)
+ckpt_integration_test(pty_refused_unopened pty_refused.sh)
