@@ -19,3 +19,6 @@ ckpt_integration_test(pty_slave_closed checkpoint_restart.sh 2 2 python3 ${CKPT_
 configure_file(${CMAKE_CURRENT_LIST_DIR}/../programs/pty_unopened.py ${CKPT_IT_DIR}/bin/pty_unopened.py COPYONLY)
 configure_file(${CMAKE_CURRENT_LIST_DIR}/../pty_refused.sh ${CKPT_IT_DIR}/pty_refused.sh COPYONLY)
 ckpt_integration_test(pty_refused_unopened pty_refused.sh)
+# util-linux script(1) itself running bash -i, restarted mid-command.
+configure_file(${CMAKE_CURRENT_LIST_DIR}/../pty_script.sh ${CKPT_IT_DIR}/pty_script.sh COPYONLY)
+ckpt_integration_test(pty_script pty_script.sh)
