@@ -36,37 +36,40 @@ using pty::PtySectionData;
 std::string errno_text(int err = errno) { return std::strerror(err); }
 
 // A /dev/ptmx opening, /dev/pts/`want` if that number is free. The kernel
-// gives out the lowest free number: openings below it are held until the
-// next one is `want` or above it (then `want` is taken, and the lowest free
-// number is used). Returns the master; *got is its number.
+// gives out the lowest free number: openings below `want` are held until the
+// next one is `want` itself or above it; then `want` is taken, and the
+// lowest free number (the first one held) is used. Returns the master, or -1
+// (errno set); *got is its number.
 int open_master(uint32_t want, uint32_t* got) {
-  std::vector<int> below;
+  std::vector<int> held;  // numbers below `want`, lowest first
   int master = -1;
   for (;;) {
     int fd = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0) break;
     unsigned index = 0;
-    if (ioctl(fd, TIOCGPTN, &index) != 0) {
+    if (fd >= 0 && ioctl(fd, TIOCGPTN, &index) != 0) {
       close(fd);
-      break;
+      fd = -1;
     }
-    if (index < want && below.size() < want) {
-      below.push_back(fd);
+    if (fd >= 0 && index < want) {
+      held.push_back(fd);
       continue;
     }
-    if (index == want || below.empty()) {
+    if (fd >= 0 && (index == want || held.empty())) {
       master = fd;
       *got = index;
-    } else {
-      close(fd);  // `want` is taken: the lowest free number, held first, does
-      master = below.front();
-      below.erase(below.begin());
+      break;
+    }
+    // `want` is taken, or no more pairs can be opened now.
+    if (fd >= 0) close(fd);
+    if (!held.empty()) {
+      master = held.front();
+      held.erase(held.begin());
       ioctl(master, TIOCGPTN, got);
     }
     break;
   }
   int err = errno;
-  for (int fd : below) close(fd);
+  for (int fd : held) close(fd);
   errno = err;
   return master;
 }
