@@ -22,3 +22,6 @@ ckpt_integration_test(pty_refused_unopened pty_refused.sh)
 # util-linux script(1) itself running bash -i, restarted mid-command.
 configure_file(${CMAKE_CURRENT_LIST_DIR}/../pty_script.sh ${CKPT_IT_DIR}/pty_script.sh COPYONLY)
 ckpt_integration_test(pty_script pty_script.sh)
+# Checkpoints without a restart: each drains both queues and puts them back
+# with the settings; the session goes on as if none happened.
+ckpt_integration_test(pty_shell_checkpoints_only checkpoints_only.sh 4 python3 ${CKPT_IT_DIR}/bin/pty_shell.py 5 3 1.5 noediting)
