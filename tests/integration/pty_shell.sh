@@ -52,18 +52,19 @@ pair = psec["pairs"][0]
 masters = [r for r in psec["descriptors"] if r["end"] == "master"]
 if len(masters) != 1 or masters[0]["pair_id"] != pair["pair_id"]:
     fail(f"the parent must hold the master: {psec['descriptors']}")
-shells = [(d, s) for d, s in ptys if d["process"]["progname"] == "bash"]
-if len(shells) != 1:
-    fail(f"one bash must hold the slave: {[d['process']['progname'] for d, _ in ptys]}")
-bash, bsec = shells[0]
-fds = sorted(r["fd"] for r in bsec["descriptors"] if r["end"] == "slave" and r["pair_id"] == pair["pair_id"])
-if fds[:3] != [0, 1, 2] or len({r["desc_id"] for r in bsec["descriptors"]}) != 1:
-    fail(f"bash must have one slave description at 0, 1 and 2: {bsec['descriptors']}")
-vpid = bash["process"]["virt_pid"]
-if pair["session_vsid"] != vpid:
-    fail(f"the pair must control bash's session {vpid}: {pair['session_vsid']}")
-if pair["foreground_vpgid"] in (0, vpid):
-    fail(f"the sleeping job, not bash ({vpid}), must have the foreground: {pair['foreground_vpgid']}")
+sid = pair["session_vsid"]
+leader = [(d, s) for d, s in ptys if d["process"]["virt_pid"] == sid]
+if len(leader) != 1 or leader[0][0]["process"]["progname"] != "bash":
+    fail(f"the pair must control the session of a bash holding it: session {sid}")
+fds = sorted(r["fd"] for r in leader[0][1]["descriptors"] if r["end"] == "slave" and r["pair_id"] == pair["pair_id"])
+if fds[:3] != [0, 1, 2]:
+    fail(f"the session's bash must have the slave at 0, 1 and 2: {fds}")
+# pty.fork's child opened the slave once: bash, the job and its sleep share it.
+slaves = [r for d, s in ptys for r in s["descriptors"] if r["end"] == "slave"]
+if len({r["desc_id"] for r in slaves}) != 1 or len({r["pair_id"] for r in slaves}) != 1:
+    fail(f"every slave descriptor must be one description of the pair: {slaves}")
+if pair["foreground_vpgid"] in (0, sid):
+    fail(f"the sleeping job, not bash ({sid}), must have the foreground: {pair['foreground_vpgid']}")
 if "ICANON" not in pair["termios"]["lflag_names"]:
     fail(f"the slave must be in canonical mode while the job runs: {pair['termios']}")
 if not pair["input"].startswith("echo T") or "echo P" not in pair["input"]:

@@ -6,12 +6,15 @@ slave as controlling terminal and job control on).
 usage: pty_shell.py ROUNDS NAP PAUSE [noediting|readline]
 
 Each round N:
-  1. runs "echo B..; sleep NAP; echo E.." and, once B.. is out, types ahead a
-     whole command and half of another while the sleep runs: they wait in the
-     slave's input queue (the canonical one with --noediting: the unfinished
-     line must stay unfinished), their echo in the master's;
+  1. runs a job "(echo B..; sleep NAP; read -r x; echo got ${#x})" and,
+     once B.. is out, types ahead a whole line and half of another while the
+     job sleeps: they wait in the slave's input queue (canonical while a job
+     runs: the unfinished line must stay unfinished), their echo in the
+     master's. The job reads the whole line once it wakes up, which it can
+     only do as the terminal's foreground group (else SIGTTIN stops it);
+     bash reads the half line;
   2. prints "step N" and reads nothing for PAUSE seconds: the checkpoint
-     comes then, with bytes queued both ways and the sleep in the foreground;
+     comes then, with bytes queued both ways and the job in the foreground;
   3. finishes the half-typed line;
   4. job control: a command that needs a controlling terminal (/dev/tty),
      a pipeline that reads the terminal (stopped by SIGTTIN if it were not
@@ -72,13 +75,14 @@ class Terminal:
 
 def run_round(term, n, nap, pause):
     v = 100 + n
-    term.send(f"echo B$((100+{n})); sleep {nap}; echo E$((100+{n}))\n")
+    typed = f"echo T$((100+{n}))"
+    term.send(f"(echo B$((100+{n})); sleep {nap}; read -r x; echo \"got ${{#x}}\"); echo E$((100+{n}))\n")
     term.wait_for(f"B{v}\r\n")
-    term.send(f"echo T$((100+{n}))\necho P$((100")
+    term.send(f"{typed}\necho P$((100")
     print(f"step {n}", flush=True)
     time.sleep(pause)
+    term.wait_for(f"got {len(typed)}\r\n")
     term.wait_for(f"E{v}\r\n")
-    term.wait_for(f"T{v}\r\n")
     term.wait_for("$ ")
     term.send(f"+{n}))\n")
     term.wait_for(f"P{v}\r\n")
