@@ -53,7 +53,7 @@ inline uint8_t unused_byte(const uint8_t* in, size_t len) {
   return 0;
 }
 
-// Waits until `master` can be read (or written, for POLLOUT) within the
+// Waits until `fd` can be read (or written, for POLLOUT) within the
 // refill's patience.
 inline bool wait_for(int fd, short events) {
   struct pollfd p = {fd, events, 0};
@@ -61,6 +61,24 @@ inline bool wait_for(int fd, short events) {
   do rc = raw_syscall(SYS_poll, reinterpret_cast<long>(&p), 1, kRefillWaitMs);
   while (rc == -EINTR);
   return rc > 0 && (p.revents & events);
+}
+
+// Moves exactly `len` bytes between `buf` and the non-blocking `fd`
+// (SYS_read or SYS_write), waiting for it within the refill's patience.
+// Returns 0 or a negative errno (EIO for an end of file).
+inline long move_all(long nr, int fd, const void* buf, size_t len) {
+  const short events = nr == SYS_read ? POLLIN : POLLOUT;
+  for (size_t done = 0; done < len;) {
+    long n = raw_syscall(nr, fd, reinterpret_cast<long>(static_cast<const uint8_t*>(buf) + done),
+                         static_cast<long>(len - done));
+    if (n > 0) {
+      done += static_cast<size_t>(n);
+      continue;
+    }
+    if (n == -EINTR || (n == -EAGAIN && wait_for(fd, events))) continue;
+    return n < 0 ? n : -EIO;
+  }
+  return 0;
 }
 
 }  // namespace detail
@@ -98,9 +116,10 @@ inline long pty_refill(int master, int slave, const KernelTermios& saved, bool p
                        size_t in_len, const uint8_t* out, size_t out_len, RefillError& err) {
   long flags = raw_syscall(SYS_fcntl, master, F_GETFL);
   if (flags < 0) return err.step = "F_GETFL of the master", flags;
-  long rc = 0;
-  raw_syscall(SYS_ioctl, master, TIOCPKT, reinterpret_cast<long>(&rc));  // rc is 0: packet mode off for now
+  int packet_off = 0;
+  raw_syscall(SYS_ioctl, master, TIOCPKT, reinterpret_cast<long>(&packet_off));
   raw_syscall(SYS_fcntl, master, F_SETFL, flags | O_NONBLOCK);
+  long rc = 0;
   uint8_t unused = detail::unused_byte(in, in_len);
   if (in_len && !unused) {
     err.step = "choosing editing characters (the queued input holds every byte value)";
@@ -109,47 +128,20 @@ inline long pty_refill(int master, int slave, const KernelTermios& saved, bool p
   if (rc == 0 && (rc = detail::set_termios(master, refill_termios(saved, unused))) < 0) err.step = "TCSETS2 (refill settings)";
   for (size_t done = 0; rc == 0 && done < in_len;) {
     size_t chunk = in_len - done < kRefillChunk ? in_len - done : kRefillChunk;
-    long n = raw_syscall(SYS_write, master, reinterpret_cast<long>(in + done), static_cast<long>(chunk));
-    if (n == -EINTR) continue;
-    if (n == -EAGAIN && detail::wait_for(master, POLLOUT)) continue;
-    if (n <= 0) {
-      rc = n < 0 ? n : -EIO;
-      err.step = "writing the queued input to the master";
-      break;
-    }
-    // The echo of exactly these bytes: the line discipline has them.
+    // Then the echo of exactly these bytes: the line discipline has them.
     uint8_t echo[kRefillChunk];
-    for (long got = 0; got < n;) {
-      long r = raw_syscall(SYS_read, master, reinterpret_cast<long>(echo), n - got);
-      if (r > 0) {
-        got += r;
-        continue;
-      }
-      if (r == -EINTR || (r == -EAGAIN && detail::wait_for(master, POLLIN))) continue;
-      rc = r < 0 ? r : -EIO;
-      err.step = "waiting for the slave to take the queued input";
-      break;
-    }
-    done += static_cast<size_t>(n);
+    if ((rc = detail::move_all(SYS_write, master, in + done, chunk)) < 0) err.step = "writing the queued input to the master";
+    else if ((rc = detail::move_all(SYS_read, master, echo, chunk)) < 0) err.step = "waiting for the slave to take the queued input";
+    done += chunk;
   }
-  for (size_t done = 0; rc == 0 && done < out_len;) {
-    long n = raw_syscall(SYS_write, slave, reinterpret_cast<long>(out + done), static_cast<long>(out_len - done));
-    if (n == -EINTR) continue;
-    if (n == -EAGAIN && detail::wait_for(slave, POLLOUT)) continue;
-    if (n <= 0) {
-      rc = n < 0 ? n : -EIO;
-      err.step = "writing the unread output to the slave";
-      break;
-    }
-    done += static_cast<size_t>(n);
-  }
+  if (rc == 0 && (rc = detail::move_all(SYS_write, slave, out, out_len)) < 0) err.step = "writing the unread output to the slave";
   // The saved settings, whatever failed: with the same ICANON bit, setting
   // them keeps the queue and its line boundaries as they are.
   long set = detail::set_termios(master, saved);
   if (rc == 0 && set < 0) rc = set, err.step = "TCSETS2 (saved settings)";
   raw_syscall(SYS_fcntl, master, F_SETFL, flags);
-  long on = packet ? 1 : 0;
-  if (packet) raw_syscall(SYS_ioctl, master, TIOCPKT, reinterpret_cast<long>(&on));
+  int packet_on = 1;
+  if (packet) raw_syscall(SYS_ioctl, master, TIOCPKT, reinterpret_cast<long>(&packet_on));
   return rc;
 }
 
