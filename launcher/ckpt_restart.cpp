@@ -407,6 +407,9 @@ int restart(const RestartOptions& opt, char** argv, const std::vector<int>& inhe
     const TreeMember& member = tree.members[m];
     for (RestartKind* kind : restart_kinds()) kind->created(ctx, member.vpid, member.vppid, member.zombie(), real_pid);
   };
+  plan.session_made = [&](int m) {
+    for (RestartKind* kind : restart_kinds()) kind->session(ctx, tree.members[m].vpid);
+  };
   plan.prepare = [&](int m, ProcessRestore& restore) {
     int image = tree.members[m].image;
     // What ps and /proc/PID/comm show (the kernel keeps 15 bytes).

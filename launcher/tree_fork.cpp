@@ -229,8 +229,10 @@ class TreeRun {
       std::vector<Watched> children;
       bool leads_session = m.vsid == m.vpid;
       for (int pass = 0; pass < 2; ++pass) {
-        if (pass == 1 && leads_session && setsid() < 0)
-          throw RestartError(std::string("cannot make its session: ") + std::strerror(errno));
+        if (pass == 1 && leads_session) {
+          if (setsid() < 0) throw RestartError(std::string("cannot make its session: ") + std::strerror(errno));
+          if (plan_.session_made) plan_.session_made(i);
+        }
         for (int c : m.children) {
           bool older_session = leads_session && member(c).vsid != m.vpid;
           if (older_session != (pass == 0)) continue;

@@ -33,6 +33,10 @@ struct TreeForkPlan {
   // In member `i`'s own process, right after it exists (both live processes
   // and zombies): e.g. enter it in the pid table.
   std::function<void(int member, pid_t real_pid)> created;
+  // In live member `i`'s own process when it leads its session, right after
+  // setsid and before it forks the members of that session (they inherit
+  // its controlling terminal at fork). Throws RestartError.
+  std::function<void(int member)> session_made;
   // In live member `i`'s own process, in phase 3: stage its memory and put
   // its descriptors in place. Throws RestartError.
   std::function<void(int member, ProcessRestore& restore)> prepare;

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "ckpt/plugin.h"
 #include "ckpt/raw_syscall.h"
 #include "proc_fds.h"
 #include "ckpt/frozen_io.h"
@@ -188,8 +189,12 @@ void classify(FdRecord& r, HolderTable& holders) {
     if (has_prefix(r.path, "pipe:[")) classify_pipe(r, holders);
     else if (has_path && !take_deleted(r.fd, r.path)) r.kind = FdKind::Fifo;
   } else if (S_ISCHR(r.mode) && has_path) {
-    if (strcmp(r.path, "/dev/ptmx") != 0 && strcmp(r.path, "/dev/pts/ptmx") != 0 && is_terminal(r.fd))
-      r.kind = FdKind::Tty;  // a pty master (ptmx) is not a terminal to bind to
+    // A pty master (ptmx) is not a terminal to bind to, and neither is a
+    // slave the pty kind claimed (its master is in the computation): both
+    // are plugins/pty's, which the claim makes Elsewhere.
+    if (strcmp(r.path, "/dev/ptmx") != 0 && strcmp(r.path, "/dev/pts/ptmx") != 0 && is_terminal(r.fd) &&
+        !ckpt_fd_claimed(r.fd))
+      r.kind = FdKind::Tty;
   }
 }
 

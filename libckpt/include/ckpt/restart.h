@@ -8,6 +8,9 @@
 //   create   in ckpt_restart: kernel objects shared between processes, made
 //            once (file descriptions, pipes, the pid table, shared memory).
 //   created  in each new process (live or zombie), right after it exists.
+//   session  in each restored process that leads its session, right after its
+//            setsid and before it forks the members of that session: what
+//            they must inherit at fork (a controlling terminal).
 //   install  in each restored process, before its address space is replaced:
 //            its descriptors at their numbers, cwd, umask, rlimits. The fd
 //            kind installs last (rank 90) and closes every descriptor except
@@ -98,6 +101,7 @@ class RestartKind {
   virtual void create(RestartContext&) {}
   virtual void created(const RestartContext&, int32_t /*vpid*/, int32_t /*vppid*/, bool /*zombie*/,
                        pid_t /*real_pid*/) {}
+  virtual void session(const RestartContext&, int32_t /*vpid*/) {}
   // `keep`: descriptors the restorer still needs (at or above fd_floor).
   virtual void install(const RestartContext&, size_t /*process*/, const std::vector<int32_t>& /*keep*/) {}
   // In each restored process, while its address space is planned (before
