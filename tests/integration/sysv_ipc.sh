@@ -1,0 +1,56 @@
+#!/bin/bash
+# sysv_ipc.sh MODE PROG [ARG...]: PROG is programs/sysv_pipeline.c, given a
+# key file made here (its System V keys come from ftok on it; whatever
+# objects carry them are removed when the test ends).
+#   cycles N   checkpointed mid-run, killed and restarted N times; the final
+#              output must be the uninterrupted run's.
+#   key_held   checkpointed and killed; its objects are removed and another
+#              program (PROG --hold) takes the same keys; the restart must
+#              still finish as the uninterrupted run, and leave the other
+#              program's objects alone.
+. "$(dirname "$0")/harness.sh"
+mode=$1
+shift
+cycles=1
+if [ "$mode" = cycles ]; then
+  cycles=$1
+  shift
+fi
+prog=$1
+shift
+keyfile=$(mktemp "${TMPDIR:-/tmp}/ckpt-sysv-key.XXXXXX") || exit 1
+read -r shm_key sem_key msg_key < <("$prog" --keys "$keyfile") || { echo "FAIL: $prog --keys" >&2; exit 1; }
+remove_keyed() { ipcrm -M "$shm_key" -S "$sem_key" -Q "$msg_key" >/dev/null 2>&1; true; }
+h_on_exit "remove_keyed; rm -f '$keyfile'"
+
+case $mode in
+  cycles)
+    h_cycle_test "$cycles" 5 -- "$prog" "$keyfile" "$@"
+    ;;
+  key_held)
+    h_init
+    h_first_checkpoint 5 "$prog" "$keyfile" "$@"
+    h_kill_app
+    # The killed computation's objects outlive it; another program takes the keys.
+    remove_keyed
+    "$prog" --hold "$keyfile" >"$H_TMP/holder.out" 2>"$H_TMP/holder.err" </dev/null &
+    holder=$!
+    H_EXTRA_PIDS+=("$holder")
+    deadline=$((SECONDS + H_WAIT))
+    until grep -q holding "$H_TMP/holder.out"; do
+      h_gone "$holder" && h_fail "the holder exited: $(cat "$H_TMP/holder.err")"
+      [ "$SECONDS" -lt "$deadline" ] || h_fail "the holder did not start"
+      sleep 0.05
+    done
+    h_restart_to_end
+    grep -q "IPC_CREAT|IPC_EXCL on a held key: EEXIST" "$H_OUT" || h_fail "the restarted program could create an object under its own key"
+    check=$("$prog" --check-held "$keyfile" 2>&1) || h_fail "the holder's objects: $check"
+    [ "$check" = "held intact" ] || h_fail "the holder's objects: $check"
+    h_log "the other program's objects are intact"
+    echo PASS
+    ;;
+  *)
+    echo "usage: $0 cycles N|key_held PROG [ARG...]" >&2
+    exit 2
+    ;;
+esac
