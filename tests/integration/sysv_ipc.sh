@@ -30,6 +30,30 @@ case $mode in
   key_held)
     h_init
     h_first_checkpoint 5 "$prog" "$keyfile" "$@"
+    # ckpt_info shows the objects decoded, saved once (by one image).
+    "$CKPT_BIN/ckpt_info" --json "$H_CKPTDIR"/*.ckpt >"$H_TMP/images.json" || h_fail "ckpt_info --json failed"
+    python3 - "$H_TMP/images.json" "$shm_key" "$sem_key" "$msg_key" <<'PY' || h_fail "ckpt_info's sysv sections do not show the program's objects"
+import json, sys
+images = json.load(open(sys.argv[1]))
+shm_key, sem_key, msg_key = sys.argv[2:5]
+sysv = [s["content"] for im in images for s in im["sections"] if s["name"] == "sysv"]
+assert len(sysv) == len(images) == 4, f"{len(sysv)} sysv sections in {len(images)} images"
+savers = [s for s in sysv if s["saver"]]
+assert len(savers) == 1, f"{len(savers)} savers"
+objects = {(o["kind"], o["key"]): o for o in savers[0]["objects"]}
+shm, sem, msg = objects[("shm", shm_key)], objects[("sem", sem_key)], objects[("msg", msg_key)]
+assert shm["size"] == 24 and shm["mode"] == "640" and not shm["removed"], shm
+assert sem["nsems"] == 3 and sem["mode"] == "660" and sem["values"][2] == 2, sem
+assert msg["mode"] == "620" and [m["type"] for m in msg["messages"]] == [1, 2] * (len(msg["messages"]) // 2), msg
+assert len(msg["messages"]) >= 2, "no message in flight"
+removed = [o for o in savers[0]["objects"] if o["kind"] == "shm" and o["removed"]]
+assert len(removed) == 1 and removed[0]["size"] == 4096, removed
+undo = sorted((a["semid"], a["semnum"], a["adj"]) for a in savers[0]["sem_undo"])
+assert undo == [(sem["id"], 2, -1)] * 2, undo
+# Every process lists the two segments it has attached.
+assert all(len(s["attached"]) == 2 for s in sysv), [s["attached"] for s in sysv]
+PY
+    h_log "ckpt_info shows the System V objects"
     h_kill_app
     # The killed computation's objects outlive it; another program takes the keys.
     remove_keyed
