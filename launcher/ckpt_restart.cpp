@@ -411,7 +411,7 @@ int restart(const RestartOptions& opt, char** argv, const std::vector<int>& inhe
     int image = tree.members[m].image;
     // What ps and /proc/PID/comm show (the kernel keeps 15 bytes).
     prctl(PR_SET_NAME, image_list[image]->process().progname);
-    restore.prepare(*image_list[image], settings);
+    restore.prepare(*image_list[image], settings, ctx, static_cast<size_t>(image));
     for (RestartKind* kind : restart_kinds()) kind->install(ctx, static_cast<size_t>(image), restore.restorer_fds());
   };
   plan.groups_ready = [&](const std::vector<pid_t>& real_pids) {

@@ -75,7 +75,9 @@ bool is_private_file_mappable(const ImageReader& img, const Region& r) {
 // image does not hold, and renamed ones (the pid table: every process must
 // map the one new file, whatever bytes the old one had).
 bool is_remapped_file(const Region& r, const PathRewriter* paths) {
-  if (!(r.rec.flags & image::kRegionFile) || !(r.rec.flags & image::kRegionShared)) return false;
+  if (!(r.rec.flags & image::kRegionFile) || !(r.rec.flags & image::kRegionShared) ||
+      (r.rec.flags & image::kRegionExternal))
+    return false;
   return (r.rec.flags & image::kRegionNoData) || (paths && paths->renamed(r.path));
 }
 
@@ -204,7 +206,28 @@ bool can_set_mm_layout() {
   return prctl(PR_SET_MM, PR_SET_MM_MAP_SIZE, &size, 0, 0) == 0 && size == sizeof(ckpt_mm_layout) + 16;
 }
 
-void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& settings) {
+// The kinds' source for region `r`, if one claims it; a region saved by a
+// plugin (kRegionExternal) that no kind supplies cannot be restored.
+bool kind_source(const ImageReader& img, const Region& r, const RestartContext& ctx, size_t process,
+                 uint64_t stage_at, RegionSource& out) {
+  for (RestartKind* kind : restart_kinds())
+    if (kind->region_source(ctx, process, r, stage_at, out)) {
+      if (!out.staged && out.fd < 0)
+        throw RestartError(std::string("restart kind ") + kind->name() + " gave no source for memory at " +
+                           std::to_string(r.rec.start));
+      return true;
+    }
+  if (r.rec.flags & image::kRegionExternal) {
+    char where[64];
+    std::snprintf(where, sizeof where, "0x%" PRIx64 "-0x%" PRIx64, r.rec.start, r.rec.end);
+    throw RestartError("image " + img.path() + ": memory " + where + (r.path.empty() ? "" : " (" + r.path + ")") +
+                       " was saved by a plugin, and no restart kind restores it (a plugin missing here?)");
+  }
+  return false;
+}
+
+void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& settings, const RestartContext& ctx,
+                             size_t process) {
   const image::ProcessRecord& proc = img.process();
   std::vector<MapEntry> current(65536);
   long n = read_proc_maps(0, current.data(), current.size());
@@ -219,10 +242,13 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
   for (const MapEntry& m : current) used.push_back({m.start, m.end});
   for (const Region& r : img.regions()) used.push_back({r.rec.start, r.rec.end});
 
+  // Room to stage saved bytes, and regions a kind may map itself (external
+  // ones); a few pages too many is harmless (MAP_NORESERVE).
   uint64_t staged = 0;
   for (const Region& r : img.regions())
-    if (!(r.rec.flags & (image::kRegionNoData | image::kRegionVdso)) && !is_private_file_mappable(img, r) &&
-        !is_remapped_file(r, settings.paths))
+    if (((r.rec.flags & image::kRegionExternal) ||
+         !(r.rec.flags & (image::kRegionNoData | image::kRegionVdso))) &&
+        !is_private_file_mappable(img, r) && !is_remapped_file(r, settings.paths))
       staged += r.rec.end - r.rec.start;
   size_t thread_count = img.threads().size();
   size_t region_count = img.regions().size();
@@ -251,7 +277,21 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
     out.prot = r.rec.prot;
     out.map_flags = (r.rec.flags & image::kRegionShared) ? MAP_SHARED : MAP_PRIVATE;
     uint64_t len = r.rec.end - r.rec.start;
-    if (is_remapped_file(r, settings.paths)) {
+    RegionSource from_kind;
+    if ((r.rec.flags & image::kRegionShared) && kind_source(img, r, ctx, process, stage_at, from_kind)) {
+      if (from_kind.staged) {
+        out.source = CKPT_SRC_STAGED;
+        out.src_addr = stage_at;
+        stage_at += len;
+      } else {
+        out.source = CKPT_SRC_FILE;
+        out.fd = lift_fd(from_kind.fd, settings.fd_floor, "shared memory");
+        out.file_offset = from_kind.offset;
+        restorer_fds_.push_back(out.fd);
+      }
+    } else if (r.rec.flags & image::kRegionExternal) {
+      kind_source(img, r, ctx, process, stage_at, from_kind);  // throws: nobody restores it
+    } else if (is_remapped_file(r, settings.paths)) {
       std::string path = settings.paths ? settings.paths->apply(r.path) : r.path;
       int fd = open(path.c_str(), ((r.rec.prot & PROT_WRITE) ? O_RDWR : O_RDONLY) | O_CLOEXEC);
       if (fd < 0) throw RestartError("image " + img.path() + ": cannot open mapped file " + path + ": " + errno_text());

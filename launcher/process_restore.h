@@ -17,6 +17,8 @@ struct ckpt_restore_args;
 
 namespace ckpt {
 
+struct RestartContext;
+
 struct RestoreSettings {
   bool restore_pids = true;       // the restorer tries clone3 set_tid for thread ids
   std::string coord_host;         // numeric address the restored process reconnects to
@@ -55,7 +57,10 @@ class ProcessRestore {
  public:
   // Plans the new address space and stages the saved bytes. Throws
   // RestartError.
-  void prepare(const image::ImageReader& img, const RestoreSettings& settings);
+  // `ctx` and `process` (its index in ctx.processes) let the restart kinds
+  // supply regions they saved themselves (RestartKind::region_source).
+  void prepare(const image::ImageReader& img, const RestoreSettings& settings, const RestartContext& ctx,
+               size_t process);
   // Descriptors the restorer maps from and then closes; all >= fd_floor.
   const std::vector<int32_t>& restorer_fds() const { return restorer_fds_; }
   // Raw system calls only from here: the last steps, then the jump.

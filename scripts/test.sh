@@ -9,7 +9,7 @@ build
 
 status=0
 say "running the tests as $(id -un) (uid $(id -u))"
-(cd "$CKPT_BUILD_DIR" && ctest --output-on-failure) || status=1
+(cd "$CKPT_BUILD_DIR" && ctest -j "$CKPT_TEST_JOBS" --output-on-failure) || status=1
 
 if [ "$(id -u)" -eq 0 ]; then
   unpriv=$(mktemp -d /tmp/ckpt-unpriv.XXXXXX)
@@ -24,7 +24,7 @@ if [ "$(id -u)" -eq 0 ]; then
   setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$unpriv" TMPDIR=/tmp bash -c '
     cmake -S "$1/src" -B "$1/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
       cmake --build "$1/build" -j "$2" >/dev/null &&
-      cd "$1/build" && ctest --output-on-failure' _ "$unpriv" "$CKPT_JOBS" || status=1
+      cd "$1/build" && ctest -j "$3" --output-on-failure' _ "$unpriv" "$CKPT_JOBS" "$CKPT_TEST_JOBS" || status=1
 fi
 
 if [ "$status" -eq 0 ]; then say "all tests passed"; else say "TESTS FAILED"; fi

@@ -139,6 +139,9 @@ enum RegionFlags : uint32_t {
   kRegionNoData = 1u << 7,  // no bytes saved (unreadable, or re-mapped from its file)
   kRegionLost = 1u << 8,    // shared memory of a kernel object ckpt cannot save ("anon_inode:[io_uring]"),
                             // accepted as lost (CKPT_ACCEPT_LOSS): restored as zero-filled private memory
+  kRegionExternal = 1u << 9,  // a plugin saves and restores this memory (ckpt_save_region_bytes): a restart
+                              // kind supplies it (RestartKind::region_source); with kRegionNoData, the bytes
+                              // are elsewhere (another process's image holds them)
 };
 
 struct RegionRecord {

@@ -28,7 +28,8 @@ std::vector<const char*> region_flag_names(uint32_t f) {
   static constexpr std::pair<uint32_t, const char*> kNames[] = {
       {kRegionPrivate, "private"}, {kRegionShared, "shared"}, {kRegionAnonymous, "anonymous"},
       {kRegionFile, "file"},       {kRegionHeap, "heap"},     {kRegionStack, "stack"},
-      {kRegionVdso, "vdso"},       {kRegionNoData, "nodata"}, {kRegionLost, "lost"}};
+      {kRegionVdso, "vdso"},       {kRegionNoData, "nodata"}, {kRegionLost, "lost"},
+      {kRegionExternal, "external"}};
   std::vector<const char*> out;
   for (auto [bit, name] : kNames)
     if (f & bit) out.push_back(name);

@@ -21,7 +21,7 @@ namespace {
 
 constexpr uint32_t kKnownRegionFlags = kRegionPrivate | kRegionShared | kRegionAnonymous |
                                        kRegionFile | kRegionHeap | kRegionStack | kRegionVdso |
-                                       kRegionNoData | kRegionLost;
+                                       kRegionNoData | kRegionLost | kRegionExternal;
 constexpr uint32_t kKnownProt = PROT_READ | PROT_WRITE | PROT_EXEC;
 // Raw regions are verified in pieces of this size.
 constexpr size_t kVerifyPiece = 8u << 20;

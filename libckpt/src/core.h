@@ -180,6 +180,13 @@ struct SavedSection {
   const void* data;
 };
 int sections_list(SavedSection* out, int max);
+// Memory plugins save themselves (ckpt_save_region_bytes), claimed during
+// this checkpoint's DRAIN; cleared with the sections.
+struct RegionClaim {
+  uint64_t start, end;  // the claimed mapping
+  const char* copy;     // its bytes, laid out the same; null: the image holds none
+};
+int region_claims(const RegionClaim** out);
 // What plugins said of the checkpoint under way: cleared when it begins.
 void outcome_reset();
 // The first ckpt_fail_checkpoint() reason, or null.

@@ -32,6 +32,9 @@ void (*g_atrestart[kMaxCallbacks])();
 std::atomic<int> g_atrestart_count{0};
 
 SavedSection g_sections[kMaxSections];
+// As many as a process can have regions: every one may be claimed.
+RegionClaim g_region_claims[image::kMaxRegions];
+int g_region_claim_count = 0;
 int g_section_count = 0;
 char* g_section_arena = nullptr;
 size_t g_section_used = 0;
@@ -109,6 +112,7 @@ void run_atrestart_callbacks() {
 void sections_reset() {
   g_section_count = 0;
   g_section_used = 0;
+  g_region_claim_count = 0;
 }
 
 void outcome_reset() {
@@ -124,6 +128,11 @@ const char* outcome_failure() { return g_failure[0] ? g_failure : nullptr; }
 const char* outcome_warnings(size_t* len) {
   *len = g_warnings_len;
   return g_warnings;
+}
+
+int region_claims(const RegionClaim** out) {
+  *out = g_region_claims;
+  return g_region_claim_count;
 }
 
 int sections_list(SavedSection* out, int max) {
@@ -172,6 +181,23 @@ int ckpt_save_section(const char* name, const void* data, size_t len) {
   s.data = g_section_arena + g_section_used;
   memcpy(g_section_arena + g_section_used, data, len);
   g_section_used += (len + 7) & ~size_t{7};
+  return 0;
+}
+
+int ckpt_save_region_bytes(const void* addr, size_t len, const void* copy) {
+  const auto start = reinterpret_cast<uint64_t>(addr), copy_at = reinterpret_cast<uint64_t>(copy);
+  const uint64_t page = 4096;
+  const char* why = nullptr;
+  if (len == 0 || (start | len | copy_at) % page) why = "not page-aligned";
+  else if (g_region_claim_count >= static_cast<int>(image::kMaxRegions)) why = "too many claimed regions";
+  if (why) {
+    char reason[160];
+    format_to(reason, sizeof reason, "cannot claim memory 0x%lx-0x%lx: %s", static_cast<unsigned long>(start),
+              static_cast<unsigned long>(start + len), why);
+    ckpt_fail_checkpoint(reason);
+    return -1;
+  }
+  g_region_claims[g_region_claim_count++] = {start, start + len, static_cast<const char*>(copy)};
   return 0;
 }
 

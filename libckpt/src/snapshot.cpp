@@ -75,6 +75,33 @@ void fill_process_record(image::ProcessRecord& p, const SnapshotRequest& req, pi
   p.exe[n > 0 ? n : 0] = '\0';
 }
 
+// The claim (ckpt_save_region_bytes) that covers all of `m`, or null.
+const RegionClaim* claim_of(const MapEntry& m, const RegionClaim* claims, int count) {
+  for (int i = 0; i < count; ++i)
+    if (claims[i].start <= m.start && m.end <= claims[i].end) return &claims[i];
+  return nullptr;
+}
+
+// Whether `m` lies wholly within the plugins' copies of claimed memory
+// (adjacent copies may have merged into one mapping): the image holds those
+// bytes as the claimed regions', not again as this process's own.
+bool is_claim_copy(const MapEntry& m, const RegionClaim* claims, int count) {
+  uint64_t at = m.start;
+  while (at < m.end) {
+    bool found = false;
+    for (int i = 0; i < count && !found; ++i) {
+      if (!claims[i].copy) continue;
+      uint64_t from = reinterpret_cast<uint64_t>(claims[i].copy), to = from + (claims[i].end - claims[i].start);
+      if (from <= at && at < to) {
+        at = to;
+        found = true;
+      }
+    }
+    if (!found) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 // The layout fields of /proc/self/stat (proc(5) fields 26-28 and 45-51) into
@@ -145,13 +172,21 @@ bool write_snapshot(const SnapshotRequest& req, char* error, size_t error_len, c
   for (int i = 0; i < nsections; ++i)
     if (!writer.add_section(sections[i].name, sections[i].data, sections[i].size)) return failed();
 
+  const RegionClaim* claims = nullptr;
+  const int claim_count = region_claims(&claims);
   for (long i = 0; i < count; ++i) {
     const MapEntry& m = maps[i];
     if (m.start == reinterpret_cast<uint64_t>(buf)) continue;
     if (!strcmp(m.path, "[vsyscall]")) continue;  // fixed by the kernel, above user space
+    if (is_claim_copy(m, claims, claim_count)) continue;
     image::RegionRecord r = region_of(m);
     const void* data = reinterpret_cast<const void*>(m.start);
-    if (is_special(m.path)) {
+    if (const RegionClaim* claim = claim_of(m, claims, claim_count)) {
+      // A plugin's: its bytes as the plugin copied them while every process
+      // was frozen, or none (another image holds them).
+      r.flags |= image::kRegionExternal;
+      data = claim->copy ? claim->copy + (m.start - claim->start) : nullptr;
+    } else if (is_special(m.path)) {
       r.flags |= image::kRegionVdso | image::kRegionNoData;
       data = nullptr;
     } else if (is_unsaveable_shared(m)) {

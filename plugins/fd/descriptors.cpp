@@ -137,7 +137,10 @@ void checkpoint_descriptors(const PolicyTable& policies) {
   for (uint32_t i = 0; i < count; ++i) {
     FdRecord& r = rec[i];
     r.desc_id = g_holders.desc_id(holder_of(self, r));
-    classify(r, g_holders);
+    // A claimed descriptor is its claimer's, whatever it looks like (a memfd
+    // is a regular file to classify()).
+    if (ckpt_fd_claimed(r.fd)) r.kind = FdKind::Elsewhere;
+    else classify(r, g_holders);
     if (r.kind == FdKind::Lost) settle_unsaveable(r);
     if (r.kind == FdKind::File) r.policy = policies.policy_for(r.path);
     if (r.kind == FdKind::Stdio) stdio_bind(static_cast<int>(r.stdio_index), r.fd);

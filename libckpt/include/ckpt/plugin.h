@@ -148,6 +148,20 @@ void ckpt_checkpoint_warning(const char *text);
 void ckpt_log_warning(const char *text);
 int ckpt_loss_accepted(void);
 
+/* Memory a plugin saves itself (plugins/shm: shared memory, whose bytes
+ * other processes write again as soon as they resume, while this process's
+ * image is still being written). During CKPT_EVENT_DRAIN, for the mapping
+ * [addr, addr + len) (whole regions of /proc/self/maps, page-aligned):
+ *   copy != NULL: the image takes the bytes from `copy` (memory laid out like
+ *     the mapping, made by the plugin while every process was frozen, kept
+ *     until CKPT_EVENT_RESUME); the copy's own mapping is left out of the image.
+ *   copy == NULL: the image records the regions without their bytes.
+ * Either way the regions are flagged "external": at restart a restart kind
+ * supplies them (RestartKind::region_source in ckpt/restart.h), or the
+ * restart fails. Claims last for one checkpoint. Returns 0, or -1 (not
+ * page-aligned, too many); the checkpoint then fails. */
+int ckpt_save_region_bytes(const void *addr, size_t len, const void *copy);
+
 /* Descriptors saved by a plugin other than the descriptor plugin (plugins/fd),
  * which fails the checkpoint for any descriptor it cannot save itself and that
  * nobody claimed. Claim during CKPT_EVENT_PRE_CHECKPOINT (the descriptor

@@ -80,6 +80,15 @@ struct RestartContext {
   const image::Section* find_section(const std::string& name) const;
 };
 
+// Where a region a plugin saved itself (kRegionExternal) comes from, as
+// RestartKind::region_source says.
+struct RegionSource {
+  int fd = -1;          // the restorer maps this descriptor (MAP_SHARED) at the region, from `offset`;
+  uint64_t offset = 0;  //   the descriptor stays the kind's (the restore keeps its own copy)
+  bool staged = false;  // or: the kind mapped the object at `stage_at` itself (e.g. shmat with
+                        //   SHM_REMAP), and the restorer moves that mapping into place
+};
+
 class RestartKind {
  public:
   virtual ~RestartKind() = default;
@@ -91,6 +100,15 @@ class RestartKind {
                        pid_t /*real_pid*/) {}
   // `keep`: descriptors the restorer still needs (at or above fd_floor).
   virtual void install(const RestartContext&, size_t /*process*/, const std::vector<int32_t>& /*keep*/) {}
+  // In each restored process, while its address space is planned (before
+  // install): the source of a region flagged kRegionExternal (or any shared
+  // region the kind owns). `stage_at` is a reserved range of the region's
+  // size the kind may map over (MAP_FIXED, SHM_REMAP). Return false if the
+  // region is not the kind's; the first kind that returns true supplies it.
+  virtual bool region_source(const RestartContext&, size_t /*process*/, const image::Region&, uint64_t /*stage_at*/,
+                             RegionSource&) {
+    return false;
+  }
   // real_pids[i] is process i's new kernel pid; `root` the index of the root.
   virtual void ready(const RestartContext&, const std::vector<pid_t>& /*real_pids*/, size_t /*root*/) {}
   virtual void finish(RestartContext&) {}
