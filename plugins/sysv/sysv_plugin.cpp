@@ -8,8 +8,10 @@
 // object of the table once for the computation: permissions, key, a
 // segment's bytes, a set's values, a queue's messages (read with MSG_COPY,
 // which leaves them queued), and every process's adjustments. ckpt_restart
-// (sysv_restart.cpp) makes the objects again and a new table; the restored
-// processes then attach their segments and take their adjustments back here.
+// (sysv_restart.cpp) makes the objects again and a new table, and maps each
+// process's segments where they were before its address space is replaced
+// (their bytes are not in the process images: ckpt_save_region_bytes); the
+// restored processes take their SEM_UNDO adjustments back here.
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -40,8 +42,7 @@ constexpr size_t kPathMax = sizeof(SysvSectionHeader::table_path);
 
 SysvTable g_table;
 char g_path[kPathMax];
-// This process's attachments, listed at DRAIN; after a restart (the memory
-// is back) they say where to attach the new segments.
+// This process's attachments, listed at DRAIN for its section.
 SysvAttach g_attaches[kMaxAttaches];
 size_t g_attach_count = 0;
 bool g_restarted = false;
@@ -166,6 +167,9 @@ bool list_attaches() {
       break;
     }
     g_attaches[g_attach_count++] = {m[i].start, m[i].end, m[i].offset, m[i].prot, virt};
+    // The segment's bytes are saved once, by the saver; at restart this
+    // process maps the new segment here (sysv_restart.cpp, region_source).
+    if (ckpt_save_region_bytes(reinterpret_cast<const void*>(m[i].start), m[i].end - m[i].start, nullptr) != 0) ok = false;
   }
   buf.release();
   return ok;
@@ -317,38 +321,6 @@ void save_sysv_section() {
 
 // ---- restart ----
 
-// Puts segment `a` back where it was: attached anywhere, then the mapped
-// part moved over the restored copy (mremap keeps it a mapping of the
-// segment, so shmdt at the old address works).
-void reattach(const SysvAttach& a) {
-  SysvObject* o = g_table.find_virtual(IpcKind::Shm, a.virt_shmid);
-  ShortText t;
-  t.add("System V shm ").dec(a.virt_shmid).add(" at 0x").hex(a.start, 0).add(": ");
-  if (!o) {
-    ckpt_log_warning(t.add("not in the restored id table; the memory there is a private copy").c_str());
-    return;
-  }
-  int flags = (a.prot & PROT_WRITE ? 0 : SHM_RDONLY) | (a.prot & PROT_EXEC ? SHM_EXEC : 0);
-  long at = raw_syscall(SYS_shmat, o->real, 0, flags);
-  if (at < 0 && at > -4096) {
-    ckpt_log_warning(t.add("cannot attach the restored segment: ").add(strerror(static_cast<int>(-at))).c_str());
-    return;
-  }
-  struct shmid_ds ds;
-  raw_syscall(SYS_shmctl, o->real, IPC_STAT, reinterpret_cast<long>(&ds));
-  const uint64_t len = a.end - a.start, whole = (ds.shm_segsz + 4095) & ~uint64_t{4095};
-  long moved = raw_syscall(SYS_mremap, at + static_cast<long>(a.offset), static_cast<long>(len), static_cast<long>(len),
-                           MREMAP_MAYMOVE | MREMAP_FIXED, static_cast<long>(a.start));
-  if (a.offset > 0) raw_syscall(SYS_munmap, at, static_cast<long>(a.offset));
-  if (a.offset + len < whole)
-    raw_syscall(SYS_munmap, at + static_cast<long>(a.offset + len), static_cast<long>(whole - a.offset - len));
-  if (moved < 0 && moved > -4096) {
-    ckpt_log_warning(t.add("cannot move the segment into place: ").add(strerror(static_cast<int>(-moved))).c_str());
-    return;
-  }
-  raw_syscall(SYS_mprotect, static_cast<long>(a.start), static_cast<long>(len), a.prot);
-}
-
 // The kernel's semadj of this process for each semaphore it had one for: a
 // semop that leaves the value alone (+adj without SEM_UNDO, -adj with it,
 // the increase first) sets it.
@@ -387,7 +359,6 @@ void adopt_restored() {
   }
   learn_mapped_path(where);
   g_table.lock();
-  for (size_t i = 0; i < g_attach_count; ++i) reattach(g_attaches[i]);
   reapply_adjustments();
   g_table.unlock();
 }

@@ -1,9 +1,10 @@
 // The sysv kind's restart side (ckpt/restart.h): makes every saved System V
 // object again (with its permissions, contents, values or messages) and a
 // new id table mapping the application's ids to the new kernel ones, which
-// every process maps where it had the old table. The restored processes
-// attach their segments and set their SEM_UNDO adjustments themselves
-// (sysv_plugin.cpp, CKPT_EVENT_RESTART).
+// every process maps where it had the old table. region_source attaches
+// each process's segments where they were, before its address space is
+// replaced; the restored processes set their SEM_UNDO adjustments
+// themselves (sysv_plugin.cpp, CKPT_EVENT_RESTART).
 //
 // Keys: an object is made with its key. An object of the checkpointed
 // computation that is still there (the computation was killed, SysV objects
@@ -12,6 +13,7 @@
 // (its processes are dead). If another program holds the key, the object is
 // made IPC_PRIVATE and the table answers the application's xxxget(key).
 #include <sys/ipc.h>
+#include <sys/mman.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
@@ -20,6 +22,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cinttypes>
 #include <cstring>
 #include <deque>
 #include <map>
@@ -183,10 +186,14 @@ class SysvRestart : public RestartKind {
   void check(RestartContext& ctx) override {
     sections_.clear();
     groups_.clear();
-    for (const RestartProcess& p : ctx.processes)
+    by_process_.assign(ctx.processes.size(), nullptr);
+    for (size_t i = 0; i < ctx.processes.size(); ++i) {
+      const RestartProcess& p = ctx.processes[i];
       for (const image::Section& s : p.image->sections()) {
         if (s.name != sysv::kSysvSection) continue;
+        if (by_process_[i]) throw RestartError("image " + p.image->path() + " has two sysv sections");
         SysvSectionData& d = sections_.emplace_back();
+        by_process_[i] = &d;
         std::string why = sysv::read_sysv_section(s.data, d);
         if (!why.empty()) throw RestartError("image " + p.image->path() + ": " + why);
         if (d.table_path.empty() || d.table_path[0] != '/' || d.table_path.find("/../") != std::string::npos)
@@ -202,6 +209,7 @@ class SysvRestart : public RestartKind {
           g.saver_image = p.image->path();
         }
       }
+    }
     for (auto& [path, g] : groups_)
       if (!g.saved)
         throw RestartError("no image holds the System V objects of the computation that used " + path +
@@ -210,6 +218,44 @@ class SysvRestart : public RestartKind {
 
   void create(RestartContext& ctx) override {
     for (auto& [path, g] : groups_) create_group(ctx, g);
+  }
+
+  // In the restored process, before its address space is replaced: each
+  // segment it had attached, attached again at `stage_at` (the part it had
+  // mapped, with its protection), for the restorer to move into place.
+  bool region_source(const RestartContext&, size_t process, const image::Region& r, uint64_t stage_at,
+                     RegionSource& out) override {
+    if (process >= by_process_.size() || !by_process_[process] || r.path.rfind("/SYSV", 0) != 0) return false;
+    const SysvSectionData& d = *by_process_[process];
+    for (const sysv::SysvAttach& a : d.attaches) {
+      if (a.start != r.rec.start || a.end != r.rec.end) continue;
+      const sysv::SysvObject* o = groups_.at(d.table_path).table.find_virtual(IpcKind::Shm, a.virt_shmid);
+      char where[64];
+      snprintf(where, sizeof where, " at 0x%" PRIx64, a.start);
+      const std::string what = "System V shm " + std::to_string(a.virt_shmid) + where;
+      if (!o) throw RestartError(what + " is not among the saved segments");
+      const int flags = (a.prot & PROT_WRITE ? 0 : SHM_RDONLY) | (a.prot & PROT_EXEC ? SHM_EXEC : 0);
+      void* at = shmat(o->real, nullptr, flags);
+      if (at == reinterpret_cast<void*>(-1)) throw RestartError("cannot attach " + what + " again: " + errno_text());
+      struct shmid_ds ds;
+      if (shmctl(o->real, IPC_STAT, &ds) != 0) throw RestartError("cannot read " + what + ": " + errno_text());
+      // shmat maps the whole segment: the mapped part moves to the stage, the rest goes.
+      const uint64_t len = a.end - a.start, whole = (ds.shm_segsz + 4095) & ~uint64_t{4095};
+      char* base = static_cast<char*>(at);
+      if (a.offset > whole || len > whole - a.offset) {
+        shmdt(at);
+        throw RestartError(what + ": the saved mapping lies outside the segment");
+      }
+      void* moved = mremap(base + a.offset, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, reinterpret_cast<void*>(stage_at));
+      int err = errno;
+      if (a.offset > 0) munmap(base, a.offset);
+      if (a.offset + len < whole) munmap(base + a.offset + len, whole - a.offset - len);
+      if (moved == MAP_FAILED) throw RestartError("cannot stage " + what + ": " + std::strerror(err));
+      mprotect(moved, len, static_cast<int>(a.prot));
+      out.staged = true;
+      return true;
+    }
+    return false;
   }
 
   void finish(RestartContext&) override {
@@ -295,7 +341,8 @@ class SysvRestart : public RestartKind {
     return id;
   }
 
-  std::deque<SysvSectionData> sections_;  // stable addresses: groups point into it
+  std::deque<SysvSectionData> sections_;
+  std::vector<const SysvSectionData*> by_process_;  // each process's section, or null  // stable addresses: groups point into it
   std::map<std::string, TableGroup> groups_;
   std::vector<std::pair<IpcKind, int>> made_;
 };

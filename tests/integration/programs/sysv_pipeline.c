@@ -4,6 +4,7 @@
  * semaphore used as a mutex with SEM_UNDO. Each consumer also raises a
  * "live" semaphore once with SEM_UNDO: the kernel takes that back when it
  * exits, so the value ends at 0 only if its adjustment survived restarts.
+ * The parent also attaches the segment a second time, read-only.
  * A second segment, marked IPC_RMID at once, is attached by the parent and a
  * third child that writes into it each step; it must go away when the last
  * of them detaches. The parent finally prints what it reads back through
@@ -141,6 +142,8 @@ int main(int argc, char **argv) {
   if (semctl(sems, 0, SETALL, initial) != 0) die("SETALL");
   struct totals *t = shmat(shm, NULL, 0);
   if (t == (void *)-1) die("shmat");
+  const struct totals *view = shmat(shm, NULL, SHM_RDONLY); /* a second, read-only attachment */
+  if (view == (void *)-1) die("shmat read-only");
 
   int removed_id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
   if (removed_id < 0) die("shmget private");
@@ -206,6 +209,8 @@ int main(int argc, char **argv) {
   printf("sems: mutex %d consumed %d live %d (GETVAL %d)\n", values[kMutex], values[kConsumed], values[kLive],
          semctl(sems, kConsumed, GETVAL));
   printf("totals: sum %ld hash %lu counts %d %d\n", t->sum, t->hash, t->count[0], t->count[1]);
+  printf("read-only view agrees: %d\n", memcmp(view, t, sizeof *t) == 0);
+  if (shmdt(view) != 0) die("shmdt read-only");
 
   if (shmdt(t) != 0) die("shmdt");
   if (shmctl(shm, IPC_RMID, NULL) != 0) die("shm IPC_RMID");
