@@ -185,11 +185,15 @@ class SysvTable {
     return insert({1, kind, virt, real, key, 0, 0, 0}) ? virt : -1;
   }
 
+  // Readers do not take the lock (the wrappers translate ids without it):
+  // a slot is published by its `used` word, written last.
   bool insert(const SysvObject& o) {
     for (SysvObject& slot : file_->objects)
-      if (!slot.used) {
-        slot = o;
-        slot.used = 1;
+      if (!__atomic_load_n(&slot.used, __ATOMIC_ACQUIRE)) {
+        SysvObject copy = o;
+        copy.used = 0;
+        slot = copy;
+        __atomic_store_n(&slot.used, 1, __ATOMIC_RELEASE);
         return true;
       }
     return false;
@@ -197,6 +201,7 @@ class SysvTable {
 
   void remove(SysvObject* o) {
     if (o->kind == IpcKind::Sem) clear_adjustments(o->virt, -1);
+    __atomic_store_n(&o->used, 0, __ATOMIC_RELEASE);
     *o = SysvObject{};
   }
 
@@ -261,7 +266,7 @@ class SysvTable {
   SysvObject* find(Pred pred) {
     if (!file_) return nullptr;
     for (SysvObject& o : file_->objects)
-      if (o.used && pred(o)) return &o;
+      if (__atomic_load_n(&o.used, __ATOMIC_ACQUIRE) && pred(o)) return &o;
     return nullptr;
   }
 

@@ -208,10 +208,16 @@ int shmctl(int id, int cmd, struct shmid_ds* buf) {
     if (cmd != IPC_STAT) rc = to_virtual(IpcKind::Shm, static_cast<int>(rc));
   }
   if (cmd == IPC_RMID) {
-    // Gone now unless still attached (the saver drops it once it is gone).
+    // Gone now unless still attached (the saver drops it once it is gone);
+    // either way its key is free.
     struct shmid_ds ds;
     int real = to_real(IpcKind::Shm, id);
-    if (ckpt::raw_syscall(SYS_shmctl, real, IPC_STAT, reinterpret_cast<long>(&ds)) < 0) forget(IpcKind::Shm, id);
+    if (ckpt::raw_syscall(SYS_shmctl, real, IPC_STAT, reinterpret_cast<long>(&ds)) < 0) {
+      forget(IpcKind::Shm, id);
+    } else if (SysvObject* o = table().find_virtual(IpcKind::Shm, id)) {
+      o->key = IPC_PRIVATE;
+      o->flags &= ~kKeyElsewhere;
+    }
   }
   return static_cast<int>(rc);
 }
