@@ -64,6 +64,7 @@ ckpt_integration_test(blocking_ipc checkpoints_only.sh 5 ${bin}/it_blocking_ipc 
 # marked IPC_RMID while attached; IPC_STAT, xxxget(key) and IPC_RMID on the
 # old ids; a restart while another program holds the keys.
 ckpt_integration_test(sysv_cycles sysv_ipc.sh cycles 3 ${bin}/it_sysv_pipeline 60 40)
+ckpt_integration_test(sysv_checkpoints_only sysv_ipc.sh checkpoints 5 ${bin}/it_sysv_pipeline 60 40)
 ckpt_integration_test(sysv_key_held sysv_ipc.sh key_held ${bin}/it_sysv_pipeline 40 40)
 # Threads that block every signal (by attribute, raw system call, ppoll's
 # mask) and a SIGEV_THREAD timer: still stopped at every checkpoint (issue 12).

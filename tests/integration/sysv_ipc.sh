@@ -4,6 +4,8 @@
 # objects carry them are removed when the test ends).
 #   cycles N   checkpointed mid-run, killed and restarted N times; the final
 #              output must be the uninterrupted run's.
+#   checkpoints N  checkpointed N times without a restart: saving the objects
+#              (messages copied, not taken) must change nothing the program sees.
 #   key_held   checkpointed and killed; its objects are removed and another
 #              program (PROG --hold) takes the same keys; the restart must
 #              still finish as the uninterrupted run, and leave the other
@@ -12,7 +14,7 @@
 mode=$1
 shift
 cycles=1
-if [ "$mode" = cycles ]; then
+if [ "$mode" = cycles ] || [ "$mode" = checkpoints ]; then
   cycles=$1
   shift
 fi
@@ -26,6 +28,20 @@ h_on_exit "remove_keyed; rm -f '$keyfile'"
 case $mode in
   cycles)
     h_cycle_test "$cycles" 5 -- "$prog" "$keyfile" "$@"
+    ;;
+  checkpoints)
+    h_init
+    h_reference "$H_TMP/expected.out" "$prog" "$keyfile" "$@"
+    h_start_coordinator
+    out=$H_TMP/actual.out
+    h_launch "$out" -- "$prog" "$keyfile" "$@"
+    for ((i = 1; i <= cycles; i++)); do
+      h_wait_step "$out" $(($(h_max_step "$out") + 2))
+      h_checkpoint
+    done
+    h_wait_app_exit
+    h_compare "$H_TMP/expected.out" "$out"
+    echo PASS
     ;;
   key_held)
     h_init
@@ -75,7 +91,7 @@ PY
     echo PASS
     ;;
   *)
-    echo "usage: $0 cycles N|key_held PROG [ARG...]" >&2
+    echo "usage: $0 cycles N|checkpoints N|key_held PROG [ARG...]" >&2
     exit 2
     ;;
 esac
