@@ -4,8 +4,8 @@
 // attached again where they were.
 //
 // At DRAIN (every process of the computation frozen) each process lists its
-// attached segments; the process with the lowest virtual pid saves every
-// object of the table once for the computation: permissions, key, a
+// attached segments; the process with the lowest virtual pid among those
+// that map the table saves every object of it once for the computation: permissions, key, a
 // segment's bytes, a set's values, a queue's messages (read with MSG_COPY,
 // which leaves them queued), and every process's adjustments. ckpt_restart
 // (sysv_restart.cpp) makes the objects again and a new table, and maps each
@@ -14,6 +14,7 @@
 // restored processes take their SEM_UNDO adjustments back here.
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ipc.h>
@@ -21,7 +22,9 @@
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,17 +52,59 @@ bool g_restarted = false;
 
 pid_t self_vpid() { return ckpt_virtual_pid(static_cast<pid_t>(raw_syscall(SYS_getpid))); }
 
-// The lowest virtual pid of the computation: the saver.
-pid_t lowest_vpid() {
-  pid_t lowest = self_vpid();
-  ckpt_for_each_process(
-      [](pid_t virt, pid_t, void* arg) {
-        pid_t* low = static_cast<pid_t*>(arg);
-        if (virt < *low) *low = virt;
+// The host this process runs on, as the computation names it (as libckpt does).
+void host_name(char (&out)[64]) {
+  const char* name = getenv(CKPT_ENV_HOST_NAME);
+  struct utsname u;
+  if (name && *name) snprintf(out, sizeof out, "%.63s", name);
+  else if (uname(&u) == 0) snprintf(out, sizeof out, "%.63s", u.nodename);
+  else out[0] = '\0';
+}
+
+// Who saves: every process shares which table it maps (at PRE_CHECKPOINT, or
+// at RESTART for the RESUME after it); the one with the lowest virtual pid
+// among those that map the same file is the table's saver. Processes of one
+// computation on several hosts have a table each.
+struct TableMember {
+  uint64_t dev;
+  uint64_t ino;
+  int32_t vpid;
+  uint32_t reserved;
+};
+constexpr char kMemberShare[] = "sysv.member";
+
+bool table_identity(TableMember& m) {
+  struct stat st;
+  if (!g_path[0] || raw_syscall(SYS_stat, reinterpret_cast<long>(g_path), reinterpret_cast<long>(&st)) != 0) return false;
+  m = {st.st_dev, st.st_ino, self_vpid(), 0};
+  return true;
+}
+
+void share_membership() {
+  TableMember m;
+  if (active() && table_identity(m) && ckpt_share(kMemberShare, &m, sizeof m) != 0)
+    ckpt_fail_checkpoint("System V: cannot share which id table this process uses");
+}
+
+bool is_saver() {
+  TableMember me;
+  if (!table_identity(me)) return true;  // a table nobody else can name: its own
+  struct Lowest {
+    TableMember me;
+    int32_t vpid;
+  } low{me, me.vpid};
+  ckpt_for_each_shared(
+      kMemberShare,
+      [](const void* data, size_t len, void* arg) {
+        Lowest* l = static_cast<Lowest*>(arg);
+        TableMember m;
+        if (len != sizeof m) return 0;
+        memcpy(&m, data, sizeof m);
+        if (m.dev == l->me.dev && m.ino == l->me.ino && m.vpid < l->vpid) l->vpid = m.vpid;
         return 0;
       },
-      &lowest);
-  return lowest;
+      &low);
+  return low.vpid == me.vpid;
 }
 
 bool process_alive(pid_t vpid) {
@@ -91,12 +136,14 @@ bool create_table() {
   const char* dirs[3] = {"/dev/shm", getenv("TMPDIR"), "/tmp"};
   if (!dirs[1] || !*dirs[1]) dirs[1] = "/tmp";
   const char* pid_table = getenv(CKPT_ENV_PIDTABLE);
+  char host[64];
+  host_name(host);
   struct timespec now;
   clock_gettime(CLOCK_REALTIME, &now);
   for (const char* dir : dirs) {
     sysv_table_name(g_path, sizeof g_path, dir, static_cast<unsigned>(getuid()), static_cast<int>(getpid()),
                     now.tv_sec, now.tv_nsec);
-    if (SysvTable::create(g_path, pid_table, g_table) == 0) {
+    if (SysvTable::create(g_path, pid_table, host, g_table) == 0) {
       sweep_dead_sysv_tables(dir, g_path);
       return true;
     }
@@ -108,8 +155,13 @@ bool create_table() {
 void start() {
   const char* inherited = getenv(CKPT_ENV_SYSVTABLE);
   if (inherited && *inherited && strlen(inherited) < sizeof g_path && SysvTable::open(inherited, g_table) == 0) {
-    strcpy(g_path, inherited);
-    return;
+    char host[64];
+    host_name(host);
+    if (strcmp(g_table.host(), host) == 0) {
+      strcpy(g_path, inherited);
+      return;
+    }
+    g_table.close();  // another host's: it has its own System V objects
   }
   if (create_table()) setenv(CKPT_ENV_SYSVTABLE, g_path, 1);
 }
@@ -300,7 +352,7 @@ void save_sysv_section() {
   h.attach_count = static_cast<uint32_t>(g_attach_count);
   memcpy(h.table_path, g_path, sizeof h.table_path);  // same size, NUL-terminated
   MappedBuffer records, adjustments, data, section;
-  if (lowest_vpid() == self_vpid()) {
+  if (is_saver()) {
     h.saver = 1;
     save_objects(records, adjustments, data, h.object_count, h.adjustment_count);
   }
@@ -361,13 +413,14 @@ void adopt_restored() {
   g_table.lock();
   reapply_adjustments();
   g_table.unlock();
+  share_membership();
 }
 
 // Once every process attached its segments again (the first RESUME after a
 // restart follows a barrier), the saver marks the ones that were marked.
 void remark_removed() {
   g_restarted = false;
-  if (!active() || lowest_vpid() != self_vpid()) return;
+  if (!active() || !is_saver()) return;
   g_table.lock();
   g_table.for_each_object([](SysvObject& o) {
     if (!(o.flags & kRemoveAfterRestart)) return;
@@ -418,6 +471,7 @@ void sysv_event(ckpt_event_t event, void*) {
   switch (event) {
     case CKPT_EVENT_INIT: start(); break;
     case CKPT_EVENT_FORK_CHILD: forked_child(); break;
+    case CKPT_EVENT_PRE_CHECKPOINT: share_membership(); break;
     case CKPT_EVENT_DRAIN: save_sysv_section(); break;
     case CKPT_EVENT_RESTART: adopt_restored(); break;
     case CKPT_EVENT_RESUME:

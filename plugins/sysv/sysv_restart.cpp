@@ -52,6 +52,7 @@ struct TableGroup {
   std::vector<std::string> pid_tables;  // of its processes, old paths
   const SysvSectionData* saved = nullptr;
   std::string saver_image;
+  std::string host;  // the processes' host, from the saver's image
   // Made by create():
   std::string new_path;
   sysv::SysvTable table;
@@ -207,6 +208,7 @@ class SysvRestart : public RestartKind {
                                " both hold the System V objects of " + d.table_path);
           g.saved = &d;
           g.saver_image = p.image->path();
+          g.host.assign(p.image->process().hostname, strnlen(p.image->process().hostname, sizeof p.image->process().hostname));
         }
       }
     }
@@ -293,7 +295,7 @@ class SysvRestart : public RestartKind {
       char name[4200];
       sysv::sysv_table_name(name, sizeof name, d.c_str(), static_cast<unsigned>(getuid()), static_cast<int>(getpid()),
                             now.tv_sec, now.tv_nsec);
-      if ((rc = sysv::SysvTable::create(name, pid_table.c_str(), g.table)) == 0) {
+      if ((rc = sysv::SysvTable::create(name, pid_table.c_str(), g.host.c_str(), g.table)) == 0) {
         g.new_path = name;
         break;
       }

@@ -15,7 +15,8 @@
 //
 // Changes take a spin lock in the file. The wrappers hold it only inside
 // ckpt_delay_checkpoints(), so no thread frozen by a checkpoint holds it, and
-// the checkpoint thread may take it while the others are frozen.
+// the checkpoint thread may take it while the others are frozen. Lookups
+// read without it.
 #pragma once
 
 #include <errno.h>
@@ -84,6 +85,9 @@ struct SysvTableHeader {
   // The computation's pid table (plugins/pid): when that file is gone, the
   // computation is over and this table can go too (sweep_dead_sysv_tables).
   char pid_table[256];
+  // The host its processes run on, as the computation names it: processes
+  // of other hosts (even ones that share this machine's files) make their own.
+  char host[64];
 };
 
 struct SysvTableFile {
@@ -92,7 +96,7 @@ struct SysvTableFile {
   SysvAdjustment adjustments[kMaxAdjustments];
 };
 
-static_assert(sizeof(SysvTableHeader) == 320);
+static_assert(sizeof(SysvTableHeader) == 384);
 static_assert(sizeof(SysvObject) == 32);
 static_assert(sizeof(SysvAdjustment) == 24);
 
@@ -101,7 +105,7 @@ class SysvTable {
   static constexpr size_t file_size() { return (sizeof(SysvTableFile) + 4095) & ~size_t{4095}; }
 
   // A new table file (O_EXCL, 0600), mapped. Returns 0 or -errno.
-  static long create(const char* path, const char* pid_table, SysvTable& out) {
+  static long create(const char* path, const char* pid_table, const char* host, SysvTable& out) {
     long fd = raw_syscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(path), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) return fd;
     long rc = raw_syscall(SYS_ftruncate, fd, static_cast<long>(file_size()));
@@ -116,6 +120,7 @@ class SysvTable {
     h.max_objects = kMaxObjects;
     h.max_adjustments = kMaxAdjustments;
     snprintf(h.pid_table, sizeof h.pid_table, "%s", pid_table ? pid_table : "");
+    snprintf(h.host, sizeof h.host, "%s", host ? host : "");
     h.magic.store(kSysvTableMagic, std::memory_order_release);
     return 0;
   }
@@ -146,6 +151,7 @@ class SysvTable {
   }
 
   const char* pid_table() const { return file_->header.pid_table; }
+  const char* host() const { return file_->header.host; }
   bool is_open() const { return file_ != nullptr; }
   void* address() const { return file_; }
   void close() {
@@ -153,10 +159,17 @@ class SysvTable {
     file_ = nullptr;
   }
 
+  // The lock word holds the holder's kernel thread id. A holder killed
+  // inside a wrapper (SIGKILL) would hold it for ever: a waiter that finds
+  // the holder gone takes it over.
   void lock() {
-    uint32_t expected = 0;
-    while (!file_->header.lock.compare_exchange_weak(expected, 1, std::memory_order_acquire)) {
-      expected = 0;
+    const uint32_t me = static_cast<uint32_t>(raw_syscall(SYS_gettid));
+    for (unsigned spins = 1;; ++spins) {
+      uint32_t holder = 0;
+      if (file_->header.lock.compare_exchange_weak(holder, me, std::memory_order_acquire)) return;
+      if (holder != 0 && spins % 1024 == 0 && raw_syscall(SYS_kill, holder, 0) == -ESRCH &&
+          file_->header.lock.compare_exchange_strong(holder, me, std::memory_order_acquire))
+        return;
       raw_syscall(SYS_sched_yield);
     }
   }

@@ -4,6 +4,7 @@
 // add up and are cleared as the kernel clears them, and a crafted section
 // is refused with its reason.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -25,7 +26,7 @@ class SysvTableTest : public ::testing::Test {
     ASSERT_NE(mkdtemp(dir), nullptr);
     dir_ = dir;
     path_ = dir_ + "/t.sysv";
-    ASSERT_EQ(SysvTable::create(path_.c_str(), "/nonexistent/pid/table", table_), 0);
+    ASSERT_EQ(SysvTable::create(path_.c_str(), "/nonexistent/pid/table", "host1", table_), 0);
   }
   void TearDown() override {
     table_.close();
@@ -110,6 +111,7 @@ TEST_F(SysvTableTest, ReopenedTableIsTheSameAndAForeignFileIsRefused) {
   ASSERT_EQ(SysvTable::open(path_.c_str(), again), 0);
   EXPECT_NE(again.find_virtual(IpcKind::Shm, 9), nullptr);
   EXPECT_STREQ(again.pid_table(), "/nonexistent/pid/table");
+  EXPECT_STREQ(again.host(), "host1");
   again.close();
   std::string other = dir_ + "/other";
   FILE* f = fopen(other.c_str(), "w");
@@ -120,6 +122,20 @@ TEST_F(SysvTableTest, ReopenedTableIsTheSameAndAForeignFileIsRefused) {
   unlink(other.c_str());
 }
 
+TEST_F(SysvTableTest, LockHeldByAProcessThatDiedIsTakenOver) {
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    table_.lock();  // the table is shared (MAP_SHARED): killed while holding it
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  table_.lock();
+  table_.unlock();
+}
+
 TEST_F(SysvTableTest, SweepRemovesTablesWhosePidTableIsGone) {
   std::string pid_table = dir_ + "/live.pids";
   fclose(fopen(pid_table.c_str(), "w"));
@@ -127,8 +143,8 @@ TEST_F(SysvTableTest, SweepRemovesTablesWhosePidTableIsGone) {
   sysv_table_name(live, sizeof live, dir_.c_str(), getuid(), 1, 1, 1);
   sysv_table_name(dead, sizeof dead, dir_.c_str(), getuid(), 2, 2, 2);
   SysvTable a, b;
-  ASSERT_EQ(SysvTable::create(live, pid_table.c_str(), a), 0);
-  ASSERT_EQ(SysvTable::create(dead, (dir_ + "/gone.pids").c_str(), b), 0);
+  ASSERT_EQ(SysvTable::create(live, pid_table.c_str(), "host1", a), 0);
+  ASSERT_EQ(SysvTable::create(dead, (dir_ + "/gone.pids").c_str(), "host1", b), 0);
   a.close();
   b.close();
   sweep_dead_sysv_tables(dir_.c_str(), path_.c_str());
