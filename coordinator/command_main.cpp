@@ -111,6 +111,7 @@ void print_reply(CommandAction action, const Json& t) {
       std::printf("checkpoint %s written: %s, %s in %s\nrestart script: %s\n", text(t, "generation").c_str(),
                   plural(count, "image").c_str(), size_text(number<uint64_t>(t, "bytes", 0)).c_str(),
                   seconds(t, "duration_ms").c_str(), text(t, "script").c_str());
+      if (t.contains("killed")) std::printf("killed %s\n", plural(number<size_t>(t, "killed", 0), "process").c_str());
       std::fflush(stdout);  // the warnings follow the line they belong to
       if (const auto warnings = t.find("warnings"); warnings != t.end() && warnings->is_array())
         for (const Json& w : *warnings)
@@ -175,7 +176,9 @@ int main(int argc, char** argv) {
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   }
 
-  const uint64_t arg = opt.action == CommandAction::Interval ? opt.interval : 0;
+  const uint64_t arg = opt.action == CommandAction::Interval ? opt.interval
+                       : opt.then_kill                          ? ckpt::proto::kCheckpointThenKill
+                                                                : 0;
   ckpt::proto::MsgHeader reply{};
   std::string payload;
   if (!ckpt::coord::send_message(fd, ckpt::proto::make_header(request_type(opt.action), 0, 0, arg), {}, error) ||

@@ -103,6 +103,9 @@ struct CommandCli : cli::Parser {
 void CommandCli::define(cli::Parser& p) {
   p.flag("-c,--checkpoint,--bcheckpoint",
          "checkpoint every process; returns once every image is written (-bc as well)");
+  p.flag("--then-kill",
+         "with --checkpoint: the processes do not run again after the snapshot; once the images are committed they "
+         "are killed (to move a computation, or for programs whose files must match the images, as a database's)");
   p.flag("-s,--status", "coordinator state and the last checkpoint");
   p.flag("-l,--list", "one line per process");
   cli::add_interval(p, "checkpoint every N seconds from now on; 0: off", "");
@@ -128,6 +131,8 @@ void read_command(const cli::Parser& p, CommandOptions& o) {
     if (first == name) o.action = action;
   if (o.action == CommandAction::Interval) o.interval = *cli::interval(p);
   o.json = p.given("--json");
+  o.then_kill = p.given("--then-kill");
+  if (o.then_kill && o.action != CommandAction::Checkpoint) throw cli::UsageError("--then-kill goes with --checkpoint");
   const cli::CoordinatorAddress address = cli::coordinator_address(p, nullptr);
   o.host = address.host;
   o.port = address.port;

@@ -55,6 +55,7 @@ struct CommandOptions {
   CommandAction action = CommandAction::Status;
   unsigned interval = 0;  // for CommandAction::Interval
   bool json = false;
+  bool then_kill = false;  // --then-kill, with --checkpoint
   std::string host = "localhost";       // --coord-host, CKPT_COORD_HOST
   uint16_t port = proto::kDefaultPort;  // --coord-port, CKPT_COORD_PORT
   std::string secret_file;              // --secret-file, CKPT_SECRET_FILE; empty: the default for the port

@@ -334,15 +334,20 @@ Actions Coordinator::script_written(uint64_t generation, const std::string& erro
 
   for (const auto& [client, reached] : done.reached)
     send(client, MsgType::Committed, done.generation, kept.size(), kept_bytes);
-  const std::string result = json_text({{"generation", done.generation},
-                                        {"images", images},
-                                        {"bytes", bytes},
-                                        {"script", done.latest_script},
-                                        {"generation_script", done.script_path},
-                                        {"kept", kept},
-                                        {"duration_ms", static_cast<int64_t>(duration.count())},
-                                        {"warnings", done.warnings}});
-  for (ClientId waiter : done.waiters) reply(waiter, 0, done.generation, result);
+  const size_t killed = done.then_kill ? workers_.size() : 0;
+  // Still suspended since their snapshot: nothing ran after it.
+  if (done.then_kill) kill_all(false);
+  Json result = {{"generation", done.generation},
+                 {"images", images},
+                 {"bytes", bytes},
+                 {"script", done.latest_script},
+                 {"generation_script", done.script_path},
+                 {"kept", kept},
+                 {"duration_ms", static_cast<int64_t>(duration.count())},
+                 {"warnings", done.warnings}};
+  if (done.then_kill) result["killed"] = killed;
+  const std::string result_text = json_text(result);
+  for (ClientId waiter : done.waiters) reply(waiter, 0, done.generation, result_text);
   log(LogLevel::Info, "checkpoint " + std::to_string(done.generation) + " committed: " +
                           plural(done.written.size(), "image") + ", " + std::to_string(bytes) + " bytes in " +
                           std::to_string(duration.count()) + " ms; restart script " + done.script_path);
@@ -520,9 +525,16 @@ void Coordinator::on_warning(ClientId client, const proto::MsgHeader& h, std::st
 // ---------------------------------------------------------------------------
 // Checkpoint
 
-void Coordinator::request_checkpoint(std::optional<ClientId> waiter, std::string_view trigger, TimePoint now) {
+void Coordinator::request_checkpoint(std::optional<ClientId> waiter, std::string_view trigger, TimePoint now,
+                                     bool then_kill) {
   if (ckpt_) {
-    // The checkpoint already under way answers this request too.
+    // The checkpoint already under way answers this request too; one that
+    // would kill cannot join one whose processes already run again.
+    if (then_kill && !ckpt_->then_kill) {
+      if (waiter) reply(*waiter, EBUSY, 0, "cannot checkpoint and kill: checkpoint " +
+                                               std::to_string(ckpt_->generation) + " is under way");
+      return;
+    }
     if (waiter) ckpt_->waiters.push_back(*waiter);
     return;
   }
@@ -555,6 +567,7 @@ void Coordinator::request_checkpoint(std::optional<ClientId> waiter, std::string
   ckpt_ = Checkpoint{};
   ckpt_->generation = ++generation_;
   ckpt_->started = now;
+  ckpt_->then_kill = then_kill;
   if (waiter) ckpt_->waiters.push_back(*waiter);
   for (const auto& [client, w] : workers_) ckpt_->reached[client] = Barrier::Running;
   log(LogLevel::Info, "checkpoint " + std::to_string(ckpt_->generation) + " started by " + std::string(trigger) +
@@ -622,7 +635,15 @@ void Coordinator::maybe_finish_barrier() {
   switch (ckpt_->target) {
     case Barrier::Suspended: advance_checkpoint(Barrier::Drained); break;
     case Barrier::Drained: advance_checkpoint(Barrier::Checkpointed); break;
-    case Barrier::Checkpointed: advance_checkpoint(Barrier::Refilled); break;
+    case Barrier::Checkpointed:
+      if (!ckpt_->then_kill) {
+        advance_checkpoint(Barrier::Refilled);
+        break;
+      }
+      // The processes stay suspended until the generation is committed.
+      advance_checkpoint(Barrier::Written);
+      maybe_finish_barrier();
+      break;
     case Barrier::Refilled:
       advance_checkpoint(Barrier::Written);
       maybe_finish_barrier();  // every image may already be written
@@ -698,6 +719,7 @@ void Coordinator::fail_checkpoint(int status, const std::string& why, TimePoint 
 void Coordinator::retry_checkpoint(const std::string& why, TimePoint now) {
   const uint64_t failed = ckpt_->generation;
   const unsigned attempt = ckpt_->attempt;
+  const bool then_kill = ckpt_->then_kill;
   if (ckpt_->reached.empty()) {
     fail_checkpoint(ECONNRESET, "every process exited before suspending", now);
     return;
@@ -707,7 +729,7 @@ void Coordinator::retry_checkpoint(const std::string& why, TimePoint now) {
   if (again) waiters = std::exchange(ckpt_->waiters, {});
   fail_checkpoint(ECONNRESET, why, now);
   if (!again) return;
-  request_checkpoint(std::nullopt, "a retry of checkpoint " + std::to_string(failed), now);
+  request_checkpoint(std::nullopt, "a retry of checkpoint " + std::to_string(failed), now, then_kill);
   const std::string reason = "checkpoint " + std::to_string(failed) + " failed: " + why;
   if (!ckpt_) {
     for (ClientId waiter : waiters) reply(waiter, ECONNRESET, failed, reason);
@@ -828,7 +850,9 @@ void Coordinator::fail_restart(const std::string& why) {
 
 void Coordinator::on_command(ClientId client, const proto::MsgHeader& h, TimePoint now) {
   switch (static_cast<MsgType>(h.type)) {
-    case MsgType::CmdCheckpoint: request_checkpoint(client, "ckpt_command", now); break;
+    case MsgType::CmdCheckpoint:
+      request_checkpoint(client, "ckpt_command", now, h.arg == proto::kCheckpointThenKill);
+      break;
     case MsgType::CmdStatus: reply(client, 0, generation_, status_json()); break;
     case MsgType::CmdList: reply(client, 0, generation_, list_json()); break;
     case MsgType::CmdInterval:

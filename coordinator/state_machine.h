@@ -162,6 +162,7 @@ class Coordinator {
     std::vector<std::string> warnings;  // what processes saved only as placeholders
     std::string shared;                 // what the processes shared at SUSPENDED, for DRAINED (ckpt_share)
     unsigned attempt = 1;           // retries after processes exited before suspending (see retry_checkpoint)
+    bool then_kill = false;         // ckpt_command --then-kill: no REFILLED; killed once committed
   };
 
   struct Restart {
@@ -212,7 +213,9 @@ class Coordinator {
   void on_command(ClientId client, const proto::MsgHeader& h, TimePoint now);
 
   // Checkpoint.
-  void request_checkpoint(std::optional<ClientId> waiter, std::string_view trigger, TimePoint now);
+  // then_kill: ckpt_command --checkpoint --then-kill (protocol.h kCheckpointThenKill).
+  void request_checkpoint(std::optional<ClientId> waiter, std::string_view trigger, TimePoint now,
+                          bool then_kill = false);
   void advance_checkpoint(proto::Barrier next);
   void checkpoint_reached(ClientId client, const proto::MsgHeader& h, std::string_view payload, TimePoint now);
   void maybe_finish_barrier();

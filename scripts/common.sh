@@ -19,9 +19,11 @@ CKPT_TEST_JOBS=${CKPT_TEST_JOBS:-2}
 # and sanitizer runtimes, which clang only recommends, build the fuzz targets
 # of scripts/fuzz.sh; libsodium-dev: the connection handshake's HMAC;
 # iproute2: network namespaces in coordinator_auth; vim-tiny: vim_edit;
-# redis-server: a real server under checkpoint in socket_redis).
+# redis-server: a real server under checkpoint in socket_redis; postgresql:
+# the database of pg_pgbench).
 CKPT_PACKAGES=(cmake g++ make libboost-dev liblz4-dev libunwind-dev libgtest-dev libcli11-dev nlohmann-json3-dev
-  libsodium-dev python3 iproute2 vim-tiny util-linux clang-14 libclang-rt-14-dev redis-server)
+  libsodium-dev python3 iproute2 vim-tiny util-linux clang-14 libclang-rt-14-dev redis-server
+  postgresql)
 CKPT_CLANG=clang-14
 CKPT_CLANGXX=clang++-14
 

@@ -11,7 +11,7 @@ foreach(script harness.sh compare_output.py checkpoint_restart.sh periodic_check
                bad_images.sh ckptdir_failure.sh hung_process.sh launch_behaviour.sh cli_behaviour.sh
                coordinator_restart.sh coordinator_flood.sh coordinator_listen.sh coordinator_auth.sh private_dir.sh
                checkpoints_only.sh nocheckpoint.sh socket_cycles.sh socket_outside.sh dmtcp_api.sh vim_edit.sh
-               self_checkpoint.sh sysv_ipc.sh)
+               self_checkpoint.sh sysv_ipc.sh pg_pgbench.sh)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/${script} ${CKPT_IT_DIR}/${script} COPYONLY)
 endforeach()
 configure_file(${CMAKE_CURRENT_LIST_DIR}/programs/collatz.py ${CKPT_IT_DIR}/bin/collatz.py COPYONLY)
@@ -51,6 +51,8 @@ ckpt_integration_test(shm_memfd checkpoint_restart.sh 3 4 ${bin}/it_shm_memfd 20
 # Named POSIX shared memory and a named semaphore, as they worked before.
 ckpt_integration_test(shm_posix_named checkpoint_restart.sh 2 4 ${bin}/it_shm_counters 2 2000 30 posix)
 ckpt_integration_test(shm_checkpoints_only checkpoints_only.sh 3 ${bin}/it_shm_counters 3 2000 30)
+# PostgreSQL with pgbench, checkpointed under load, killed, restarted: consistent, no damage.
+ckpt_integration_test(pg_pgbench pg_pgbench.sh 2)
 ckpt_integration_test(threads_queue checkpoint_restart.sh 1 5 ${bin}/it_threads_queue 40 100)
 ckpt_integration_test(signals_timer checkpoint_restart.sh 1 5 ${bin}/it_signals_timer 40 10)
 # A program with its own gettid/getpid/open, passing bad pointers to every

@@ -233,6 +233,44 @@ TEST(CoordinatorStateMachine, FullCheckpointRoundCommitsAndReplies) {
   EXPECT_TRUE(has<Close>(done));
 }
 
+TEST(CoordinatorStateMachine, CheckpointThenKillNeverResumesAndKillsOnceCommitted) {
+  Harness h;
+  const ClientId a = h.worker(), b = h.worker({.program = "sim", .pid = 4243});
+  const ClientId cmd = h.command(MsgType::CmdCheckpoint, proto::kCheckpointThenKill);
+  for (Barrier barrier : {Barrier::Suspended, Barrier::Drained}) {
+    h.reached(a, barrier, 1);
+    h.reached(b, barrier, 1);
+  }
+  h.reached(a, Barrier::Checkpointed, 1);
+  auto after = h.reached(b, Barrier::Checkpointed, 1);
+  EXPECT_FALSE(has_advance(after, a, Barrier::Refilled)) << "nothing may run after the snapshot";
+  EXPECT_FALSE(has_advance(after, b, Barrier::Refilled));
+  // A plain checkpoint request cannot join it, nor the other way round.
+  const ClientId other = h.command(MsgType::CmdCheckpoint);
+  EXPECT_TRUE(sends(h.last, other, MsgType::CmdReply).empty()) << "a plain request is answered with it";
+  h.written(a, 1, "/ckpt/a.ckpt", 100);
+  EXPECT_TRUE(sends(h.last, a, MsgType::Kill).empty());
+  h.written(b, 1, "/ckpt/b.ckpt", 200);
+  ASSERT_TRUE(has<WriteScript>(h.last));
+  EXPECT_TRUE(sends(h.last, a, MsgType::Kill).empty()) << "killed only once the generation is committed";
+  auto done = h.c.script_written(1, "", h.now);
+  for (ClientId w : {a, b}) {
+    EXPECT_EQ(sends(done, w, MsgType::Committed).size(), 1u);
+    EXPECT_EQ(sends(done, w, MsgType::Kill).size(), 1u);
+  }
+  const Send reply = single_reply(done, cmd);
+  EXPECT_EQ(reply.header.status, 0);
+  EXPECT_NE(reply.payload.find("\"killed\":2"), std::string::npos) << reply.payload;
+}
+
+TEST(CoordinatorStateMachine, CheckpointThenKillCannotJoinACheckpointWhoseProcessesResume) {
+  Harness h;
+  h.worker();
+  h.command(MsgType::CmdCheckpoint);
+  const ClientId late = h.command(MsgType::CmdCheckpoint, proto::kCheckpointThenKill);
+  EXPECT_EQ(single_reply(h.last, late).header.status, EBUSY);
+}
+
 TEST(CoordinatorStateMachine, WrittenMayOvertakeRefilled) {
   Harness h;
   const ClientId a = h.worker();

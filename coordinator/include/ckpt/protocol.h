@@ -55,7 +55,7 @@ enum class MsgType : uint16_t {
   AuthRefused = 27,    // the client's proof (or its user) was refused; payload: reason text; the connection closes
 
   // ckpt_command -> coordinator (the first message on a command connection)
-  CmdCheckpoint = 40,  // reply once every image is written (or the checkpoint failed)
+  CmdCheckpoint = 40,  // reply once every image is written (or the checkpoint failed); arg: kCheckpointThenKill or 0
   CmdStatus = 41,
   CmdList = 42,
   CmdInterval = 43,    // arg = seconds, 0 turns periodic checkpoints off
@@ -65,6 +65,10 @@ enum class MsgType : uint16_t {
   // coordinator -> ckpt_command
   CmdReply = 60,  // status 0 = success; payload: JSON text (or an error message if status != 0)
 };
+
+// CmdCheckpoint's arg: the processes never run again after the snapshot;
+// once the generation is committed they are killed (CRIU's dump).
+inline constexpr uint64_t kCheckpointThenKill = 1;
 
 // The global states of one checkpoint (GUIDE §1). The coordinator sends
 // Advance(X); each worker does the work of X and answers Reached(X); when all
