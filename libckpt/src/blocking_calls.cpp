@@ -13,9 +13,7 @@
 #include <semaphore.h>
 #include <signal.h>
 #include <sys/epoll.h>
-#include <sys/msg.h>
 #include <sys/select.h>
-#include <sys/sem.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -269,45 +267,9 @@ int sem_clockwait(sem_t* sem, clockid_t clock, const struct timespec* abstime) {
   return rc;
 }
 
-// System V IPC: the kernel never restarts these after a handler, SA_RESTART
-// or not (signal(7)).
-int semop(int id, struct sembuf* ops, size_t n) {
-  static auto real = next<int (*)(int, struct sembuf*, size_t)>("semop");
-  Retry retry(-1);
-  int rc;
-  while ((rc = real(id, ops, n)) < 0 && retry.again()) {
-  }
-  return rc;
-}
-
-int semtimedop(int id, struct sembuf* ops, size_t n, const struct timespec* tmo) {
-  static auto real = next<int (*)(int, struct sembuf*, size_t, const struct timespec*)>("semtimedop");
-  Retry retry(ckpt::ts_ns(tmo));
-  struct timespec left;
-  int rc;
-  while ((rc = real(id, ops, n, tmo)) < 0 && retry.again()) {
-    if (tmo) tmo = &(left = retry.remaining_ts());
-  }
-  return rc;
-}
-
-ssize_t msgrcv(int id, void* msg, size_t size, long type, int flags) {
-  static auto real = next<ssize_t (*)(int, void*, size_t, long, int)>("msgrcv");
-  Retry retry(-1);
-  ssize_t rc;
-  while ((rc = real(id, msg, size, type, flags)) < 0 && retry.again()) {
-  }
-  return rc;
-}
-
-int msgsnd(int id, const void* msg, size_t size, int flags) {
-  static auto real = next<int (*)(int, const void*, size_t, int)>("msgsnd");
-  Retry retry(-1);
-  int rc;
-  while ((rc = real(id, msg, size, flags)) < 0 && retry.again()) {
-  }
-  return rc;
-}
+// System V IPC's blocking calls (semop, semtimedop, msgsnd, msgrcv) are the
+// sysv plugin's wrappers (plugins/sysv/sysv_wrappers.cpp): they retry on
+// virtual ids.
 
 // pause() returns only after a handler ran: if that was ours, wait again.
 int pause(void) {

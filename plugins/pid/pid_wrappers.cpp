@@ -383,7 +383,7 @@ long syscall(long nr, ...) {
     }
     // Blocking calls the kernel does not restart after a signal handler: the
     // C library's names are libckpt's wrappers, which retry after the
-    // suspend signal (libckpt/src/blocking_calls.cpp).
+    // suspend signal (libckpt/src/blocking_calls.cpp; the SysV ones, plugins/sysv).
     case SYS_semop:
       return semop(static_cast<int>(a1), reinterpret_cast<struct sembuf*>(a2), static_cast<size_t>(a3));
     case SYS_semtimedop:

@@ -85,18 +85,19 @@ uint64_t dev_of(uint32_t major_no, uint32_t minor_no) { return uint64_t{major_no
 
 bool starts_with(const char* s, const char* prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
 
-// The pid table (plugins/pid) is libckpt's own; its restart makes a new one.
-bool is_pid_table(const char* path) {
+// The pid table (plugins/pid, "ckpt-*.pids") and the System V id table
+// (plugins/sysv, "ckpt-*.sysv") are libckpt's own; their restarts make new ones.
+bool is_libckpt_table(const char* path) {
   const char* base = strrchr(path, '/');
   base = base ? base + 1 : path;
   size_t len = strlen(base);
-  return starts_with(base, "ckpt-") && len > 5 && strcmp(base + len - 5, ".pids") == 0;
+  return starts_with(base, "ckpt-") && len > 5 && (strcmp(base + len - 5, ".pids") == 0 || strcmp(base + len - 5, ".sysv") == 0);
 }
 
 // Shared mappings whose bytes live in the kernel rather than in a file that
 // a restart can map again. SysV segments ("/SYSV...") belong to their own kind.
 bool kernel_shared(const MapEntry& m, ShmKind& kind) {
-  if (!m.shared || starts_with(m.path, "/SYSV") || is_pid_table(m.path)) return false;
+  if (!m.shared || starts_with(m.path, "/SYSV") || is_libckpt_table(m.path)) return false;
   if (m.path[0] == '\0' || starts_with(m.path, "[anon_shmem:") || (starts_with(m.path, "/dev/zero") && m.path_deleted) ||
       starts_with(m.path, kAnonymousMemfdPath))
     kind = ShmKind::Anonymous;

@@ -11,7 +11,7 @@ foreach(script harness.sh compare_output.py checkpoint_restart.sh periodic_check
                bad_images.sh ckptdir_failure.sh hung_process.sh launch_behaviour.sh cli_behaviour.sh
                coordinator_restart.sh coordinator_flood.sh coordinator_listen.sh coordinator_auth.sh private_dir.sh
                checkpoints_only.sh nocheckpoint.sh socket_cycles.sh socket_outside.sh dmtcp_api.sh vim_edit.sh
-               self_checkpoint.sh pg_pgbench.sh)
+               self_checkpoint.sh sysv_ipc.sh pg_pgbench.sh)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/${script} ${CKPT_IT_DIR}/${script} COPYONLY)
 endforeach()
 configure_file(${CMAKE_CURRENT_LIST_DIR}/programs/collatz.py ${CKPT_IT_DIR}/bin/collatz.py COPYONLY)
@@ -21,7 +21,7 @@ configure_file(${CMAKE_CURRENT_LIST_DIR}/programs/socket_asyncio.py ${CKPT_IT_DI
 
 foreach(prog heap_churn.c signals_timer.c threads_queue.cpp own_wrappers.c pid_calls.c blocking_ipc.c
              blocked_signals.c proc_fds.c socket_stream.c socket_kinds.c socket_outside.c
-             shm_counters.c shm_memfd.c)
+             shm_counters.c shm_memfd.c sysv_pipeline.c)
   get_filename_component(name ${prog} NAME_WE)
   add_executable(it_${name} ${CMAKE_CURRENT_LIST_DIR}/programs/${prog})
   set_target_properties(it_${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CKPT_IT_DIR}/bin)
@@ -61,6 +61,13 @@ ckpt_integration_test(own_wrappers checkpoint_restart.sh 2 5 ${bin}/it_own_wrapp
 # Threads blocked in semop, semtimedop, msgrcv, syscall(SYS_semop), sigsuspend
 # and flock through five checkpoints: no EINTR reaches them (issue 12).
 ckpt_integration_test(blocking_ipc checkpoints_only.sh 5 ${bin}/it_blocking_ipc 30 100)
+# System V IPC (issue 10): a producer and consumers over a message queue and a
+# segment guarded by semaphores with SEM_UNDO, three restarts; a segment
+# marked IPC_RMID while attached; IPC_STAT, xxxget(key) and IPC_RMID on the
+# old ids; a restart while another program holds the keys.
+ckpt_integration_test(sysv_cycles sysv_ipc.sh cycles 3 ${bin}/it_sysv_pipeline 60 40)
+ckpt_integration_test(sysv_checkpoints_only sysv_ipc.sh checkpoints 5 ${bin}/it_sysv_pipeline 60 40)
+ckpt_integration_test(sysv_key_held sysv_ipc.sh key_held ${bin}/it_sysv_pipeline 40 40)
 # Threads that block every signal (by attribute, raw system call, ppoll's
 # mask) and a SIGEV_THREAD timer: still stopped at every checkpoint (issue 12).
 ckpt_integration_test(blocked_signals checkpoints_only.sh 3 ${bin}/it_blocked_signals 30 100)

@@ -17,6 +17,7 @@
 #define CKPT_ENV_OUTSIDE_CONNECTIONS "CKPT_OUTSIDE_CONNECTIONS" /* close (default) or fail (plugins/socket) */
 #define CKPT_ENV_STDIO "CKPT_STDIO"             /* the computation's standard streams (plugins/fd) */
 #define CKPT_ENV_PIDTABLE "CKPT_PIDTABLE"       /* the shared pid table's file (plugins/pid) */
+#define CKPT_ENV_SYSVTABLE "CKPT_SYSVTABLE"     /* the shared System V id table's file (plugins/sysv) */
 #define CKPT_ENV_HOST_NAME "CKPT_HOST_NAME" /* the host this process runs on, as the computation names it */
 #define CKPT_ENV_RSH "CKPT_RSH"             /* the remote shell whose commands join the computation */
 #define CKPT_ENV_LOG "CKPT_LOG"                 /* debug|info|warn|error */

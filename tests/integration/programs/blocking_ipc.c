@@ -6,8 +6,8 @@
  * waiter once and waits for their answers; any error ends the program.
  *
  * usage: blocking_ipc [STEPS=30] [PAUSE_MS=100]
- * (SysV objects are not saved yet, so this runs under checkpoints without a
- * restart.)
+ * (flock() locks are not restored, so this runs under checkpoints without a
+ * restart; its System V waiters do come back from one.)
  */
 #define _GNU_SOURCE
 #include <errno.h>
