@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -99,11 +100,13 @@ class MqueueRestart : public RestartKind {
   void finish(RestartContext&) override {
     close_all();
     created_.clear();
+    made_names_.clear();
   }
   void abort(RestartContext&) override {
     close_all();
     for (const std::string& name : created_) mq_unlink(name.c_str());
     created_.clear();
+    made_names_.clear();
   }
 
  private:
@@ -134,7 +137,11 @@ class MqueueRestart : public RestartKind {
     if (q.unlinked) name = "/ckpt-restart-" + std::to_string(getpid()) + "-" + std::to_string(temporary_++);
     mqd_t fd = mq_open(name.c_str(), flags | O_CREAT | O_EXCL, q.mode, &attr);
     if (fd >= 0 && !q.unlinked) created_.push_back(name);
-    if (fd < 0 && errno == EEXIST && !q.unlinked) fd = take_over(q, what);
+    if (fd < 0 && errno == EEXIST && !q.unlinked) {
+      if (std::find(made_names_.begin(), made_names_.end(), name) != made_names_.end())
+        throw RestartError(what + ": another queue of this name, from another host's images, is restarted here too");
+      fd = take_over(q, what);
+    }
     if (fd < 0) {
       const bool limits = errno == EINVAL || errno == EMFILE || errno == ENOMEM;
       throw RestartError("cannot create " + what + " with maxmsg " + std::to_string(q.maxmsg) + " and msgsize " +
@@ -142,6 +149,7 @@ class MqueueRestart : public RestartKind {
                          (limits ? " (see /proc/sys/fs/mqueue and RLIMIT_MSGQUEUE)" : ""));
     }
     fd = lifted(ctx, fd, q.name);
+    made_names_.push_back(name);
     if (q.unlinked) mq_unlink(name.c_str());
     fchmod(fd, q.mode);  // mq_open's mode went through the umask
     if (geteuid() == 0) fchown(fd, q.uid, q.gid);
@@ -179,6 +187,7 @@ class MqueueRestart : public RestartKind {
   std::map<uint64_t, int> made_queues_;                   // queue_id -> transport fd
   std::map<uint64_t, int> made_descriptions_;             // desc_id -> transport fd
   std::vector<std::string> created_;                      // named queues created (removed if the restart fails)
+  std::vector<std::string> made_names_;                   // every queue name made or taken over by this restart
   int temporary_ = 0;
 };
 

@@ -22,6 +22,7 @@ constexpr char kDeletedSuffix[] = " (deleted)";
 
 // A queue descriptor somewhere in the computation, as shared at PRE_CHECKPOINT.
 struct Holder {
+  char boot_id[40];  // the host's kernel (/proc/sys/kernel/random/boot_id): queues are per kernel
   uint64_t dev, ino;
   int32_t vpid, fd;
   uint32_t notifies;  // 1: this process has the queue's mq_notify registration (and knows its sigevent)
@@ -41,6 +42,7 @@ struct Note {
 };
 
 MappedArray<Own> g_own;      // claimed at PRE_CHECKPOINT
+char g_boot_id[40];
 MappedArray<Note> g_notes;   // this process's registrations at its last checkpoint (restored with the memory)
 MappedArray<Holder> g_holders;
 MappedArray<MqDescriptor> g_descriptors;
@@ -141,7 +143,7 @@ uint64_t leader_of(uint64_t dev, uint64_t ino) {
   uint64_t best = ~uint64_t{0}, best_notifying = ~uint64_t{0};
   for (size_t i = 0; i < g_holders.size(); ++i) {
     const Holder& h = g_holders[i];
-    if (h.dev != dev || h.ino != ino) continue;
+    if (h.dev != dev || h.ino != ino || memcmp(h.boot_id, g_boot_id, sizeof g_boot_id) != 0) continue;
     if (h.key() < best) best = h.key();
     if (h.notifies && h.key() < best_notifying) best_notifying = h.key();
   }
@@ -153,7 +155,8 @@ uint64_t description_of(pid_t self_real, int32_t self_vpid, const Own& own) {
   uint64_t best = holder_key(self_vpid, own.fd);
   for (size_t i = 0; i < g_holders.size(); ++i) {
     const Holder& h = g_holders[i];
-    if (h.dev != own.dev || h.ino != own.ino || h.key() >= best) continue;
+    if (h.dev != own.dev || h.ino != own.ino || h.key() >= best || memcmp(h.boot_id, g_boot_id, sizeof g_boot_id) != 0)
+      continue;
     pid_t real = h.vpid == self_vpid ? self_real : ckpt_real_pid(h.vpid);
     if (raw_syscall(SYS_kcmp, self_real, real, KCMP_FILE, own.fd, h.fd) == 0) best = h.key();
   }
@@ -304,6 +307,8 @@ bool collect_holders() {
 void claim_mqueue_fds() {
   g_own.clear();
   g_fds.clear();
+  memset(g_boot_id, 0, sizeof g_boot_id);
+  read_small_file("/proc/sys/kernel/random/boot_id", g_boot_id, sizeof g_boot_id);
   if (list_fds(0, g_fds) < 0) return;
   const pid_t real = real_self();
   const int32_t vpid = ckpt_virtual_pid(real);
@@ -313,7 +318,8 @@ void claim_mqueue_fds() {
     if (ckpt_is_protected_fd(fd) || !is_mqueue(fd, &own.dev, &own.ino)) continue;
     QueueLine line;
     bool reopened = false;
-    Holder h{own.dev, own.ino, vpid, fd, 0, 0};
+    Holder h{{}, own.dev, own.ino, vpid, fd, 0, 0};
+    memcpy(h.boot_id, g_boot_id, sizeof h.boot_id);
     const int slot = find_registration(own.dev, own.ino);
     h.notifies = read_queue_line(fd, line, &reopened) && static_cast<pid_t>(line.notify_pid) == real && slot >= 0;
     // Reading a write-only descriptor's queue took our registration off: on again.

@@ -11,7 +11,9 @@
  *     notification carried on queue R, and the parent prints it; each step
  *     the parent checks X's registration still holds (mq_notify: EBUSY);
  *   - the parent keeps queue U, unlinked at once, with 3 messages in it
- *     between steps.
+ *     between steps;
+ *   - each step the parent prints mq_getattr of D, of T (its descriptor is
+ *     O_NONBLOCK) and of U.
  * Only the parent prints: "step N" lines with everything it saw. Every
  * queue is named PREFIX_<letter> and unlinked at the end. */
 #include <errno.h>
@@ -195,6 +197,11 @@ int main(int argc, char** argv) {
     mq_getattr(d, &a);
     printf("  D attr: maxmsg %ld msgsize %ld curmsgs %ld nonblock %d\n", a.mq_maxmsg, a.mq_msgsize, a.mq_curmsgs,
            (a.mq_flags & O_NONBLOCK) != 0);
+    struct mq_attr ta, ua;
+    mq_getattr(t, &ta);
+    mq_getattr(u, &ua);
+    printf("  T attr: maxmsg %ld msgsize %ld nonblock %d; U attr: maxmsg %ld msgsize %ld nonblock %d\n", ta.mq_maxmsg,
+           ta.mq_msgsize, (ta.mq_flags & O_NONBLOCK) != 0, ua.mq_maxmsg, ua.mq_msgsize, (ua.mq_flags & O_NONBLOCK) != 0);
     for (int i = 0; i < 6; ++i) {
       receive(d, buf, sizeof buf, &prio);
       printf("  D prio %u '%s'\n", prio, buf);
