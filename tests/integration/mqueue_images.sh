@@ -91,20 +91,9 @@ import json, sys
 images = json.load(open(sys.argv[1]))
 pids = {i["process"]["virt_pid"] for i in images}
 print(next(i["image"] for i in images if i["process"]["virt_ppid"] not in pids))' "$H_TMP/images.json")
-check_crafted() {
-  local name=$1 regex=$2 dir=$H_TMP/craft/$1 status=0
-  shift 2
-  mkdir -p "$dir"
-  cp "$H_CKPTDIR"/*_g1.ckpt "$dir/"
-  "$H_PROGRAMS/it_craft_image" "$parent_image" "$dir/$(basename "$parent_image")" "$@" || h_fail "it_craft_image $* failed"
-  "$CKPT_BIN/ckpt_restart" --verify "$dir"/*.ckpt >/dev/null 2>"$H_TMP/$name.err" </dev/null || status=$?
-  [ "$status" -eq 1 ] && [ "$(grep -c . "$H_TMP/$name.err")" -eq 1 ] && grep -qE "section mqueue: $regex" "$H_TMP/$name.err" ||
-    h_fail "crafted $name: ckpt_restart --verify exited with $status: $(cat "$H_TMP/$name.err")"
-  h_log "crafted $name refused: $(cat "$H_TMP/$name.err")"
-}
-check_crafted version 'has version 99, this ckpt reads version 1' section-patch=mqueue:0:63000000
-check_crafted short '10 bytes, shorter than its 24-byte header' section-size=mqueue:10
-check_crafted fd 'has descriptor number -5' section-patch=mqueue:24:fbffffff
+h_check_crafted mqueue "$parent_image" version 'has version 99, this ckpt reads version 1' section-patch=mqueue:0:63000000
+h_check_crafted mqueue "$parent_image" short '10 bytes, shorter than its 24-byte header' section-size=mqueue:10
+h_check_crafted mqueue "$parent_image" fd 'has descriptor number -5' section-patch=mqueue:24:fbffffff
 
 # A queue of D's name with other attributes (the default ones) is not ours:
 # the restart stops with one line naming it.
