@@ -13,3 +13,7 @@ ckpt_integration_test(mqueue_checkpoints_only mqueue_cycles.sh checkpoints 5 ${b
 # with other attributes stops a restart with one line.
 configure_file(${CMAKE_CURRENT_LIST_DIR}/../mqueue_images.sh ${CKPT_IT_DIR}/mqueue_images.sh COPYONLY)
 ckpt_integration_test(mqueue_images mqueue_images.sh ${bin}/it_mq_pipeline 30 60)
+# A registration ckpt cannot save (made by a raw system call) refuses the
+# checkpoint with a line; the program goes on unchanged.
+configure_file(${CMAKE_CURRENT_LIST_DIR}/../mqueue_refused.sh ${CKPT_IT_DIR}/mqueue_refused.sh COPYONLY)
+ckpt_integration_test(mqueue_refused mqueue_refused.sh ${bin}/it_mq_pipeline 40 60)

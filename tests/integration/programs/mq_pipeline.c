@@ -1,4 +1,4 @@
-/* mq_pipeline PREFIX STEPS SLEEP_MS (or mq_pipeline --unlink PREFIX):
+/* mq_pipeline PREFIX STEPS SLEEP_MS [raw-notify] (or mq_pipeline --unlink PREFIX):
  * POSIX message queues between forked processes (issue 10), with messages
  * in flight whenever a checkpoint comes:
  *   - a producer child fills queue D (maxmsg 6) with a batch of 6 messages of
@@ -14,7 +14,9 @@
  *     between steps;
  *   - each step the parent prints mq_getattr of D, of T (its descriptor is
  *     O_NONBLOCK) and of U.
- * Only the parent prints: "step N" lines with everything it saw. Every
+ * With raw-notify the parent also registers SIGEV_NONE on queue Z by a raw
+ * system call at step 15, which libckpt's mq_notify does not see: no later
+ * checkpoint can save it. Only the parent prints: "step N" lines with everything it saw. Every
  * queue is named PREFIX_<letter> and unlinked at the end. */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,11 +26,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-static const char kLetters[] = "DCKNTRXU";
+static const char kLetters[] = "DCKNTRXUZ";
 static char g_prefix[200];
 
 static void name_of(char letter, char* out) { sprintf(out, "%s_%c", g_prefix, letter); }
@@ -169,8 +172,8 @@ int main(int argc, char** argv) {
     unlink_all();
     return 0;
   }
-  if (argc != 4) {
-    fprintf(stderr, "usage: mq_pipeline PREFIX STEPS SLEEP_MS | --unlink PREFIX\n");
+  if (argc != 4 && !(argc == 5 && strcmp(argv[4], "raw-notify") == 0)) {
+    fprintf(stderr, "usage: mq_pipeline PREFIX STEPS SLEEP_MS [raw-notify] | --unlink PREFIX\n");
     return 2;
   }
   setvbuf(stdout, NULL, _IOLBF, 0);
@@ -191,6 +194,13 @@ int main(int argc, char** argv) {
   char buf[200];
   unsigned prio;
   for (int s = 1; s <= steps; ++s) {
+    if (s == 15 && argc == 5) {
+      mqd_t z = open_queue('Z', O_RDONLY, 2, 16);
+      struct sigevent none;
+      memset(&none, 0, sizeof none);
+      none.sigev_notify = SIGEV_NONE;
+      if (syscall(SYS_mq_notify, z, &none) != 0) die("raw mq_notify");
+    }
     receive(c, buf, sizeof buf, NULL);
     printf("step %d: %s\n", s, buf);
     struct mq_attr a;
