@@ -166,6 +166,8 @@ long register_again(int fd, int slot) {
 long unregister(int fd) { return raw_notify(fd, nullptr); }
 
 void notify_forget() {
+  // A thread of the parent may have held the lock at the fork.
+  g_lock = PTHREAD_MUTEX_INITIALIZER;
   for (Registration& r : g_table) r.live = false;
   g_helper.store(false);
   if (g_socket >= 0) ckpt_close_protected_fd(g_socket);

@@ -116,6 +116,17 @@ bool read_queue_line(int fd, QueueLine& out, bool* reopened) {
          number_after(text, "NOTIFY_PID:", &out.notify_pid);
 }
 
+// The queue file of `own`, read through whichever of this process's
+// descriptors of the queue can be read without opening a new one.
+bool read_own_queue_line(const Own& own, QueueLine& out, bool* reopened) {
+  for (size_t i = 0; i < g_own.size(); ++i) {
+    const Own& o = g_own[i];
+    long mode = o.dev == own.dev && o.ino == own.ino ? raw_syscall(SYS_fcntl, o.fd, F_GETFL) : -1;
+    if (mode >= 0 && (mode & O_ACCMODE) != O_WRONLY) return read_queue_line(o.fd, out, reopened);
+  }
+  return read_queue_line(own.fd, out, reopened);
+}
+
 // "fd N (the message queue /name): TEXT" fails the checkpoint.
 class Problem {
  public:
@@ -198,7 +209,7 @@ bool save_queue(const Own& own, int32_t vpid, MqQueue& q) {
   // opened and closed (which would take the owner's off).
   QueueLine line;
   bool reopened = false;
-  if (!read_queue_line(fd, line, &reopened)) {
+  if (!read_own_queue_line(own, line, &reopened)) {
     Problem(fd, q.name).add("its state (/proc/self/fd/N) cannot be read").fail();
     return false;
   }
@@ -229,21 +240,33 @@ bool save_queue(const Own& own, int32_t vpid, MqQueue& q) {
   }
   q.maxmsg = attr.mq_maxmsg;
   q.msgsize = attr.mq_msgsize;
+  // Room for every message before the first is taken out: none can be lost
+  // for want of memory.
+  const size_t most = static_cast<size_t>(attr.mq_curmsgs) *
+                      (sizeof(MqMessage) + ((static_cast<size_t>(attr.mq_msgsize) + 7) & ~size_t{7}));
+  if (!g_receive.reserve(static_cast<size_t>(attr.mq_msgsize)) || !g_messages.reserve(g_messages.size() + most)) {
+    raw_syscall(SYS_close, rfd);
+    if (slot >= 0) register_again(fd, slot);
+    Problem(fd, q.name).add("out of memory for its messages").fail();
+    return false;
+  }
   // Off while the queue is emptied and refilled, so the refill does not fire it.
   if (slot >= 0) unregister(fd);
 
   // Read out, in the kernel's order (priority, then arrival).
   q.first_byte = g_messages.size();
-  bool ok = g_receive.reserve(static_cast<size_t>(attr.mq_msgsize));
   const size_t first = g_messages.size();
-  long count = 0;
-  while (ok) {
+  long count = 0, read_error = 0;
+  while (count < attr.mq_curmsgs) {
     unsigned priority = 0;
     long n = raw_syscall(SYS_mq_timedreceive, rfd, reinterpret_cast<long>(g_receive.data()), attr.mq_msgsize,
                          reinterpret_cast<long>(&priority), 0);
-    if (n == -EAGAIN) break;
-    if (n < 0 || !add_message(priority, g_receive.data(), static_cast<uint32_t>(n))) ok = false;
-    else ++count;
+    if (n < 0) {
+      if (n != -EAGAIN) read_error = n;
+      break;
+    }
+    add_message(priority, g_receive.data(), static_cast<uint32_t>(n));  // within the room reserved
+    ++count;
   }
   // Put back, in the same order: the queue is as it was.
   long put_back = 0, error = 0;
@@ -258,10 +281,10 @@ bool save_queue(const Own& own, int32_t vpid, MqQueue& q) {
   }
   raw_syscall(SYS_close, rfd);
   long again = slot >= 0 ? register_again(fd, slot) : 0;
-  if (!ok || error || again) {
+  if (read_error || error || again) {
     Problem p(fd, q.name);
     if (error) p.add("only ").dec(put_back).add(" of its ").dec(count).add(" messages could be put back (errno ").dec(-error).add(")");
-    else if (!ok) p.add("out of memory for its messages (all were put back)");
+    else if (read_error) p.add("its messages cannot be read (errno ").dec(-read_error).add("; those read were put back)");
     else p.add("its mq_notify registration cannot be made again (errno ").dec(-again).add(")");
     p.fail();
     return false;
@@ -310,27 +333,29 @@ void claim_mqueue_fds() {
   memset(g_boot_id, 0, sizeof g_boot_id);
   read_small_file("/proc/sys/kernel/random/boot_id", g_boot_id, sizeof g_boot_id);
   if (list_fds(0, g_fds) < 0) return;
-  const pid_t real = real_self();
-  const int32_t vpid = ckpt_virtual_pid(real);
-  for (size_t i = 0; i < g_fds.size(); ++i) {
-    const int fd = g_fds[i];
-    Own own{fd, 0, 0};
-    if (ckpt_is_protected_fd(fd) || !is_mqueue(fd, &own.dev, &own.ino)) continue;
-    QueueLine line;
-    bool reopened = false;
-    Holder h{{}, own.dev, own.ino, vpid, fd, 0, 0};
-    memcpy(h.boot_id, g_boot_id, sizeof h.boot_id);
-    const int slot = find_registration(own.dev, own.ino);
-    h.notifies = read_queue_line(fd, line, &reopened) && static_cast<pid_t>(line.notify_pid) == real && slot >= 0;
-    // Reading a write-only descriptor's queue took our registration off: on again.
-    if (h.notifies && reopened) register_again(fd, slot);
-    if (!g_own.push(own) || ckpt_share(kShareName, &h, sizeof h) != 0) {
-      ckpt_fail_checkpoint("out of memory for the list of POSIX message queue descriptors");
-      break;
-    }
-    ckpt_claim_fd(fd);
+  bool ok = true;
+  for (size_t i = 0; i < g_fds.size() && ok; ++i) {
+    Own own{g_fds[i], 0, 0};
+    if (ckpt_is_protected_fd(own.fd) || !is_mqueue(own.fd, &own.dev, &own.ino)) continue;
+    ok = g_own.push(own);
+    ckpt_claim_fd(own.fd);
   }
   g_fds.release();
+  const pid_t real = real_self();
+  const int32_t vpid = ckpt_virtual_pid(real);
+  for (size_t i = 0; i < g_own.size() && ok; ++i) {
+    const Own own = g_own[i];
+    QueueLine line;
+    bool reopened = false;
+    Holder h{{}, own.dev, own.ino, vpid, own.fd, 0, 0};
+    memcpy(h.boot_id, g_boot_id, sizeof h.boot_id);
+    const int slot = find_registration(own.dev, own.ino);
+    h.notifies = read_own_queue_line(own, line, &reopened) && static_cast<pid_t>(line.notify_pid) == real && slot >= 0;
+    // Reading a queue held only write-only took our registration off: on again.
+    if (h.notifies && reopened) register_again(own.fd, slot);
+    ok = ckpt_share(kShareName, &h, sizeof h) == 0;
+  }
+  if (!ok) ckpt_fail_checkpoint("out of memory for the list of POSIX message queue descriptors");
 }
 
 void checkpoint_mqueue_fds() {
