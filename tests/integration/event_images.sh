@@ -125,11 +125,7 @@ echo "$H_REFUSAL" | grep -qE "fd [0-9]+ \(an inotify instance\): its watch 1 can
 rm "$watched" && mv "$watched.moved" "$watched" || h_fail "cannot move $watched back"
 
 # Crafted sections, refused with one line by ckpt_restart --verify.
-parent_image=$(python3 -c '
-import json, sys
-images = json.load(open(sys.argv[1]))
-pids = {i["process"]["virt_pid"] for i in images}
-print(next(i["image"] for i in images if i["process"]["virt_ppid"] not in pids))' "$H_TMP/images.json")
+parent_image=$(h_root_image "$H_TMP/images.json")
 h_check_crafted event "$parent_image" version 'has version 99, this ckpt reads version 1' section-patch=event:0:63000000
 h_check_crafted event "$parent_image" short '10 bytes, shorter than its 16-byte header' section-size=event:10
 h_check_crafted event "$parent_image" count '[0-9]+ descriptors, .* need [0-9]+ bytes, it has' section-patch=event:4:ff000000

@@ -481,6 +481,16 @@ h_refused_checkpoint() {
   [ "$(cksum <"$H_CKPTDIR/ckpt_restart_script.sh")" = "$sum" ] || h_fail "the failed checkpoint replaced the restart script"
 }
 
+# h_root_image JSON: the image, among those `ckpt_info --json` decoded into
+# JSON, of the process whose parent is not in the computation.
+h_root_image() {
+  python3 -c '
+import json, sys
+images = json.load(open(sys.argv[1]))
+pids = {i["process"]["virt_pid"] for i in images}
+print(next(i["image"] for i in images if i["process"]["virt_ppid"] not in pids))' "$1"
+}
+
 # h_check_crafted SECTION IMAGE NAME REGEX CRAFT_ARG...: a copy of the
 # first generation's images, in which it_craft_image changed IMAGE as
 # CRAFT_ARG... says, is refused by ckpt_restart --verify (exit 1, one line

@@ -99,11 +99,7 @@ for text in "name ${prefix}_D" "kind SIGEV_NONE" "unlinked true" "maxmsg 6" "acc
 done
 
 # Crafted sections, refused with one line by ckpt_restart --verify.
-parent_image=$(python3 -c '
-import json, sys
-images = json.load(open(sys.argv[1]))
-pids = {i["process"]["virt_pid"] for i in images}
-print(next(i["image"] for i in images if i["process"]["virt_ppid"] not in pids))' "$H_TMP/images.json")
+parent_image=$(h_root_image "$H_TMP/images.json")
 h_check_crafted mqueue "$parent_image" version 'has version 99, this ckpt reads version 1' section-patch=mqueue:0:63000000
 h_check_crafted mqueue "$parent_image" short '10 bytes, shorter than its 24-byte header' section-size=mqueue:10
 h_check_crafted mqueue "$parent_image" fd 'has descriptor number -5' section-patch=mqueue:24:fbffffff
