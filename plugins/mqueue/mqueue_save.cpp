@@ -196,11 +196,14 @@ bool save_queue(const Own& own, int32_t vpid, MqQueue& q) {
     link[len - suffix] = '\0';
     q.unlinked = 1;
   }
-  if (link[0] != '/' || strlen(link) >= sizeof q.name) {
+  // Opened through a mount of the mqueue file system ("/dev/mqueue/jobs"),
+  // the queue is still "/jobs" to mq_open.
+  const char* name = strrchr(link, '/');
+  if (link[0] != '/' || !name || strlen(name) >= sizeof q.name) {
     Problem(fd, link).add("its name cannot be read").fail();
     return false;
   }
-  memcpy(q.name, link, strlen(link) + 1);
+  memcpy(q.name, name, strlen(name) + 1);
   q.mode = st.st_mode & 07777;
   q.uid = st.st_uid;
   q.gid = st.st_gid;
