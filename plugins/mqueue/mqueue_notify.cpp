@@ -40,6 +40,14 @@ struct Cookie {
 };
 static_assert(sizeof(Cookie) == kCookieBytes);
 
+// SIGEV_THREAD notifications that had arrived on the socket and that the
+// helper had not read when a checkpoint came (take_arrived_notifications):
+// slots, run by the helper once it runs again. The socket itself is not
+// carried across a restart.
+constexpr int kMaxArrived = 64;
+int g_arrived[kMaxArrived];
+std::atomic<int> g_arrived_count{0};
+
 struct Notification {
   void (*function)(union sigval);
   union sigval value;
@@ -76,6 +84,7 @@ void* helper_main(void*) {
   uint64_t mask = ~uint64_t{0} & ~(uint64_t{1} << (ckpt_suspend_signal() - 1));
   raw_syscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&mask), 0, sizeof mask);
   for (;;) {
+    for (int n = g_arrived_count.exchange(0), i = 0; i < n; ++i) start_notification(g_arrived[i]);
     Cookie c;
     const int fd = __atomic_load_n(&g_socket, __ATOMIC_ACQUIRE);
     unsigned long mark = ckpt_translated_call_begin();
@@ -165,10 +174,27 @@ long register_again(int fd, int slot) {
 
 long unregister(int fd) { return raw_notify(fd, nullptr); }
 
+bool take_arrived_notifications() {
+  const int fd = __atomic_load_n(&g_socket, __ATOMIC_ACQUIRE);
+  if (fd < 0 || g_helper_process != static_cast<pid_t>(raw_syscall(SYS_getpid))) return true;
+  for (;;) {
+    Cookie c;
+    long n = raw_syscall(SYS_recvfrom, fd, reinterpret_cast<long>(&c), sizeof c, MSG_DONTWAIT, 0, 0);
+    if (n < 0) return n == -EAGAIN || n == -EWOULDBLOCK;
+    if (n != sizeof c || c.magic != kCookieMagic || c.slot >= kMaxRegistrations || c.pad[sizeof c.pad - 1] != kWokenUp)
+      continue;
+    const int count = g_arrived_count.load();
+    if (count == kMaxArrived) return false;
+    g_arrived[count] = static_cast<int>(c.slot);
+    g_arrived_count.store(count + 1);
+  }
+}
+
 void notify_forget() {
   // A thread of the parent may have held the lock at the fork.
   g_lock = PTHREAD_MUTEX_INITIALIZER;
   for (Registration& r : g_table) r.live = false;
+  g_arrived_count.store(0);
   g_helper.store(false);
   if (g_socket >= 0) ckpt_close_protected_fd(g_socket);
   g_socket = -1;

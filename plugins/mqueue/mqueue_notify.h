@@ -38,6 +38,11 @@ long register_again(int fd, int slot);
 // mq_notify(fd, NULL) by raw system call; 0 or -errno.
 long unregister(int fd);
 
+// DRAIN: takes the SIGEV_THREAD notifications that arrived and that the
+// helper has not read out of the socket (a restart would lose them with it);
+// the helper runs them once it runs again. False if there were too many.
+bool take_arrived_notifications();
+
 // CKPT_EVENT_FORK_CHILD: the parent's registrations and helper are not the child's.
 void notify_forget();
 // CKPT_EVENT_RESTART: a new netlink socket for SIGEV_THREAD registrations

@@ -363,6 +363,9 @@ void claim_mqueue_fds() {
 
 void checkpoint_mqueue_fds() {
   g_notes.clear();
+  if (!take_arrived_notifications())
+    ckpt_fail_checkpoint("more SIGEV_THREAD notifications of POSIX message queues arrived and not yet run than ckpt "
+                         "can hold across a checkpoint");
   if (g_own.size() == 0) return;
   release_all();
   if (!collect_holders()) {
