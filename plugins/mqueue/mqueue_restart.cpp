@@ -46,6 +46,9 @@ class MqueueRestart : public RestartKind {
   int rank() const override { return 70; }
 
   void check(RestartContext& ctx) override {
+    sections_.clear();
+    vpids_.clear();
+    queues_.clear();
     for (const RestartProcess& p : ctx.processes) {
       sections_.emplace_back();
       vpids_.push_back(p.image->process().virt_pid);
