@@ -16,4 +16,4 @@ ckpt_integration_test(mqueue_images mqueue_images.sh ${bin}/it_mq_pipeline 30 60
 # A registration ckpt cannot save (made by a raw system call) refuses the
 # checkpoint with a line; the program goes on unchanged.
 configure_file(${CMAKE_CURRENT_LIST_DIR}/../mqueue_refused.sh ${CKPT_IT_DIR}/mqueue_refused.sh COPYONLY)
-ckpt_integration_test(mqueue_refused mqueue_refused.sh ${bin}/it_mq_pipeline 40 60)
+ckpt_integration_test(mqueue_refused mqueue_refused.sh ${bin}/it_mq_pipeline 60 60)

@@ -1,4 +1,4 @@
-/* mq_pipeline PREFIX STEPS SLEEP_MS [raw-notify] (or mq_pipeline --unlink PREFIX):
+/* mq_pipeline PREFIX STEPS SLEEP_MS [raw-notify=FILE] (or mq_pipeline --unlink PREFIX):
  * POSIX message queues between forked processes (issue 10), with messages
  * in flight whenever a checkpoint comes:
  *   - a producer child fills queue D (maxmsg 6) with a batch of 6 messages of
@@ -14,9 +14,9 @@
  *     between steps;
  *   - each step the parent prints mq_getattr of D, of T (its descriptor is
  *     O_NONBLOCK) and of U.
- * With raw-notify the parent also registers SIGEV_NONE on queue Z by a raw
- * system call at step 15, which libckpt's mq_notify does not see: no later
- * checkpoint can save it. Only the parent prints: "step N" lines with everything it saw. Every
+ * With raw-notify=FILE the parent also registers SIGEV_NONE on queue Z by a
+ * raw system call, which libckpt's mq_notify does not see, at the first step
+ * that finds FILE: no later checkpoint can save it. Only the parent prints: "step N" lines with everything it saw. Every
  * queue is named PREFIX_<letter> and unlinked at the end. */
 #include <errno.h>
 #include <fcntl.h>
@@ -172,8 +172,9 @@ int main(int argc, char** argv) {
     unlink_all();
     return 0;
   }
-  if (argc != 4 && !(argc == 5 && strcmp(argv[4], "raw-notify") == 0)) {
-    fprintf(stderr, "usage: mq_pipeline PREFIX STEPS SLEEP_MS [raw-notify] | --unlink PREFIX\n");
+  const char* raw_file = argc == 5 && strncmp(argv[4], "raw-notify=", 11) == 0 ? argv[4] + 11 : NULL;
+  if (argc != 4 && !raw_file) {
+    fprintf(stderr, "usage: mq_pipeline PREFIX STEPS SLEEP_MS [raw-notify=FILE] | --unlink PREFIX\n");
     return 2;
   }
   setvbuf(stdout, NULL, _IOLBF, 0);
@@ -194,7 +195,8 @@ int main(int argc, char** argv) {
   char buf[200];
   unsigned prio;
   for (int s = 1; s <= steps; ++s) {
-    if (s == 15 && argc == 5) {
+    if (raw_file && access(raw_file, F_OK) == 0) {
+      raw_file = NULL;
       mqd_t z = open_queue('Z', O_RDONLY, 2, 16);
       struct sigevent none;
       memset(&none, 0, sizeof none);
