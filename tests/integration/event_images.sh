@@ -125,29 +125,12 @@ echo "$H_REFUSAL" | grep -qE "fd [0-9]+ \(an inotify instance\): its watch 1 can
 rm "$watched" && mv "$watched.moved" "$watched" || h_fail "cannot move $watched back"
 
 # Crafted sections, refused with one line by ckpt_restart --verify.
-parent_image=$(python3 -c '
-import json, sys
-images = json.load(open(sys.argv[1]))
-pids = {i["process"]["virt_pid"] for i in images}
-print(next(i["image"] for i in images if i["process"]["virt_ppid"] not in pids))' "$H_TMP/images.json")
-check_crafted() {
-  local name=$1 regex=$2 dir=$H_TMP/craft/$1 status=0
-  shift 2
-  mkdir -p "$dir"
-  cp "$H_CKPTDIR"/*_g1.ckpt "$dir/"
-  "$H_PROGRAMS/it_craft_image" "$parent_image" "$dir/$(basename "$parent_image")" "$@" || h_fail "it_craft_image $* failed"
-  "$CKPT_BIN/ckpt_restart" --verify "$dir"/*.ckpt >/dev/null 2>"$H_TMP/$name.err" </dev/null || status=$?
-  [ "$status" -eq 1 ] && [ "$(grep -c . "$H_TMP/$name.err")" -eq 1 ] && grep -qE "section event: $regex" "$H_TMP/$name.err" ||
-    h_fail "crafted $name: ckpt_restart --verify exited with $status: $(cat "$H_TMP/$name.err")"
-  "$CKPT_BIN/ckpt_info" "$dir/$(basename "$parent_image")" 2>&1 | grep -qE "event .*cannot decode: section event: $regex" ||
-    h_fail "crafted $name: ckpt_info does not say the section cannot be decoded"
-  h_log "crafted $name refused: $(cat "$H_TMP/$name.err")"
-}
-check_crafted version 'has version 99, this ckpt reads version 1' section-patch=event:0:63000000
-check_crafted short '10 bytes, shorter than its 16-byte header' section-size=event:10
-check_crafted count '[0-9]+ descriptors, .* need [0-9]+ bytes, it has' section-patch=event:4:ff000000
-check_crafted fd 'has descriptor number -5' section-patch=event:16:fbffffff
-check_crafted kind 'fd [0-9]+ has unknown kind 9' section-patch=event:28:09000000
+parent_image=$(h_root_image "$H_TMP/images.json")
+h_check_crafted event "$parent_image" version 'has version 99, this ckpt reads version 1' section-patch=event:0:63000000
+h_check_crafted event "$parent_image" short '10 bytes, shorter than its 16-byte header' section-size=event:10
+h_check_crafted event "$parent_image" count '[0-9]+ descriptors, .* need [0-9]+ bytes, it has' section-patch=event:4:ff000000
+h_check_crafted event "$parent_image" fd 'has descriptor number -5' section-patch=event:16:fbffffff
+h_check_crafted event "$parent_image" kind 'fd [0-9]+ has unknown kind 9' section-patch=event:28:09000000
 "$CKPT_BIN/ckpt_restart" --verify "$H_CKPTDIR"/*_g1.ckpt >/dev/null 2>"$H_TMP/verify.err" ||
   h_fail "the intact images do not verify: $(cat "$H_TMP/verify.err")"
 

@@ -481,6 +481,35 @@ h_refused_checkpoint() {
   [ "$(cksum <"$H_CKPTDIR/ckpt_restart_script.sh")" = "$sum" ] || h_fail "the failed checkpoint replaced the restart script"
 }
 
+# h_root_image JSON: the image, among those `ckpt_info --json` decoded into
+# JSON, of the process whose parent is not in the computation.
+h_root_image() {
+  python3 -c '
+import json, sys
+images = json.load(open(sys.argv[1]))
+pids = {i["process"]["virt_pid"] for i in images}
+print(next(i["image"] for i in images if i["process"]["virt_ppid"] not in pids))' "$1"
+}
+
+# h_check_crafted SECTION IMAGE NAME REGEX CRAFT_ARG...: a copy of the
+# first generation's images, in which it_craft_image changed IMAGE as
+# CRAFT_ARG... says, is refused by ckpt_restart --verify (exit 1, one line
+# matching "section SECTION: REGEX"), and ckpt_info says it cannot decode
+# the section.
+h_check_crafted() {
+  local section=$1 image=$2 name=$3 regex=$4 dir=$H_TMP/craft/$3 status=0
+  shift 4
+  mkdir -p "$dir"
+  cp "$H_CKPTDIR"/*_g1.ckpt "$dir/"
+  "$H_PROGRAMS/it_craft_image" "$image" "$dir/$(basename "$image")" "$@" || h_fail "it_craft_image $* failed"
+  "$CKPT_BIN/ckpt_restart" --verify "$dir"/*.ckpt >/dev/null 2>"$H_TMP/$name.err" </dev/null || status=$?
+  [ "$status" -eq 1 ] && [ "$(grep -c . "$H_TMP/$name.err")" -eq 1 ] && grep -qE "section $section: $regex" "$H_TMP/$name.err" ||
+    h_fail "crafted $name: ckpt_restart --verify exited with $status: $(cat "$H_TMP/$name.err")"
+  "$CKPT_BIN/ckpt_info" "$dir/$(basename "$image")" 2>&1 | grep -qE "$section .*cannot decode: section $section: $regex" ||
+    h_fail "crafted $name: ckpt_info does not say the section cannot be decoded"
+  h_log "crafted $name refused: $(cat "$H_TMP/$name.err")"
+}
+
 # h_restart_to_end: restarts from the newest script; the program must finish
 # with the uninterrupted run's output.
 h_restart_to_end() {
