@@ -66,7 +66,7 @@ std::string notify_name(int32_t notify) {
 Json decode_posix_timer(std::string_view, Bytes bytes) {
   std::vector<timer::SavedPosixTimer> timers;
   std::string why = timer::read_posix_timer_section(bytes, timers);
-  if (!why.empty()) throw SchemaError("posix_timer: " + why);
+  if (!why.empty()) throw SchemaError(why);
   Json out = Json::array();
   for (const timer::SavedPosixTimer& t : timers) {
     Json j = {{"id", t.id},

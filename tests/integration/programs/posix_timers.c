@@ -2,13 +2,15 @@
  *
  * usage: posix_timers [STEPS=40] [TICKS_PER_STEP=10]
  *
- * Four timers, all from timer_create:
+ * Five timers, all from timer_create:
  *   mono  CLOCK_MONOTONIC, SIGEV_SIGNAL (SIGRTMIN+1), every 10 ms: the clock of
  *         the run; each step waits for TICKS_PER_STEP more of its expirations,
  *         so a restart that loses it stalls the program (the test times out).
  *   real  CLOCK_REALTIME, SIGEV_THREAD, every 20 ms: counts in a thread per expiry.
  *   cpu   the process's CPU-time clock (clock_getcpuclockid(0)), SIGEV_SIGNAL
  *         (SIGRTMIN+2), every 10 ms of CPU time; the main thread spins.
+ *   thread the main thread's CPU-time clock (CLOCK_THREAD_CPUTIME_ID),
+ *         SIGEV_SIGNAL (SIGRTMIN+3), every 10 ms of its CPU time.
  *   none  CLOCK_MONOTONIC, SIGEV_NONE, one-shot in an hour: only read back.
  * Expirations are 1 + timer_getoverrun() for each delivery.
  *
@@ -22,10 +24,12 @@
  *   cpu:  within 10% (and at least 5) of the CPU time the process used / 10 ms,
  *         where the CPU time is summed over every incarnation (a restarted
  *         process's CPU clock starts again near 0).
+ *   thread: the same, with the main thread's CPU time.
  * At every step: every timer_t still answers timer_gettime and
- * timer_getoverrun, the kernel lists exactly four timers under the ids
+ * timer_getoverrun, the kernel lists exactly its five timers under the ids
  * timer_create gave (/proc/self/timers), every delivered siginfo carries its timer's id and
  * value, and the SIGEV_NONE timer's time left never grows and stays in (0, 1h].
+ * At the end, a SIGEV_THREAD timer made then fires, beside the first one.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -37,8 +41,8 @@
 #include <string.h>
 #include <time.h>
 
-enum { MONO, REAL, CPU, NONE, COUNT };
-static const char *const kName[COUNT] = {"mono", "real", "cpu", "none"};
+enum { MONO, REAL, CPU, THREAD, NONE, COUNT };
+static const char *const kName[COUNT] = {"mono", "real", "cpu", "thread", "none"};
 static timer_t ids[COUNT];
 
 static atomic_long expirations[COUNT];
@@ -46,7 +50,7 @@ static atomic_int bad_deliveries;
 
 static void on_signal(int sig, siginfo_t *info, void *uc) {
   (void)uc;
-  int which = sig == SIGRTMIN + 1 ? MONO : CPU;
+  int which = sig == SIGRTMIN + 1 ? MONO : sig == SIGRTMIN + 2 ? CPU : THREAD;
   if (info->si_code != SI_TIMER || info->si_value.sival_int != which) atomic_fetch_add(&bad_deliveries, 1);
   int over = timer_getoverrun(ids[which]);
   if (over < 0) atomic_fetch_add(&bad_deliveries, 1);
@@ -58,6 +62,12 @@ static void on_thread(union sigval v) {
   int over = timer_getoverrun(ids[REAL]);
   if (over < 0) atomic_fetch_add(&bad_deliveries, 1);
   atomic_fetch_add(&expirations[REAL], 1 + (over > 0 ? over : 0));
+}
+
+static atomic_int late_fired;
+static void on_late(union sigval v) {
+  (void)v;
+  atomic_store(&late_fired, 1);
 }
 
 static void die(const char *what) {
@@ -102,7 +112,9 @@ int main(int argc, char **argv) {
   sa.sa_sigaction = on_signal;
   sa.sa_flags = SA_SIGINFO | SA_RESTART;
   sigemptyset(&sa.sa_mask);
-  if (sigaction(SIGRTMIN + 1, &sa, NULL) != 0 || sigaction(SIGRTMIN + 2, &sa, NULL) != 0) die("sigaction");
+  if (sigaction(SIGRTMIN + 1, &sa, NULL) != 0 || sigaction(SIGRTMIN + 2, &sa, NULL) != 0 ||
+      sigaction(SIGRTMIN + 3, &sa, NULL) != 0)
+    die("sigaction");
 
   clockid_t cpu_clock;
   if (clock_getcpuclockid(0, &cpu_clock) != 0) die("clock_getcpuclockid");
@@ -114,9 +126,11 @@ int main(int argc, char **argv) {
   sev[REAL].sigev_notify_function = on_thread;
   sev[CPU].sigev_notify = SIGEV_SIGNAL;
   sev[CPU].sigev_signo = SIGRTMIN + 2;
+  sev[THREAD].sigev_notify = SIGEV_SIGNAL;
+  sev[THREAD].sigev_signo = SIGRTMIN + 3;
   sev[NONE].sigev_notify = SIGEV_NONE;
-  const clockid_t clocks[COUNT] = {CLOCK_MONOTONIC, CLOCK_REALTIME, cpu_clock, CLOCK_MONOTONIC};
-  const long period_ms[COUNT] = {10, 20, 10, 0};
+  const clockid_t clocks[COUNT] = {CLOCK_MONOTONIC, CLOCK_REALTIME, cpu_clock, CLOCK_THREAD_CPUTIME_ID, CLOCK_MONOTONIC};
+  const long period_ms[COUNT] = {10, 20, 10, 10, 0};
   for (int i = 0; i < COUNT; i++) {
     sev[i].sigev_value.sival_int = i;
     if (timer_create(clocks[i], &sev[i], &ids[i]) != 0) die(kName[i]);
@@ -129,7 +143,7 @@ int main(int argc, char **argv) {
     if (timer_settime(ids[i], 0, &it, NULL) != 0) die("timer_settime");
   }
 
-  int64_t cpu_used = 0, cpu_last = 0, none_left = 3600LL * 1000000000;
+  int64_t cpu_used = 0, cpu_last = 0, thread_used = 0, thread_last = 0, none_left = 3600LL * 1000000000;
   for (int step = 1; step <= steps; step++) {
     long target = (long)step * ticks_per_step;
     while (atomic_load(&expirations[MONO]) < target) {
@@ -138,6 +152,9 @@ int main(int argc, char **argv) {
       /* A restarted process's CPU clock starts again: count from there. */
       cpu_used += ns(&now) >= cpu_last ? ns(&now) - cpu_last : ns(&now);
       cpu_last = ns(&now);
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+      thread_used += ns(&now) >= thread_last ? ns(&now) - thread_last : ns(&now);
+      thread_last = ns(&now);
     }
     int ok = memcmp(created, ids, sizeof ids) == 0 && kernel_lists_our_ids();
     for (int i = 0; i < COUNT; i++) {
@@ -152,16 +169,38 @@ int main(int argc, char **argv) {
     printf("step %d mono>=%ld timers %s\n", step, target, ok ? "ok" : "BROKEN");
     fflush(stdout);
   }
+  /* A SIGEV_THREAD timer made now (after the restarts) fires, and the old
+   * one goes on firing beside it. */
+  struct sigevent late;
+  memset(&late, 0, sizeof late);
+  late.sigev_notify = SIGEV_THREAD;
+  late.sigev_notify_function = on_late;
+  timer_t late_id;
+  if (timer_create(CLOCK_MONOTONIC, &late, &late_id) != 0) die("timer_create late");
+  struct itimerspec once = {{0, 0}, {0, 10000000}};
+  if (timer_settime(late_id, 0, &once, NULL) != 0) die("timer_settime late");
+  long real_before = atomic_load(&expirations[REAL]);
+  for (int waited = 0; waited < 200 && (!atomic_load(&late_fired) || atomic_load(&expirations[REAL]) < real_before + 3);
+       waited++) {
+    struct timespec ten_ms = {0, 10000000};
+    nanosleep(&ten_ms, NULL);
+  }
+  printf("a SIGEV_THREAD timer made at the end fires: %s; the first one still does: %s\n",
+         atomic_load(&late_fired) ? "yes" : "no", atomic_load(&expirations[REAL]) >= real_before + 3 ? "yes" : "no");
+  if (timer_delete(late_id) != 0) die("timer_delete late");
   for (int i = 0; i < COUNT; i++)
     if (timer_delete(ids[i]) != 0) die("timer_delete");
 
   long mono = atomic_load(&expirations[MONO]), real = atomic_load(&expirations[REAL]);
-  long cpu = atomic_load(&expirations[CPU]);
+  long cpu = atomic_load(&expirations[CPU]), thread = atomic_load(&expirations[THREAD]);
   printf("mono expirations at least %ld: %s\n", (long)steps * ticks_per_step,
          mono >= (long)steps * ticks_per_step ? "yes" : "no");
   printf("real expirations within 10%% of mono/2: %s\n", within(real, mono / 2) ? "yes" : "no");
   printf("cpu expirations within 10%% of cpu time / 10 ms: %s\n", within(cpu, (long)(cpu_used / 10000000)) ? "yes" : "no");
+  printf("thread expirations within 10%% of its cpu time / 10 ms: %s\n",
+         within(thread, (long)(thread_used / 10000000)) ? "yes" : "no");
   printf("malformed deliveries: %d\n", atomic_load(&bad_deliveries));
-  fprintf(stderr, "mono %ld real %ld cpu %ld cpu_used_ms %ld\n", mono, real, cpu, (long)(cpu_used / 1000000));
+  fprintf(stderr, "mono %ld real %ld cpu %ld cpu_used_ms %ld thread %ld thread_used_ms %ld\n", mono, real, cpu,
+          (long)(cpu_used / 1000000), thread, (long)(thread_used / 1000000));
   return 0;
 }
