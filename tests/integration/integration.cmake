@@ -46,10 +46,11 @@ set(bin ${CKPT_IT_DIR}/bin)
 ckpt_integration_test(heap_256mib checkpoint_restart.sh 1 5 ${bin}/it_heap_churn 256 30 100)
 ckpt_integration_test(threads_queue checkpoint_restart.sh 1 5 ${bin}/it_threads_queue 40 100)
 ckpt_integration_test(signals_timer checkpoint_restart.sh 1 5 ${bin}/it_signals_timer 40 10)
-# POSIX timers on a monotonic, a realtime (SIGEV_THREAD), the process's and a
-# thread's CPU-time clocks and a SIGEV_NONE timer through three restarts: the
-# same ids, the time left, the expirations within the tolerance the program
-# states (issue 10).
+# POSIX timers with a signal (monotonic, the process's and a thread's CPU-time
+# clocks), a thread per expiry (realtime SIGEV_THREAD), a signal to a thread
+# (SIGEV_THREAD_ID) and none (SIGEV_NONE) through three restarts: the same ids,
+# the time left, the expirations within the tolerance the program states
+# (issue 10).
 ckpt_integration_test(posix_timers posix_timers.sh 3 ${bin}/it_posix_timers 60 10)
 # POSIX timers a restart could not make again fail the checkpoint with a line.
 ckpt_integration_test(posix_timer_refused_thread_clock posix_timer_refused.sh

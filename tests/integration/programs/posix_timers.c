@@ -2,7 +2,7 @@
  *
  * usage: posix_timers [STEPS=40] [TICKS_PER_STEP=10]
  *
- * Five timers, all from timer_create:
+ * Six timers, all from timer_create:
  *   mono  CLOCK_MONOTONIC, SIGEV_SIGNAL (SIGRTMIN+1), every 10 ms: the clock of
  *         the run; each step waits for TICKS_PER_STEP more of its expirations,
  *         so a restart that loses it stalls the program (the test times out).
@@ -11,6 +11,8 @@
  *         (SIGRTMIN+2), every 10 ms of CPU time; the main thread spins.
  *   thread the main thread's CPU-time clock (CLOCK_THREAD_CPUTIME_ID),
  *         SIGEV_SIGNAL (SIGRTMIN+3), every 10 ms of its CPU time.
+ *   tid   CLOCK_MONOTONIC, SIGEV_THREAD_ID (SIGRTMIN+4) to a worker thread
+ *         that takes it with sigwaitinfo, every 20 ms.
  *   none  CLOCK_MONOTONIC, SIGEV_NONE, one-shot in an hour: only read back.
  * Expirations are 1 + timer_getoverrun() for each delivery.
  *
@@ -25,24 +27,28 @@
  *         where the CPU time is summed over every incarnation (a restarted
  *         process's CPU clock starts again near 0).
  *   thread: the same, with the main thread's CPU time.
+ *   tid:  as real.
  * At every step: every timer_t still answers timer_gettime and
- * timer_getoverrun, the kernel lists exactly its five timers under the ids
+ * timer_getoverrun, the kernel lists exactly its six timers under the ids
  * timer_create gave (/proc/self/timers), every delivered siginfo carries its timer's id and
  * value, and the SIGEV_NONE timer's time left never grows and stays in (0, 1h].
  * At the end, a SIGEV_THREAD timer made then fires, beside the first one.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
-enum { MONO, REAL, CPU, THREAD, NONE, COUNT };
-static const char *const kName[COUNT] = {"mono", "real", "cpu", "thread", "none"};
+enum { MONO, REAL, CPU, THREAD, TID, NONE, COUNT };
+static const char *const kName[COUNT] = {"mono", "real", "cpu", "thread", "tid", "none"};
 static timer_t ids[COUNT];
 
 static atomic_long expirations[COUNT];
@@ -62,6 +68,26 @@ static void on_thread(union sigval v) {
   int over = timer_getoverrun(ids[REAL]);
   if (over < 0) atomic_fetch_add(&bad_deliveries, 1);
   atomic_fetch_add(&expirations[REAL], 1 + (over > 0 ? over : 0));
+}
+
+/* Takes the tid timer's signals (blocked in every thread). */
+static atomic_int worker_tid;
+static void *worker(void *arg) {
+  (void)arg;
+  atomic_store(&worker_tid, (int)syscall(SYS_gettid));
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGRTMIN + 4);
+  for (;;) {
+    siginfo_t info;
+    if (sigwaitinfo(&set, &info) < 0) continue;
+    if (info.si_code != SI_TIMER || info.si_value.sival_int != TID || (pid_t)syscall(SYS_gettid) != atomic_load(&worker_tid))
+      atomic_fetch_add(&bad_deliveries, 1);
+    int over = timer_getoverrun(ids[TID]);
+    if (over < 0) atomic_fetch_add(&bad_deliveries, 1);
+    atomic_fetch_add(&expirations[TID], 1 + (over > 0 ? over : 0));
+  }
+  return NULL;
 }
 
 static atomic_int late_fired;
@@ -116,6 +142,14 @@ int main(int argc, char **argv) {
       sigaction(SIGRTMIN + 3, &sa, NULL) != 0)
     die("sigaction");
 
+  sigset_t tid_signal;
+  sigemptyset(&tid_signal);
+  sigaddset(&tid_signal, SIGRTMIN + 4);
+  if (pthread_sigmask(SIG_BLOCK, &tid_signal, NULL) != 0) die("pthread_sigmask");
+  pthread_t worker_thread;
+  if (pthread_create(&worker_thread, NULL, worker, NULL) != 0) die("pthread_create");
+  while (atomic_load(&worker_tid) == 0) sched_yield();
+
   clockid_t cpu_clock;
   if (clock_getcpuclockid(0, &cpu_clock) != 0) die("clock_getcpuclockid");
   struct sigevent sev[COUNT];
@@ -128,9 +162,13 @@ int main(int argc, char **argv) {
   sev[CPU].sigev_signo = SIGRTMIN + 2;
   sev[THREAD].sigev_notify = SIGEV_SIGNAL;
   sev[THREAD].sigev_signo = SIGRTMIN + 3;
+  sev[TID].sigev_notify = SIGEV_THREAD_ID;
+  sev[TID].sigev_signo = SIGRTMIN + 4;
+  sev[TID]._sigev_un._tid = atomic_load(&worker_tid);
   sev[NONE].sigev_notify = SIGEV_NONE;
-  const clockid_t clocks[COUNT] = {CLOCK_MONOTONIC, CLOCK_REALTIME, cpu_clock, CLOCK_THREAD_CPUTIME_ID, CLOCK_MONOTONIC};
-  const long period_ms[COUNT] = {10, 20, 10, 10, 0};
+  const clockid_t clocks[COUNT] = {CLOCK_MONOTONIC, CLOCK_REALTIME, cpu_clock, CLOCK_THREAD_CPUTIME_ID,
+                                   CLOCK_MONOTONIC, CLOCK_MONOTONIC};
+  const long period_ms[COUNT] = {10, 20, 10, 10, 20, 0};
   for (int i = 0; i < COUNT; i++) {
     sev[i].sigev_value.sival_int = i;
     if (timer_create(clocks[i], &sev[i], &ids[i]) != 0) die(kName[i]);
@@ -196,6 +234,7 @@ int main(int argc, char **argv) {
   printf("mono expirations at least %ld: %s\n", (long)steps * ticks_per_step,
          mono >= (long)steps * ticks_per_step ? "yes" : "no");
   printf("real expirations within 10%% of mono/2: %s\n", within(real, mono / 2) ? "yes" : "no");
+  printf("tid expirations within 10%% of mono/2: %s\n", within(atomic_load(&expirations[TID]), mono / 2) ? "yes" : "no");
   printf("cpu expirations within 10%% of cpu time / 10 ms: %s\n", within(cpu, (long)(cpu_used / 10000000)) ? "yes" : "no");
   printf("thread expirations within 10%% of its cpu time / 10 ms: %s\n",
          within(thread, (long)(thread_used / 10000000)) ? "yes" : "no");
