@@ -20,6 +20,7 @@
 // timer_schema.cpp.
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -44,9 +45,15 @@ constexpr long kRestoreIdsOff = 0, kRestoreIdsOn = 1;
 constexpr int SIGEV_THREAD_ID = 4;
 #endif
 
-// Restored with the process's memory: restart reads it from here.
-PosixTimerSectionHeader g_header;
-SavedPosixTimer g_timers[kMaxPosixTimers];
+// Restored with the process's memory: restart reads it from here. Laid out
+// as the section is, which is its first bytes.
+struct Saved {
+  PosixTimerSectionHeader header;
+  SavedPosixTimer timers[kMaxPosixTimers];
+} g_saved;
+static_assert(offsetof(Saved, timers) == sizeof(PosixTimerSectionHeader));
+PosixTimerSectionHeader& g_header = g_saved.header;
+SavedPosixTimer (&g_timers)[kMaxPosixTimers] = g_saved.timers;
 
 struct Failure {
   char text[256];
@@ -91,7 +98,10 @@ bool is_own_thread(pid_t tid) {
 bool save_one(const char* entry, const char* end, SavedPosixTimer& t) {
   memset(&t, 0, sizeof t);
   const char* p = field(entry, end, "ID: ");
-  if (!p) return false;
+  if (!p) {
+    ckpt_fail_checkpoint("/proc/self/timers has an entry without an ID, which ckpt cannot read");
+    return false;
+  }
   t.id = static_cast<int32_t>(parse_signed(p, 10));
   const char* sig = field(entry, end, "signal: ");
   const char* notify = field(entry, end, "notify: ");
@@ -178,12 +188,23 @@ bool save_one(const char* entry, const char* end, SavedPosixTimer& t) {
   return true;
 }
 
+// Without /proc/self/timers (a kernel built without CONFIG_CHECKPOINT_RESTORE)
+// nothing lists the timers: a process that has none (none of the ids the
+// kernel hands out first answers) still checkpoints.
+bool has_timers_unlisted() {
+  struct itimerspec left;
+  for (uint32_t id = 0; id < kMaxPosixTimers; ++id)
+    if (raw_syscall(SYS_timer_gettime, id, reinterpret_cast<long>(&left)) == 0) return true;
+  return false;
+}
+
 void save_timers() {
   g_header = {kPosixTimerSectionVersion, 0};
   MappedBuffer text;
   long fd = raw_syscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>("/proc/self/timers"), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    ckpt_fail_checkpoint("cannot read /proc/self/timers to save the POSIX timers");
+    if (fd != -ENOENT || has_timers_unlisted())
+      ckpt_fail_checkpoint("the process has POSIX timers and /proc/self/timers, which lists them, cannot be read");
     return;
   }
   for (;;) {
@@ -203,7 +224,12 @@ void save_timers() {
     const char* next = entry + 1;
     while (next < end && !(next[-1] == '\n' && next + 4 <= end && memcmp(next, "ID: ", 4) == 0)) ++next;
     if (g_header.count == kMaxPosixTimers) {
-      ckpt_fail_checkpoint("more POSIX timers than ckpt can save (1024)");
+      Failure f;
+      MessageText(f.text, sizeof f.text)
+          .add("more POSIX timers than ckpt can save (")
+          .add(ShortText().dec(kMaxPosixTimers).c_str())
+          .add(")");
+      ckpt_fail_checkpoint(f.text);
       ok = false;
       break;
     }
@@ -213,11 +239,7 @@ void save_timers() {
   }
   text.release();
   if (!ok) return;
-  // Header and records as one blob: one section.
-  static char blob[sizeof(PosixTimerSectionHeader) + sizeof g_timers];
-  memcpy(blob, &g_header, sizeof g_header);
-  memcpy(blob + sizeof g_header, g_timers, g_header.count * sizeof(SavedPosixTimer));
-  ckpt_save_section(kPosixTimerSection, blob, sizeof g_header + g_header.count * sizeof(SavedPosixTimer));
+  ckpt_save_section(kPosixTimerSection, &g_saved, sizeof g_header + g_header.count * sizeof(SavedPosixTimer));
 }
 
 pid_t real_tid(const ckpt_restart_info* info, pid_t vtid) {
