@@ -320,12 +320,4 @@ const ckpt_plugin g_plugin = {kPosixTimerSection, posix_timer_event};
 __attribute__((constructor(200))) void register_posix_timer_plugin() { ckpt_register_plugin(&g_plugin); }
 
 }  // namespace
-
-clockid_t kernel_clock(clockid_t clock) {
-  if (clock == CLOCK_THREAD_CPUTIME_ID)
-    return make_cpu_clock(static_cast<pid_t>(raw_syscall(SYS_gettid)), true, kCpuClockSched);
-  if (!is_cpu_clock(clock) || cpu_clock_pid(clock) == 0) return clock;
-  return make_cpu_clock(ckpt_real_pid(cpu_clock_pid(clock)), cpu_clock_per_thread(clock), clock);
-}
-
 }  // namespace ckpt::timer

@@ -1,6 +1,6 @@
-// Between the two halves of the timer kind's POSIX timers: the saving and
-// restoring of every timer (posix_timers.cpp) and the SIGEV_THREAD timers'
-// helper thread (thread_timers.cpp).
+// Between the parts of the timer kind's POSIX timers: the saving and
+// restoring of every timer (posix_timers.cpp), the SIGEV_THREAD timers'
+// helper thread (thread_timers.cpp) and CPU-time clock ids (cpu_clocks.cpp).
 #pragma once
 
 #include <time.h>
@@ -10,7 +10,8 @@
 namespace ckpt::timer {
 
 // The clock id to give the kernel for the application's `clock`: CPU-time
-// clocks name processes and threads by their kernel ids, and
+// clocks name processes and threads by their kernel ids, not the virtual ones
+// the application's ids hold (cpu_clocks.cpp), and
 // CLOCK_THREAD_CPUTIME_ID names the calling thread (the kernel would record
 // only "the caller", which a checkpoint cannot tell).
 clockid_t kernel_clock(clockid_t clock);

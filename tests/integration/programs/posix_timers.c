@@ -33,6 +33,9 @@
  * timer_create gave (/proc/self/timers), every delivered siginfo carries its timer's id and
  * value, and the SIGEV_NONE timer's time left never grows and stays in (0, 1h].
  * At the end, a SIGEV_THREAD timer made then fires, beside the first one.
+ * The CPU-time clock ids of the worker thread (pthread_getcpuclockid) and of
+ * the process by its pid (clock_getcpuclockid(getpid())), taken at the start,
+ * still answer clock_gettime at every step.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -173,6 +176,9 @@ int main(int argc, char **argv) {
     sev[i].sigev_value.sival_int = i;
     if (timer_create(clocks[i], &sev[i], &ids[i]) != 0) die(kName[i]);
   }
+  clockid_t worker_clock, pid_clock;
+  if (pthread_getcpuclockid(worker_thread, &worker_clock) != 0) die("pthread_getcpuclockid");
+  if (clock_getcpuclockid(getpid(), &pid_clock) != 0) die("clock_getcpuclockid");
   timer_t created[COUNT];
   memcpy(created, ids, sizeof ids);
   for (int i = 0; i < COUNT; i++) {
@@ -195,6 +201,8 @@ int main(int argc, char **argv) {
       thread_last = ns(&now);
     }
     int ok = memcmp(created, ids, sizeof ids) == 0 && kernel_lists_our_ids();
+    struct timespec cpu_now;
+    if (clock_gettime(worker_clock, &cpu_now) != 0 || clock_gettime(pid_clock, &cpu_now) != 0) ok = 0;
     for (int i = 0; i < COUNT; i++) {
       struct itimerspec left;
       if (timer_gettime(ids[i], &left) != 0 || timer_getoverrun(ids[i]) < 0) ok = 0;
