@@ -84,6 +84,14 @@ static void *worker(void *arg) {
   for (;;) {
     siginfo_t info;
     if (sigwaitinfo(&set, &info) < 0) continue;
+    /* A signal of this thread's that was pending at a checkpoint comes back
+     * after the restart raised with tgkill (SI_TKILL, no value): the signal
+     * plugin cannot read another thread's queued siginfo. It is still one
+     * expiry. */
+    if (info.si_code == SI_TKILL) {
+      atomic_fetch_add(&expirations[TID], 1);
+      continue;
+    }
     if (info.si_code != SI_TIMER || info.si_value.sival_int != TID || (pid_t)syscall(SYS_gettid) != atomic_load(&worker_tid))
       atomic_fetch_add(&bad_deliveries, 1);
     int over = timer_getoverrun(ids[TID]);
@@ -247,7 +255,8 @@ int main(int argc, char **argv) {
   printf("thread expirations within 10%% of its cpu time / 10 ms: %s\n",
          within(thread, (long)(thread_used / 10000000)) ? "yes" : "no");
   printf("malformed deliveries: %d\n", atomic_load(&bad_deliveries));
-  fprintf(stderr, "mono %ld real %ld cpu %ld cpu_used_ms %ld thread %ld thread_used_ms %ld\n", mono, real, cpu,
-          (long)(cpu_used / 1000000), thread, (long)(thread_used / 1000000));
+  fprintf(stderr, "mono %ld real %ld tid %ld cpu %ld cpu_used_ms %ld thread %ld thread_used_ms %ld malformed %d\n", mono,
+          real, atomic_load(&expirations[TID]), cpu, (long)(cpu_used / 1000000), thread, (long)(thread_used / 1000000),
+          atomic_load(&bad_deliveries));
   return 0;
 }
