@@ -171,10 +171,12 @@ bool connect_coordinator(bool is_restart, int timeout_ms) {
 void resume_user_threads(const proto::MsgHeader* refilled = nullptr) {
   if (!g_cp.suspended) {
     if (refilled) g_coord.send(MsgType::Reached, refilled->generation, refilled->arg);
+    dispatch_event(CKPT_EVENT_RESUMING, nullptr);
     return;
   }
   dispatch_event(CKPT_EVENT_RESUME, nullptr);
   if (refilled) g_coord.send(MsgType::Reached, refilled->generation, refilled->arg);
+  dispatch_event(CKPT_EVENT_RESUMING, nullptr);
   resume_threads();
   g_cp.suspended = false;
   if (g_cp.resume_after_restart) {
@@ -473,6 +475,7 @@ void on_advance(const proto::MsgHeader& h, const char* payload) {
 bool g_frozen = false;
 
 void on_freeze(const proto::MsgHeader& h) {
+  dispatch_event(CKPT_EVENT_FREEZE, nullptr);
   if (!g_cp.suspended && !g_frozen) {
     char error[256];
     if (suspend_threads(error, sizeof error) >= 0)  // how many threads it stopped

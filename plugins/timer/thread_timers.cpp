@@ -8,7 +8,8 @@
 // per expiry that calls the application's function with its value, under
 // the attributes and the signal mask of the thread that created the timer,
 // as glibc does. The timer_t handed back is the kernel's id, which glibc's
-// timer_settime/gettime/getoverrun take as is.
+// timer_settime/gettime/getoverrun take as is, and which a restart gives the
+// timer back (posix_timers.cpp).
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
@@ -24,6 +25,7 @@
 
 #include "ckpt/plugin.h"
 #include "ckpt/raw_syscall.h"
+#include "posix_timers.h"
 
 namespace {
 
@@ -49,6 +51,7 @@ pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;  // slot allocation and the 
 
 std::atomic<pid_t> g_helper_tid{0};
 pid_t g_helper_process = 0;  // timers and threads are not inherited across fork
+pid_t g_helper_vtid = 0;     // the helper's virtual tid, at the last checkpoint
 
 pid_t raw_gettid() { return static_cast<pid_t>(ckpt::raw_syscall(SYS_gettid)); }
 pid_t raw_getpid() { return static_cast<pid_t>(ckpt::raw_syscall(SYS_getpid)); }
@@ -129,12 +132,34 @@ Fn next(const char* name) {
 
 }  // namespace
 
+namespace ckpt::timer {
+
+void thread_timers_before_checkpoint() {
+  const bool ours = g_helper_process == raw_getpid() && g_helper_tid.load() != 0;
+  g_helper_vtid = ours ? ckpt_virtual_pid(g_helper_tid.load()) : 0;
+}
+
+// Without this, the first SIGEV_THREAD timer_create after a restart would
+// take the process for a fork child and drop every timer.
+void thread_timers_after_restart(const ckpt_restart_info* info) {
+  if (g_helper_vtid == 0) return;
+  for (int i = 0; i < info->thread_count; ++i)
+    if (info->threads[i].virt_tid == g_helper_vtid) {
+      g_helper_tid.store(info->threads[i].real_tid);
+      g_helper_process = info->real_pid;
+    }
+}
+
+}  // namespace ckpt::timer
+
 extern "C" {
 
 int timer_create(clockid_t clock, struct sigevent* sev, timer_t* id) {
   using create_fn = int (*)(clockid_t, struct sigevent*, timer_t*);
   static create_fn real = next<create_fn>("timer_create");
-  if (!sev || sev->sigev_notify != SIGEV_THREAD || !ckpt_is_enabled()) return real(clock, sev, id);
+  if (!ckpt_is_enabled()) return real(clock, sev, id);
+  clock = ckpt::timer::kernel_clock(clock);
+  if (!sev || sev->sigev_notify != SIGEV_THREAD) return real(clock, sev, id);
   pthread_mutex_lock(&g_lock);
   const pid_t helper = helper_tid();
   int slot = 0;

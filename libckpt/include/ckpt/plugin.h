@@ -56,6 +56,15 @@ typedef enum ckpt_event {
   /* The process is about to exec (the exec may still fail, in which case
    * the process simply continues). `data` is the path being executed. */
   CKPT_EVENT_PRE_EXEC,
+  /* After a checkpoint (committed or aborted) or a restart: the coordinator
+   * has this process's last answer, threads are still frozen and run right
+   * after. Nothing done here can hold the checkpoint up (a plugin may stop
+   * the whole process here: plugins/signal's job control). */
+  CKPT_EVENT_RESUMING,
+  /* ckpt_command --kill: the coordinator asks every process to freeze its
+   * threads before it kills them. On the checkpoint thread, before the
+   * threads are frozen. */
+  CKPT_EVENT_FREEZE,
   CKPT_EVENT_COUNT_
 } ckpt_event_t;
 
