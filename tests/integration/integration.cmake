@@ -155,3 +155,6 @@ ckpt_integration_test(socket_udp checkpoint_restart.sh 3 3 ${bin}/it_socket_kind
 set_tests_properties(integration.heap_256mib integration.restart_vfork integration.tree.pid_virtual
                      integration.signal_cleanup integration.posix_timers integration.signals_timer
                      PROPERTIES RUN_SERIAL TRUE)
+# Too many processes, network namespaces and restarts to share 2 cores:
+# it missed its timing twice beside other tests.
+set_tests_properties(integration.multihost PROPERTIES RUN_SERIAL TRUE)
