@@ -41,6 +41,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include <atomic>
 
@@ -430,10 +431,58 @@ inline bool process_is_running(pid_t pid) {
   return !(end && end[1] == ' ' && end[2] == 'Z');
 }
 
+// Whether /proc/PID/FILE holds `needle` (a NUL-free string): 1 yes, 0 no,
+// -1 unreadable. Read in pieces that overlap by the needle's length, so a
+// match across two reads is found. Allocation-free.
+inline int proc_file_holds(pid_t pid, const char* file, const char* needle) {
+  char path[48], buf[4096 + 512];
+  const size_t keep = strlen(needle);
+  if (keep == 0 || keep >= 512) return -1;
+  snprintf(path, sizeof path, "/proc/%d/%s", static_cast<int>(pid), file);
+  const long fd = raw_syscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(path), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  size_t have = 0;
+  int found = 0;
+  for (;;) {
+    const long n = raw_syscall(SYS_read, fd, reinterpret_cast<long>(buf + have), 4096);
+    if (n < 0) found = have ? found : -1;
+    if (n <= 0) break;
+    have += static_cast<size_t>(n);
+    // NULs (environ) end strings: search each piece of the buffer.
+    for (size_t at = 0; at + keep <= have && !found;) {
+      const void* hit = memchr(buf + at, needle[0], have - at);
+      if (!hit) break;
+      at = static_cast<size_t>(static_cast<const char*>(hit) - buf);
+      if (at + keep <= have && memcmp(buf + at, needle, keep) == 0) found = 1;
+      ++at;
+    }
+    if (found) break;
+    const size_t tail = have < keep ? have : keep;
+    memmove(buf, buf + have - tail, tail);
+    have = tail;
+  }
+  raw_syscall(SYS_close, fd);
+  return found;
+}
+
+// Whether running process `pid` still belongs to the computation of the
+// table at `path`: it maps the table (or, in the moment of an exec before
+// libckpt maps it again, names it in its environment). The kernel reuses pids
+// (pid_max can be 32768): a table whose processes all died must not be kept
+// by an unrelated process that got one of their pids. Unreadable files
+// (another user's process) count as belonging.
+inline bool process_holds_table(pid_t pid, const char* path) {
+  const char* name = strrchr(path, '/');
+  name = name ? name + 1 : path;
+  const int maps = proc_file_holds(pid, "maps", name);
+  if (maps != 0) return true;
+  return proc_file_holds(pid, "environ", name) != 0;
+}
+
 // Removes the tables in `dir` of this user's computations that are over:
 // every process in them is gone (killed by a signal, or ended by _exit(), so
 // that none of them removed the file). A table with no entries may be one
-// that is being set up: it stays, as does `own` (the caller's). ckpt_launch
+// that is being set up: it stays for a minute, as does `own` (the caller's). ckpt_launch
 // (through libckpt) and ckpt_restart sweep the directory they make their
 // table in. Allocation-free.
 inline void sweep_dead_tables(const char* dir, const char* own) {
@@ -457,11 +506,22 @@ inline void sweep_dead_tables(const char* dir, const char* own) {
     other.for_each([&](const PidEntry& e) {
       if (e.flags & kPidGroupOnly) return true;
       ++processes;
-      alive = process_is_running(e.real);
+      alive = process_is_running(e.real) && process_holds_table(e.real, path);
       return !alive;
     });
     other.close();
-    if (processes > 0 && !alive) raw_syscall(SYS_unlinkat, dir_fd, reinterpret_cast<long>(name), 0);
+    // An empty table is one being set up, unless it has been empty for a
+    // minute (its maker died before its first entry).
+    bool abandoned = false;
+    if (processes == 0) {
+      struct stat st;
+      struct timespec now;
+      clock_gettime(CLOCK_REALTIME, &now);
+      abandoned = raw_syscall(SYS_newfstatat, dir_fd, reinterpret_cast<long>(name), reinterpret_cast<long>(&st),
+                              AT_SYMLINK_NOFOLLOW) == 0 &&
+                  now.tv_sec - st.st_mtim.tv_sec > 60;
+    }
+    if ((processes > 0 && !alive) || abandoned) raw_syscall(SYS_unlinkat, dir_fd, reinterpret_cast<long>(name), 0);
     return true;
   });
 }
