@@ -13,6 +13,7 @@
 #include <atomic>
 
 #include "ckpt/plugin.h"
+#include "ckpt/sigev_thread.h"
 #include "ckpt/raw_syscall.h"
 
 namespace ckpt::mqueue {
@@ -48,34 +49,12 @@ constexpr int kMaxArrived = 64;
 int g_arrived[kMaxArrived];
 std::atomic<int> g_arrived_count{0};
 
-struct Notification {
-  void (*function)(union sigval);
-  union sigval value;
-  sigset_t mask;
-};
-
-void* notify(void* arg) {
-  Notification n = *static_cast<Notification*>(arg);
-  free(arg);
-  pthread_sigmask(SIG_SETMASK, &n.mask, nullptr);
-  n.function(n.value);
-  return nullptr;
-}
-
 void start_notification(int slot) {
   pthread_mutex_lock(&g_lock);
   const Registration r = g_table[slot];
   pthread_mutex_unlock(&g_lock);
   if (!r.live || r.kind != SIGEV_THREAD || !r.function) return;
-  auto* n = static_cast<Notification*>(malloc(sizeof(Notification)));
-  if (!n) return;
-  *n = Notification{r.function, r.value, r.creator_mask};
-  pthread_attr_t attr = r.attr;
-  if (!r.has_attr) pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  pthread_t thread;
-  if (pthread_create(&thread, &attr, notify, n) != 0) free(n);
-  if (!r.has_attr) pthread_attr_destroy(&attr);
+  ckpt::start_sigev_thread(r.function, r.value, r.creator_mask, r.has_attr ? &r.attr : nullptr);
 }
 
 // Reads the socket; after a restart the socket is a new one at another

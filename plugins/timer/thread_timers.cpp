@@ -24,6 +24,7 @@
 #include <atomic>
 
 #include "ckpt/plugin.h"
+#include "ckpt/sigev_thread.h"
 #include "ckpt/raw_syscall.h"
 #include "posix_timers.h"
 
@@ -58,32 +59,8 @@ pid_t raw_getpid() { return static_cast<pid_t>(ckpt::raw_syscall(SYS_getpid)); }
 
 uint64_t value_of(int slot, uint32_t generation) { return static_cast<uint64_t>(generation) << 32 | static_cast<uint32_t>(slot); }
 
-struct Notification {
-  void (*function)(union sigval);
-  union sigval value;
-  sigset_t mask;
-};
-
-// malloc, not new: libckpt.so does without libstdc++.
-void* notify(void* arg) {
-  Notification n = *static_cast<Notification*>(arg);
-  free(arg);
-  pthread_sigmask(SIG_SETMASK, &n.mask, nullptr);
-  n.function(n.value);
-  return nullptr;
-}
-
 void start_notification(ThreadTimer& t) {
-  auto* n = static_cast<Notification*>(malloc(sizeof(Notification)));
-  if (!n) return;
-  *n = Notification{t.function, t.value, t.creator_mask};
-  pthread_attr_t attr;
-  if (t.has_attr) attr = t.attr;
-  else pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  pthread_t thread;
-  if (pthread_create(&thread, &attr, notify, n) != 0) free(n);
-  if (!t.has_attr) pthread_attr_destroy(&attr);
+  ckpt::start_sigev_thread(t.function, t.value, t.creator_mask, t.has_attr ? &t.attr : nullptr);
 }
 
 void* helper_main(void*) {
