@@ -3,8 +3,12 @@ with three client processes, each an asyncio program too. Every client sends
 numbered requests on a timer of its own (call_later, a period per client)
 and checks that the answers come back one for each, in order; the server
 answers each request after an asyncio.sleep. A periodic timer of the server
-prints "step N" every 0.2 s while clients are served; at the end it closes
-every connection, and each client reports how it ended. A lost, repeated or
+prints "step N" every 0.2 s while clients are served. At the end the server
+says "end" on every connection; a client then stops sending and shuts down its
+side, the server answers what is left and closes, and each client reports how
+it ended. (Closing with requests unread would reset the connection: the kernel
+answers a close with unread bytes by RST, and the client would see
+ECONNRESET by a race of the test, not of ckpt.) A lost, repeated or
 misordered request or answer makes that client exit with status 3."""
 import asyncio
 import os
@@ -13,7 +17,7 @@ import sys
 CLIENTS = 3
 
 
-async def serve(reader, writer, served, writers):
+async def serve(reader, writer, served, writers, finished):
     writers.append(writer)
     try:
         while line := await reader.readline():
@@ -24,6 +28,8 @@ async def serve(reader, writer, served, writers):
             served[int(client)] = int(n)
     except (asyncio.CancelledError, ConnectionError):
         pass
+    writer.close()
+    finished.append(writer)
 
 
 async def client(index, port):
@@ -31,9 +37,11 @@ async def client(index, port):
     loop = asyncio.get_running_loop()
     sent = 0
 
+    ending = False
+
     def send():
         nonlocal sent
-        if writer.is_closing():
+        if ending or writer.is_closing():
             return
         sent += 1
         writer.write(f"{index} {sent}\n".encode())
@@ -42,6 +50,10 @@ async def client(index, port):
     send()
     expected = 1
     while line := await reader.readline():
+        if line == b"end\n":
+            ending = True
+            writer.write_eof()
+            continue
         word, who, n = line.decode().split()
         if word != "answer" or int(who) != index or int(n) != expected:
             print(f"client {index}: got {line!r}, expected answer {expected}", file=sys.stderr)
@@ -52,8 +64,8 @@ async def client(index, port):
 
 
 async def server(steps, pipes):
-    served, writers = [0] * CLIENTS, []
-    srv = await asyncio.start_server(lambda r, w: serve(r, w, served, writers), "127.0.0.1", 0)
+    served, writers, finished = [0] * CLIENTS, [], []
+    srv = await asyncio.start_server(lambda r, w: serve(r, w, served, writers, finished), "127.0.0.1", 0)
     port = srv.sockets[0].getsockname()[1]
     for _, wr in pipes:
         os.write(wr, str(port).encode())
@@ -63,7 +75,9 @@ async def server(steps, pipes):
         print("step", step, "every client served:", all(n > 0 for n in served), flush=True)
     srv.close()
     for w in writers:
-        w.close()
+        w.write(b"end\n")
+    while len(finished) < len(writers):
+        await asyncio.sleep(0.01)
     await asyncio.sleep(0.1)
 
 
