@@ -197,7 +197,7 @@ bool parse_table_address(const char* text, bool v6, TableAddress& out) {
 
 }  // namespace
 
-std::optional<uid_t> loopback_peer_uid(int fd) {
+std::optional<LoopbackPeer> loopback_peer(int fd) {
   sockaddr_storage ours{}, theirs{};
   socklen_t len = sizeof ours;
   if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ours), &len) != 0) return std::nullopt;
@@ -209,20 +209,29 @@ std::optional<uid_t> loopback_peer_uid(int fd) {
   // remote end is ours.
   FILE* table = std::fopen(peer->v6 ? "/proc/net/tcp6" : "/proc/net/tcp", "re");
   if (table == nullptr) return std::nullopt;
-  std::optional<uid_t> owner;
+  std::optional<LoopbackPeer> found;
   char line[512];
   std::fgets(line, sizeof line, table);  // the column names
-  while (!owner && std::fgets(line, sizeof line, table) != nullptr) {
+  while (!found && std::fgets(line, sizeof line, table) != nullptr) {
     char local_text[64], remote_text[64];
     unsigned state = 0, uid = 0;
-    if (std::sscanf(line, " %*d: %63s %63s %x %*s %*s %*s %u", local_text, remote_text, &state, &uid) != 4) continue;
+    unsigned long inode = 0;
+    if (std::sscanf(line, " %*d: %63s %63s %x %*s %*s %*s %u %*d %lu", local_text, remote_text, &state, &uid,
+                    &inode) != 5)
+      continue;
     TableAddress row_local, row_remote;
     if (parse_table_address(local_text, peer->v6, row_local) && parse_table_address(remote_text, peer->v6, row_remote) &&
         row_local == *peer && row_remote == *local)
-      owner = static_cast<uid_t>(uid);
+      found = LoopbackPeer{static_cast<uid_t>(uid), inode};
   }
   std::fclose(table);
-  return owner;
+  return found;
+}
+
+std::optional<uid_t> loopback_peer_uid(int fd) {
+  const auto peer = loopback_peer(fd);
+  if (!peer) return std::nullopt;
+  return peer->uid;
 }
 
 int connect_authenticated(const std::string& host, uint16_t port, const auth::Secret& secret, std::string& error,

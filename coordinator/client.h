@@ -33,6 +33,15 @@ int connect_authenticated(const std::string& host, uint16_t port, const auth::Se
 // sockets only); nothing for a peer on another host or not found.
 std::optional<uid_t> loopback_peer_uid(int fd);
 
+// The other end of a loopback TCP connection as the kernel's socket table
+// lists it: its owner and the inode of its socket (which names it among a
+// process's descriptors, /proc/PID/fd/N -> "socket:[INODE]").
+struct LoopbackPeer {
+  uid_t uid;
+  unsigned long inode;
+};
+std::optional<LoopbackPeer> loopback_peer(int fd);
+
 bool send_message(int fd, const proto::MsgHeader& header, std::string_view payload, std::string& error);
 // Reads one whole message; "connection closed by the coordinator" on EOF.
 bool recv_message(int fd, proto::MsgHeader& header, std::string& payload, std::string& error);

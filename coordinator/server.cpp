@@ -22,6 +22,7 @@
 #include "generations.h"
 #include "framing.h"
 #include "pid_table.h"
+#include "stopped_workers.h"
 
 namespace ckpt::coord {
 
@@ -373,6 +374,34 @@ class Server {
     for (const std::string& path : a.paths)
       if (::unlink(path.c_str()) != 0 && errno != ENOENT)
         write_log(LogLevel::Warn, "cannot remove " + path + ": " + std::strerror(errno));
+  }
+
+  void perform(ContinueStopped& a) {
+    for (const auto& target : a.workers) {
+      auto it = sessions_.find(target.client);
+      if (it == sessions_.end()) continue;
+      // Only a worker on this machine's loopback can be proved ours (its pid
+      // holds the connection's other end); elsewhere its peers continue it.
+      const auto peer = loopback_peer(it->second->socket.native_handle());
+      if (!peer) continue;
+      std::string error;
+      switch (continue_stopped_worker(target.real_pid, peer->inode, error)) {
+        case WakeResult::Woken:
+          write_log(LogLevel::Info, "continued stopped process " + std::to_string(target.real_pid) +
+                                        " (it stops again once this is over)");
+          break;
+        case WakeResult::NoThread:
+          write_log(LogLevel::Warn, "process " + std::to_string(target.real_pid) +
+                                        " is stopped and has no checkpoint thread: not continued");
+          break;
+        case WakeResult::Failed:
+          write_log(LogLevel::Warn, "cannot continue stopped process " + std::to_string(target.real_pid) + ": " + error);
+          break;
+        case WakeResult::Running:
+        case WakeResult::NotOurs:
+          break;
+      }
+    }
   }
 
   void perform(Log& a) { write_log(a.level, a.text); }

@@ -572,6 +572,7 @@ void Coordinator::request_checkpoint(std::optional<ClientId> waiter, std::string
   for (const auto& [client, w] : workers_) ckpt_->reached[client] = Barrier::Running;
   log(LogLevel::Info, "checkpoint " + std::to_string(ckpt_->generation) + " started by " + std::string(trigger) +
                           ": " + plural(workers_.size(), "process"));
+  continue_stopped_workers();
   advance_checkpoint(Barrier::Suspended);
 }
 
@@ -892,6 +893,7 @@ void Coordinator::kill_all(bool freeze_first) {
   if (freeze_first && !workers_.empty()) {
     if (freezing_) return;  // a kill is under way already
     freezing_.emplace();
+    continue_stopped_workers();
     for (const auto& [client, w] : workers_) {
       send(client, MsgType::Freeze, generation_, 0);
       freezing_->insert(client);
@@ -902,6 +904,12 @@ void Coordinator::kill_all(bool freeze_first) {
   }
   for (const auto& [client, w] : workers_) send(client, MsgType::Kill, generation_, 0);
   log(LogLevel::Info, "killing " + plural(workers_.size(), "process"));
+}
+
+void Coordinator::continue_stopped_workers() {
+  ContinueStopped wake;
+  for (const auto& [client, w] : workers_) wake.workers.push_back({client, w.real_pid});
+  emit(std::move(wake));
 }
 
 void Coordinator::finish_kill() {

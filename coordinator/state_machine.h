@@ -77,6 +77,19 @@ struct WriteScript {
 struct RemoveFiles {
   std::vector<std::string> paths;
 };
+// Continue these workers if they are stopped by job control (Ctrl-Z,
+// SIGSTOP) and are provably ours: a stopped process cannot answer the
+// checkpoint (or the freeze before a kill) that is starting. Each woken
+// process finds the SIGCONT pending on its checkpoint thread and stops
+// itself again when the coordinator is done with it (plugins/signal/
+// job_control.cpp). Only the shell can tell a worker is on this machine.
+struct ContinueStopped {
+  struct Target {
+    ClientId client;
+    int real_pid;
+  };
+  std::vector<Target> workers;
+};
 struct Log {
   LogLevel level;
   std::string text;
@@ -85,7 +98,7 @@ struct Log {
 struct Exit {
   int code;
 };
-using Action = std::variant<Send, Close, ArmTimer, CancelTimer, WriteScript, RemoveFiles, Log, Exit>;
+using Action = std::variant<Send, Close, ArmTimer, CancelTimer, WriteScript, RemoveFiles, ContinueStopped, Log, Exit>;
 using Actions = std::vector<Action>;
 
 struct Config {
@@ -244,6 +257,8 @@ class Coordinator {
   // Kills every worker. freeze_first: all stop their threads before any
   // dies (see freezing_); else the Kill goes out at once.
   void kill_all(bool freeze_first);
+  // The ContinueStopped action for every worker.
+  void continue_stopped_workers();
   void finish_kill();
   void reply(ClientId client, int status, uint64_t generation, std::string payload);
   void send(ClientId to, proto::MsgType type, uint64_t generation, uint64_t arg, std::string payload = {},

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -552,6 +553,8 @@ void on_restarted() {
   protect_fd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), &g_wake_fd);
   log_forget_file();
   log_open(g_config.progname);
+  // The restorer made this thread under its own name.
+  sys(SYS_prctl, PR_SET_NAME, CKPT_CHECKPOINT_THREAD_NAME, 0, 0, 0);
 
   int user_threads = h->thread_count - 1;
   int back = await_restored_threads(user_threads);
@@ -614,6 +617,7 @@ void* checkpoint_thread_main(void*) {
   sigset_t all;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, nullptr);
+  sys(SYS_prctl, PR_SET_NAME, CKPT_CHECKPOINT_THREAD_NAME, 0, 0, 0);
   // A fork child inherits the parent's resolved address (and may already be
   // connected): no second name lookup.
   if (!g_coord.resolved() && !g_coord.resolve(g_config.coord_host, g_config.coord_port))

@@ -11,8 +11,7 @@
 // a Ctrl-Z'd job stays stopped until `fg`, and its parent's
 // waitpid(WUNTRACED) sees it stopped.
 //
-// The SIGCONT goes to a thread of the process that blocks it (its checkpoint
-// thread does, always): the kernel continues the whole process all the same,
+// The SIGCONT goes to the process's checkpoint thread, which blocks it: the kernel continues the whole process all the same,
 // the application's SIGCONT handler does not run, and the stop that follows
 // takes that SIGCONT off the queue. Until its checkpoint thread suspends the
 // other threads, they run (milliseconds), and the parent sees CLD_CONTINUED
@@ -25,8 +24,16 @@
 // stopped the process first, the kernel does not tell).
 //
 // A checkpoint that fails before DRAIN: whoever woke a process stops it again.
-// A host where every process of the computation is stopped has nobody to
-// continue them: the checkpoint fails at the coordinator's timeout, naming them.
+//
+// A host where every process of the computation is stopped has nobody of the
+// computation to continue them: there the coordinator does, when it runs on
+// the same machine (ContinueStopped in coordinator/state_machine.h), with the
+// same SIGCONT to the checkpoint thread. The woken process learns it from
+// that signal, still pending on its checkpoint thread when the checkpoint
+// (or the freeze before a kill) reaches it, and stops itself again at
+// RESUMING like the others. A host of stopped processes whose coordinator
+// runs elsewhere still has nobody: the checkpoint fails at the coordinator's
+// timeout, naming them.
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
@@ -34,6 +41,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "ckpt/environment.h"
 #include "ckpt/frozen_io.h"
 #include "ckpt/plugin.h"
 #include "ckpt/proc_dir.h"
@@ -66,20 +74,29 @@ char stat_state(const char* path) {
   return close && close[1] == ' ' ? close[2] : '?';
 }
 
-// A thread of process `pid` that blocks SIGCONT, or 0: every process under
-// libckpt has one (its checkpoint thread blocks every signal).
-pid_t thread_blocking_sigcont(pid_t pid) {
-  const uint64_t bit = 1ull << (SIGCONT - 1);
+// A signal set of a /proc status file ("SigBlk", "SigPnd": hex digits), or 0.
+uint64_t status_signal_set(const char* path, const char* field) {
+  char buf[4096];
+  if (ckpt::read_small_file(path, buf, sizeof buf) <= 0) return 0;
+  const ckpt::ShortText key = ckpt::ShortText().add("\n").add(field).add(":\t");
+  const char* p = strstr(buf, key.c_str());
+  uint64_t set = 0;
+  for (p = p ? p + strlen(key.c_str()) : nullptr; p && ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')); ++p)
+    set = set * 16 + static_cast<uint64_t>(*p <= '9' ? *p - '0' : *p - 'a' + 10);
+  return set;
+}
+
+// The checkpoint thread of process `pid` (by its name), or 0: every process
+// under libckpt has one, and it blocks SIGCONT, always.
+pid_t checkpoint_thread_of(pid_t pid) {
   pid_t found = 0;
   ckpt::ShortText dir = ckpt::ShortText().add("/proc/").dec(pid).add("/task");
   ckpt::for_each_numbered_entry(dir.c_str(), [&](long tid, int) {
-    ckpt::ShortText path = ckpt::ShortText().add(dir.c_str()).add("/").dec(tid).add("/status");
-    char buf[4096];
-    uint64_t blocked = 0;
-    const char* p = ckpt::read_small_file(path.c_str(), buf, sizeof buf) > 0 ? strstr(buf, "\nSigBlk:\t") : nullptr;
-    for (p = p ? p + 9 : nullptr; p && ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')); ++p)
-      blocked = blocked * 16 + static_cast<uint64_t>(*p <= '9' ? *p - '0' : *p - 'a' + 10);
-    if (blocked & bit) found = static_cast<pid_t>(tid);
+    ckpt::ShortText path = ckpt::ShortText().add(dir.c_str()).add("/").dec(tid).add("/comm");
+    char name[32];
+    const long n = ckpt::read_small_file(path.c_str(), name, sizeof name);
+    if (n > 0 && name[n - 1] == '\n') name[n - 1] = '\0';
+    if (n > 0 && !strcmp(name, CKPT_CHECKPOINT_THREAD_NAME)) found = static_cast<pid_t>(tid);
     return found == 0;
   });
   return found;
@@ -94,12 +111,20 @@ void wake_stopped_peers() {
         if (real == raw_getpid() || g_woken_count == kMaxWoken) return 0;
         ckpt::ShortText stat = ckpt::ShortText().add("/proc/").dec(real).add("/stat");
         if (stat_state(stat.c_str()) != 'T') return 0;
-        const pid_t tid = thread_blocking_sigcont(real);
+        const pid_t tid = checkpoint_thread_of(real);
         if (tid == 0) return 0;  // not under libckpt: a pid the table knows from another host
         if (ckpt::raw_syscall(SYS_tgkill, real, tid, SIGCONT) == 0) g_woken[g_woken_count++] = {virt, real};
         return 0;
       },
       nullptr);
+}
+
+// Whether SIGCONT is pending on this thread (the checkpoint thread, which
+// blocks it): somebody continued this process for the checkpoint, since the
+// user's SIGCONT (`fg`, `kill -CONT`) is sent to the process, not to it, and
+// the stop that follows takes it off the queue again.
+bool woken_for_checkpoint() {
+  return status_signal_set("/proc/thread-self/status", "SigPnd") & (1ull << (SIGCONT - 1));
 }
 
 void share_woken() {
@@ -125,6 +150,7 @@ void job_control_event(ckpt_event_t event, void*) {
   switch (event) {
     case CKPT_EVENT_PRE_SUSPEND:
     case CKPT_EVENT_FREEZE:
+      if (woken_for_checkpoint()) g_stop_again = true;
       wake_stopped_peers();
       break;
     case CKPT_EVENT_PRE_CHECKPOINT:

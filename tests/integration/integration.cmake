@@ -10,7 +10,7 @@ set(CKPT_IT_DIR ${CMAKE_BINARY_DIR}/tests/integration)
 foreach(script harness.sh compare_output.py checkpoint_restart.sh periodic_checkpoint.sh
                bad_images.sh ckptdir_failure.sh hung_process.sh launch_behaviour.sh cli_behaviour.sh
                coordinator_restart.sh coordinator_flood.sh coordinator_listen.sh coordinator_auth.sh private_dir.sh
-               checkpoints_only.sh nocheckpoint.sh posix_timers.sh posix_timer_refused.sh stopped_job.sh socket_cycles.sh
+               checkpoints_only.sh nocheckpoint.sh posix_timers.sh posix_timer_refused.sh stopped_job.sh stopped_alone.sh socket_cycles.sh
                socket_outside.sh dmtcp_api.sh vim_edit.sh self_checkpoint.sh sysv_ipc.sh pg_pgbench.sh)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/${script} ${CKPT_IT_DIR}/${script} COPYONLY)
 endforeach()
@@ -71,6 +71,10 @@ ckpt_integration_test(posix_timer_refused_exited_thread posix_timer_refused.sh
 # A job stopped with SIGTSTP at checkpoint time stays stopped through
 # checkpoints and restarts, and resumes on SIGCONT (issue 10).
 ckpt_integration_test(stopped_job stopped_job.sh ${bin}/it_stopped_job 30)
+# Every process of the computation stopped, so none can continue the others:
+# the coordinator does (one process, then a pipeline of three).
+ckpt_integration_test(stopped_alone stopped_alone.sh 1 ${bin}/it_heap_churn 16 30 100)
+ckpt_integration_test(stopped_alone_pipeline stopped_alone.sh 3 bash -c "${bin}/it_heap_churn 16 30 100 | cat")
 # A program with its own gettid/getpid/open, passing bad pointers to every
 # path-taking wrapper (issue 12).
 ckpt_integration_test(own_wrappers checkpoint_restart.sh 2 5 ${bin}/it_own_wrappers 30 100)

@@ -23,6 +23,14 @@
 #define CKPT_ENV_LOG "CKPT_LOG"                 /* debug|info|warn|error */
 #define CKPT_ENV_LOG_DIR "CKPT_LOG_DIR"
 
+/* The name (/proc/PID/task/TID/comm) of every process's checkpoint thread:
+ * how a process of the computation, or the coordinator on the same
+ * machine, tells it from the application's threads when it continues a
+ * stopped process for a checkpoint (plugins/signal/job_control.cpp). Its
+ * signal mask cannot tell: during a checkpoint the application's threads,
+ * parked in the suspend handler, block every signal too. */
+#define CKPT_CHECKPOINT_THREAD_NAME "ckpt-checkpoint"
+
 /* Each user's private directory for logs and coordinator secrets: "${TMPDIR:-/tmp}/ckpt-UID",
  * made with mode 0700 and used only while it is a directory that this user
  * owns and nobody else can write (another user could have made it first). */
