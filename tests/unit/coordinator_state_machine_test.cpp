@@ -233,6 +233,36 @@ TEST(CoordinatorStateMachine, FullCheckpointRoundCommitsAndReplies) {
   EXPECT_TRUE(has<Close>(done));
 }
 
+// A stopped process cannot answer: the shell is asked to continue every
+// worker it can prove is a stopped one of ours, before the first Advance.
+TEST(CoordinatorStateMachine, CheckpointAndKillFirstContinueStoppedWorkers) {
+  Harness h;
+  const ClientId a = h.worker(), b = h.worker({.program = "sim", .pid = 4243});
+  auto targets = [](const Actions& actions) {
+    std::vector<std::pair<ClientId, int>> out;
+    size_t wake_at = actions.size(), first_advance = actions.size();
+    for (size_t i = 0; i < actions.size(); ++i) {
+      if (auto* w = std::get_if<ContinueStopped>(&actions[i])) {
+        wake_at = std::min(wake_at, i);
+        for (const auto& t : w->workers) out.emplace_back(t.client, t.real_pid);
+      }
+      if (auto* s = std::get_if<Send>(&actions[i]);
+          s && (s->header.type == static_cast<uint16_t>(MsgType::Advance) ||
+                s->header.type == static_cast<uint16_t>(MsgType::Freeze)))
+        first_advance = std::min(first_advance, i);
+    }
+    EXPECT_LT(wake_at, first_advance) << "the workers are continued before they are asked anything";
+    return out;
+  };
+  const std::vector<std::pair<ClientId, int>> both = {{a, 5242}, {b, 5243}};
+  h.command(MsgType::CmdCheckpoint);
+  EXPECT_EQ(targets(h.last), both);
+  h.run_to_script({a, b}, 1);
+  h.c.script_written(1, "", h.now);
+  h.command(MsgType::CmdKill);
+  EXPECT_EQ(targets(h.last), both) << "the freeze before a kill needs them too";
+}
+
 TEST(CoordinatorStateMachine, CheckpointThenKillNeverResumesAndKillsOnceCommitted) {
   Harness h;
   const ClientId a = h.worker(), b = h.worker({.program = "sim", .pid = 4243});
