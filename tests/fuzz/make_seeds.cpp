@@ -249,9 +249,20 @@ bool image_seeds(const std::filesystem::path& dir, const std::vector<std::string
     if (!write_cut_image(*img, (dir / "image" / (stem + ".lz4.ckpt")).string(), true) ||
         !write_cut_image(*img, (dir / "image" / (stem + ".raw.ckpt")).string(), false))
       return false;
-    for (const image::Section& s : img->sections())
-      if (std::none_of(sections.begin(), sections.end(), [&](const auto& seed) { return seed.first == s.name; }))
-        sections.emplace_back(s.name, s.name + '\0' + std::string(s.data.begin(), s.data.end()));
+    // Up to three seeds per section name, from different images and of
+    // different sizes: one process's section is often the empty case (no
+    // timers, no queues), another's the full one.
+    for (const image::Section& s : img->sections()) {
+      size_t same_name = 0;
+      bool same_size = false;
+      for (const auto& [file, seed] : sections)
+        if (file.compare(0, s.name.size() + 1, s.name + "@") == 0) {
+          ++same_name;
+          same_size = same_size || seed.size() == s.name.size() + 1 + s.data.size();
+        }
+      if (same_name < 3 && !same_size)
+        sections.emplace_back(s.name + "@" + stem, s.name + '\0' + std::string(s.data.begin(), s.data.end()));
+    }
   }
   return write_all(dir / "section", sections);
 }

@@ -1,10 +1,14 @@
 #!/bin/bash
 # make_seeds.sh BUILD_DIR MAKE_SEEDS CORPUS: remakes the fuzzers' seeds in
-# CORPUS. The image and section seeds come from one checkpoint of three
-# test programs, run with the tools of the normal build in BUILD_DIR: one
-# holding a descriptor of each kind (with a lost pty, so a warnings
-# section), one with a timer and a pending signal, one with threads,
-# written uncompressed. MAKE_SEEDS (make_seeds.cpp) cuts them down.
+# CORPUS. The image and section seeds come from one checkpoint of test
+# programs, run with the tools of the normal build in BUILD_DIR: one
+# holding a descriptor of each kind, one holding io_uring and netlink
+# (accepted as lost, so a warnings section), one with a timer and a pending signal, one with threads,
+# written uncompressed; and, for the section seeds of every kind, programs
+# holding shared memory (fork and memfd), System V IPC, POSIX message
+# queues, POSIX timers, sockets, event descriptors and a pty.
+# MAKE_SEEDS (make_seeds.cpp) cuts them down; the image seeds keep three
+# images only (fewer bytes fuzz faster).
 set -euo pipefail
 build=$1 make_seeds=$2 corpus=$3
 bin=$build/bin progs=$build/tests/integration/bin
@@ -18,12 +22,34 @@ launch() { "$bin/ckpt_launch" --join --ckptdir "$work/ck" "$@" >/dev/null 2>&1 &
 launch --accept-loss "$progs/it_fd_kinds" "$work/data"
 launch "$progs/it_signals_timer" 400 10
 launch --no-compress "$progs/it_threads_queue"
-sleep 1.5
+kinds=(loss_holder shm_counters shm_memfd sysv_pipeline mq_pipeline posix_timers socket_kinds event_loop)
+# Each runs well past the checkpoint (their arguments make them last).
+launch --accept-loss "$progs/it_loss_holder" both 1 400 20 none
+launch "$progs/it_shm_counters" 3 100000 40
+launch "$progs/it_shm_memfd" 100000 30
+touch "$work/sysv.key"
+launch "$progs/it_sysv_pipeline" "$work/sysv.key" 200 40
+mq=/ckpt-seeds-$$
+launch "$progs/it_mq_pipeline" "$mq" 400 20
+launch "$progs/it_posix_timers" 60 10
+launch "$progs/it_socket_kinds" messages 400
+launch "$progs/it_event_loop" 400
+launch python3 "$progs/pty_closed.py" 10
+sleep 3
 "$bin/ckpt_command" --checkpoint
 "$bin/ckpt_command" --kill
-for p in fd_kinds signals_timer threads_queue; do cp "$work"/ck/ckpt_it_${p}_*.ckpt "$work/images/$p.ckpt"; done
+"$progs/it_mq_pipeline" --unlink "$mq" || true
+for p in fd_kinds signals_timer threads_queue "${kinds[@]}"; do
+  i=0
+  for f in "$work"/ck/ckpt_it_${p}_*.ckpt; do cp "$f" "$work/images/$p.$((i++)).ckpt"; done
+done
+i=0
+for f in "$work"/ck/ckpt_python3_*.ckpt; do cp "$f" "$work/images/pty.$((i++)).ckpt"; done
 rm -rf "$corpus/image" "$corpus/section"
-"$make_seeds" "$corpus" "$work"/images/*.ckpt
-# Three cut-down images cover both encodings; fewer bytes fuzz faster.
-rm -f "$corpus/image/fd_kinds.raw.ckpt" "$corpus/image/signals_timer.lz4.ckpt" "$corpus/image/threads_queue.raw.ckpt"
+# fd_kinds first: a section seed comes from the first image that has it,
+# and fd_kinds' "fds" holds every descriptor kind.
+"$make_seeds" "$corpus" "$work"/images/fd_kinds.*.ckpt $(ls "$work"/images/*.ckpt | grep -v /fd_kinds)
+# Three cut-down images cover both encodings; the others gave their sections.
+find "$corpus/image" -type f ! -name fd_kinds.0.lz4.ckpt ! -name signals_timer.0.raw.ckpt \
+  ! -name threads_queue.0.lz4.ckpt -delete
 chmod 644 "$corpus"/*/*
