@@ -9,6 +9,7 @@
 #include <sys/timerfd.h>
 #include <time.h>
 
+#include "ckpt/computation_processes.h"
 #include "ckpt/frozen_io.h"
 #include "ckpt/plugin.h"
 #include "ckpt/raw_syscall.h"
@@ -24,10 +25,7 @@ struct Own {
   EventKind kind;
 };
 
-struct Peer {
-  pid_t vpid;
-  pid_t real;
-};
+using Peer = ComputationProcess;
 
 // An event descriptor somewhere in the computation.
 struct Holder {
@@ -382,18 +380,7 @@ bool list_other_holders() {
   return true;
 }
 
-bool list_peers() {
-  g_peers.clear();
-  bool full = false;
-  ckpt_for_each_process(
-      [](pid_t virt, pid_t real, void* arg) {
-        if (g_peers.push({virt, real})) return 0;
-        *static_cast<bool*>(arg) = true;
-        return 1;
-      },
-      &full);
-  return !full && g_peers.size() > 0;
-}
+bool list_peers() { return list_computation_processes(g_peers) > 0; }
 
 }  // namespace
 

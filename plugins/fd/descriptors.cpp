@@ -8,7 +8,6 @@
 #include "classify.h"
 #include "contents.h"
 #include "holders.h"
-#include "peers.h"
 #include "pipes.h"
 #include "ckpt/frozen_io.h"
 #include "process_state.h"
@@ -94,7 +93,7 @@ void checkpoint_descriptors(const PolicyTable& policies) {
   release_all();
   stdio_clear_bindings();
   const char* failure = nullptr;
-  if (computation_peers(g_peers) < 1) failure = "out of memory for the list of the computation's processes";
+  if (list_computation_processes(g_peers) < 1) failure = "out of memory for the list of the computation's processes";
   else if (g_section.append(nullptr, sizeof(FdSectionHeader)) == MappedBuffer::kFailed)
     failure = "out of memory for the descriptor table";
   else if (list_fds(0, g_fds) < 0) failure = "cannot list /proc/self/fd";

@@ -7,10 +7,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "ckpt/computation_processes.h"
 #include "ckpt/frozen_io.h"
-#include "peers.h"
 
 namespace ckpt::fd {
+
+using Peer = ComputationProcess;
 
 enum Access : uint32_t { kRead = 1, kWrite = 2 };
 

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "ckpt/computation_processes.h"
 #include "ckpt/frozen_io.h"
 #include "ckpt/plugin.h"
 #include "ckpt/raw_syscall.h"
@@ -22,10 +23,7 @@ struct Own {
   uint32_t index;
 };
 
-struct Peer {
-  pid_t vpid;
-  pid_t real;
-};
+using Peer = ComputationProcess;
 
 // A pty end somewhere in the computation.
 struct Holder {
@@ -121,18 +119,7 @@ bool pty_end_of(pid_t pid, int fd, PtyEnd* end, uint32_t* index) {
   return true;
 }
 
-bool list_peers() {
-  g_peers.clear();
-  bool full = false;
-  ckpt_for_each_process(
-      [](pid_t virt, pid_t real, void* arg) {
-        if (g_peers.push({virt, real})) return 0;
-        *static_cast<bool*>(arg) = true;
-        return 1;
-      },
-      &full);
-  return !full && g_peers.size() > 0;
-}
+bool list_peers() { return list_computation_processes(g_peers) > 0; }
 
 // Every pty end of the computation's processes (this one first).
 bool list_holders() {
