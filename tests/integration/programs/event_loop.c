@@ -16,7 +16,9 @@
  *     epoll set with EPOLLONESHOT and re-enabled with EPOLL_CTL_MOD: its
  *     expiration is pending while the step sleeps, and must be read exactly
  *     once;
- *   - an absolute CLOCK_REALTIME timerfd, due 1 s after the start;
+ *   - an absolute CLOCK_REALTIME timerfd, due 4 s after the start (still
+ *     armed at a checkpoint taken in the first steps, even on a loaded
+ *     machine: event_images.sh decodes it);
  *   - a signalfd for SIGUSR1, which the program sends itself each step;
  *   - an inotify instance watching a directory and its subdirectory b (the
  *     watch of a, added and removed in between, leaves a gap: watch
@@ -275,7 +277,7 @@ int main(int argc, char **argv) {
   struct itimerspec every = {{0, kPeriodMs * 1000000L}, {0, kPeriodMs * 1000000L}};
   if (timerfd_settime(periodic.fd, 0, &every, NULL) != 0) die("timerfd_settime periodic");
   clock_gettime(CLOCK_REALTIME, &absolute_due);
-  absolute_due.tv_sec += 1;
+  absolute_due.tv_sec += 4;
   struct itimerspec at = {{0, 0}, absolute_due};
   if (timerfd_settime(absolute_fd, TFD_TIMER_ABSTIME, &at, NULL) != 0) die("timerfd_settime absolute");
 
