@@ -93,19 +93,16 @@ struct CheckpointState {
   // removes it.
   bool image_pending = false;
   char last_image[4096] = {};  // the image of this process's last committed checkpoint (ckpt_last_image)
+  // An Abort (or the coordinator's loss) met by a plugin barrier while a
+  // plugin waited inside an event: acted on once that event's dispatch
+  // returns, for generation abort_generation.
+  bool abort_pending = false;
+  uint64_t abort_generation = 0;
 };
 CheckpointState g_cp;
 
 // The checkpoint thread's kernel tid: plugin barriers are only for its events.
 std::atomic<pid_t> g_checkpoint_tid{0};
-
-// An Abort (or the coordinator's loss) met by a plugin barrier while a plugin
-// waited inside an event: acted on once that event's dispatch returns.
-struct PendingAbort {
-  bool pending = false;
-  uint64_t generation = 0;
-};
-PendingAbort g_pending_abort;
 
 // The checkpoint thread's own record, saved right before the snapshot fork.
 image::ThreadRecord g_self_record;
@@ -193,12 +190,12 @@ void resume_user_threads(const proto::MsgHeader* refilled = nullptr) {
   dispatch_event(CKPT_EVENT_RESUME, nullptr);
   // Abandoned while a plugin waited at a barrier in RESUME: the threads run
   // again all the same; the image belongs to no generation.
-  const bool abandoned = std::exchange(g_pending_abort.pending, false);
+  const bool abandoned = std::exchange(g_cp.abort_pending, false);
   if (refilled && !abandoned) g_coord.send(MsgType::Reached, refilled->generation, refilled->arg);
   dispatch_event(CKPT_EVENT_RESUMING, nullptr);
   if (abandoned) {
     reap_writer(true);
-    if (g_pending_abort.generation == g_cp.generation) discard_pending_image();
+    if (g_cp.abort_generation == g_cp.generation) discard_pending_image();
     signal_done(false);
   }
   resume_threads();
@@ -251,13 +248,14 @@ void send_reached_with_shared(uint64_t generation, Barrier b) {
   shared_out_clear();
 }
 
-// An Abort a plugin barrier met (see g_pending_abort), once the event is
-// over: the checkpoint is abandoned as if the Abort had come now.
+// An Abort a plugin barrier met (CheckpointState::abort_pending), once the
+// event is over: the checkpoint is abandoned as if the Abort had come now.
 bool act_on_pending_abort() {
-  if (!std::exchange(g_pending_abort.pending, false)) return false;
-  CKPT_LOG(Warn, "checkpoint %lu abandoned during a plugin barrier", static_cast<unsigned long>(g_pending_abort.generation));
+  if (!std::exchange(g_cp.abort_pending, false)) return false;
+  CKPT_LOG(Warn, "checkpoint %lu abandoned during a plugin barrier",
+           static_cast<unsigned long>(g_cp.abort_generation));
   abort_checkpoint();
-  if (g_pending_abort.generation == g_cp.generation) discard_pending_image();
+  if (g_cp.abort_generation == g_cp.generation) discard_pending_image();
   return true;
 }
 
@@ -737,7 +735,7 @@ void* checkpoint_thread_main(void*) {
 }  // namespace
 
 int plugin_barrier(const char* name, int scope) {
-  if (raw_gettid() != g_checkpoint_tid.load() || !g_coord.connected() || g_pending_abort.pending) return -1;
+  if (raw_gettid() != g_checkpoint_tid.load() || !g_coord.connected() || g_cp.abort_pending) return -1;
   const size_t len = strnlen(name, proto::kMaxPluginBarrierName);
   const uint64_t arg = scope == CKPT_BARRIER_HOST ? proto::kPluginBarrierHost : proto::kPluginBarrierGlobal;
   if (!g_coord.send(MsgType::PluginBarrier, g_cp.generation, arg, name, static_cast<uint32_t>(len))) return -1;
@@ -750,7 +748,8 @@ int plugin_barrier(const char* name, int scope) {
     if (!g_coord.receive(h, payload, sizeof payload)) {
       CKPT_LOG(Warn, "lost the coordinator at plugin barrier '%s'", name);
       g_coord.close();
-      g_pending_abort = {true, g_cp.generation};
+      g_cp.abort_pending = true;
+      g_cp.abort_generation = g_cp.generation;
       return -1;
     }
     switch (static_cast<MsgType>(h.type)) {
@@ -759,7 +758,8 @@ int plugin_barrier(const char* name, int scope) {
         CKPT_LOG(Warn, "release of another plugin barrier while at '%s'", name);
         break;
       case MsgType::Abort:
-        g_pending_abort = {true, h.generation};
+        g_cp.abort_pending = true;
+        g_cp.abort_generation = h.generation;
         return -1;
       case MsgType::Advance:
         // The coordinator waits for this process's answer to the step.

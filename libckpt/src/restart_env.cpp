@@ -15,7 +15,8 @@ namespace {
 constexpr size_t kMaxFile = 64 * 1024;
 
 void* map_bytes(size_t len) {
-  void* p = reinterpret_cast<void*>(sys(SYS_mmap, nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  void* p =
+      reinterpret_cast<void*>(sys(SYS_mmap, nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
   return reinterpret_cast<unsigned long>(p) > -4096UL ? nullptr : p;
 }
 
