@@ -2,6 +2,7 @@
 // one ckpt plugin that passes ckpt's events on to the DMTCP plugins of the
 // process, translated as the header lists.
 #include <dlfcn.h>
+#include <link.h>
 #include <string.h>
 
 #include <atomic>
@@ -136,6 +137,29 @@ void dmtcp_register_plugin(DmtcpPluginDescriptor_t descr) {
     memset(&d, 0, sizeof d);
     descr.event_hook(DMTCP_EVENT_INIT, &d);
   }
+}
+
+// DMTCP's own header builds NEXT_FNC on this: a plugin built against it
+// asks for the definition after its own. dlsym(RTLD_NEXT) would answer for
+// this library instead, so the search starts after the caller's object.
+void* dmtcp_dlsym(void* handle, const char* symbol) {
+  if (handle != RTLD_NEXT) return dlsym(handle, symbol);
+  Dl_info info;
+  link_map* caller = nullptr;
+  if (!dladdr1(__builtin_return_address(0), &info, reinterpret_cast<void**>(&caller), RTLD_DL_LINKMAP) || !caller)
+    return nullptr;
+  for (link_map* next = caller->l_next; next; next = next->l_next) {
+    void* object = dlopen(next->l_name[0] ? next->l_name : nullptr, RTLD_LAZY | RTLD_NOLOAD);
+    if (!object) continue;
+    void* found = dlsym(object, symbol);
+    dlclose(object);
+    // dlsym on a handle also searches that object's dependencies: take only
+    // a definition of this very object.
+    link_map* owner = nullptr;
+    if (found && dladdr1(found, &info, reinterpret_cast<void**>(&owner), RTLD_DL_LINKMAP) && owner == next)
+      return found;
+  }
+  return nullptr;
 }
 
 void dmtcp_global_barrier(const char* barrier) { ckpt_plugin_barrier(barrier, CKPT_BARRIER_ALL); }
