@@ -878,11 +878,17 @@ void Coordinator::on_plugin_barrier(ClientId client, const proto::MsgHeader& h, 
     return;
   }
   log(LogLevel::Debug, describe(client) + " at plugin barrier '" + name + "'");
+  // A process waits at one barrier at a time: a peer cannot pile up names.
+  for (auto& [key, waiting] : plugin_barriers_) waiting.erase(client);
   plugin_barriers_[{host, std::string(payload.substr(0, proto::kMaxPluginBarrierName))}].insert(client);
 }
 
 void Coordinator::release_plugin_barriers() {
   for (auto it = plugin_barriers_.begin(); it != plugin_barriers_.end();) {
+    if (it->second.empty()) {  // its waiters left
+      it = plugin_barriers_.erase(it);
+      continue;
+    }
     const auto& [host, name] = it->first;
     bool complete = true;
     for (const auto& [client, w] : workers_)
@@ -894,7 +900,7 @@ void Coordinator::release_plugin_barriers() {
     const uint64_t generation = ckpt_ ? ckpt_->generation : restart_ ? restart_->generation : 0;
     const uint64_t scope = host.empty() ? proto::kPluginBarrierGlobal : proto::kPluginBarrierHost;
     for (ClientId c : it->second) send(c, MsgType::PluginBarrierReleased, generation, scope, name);
-    if (!it->second.empty()) log(LogLevel::Debug, "plugin barrier '" + printable(name) + "' released");
+    log(LogLevel::Debug, "plugin barrier '" + printable(name) + "' released");
     it = plugin_barriers_.erase(it);
   }
 }

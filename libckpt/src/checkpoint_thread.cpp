@@ -175,12 +175,12 @@ bool connect_coordinator(bool is_restart, int timeout_ms) {
   return g_coord.connected();
 }
 
-// `refilled`: the Advance(REFILLED) being answered, or null. The answer goes
-// out before the threads run: a process that exits at once (a short-lived
-// child about to finish) must not leave before the coordinator heard it.
 void discard_pending_image();
 void reap_writer(bool kill_it);
 
+// `refilled`: the Advance(REFILLED) being answered, or null. The answer goes
+// out before the threads run: a process that exits at once (a short-lived
+// child about to finish) must not leave before the coordinator heard it.
 void resume_user_threads(const proto::MsgHeader* refilled = nullptr) {
   if (!g_cp.suspended) {
     if (refilled) g_coord.send(MsgType::Reached, refilled->generation, refilled->arg);
