@@ -158,6 +158,7 @@ Actions Coordinator::message(ClientId client, const proto::MsgHeader& h, std::st
       case MsgType::Failed: on_failed(client, h, payload, now); break;
       case MsgType::Warning: on_warning(client, h, payload); break;
       case MsgType::RequestCheckpoint: request_checkpoint(std::nullopt, describe(client), now); break;
+      case MsgType::PluginBarrier: on_plugin_barrier(client, h, payload); break;
       case MsgType::Frozen:
         if (freezing_ && freezing_->erase(client) && freezing_->empty()) finish_kill();
         break;
@@ -171,6 +172,9 @@ Actions Coordinator::message(ClientId client, const proto::MsgHeader& h, std::st
       default:
         log(LogLevel::Warn, describe(client) + ": ignoring unexpected message type " + std::to_string(h.type));
     }
+    // A process that answered the coordinator's barrier is done with the
+    // step's plugin barriers.
+    release_plugin_barriers();
   } else {
     log(LogLevel::Warn, "command connection " + std::to_string(client) + ": ignoring extra message type " +
                             std::to_string(h.type));
@@ -234,10 +238,14 @@ Actions Coordinator::disconnected(ClientId client, TimePoint now) {
     log(LogLevel::Info, who + " disconnected");
     workers_.erase(client);
     if (retry_after_disconnect) retry_checkpoint(*retry_after_disconnect, now);
+    for (auto& [key, waiting] : plugin_barriers_) waiting.erase(client);
     if (freezing_ && freezing_->erase(client) && freezing_->empty()) finish_kill();
   }
   clients_.erase(it);
-  if (kind == ClientKind::Worker) check_exit_on_last();
+  if (kind == ClientKind::Worker) {
+    release_plugin_barriers();
+    check_exit_on_last();
+  }
   return std::exchange(out_, {});
 }
 
@@ -708,6 +716,7 @@ void Coordinator::fail_checkpoint(int status, const std::string& why, TimePoint 
   ckpt_.reset();
   cancel(TimerKind::CheckpointBarrier);
   const std::string reason = "checkpoint " + std::to_string(failed.generation) + " failed: " + why;
+  plugin_barriers_.clear();
   for (const auto& [client, reached] : failed.reached) send(client, MsgType::Abort, failed.generation, 0);
   for (ClientId waiter : failed.waiters) reply(waiter, status, failed.generation, reason);
   last_ = LastCheckpoint{failed.generation, failed.started, elapsed(failed.started, now), false, reason, {}, 0, 0, {}};
@@ -839,11 +848,62 @@ void Coordinator::fail_restart(const std::string& why) {
   log(LogLevel::Error, "restart of generation " + std::to_string(restart_->generation) + " failed: " + why +
                            "; killing its remaining processes");
   for (ClientId c : restart_->members) send(c, MsgType::Kill, restart_->generation, 0);
+  plugin_barriers_.clear();
   cancel(TimerKind::Restart);
   ++restarts_finished_;
   last_restart_ = LastRestart{restart_->generation, false, restart_->members.size(),
                               "restart of generation " + std::to_string(restart_->generation) + " failed: " + why};
   restart_.reset();
+}
+
+// ---------------------------------------------------------------------------
+// Plugin barriers
+
+bool Coordinator::in_plugin_step(ClientId client) const {
+  if (restart_ && restart_->members.count(client))
+    return restart_->target != Barrier::Running && !restart_->reached.count(client);
+  if (ckpt_) {
+    auto it = ckpt_->reached.find(client);
+    return it != ckpt_->reached.end() && ckpt_->target != Barrier::Written && it->second != ckpt_->target;
+  }
+  return false;
+}
+
+void Coordinator::on_plugin_barrier(ClientId client, const proto::MsgHeader& h, std::string_view payload) {
+  const std::string name = printable(std::string(payload.substr(0, proto::kMaxPluginBarrierName)));
+  const std::string host = h.arg == proto::kPluginBarrierHost ? workers_.at(client).host : std::string();
+  if (!in_plugin_step(client)) {
+    // Outside a checkpoint or restart nobody else takes part: it passes alone.
+    log(LogLevel::Debug, describe(client) + ": plugin barrier '" + name + "' outside a checkpoint or restart");
+    send(client, MsgType::PluginBarrierReleased, h.generation, h.arg, std::string(payload));
+    return;
+  }
+  log(LogLevel::Debug, describe(client) + " at plugin barrier '" + name + "'");
+  // A process waits at one barrier at a time: a peer cannot pile up names.
+  for (auto& [key, waiting] : plugin_barriers_) waiting.erase(client);
+  plugin_barriers_[{host, std::string(payload.substr(0, proto::kMaxPluginBarrierName))}].insert(client);
+}
+
+void Coordinator::release_plugin_barriers() {
+  for (auto it = plugin_barriers_.begin(); it != plugin_barriers_.end();) {
+    if (it->second.empty()) {  // its waiters left
+      it = plugin_barriers_.erase(it);
+      continue;
+    }
+    const auto& [host, name] = it->first;
+    bool complete = true;
+    for (const auto& [client, w] : workers_)
+      if ((host.empty() || w.host == host) && in_plugin_step(client) && !it->second.count(client)) complete = false;
+    if (!complete) {
+      ++it;
+      continue;
+    }
+    const uint64_t generation = ckpt_ ? ckpt_->generation : restart_ ? restart_->generation : 0;
+    const uint64_t scope = host.empty() ? proto::kPluginBarrierGlobal : proto::kPluginBarrierHost;
+    for (ClientId c : it->second) send(c, MsgType::PluginBarrierReleased, generation, scope, name);
+    log(LogLevel::Debug, "plugin barrier '" + printable(name) + "' released");
+    it = plugin_barriers_.erase(it);
+  }
 }
 
 // ---------------------------------------------------------------------------

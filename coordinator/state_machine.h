@@ -224,6 +224,15 @@ class Coordinator {
   void on_failed(ClientId client, const proto::MsgHeader& h, std::string_view payload, TimePoint now);
   void on_warning(ClientId client, const proto::MsgHeader& h, std::string_view payload);
   void on_command(ClientId client, const proto::MsgHeader& h, TimePoint now);
+  void on_plugin_barrier(ClientId client, const proto::MsgHeader& h, std::string_view payload);
+
+  // Plugin barriers (protocol.h PluginBarrier).
+  // True while `client` may still call a plugin barrier in the current step:
+  // it takes part in the checkpoint or restart under way and has not
+  // answered the barrier the coordinator waits for.
+  bool in_plugin_step(ClientId client) const;
+  // Releases every plugin barrier that nobody still in the step is missing.
+  void release_plugin_barriers();
 
   // Checkpoint.
   // then_kill: ckpt_command --checkpoint --then-kill (protocol.h kCheckpointThenKill).
@@ -301,6 +310,10 @@ class Coordinator {
   uint64_t computation_id_ = 0;  // 0 until the first process joins (WelcomePayload)  // the highest generation a process said it took part in or came from
   std::optional<Checkpoint> ckpt_;
   std::optional<Restart> restart_;
+  // Plugin barriers being waited at, by (host, name) (host "" for a global
+  // one): the processes waiting there. Emptied when a checkpoint or restart
+  // fails (its Abort or Kill frees the waiters).
+  std::map<std::pair<std::string, std::string>, std::set<ClientId>> plugin_barriers_;
   // ckpt_command --kill: the workers still to answer Freeze (the Kill is sent
   // to all when this empties or the Kill timer fires); nullopt: no kill due.
   std::optional<std::set<ClientId>> freezing_;

@@ -33,16 +33,33 @@ constexpr const char* kTool = "ckpt_launch";
 // The checkpoint directory as an absolute path without a trailing slash,
 // created if missing. Images and the restart script go there, and processes
 // may chdir later, so libckpt must get an absolute path.
-std::string prepare_ckptdir(const std::string& given) {
+// (--tmpdir likewise, `option` naming it in messages.)
+std::string prepare_dir(const std::string& given, const char* option = "--ckptdir") {
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::path dir = given.empty() ? fs::current_path(ec) : fs::absolute(given, ec);
-  if (ec) fail("--ckptdir: cannot resolve '" + given + "': " + ec.message(), ckpt::cli::kExitFailed);
+  if (ec) fail(std::string(option) + ": cannot resolve '" + given + "': " + ec.message(), ckpt::cli::kExitFailed);
   dir = dir.lexically_normal();
   if (!dir.has_filename() && dir.has_relative_path()) dir = dir.parent_path();
   fs::create_directories(dir, ec);
-  if (ec) fail("--ckptdir: cannot create '" + dir.string() + "': " + ec.message(), ckpt::cli::kExitFailed);
+  if (ec) fail(std::string(option) + ": cannot create '" + dir.string() + "': " + ec.message(), ckpt::cli::kExitFailed);
   return dir.string();
+}
+
+// LD_PRELOAD: libckpt.so, then --preload's libraries (absolute: processes
+// may chdir and exec), then what the caller preloaded.
+std::string preload_list(const std::string& libckpt, const std::vector<std::string>& extra) {
+  std::string list = libckpt;
+  for (const std::string& lib : extra) {
+    std::error_code ec;
+    const std::string path = std::filesystem::absolute(lib, ec).lexically_normal().string();
+    if (ec || ::access(path.c_str(), R_OK) != 0)
+      fail("--preload: " + lib + ": " + (ec ? ec.message() : std::strerror(errno)), ckpt::cli::kExitFailed);
+    list += ":" + path;
+  }
+  const char* preload = std::getenv("LD_PRELOAD");
+  if (preload != nullptr && *preload != '\0') list += std::string(":") + preload;
+  return list;
 }
 
 void set_env(const char* name, const std::string& value) {
@@ -81,7 +98,9 @@ int main(int argc, char** argv) {
   if (::access(lib.c_str(), R_OK) != 0)
     fail(lib + ": " + std::strerror(errno) + " (incomplete ckpt install?)", ckpt::cli::kExitFailed);
 
-  const std::string ckptdir = prepare_ckptdir(opt.ckptdir);
+  const std::string ckptdir = prepare_dir(opt.ckptdir);
+  const std::string tmpdir = opt.tmpdir.empty() ? std::string() : prepare_dir(opt.tmpdir, "--tmpdir");
+  const std::string preload = preload_list(lib, opt.preload);
 
   ckpt::CoordinatorRequest req;
   req.host = opt.coord_host;
@@ -107,8 +126,7 @@ int main(int argc, char** argv) {
   }
 
   // The environment contract with libckpt.so.
-  const char* preload = std::getenv("LD_PRELOAD");
-  set_env("LD_PRELOAD", preload != nullptr && *preload != '\0' ? lib + ":" + preload : lib);
+  set_env("LD_PRELOAD", preload);
   set_env(CKPT_ENV_COORD_HOST, req.host);
   set_env(CKPT_ENV_COORD_PORT, std::to_string(req.port));
   set_env(CKPT_ENV_SECRET_FILE, req.secret_path);
@@ -119,6 +137,8 @@ int main(int argc, char** argv) {
   set_env(CKPT_ENV_OUTSIDE_CONNECTIONS, opt.fail_outside_connections ? "fail" : "close");
   if (!opt.host_name.empty()) set_env(CKPT_ENV_HOST_NAME, opt.host_name);
   if (!opt.rsh.empty()) set_env(CKPT_ENV_RSH, opt.rsh);
+  if (!tmpdir.empty()) set_env(CKPT_ENV_TMPDIR, tmpdir);
+  set_env(CKPT_ENV_MODIFY_ENV, opt.modify_env ? "1" : "0");
   if (opt.file_policy.empty()) ::unsetenv(CKPT_ENV_FILE_POLICY);
   else set_env(CKPT_ENV_FILE_POLICY, opt.file_policy);
   // Starting a fresh coordinator is a one-off request of this launch: a

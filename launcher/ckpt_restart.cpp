@@ -172,6 +172,23 @@ RestoreSettings restore_settings(const RestartOptions& opt, const CoordinatorReq
     if (!realpath(opt.ckptdir.c_str(), abs)) throw RestartError("--ckptdir " + opt.ckptdir + ": " + std::strerror(errno));
     settings.ckptdir = abs;
   }
+  if (!opt.tmpdir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(opt.tmpdir, ec);
+    char abs[PATH_MAX];
+    if (ec || !realpath(opt.tmpdir.c_str(), abs))
+      throw RestartError("--tmpdir " + opt.tmpdir + ": " + (ec ? ec.message() : std::strerror(errno)));
+    settings.tmpdir = abs;
+  }
+  if (!opt.env_file.empty()) {
+    // Checked here, where the restart can still fail with a reason; the
+    // restored processes read it themselves.
+    char abs[PATH_MAX];
+    if (!realpath(opt.env_file.c_str(), abs) || ::access(abs, R_OK) != 0)
+      throw RestartError("--env-file " + opt.env_file + ": " + std::strerror(errno));
+    settings.env_file = abs;
+  }
+  settings.modify_env = opt.modify_env;
   // Undo our own ADDR_NO_RANDOMIZE (ensure_brk_below_heaps) for the restored processes.
   settings.personality = personality(0xffffffff);
   if (getenv("CKPT_RESTART_NORANDOM")) settings.personality &= ~static_cast<unsigned long>(ADDR_NO_RANDOMIZE);

@@ -122,6 +122,18 @@ void LaunchCli::define(cli::Parser& p) {
           "a connection to a peer outside the computation comes back closed after a restart, with a "
           "warning (close), or fails the checkpoint (fail) [close]",
           CKPT_ENV_OUTSIDE_CONNECTIONS);
+  p.value("--tmpdir", "DIR",
+          "where ckpt keeps the processes' temporary files (their logs unless CKPT_LOG_DIR says otherwise; "
+          "dmtcp_get_tmpdir), created if missing [$TMPDIR, else /tmp]",
+          CKPT_ENV_TMPDIR);
+  p.flag("--modify-env",
+         "every restart first applies the file " CKPT_MODIFY_ENV_FILE
+         " in the image's directory, if there is one, to each restored process's environment "
+         "(NAME=value or NAME per line; DMTCP's modify-env)",
+         CKPT_ENV_MODIFY_ENV);
+  p.values("--preload,--with-plugin", "LIB[:LIB]...",
+           "also preload LIB into PROG and every process it starts, after libckpt.so (DMTCP plugins: "
+           "DMTCP_DECL_PLUGIN)");
   cli::add_host_name(p);
   cli::add_rsh(p,
                "the remote shell: a command PROG's processes run as 'CMD HOST COMMAND...' starts COMMAND on "
@@ -172,6 +184,17 @@ void read_options(const cli::Parser& p, LaunchOptions& o) {
     o.fail_outside_connections = cli::to_choice(*outside, {"close", "fail"}) == "fail";
   if (auto name = cli::host_name(p)) o.host_name = *name;
   if (auto rsh = cli::rsh(p)) o.rsh = *rsh;
+  if (auto tmpdir = p.setting("--tmpdir")) o.tmpdir = cli::to_nonempty(*tmpdir);
+  o.modify_env = p.enabled("--modify-env").value_or(false);
+  for (const Setting& s : p.in_order({"--preload"})) {
+    std::string_view libs = s.value;
+    for (size_t colon; !libs.empty(); libs.remove_prefix(colon == std::string_view::npos ? libs.size() : colon + 1)) {
+      colon = libs.find(':');
+      const std::string lib(libs.substr(0, colon));
+      if (lib.empty()) throw UsageError(s.source + ": " + quoted(s.value) + ": an empty library name");
+      o.preload.push_back(lib);
+    }
+  }
 }
 
 }  // namespace

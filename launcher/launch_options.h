@@ -36,6 +36,15 @@ struct LaunchOptions {
   std::string file_policy;
   std::string host_name;  // --host-name, CKPT_HOST_NAME; empty: the kernel's
   std::string rsh;        // --rsh, CKPT_RSH; empty: the default (ssh)
+  // --tmpdir, CKPT_TMPDIR: where ckpt keeps the processes' temporary files
+  // (created if missing); empty: $TMPDIR, else /tmp.
+  std::string tmpdir;
+  // --modify-env, CKPT_MODIFY_ENV: every restart applies the image
+  // directory's dmtcp_env.txt (DMTCP's modify-env plugin).
+  bool modify_env = false;
+  // --preload (DMTCP's --with-plugin): libraries preloaded after libckpt.so,
+  // in order (DMTCP plugins, wrappers of one's own).
+  std::vector<std::string> preload;
   std::vector<std::string> program;  // PROG followed by its arguments
 };
 

@@ -402,6 +402,9 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
   std::snprintf(args->info.ckptdir, sizeof args->info.ckptdir, "%s", settings.ckptdir.c_str());
   std::snprintf(args->info.host_name, sizeof args->info.host_name, "%s", settings.host_name.c_str());
   std::snprintf(args->info.secret_file, sizeof args->info.secret_file, "%s", settings.secret_file.c_str());
+  std::snprintf(args->info.tmpdir, sizeof args->info.tmpdir, "%s", settings.tmpdir.c_str());
+  std::snprintf(args->info.env_file, sizeof args->info.env_file, "%s", settings.env_file.c_str());
+  args->info.modify_env = settings.modify_env;
   if (mprotect(blob, blob_size, PROT_READ | PROT_EXEC) != 0)
     throw RestartError("cannot make the restorer executable: " + errno_text());
   args_ = args;

@@ -27,6 +27,9 @@ struct RestoreSettings {
   std::string ckptdir;            // absolute; empty: as saved
   std::string host_name;          // the host the restored process runs on (its CKPT_HOST_NAME)
   std::string secret_file;        // where the secret lives on this host
+  std::string tmpdir;             // absolute; empty: as saved (ckpt_restart --tmpdir)
+  std::string env_file;           // absolute; empty: none (ckpt_restart --env-file)
+  bool modify_env = false;        // ckpt_restart --modify-env
   unsigned long personality = 0;  // what the restored process runs with
   const PathRewriter* paths = nullptr;
   int fd_floor = 3;               // the restorer's descriptors go at or above this

@@ -28,6 +28,16 @@ void RestartCli::define(cli::Parser& p) {
   cli::add_coordinator_mode(p);
   cli::add_ckptdir(p, "write later checkpoints to DIR [as saved]", "CKPT_RESTART_DIR");
   cli::add_keep(p);
+  p.value("--tmpdir", "DIR",
+          "the restored processes keep their temporary files in DIR (created if missing; dmtcp_get_tmpdir, their "
+          "logs' default directory, CKPT_TMPDIR of the programs they run) [as saved]",
+          "CKPT_RESTART_TMPDIR");
+  p.value("--env-file", "FILE",
+          "change each restored process's environment before it runs again: one NAME=value (set) or NAME "
+          "(remove) per line, # comments, \"...\" quotes, $NAME the current value");
+  p.flag("--modify-env",
+         "as --env-file with the file " CKPT_MODIFY_ENV_FILE " in each image's directory, where there is one "
+         "(DMTCP's modify-env)");
   p.flag("--no-restore-pids", "do not try to get the original pids back");
   p.flag("--no-verify", "skip the data checksums (faster; headers are still checked)");
   p.flag("--verify",
@@ -103,6 +113,10 @@ void read_options(const cli::Parser& p, RestartOptions& o) {
   o.secret_file = address.secret_file;
   if (auto dir = cli::ckptdir(p)) o.ckptdir = *dir;
   if (auto keep = cli::keep(p)) o.keep = *keep;
+  if (auto tmpdir = p.setting("--tmpdir")) o.tmpdir = cli::to_nonempty(*tmpdir);
+  if (auto file = p.setting("--env-file")) o.env_file = cli::to_nonempty(*file);
+  o.modify_env = p.given("--modify-env");
+  if (!o.env_file.empty() && o.modify_env) throw cli::UsageError("--env-file and --modify-env exclude each other");
   o.restore_pids = !p.given("--no-restore-pids");
   o.check_data = !p.given("--no-verify");
   o.verify_only = p.given("--verify");

@@ -23,6 +23,11 @@ struct RestartOptions {
   bool check_data = true;        // check every region's checksum before restoring
   bool verify_only = false;      // check everything a restart checks, then stop
   std::string ckptdir;           // where later checkpoints go; empty: as saved
+  std::string tmpdir;            // --tmpdir: the restored processes' temporary files; empty: as saved
+  // --env-file FILE: applied to each restored process's environment before it
+  // runs again (format: libckpt/src/restart_env.h); empty: none.
+  std::string env_file;
+  bool modify_env = false;       // --modify-env: the image directory's dmtcp_env.txt, if any
   unsigned keep = 0;             // --keep for a coordinator ckpt_restart starts; 0: its default
   bool info = false;             // print the images instead of restoring
   bool json = false;             // with --info

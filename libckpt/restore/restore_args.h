@@ -78,6 +78,10 @@ struct ckpt_restart_handoff {
   char ckptdir[CKPT_MAX_PATH]; /* non-empty: ckpt_restart --ckptdir */
   char host_name[64];          /* the host the process runs on now (CKPT_HOST_NAME) */
   char secret_file[CKPT_MAX_PATH]; /* the file of the secret above, on this host */
+  char tmpdir[CKPT_MAX_PATH];      /* non-empty: ckpt_restart --tmpdir */
+  char env_file[CKPT_MAX_PATH];    /* non-empty: ckpt_restart --env-file (absolute) */
+  uint32_t modify_env;             /* ckpt_restart --modify-env: the image directory's dmtcp_env.txt */
+  uint32_t pad;
   struct ckpt_restore_thread *threads;
 };
 

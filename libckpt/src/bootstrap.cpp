@@ -68,6 +68,10 @@ void read_config() {
   else if (uname(&u) == 0) format_to(g_config.host_name, sizeof g_config.host_name, "%s", u.nodename);
   const char* rsh = getenv(CKPT_ENV_RSH);
   format_to(g_config.rsh, sizeof g_config.rsh, "%s", rsh && *rsh ? rsh : CKPT_DEFAULT_RSH);
+  const char* tmpdir = getenv(CKPT_ENV_TMPDIR);
+  if (!tmpdir || !*tmpdir) tmpdir = getenv("TMPDIR");
+  format_to(g_config.tmpdir, sizeof g_config.tmpdir, "%s", tmpdir && *tmpdir ? tmpdir : "/tmp");
+  g_config.modify_env = env_number(CKPT_ENV_MODIFY_ENV, 0) != 0;
 }
 
 bool g_active = false;

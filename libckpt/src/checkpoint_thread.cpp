@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include <climits>
+#include <utility>
 
 #include "../restore/restore_args.h"
 #include "coord_client.h"
@@ -39,6 +40,7 @@
 #include "ckpt/raw_syscall.h"
 #include "core.h"
 #include "log.h"
+#include "restart_env.h"
 
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
@@ -92,8 +94,16 @@ struct CheckpointState {
   // removes it.
   bool image_pending = false;
   char last_image[4096] = {};  // the image of this process's last committed checkpoint (ckpt_last_image)
+  // An Abort (or the coordinator's loss) met by a plugin barrier while a
+  // plugin waited inside an event: acted on once that event's dispatch
+  // returns, for generation abort_generation.
+  bool abort_pending = false;
+  uint64_t abort_generation = 0;
 };
 CheckpointState g_cp;
+
+// The checkpoint thread's kernel tid: plugin barriers are only for its events.
+std::atomic<pid_t> g_checkpoint_tid{0};
 
 // The checkpoint thread's own record, saved right before the snapshot fork.
 image::ThreadRecord g_self_record;
@@ -166,6 +176,9 @@ bool connect_coordinator(bool is_restart, int timeout_ms) {
   return g_coord.connected();
 }
 
+void discard_pending_image();
+void reap_writer(bool kill_it);
+
 // `refilled`: the Advance(REFILLED) being answered, or null. The answer goes
 // out before the threads run: a process that exits at once (a short-lived
 // child about to finish) must not leave before the coordinator heard it.
@@ -176,8 +189,16 @@ void resume_user_threads(const proto::MsgHeader* refilled = nullptr) {
     return;
   }
   dispatch_event(CKPT_EVENT_RESUME, nullptr);
-  if (refilled) g_coord.send(MsgType::Reached, refilled->generation, refilled->arg);
+  // Abandoned while a plugin waited at a barrier in RESUME: the threads run
+  // again all the same; the image belongs to no generation.
+  const bool abandoned = std::exchange(g_cp.abort_pending, false);
+  if (refilled && !abandoned) g_coord.send(MsgType::Reached, refilled->generation, refilled->arg);
   dispatch_event(CKPT_EVENT_RESUMING, nullptr);
+  if (abandoned) {
+    reap_writer(true);
+    if (g_cp.abort_generation == g_cp.generation) discard_pending_image();
+    signal_done(false);
+  }
   resume_threads();
   g_cp.suspended = false;
   if (g_cp.resume_after_restart) {
@@ -228,6 +249,17 @@ void send_reached_with_shared(uint64_t generation, Barrier b) {
   shared_out_clear();
 }
 
+// An Abort a plugin barrier met (CheckpointState::abort_pending), once the
+// event is over: the checkpoint is abandoned as if the Abort had come now.
+bool act_on_pending_abort() {
+  if (!std::exchange(g_cp.abort_pending, false)) return false;
+  CKPT_LOG(Warn, "checkpoint %lu abandoned during a plugin barrier",
+           static_cast<unsigned long>(g_cp.abort_generation));
+  abort_checkpoint();
+  if (g_cp.abort_generation == g_cp.generation) discard_pending_image();
+  return true;
+}
+
 void on_suspend(const proto::MsgHeader& h, const proto::AdvancePayload& adv) {
   g_cp.generation = h.generation;
   g_cp.computation_size = adv.computation_size ? adv.computation_size : 1;
@@ -240,6 +272,7 @@ void on_suspend(const proto::MsgHeader& h, const proto::AdvancePayload& adv) {
   g_cp.image_pending = true;
   run_atcheckpoint_callbacks();
   dispatch_event(CKPT_EVENT_PRE_SUSPEND, nullptr);
+  if (act_on_pending_abort()) return;
   char error[256];
   if (suspend_threads(error, sizeof error) < 0) {
     fail_checkpoint(error);
@@ -252,6 +285,7 @@ void on_suspend(const proto::MsgHeader& h, const proto::AdvancePayload& adv) {
   shared_out_clear();
   shared_in_clear();
   dispatch_event(CKPT_EVENT_PRE_CHECKPOINT, nullptr);
+  if (act_on_pending_abort()) return;
   if (const char* failure = outcome_failure()) {
     shared_out_clear();
     fail_checkpoint(failure);  // the coordinator's Abort resumes the threads
@@ -276,6 +310,7 @@ void send_warnings(uint64_t generation, const char* text, size_t len) {
 // coordinator and into the image.
 void on_drain(const proto::MsgHeader& h) {
   dispatch_event(CKPT_EVENT_DRAIN, nullptr);
+  if (act_on_pending_abort()) return;
   size_t len = 0;
   const char* warnings = outcome_warnings(&len);
   if (len > 0 && !outcome_failure()) ckpt_save_section(image::kWarningsSection, warnings, len);
@@ -535,10 +570,48 @@ void on_disconnect() {
   abort_checkpoint();
 }
 
+void warn_env_line(int line, const char* why, void* path) {
+  CKPT_LOG(Warn, "%s: line %d skipped: %s", static_cast<const char*>(path), line, why);
+}
+
+// ckpt_restart --tmpdir, --env-file, --modify-env and ckpt_launch
+// --modify-env: the restored environment changes before the application
+// runs again (threads are frozen: restart_env.h allocates nothing).
+void edit_restored_environment(const ckpt_restart_handoff& h) {
+  char path[4200] = "";
+  if (h.env_file[0]) {
+    format_to(path, sizeof path, "%s", h.env_file);
+  } else if (h.modify_env || g_config.modify_env) {
+    // The directory this process's image was written to.
+    format_to(path, sizeof path, "%s", g_cp.image_path);
+    char* slash = strrchr(path, '/');
+    format_to(slash ? slash + 1 : path, sizeof path - (slash ? slash + 1 - path : 0), "%s", CKPT_MODIFY_ENV_FILE);
+    struct stat st;
+    if (sys(SYS_newfstatat, AT_FDCWD, path, &st, 0) != 0) {
+      CKPT_LOG(Info, "no %s: environment unchanged", path);
+      path[0] = '\0';
+    }
+  }
+  char tmpdir_setting[sizeof h.tmpdir + 16];
+  const char* extra[2] = {nullptr, nullptr};
+  if (h.tmpdir[0]) {
+    format_to(tmpdir_setting, sizeof tmpdir_setting, "%s=%s", CKPT_ENV_TMPDIR, h.tmpdir);
+    extra[0] = tmpdir_setting;
+  }
+  if (!path[0] && !extra[0]) return;
+  char why[256];
+  const int changes = edit_environment(path, extra, warn_env_line, path, why, sizeof why);
+  if (changes < 0)
+    CKPT_LOG(Warn, "environment file %s: %s; environment unchanged", path, why);
+  else
+    CKPT_LOG(Info, "environment: %d change(s)%s%s", changes, path[0] ? " from " : "", path);
+}
+
 // Back from an image: this runs on the checkpoint thread of the restored
 // process, with every other thread parked in the suspend handler.
 void on_restarted() {
   ckpt_restart_handoff* h = g_restart_handoff;
+  g_checkpoint_tid.store(raw_gettid());
   // The image we came back from (its path was set when it was begun).
   format_to(g_cp.last_image, sizeof g_cp.last_image, "%s", g_cp.image_path);
   // Descriptors of the old process are gone: forget them without closing
@@ -551,6 +624,8 @@ void on_restarted() {
   // The snapshot was taken before its generation committed; it is committed now.
   g_cp.image_pending = false;
   protect_fd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), &g_wake_fd);
+  // ckpt_restart --tmpdir: the log's default directory is in it.
+  if (h->tmpdir[0]) format_to(g_config.tmpdir, sizeof g_config.tmpdir, "%s", h->tmpdir);
   log_forget_file();
   log_open(g_config.progname);
   // The restorer made this thread under its own name.
@@ -579,6 +654,7 @@ void on_restarted() {
   // there (a remote command it starts names it).
   if (h->host_name[0]) format_to(g_config.host_name, sizeof g_config.host_name, "%s", h->host_name);
   if (h->secret_file[0]) format_to(g_config.secret_file, sizeof g_config.secret_file, "%s", h->secret_file);
+  edit_restored_environment(*h);
   uint64_t hole_start = h->hole_start, hole_len = h->hole_end - h->hole_start;
 
   // A new process: its signal dispositions are ckpt_restart's. Ours first,
@@ -614,6 +690,7 @@ void park_here() {
 }
 
 void* checkpoint_thread_main(void*) {
+  g_checkpoint_tid.store(raw_gettid());
   sigset_t all;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, nullptr);
@@ -660,6 +737,43 @@ void* checkpoint_thread_main(void*) {
 }
 
 }  // namespace
+
+int plugin_barrier(const char* name, int scope) {
+  if (raw_gettid() != g_checkpoint_tid.load() || !g_coord.connected() || g_cp.abort_pending) return -1;
+  const size_t len = strnlen(name, proto::kMaxPluginBarrierName);
+  const uint64_t arg = scope == CKPT_BARRIER_HOST ? proto::kPluginBarrierHost : proto::kPluginBarrierGlobal;
+  if (!g_coord.send(MsgType::PluginBarrier, g_cp.generation, arg, name, static_cast<uint32_t>(len))) return -1;
+  // Its own buffer: the event that calls this runs inside the handling of
+  // another message, whose payload (and the shared data after it) is in use.
+  alignas(8) static char payload[kReceiveCap];
+  for (;;) {
+    proto::MsgHeader h;
+    memset(payload, 0, sizeof payload);
+    if (!g_coord.receive(h, payload, sizeof payload)) {
+      CKPT_LOG(Warn, "lost the coordinator at plugin barrier '%s'", name);
+      g_coord.close();
+      g_cp.abort_pending = true;
+      g_cp.abort_generation = g_cp.generation;
+      return -1;
+    }
+    switch (static_cast<MsgType>(h.type)) {
+      case MsgType::PluginBarrierReleased:
+        if (h.arg == arg && h.payload_len == len && memcmp(payload, name, len) == 0) return 0;
+        CKPT_LOG(Warn, "release of another plugin barrier while at '%s'", name);
+        break;
+      case MsgType::Abort:
+        g_cp.abort_pending = true;
+        g_cp.abort_generation = h.generation;
+        return -1;
+      case MsgType::Advance:
+        // The coordinator waits for this process's answer to the step.
+        CKPT_LOG(Warn, "unexpected Advance during plugin barrier '%s'", name);
+        break;
+      default:
+        handle_message(h, payload);
+    }
+  }
+}
 
 void start_checkpoint_thread() {
   protect_fd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), &g_wake_fd);

@@ -47,6 +47,13 @@ struct Config {
   // <prefix>/bin/ckpt_launch next to this library: what a remote command runs
   // under (the same install path on every host).
   char launch_path[4096];
+  // Where ckpt keeps this process's temporary files (the default log
+  // directory; dmtcp_get_tmpdir): CKPT_TMPDIR (ckpt_launch/ckpt_restart
+  // --tmpdir), else $TMPDIR, else /tmp.
+  char tmpdir[4096];
+  // CKPT_MODIFY_ENV (ckpt_launch --modify-env): every restart applies
+  // dmtcp_env.txt from the image's directory to the environment (restart_env.h).
+  bool modify_env;
 };
 extern Config g_config;
 
@@ -214,6 +221,8 @@ const char* last_image_path();
 // Committed checkpoints and restarts this process went through.
 void local_counts(int* checkpoints, int* restarts);
 bool checkpoint_thread_running();
+// ckpt_plugin_barrier (ckpt/plugin.h).
+int plugin_barrier(const char* name, int scope);
 // Makes the checkpoint thread look at its descriptors again (one moved).
 void wake_checkpoint_thread();
 // In a forked child that runs outside the computation: the checkpoint thread

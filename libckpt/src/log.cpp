@@ -140,8 +140,8 @@ void log_open(const char* progname) {
     format_to(g_log_dir, sizeof g_log_dir, "%s", base);
     g_log_dir_checked = false;  // the user's own choice
   } else {
-    const char* tmp = getenv("TMPDIR");
-    format_to(g_log_dir, sizeof g_log_dir, CKPT_PRIVATE_DIR_FORMAT, tmp && *tmp ? tmp : "/tmp", getuid());
+    format_to(g_log_dir, sizeof g_log_dir, CKPT_PRIVATE_DIR_FORMAT, g_config.tmpdir[0] ? g_config.tmpdir : "/tmp",
+              getuid());
     g_log_dir_checked = true;
   }
   format_to(g_log_path, sizeof g_log_path, "%s/%s.%d.log", g_log_dir, progname, static_cast<int>(sys(SYS_getpid)));

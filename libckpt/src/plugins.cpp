@@ -266,6 +266,10 @@ const char* ckpt_last_image(void) { return last_image_path(); }
 
 const char* ckpt_image_dir(void) { return g_config.ckptdir; }
 
+const char* ckpt_tmpdir(void) { return g_config.tmpdir; }
+
 void ckpt_local_counts(int* checkpoints, int* restarts) { local_counts(checkpoints, restarts); }
+
+int ckpt_plugin_barrier(const char* name, int scope) { return name ? plugin_barrier(name, scope) : -1; }
 
 }  // extern "C"

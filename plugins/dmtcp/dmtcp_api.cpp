@@ -48,6 +48,7 @@ const char* dmtcp_get_ckpt_filename(void) {
 const char* dmtcp_get_ckpt_dir(void) { return ckpt_image_dir(); }
 
 const char* dmtcp_get_tmpdir(void) {
+  if (ckpt_is_enabled()) return ckpt_tmpdir();
   const char* tmp = getenv("TMPDIR");
   return tmp && *tmp ? tmp : "/tmp";
 }

@@ -1229,5 +1229,77 @@ TEST(CoordinatorStateMachine, TooMuchSharedDataFailsTheCheckpoint) {
   EXPECT_NE(reply.payload.find("shared more data than one message holds"), std::string::npos);
 }
 
+
+// Plugin barriers (DMTCP's dmtcp_global_barrier inside an event hook).
+Actions plugin_barrier(Harness& h, ClientId id, const std::string& name, uint64_t scope = proto::kPluginBarrierGlobal) {
+  return h.msg(id, proto::make_header(MsgType::PluginBarrier, static_cast<uint32_t>(name.size()), 0, scope), name);
+}
+
+TEST(CoordinatorStateMachine, PluginBarrierWaitsForEveryProcessOfTheCheckpoint) {
+  Harness h;
+  const ClientId a = h.worker(), b = h.worker({.pid = 7});
+  h.command(MsgType::CmdCheckpoint);
+  EXPECT_TRUE(sends(plugin_barrier(h, a, "presuspend:1"), a, MsgType::PluginBarrierReleased).empty());
+  auto out = plugin_barrier(h, b, "presuspend:1");
+  for (ClientId w : {a, b}) {
+    auto rel = sends(out, w, MsgType::PluginBarrierReleased);
+    ASSERT_EQ(rel.size(), 1u);
+    EXPECT_EQ(rel[0].payload, "presuspend:1");
+  }
+}
+
+TEST(CoordinatorStateMachine, PluginBarrierDoesNotWaitForAProcessThatAnsweredTheStepWithoutCallingIt) {
+  Harness h;
+  const ClientId a = h.worker(), b = h.worker({.pid = 7});
+  h.command(MsgType::CmdCheckpoint);
+  plugin_barrier(h, a, "x");
+  auto out = h.reached(b, Barrier::Suspended, 1);
+  EXPECT_EQ(sends(out, a, MsgType::PluginBarrierReleased).size(), 1u) << "b has no plugin that calls it";
+  EXPECT_TRUE(sends(out, b, MsgType::PluginBarrierReleased).empty());
+}
+
+TEST(CoordinatorStateMachine, PluginBarrierOfAHostWaitsOnlyForThatHost) {
+  Harness h;
+  const ClientId a = h.worker(), b = h.worker({.pid = 7, .host = "node2"});
+  h.command(MsgType::CmdCheckpoint);
+  auto out = plugin_barrier(h, a, "local", proto::kPluginBarrierHost);
+  EXPECT_EQ(sends(out, a, MsgType::PluginBarrierReleased).size(), 1u);
+  EXPECT_TRUE(sends(plugin_barrier(h, a, "global"), a, MsgType::PluginBarrierReleased).empty())
+      << "a global one waits for node2";
+  EXPECT_EQ(sends(plugin_barrier(h, b, "global"), a, MsgType::PluginBarrierReleased).size(), 1u);
+}
+
+TEST(CoordinatorStateMachine, PluginBarrierOutsideACheckpointPassesAtOnce) {
+  Harness h;
+  const ClientId a = h.worker();
+  h.worker({.pid = 7});
+  EXPECT_EQ(sends(plugin_barrier(h, a, "x"), a, MsgType::PluginBarrierReleased).size(), 1u);
+}
+
+TEST(CoordinatorStateMachine, PluginBarrierWaitsForTheRestoredProcessesOfARestart) {
+  Harness h;
+  const ClientId a = h.worker({.restart = true, .computation_size = 2, .generation = 3});
+  const ClientId b = h.worker({.pid = 7, .restart = true, .computation_size = 2, .generation = 3});
+  h.reached(a, Barrier::Restarted, 3);
+  h.reached(b, Barrier::Restarted, 3);
+  ASSERT_TRUE(has_advance(h.last, a, Barrier::Refilled));
+  EXPECT_TRUE(sends(plugin_barrier(h, a, "restart"), a, MsgType::PluginBarrierReleased).empty());
+  EXPECT_EQ(sends(plugin_barrier(h, b, "restart"), a, MsgType::PluginBarrierReleased).size(), 1u);
+}
+
+TEST(CoordinatorStateMachine, ProcessExitingAtAPluginBarrierIsNotWaitedFor) {
+  Harness h;
+  const ClientId a = h.worker(), b = h.worker({.pid = 7}), c = h.worker({.pid = 8});
+  h.command(MsgType::CmdCheckpoint);
+  h.reached(c, Barrier::Suspended, 1);
+  plugin_barrier(h, a, "x");
+  plugin_barrier(h, b, "x");  // released: c answered without calling it
+  auto out = plugin_barrier(h, a, "y");
+  EXPECT_TRUE(sends(out, a, MsgType::PluginBarrierReleased).empty());
+  out = h.disconnect(b);
+  EXPECT_EQ(sends(out, a, MsgType::Abort).size(), 1u) << "c is frozen with b alive in its view";
+  EXPECT_TRUE(sends(out, a, MsgType::PluginBarrierReleased).empty()) << "the Abort frees it, not a release";
+}
+
 }  // namespace
 }  // namespace ckpt::coord

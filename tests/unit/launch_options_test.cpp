@@ -393,4 +393,25 @@ TEST_F(ResolveProgram, PathWithSlashIsTakenAsIs) {
   EXPECT_EQ(error, dir_ + "/missing: no such file");
 }
 
+TEST(LaunchOptions, DmtcpCompatibilityOptionsAndTheirTwins) {
+  LaunchParse p = parse({"--tmpdir", "/scratch", "--modify-env", "--with-plugin", "a.so:/opt/b.so", "--preload",
+                         "c.so", "./app"});
+  ASSERT_EQ(p.action, LaunchAction::Run) << p.error;
+  EXPECT_EQ(p.options.tmpdir, "/scratch");
+  EXPECT_TRUE(p.options.modify_env);
+  EXPECT_EQ(p.options.preload, (std::vector<std::string>{"a.so", "/opt/b.so", "c.so"}));
+  Env env;
+  env.vars = {{"CKPT_TMPDIR", "/t"}, {"CKPT_MODIFY_ENV", "1"}};
+  LaunchParse q = parse({"./app"}, env);
+  ASSERT_EQ(q.action, LaunchAction::Run) << q.error;
+  EXPECT_EQ(q.options.tmpdir, "/t");
+  EXPECT_TRUE(q.options.modify_env);
+}
+
+TEST(LaunchOptions, PreloadRefusesAnEmptyLibraryName) {
+  LaunchParse p = parse({"--preload", "a.so::b.so", "./app"});
+  EXPECT_EQ(p.action, LaunchAction::Error);
+  EXPECT_NE(p.error.find("an empty library name"), std::string::npos) << p.error;
+}
+
 }  // namespace

@@ -254,4 +254,22 @@ TEST(RestartHosts, ShareCommandRefusesWhatAnotherHostCannotUse) {
   }
 }
 
+TEST(RestartOptions, EnvironmentAndTemporaryDirectoryOfTheRestoredProcesses) {
+  RestartParse p = parse({"--tmpdir", "/scratch", "--env-file", "env.txt", "x.ckpt"});
+  ASSERT_EQ(p.action, ckpt::cli::Outcome::Run) << p.error;
+  EXPECT_EQ(p.options.tmpdir, "/scratch");
+  EXPECT_EQ(p.options.env_file, "env.txt");
+  EXPECT_FALSE(p.options.modify_env);
+  RestartParse m = parse({"--modify-env", "x.ckpt"}, {{"CKPT_RESTART_TMPDIR", "/t"}});
+  ASSERT_EQ(m.action, ckpt::cli::Outcome::Run) << m.error;
+  EXPECT_TRUE(m.options.modify_env);
+  EXPECT_EQ(m.options.tmpdir, "/t");
+}
+
+TEST(RestartOptions, EnvFileAndModifyEnvExcludeEachOther) {
+  RestartParse p = parse({"--env-file", "env.txt", "--modify-env", "x.ckpt"});
+  EXPECT_EQ(p.action, ckpt::cli::Outcome::Error);
+  EXPECT_NE(p.error.find("--env-file and --modify-env exclude each other"), std::string::npos) << p.error;
+}
+
 }  // namespace

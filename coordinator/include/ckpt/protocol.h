@@ -33,6 +33,11 @@ enum class MsgType : uint16_t {
   Exec = 5,               // the process exec'ed another program and kept its connection; payload ExecPayload
   Frozen = 6,             // answer to Freeze: the process's threads are stopped
   Warning = 7,            // the checkpoint goes on, but something was saved as a placeholder; payload: text
+  // A plugin's barrier inside an event (ckpt_plugin_barrier, DMTCP's
+  // dmtcp_global_barrier): payload the barrier's name (at most
+  // kMaxPluginBarrierName bytes); arg kPluginBarrierHost: only the processes
+  // on the sender's host take part.
+  PluginBarrier = 10,
 
   // any client -> coordinator: the handshake before anything else (ckpt/auth.h)
   AuthStart = 8,  // payload auth::AuthStartPayload
@@ -49,6 +54,9 @@ enum class MsgType : uint16_t {
   Committed = 23,
   Kill = 24,       // terminate the process now
   Freeze = 25,     // stop the process's threads and answer Frozen: a Kill follows
+  // Every process taking part has reached the PluginBarrier named in the
+  // payload (arg as the PluginBarrier's).
+  PluginBarrierReleased = 28,
 
   // coordinator -> any client, during the handshake
   AuthChallenge = 26,  // payload auth::AuthChallengePayload
@@ -69,6 +77,15 @@ enum class MsgType : uint16_t {
 // CmdCheckpoint's arg: the processes never run again after the snapshot;
 // once the generation is committed they are killed (CRIU's dump).
 inline constexpr uint64_t kCheckpointThenKill = 1;
+
+// PluginBarrier: who takes part. A barrier waits for every process of the
+// checkpoint or restart under way (or, with kPluginBarrierHost, those on the
+// caller's host) that has not yet answered the coordinator's current barrier:
+// one that answers without calling it has no plugin that calls it, and is not
+// waited for.
+inline constexpr uint64_t kPluginBarrierGlobal = 0;
+inline constexpr uint64_t kPluginBarrierHost = 1;
+inline constexpr uint32_t kMaxPluginBarrierName = 255;
 
 // The global states of one checkpoint (GUIDE §1). The coordinator sends
 // Advance(X); each worker does the work of X and answers Reached(X); when all

@@ -20,6 +20,8 @@
 #define CKPT_ENV_SYSVTABLE "CKPT_SYSVTABLE"     /* the shared System V id table's file (plugins/sysv) */
 #define CKPT_ENV_HOST_NAME "CKPT_HOST_NAME" /* the host this process runs on, as the computation names it */
 #define CKPT_ENV_RSH "CKPT_RSH"             /* the remote shell whose commands join the computation */
+#define CKPT_ENV_TMPDIR "CKPT_TMPDIR"         /* where ckpt keeps a process's temporary files */
+#define CKPT_ENV_MODIFY_ENV "CKPT_MODIFY_ENV" /* 1: restarts apply the image directory's dmtcp_env.txt */
 #define CKPT_ENV_LOG "CKPT_LOG"                 /* debug|info|warn|error */
 #define CKPT_ENV_LOG_DIR "CKPT_LOG_DIR"
 
@@ -35,6 +37,10 @@
  * made with mode 0700 and used only while it is a directory that this user
  * owns and nobody else can write (another user could have made it first). */
 #define CKPT_PRIVATE_DIR_FORMAT "%s/ckpt-%u"
+
+/* The environment file a restart applies with ckpt_launch --modify-env or
+ * ckpt_restart --modify-env, in the image's directory (DMTCP's name). */
+#define CKPT_MODIFY_ENV_FILE "dmtcp_env.txt"
 
 /* The remote shell, by default: "ssh HOST COMMAND..." runs COMMAND on HOST. */
 #define CKPT_DEFAULT_RSH "ssh"

@@ -125,9 +125,31 @@ const char *ckpt_last_image(void);
 /* The directory this process's images go to (ckpt_launch --ckptdir; a
  * coordinator's --ckptdir overrides it at each checkpoint). */
 const char *ckpt_image_dir(void);
+/* Where ckpt keeps this process's temporary files: ckpt_launch's or
+ * ckpt_restart's --tmpdir (CKPT_TMPDIR), else $TMPDIR, else /tmp. */
+const char *ckpt_tmpdir(void);
 /* How many checkpoints of this process were committed, and how many
  * restarts it went through (either pointer may be NULL). */
 void ckpt_local_counts(int *checkpoints, int *restarts);
+
+/* A barrier across the processes of the computation, for an event handler
+ * that must know every other process got as far (DMTCP's
+ * dmtcp_global_barrier and dmtcp_local_barrier). Usable in the events the
+ * checkpoint thread delivers within a step of a checkpoint or restart:
+ * CKPT_EVENT_PRE_SUSPEND, CKPT_EVENT_PRE_CHECKPOINT, CKPT_EVENT_DRAIN and
+ * CKPT_EVENT_RESUME (also the one that follows a restart). Returns 0 once
+ * every process of the step that has not yet finished the step has called
+ * it with the same name: a process that finishes the step without calling
+ * it (it has no plugin that does) is not waited for. CKPT_BARRIER_HOST: only
+ * the processes on this host take part. Returns -1 at once anywhere else
+ * (another thread, another event, no coordinator), and -1 when the
+ * checkpoint is abandoned meanwhile (another process failed, the barrier
+ * timed out): the event should then skip the rest of its work; its next
+ * event is the one an abandoned checkpoint brings (CKPT_EVENT_RESUME or
+ * CKPT_EVENT_RESUMING). Names are at most 255 bytes. */
+#define CKPT_BARRIER_ALL 0
+#define CKPT_BARRIER_HOST 1
+int ckpt_plugin_barrier(const char *name, int scope);
 
 /* During CKPT_EVENT_PRE_CHECKPOINT or CKPT_EVENT_DRAIN: stores a named blob
  * in this process's image (visible with ckpt_info). Returns 0, or -1 if out
