@@ -24,10 +24,14 @@
 // - System V IPC: semop, semtimedop, msgrcv, msgsnd: plugins/sysv;
 // - inotify reads (before Linux 3.8): read() is not wrapped; the kernels we
 //   run on restart them.
+// - futex waits with a timeout: glibc's condition variables and timed
+//   locks wait again by themselves (sem_* above); a program's own
+//   syscall(SYS_futex, FUTEX_WAIT, ..., timeout) is not retried and can
+//   still see EINTR.
 // The kernel restarts by itself, with the time left or an absolute
 // deadline, what SA_RESTART covers: read/write on pipes and devices, wait*,
-// flock/fcntl(F_SETLKW), futex waits (pthread locks and condition
-// variables), mq_send/mq_receive/mq_timedsend/mq_timedreceive.
+// flock/fcntl(F_SETLKW), futex waits without a timeout,
+// mq_send/mq_receive/mq_timedsend/mq_timedreceive.
 //
 // Time spent suspended (or dead, between checkpoint and restart) does not
 // count against a timeout: the suspend handler records when the thread was
