@@ -26,8 +26,8 @@
 //   run on restart them.
 // - futex waits with a timeout: glibc's condition variables and timed
 //   locks wait again by themselves (sem_* above); a program's own
-//   syscall(SYS_futex, FUTEX_WAIT, ..., timeout) is not retried and can
-//   still see EINTR.
+//   syscall(SYS_futex, ...) waits: here (ckpt_syscall_futex, for
+//   plugins/pid's syscall()).
 // The kernel restarts by itself, with the time left or an absolute
 // deadline, what SA_RESTART covers: read/write on pipes and devices, wait*,
 // flock/fcntl(F_SETLKW), futex waits without a timeout,
@@ -42,6 +42,7 @@
 #include <semaphore.h>
 #include <signal.h>
 #include <linux/aio_abi.h>
+#include <linux/futex.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/socket.h>
@@ -457,6 +458,22 @@ int connect(int fd, const struct sockaddr* addr, socklen_t len) {
   if (err == 0) return 0;
   errno = err;
   return -1;
+}
+
+long ckpt_syscall_futex(long uaddr, long op, long val, long timeout, long uaddr2, long val3) {
+  const long cmd = op & ~static_cast<long>(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
+  const bool waits = cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET || cmd == FUTEX_WAIT_REQUEUE_PI;
+  if (!waits) return ckpt::sys(SYS_futex, uaddr, op, val, timeout, uaddr2, val3);
+  // Only FUTEX_WAIT's timeout is relative; the others are deadlines.
+  const auto* tmo = reinterpret_cast<const struct timespec*>(timeout);
+  const bool relative = cmd == FUTEX_WAIT && tmo;
+  Retry retry(relative ? ckpt::ts_ns(tmo) : -1);
+  struct timespec left;
+  long rc;
+  while ((rc = ckpt::sys(SYS_futex, uaddr, op, val, timeout, uaddr2, val3)) < 0 && retry.again()) {
+    if (relative) timeout = reinterpret_cast<long>(&(left = retry.remaining_ts()));
+  }
+  return rc;
 }
 
 // libaio's io_getevents (its errors are negative results, not errno), and

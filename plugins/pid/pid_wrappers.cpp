@@ -405,6 +405,8 @@ long syscall(long nr, ...) {
       return pause();
     case SYS_poll:
       return poll(reinterpret_cast<struct pollfd*>(a1), static_cast<nfds_t>(a2), static_cast<int>(a3));
+    case SYS_futex:
+      return ckpt_syscall_futex(a1, a2, a3, a4, a5, a6);
     case SYS_io_getevents: {
       long rc = io_getevents(static_cast<aio_context_t>(a1), a2, a3, reinterpret_cast<struct io_event*>(a4),
                              reinterpret_cast<struct timespec*>(a5));

@@ -83,7 +83,7 @@ ckpt_integration_test(own_wrappers checkpoint_restart.sh 2 5 ${bin}/it_own_wrapp
 # and flock through five checkpoints: no EINTR reaches them (issue 12).
 ckpt_integration_test(blocking_ipc checkpoints_only.sh 5 ${bin}/it_blocking_ipc 30 100)
 # Threads blocked in recv/send/accept on sockets with SO_RCVTIMEO/SO_SNDTIMEO,
-# io_getevents and mq_timedreceive through five checkpoints: each times out
+# io_getevents, syscall(SYS_futex) and mq_timedreceive through five checkpoints: each times out
 # with its own error, never EINTR, not early and at most 2.5 s late (issue 12).
 ckpt_integration_test(blocking_timeouts checkpoints_only.sh 5 ${bin}/it_blocking_timeouts 7 2000)
 # The application's own signal during a checkpoint that interrupts a call

@@ -265,6 +265,14 @@ int ckpt_suspend_signal(void);
  * inactive), else `copy` holding `set` with the suspend signal unblocked. */
 const sigset_t *ckpt_without_suspend_signal(const sigset_t *set, sigset_t *copy);
 
+/* For plugins/pid's syscall() wrapper: the futex system call (arguments as
+ * syscall(SYS_futex, ...) takes them, result as it returns), whose waits
+ * are issued again after the suspend signal interrupted them, as libckpt's
+ * wrappers of the C library's blocking calls are: a FUTEX_WAIT's relative
+ * timeout with the time that was left, the other waits with their absolute
+ * deadline. EINTR when one of the application's handlers ran. */
+long ckpt_syscall_futex(long uaddr, long op, long val, long timeout, long uaddr2, long val3);
+
 #ifdef __cplusplus
 }
 #endif

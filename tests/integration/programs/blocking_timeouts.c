@@ -2,13 +2,14 @@
  * signal handler, while checkpoints happen: recv() on a socket with
  * SO_RCVTIMEO, send() into a full socket with SO_SNDTIMEO, accept() on a
  * listening socket with SO_RCVTIMEO, syscall(SYS_io_getevents) with a
- * timeout, and mq_timedreceive() on an empty queue. Each step all five
- * start together and must time out as without ckpt: the call's own timeout
- * error (EAGAIN, 0 events, ETIMEDOUT), never EINTR, and neither early nor
+ * timeout, syscall(SYS_futex, FUTEX_WAIT) with a timeout, and
+ * mq_timedreceive() on an empty queue. Each step all six start together
+ * and must time out as without ckpt: the call's own timeout error (EAGAIN,
+ * 0 events, ETIMEDOUT), never EINTR, and neither early nor
  * much late. A call counts as in time when it took at least its timeout
  * (less 5 ms for clock granularity) and at most 2.5 s more: time a thread
- * spends suspended by a checkpoint does not count against a socket's or
- * io_getevents' timeout (libckpt retries with what was left), so a
+ * spends suspended by a checkpoint does not count against a socket's,
+ * io_getevents' or FUTEX_WAIT's timeout (libckpt retries with what was left), so a
  * checkpoint makes those calls last longer by its own length, while
  * mq_timedreceive's absolute deadline does not move.
  *
@@ -19,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/aio_abi.h>
+#include <linux/futex.h>
 #include <mqueue.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -33,8 +35,8 @@
 
 #include "tree_common.h"
 
-enum { kRecv, kSend, kAccept, kIoGetevents, kMqTimedreceive, kCalls };
-static const char *const kNames[kCalls] = {"recv", "send", "accept", "io_getevents", "mq_timedreceive"};
+enum { kRecv, kSend, kAccept, kIoGetevents, kFutexWait, kMqTimedreceive, kCalls };
+static const char *const kNames[kCalls] = {"recv", "send", "accept", "io_getevents", "futex_wait", "mq_timedreceive"};
 static const int64_t kLateNs = 2500000000LL;
 static const int64_t kEarlyNs = 5000000LL;
 
@@ -42,6 +44,7 @@ static int timeout_ms;
 static int recv_fd, send_fd, listen_fd;
 static aio_context_t aio_ctx;
 static mqd_t queue;
+static uint32_t futex_word; /* stays 0: nobody wakes the waiter */
 static pthread_barrier_t start;
 
 struct Result {
@@ -76,6 +79,10 @@ static long call(int which) {
       struct timespec tmo = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L};
       return syscall(SYS_io_getevents, aio_ctx, 1, 1, events, &tmo);
     }
+    case kFutexWait: {
+      struct timespec tmo = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L};
+      return syscall(SYS_futex, &futex_word, FUTEX_WAIT_PRIVATE, 0, &tmo, NULL, 0);
+    }
     case kMqTimedreceive: {
       struct timespec deadline;
       clock_gettime(CLOCK_REALTIME, &deadline);
@@ -107,7 +114,7 @@ static void describe(int which, char *out, size_t cap) {
   const struct Result *r = &results[which];
   const char *answer;
   if (which == kIoGetevents) answer = r->rc == 0 ? "0 events" : NULL;
-  else if (which == kMqTimedreceive) answer = r->rc == -1 && r->err == ETIMEDOUT ? "ETIMEDOUT" : NULL;
+  else if (which == kMqTimedreceive || which == kFutexWait) answer = r->rc == -1 && r->err == ETIMEDOUT ? "ETIMEDOUT" : NULL;
   else answer = r->rc == -1 && r->err == EAGAIN ? "EAGAIN" : NULL;
   if (!answer) {
     snprintf(out, cap, "%s rc=%ld %s", kNames[which], r->rc, strerror(r->err));
