@@ -1,8 +1,37 @@
-// Calls the kernel never restarts after a signal handler (nanosleep, poll,
-// epoll_wait, epoll_pwait2, select, semaphore waits, ...) return EINTR when
-// the suspend signal interrupts them. The application must not see that
-// (GUIDE §3.2): these wrappers retry with the time that was left, and return
-// EINTR only when one of the application's own signals interrupted the call.
+// Calls the kernel never restarts after a signal handler return EINTR when
+// the suspend signal interrupts them, although it has SA_RESTART. The
+// application must not see that (GUIDE §3.2): their wrappers retry with the
+// time that was left, and return EINTR when one of the application's own
+// handlers ran in the thread meanwhile (plugins/signal counts them), even if
+// a checkpoint interrupted the call at the same moment.
+//
+// The calls signal(7) lists as never restarted, and where each is retried:
+// - sleeps: nanosleep, clock_nanosleep (also sleep, usleep): here, with the
+//   time the kernel says is left;
+// - waits for descriptors: poll, ppoll, select, pselect, epoll_wait,
+//   epoll_pwait, epoll_pwait2: here;
+// - socket calls on a socket with a timeout (SO_RCVTIMEO: recv, recvfrom,
+//   recvmsg, accept, accept4; SO_SNDTIMEO: send, sendto, sendmsg, connect):
+//   here; without a timeout the kernel restarts them itself. After our
+//   signal the wrapper waits for the socket (poll) for what is left of the
+//   timeout, then issues the call again; a connect goes on in the kernel and
+//   is waited for. read/write/recvmmsg/sendmmsg on such sockets are not
+//   wrapped (the cost would fall on every read): they can still see EINTR;
+// - io_getevents (libaio's, and syscall(SYS_io_getevents)): here;
+// - semaphores: sem_wait, sem_timedwait, sem_clockwait: here;
+// - signal waits: pause, sigtimedwait, sigwaitinfo: here; sigsuspend:
+//   plugins/signal;
+// - System V IPC: semop, semtimedop, msgrcv, msgsnd: plugins/sysv;
+// - inotify reads (before Linux 3.8): read() is not wrapped; the kernels we
+//   run on restart them.
+// - futex waits with a timeout: glibc's condition variables and timed
+//   locks wait again by themselves (sem_* above); a program's own
+//   syscall(SYS_futex, ...) waits: here (ckpt_syscall_futex, for
+//   plugins/pid's syscall()).
+// The kernel restarts by itself, with the time left or an absolute
+// deadline, what SA_RESTART covers: read/write on pipes and devices, wait*,
+// flock/fcntl(F_SETLKW), futex waits without a timeout,
+// mq_send/mq_receive/mq_timedsend/mq_timedreceive.
 //
 // Time spent suspended (or dead, between checkpoint and restart) does not
 // count against a timeout: the suspend handler records when the thread was
@@ -12,8 +41,12 @@
 #include <poll.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <linux/aio_abi.h>
+#include <linux/futex.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,12 +72,20 @@ int64_t now_ns() {
 // caller's timeout is left (in ns; negative timeout = wait forever).
 class Retry {
  public:
-  explicit Retry(int64_t timeout_ns) : remaining_(timeout_ns), started_(now_ns()), seen_(this_thread_pause().interruptions) {}
+  explicit Retry(int64_t timeout_ns)
+      : remaining_(timeout_ns),
+        started_(now_ns()),
+        seen_(this_thread_pause().interruptions),
+        handlers_(this_thread_pause().handlers) {}
 
-  // After a call failed: true if it must be issued again.
+  // After a call failed: true if it must be issued again. Not when one of
+  // the application's handlers ran meanwhile, even if a checkpoint also
+  // interrupted the call: without ckpt its signal would have made the call
+  // fail, and a waiter whose handler set a flag (pause, sigsuspend) would
+  // otherwise wait again for a signal that already came.
   bool again() {
     const ThreadPause& p = this_thread_pause();
-    if (errno != EINTR || p.interruptions == seen_) return false;
+    if (errno != EINTR || p.interruptions == seen_ || p.handlers != handlers_) return false;
     seen_ = p.interruptions;
     if (remaining_ >= 0) {
       // Time before the suspension counts; time after it starts anew (it may
@@ -57,6 +98,8 @@ class Retry {
     started_ = now_ns();
     return true;
   }
+  // For a timeout learned only after the call failed (a socket's).
+  void set_timeout_ns(int64_t ns) { remaining_ = ns; }
   int64_t remaining_ns() const { return remaining_; }
   int remaining_ms() const { return remaining_ < 0 ? -1 : static_cast<int>((remaining_ + 999'999) / 1'000'000); }
   struct timespec remaining_ts() const {
@@ -67,6 +110,7 @@ class Retry {
   int64_t remaining_;
   int64_t started_;
   uint64_t seen_;
+  const uint64_t handlers_;
 };
 
 // A timeout in ns, -1 for none; a pointer the kernel will refuse (EFAULT)
@@ -102,6 +146,86 @@ class SavedFdSets {
   bool ok_ = true;
 };
 
+// The C library's socket calls, resolved before main: libckpt's own
+// coordinator connection goes through these wrappers too, and dlsym must
+// not run on the checkpoint thread while other threads are frozen.
+struct RealSocketCalls {
+  ssize_t (*recv)(int, void*, size_t, int);
+  ssize_t (*recvfrom)(int, void*, size_t, int, struct sockaddr*, socklen_t*);
+  ssize_t (*recvmsg)(int, struct msghdr*, int);
+  ssize_t (*send)(int, const void*, size_t, int);
+  ssize_t (*sendto)(int, const void*, size_t, int, const struct sockaddr*, socklen_t);
+  ssize_t (*sendmsg)(int, const struct msghdr*, int);
+  int (*accept)(int, struct sockaddr*, socklen_t*);
+  int (*accept4)(int, struct sockaddr*, socklen_t*, int);
+  int (*connect)(int, const struct sockaddr*, socklen_t);
+  int (*io_getevents)(aio_context_t, long, long, struct io_event*, struct timespec*);  // libaio's, if loaded
+};
+RealSocketCalls g_socket;
+
+__attribute__((constructor(150))) void resolve_socket_calls() {
+  g_socket.recv = next<decltype(g_socket.recv)>("recv");
+  g_socket.recvfrom = next<decltype(g_socket.recvfrom)>("recvfrom");
+  g_socket.recvmsg = next<decltype(g_socket.recvmsg)>("recvmsg");
+  g_socket.send = next<decltype(g_socket.send)>("send");
+  g_socket.sendto = next<decltype(g_socket.sendto)>("sendto");
+  g_socket.sendmsg = next<decltype(g_socket.sendmsg)>("sendmsg");
+  g_socket.accept = next<decltype(g_socket.accept)>("accept");
+  g_socket.accept4 = next<decltype(g_socket.accept4)>("accept4");
+  g_socket.io_getevents = next<decltype(g_socket.io_getevents)>("io_getevents");
+  g_socket.connect = next<decltype(g_socket.connect)>("connect");
+}
+
+// Calls made before our constructor (other libraries' constructors) resolve then.
+const RealSocketCalls& real_socket() {
+  if (!g_socket.connect) resolve_socket_calls();
+  return g_socket;
+}
+
+// A socket's SO_RCVTIMEO or SO_SNDTIMEO in ns; 0: none.
+int64_t socket_timeout_ns(int fd, int option) {
+  struct timeval tv = {0, 0};
+  socklen_t len = sizeof tv;
+  if (sys(SYS_getsockopt, fd, SOL_SOCKET, option, &tv, &len) != 0) return 0;
+  return tv.tv_sec * 1'000'000'000LL + tv.tv_usec * 1000LL;
+}
+
+// After the suspend signal interrupted a socket call with a timeout: waits
+// until `fd` is ready for `events`, within what is left of it. 1: ready
+// (issue the call again); 0: the time ran out; -1: failed (errno).
+int wait_socket_ready(int fd, short events, Retry& retry) {
+  if (retry.remaining_ns() == 0) return 0;
+  struct pollfd pfd = {fd, events, 0};
+  const int n = poll(&pfd, 1, retry.remaining_ms());  // libckpt's: it waits on after a checkpoint too
+  return n < 0 ? -1 : n > 0 ? 1 : 0;
+}
+
+// A socket call (recv, send, accept ...) whose EINTR after our signal with
+// the socket's timeout `option` set means: wait again.
+template <typename Call>
+ssize_t socket_call(int fd, int option, short events, Call call) {
+  Retry retry(-1);
+  bool timeout_known = false;
+  for (;;) {
+    ssize_t rc = call();
+    if (rc >= 0 || errno != EINTR) return rc;
+    if (!timeout_known) {
+      const int64_t timeout = socket_timeout_ns(fd, option);
+      if (timeout <= 0) return rc;  // the kernel restarts it: the EINTR is the application's handler's
+      retry.set_timeout_ns(timeout);
+      timeout_known = true;
+      errno = EINTR;
+    }
+    if (!retry.again()) return rc;
+    const int ready = wait_socket_ready(fd, events, retry);
+    if (ready < 0) return -1;
+    if (ready == 0) {
+      errno = EAGAIN;  // what the kernel answers when the timeout runs out
+      return -1;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ckpt
 
@@ -112,27 +236,26 @@ extern "C" {
 
 int nanosleep(const struct timespec* req, struct timespec* rem) {
   static auto real = next<int (*)(const struct timespec*, struct timespec*)>("nanosleep");
+  if (!ckpt_readable_user_memory(req, sizeof *req)) return real(req, rem);  // EFAULT, as without ckpt
   struct timespec left = *req, mine;
   struct timespec* out = rem ? rem : &mine;
-  uint64_t seen = ckpt::this_thread_pause().interruptions;
   // The kernel reports what was left when the signal came: exactly the time
   // still owed, whether we resume here or in a restarted process.
+  Retry retry(-1);
   int rc;
-  while ((rc = real(&left, out)) != 0 && errno == EINTR && ckpt::this_thread_pause().interruptions != seen) {
-    seen = ckpt::this_thread_pause().interruptions;
-    left = *out;
-  }
+  while ((rc = real(&left, out)) != 0 && retry.again()) left = *out;
   return rc;
 }
 
 int clock_nanosleep(clockid_t clock, int flags, const struct timespec* req, struct timespec* rem) {
   static auto real = next<int (*)(clockid_t, int, const struct timespec*, struct timespec*)>("clock_nanosleep");
+  if (!ckpt_readable_user_memory(req, sizeof *req)) return real(clock, flags, req, rem);
   struct timespec left = *req, mine;
   struct timespec* out = rem ? rem : &mine;
-  uint64_t seen = ckpt::this_thread_pause().interruptions;
+  Retry retry(-1);
   int rc;
-  while ((rc = real(clock, flags, &left, out)) == EINTR && ckpt::this_thread_pause().interruptions != seen) {
-    seen = ckpt::this_thread_pause().interruptions;
+  // clock_nanosleep returns the error instead of setting errno.
+  while ((rc = real(clock, flags, &left, out)) == EINTR && (errno = EINTR, retry.again())) {
     if (!(flags & TIMER_ABSTIME)) left = *out;
   }
   return rc;
@@ -279,6 +402,95 @@ int pause(void) {
   while ((rc = real()) < 0 && retry.again()) {
   }
   return rc;
+}
+
+ssize_t recv(int fd, void* buf, size_t len, int flags) {
+  return ckpt::socket_call(fd, SO_RCVTIMEO, POLLIN, [&] { return ckpt::real_socket().recv(fd, buf, len, flags); });
+}
+
+ssize_t recvfrom(int fd, void* buf, size_t len, int flags, struct sockaddr* from, socklen_t* from_len) {
+  return ckpt::socket_call(fd, SO_RCVTIMEO, POLLIN, [&] { return ckpt::real_socket().recvfrom(fd, buf, len, flags, from, from_len); });
+}
+
+ssize_t recvmsg(int fd, struct msghdr* msg, int flags) {
+  return ckpt::socket_call(fd, SO_RCVTIMEO, POLLIN, [&] { return ckpt::real_socket().recvmsg(fd, msg, flags); });
+}
+
+ssize_t send(int fd, const void* buf, size_t len, int flags) {
+  return ckpt::socket_call(fd, SO_SNDTIMEO, POLLOUT, [&] { return ckpt::real_socket().send(fd, buf, len, flags); });
+}
+
+ssize_t sendto(int fd, const void* buf, size_t len, int flags, const struct sockaddr* to, socklen_t to_len) {
+  return ckpt::socket_call(fd, SO_SNDTIMEO, POLLOUT, [&] { return ckpt::real_socket().sendto(fd, buf, len, flags, to, to_len); });
+}
+
+ssize_t sendmsg(int fd, const struct msghdr* msg, int flags) {
+  return ckpt::socket_call(fd, SO_SNDTIMEO, POLLOUT, [&] { return ckpt::real_socket().sendmsg(fd, msg, flags); });
+}
+
+int accept(int fd, struct sockaddr* addr, socklen_t* len) {
+  return static_cast<int>(ckpt::socket_call(fd, SO_RCVTIMEO, POLLIN, [&] { return ckpt::real_socket().accept(fd, addr, len); }));
+}
+
+int accept4(int fd, struct sockaddr* addr, socklen_t* len, int flags) {
+  return static_cast<int>(ckpt::socket_call(fd, SO_RCVTIMEO, POLLIN, [&] { return ckpt::real_socket().accept4(fd, addr, len, flags); }));
+}
+
+// An interrupted connect goes on in the kernel (issued again it would fail
+// with EALREADY): wait for it to end within the time left, and answer as
+// the connect would have; EINPROGRESS when the time runs out, as the kernel.
+int connect(int fd, const struct sockaddr* addr, socklen_t len) {
+  int rc = ckpt::real_socket().connect(fd, addr, len);
+  if (rc == 0 || errno != EINTR) return rc;
+  const int64_t timeout = ckpt::socket_timeout_ns(fd, SO_SNDTIMEO);
+  if (timeout <= 0) return rc;
+  Retry retry(timeout);
+  errno = EINTR;
+  if (!retry.again()) return rc;
+  const int ready = ckpt::wait_socket_ready(fd, POLLOUT, retry);
+  if (ready <= 0) {
+    if (ready == 0) errno = EINPROGRESS;
+    return -1;
+  }
+  int err = 0;
+  socklen_t err_len = sizeof err;
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &err_len) != 0) return -1;
+  if (err == 0) return 0;
+  errno = err;
+  return -1;
+}
+
+long ckpt_syscall_futex(long uaddr, long op, long val, long timeout, long uaddr2, long val3) {
+  const long cmd = op & ~static_cast<long>(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
+  const bool waits = cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET || cmd == FUTEX_WAIT_REQUEUE_PI;
+  if (!waits) return ckpt::sys(SYS_futex, uaddr, op, val, timeout, uaddr2, val3);
+  // Only FUTEX_WAIT's timeout is relative; the others are deadlines.
+  const auto* tmo = reinterpret_cast<const struct timespec*>(timeout);
+  const bool relative = cmd == FUTEX_WAIT && tmo;
+  Retry retry(relative ? ckpt::ts_ns(tmo) : -1);
+  struct timespec left;
+  long rc;
+  while ((rc = ckpt::sys(SYS_futex, uaddr, op, val, timeout, uaddr2, val3)) < 0 && retry.again()) {
+    if (relative) timeout = reinterpret_cast<long>(&(left = retry.remaining_ts()));
+  }
+  return rc;
+}
+
+// libaio's io_getevents (its errors are negative results, not errno), and
+// the system call's when libaio is not loaded. Only EINTR with no events.
+int io_getevents(aio_context_t ctx, long min_nr, long nr, struct io_event* events, struct timespec* tmo) {
+  const auto real = ckpt::real_socket().io_getevents;
+  Retry retry(ckpt::ts_ns(tmo));
+  struct timespec left;
+  for (;;) {
+    const int rc = real ? real(ctx, min_nr, nr, events, tmo)
+                        : static_cast<int>(ckpt::raw_syscall(SYS_io_getevents, static_cast<long>(ctx), min_nr, nr,
+                                                             reinterpret_cast<long>(events), reinterpret_cast<long>(tmo)));
+    if (rc != -EINTR) return rc;
+    errno = EINTR;
+    if (!retry.again()) return rc;
+    if (tmo) tmo = &(left = retry.remaining_ts());
+  }
 }
 
 // A dequeued signal names its sender by kernel pid; the application knows

@@ -94,9 +94,13 @@ void install_suspend_handler();
 // Called by the checkpoint thread for its own record.
 void fill_thread_record(image::ThreadRecord& rec, uint32_t flags);
 
-// Counts EINTRs caused by libckpt (per thread), for the retry wrappers.
+// Counts EINTRs caused by libckpt (per thread), for the retry wrappers, and
+// the application's own handlers that ran in the thread: a call that both
+// interrupted must fail with EINTR, as without ckpt (plugins/signal counts).
 struct ThreadPause {
   uint64_t interruptions;
+  uint64_t handlers;             // the application's handlers run
+  uint64_t handlers_no_restart;  // ... of them, those without SA_RESTART
   int64_t suspended_at_ns;  // CLOCK_MONOTONIC when the last suspension began
   int64_t resumed_at_ns;    // ... and when it ended (possibly in a later boot)
   int translated_calls;     // depth of ckpt_translated_call_begin (plugin.h)

@@ -225,7 +225,18 @@ int collect_args(const char* arg0, va_list ap, char** argv, int cap) {
   return n;
 }
 
+// What the wrappers read of an exec's arguments (the path, argv, envp),
+// checked first: an exec whose arguments the kernel cannot read goes
+// straight to the C library, which fails with EFAULT as without ckpt.
+// MAX_ARG_STRLEN bounds a string the kernel takes; a longer one is E2BIG.
+constexpr unsigned long kMaxArgString = 32 * 4096;
+bool readable_exec_args(const char* path, char* const* argv, char* const* envp) {
+  return ckpt_user_string_length(path, PATH_MAX) >= 0 && ckpt_readable_user_strings(argv, kMaxArgString) &&
+         ckpt_readable_user_strings(envp, kMaxArgString);
+}
+
 int do_execve(const char* path, char* const* argv, char* const* envp) {
+  if (!readable_exec_args(path, argv, envp)) return g_execve(path, argv, envp);
   int rc;
   if (run_remote_shell(argv, envp, [&](char* const* a, char* const* e) { return g_execve(path, a, e); }, rc))
     return rc;
@@ -234,6 +245,7 @@ int do_execve(const char* path, char* const* argv, char* const* envp) {
 }
 
 int do_execvpe(const char* file, char* const* argv, char* const* envp) {
+  if (!readable_exec_args(file, argv, envp)) return g_execvpe(file, argv, envp);
   int rc;
   if (run_remote_shell(argv, envp, [&](char* const* a, char* const* e) { return g_execvpe(file, a, e); }, rc))
     return rc;
@@ -292,6 +304,7 @@ int execle(const char* path, const char* arg, ...) {
 }
 
 int fexecve(int fd, char* const argv[], char* const envp[]) {
+  if (!readable_exec_args("", argv, envp)) return g_fexecve(fd, argv, envp);
   char shown[32];
   format_to(shown, sizeof shown, "fd %d", fd);
   return checkpointed_exec(shown, libckpt_active() ? classify_exec_target(fd) : ExecTarget::Checkpointable, envp,
@@ -299,6 +312,13 @@ int fexecve(int fd, char* const argv[], char* const envp[]) {
 }
 
 int execveat(int dirfd, const char* path, char* const argv[], char* const envp[], int flags) {
+  if (!readable_exec_args(path ? path : "", argv, envp)) {
+    if (!g_execveat) {
+      errno = ENOSYS;
+      return -1;
+    }
+    return g_execveat(dirfd, path, argv, envp, flags);
+  }
   ExecTarget target = ExecTarget::Checkpointable;
   if (libckpt_active())
     target = (flags & AT_EMPTY_PATH) && path && !*path ? classify_exec_target(dirfd) : classify_exec_path(dirfd, path);

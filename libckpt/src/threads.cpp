@@ -161,14 +161,25 @@ ThreadPause& this_thread_pause() { return t_pause; }
 
 extern "C" {
 
-unsigned long ckpt_translated_call_begin(void) {
-  ckpt::t_pause.translated_calls++;
-  return ckpt::t_pause.interruptions;
+ckpt_call_mark ckpt_translated_call_begin(void) {
+  ckpt::ThreadPause& p = ckpt::t_pause;
+  p.translated_calls++;
+  return {p.interruptions, p.handlers, p.handlers_no_restart};
 }
 
 void ckpt_translated_call_end(void) { ckpt::t_pause.translated_calls--; }
 
-int ckpt_translated_call_interrupted(unsigned long mark) { return ckpt::t_pause.interruptions != mark; }
+int ckpt_translated_call_interrupted(ckpt_call_mark mark, int restartable) {
+  const ckpt::ThreadPause& p = ckpt::t_pause;
+  if (p.interruptions == mark.checkpoints) return 0;
+  return restartable ? p.handlers_no_restart == mark.handlers_no_restart : p.handlers == mark.handlers;
+}
+
+void ckpt_application_handler_ran(int restarts) {
+  ckpt::ThreadPause& p = ckpt::t_pause;
+  p.handlers++;
+  if (!restarts) p.handlers_no_restart++;
+}
 
 }  // extern "C"
 

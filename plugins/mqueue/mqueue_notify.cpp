@@ -66,10 +66,10 @@ void* helper_main(void*) {
     for (int n = g_arrived_count.exchange(0), i = 0; i < n; ++i) start_notification(g_arrived[i]);
     Cookie c;
     const int fd = __atomic_load_n(&g_socket, __ATOMIC_ACQUIRE);
-    unsigned long mark = ckpt_translated_call_begin();
+    const ckpt_call_mark mark = ckpt_translated_call_begin();
     long n = raw_syscall(SYS_recvfrom, fd, reinterpret_cast<long>(&c), sizeof c, MSG_NOSIGNAL, 0, 0);
     ckpt_translated_call_end();
-    if (n < 0 && (n == -EINTR || ckpt_translated_call_interrupted(mark) || fd != __atomic_load_n(&g_socket, __ATOMIC_ACQUIRE)))
+    if (n < 0 && (n == -EINTR || ckpt_translated_call_interrupted(mark, 1) || fd != __atomic_load_n(&g_socket, __ATOMIC_ACQUIRE)))
       continue;
     if (n < 0) {
       // No socket (it could not be made again after a restart): wait for

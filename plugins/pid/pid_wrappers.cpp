@@ -26,6 +26,12 @@
 
 #include "ckpt/raw_syscall.h"
 #include "pid_args.h"
+
+#include <linux/aio_abi.h>
+
+// libckpt's (libckpt/src/blocking_calls.cpp), with libaio's signature:
+// errors are negative results.
+extern "C" int io_getevents(aio_context_t ctx, long min_nr, long nr, struct io_event* events, struct timespec* tmo);
 #include "virtual_ids.h"
 
 namespace {
@@ -51,12 +57,12 @@ bool terminated(int status) { return WIFEXITED(status) || WIFSIGNALED(status); }
 template <typename Call>
 long translated_call(Call call) {
   for (;;) {
-    unsigned long mark = ckpt_translated_call_begin();
+    const ckpt_call_mark mark = ckpt_translated_call_begin();
     long rc = call();
     int err = errno;
     ckpt_translated_call_end();
     bool stale = rc < 0 && (err == EINTR || err == ECHILD || err == ESRCH);
-    if (!stale || !ckpt_translated_call_interrupted(mark)) {
+    if (!stale || !ckpt_translated_call_interrupted(mark, 1)) {
       errno = err;
       return rc;
     }
@@ -399,6 +405,15 @@ long syscall(long nr, ...) {
       return pause();
     case SYS_poll:
       return poll(reinterpret_cast<struct pollfd*>(a1), static_cast<nfds_t>(a2), static_cast<int>(a3));
+    case SYS_futex:
+      return ckpt_syscall_futex(a1, a2, a3, a4, a5, a6);
+    case SYS_io_getevents: {
+      long rc = io_getevents(static_cast<aio_context_t>(a1), a2, a3, reinterpret_cast<struct io_event*>(a4),
+                             reinterpret_cast<struct timespec*>(a5));
+      if (rc >= 0) return rc;
+      errno = static_cast<int>(-rc);
+      return -1;
+    }
     case SYS_epoll_wait:
       return epoll_wait(static_cast<int>(a1), reinterpret_cast<struct epoll_event*>(a2), static_cast<int>(a3),
                         static_cast<int>(a4));

@@ -65,15 +65,14 @@ bool copy_id(const char*& p, char*& out, Translate translate, bool& changed) {
   return true;
 }
 
-// A path at a pointer the kernel would refuse goes to the real call as it is.
-bool readable_user_pointer(const char* path) { return ckpt_readable_user_memory(path, PATH_MAX); }
-
-// `path` with its virtual ids made real, in `buf`; `path` itself if nothing changes.
+// `path` with its virtual ids made real, in `buf`; `path` itself if nothing
+// changes. A path the kernel would refuse (a bad pointer, unmapped or
+// PROT_NONE memory) goes to the real call as it is, which answers EFAULT.
 const char* real_proc_path(const char* path, char* buf, size_t len) {
+  if (!active()) return path;
+  const long total = ckpt_user_string_length(path, len);
   const char* p;
-  if (!readable_user_pointer(path) || !active() || !starts_with(path, "/proc/", p)) return path;
-  size_t total = strlen(path);
-  if (total + 32 >= len) return path;
+  if (total < 0 || static_cast<size_t>(total) + 32 >= len || !starts_with(path, "/proc/", p)) return path;
   char* out = buf;
   memcpy(out, "/proc/", 6);
   out += 6;
@@ -97,8 +96,10 @@ const char* real_proc_path(const char* path, char* buf, size_t len) {
 }
 
 // readlink of /proc/self and /proc/thread-self: "<pid>" and "<pid>/task/<tid>".
+// Only after the kernel answered with a link (n > 0): it read `path` (or our
+// copy of it, made only from a path that could be read).
 ssize_t virtualize_self_link(const char* path, char* buf, size_t size, ssize_t n) {
-  if (n <= 0 || !readable_user_pointer(path) || !active() || (strcmp(path, "/proc/self") != 0 && strcmp(path, "/proc/thread-self") != 0)) return n;
+  if (n <= 0 || !active() || (strcmp(path, "/proc/self") != 0 && strcmp(path, "/proc/thread-self") != 0)) return n;
   char link[64];
   if (static_cast<size_t>(n) >= sizeof link) return n;
   memcpy(link, buf, n);

@@ -8,8 +8,12 @@
 // section "signal" (libckpt/image/signal_section.h); decoded by
 // signal_schema.cpp.
 //
-// A sender's pid in a siginfo is the kernel's; SA_SIGINFO handlers run
-// behind a trampoline that makes it virtual first (plugins/pid).
+// Every handler the application installs through sigaction/signal runs
+// behind a trampoline. It tells libckpt that the application's handler ran
+// in this thread (ckpt_application_handler_ran): a blocking call that a
+// checkpoint interrupted at the same moment then fails with EINTR, as it
+// would without ckpt, instead of being retried. For SA_SIGINFO handlers it
+// also makes the sender's pid in the siginfo virtual (it is the kernel's).
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -41,9 +45,12 @@ ckpt::image::SignalSection g_saved;
 // The application's view of the suspend signal's disposition, never installed.
 struct sigaction g_shadow_action;
 
-// The application's SA_SIGINFO handlers; the kernel calls siginfo_trampoline.
+// The application's handlers (either kind) and their sa_flags; the kernel
+// calls siginfo_trampoline or plain_trampoline.
 using siginfo_handler = void (*)(int, siginfo_t*, void*);
-std::atomic<siginfo_handler> g_app_handlers[kMaxSignal + 1];
+using plain_handler = void (*)(int);
+std::atomic<void*> g_app_handlers[kMaxSignal + 1];
+std::atomic<int> g_app_flags[kMaxSignal + 1];
 
 // Whether si_pid holds a sending process: kill/sigqueue/tgkill/mq_notify
 // senders and SIGCHLD's child. (For timers and SIGIO the same bytes mean
@@ -64,10 +71,19 @@ void virtualize_sender(siginfo_t* info) {
   if (info && info->si_pid > 0 && carries_sender_pid(info)) info->si_pid = ckpt_virtual_pid(info->si_pid);
 }
 
+void* app_handler(int sig) {
+  if (sig <= 0 || sig > kMaxSignal) return nullptr;
+  ckpt_application_handler_ran(g_app_flags[sig].load(std::memory_order_relaxed) & SA_RESTART);
+  return g_app_handlers[sig].load(std::memory_order_acquire);
+}
+
 void siginfo_trampoline(int sig, siginfo_t* info, void* context) {
   virtualize_sender(info);
-  siginfo_handler app = sig > 0 && sig <= kMaxSignal ? g_app_handlers[sig].load(std::memory_order_acquire) : nullptr;
-  if (app) app(sig, info, context);
+  if (void* app = app_handler(sig)) reinterpret_cast<siginfo_handler>(app)(sig, info, context);
+}
+
+void plain_trampoline(int sig) {
+  if (void* app = app_handler(sig)) reinterpret_cast<plain_handler>(app)(sig);
 }
 
 bool is_function(const struct sigaction* act) {
@@ -212,17 +228,27 @@ int sigaction(int sig, const struct sigaction* act, struct sigaction* old) {
   }
   if (sig <= 0 || sig > kMaxSignal) return real(sig, act, old);
   struct sigaction through;
-  siginfo_handler previous = g_app_handlers[sig].load();
-  if (act && (act->sa_flags & SA_SIGINFO) && is_function(act)) {
+  void* const previous = g_app_handlers[sig].load();
+  const int previous_flags = g_app_flags[sig].load();
+  if (act && is_function(act)) {
     through = *act;
-    through.sa_sigaction = siginfo_trampoline;
-    g_app_handlers[sig].store(act->sa_sigaction, std::memory_order_release);
+    const bool siginfo = act->sa_flags & SA_SIGINFO;
+    g_app_flags[sig].store(act->sa_flags, std::memory_order_relaxed);
+    g_app_handlers[sig].store(siginfo ? reinterpret_cast<void*>(act->sa_sigaction) : reinterpret_cast<void*>(act->sa_handler),
+                              std::memory_order_release);
+    if (siginfo) through.sa_sigaction = siginfo_trampoline;
+    else through.sa_handler = plain_trampoline;
     act = &through;
   }
   int rc = real(sig, act, old);
-  if (rc != 0) g_app_handlers[sig].store(previous);
-  else if (old && (old->sa_flags & SA_SIGINFO) && old->sa_sigaction == siginfo_trampoline)
-    old->sa_sigaction = previous;
+  if (rc != 0) {
+    g_app_flags[sig].store(previous_flags);
+    g_app_handlers[sig].store(previous);
+  } else if (old && (old->sa_flags & SA_SIGINFO) && old->sa_sigaction == siginfo_trampoline) {
+    old->sa_sigaction = reinterpret_cast<siginfo_handler>(previous);
+  } else if (old && !(old->sa_flags & SA_SIGINFO) && old->sa_handler == plain_trampoline) {
+    old->sa_handler = reinterpret_cast<plain_handler>(previous);
+  }
   return rc;
 }
 
@@ -262,11 +288,11 @@ int sigsuspend(const sigset_t* mask) {
   sigset_t copy;
   const sigset_t* ours_open = ckpt_without_suspend_signal(mask, &copy);
   for (;;) {
-    unsigned long mark = ckpt_translated_call_begin();
+    const ckpt_call_mark mark = ckpt_translated_call_begin();
     int rc = real(ours_open);
     int err = errno;
     ckpt_translated_call_end();
-    if (rc == 0 || err != EINTR || !ckpt_translated_call_interrupted(mark)) {
+    if (rc == 0 || err != EINTR || !ckpt_translated_call_interrupted(mark, 0)) {
       errno = err;
       return rc;
     }

@@ -85,11 +85,11 @@ int real_id(IpcKind kind, int virt) { return active() ? to_real(kind, virt) : vi
 template <typename Call>
 long blocking(IpcKind kind, int virt, Call call) {
   for (;;) {
-    unsigned long mark = ckpt_translated_call_begin();
+    const ckpt_call_mark mark = ckpt_translated_call_begin();
     long rc = call(real_id(kind, virt));
     int err = errno;
     ckpt_translated_call_end();
-    if (rc >= 0 || err != EINTR || !ckpt_translated_call_interrupted(mark)) {
+    if (rc >= 0 || err != EINTR || !ckpt_translated_call_interrupted(mark, 0)) {
       errno = err;
       return rc;
     }

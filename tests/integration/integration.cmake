@@ -21,13 +21,18 @@ configure_file(${CMAKE_CURRENT_LIST_DIR}/programs/socket_asyncio.py ${CKPT_IT_DI
 
 foreach(prog heap_churn.c signals_timer.c threads_queue.cpp own_wrappers.c pid_calls.c blocking_ipc.c
              blocked_signals.c proc_fds.c socket_stream.c socket_kinds.c socket_outside.c
-             shm_counters.c shm_memfd.c sysv_pipeline.c posix_timers.c posix_timer_refused.c stopped_job.c)
+             shm_counters.c shm_memfd.c sysv_pipeline.c posix_timers.c posix_timer_refused.c stopped_job.c
+             blocking_timeouts.c signal_race.c)
   get_filename_component(name ${prog} NAME_WE)
   add_executable(it_${name} ${CMAKE_CURRENT_LIST_DIR}/programs/${prog})
   set_target_properties(it_${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CKPT_IT_DIR}/bin)
 endforeach()
 target_link_libraries(it_threads_queue PRIVATE Threads::Threads)
 target_link_libraries(it_blocking_ipc PRIVATE Threads::Threads)
+target_link_libraries(it_blocking_timeouts PRIVATE Threads::Threads rt)
+# The plugin API's declarations; the symbols are weak (the reference run has no libckpt).
+target_include_directories(it_signal_race PRIVATE ${PROJECT_SOURCE_DIR}/libckpt/include)
+target_link_libraries(it_signal_race PRIVATE Threads::Threads)
 target_link_libraries(it_blocked_signals PRIVATE Threads::Threads)
 target_link_libraries(it_shm_counters PRIVATE Threads::Threads)
 target_link_libraries(it_shm_memfd PRIVATE Threads::Threads)
@@ -81,6 +86,14 @@ ckpt_integration_test(own_wrappers checkpoint_restart.sh 2 5 ${bin}/it_own_wrapp
 # Threads blocked in semop, semtimedop, msgrcv, syscall(SYS_semop), sigsuspend
 # and flock through five checkpoints: no EINTR reaches them (issue 12).
 ckpt_integration_test(blocking_ipc checkpoints_only.sh 5 ${bin}/it_blocking_ipc 30 100)
+# Threads blocked in recv/send/accept on sockets with SO_RCVTIMEO/SO_SNDTIMEO,
+# io_getevents, syscall(SYS_futex) and mq_timedreceive through five checkpoints: each times out
+# with its own error, never EINTR, not early and at most 2.5 s late (issue 12).
+ckpt_integration_test(blocking_timeouts checkpoints_only.sh 5 ${bin}/it_blocking_timeouts 7 2000)
+# The application's own signal during a checkpoint that interrupts a call
+# the kernel never restarts (pause, sigsuspend, poll, select, epoll_wait,
+# nanosleep, sigwaitinfo), 14 times: each time the call fails with EINTR.
+ckpt_integration_test(signal_race checkpoints_only.sh 0 ${bin}/it_signal_race 14)
 # System V IPC (issue 10): a producer and consumers over a message queue and a
 # segment guarded by semaphores with SEM_UNDO, three restarts; a segment
 # marked IPC_RMID while attached; IPC_STAT, xxxget(key) and IPC_RMID on the

@@ -239,13 +239,28 @@ int ckpt_for_each_process(int (*fn)(pid_t virt, pid_t real, void *arg), void *ar
  * Between ckpt_translated_call_begin() and ckpt_translated_call_end(), a
  * checkpoint that interrupts the thread in a system call makes that call fail
  * with EINTR when the thread resumes (after the checkpoint or in a restarted
- * process). ckpt_translated_call_interrupted(mark), with the mark that begin
- * returned, then says 1: translate the arguments again and reissue the call.
- * A call that failed otherwise after such an interruption (ECHILD, ESRCH)
- * may also have used stale values. Brackets nest. */
-unsigned long ckpt_translated_call_begin(void);
+ * process). ckpt_translated_call_interrupted(mark, restartable), with the
+ * mark that begin returned, then says 1: translate the arguments again and
+ * reissue the call. It says 0 when one of the application's own handlers
+ * also ran in the thread meanwhile and would have made the call fail without
+ * ckpt: any handler for a call the kernel never restarts (restartable = 0:
+ * semop, msgrcv, sigsuspend ...), a handler without SA_RESTART for one it
+ * restarts (restartable = 1: wait4 ...). The application then sees its
+ * EINTR. A call that failed otherwise after such an interruption (ECHILD,
+ * ESRCH) may also have used stale values. Brackets nest. */
+typedef struct ckpt_call_mark {
+  unsigned long checkpoints;         /* suspensions of this thread */
+  unsigned long handlers;            /* the application's handlers run in it */
+  unsigned long handlers_no_restart; /* ... of them without SA_RESTART */
+} ckpt_call_mark;
+ckpt_call_mark ckpt_translated_call_begin(void);
 void ckpt_translated_call_end(void);
-int ckpt_translated_call_interrupted(unsigned long mark);
+int ckpt_translated_call_interrupted(ckpt_call_mark mark, int restartable);
+
+/* For plugins/signal's trampolines, which run every handler the application
+ * installs through sigaction/signal: one of them is about to run in this
+ * thread (restarts: it has SA_RESTART). Async-signal-safe. */
+void ckpt_application_handler_ran(int restarts);
 
 /* libckpt's own descriptors (coordinator connection, log, eventfds, plugin
  * files ...) live in a protected range near the top of the soft
@@ -271,6 +286,14 @@ int ckpt_suspend_signal(void);
  * Returns `set` itself when there is nothing to change (NULL, or libckpt
  * inactive), else `copy` holding `set` with the suspend signal unblocked. */
 const sigset_t *ckpt_without_suspend_signal(const sigset_t *set, sigset_t *copy);
+
+/* For plugins/pid's syscall() wrapper: the futex system call (arguments as
+ * syscall(SYS_futex, ...) takes them, result as it returns), whose waits
+ * are issued again after the suspend signal interrupted them, as libckpt's
+ * wrappers of the C library's blocking calls are: a FUTEX_WAIT's relative
+ * timeout with the time that was left, the other waits with their absolute
+ * deadline. EINTR when one of the application's handlers ran. */
+long ckpt_syscall_futex(long uaddr, long op, long val, long timeout, long uaddr2, long val3);
 
 #ifdef __cplusplus
 }

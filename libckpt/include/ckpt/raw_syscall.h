@@ -23,14 +23,29 @@ static inline long ckpt_raw_syscall6(long nr, long a1, long a2, long a3, long a4
 }
 
 /* Whether a wrapper may read `len` bytes of the application's memory at
- * `p`: not in the NULL page, not outside user space. A pointer that fails is
- * left to the real call, which answers EFAULT as it would without ckpt;
- * reading it would kill the program instead. (A pointer into unmapped user
- * memory still passes: the wrappers read only what the call itself reads.) */
-static inline int ckpt_readable_user_memory(const void *p, unsigned long len) {
-  const unsigned long a = (unsigned long)p, kUserEnd = 1ul << 47;
-  return a >= 4096 && a < kUserEnd && len <= kUserEnd - a;
+ * `p` without faulting: not in the NULL page, not outside user space, and
+ * every page mapped readable. A pointer that fails is left to the real call,
+ * which answers EFAULT as it would without ckpt; reading it would kill the
+ * program instead. Async-signal-safe; costs one cheap system call per page
+ * outside the main program's own image (user_memory.cpp). A page that
+ * another thread unmaps between the check and the read still faults, as it
+ * would in the application's own code. Defined in libckpt.so only. */
+#ifdef __cplusplus
+extern "C" {
+#endif
+int ckpt_readable_user_memory(const void *p, unsigned long len);
+
+/* The length of the string at `s` (strnlen(s, max)) if every byte of it up
+ * to its NUL, or its first `max` bytes, can be read; -1 otherwise. */
+long ckpt_user_string_length(const char *s, unsigned long max);
+
+/* Whether the NULL-terminated vector `v` (an argv, an environment) and each
+ * of its strings can be read, each string ending within `max_each` bytes.
+ * NULL counts as an empty vector, as the kernel's execve takes it. */
+int ckpt_readable_user_strings(char *const *v, unsigned long max_each);
+#ifdef __cplusplus
 }
+#endif
 
 #ifdef __cplusplus
 extern "C++" {
