@@ -6,7 +6,10 @@
  *   everything to gain), prints "ready", then reads CLOCK_REALTIME every
  *   millisecond. A jump of more than 200 ms means the process was frozen
  *   and has just resumed (after a restart): it then writes
- *   "<CLOCK_REALTIME ns at resumption> <gap ms>" to MARKER.
+ *   "<CLOCK_REALTIME ns at resumption> <gap ms>" to MARKER. Each time the
+ *   longest gap between two readings so far grows, it writes it in
+ *   microseconds to MARKER.gap (what a checkpoint's pause cost the program:
+ *   the pause plus the 1 ms sleep); removing MARKER.gap starts over.
  *
  * ckpt_bench syscalls N
  *   Times N rounds of open("/dev/null")/close/getpid, the calls libckpt
@@ -47,11 +50,23 @@ static int memory(size_t mib, const char *marker) {
   printf("ready\n");
   fflush(stdout);
 
+  char gap_path[4096];
+  snprintf(gap_path, sizeof gap_path, "%s.gap", marker);
+  int64_t longest = 0;
   struct timespec ms = {0, 1000000};
   int64_t last = now_ns(CLOCK_REALTIME);
   for (;;) {
     nanosleep(&ms, NULL);
     int64_t now = now_ns(CLOCK_REALTIME);
+    if (longest > 0 && access(gap_path, F_OK) != 0) longest = 0;
+    if (now - last > longest) {
+      longest = now - last;
+      FILE *g = fopen(gap_path, "w");
+      if (g != NULL) {
+        fprintf(g, "%lld\n", (long long)(longest / 1000));
+        fclose(g);
+      }
+    }
     if (now - last > 200000000) {
       FILE *f = fopen(marker, "w");
       if (f == NULL) {

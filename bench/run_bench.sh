@@ -1,18 +1,31 @@
 #!/bin/bash
-# Prints ckpt's performance numbers for a process with 1 GiB resident:
-#   checkpoint time (ckpt_command --checkpoint wall time) and image size,
-#     compressed and with --no-compress;
-#   restart time: from starting ckpt_restart until the program runs again;
-#   runtime overhead under ckpt_launch vs natively: open/close/getpid rounds,
-#     and a shell loop that forks and execs /bin/true;
-#   ckpt_launch /bin/true latency.
+# Prints ckpt's performance figures (issue 11's table), each with its target
+# and PASS or MISS. Every ratio is taken within this run: the native side and
+# the dd reference are measured here, on this machine, next to ckpt's.
+#
+#   application pause      longest stall the program saw around a checkpoint
+#   compressed checkpoint  wall time of ckpt_command --checkpoint (images
+#                          durable), against dd bs=1M count=MIB conv=fsync
+#                          written to the same directory as the images
+#   second checkpoint      (incremental checkpoints: not implemented yet)
+#   restart                from starting ckpt_restart until the program runs
+#                          again, compressed and --no-compress images (the page
+#                          cache is dropped first when we may)
+#   fork+exec              300 x /bin/true from bash, under ckpt_launch / native
+#   open/close/getpid      200k rounds, under ckpt_launch / native
+#   ckpt_launch /bin/true  wall time per launch
+#
+# The runtime ratios take the fastest of a few alternating rounds of each
+# side: on a loaded machine the fastest round is the one least disturbed.
 #
 # usage: run_bench.sh [MIB]   (default 1024; run from the build tree:
 #        build/bench/run_bench.sh, or: cmake --build build --target bench)
-# Needs MIB of free memory plus room for two images under $TMPDIR (/tmp).
+# Needs MIB of free memory plus room for two images and the dd file under
+# $TMPDIR (/tmp).
 set -euo pipefail
 
 MIB=${1:-1024}
+ROUNDS=${CKPT_BENCH_ROUNDS:-3}
 here=$(cd "$(dirname "$0")" && pwd)
 CKPT_BIN=${CKPT_BIN:-$(cd "$here/../bin" && pwd)}
 BENCH=$here/ckpt_bench
@@ -29,7 +42,7 @@ cleanup() {
 trap cleanup EXIT
 
 now_us() { echo "${EPOCHREALTIME/./}"; }
-ms_since() { echo $((($(now_us) - $1) / 1000)); }
+us_since() { echo $(($(now_us) - $1)); }
 # wait_for COND_CMD...: polls for up to 120 s.
 wait_for() {
   local i
@@ -44,72 +57,179 @@ gone() { ! kill -0 "$1" 2>/dev/null; }
 spawn() {
   sh -c 'out=$1 err=$2; shift 2; "$@" >>"$out" 2>>"$err" </dev/null & echo $!' sh "$@"
 }
+# calc EXPR: floating-point arithmetic.
+calc() { awk "BEGIN { printf \"%.2f\", $1 }"; }
+# min_of N...: the smallest.
+min_of() { printf '%s\n' "$@" | sort -n | head -1; }
 
+# ---- the one formatter ----------------------------------------------------
+# row FIGURE MEASURED TARGET VERDICT  (VERDICT: PASS, MISS, or "-" when there
+# is nothing to judge)
+row() { printf '%-36s %-46s %-30s %s\n' "$1" "$2" "$3" "$4"; }
+# verdict VALUE LIMIT: PASS when VALUE <= LIMIT.
+verdict() { awk "BEGIN { print ($1 <= $2) ? \"PASS\" : \"MISS\" }"; }
+
+# ---- measurements -----------------------------------------------------------
 coord_pid=$(spawn "$work/coordinator.log" "$work/coordinator.log" ckpt_coordinator --port 0 --port-file "$work/port")
 wait_for test -s "$work/port"
 export CKPT_COORD_HOST=localhost CKPT_COORD_PORT=$(cat "$work/port")
 
-printf 'ckpt benchmark: %d MiB resident, images in %s\n\n' "$MIB" "${TMPDIR:-/tmp}"
+# What drop_caches needs (root); otherwise restarts read the page cache.
+cache_note="page cache dropped"
+drop_caches() {
+  sync
+  echo 3 2>/dev/null >/proc/sys/vm/drop_caches || cache_note="page cache NOT dropped (not root)"
+}
 
-# checkpoint_restart LABEL [LAUNCH_OPTION...]
+# checkpoint_restart LABEL [LAUNCH_OPTION...]: sets ckpt_us, image_mib,
+# pause_us and restart_us for one image kind.
 checkpoint_restart() {
   local label=$1 dir=$work/ckpt-$1 out=$work/$1.out marker=$work/$1.resumed
   shift
   app_pid=$(spawn "$out" "$work/$label.err" ckpt_launch --join --ckptdir "$dir" "$@" "$BENCH" memory "$MIB" "$marker")
   wait_for grep -q ready "$out"
+  # The longest stall from here on is the checkpoint's.
+  wait_for test -s "$marker.gap"
+  sleep 0.2
+  rm -f "$marker.gap"
+  sleep 0.05
 
   local start
   start=$(now_us)
   ckpt_command --checkpoint >/dev/null
-  local ckpt_ms
-  ckpt_ms=$(ms_since "$start")
-  local size
-  size=$(find "$dir" -name '*.ckpt' -printf '%s\n' | awk '{ s += $1 } END { printf "%.1f", s / 1048576 }')
+  ckpt_us=$(us_since "$start")
+  sleep 0.05
+  pause_us=$(cat "$marker.gap")
+  image_mib=$(find "$dir" -name '*.ckpt' -printf '%s\n' | awk '{ s += $1 } END { printf "%.1f", s / 1048576 }')
 
   ckpt_command --kill >/dev/null
   wait_for gone "$app_pid"
+  drop_caches
 
   start=$(now_us)
   app_pid=$(spawn "$out" "$work/$label.restart.err" "$dir/ckpt_restart_script.sh")
   wait_for test -s "$marker"
-  local resumed_us restart_ms
+  local resumed_us
   resumed_us=$(($(cut -d' ' -f1 "$marker") / 1000))
-  restart_ms=$(((resumed_us - start) / 1000))
+  restart_us=$((resumed_us - start))
   ckpt_command --kill >/dev/null
   wait_for gone "$app_pid"
   app_pid=
   rm -rf "$dir"
-  printf '%-14s checkpoint %6d ms   image %8s MiB   restart until running %6d ms\n' \
-    "$label" "$ckpt_ms" "$size" "$restart_ms"
 }
 
-checkpoint_restart compressed
-checkpoint_restart uncompressed --no-compress
-echo
+# dd_reference: sets dd_us, writing MIB MiB durably where the images go.
+dd_reference() {
+  local start
+  start=$(now_us)
+  dd if=/dev/zero of="$work/dd.ref" bs=1M count="$MIB" conv=fsync status=none
+  dd_us=$(us_since "$start")
+  rm -f "$work/dd.ref"
+}
 
-# Overhead of running under ckpt_launch.
-rounds=200000
-native=$("$BENCH" syscalls "$rounds")
-under=$(ckpt_launch --join "$BENCH" syscalls "$rounds")
-printf 'open/close/getpid round   native %6d ns   under ckpt_launch %6d ns   overhead %+d%%\n' \
-  "$native" "$under" $(((under - native) * 100 / native))
+# runtime_ratio NAME: alternates ROUNDS native and ROUNDS ckpt_launch runs of
+# NAME_native / NAME_under (each prints its time) and sets native, under
+# (the fastest of each) and ratio.
+runtime_ratio() {
+  local n=() u=() i
+  for ((i = 0; i < ROUNDS; i++)); do
+    n+=("$("$1_native")")
+    u+=("$("$1_under")")
+  done
+  native=$(min_of "${n[@]}")
+  under=$(min_of "${u[@]}")
+  ratio=$(calc "$under / ($native > 0 ? $native : 1)")
+}
 
 execs=300
-loop="for ((i = 0; i < $execs; i++)); do /bin/true; done"
-start=$(now_us)
-bash -c "$loop"
-native=$(($(ms_since "$start") * 1000 / execs))
-start=$(now_us)
-ckpt_launch --join bash -c "$loop"
-under=$(($(ms_since "$start") * 1000 / execs))
-printf 'fork+exec /bin/true       native %6d us   under ckpt_launch %6d us   overhead %+d%%\n' \
-  "$native" "$under" $(((under - native) * 100 / (native > 0 ? native : 1)))
+exec_loop="for ((i = 0; i < $execs; i++)); do /bin/true; done"
+fork_exec_native() {
+  local s
+  s=$(now_us)
+  bash -c "$exec_loop"
+  echo $(($(us_since "$s") / execs))
+}
+fork_exec_under() {
+  local s
+  s=$(now_us)
+  ckpt_launch --join bash -c "$exec_loop"
+  echo $(($(us_since "$s") / execs))
+}
 
-runs=100
-start=$(now_us)
-for ((i = 0; i < runs; i++)); do /bin/true; done
-native=$((($(now_us) - start) / runs))
-start=$(now_us)
-for ((i = 0; i < runs; i++)); do ckpt_launch /bin/true; done
-under=$((($(now_us) - start) / runs))
-printf 'launch latency            /bin/true %6d us   ckpt_launch /bin/true %6d us\n' "$native" "$under"
+rounds=200000
+syscalls_native() { "$BENCH" syscalls "$rounds"; }
+syscalls_under() { ckpt_launch --join "$BENCH" syscalls "$rounds"; }
+
+launches=100
+launch_native() {
+  local s i
+  s=$(now_us)
+  for ((i = 0; i < launches; i++)); do /bin/true; done
+  echo $(($(us_since "$s") / launches))
+}
+launch_under() {
+  local s i
+  s=$(now_us)
+  for ((i = 0; i < launches; i++)); do ckpt_launch /bin/true; done
+  echo $(($(us_since "$s") / launches))
+}
+
+# ---- one function per row -------------------------------------------------
+row_pause() {
+  local worst=$((c_pause_us > r_pause_us ? c_pause_us : r_pause_us))
+  row "application pause per checkpoint" "${c_pause_us} us compressed, ${r_pause_us} us raw" "<= 20 ms" \
+    "$(verdict "$worst" 20000)"
+}
+
+row_compressed_checkpoint() {
+  local ms=$((c_ckpt_us / 1000)) dd_ms=$((dd_us / 1000))
+  row "compressed checkpoint, durable" "$ms ms, $c_image_mib MiB; dd $dd_ms ms: $(calc "$c_ckpt_us / $dd_us") x dd" \
+    "<= 0.8 x dd" "$(verdict "$c_ckpt_us" "0.8 * $dd_us")"
+}
+
+row_second_checkpoint() {
+  row "second checkpoint, 1% pages written" "not implemented (a full image again)" "<= 5% of the first" "-"
+}
+
+row_restart() {
+  local worst=$((c_restart_us > r_restart_us ? c_restart_us : r_restart_us))
+  row "restart -> application running" "$((c_restart_us / 1000)) ms compressed, $((r_restart_us / 1000)) ms raw" \
+    "<= 100 ms (lazy restart: n/i)" "$(verdict "$worst" 100000)"
+}
+
+row_fork_exec() {
+  runtime_ratio fork_exec
+  row "$execs x fork+exec /bin/true (bash)" "$ratio x native ($under us vs $native us each)" "<= 1.5 x native" \
+    "$(verdict "$ratio" 1.5)"
+}
+
+row_syscalls() {
+  runtime_ratio syscalls
+  row "$((rounds / 1000))k open/close/getpid" "$ratio x native ($under ns vs $native ns a round)" "<= 1.05 x native" \
+    "$(verdict "$ratio" 1.05)"
+}
+
+row_launch() {
+  runtime_ratio launch
+  row "ckpt_launch /bin/true" "$(calc "$under / 1000") ms (/bin/true alone $(calc "$native / 1000") ms)" "<= 5 ms" \
+    "$(verdict "$under" 5000)"
+}
+
+printf 'ckpt benchmark: %d MiB resident, images in %s, load average %s\n' "$MIB" "${TMPDIR:-/tmp}" \
+  "$(cut -d' ' -f1-3 /proc/loadavg)"
+
+checkpoint_restart compressed
+c_ckpt_us=$ckpt_us c_image_mib=$image_mib c_pause_us=$pause_us c_restart_us=$restart_us
+checkpoint_restart uncompressed --no-compress
+r_pause_us=$pause_us r_restart_us=$restart_us
+dd_reference
+printf 'restarts: %s\n\n' "$cache_note"
+
+row "figure" "measured" "target" "verdict"
+row_pause
+row_compressed_checkpoint
+row_second_checkpoint
+row_restart
+row_fork_exec
+row_syscalls
+row_launch

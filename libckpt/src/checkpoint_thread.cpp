@@ -70,9 +70,14 @@ std::atomic<bool> g_running{false};
 int g_wake_fd = -1;
 std::atomic<bool> g_checkpoint_requested{false};
 
-// Exec hand-over (exec.cpp): the exec'ing thread asks the checkpoint thread
-// to park between two messages, once no checkpoint of ours is in flight.
-enum ParkState : int { kRunning = 0, kParkRequested, kParked };
+// Exec hand-over (exec.cpp): the checkpoint thread must be parked between
+// two messages, with no checkpoint of ours in flight. While it waits in
+// poll() in that state it says so (kIdle), and the exec'ing thread parks it
+// by itself with one compare-and-swap, without waking it and waiting until
+// it is scheduled (on a loaded machine a thread created just before, by a
+// fork child about to exec, may wait milliseconds for its first slice).
+// Otherwise the exec'ing thread requests a park and waits for it.
+enum ParkState : int { kRunning = 0, kIdle, kParkRequested, kParked };
 std::atomic<int> g_park{kRunning};
 
 // ckpt_checkpoint() waiters sleep on g_done_word; the outcome is in the rest.
@@ -682,11 +687,25 @@ void on_restarted() {
 // could still report a failure that needs an answer) is done.
 bool idle() { return !g_cp.suspended && g_cp.writer_pidfd < 0; }
 
+void wait_while_parked() {
+  while (g_park.load() == kParked) sys(SYS_futex, &g_park, FUTEX_WAIT_PRIVATE, kParked, nullptr, nullptr, 0);
+  CKPT_LOG(Debug, "unparked: the exec failed");
+}
+
 void park_here() {
   g_park.store(kParked);
   sys(SYS_futex, &g_park, FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
-  while (g_park.load() == kParked) sys(SYS_futex, &g_park, FUTEX_WAIT_PRIVATE, kParked, nullptr, nullptr, 0);
-  CKPT_LOG(Debug, "unparked: the exec failed");
+  wait_while_parked();
+}
+
+// Before the thread touches the connection or the checkpoint state: takes
+// back an idle mark. False if an exec parked the thread meanwhile (it has
+// waited for the unpark; the caller starts its round again).
+bool leave_idle() {
+  int expected = kIdle;
+  if (g_park.compare_exchange_strong(expected, kRunning) || expected != kParked) return true;
+  wait_while_parked();
+  return false;
 }
 
 void* checkpoint_thread_main(void*) {
@@ -695,14 +714,17 @@ void* checkpoint_thread_main(void*) {
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, nullptr);
   sys(SYS_prctl, PR_SET_NAME, CKPT_CHECKPOINT_THREAD_NAME, 0, 0, 0);
-  // A fork child inherits the parent's resolved address (and may already be
-  // connected): no second name lookup.
-  if (!g_coord.resolved() && !g_coord.resolve(g_config.coord_host, g_config.coord_port))
-    CKPT_LOG(Error, "cannot resolve coordinator host %s", g_config.coord_host);
   alignas(8) static char payload[kReceiveCap];
   int64_t next_attempt_ms = 0;
+  bool resolve_tried = false;
   for (;;) {
+    if (!leave_idle()) continue;
     if (g_park.load() == kParkRequested && idle()) park_here();
+    // A fork child inherits the parent's resolved address (and may already
+    // be connected): no second name lookup.
+    if (!resolve_tried && !g_coord.resolved() && !g_coord.resolve(g_config.coord_host, g_config.coord_port))
+      CKPT_LOG(Error, "cannot resolve coordinator host %s", g_config.coord_host);
+    resolve_tried = true;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     int64_t now_ms = now.tv_sec * 1000 + now.tv_nsec / 1000000;
@@ -714,7 +736,10 @@ void* checkpoint_thread_main(void*) {
     }
     pollfd fds[3] = {{g_wake_fd, POLLIN, 0}, {g_coord.fd(), POLLIN, 0}, {g_cp.writer_pidfd, POLLIN, 0}};
     int timeout = g_coord.connected() ? -1 : kReconnectMs;
-    if (poll(fds, 3, timeout) <= 0) continue;
+    int expected = kRunning;
+    if (idle()) g_park.compare_exchange_strong(expected, kIdle);
+    const int ready = poll(fds, 3, timeout);
+    if (!leave_idle() || ready <= 0) continue;
     if (fds[0].revents & POLLIN) {
       uint64_t v;
       while (read(g_wake_fd, &v, sizeof v) > 0) {
@@ -777,6 +802,9 @@ int plugin_barrier(const char* name, int scope) {
 
 void start_checkpoint_thread() {
   protect_fd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), &g_wake_fd);
+  // Idle until it first runs: an exec right after (a fork child's) parks it
+  // without waiting for it to be scheduled.
+  g_park.store(idle() ? kIdle : kRunning);
   pthread_t t;
   pthread_attr_t attr;
   pthread_attr_init(&attr);
@@ -827,7 +855,9 @@ void checkpoint_state_after_fork() {
 
 bool park_checkpoint_thread(int timeout_ms) {
   if (!g_running.load()) return true;
-  int expected = kRunning;
+  int expected = kIdle;
+  if (g_park.compare_exchange_strong(expected, kParked)) return true;
+  expected = kRunning;
   g_park.compare_exchange_strong(expected, kParkRequested);
   wake_checkpoint_thread();
   auto now_ns = [] {

@@ -5,6 +5,7 @@
 #include "ckpt/environment.h"
 #include "ckpt/raw_syscall.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -189,6 +190,43 @@ void log_write(LogLevel level, const char* fmt, ...) {
   errno = saved_errno;
 }
 
+namespace {
+
+// libunwind is opened only here, on the way to abort(), never linked in: as
+// a dependency it was loaded (with liblzma) into every exec'ed program.
+// The names are the ones libunwind.h's macros expand to.
+#define CKPT_UNW_NAME2(x) #x
+#define CKPT_UNW_NAME(x) CKPT_UNW_NAME2(x)
+#define CKPT_UNWIND_LIBRARY "libunwind.so.8"
+
+struct Unwind {
+  decltype(&unw_tdep_getcontext) getcontext = nullptr;
+  decltype(&unw_init_local) init_local = nullptr;
+  decltype(&unw_step) step = nullptr;
+  decltype(&unw_get_reg) get_reg = nullptr;
+  decltype(&unw_get_proc_name) get_proc_name = nullptr;
+  bool loaded() const { return getcontext && init_local && step && get_reg && get_proc_name; }
+};
+
+template <typename Fn>
+void find(void* lib, const char* name, Fn& fn) {
+  fn = reinterpret_cast<Fn>(dlsym(lib, name));
+}
+
+Unwind load_unwind() {
+  Unwind u;
+  void* lib = dlopen(CKPT_UNWIND_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+  if (!lib) return u;
+  find(lib, CKPT_UNW_NAME(unw_tdep_getcontext), u.getcontext);
+  find(lib, CKPT_UNW_NAME(unw_init_local), u.init_local);
+  find(lib, CKPT_UNW_NAME(unw_step), u.step);
+  find(lib, CKPT_UNW_NAME(unw_get_reg), u.get_reg);
+  find(lib, CKPT_UNW_NAME(unw_get_proc_name), u.get_proc_name);
+  return u;
+}
+
+}  // namespace
+
 void log_fatal(const char* fmt, ...) {
   char msg[512];
   va_list ap;
@@ -201,15 +239,19 @@ void log_fatal(const char* fmt, ...) {
   if (g_log_fd < 0 && g_log_path[0]) open_log_file();
   if (g_log_fd >= 0) write_all(g_log_fd, msg, n);
 
+  const Unwind unw = load_unwind();
+  if (!unw.loaded()) {
+    static const char none[] = "  (no backtrace: cannot load " CKPT_UNWIND_LIBRARY ")\n";
+    write_all(2, none, sizeof none - 1);
+  }
   unw_context_t uc;
   unw_cursor_t cursor;
-  unw_getcontext(&uc);
-  unw_init_local(&cursor, &uc);
-  for (int depth = 0; depth < 64 && unw_step(&cursor) > 0; ++depth) {
+  const bool walk = unw.loaded() && unw.getcontext(&uc) == 0 && unw.init_local(&cursor, &uc) == 0;
+  for (int depth = 0; walk && depth < 64 && unw.step(&cursor) > 0; ++depth) {
     unw_word_t ip = 0, off = 0;
-    unw_get_reg(&cursor, UNW_REG_IP, &ip);
+    unw.get_reg(&cursor, UNW_REG_IP, &ip);
     char name[256] = "?";
-    unw_get_proc_name(&cursor, name, sizeof name, &off);
+    unw.get_proc_name(&cursor, name, sizeof name, &off);
     char line[400];
     size_t len = format_to(line, sizeof line, "  #%d 0x%lx %s+0x%lx\n", depth, static_cast<unsigned long>(ip), name,
                            static_cast<unsigned long>(off));

@@ -126,5 +126,17 @@ h_check "auto mode with a taken port still runs the program" [ "$(cat "$H_TMP/bu
 h_check "auto mode with a taken port says why: $(head -n 1 "$H_TMP/busy-run.err")" \
   grep -q "ckpt_coordinator: cannot listen on port $busy_port: Address already in use" "$H_TMP/busy-run.err"
 
+# libckpt.so loads nothing but the C library into every program (each more
+# library made every exec slower), and a fatal start-up error still prints a
+# libunwind backtrace: libunwind is opened then.
+others=$(LC_ALL=C readelf -d "$lib" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | grep -vE '^(libc\.so|ld-linux)' | tr '\n' ' ')
+h_check "libckpt.so needs no library but libc and the dynamic loader (others: ${others:-none})" [ -z "$others" ]
+"$launch" --join env CKPT_SIGNAL=9 true >/dev/null 2>"$H_TMP/fatal.err" </dev/null
+h_check "a fatal start-up error aborts the program" [ $? -eq 134 ]
+h_check "it says why: $(head -n 1 "$H_TMP/fatal.err")" \
+  grep -q '^ckpt: fatal: cannot install the suspend handler for signal 9$' "$H_TMP/fatal.err"
+h_check "with a libunwind backtrace naming the failed step" grep -qE '^  #[0-9]+ 0x[0-9a-f]+ .*install_suspend_handler' \
+  "$H_TMP/fatal.err"
+
 [ "$H_FAILURES" -eq 0 ] || h_fail "$H_FAILURES launch check(s) failed"
 echo PASS
