@@ -27,8 +27,9 @@ constexpr uint64_t kPageIsPfnZero = 1u << 5;
 
 }  // namespace
 
-PageScanner::~PageScanner() {
+void PageScanner::close() {
   if (fd_ >= 0) raw_syscall(SYS_close, fd_);
+  fd_ = -1;
 }
 
 bool PageScanner::open() {
@@ -37,8 +38,7 @@ bool PageScanner::open() {
   // An empty range: a kernel without the ioctl answers ENOTTY or EINVAL.
   uint64_t walk_end;
   if (scan(0, 0, &walk_end) < 0) {
-    raw_syscall(SYS_close, fd_);
-    fd_ = -1;
+    close();
     return false;
   }
   return true;

@@ -23,14 +23,17 @@ struct PageRun {
 
 class PageScanner {
  public:
+  // No destructor: the scanner lives in static storage of the snapshot
+  // child, whose memory the image saves; a restored process must not close
+  // the child's descriptor at its exit. close() does, in the child.
   PageScanner() = default;
   PageScanner(const PageScanner&) = delete;
   PageScanner& operator=(const PageScanner&) = delete;
-  ~PageScanner();
 
   // Opens /proc/self/pagemap and checks that the kernel has PAGEMAP_SCAN.
   // False if it cannot: then every page has to be treated as existing.
   bool open();
+  void close();
   bool usable() const { return fd_ >= 0; }
 
   // Calls f(run) for each run of pages in [start, end) that are present or

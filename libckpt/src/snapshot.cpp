@@ -262,6 +262,9 @@ bool write_snapshot(const SnapshotRequest& req, char* error, size_t error_len, c
   // Without PAGEMAP_SCAN (Linux < 6.7) every page counts as existing.
   static PageScanner scan;  // 12 KiB of buffer: off the stack
   bool scan_usable = scan.open();
+  struct CloseScan {
+    ~CloseScan() { scan.close(); }
+  } close_scan;
   const RegionClaim* claims = nullptr;
   const int claim_count = region_claims(&claims);
   for (long i = 0; i < count; ++i) {

@@ -289,7 +289,7 @@ TEST_P(CorruptImage, RejectsMalformedRecordsEvenWithValidChecksums) {
         "data not page-aligned in the file");
     rejected_after(
         [](Bytes& m) { edit_payload<RegionRecord>(m, records(m, RecordType::Region)[0], [](auto& r) { r.data_size -= 4096; }); },
-        "data size does not match region size");
+        "data size does not match its stored pages");
   } else {
     rejected_after(
         [](Bytes& m) { edit_payload<RegionRecord>(m, records(m, RecordType::Region)[0], [](auto& r) { r.data_size += 8; }); },
