@@ -136,8 +136,8 @@ bool add_non_zero(image::ImageWriter& writer, const char* data, uint64_t from, u
   return to <= run || writer.add_pages(run, data + run, to - run);
 }
 
-// Writes region `r` (mapped at m.start, its bytes at `data`), storing the
-// pages `choice` says. `scan` is usable for every choice but kAllNonZero.
+// Writes region `r` (its bytes at `data`: the memory at r.start, or a
+// plugin's copy of it), storing the pages `choice` says. `scan` is usable for every choice but kAllNonZero.
 bool write_region_pages(image::ImageWriter& writer, PageScanner& scan, const image::RegionRecord& r,
                         const char* path, const char* data, PageChoice choice, char* error, size_t error_len) {
   if (!writer.begin_region(r, path)) return false;
@@ -262,6 +262,7 @@ bool write_snapshot(const SnapshotRequest& req, char* error, size_t error_len, c
   // Without PAGEMAP_SCAN (Linux < 6.7) every page counts as existing.
   static PageScanner scan;  // 12 KiB of buffer: off the stack
   bool scan_usable = scan.open();
+  if (!scan_usable) CKPT_LOG(Info, "no PAGEMAP_SCAN on this kernel: every page counts as touched");
   struct CloseScan {
     ~CloseScan() { scan.close(); }
   } close_scan;
