@@ -220,7 +220,8 @@ bool write_cut_image(const image::ImageReader& img, const std::string& out, bool
     const uint64_t size = rec.end - rec.start;
     std::vector<char> bytes;
     std::string error;
-    if (!(rec.flags & image::kRegionNoData) && size <= kSeedRegionMax && with_data < kSeedRegionsWithData) {
+    if (!(rec.flags & image::kRegionNoData) && rec.stored_size && size <= kSeedRegionMax &&
+        with_data < kSeedRegionsWithData) {
       bytes.resize(size);
       if (img.read_region(r, bytes.data(), error)) {
         ++with_data;
