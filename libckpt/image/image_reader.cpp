@@ -129,6 +129,24 @@ bool for_each_chunk(int fd, const Region& r, std::string& why, F&& f) {
 class Scatter {
  public:
   Scatter(const Region& r, char* dst) : r_(r), dst_(dst) {}
+  // Where the next `len` bytes of the stream go if they lie in one extent
+  // (then they can be read or decompressed straight there), else null.
+  char* direct(uint64_t len) const {
+    const PageExtent& e = r_.extents[i_];
+    return e.size - in_ >= len ? dst_ + e.offset + in_ : nullptr;
+  }
+  // The next `n` bytes were put in place through direct().
+  void skip(uint64_t n) {
+    while (n) {
+      uint64_t step = std::min(n, r_.extents[i_].size - in_);
+      in_ += step;
+      n -= step;
+      if (in_ == r_.extents[i_].size) {
+        i_++;
+        in_ = 0;
+      }
+    }
+  }
   // The next `len` bytes of the stream.
   void put(const char* src, uint64_t len) {
     while (len) {
@@ -137,11 +155,7 @@ class Scatter {
       memcpy(dst_ + e.offset + in_, src, n);
       src += n;
       len -= n;
-      in_ += n;
-      if (in_ == e.size) {
-        i_++;
-        in_ = 0;
-      }
+      skip(n);
     }
   }
 
@@ -185,7 +199,11 @@ bool read_checked(const ImageReader& img, const Region& r, char* dst, std::strin
     std::vector<char> stored, raw(std::min<uint64_t>(size, kChunkSize));
     Scatter out(r, dst);
     bool ok = for_each_chunk(fd, r, why, [&](const ChunkHeader& h, uint64_t off, uint64_t) {
-      char* in = raw.data();
+      // Straight into place when the chunk lies in one extent (the usual
+      // case: runs of pages are long), through `raw` otherwise.
+      char* place = dst ? out.direct(h.raw_size) : nullptr;
+      char* target = place ? place : raw.data();
+      char* in = target;
       if (!(h.flags & kChunkStored)) {
         stored.resize(h.stored_size);
         in = stored.data();
@@ -199,13 +217,14 @@ bool read_checked(const ImageReader& img, const Region& r, char* dst, std::strin
               std::to_string(off - sizeof(h)) + ")";
         return false;
       }
-      if (in != raw.data() && LZ4_decompress_safe(in, raw.data(), static_cast<int>(h.stored_size),
-                                                  static_cast<int>(h.raw_size)) != static_cast<int>(h.raw_size)) {
+      if (in != target && LZ4_decompress_safe(in, target, static_cast<int>(h.stored_size),
+                                              static_cast<int>(h.raw_size)) != static_cast<int>(h.raw_size)) {
         why = "corrupt compressed data in region " + describe(r);
         return false;
       }
-      crc = crc32c(crc, raw.data(), h.raw_size);
-      if (dst) out.put(raw.data(), h.raw_size);
+      crc = crc32c(crc, target, h.raw_size);
+      if (place) out.skip(h.raw_size);
+      else if (dst) out.put(raw.data(), h.raw_size);
       return true;
     });
     if (!ok) return false;
