@@ -11,6 +11,10 @@
  *   microseconds to MARKER.gap (what a checkpoint's pause cost the program:
  *   the pause plus the 1 ms sleep); removing MARKER.gap starts over.
  *
+ * ckpt_bench sparse MIB
+ *   Maps MIB of private memory, writes one page of it, prints "ready" and
+ *   sleeps: what a checkpoint that stores only touched pages costs for it.
+ *
  * ckpt_bench syscalls N
  *   Times N rounds of open("/dev/null")/close/getpid, the calls libckpt
  *   wraps, and prints the nanoseconds per round.
@@ -80,6 +84,18 @@ static int memory(size_t mib, const char *marker) {
   }
 }
 
+static int sparse(size_t mib) {
+  unsigned char *mem = mmap(NULL, mib << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) {
+    perror("ckpt_bench: mmap");
+    return 1;
+  }
+  memset(mem + (mib << 19), 0x5a, 4096);
+  printf("ready %p\n", (void *)mem);
+  fflush(stdout);
+  for (;;) pause();
+}
+
 static int syscalls(long rounds) {
   int64_t start = now_ns(CLOCK_MONOTONIC);
   for (long i = 0; i < rounds; i++) {
@@ -97,7 +113,8 @@ static int syscalls(long rounds) {
 
 int main(int argc, char **argv) {
   if (argc == 4 && strcmp(argv[1], "memory") == 0) return memory(strtoul(argv[2], NULL, 10), argv[3]);
+  if (argc == 3 && strcmp(argv[1], "sparse") == 0) return sparse(strtoul(argv[2], NULL, 10));
   if (argc == 3 && strcmp(argv[1], "syscalls") == 0) return syscalls(atol(argv[2]));
-  fprintf(stderr, "usage: ckpt_bench memory MIB MARKER | ckpt_bench syscalls N\n");
+  fprintf(stderr, "usage: ckpt_bench memory MIB MARKER | ckpt_bench sparse MIB | ckpt_bench syscalls N\n");
   return 2;
 }

@@ -8,6 +8,8 @@
 #                          durable), against dd bs=1M count=MIB conv=fsync
 #                          written to the same directory as the images
 #   second checkpoint      (incremental checkpoints: not implemented yet)
+#   sparse image           256 MiB mapped, one page written: what the image
+#                          stores of that mapping (ckpt_info's record of it)
 #   restart                from starting ckpt_restart until the program runs
 #                          again, compressed and --no-compress images (the page
 #                          cache is dropped first when we may)
@@ -191,6 +193,28 @@ row_second_checkpoint() {
   row "second checkpoint, 1% pages written" "not implemented (a full image again)" "<= 5% of the first" "-"
 }
 
+row_sparse_image() {
+  local dir=$work/ckpt-sparse out=$work/sparse.out
+  app_pid=$(spawn "$out" "$work/sparse.err" ckpt_launch --join --no-compress --ckptdir "$dir" "$BENCH" sparse 256)
+  wait_for grep -q ready "$out"
+  ckpt_command --checkpoint >/dev/null
+  ckpt_command --kill >/dev/null
+  wait_for gone "$app_pid"
+  app_pid=
+  local image stored
+  image=$(find "$dir" -name '*.ckpt' | head -n 1)
+  # The mapping's stored bytes, from the image's own record of it: "BYTES PAGES STORED_PAGES IMAGE_BYTES".
+  read -r -a stored < <(ckpt_info --json "$image" | python3 -c '
+import json, sys
+img = json.load(sys.stdin)[0]
+r = next(r for r in img["regions"] if r["size"] == 256 << 20)
+print(r["data_size"], r["pages"], r["stored_pages"], img["file_size"])')
+  rm -rf "$dir"
+  row "256 MiB mapped, one page written" \
+    "mapping stores $(calc "${stored[0]} / 1024") KiB (${stored[2]} of ${stored[1]} pages), image $(calc "${stored[3]} / 1048576") MiB" \
+    "<= 1 MiB + metadata" "$(verdict "${stored[0]}" 1048576)"
+}
+
 row_restart() {
   local worst=$((c_restart_us > r_restart_us ? c_restart_us : r_restart_us))
   row "restart -> application running" "$((c_restart_us / 1000)) ms compressed, $((r_restart_us / 1000)) ms raw" \
@@ -229,6 +253,7 @@ row "figure" "measured" "target" "verdict"
 row_pause
 row_compressed_checkpoint
 row_second_checkpoint
+row_sparse_image
 row_restart
 row_fork_exec
 row_syscalls

@@ -127,13 +127,15 @@ void warn_about_placeholders(const RestartProcess& p) {
                    p.describe().c_str(), r.rec.start, r.rec.end, r.path.c_str());
 }
 
-// The files its shared mappings come from (the memory the core restores).
+// The files its shared mappings come from, and those its private file
+// mappings' unwritten pages come from (the memory the core restores).
 void check_mapped_files(const RestartProcess& p, const PathRewriter& paths) {
   for (const MappedFile& f : mapped_files(*p.image, paths)) {
     int fd = open(f.path.c_str(), (f.writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
     if (fd < 0) throw RestartError("cannot reopen " + f.path + " for " + p.describe() + ": " + std::strerror(errno));
     close(fd);
   }
+  check_backing_files(*p.image, paths);
 }
 
 // Root restarting another user's computation (or root's with another group)

@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/rseq.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -38,6 +40,10 @@ constexpr uint64_t kMainStack = 256 * 1024;
 constexpr uint64_t kParking = 64 * kPage;  // room for moving [vdso]/[vvar] (restorer.c)
 constexpr uint64_t kLowestAddress = 1ull << 32;
 constexpr uint64_t kHighestAddress = 0x7ff000000000ull;
+// Stored page runs of one region mapped one by one from an uncompressed
+// image; a region with more is copied instead, so that a region of
+// scattered pages does not become thousands of mappings.
+constexpr uint64_t kMaxMappedExtents = 256;
 
 uint64_t page_up(uint64_t v) { return (v + kPage - 1) & ~(kPage - 1); }
 
@@ -67,8 +73,11 @@ uint64_t find_hole(std::vector<Range> used, uint64_t size) {
   }
 }
 
-bool is_private_file_mappable(const ImageReader& img, const Region& r) {
-  return !img.compressed() && (r.rec.flags & image::kRegionPrivate) && !(r.rec.flags & image::kRegionStack);
+// Whether region `r`'s stored pages are mapped straight from the image file
+// (restart then costs only page faults) rather than read into memory.
+bool maps_from_image(const ImageReader& img, const Region& r) {
+  return !img.compressed() && (r.rec.flags & image::kRegionPrivate) && !(r.rec.flags & image::kRegionStack) &&
+         !(r.rec.flags & (image::kRegionExternal | image::kRegionNoData)) && r.extents.size() <= kMaxMappedExtents;
 }
 
 // Shared file mappings come back from their files: those whose bytes the
@@ -152,6 +161,42 @@ int32_t lift_fd(int fd, int floor, const std::string& what) {
 }
 
 }  // namespace
+
+int open_backing_file(const ImageReader& img, const Region& r, const PathRewriter* paths) {
+  const image::RegionRecord& rec = r.rec;
+  std::string path = paths ? paths->apply(r.path) : r.path;
+  bool relocated = path != r.path;
+  char where[64];
+  std::snprintf(where, sizeof where, "0x%" PRIx64 "-0x%" PRIx64, rec.start, rec.end);
+  auto refuse = [&](const std::string& why) {
+    return RestartError("image " + img.path() + ": file " + path + " (mapped at " + where + ") " + why +
+                        " since the checkpoint: restart refused");
+  };
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw RestartError("image " + img.path() + ": cannot open mapped file " + path + ": " + errno_text());
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    close(fd);
+    throw RestartError("image " + img.path() + ": cannot stat mapped file " + path + ": " + errno_text());
+  }
+  std::string why;
+  int64_t mtime = st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec;
+  // A relocated file is a copy: another inode, the same size and time.
+  if (!relocated && (st.st_dev != rec.file_dev || st.st_ino != rec.file_ino)) why = "was replaced by another file";
+  else if (static_cast<uint64_t>(st.st_size) != rec.file_size)
+    why = "changed size (" + std::to_string(rec.file_size) + " -> " + std::to_string(st.st_size) + " bytes)";
+  else if (mtime != rec.file_mtime_ns) why = "was modified";
+  if (!why.empty()) {
+    close(fd);
+    throw refuse(why);
+  }
+  return fd;
+}
+
+void check_backing_files(const ImageReader& img, const PathRewriter& paths) {
+  for (const Region& r : img.regions())
+    if (r.rec.flags & image::kRegionFileBacked) close(open_backing_file(img, r, &paths));
+}
 
 std::vector<MappedFile> mapped_files(const ImageReader& img, const PathRewriter& paths) {
   std::vector<MappedFile> out;
@@ -248,14 +293,17 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
   for (const Region& r : img.regions())
     if (((r.rec.flags & image::kRegionExternal) ||
          !(r.rec.flags & (image::kRegionNoData | image::kRegionVdso))) &&
-        !is_private_file_mappable(img, r) && !is_remapped_file(r, settings.paths))
+        !maps_from_image(img, r) && !is_remapped_file(r, settings.paths))
       staged += r.rec.end - r.rec.start;
+  uint64_t extent_count = 0;
+  for (const Region& r : img.regions()) extent_count += r.extents.size();
   size_t thread_count = img.threads().size();
   size_t region_count = img.regions().size();
   uint64_t blob_size = page_up(ckpt_restorer_blob_end - ckpt_restorer_blob);
   uint64_t args_size = page_up(sizeof(ckpt_restore_args) + region_count * sizeof(ckpt_restore_region) +
                                thread_count * sizeof(ckpt_restore_thread) + 8 * sizeof(ckpt_special_move) +
-                               (region_count + 8) * sizeof(int32_t) + 64);
+                               (region_count + 8) * sizeof(int32_t) + extent_count * sizeof(ckpt_restore_extent) +
+                               16 * region_count + 64);
   uint64_t hole_size = blob_size + args_size + thread_count * kThreadStack + kMainStack + kParking;
   uint64_t base = find_hole(used, hole_size + staged);
   if (!base) throw RestartError("image " + img.path() + ": no free address range for the restorer next to the saved layout");
@@ -269,6 +317,10 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
   std::vector<std::pair<const Region*, uint64_t>> jobs;
   uint64_t stage_at = hole_end;
   int32_t image_fd = -1;
+  std::map<std::string, int32_t> backing_fds;  // by saved path: each file opened once
+  // Per region with an overlay, its extents; regions[i].extents points into
+  // the copy placed in the hole.
+  std::vector<std::vector<ckpt_restore_extent>> extents;
   for (const Region& r : img.regions()) {
     if (r.rec.flags & image::kRegionVdso) continue;
     ckpt_restore_region out{};
@@ -302,24 +354,60 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
       restorer_fds_.push_back(out.fd);
     } else if (r.rec.flags & image::kRegionNoData) {
       out.source = CKPT_SRC_ANON;
-    } else if (is_private_file_mappable(img, r)) {
-      // Lazy restore: pages come from the image file when first touched.
-      if (image_fd < 0) {
-        image_fd = lift_fd(img.fd(), settings.fd_floor, img.path());
-        restorer_fds_.push_back(image_fd);
-      }
-      out.source = CKPT_SRC_FILE;
-      out.fd = image_fd;
-      out.file_offset = r.rec.data_offset;
     } else {
-      int flags = (r.rec.flags & image::kRegionShared) ? MAP_SHARED : MAP_PRIVATE;
-      if (mmap(reinterpret_cast<void*>(stage_at), len, PROT_READ | PROT_WRITE, flags | MAP_ANONYMOUS | MAP_FIXED, -1,
-               0) == MAP_FAILED)
-        throw RestartError("cannot map staging memory: " + errno_text());
-      out.source = (r.rec.flags & image::kRegionStack) ? CKPT_SRC_STACK : CKPT_SRC_STAGED;
-      out.src_addr = stage_at;
-      jobs.emplace_back(&r, stage_at);
-      stage_at += len;
+      // Private memory (or shared anonymous memory, staged): the pages not
+      // stored come from the file (kRegionFileBacked) or are zero, the
+      // stored ones are laid over them.
+      if (r.rec.flags & image::kRegionFileBacked) {
+        auto it = backing_fds.find(r.path);
+        if (it == backing_fds.end()) {
+          int fd = open_backing_file(img, r, settings.paths);
+          int32_t high = lift_fd(fd, settings.fd_floor, r.path);
+          close(fd);
+          restorer_fds_.push_back(high);
+          it = backing_fds.emplace(r.path, high).first;
+        }
+        out.source = CKPT_SRC_FILE;
+        out.fd = it->second;
+        out.file_offset = r.rec.file_offset;
+      } else if (maps_from_image(img, r)) {
+        out.source = CKPT_SRC_ANON;
+      } else {
+        int flags = (r.rec.flags & image::kRegionShared) ? MAP_SHARED : MAP_PRIVATE;
+        if (mmap(reinterpret_cast<void*>(stage_at), len, PROT_READ | PROT_WRITE,
+                 flags | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0) == MAP_FAILED)
+          throw RestartError("cannot map staging memory: " + errno_text());
+        out.source = (r.rec.flags & image::kRegionStack) ? CKPT_SRC_STACK : CKPT_SRC_STAGED;
+        out.src_addr = stage_at;
+        jobs.emplace_back(&r, stage_at);
+        stage_at += len;
+      }
+      if (r.rec.stored_size && out.source != CKPT_SRC_STAGED && out.source != CKPT_SRC_STACK) {
+        std::vector<ckpt_restore_extent>& ext = extents.emplace_back();
+        uint64_t file_off = r.rec.data_offset;
+        for (const image::PageExtent& e : r.extents) {
+          ext.push_back({e.offset, e.size, file_off});
+          file_off += e.size;
+        }
+        out.extent_count = ext.size();
+        if (maps_from_image(img, r)) {
+          // Lazy restore: pages come from the image file when first touched.
+          if (image_fd < 0) {
+            image_fd = lift_fd(img.fd(), settings.fd_floor, img.path());
+            restorer_fds_.push_back(image_fd);
+          }
+          out.overlay = CKPT_OVERLAY_MAP;
+          out.overlay_fd = image_fd;
+        } else {
+          if (mmap(reinterpret_cast<void*>(stage_at), len, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0) == MAP_FAILED)
+            throw RestartError("cannot map staging memory: " + errno_text());
+          out.overlay = CKPT_OVERLAY_COPY;
+          out.src_addr = stage_at;
+          jobs.emplace_back(&r, stage_at);
+          stage_at += len;
+        }
+      }
     }
     regions.push_back(out);
   }
@@ -387,6 +475,9 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
   args->special_count = specials.size();
   args->close_fd_count = restorer_fds_.size();
   args->use_set_tid = settings.restore_pids;
+  size_t with_overlay = 0;
+  for (ckpt_restore_region& out : regions)
+    if (out.overlay != CKPT_OVERLAY_NONE) out.extents = place(static_cast<ckpt_restore_extent*>(nullptr), extents[with_overlay++]);
   args->regions = place(static_cast<ckpt_restore_region*>(nullptr), regions);
   args->threads = place(static_cast<ckpt_restore_thread*>(nullptr), threads);
   args->specials = place(static_cast<ckpt_special_move*>(nullptr), specials);

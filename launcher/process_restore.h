@@ -43,6 +43,15 @@ struct MappedFile {
 };
 std::vector<MappedFile> mapped_files(const image::ImageReader& img, const PathRewriter& paths);
 
+// The file a kRegionFileBacked region's unstored pages come from (its path
+// after rewriting), opened read-only, once checked to be the file the
+// checkpoint saw: the same size and modification time, and, unless
+// relocated (a copy), the same device and inode. Throws RestartError naming
+// the file otherwise.
+int open_backing_file(const image::ImageReader& img, const image::Region& r, const PathRewriter* paths);
+// The same check for every such region of an image, before anything is made.
+void check_backing_files(const image::ImageReader& img, const PathRewriter& paths);
+
 // Where the saved heap begins: the [heap] region, or the break itself if the
 // program never grew it.
 uint64_t saved_heap_start(const image::ImageReader& img);

@@ -3,9 +3,11 @@
 // Layout of an image file:
 //
 //   [FileHeader, padded to kHeaderSize]
-//   [region data ...]   one blob per region that has data, blobs not overlapping:
+//   [region data ...]   one blob per region that has data, blobs not overlapping;
+//                       a blob holds only the region's stored pages (its PageExtents,
+//                       back to back, in address order):
 //                         uncompressed: the raw bytes, starting page-aligned, so that
-//                                       restart can mmap them straight from the file;
+//                                       restart can mmap each extent straight from the file;
 //                         compressed:   a sequence of ChunkHeader + lz4 block, each
 //                                       chunk kChunkSize raw bytes except the last
 //   [metadata]          a sequence of records: RecordHeader + payload, each padded to 8
@@ -27,7 +29,8 @@ namespace ckpt::image {
 
 inline constexpr char kMagic[8] = {'C', 'K', 'P', 'T', 'I', 'M', 'G', '\0'};
 // 2: ProcessRecord.gid.
-inline constexpr uint32_t kFormatVersion = 2;
+// 3: regions store only some pages (PageExtent lists), file-backed regions.
+inline constexpr uint32_t kFormatVersion = 3;
 inline constexpr uint32_t kArchX86_64 = 62;  // ELF e_machine EM_X86_64
 inline constexpr uint32_t kHeaderSize = 4096;
 inline constexpr uint32_t kChunkSize = 4u << 20;  // raw bytes per compressed chunk
@@ -65,7 +68,7 @@ enum class RecordType : uint32_t {
   End = 0,
   Process = 1,  // ProcessRecord, exactly one
   Thread = 2,   // ThreadRecord, one per thread
-  Region = 3,   // RegionRecord + path bytes, one per memory region
+  Region = 3,   // RegionRecord + PageExtent[extent_count] + path bytes, one per memory region
   Section = 4,  // SectionRecord + bytes: a plugin's saved state
 };
 
@@ -142,19 +145,39 @@ enum RegionFlags : uint32_t {
   kRegionExternal = 1u << 9,  // a plugin saves and restores this memory (ckpt_save_region_bytes): a restart
                               // kind supplies it (RestartKind::region_source); with kRegionNoData, the bytes
                               // are elsewhere (another process's image holds them)
+  kRegionFileBacked = 1u << 10,  // private file mapping: the pages not stored are the file's (path at
+                                 // file_offset, whose identity RegionRecord.file_* records); without this
+                                 // flag the pages a region does not store are zero
+};
+
+// A run of stored pages of one region: bytes [offset, offset + size) from the
+// region's start. A region's extents are page-aligned, non-empty, in address
+// order and neither overlap nor touch (touching runs are one extent).
+struct PageExtent {
+  uint64_t offset;
+  uint64_t size;
 };
 
 struct RegionRecord {
   uint64_t start;
   uint64_t end;
   uint64_t file_offset;
-  uint64_t data_offset;  // offset of this region's blob in the image (0 with kRegionNoData)
-  uint64_t data_size;    // bytes of the blob as stored (0 with kRegionNoData)
-  uint32_t prot;         // PROT_*
-  uint32_t flags;        // RegionFlags
-  uint32_t crc;          // CRC-32C of the region's raw bytes, in compressed images too
-                         // (checked after decompression); 0 with kRegionNoData
-  uint32_t path_len;     // bytes of path following this struct, NUL included; 0 if no path
+  uint64_t data_offset;  // offset of this region's blob in the image (0 when nothing is stored)
+  uint64_t data_size;    // bytes of the blob as stored (0 when nothing is stored)
+  uint64_t stored_size;  // raw bytes of the stored pages: the sum of the extents' sizes
+  // kRegionFileBacked: the file as it was at checkpoint time; a restart
+  // refuses a file that differs.
+  uint64_t file_dev;  // st_dev
+  uint64_t file_ino;
+  uint64_t file_size;
+  int64_t file_mtime_ns;
+  uint32_t prot;          // PROT_*
+  uint32_t flags;         // RegionFlags
+  uint32_t crc;           // CRC-32C of the stored pages' raw bytes, in compressed images too
+                          // (checked after decompression); 0 when nothing is stored
+  uint32_t path_len;      // bytes of path following the extents, NUL included; 0 if no path
+  uint32_t extent_count;  // PageExtents following this struct; 0 with kRegionNoData
+  uint32_t pad;
 };
 
 struct ChunkHeader {

@@ -29,7 +29,7 @@ std::vector<const char*> region_flag_names(uint32_t f) {
       {kRegionPrivate, "private"}, {kRegionShared, "shared"}, {kRegionAnonymous, "anonymous"},
       {kRegionFile, "file"},       {kRegionHeap, "heap"},     {kRegionStack, "stack"},
       {kRegionVdso, "vdso"},       {kRegionNoData, "nodata"}, {kRegionLost, "lost"},
-      {kRegionExternal, "external"}};
+      {kRegionExternal, "external"}, {kRegionFileBacked, "file_backed"}};
   std::vector<const char*> out;
   for (auto [bit, name] : kNames)
     if (f & bit) out.push_back(name);
@@ -69,8 +69,11 @@ std::string human_size(uint64_t bytes) {
 
 struct Totals {
   uint64_t mapped = 0;  // bytes of all regions
-  uint64_t saved = 0;   // bytes of regions that have data
+  uint64_t saved = 0;   // raw bytes of the stored pages
   uint64_t stored = 0;  // bytes their data takes in the file
+  uint64_t pages = 0;           // of regions that have data
+  uint64_t stored_pages = 0;    // of those, stored in the image
+  uint64_t skipped_pages = 0;   // of those, not stored: never touched, zero, or the file's
   double ratio() const { return stored ? static_cast<double>(saved) / stored : 1.0; }
 };
 
@@ -79,8 +82,11 @@ Totals totals(const ImageReader& img) {
   for (const Region& r : img.regions()) {
     t.mapped += r.rec.end - r.rec.start;
     if (!(r.rec.flags & kRegionNoData)) {
-      t.saved += r.rec.end - r.rec.start;
+      t.saved += r.rec.stored_size;
       t.stored += r.rec.data_size;
+      t.pages += r.pages();
+      t.stored_pages += r.stored_pages();
+      t.skipped_pages += r.pages() - r.stored_pages();
     }
   }
   return t;
@@ -154,6 +160,13 @@ Json thread_json(const ThreadRecord& th) {
 }
 
 Json region_json(const Region& r) {
+  Json extents = Json::array();
+  for (const PageExtent& e : r.extents) extents.push_back({{"offset", e.offset}, {"size", e.size}});
+  bool data = !(r.rec.flags & kRegionNoData);
+  Json file = nullptr;
+  if (r.rec.flags & kRegionFileBacked)
+    file = {{"dev", r.rec.file_dev}, {"ino", r.rec.file_ino}, {"size", r.rec.file_size},
+            {"mtime_ns", r.rec.file_mtime_ns}};
   return {{"start", hex_string(r.rec.start)},
           {"end", hex_string(r.rec.end)},
           {"size", r.rec.end - r.rec.start},
@@ -163,7 +176,13 @@ Json region_json(const Region& r) {
           {"file_offset", r.rec.file_offset},
           {"data_offset", r.rec.data_offset},
           {"data_size", r.rec.data_size},
-          {"crc", hex_string(r.rec.crc)}};
+          {"crc", hex_string(r.rec.crc)},
+          {"pages", r.pages()},
+          {"stored_pages", data ? r.stored_pages() : 0},
+          {"skipped_pages", data ? r.pages() - r.stored_pages() : 0},
+          {"stored_size", r.rec.stored_size},
+          {"extents", extents},
+          {"backing_file", file}};
 }
 
 // ---- the summary's view of decoded sections ----------------------------------
@@ -252,6 +271,8 @@ Json image_json(const ImageReader& img) {
            {{"regions", img.regions().size()},
             {"mapped_bytes", t.mapped},
             {"saved_bytes", t.saved},
+            {"stored_pages", t.stored_pages},
+            {"skipped_pages", t.skipped_pages},
             {"stored_bytes", t.stored},
             {"compression_ratio", t.ratio()}}}};
 }
@@ -292,8 +313,10 @@ std::string image_summary(const ImageReader& img) {
         hex_string(th.ctx.rip).c_str(), hex_string(th.ctx.rsp).c_str(), hex_string(th.fs_base).c_str(),
         scalar_text(signal_names(th.sigmask)).c_str());
   }
-  add("regions (%zu, %s mapped, %s saved, %s stored, ratio %.2f):\n", img.regions().size(),
-      human_size(t.mapped).c_str(), human_size(t.saved).c_str(), human_size(t.stored).c_str(), t.ratio());
+  add("regions (%zu, %s mapped, %s saved, %s stored, ratio %.2f; pages %" PRIu64 " stored, %" PRIu64
+      " skipped):\n",
+      img.regions().size(), human_size(t.mapped).c_str(), human_size(t.saved).c_str(), human_size(t.stored).c_str(),
+      t.ratio(), t.stored_pages, t.skipped_pages);
   for (const Region& r : img.regions()) {
     std::string flags;
     for (const char* n : region_flag_names(r.rec.flags)) flags += (flags.empty() ? "" : ",") + std::string(n);
@@ -303,7 +326,8 @@ std::string image_summary(const ImageReader& img) {
     s += r.path;
     if (r.rec.flags & kRegionFile) s += " @" + hex_string(r.rec.file_offset);
     if (!(r.rec.flags & kRegionNoData))
-      add(" [data at %" PRIu64 ", crc %08x]", r.rec.data_offset, r.rec.crc);
+      add(" [pages %" PRIu64 " stored, %" PRIu64 " skipped; data at %" PRIu64 ", crc %08x]", r.stored_pages(),
+          r.pages() - r.stored_pages(), r.rec.data_offset, r.rec.crc);
     s += '\n';
   }
   add("sections (%zu):\n", img.sections().size());

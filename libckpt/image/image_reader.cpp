@@ -21,12 +21,15 @@ namespace {
 
 constexpr uint32_t kKnownRegionFlags = kRegionPrivate | kRegionShared | kRegionAnonymous |
                                        kRegionFile | kRegionHeap | kRegionStack | kRegionVdso |
-                                       kRegionNoData | kRegionLost | kRegionExternal;
+                                       kRegionNoData | kRegionLost | kRegionExternal | kRegionFileBacked;
 constexpr uint32_t kKnownProt = PROT_READ | PROT_WRITE | PROT_EXEC;
 // Raw regions are verified in pieces of this size.
 constexpr size_t kVerifyPiece = 8u << 20;
 // Metadata is read into memory whole; real images have a few MiB at most.
 constexpr uint64_t kMaxMetaSize = 1ull << 30;
+// x86-64's page size, the only one an image can have here (the reader
+// refuses a page size other than the system's).
+constexpr uint64_t kPage = 4096;
 
 std::string hex(uint64_t v) {
   char buf[24];
@@ -85,7 +88,7 @@ namespace {
 template <typename F>
 bool for_each_chunk(int fd, const Region& r, std::string& why, F&& f) {
   const RegionRecord& rec = r.rec;
-  uint64_t size = rec.end - rec.start;
+  uint64_t size = rec.stored_size;
   uint64_t off = rec.data_offset, blob_end = rec.data_offset + rec.data_size;
   uint64_t raw = 0;
   while (raw < size) {
@@ -121,11 +124,53 @@ bool for_each_chunk(int fd, const Region& r, std::string& why, F&& f) {
   return true;
 }
 
-// Reads region r's bytes, checking every checksum, into dst (r's size), or
-// just checks them when dst is null.
+// Where the stored stream's bytes go: the stream is the region's extents
+// back to back; scatter() copies a piece of it to its addresses in dst.
+class Scatter {
+ public:
+  Scatter(const Region& r, char* dst) : r_(r), dst_(dst) {}
+  // Where the next `len` bytes of the stream go if they lie in one extent
+  // (then they can be read or decompressed straight there), else null.
+  char* direct(uint64_t len) const {
+    const PageExtent& e = r_.extents[i_];
+    return e.size - in_ >= len ? dst_ + e.offset + in_ : nullptr;
+  }
+  // The next `n` bytes were put in place through direct().
+  void skip(uint64_t n) {
+    while (n) {
+      uint64_t step = std::min(n, r_.extents[i_].size - in_);
+      in_ += step;
+      n -= step;
+      if (in_ == r_.extents[i_].size) {
+        i_++;
+        in_ = 0;
+      }
+    }
+  }
+  // The next `len` bytes of the stream.
+  void put(const char* src, uint64_t len) {
+    while (len) {
+      const PageExtent& e = r_.extents[i_];
+      uint64_t n = std::min(len, e.size - in_);
+      memcpy(dst_ + e.offset + in_, src, n);
+      src += n;
+      len -= n;
+      skip(n);
+    }
+  }
+
+ private:
+  const Region& r_;
+  char* dst_;
+  size_t i_ = 0;    // current extent
+  uint64_t in_ = 0;  // bytes of it done
+};
+
+// Reads region r's stored pages, checking every checksum, into dst (r's
+// size, each page at its offset), or just checks them when dst is null.
 bool read_checked(const ImageReader& img, const Region& r, char* dst, std::string& why) {
   const RegionRecord& rec = r.rec;
-  uint64_t size = rec.end - rec.start;
+  uint64_t size = rec.stored_size;
   if (rec.flags & kRegionNoData) {
     why = "region " + describe(r) + " has no saved data";
     return false;
@@ -133,22 +178,32 @@ bool read_checked(const ImageReader& img, const Region& r, char* dst, std::strin
   int fd = img.fd();
   uint32_t crc = 0;
   if (!img.compressed()) {
+    // Extent by extent straight into place; pieces through a scratch buffer
+    // when only checking.
     std::vector<char> scratch(dst ? 0 : std::min<uint64_t>(size, kVerifyPiece));
-    for (uint64_t done = 0; done < size;) {
-      size_t piece = std::min<uint64_t>(size - done, dst ? size : kVerifyPiece);
-      char* buf = dst ? dst + done : scratch.data();
-      if (!pread_full(fd, buf, piece, rec.data_offset + done)) {
-        why = "cannot read region " + describe(r) + ": " + read_failure();
-        return false;
+    uint64_t file_off = rec.data_offset;
+    for (const PageExtent& e : r.extents) {
+      for (uint64_t done = 0; done < e.size;) {
+        size_t piece = std::min<uint64_t>(e.size - done, dst ? e.size : kVerifyPiece);
+        char* buf = dst ? dst + e.offset + done : scratch.data();
+        if (!pread_full(fd, buf, piece, file_off)) {
+          why = "cannot read region " + describe(r) + ": " + read_failure();
+          return false;
+        }
+        crc = crc32c(crc, buf, piece);
+        done += piece;
+        file_off += piece;
       }
-      crc = crc32c(crc, buf, piece);
-      done += piece;
     }
   } else {
-    std::vector<char> stored, raw(dst ? 0 : std::min<uint64_t>(size, kChunkSize));
-    bool ok = for_each_chunk(fd, r, why, [&](const ChunkHeader& h, uint64_t off, uint64_t pos) {
-      char* out = dst ? dst + pos : raw.data();
-      char* in = out;
+    std::vector<char> stored, raw(std::min<uint64_t>(size, kChunkSize));
+    Scatter out(r, dst);
+    bool ok = for_each_chunk(fd, r, why, [&](const ChunkHeader& h, uint64_t off, uint64_t) {
+      // Straight into place when the chunk lies in one extent (the usual
+      // case: runs of pages are long), through `raw` otherwise.
+      char* place = dst ? out.direct(h.raw_size) : nullptr;
+      char* target = place ? place : raw.data();
+      char* in = target;
       if (!(h.flags & kChunkStored)) {
         stored.resize(h.stored_size);
         in = stored.data();
@@ -162,13 +217,14 @@ bool read_checked(const ImageReader& img, const Region& r, char* dst, std::strin
               std::to_string(off - sizeof(h)) + ")";
         return false;
       }
-      if (in != out && LZ4_decompress_safe(in, out, static_cast<int>(h.stored_size),
-                                           static_cast<int>(h.raw_size)) !=
-                           static_cast<int>(h.raw_size)) {
+      if (in != target && LZ4_decompress_safe(in, target, static_cast<int>(h.stored_size),
+                                              static_cast<int>(h.raw_size)) != static_cast<int>(h.raw_size)) {
         why = "corrupt compressed data in region " + describe(r);
         return false;
       }
-      crc = crc32c(crc, out, h.raw_size);
+      crc = crc32c(crc, target, h.raw_size);
+      if (place) out.skip(h.raw_size);
+      else if (dst) out.put(raw.data(), h.raw_size);
       return true;
     });
     if (!ok) return false;
@@ -298,12 +354,15 @@ std::unique_ptr<ImageReader> ImageReader::open(const std::string& path, std::str
           return bad("more than " + std::to_string(kMaxRegions) + " Region records" + at);
         Region& r = img->regions_.emplace_back();
         memcpy(&r.rec, p, sizeof(r.rec));
-        if (rh.size != sizeof(RegionRecord) + uint64_t{r.rec.path_len}) return wrong_size("Region");
+        uint64_t extent_bytes = uint64_t{r.rec.extent_count} * sizeof(PageExtent);
+        if (rh.size != sizeof(RegionRecord) + extent_bytes + uint64_t{r.rec.path_len}) return wrong_size("Region");
         if (r.rec.path_len > kMaxRegionPath)
           return bad("Region record" + at + " has a path of " + std::to_string(r.rec.path_len) +
                      " bytes, more than " + std::to_string(kMaxRegionPath));
+        r.extents.resize(r.rec.extent_count);
+        if (extent_bytes) memcpy(r.extents.data(), p + sizeof(RegionRecord), extent_bytes);
         if (r.rec.path_len) {
-          const char* s = p + sizeof(RegionRecord);
+          const char* s = p + sizeof(RegionRecord) + extent_bytes;
           if (strnlen(s, r.rec.path_len) != r.rec.path_len - 1)
             return bad("Region record" + at + " has a malformed path");
           r.path.assign(s, r.rec.path_len - 1);
@@ -345,8 +404,34 @@ std::unique_ptr<ImageReader> ImageReader::open(const std::string& path, std::str
     if (rec.end > kUserSpaceEnd) return bad(name + ": lies outside user space (which ends at " + hex(kUserSpaceEnd) + ")");
     if (rec.flags & ~kKnownRegionFlags) return bad(name + ": unknown flags " + hex(rec.flags));
     if (rec.prot & ~kKnownProt) return bad(name + ": unknown protection " + hex(rec.prot));
+    if (rec.pad) return bad(name + ": nonzero padding");
+    if ((rec.flags & kRegionFileBacked) &&
+        ((rec.flags & (kRegionNoData | kRegionShared | kRegionExternal)) || !(rec.flags & kRegionFile) ||
+         r.path.empty() || r.path[0] != '/'))
+      return bad(name + ": file-backed but not a private mapping of a file");
+    if (!(rec.flags & kRegionFileBacked) && (rec.file_dev || rec.file_ino || rec.file_size || rec.file_mtime_ns))
+      return bad(name + ": records a file identity but is not file-backed");
     if (rec.flags & kRegionNoData) {
-      if (rec.data_offset || rec.data_size || rec.crc) return bad(name + ": has data but is marked as having none");
+      if (rec.data_offset || rec.data_size || rec.crc || rec.stored_size || rec.extent_count)
+        return bad(name + ": has data but is marked as having none");
+      continue;
+    }
+    // The extent list: restart maps or copies each extent into the region.
+    uint64_t region_size = rec.end - rec.start, prev_end = 0, sum = 0;
+    for (size_t i = 0; i < r.extents.size(); ++i) {
+      const PageExtent& e = r.extents[i];
+      if ((e.offset | e.size) % h.page_size || e.size == 0 || e.offset > region_size ||
+          e.size > region_size - e.offset || (i && e.offset <= prev_end))
+        return bad(name + ": stored page run " + std::to_string(i) + " (+" + hex(e.offset) + ", " +
+                   std::to_string(e.size) + " bytes) is not page-aligned, inside the region and after the previous one");
+      prev_end = e.offset + e.size;
+      sum += e.size;
+    }
+    if (sum != rec.stored_size)
+      return bad(name + ": its stored page runs add up to " + std::to_string(sum) + " bytes, the record says " +
+                 std::to_string(rec.stored_size));
+    if (rec.stored_size == 0) {
+      if (rec.data_offset || rec.data_size || rec.crc) return bad(name + ": stores no pages but has data");
       continue;
     }
     if (rec.data_offset < kHeaderSize || rec.data_offset > h.meta_offset ||
@@ -354,7 +439,7 @@ std::unique_ptr<ImageReader> ImageReader::open(const std::string& path, std::str
       return bad(name + ": data (offset " + std::to_string(rec.data_offset) + ", " +
                  std::to_string(rec.data_size) + " bytes) lies outside the data area");
     if (!img->compressed()) {
-      if (rec.data_size != rec.end - rec.start) return bad(name + ": data size does not match region size");
+      if (rec.data_size != rec.stored_size) return bad(name + ": data size does not match its stored pages");
       if (rec.data_offset % h.page_size) return bad(name + ": data not page-aligned in the file");
     } else {
       std::string why;
@@ -369,7 +454,7 @@ std::unique_ptr<ImageReader> ImageReader::open(const std::string& path, std::str
   for (size_t i = 1; i < order.size(); i++)
     if (order[i - 1]->rec.end > order[i]->rec.start)
       return bad("regions " + describe(*order[i - 1]) + " and " + describe(*order[i]) + " overlap");
-  std::erase_if(order, [](const Region* r) { return r->rec.flags & kRegionNoData; });
+  std::erase_if(order, [](const Region* r) { return r->rec.data_size == 0; });
   std::sort(order.begin(), order.end(),
             [](const Region* a, const Region* b) { return a->rec.data_offset < b->rec.data_offset; });
   for (size_t i = 1; i < order.size(); i++)
@@ -378,6 +463,9 @@ std::unique_ptr<ImageReader> ImageReader::open(const std::string& path, std::str
                  " overlap");
   return img;
 }
+
+uint64_t Region::pages() const { return (rec.end - rec.start) / kPage; }
+uint64_t Region::stored_pages() const { return rec.stored_size / kPage; }
 
 bool ImageReader::verify_data(std::string& error) const {
   for (const Region& r : regions_) {

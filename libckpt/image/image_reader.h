@@ -13,7 +13,10 @@ namespace ckpt::image {
 
 struct Region {
   RegionRecord rec;
+  std::vector<PageExtent> extents;  // the stored pages
   std::string path;
+  uint64_t pages() const;         // of the whole region
+  uint64_t stored_pages() const;  // rec.stored_size in pages
 };
 
 struct Section {
@@ -33,8 +36,10 @@ class ImageReader {
   // Checks every region's data checksums. Reads the whole data area.
   bool verify_data(std::string& error) const;
 
-  // Reads region `r` into dst (r.rec.end - r.rec.start bytes), decompressing
-  // and checking checksums.
+  // Reads region `r`'s stored pages into dst (r.rec.end - r.rec.start bytes),
+  // each at its offset, decompressing and checking checksums. The bytes of
+  // pages not stored are left as they are: the caller supplies zeros (or,
+  // for kRegionFileBacked, the file's bytes).
   bool read_region(const Region& r, void* dst, std::string& error) const;
 
   const std::string& path() const { return path_; }

@@ -67,6 +67,18 @@ void* map_buffer(size_t size) {
   return p == MAP_FAILED ? nullptr : p;
 }
 
+// Makes an mmap'd buffer of `cap` bytes hold at least `need` (doubling).
+bool grow_buffer(char*& buf, size_t& cap, size_t need) {
+  if (need <= cap) return true;
+  size_t want = cap * 2;
+  while (want < need) want *= 2;
+  void* p = mremap(buf, cap, want, MREMAP_MAYMOVE);
+  if (p == MAP_FAILED) return false;
+  buf = static_cast<char*>(p);
+  cap = want;
+  return true;
+}
+
 // The lz4 state lives at the start of the compression buffer, the output
 // (ChunkHeader + block) after it.
 size_t lz4_state_size() { return align_up(LZ4_sizeofState(), 64); }
@@ -112,6 +124,10 @@ bool ImageWriter::open(const char* final_path, bool compress) {
   // live bytes may change between two reads of them.
   copy_ = static_cast<char*>(map_buffer(kChunkSize));
   if (!copy_) return fail("allocate copy buffer for", tmp_path_, errno);
+  ext_cap_ = 4096;
+  ext_ = static_cast<PageExtent*>(map_buffer(ext_cap_));
+  if (!ext_) return fail("allocate extent buffer for", tmp_path_, errno);
+  in_region_ = false;
   if (compress) {
     size_t cap = lz4_state_size() + sizeof(ChunkHeader) + LZ4_compressBound(kChunkSize);
     zbuf_ = static_cast<char*>(map_buffer(cap));
@@ -144,14 +160,7 @@ bool ImageWriter::write_at(uint64_t off, const void* buf, size_t len) {
 }
 
 bool ImageWriter::meta_append(const void* buf, size_t len) {
-  if (meta_size_ + len > meta_cap_) {
-    size_t cap = meta_cap_ * 2;
-    while (cap < meta_size_ + len) cap *= 2;
-    void* p = mremap(meta_, meta_cap_, cap, MREMAP_MAYMOVE);
-    if (p == MAP_FAILED) return fail("grow metadata buffer for", tmp_path_, errno);
-    meta_ = static_cast<char*>(p);
-    meta_cap_ = cap;
-  }
+  if (!grow_buffer(meta_, meta_cap_, meta_size_ + len)) return fail("grow metadata buffer for", tmp_path_, errno);
   memcpy(meta_ + meta_size_, buf, len);
   meta_size_ += len;
   return true;
@@ -201,86 +210,127 @@ bool ImageWriter::add_section(const char* name, const void* data, uint32_t size)
 }
 
 bool ImageWriter::add_region(const RegionRecord& region, const char* path, const void* data) {
-  if (fd_ < 0) return fail("add to", "image", 0, "writer is not open");
-  RegionRecord rec = region;
-  size_t path_len = path ? strlen(path) + 1 : 0;
-  if (rec.start >= rec.end || (rec.start | rec.end) % page_size_ || path_len > 65536) {
-    char reason[128];
-    Appender(reason, sizeof(reason))
-        .str("region ").hex(rec.start).str("-").hex(rec.end)
-        .str(" must be page-aligned and non-empty, its path < 64 KiB");
-    return fail("add_region to", tmp_path_, 0, reason);
-  }
-  rec.path_len = static_cast<uint32_t>(path_len);
-  rec.crc = 0;
-  if (!data) {
-    rec.flags |= kRegionNoData;
-    rec.data_offset = 0;
-    rec.data_size = 0;
-  } else {
-    rec.flags &= ~kRegionNoData;
-    if (!(compress_ ? write_compressed(rec, data) : write_raw(rec, data))) return false;
-  }
-  uint32_t total = static_cast<uint32_t>(sizeof(rec) + path_len);
-  return begin_record(RecordType::Region, total) && meta_append(&rec, sizeof(rec)) &&
-         (path_len == 0 || meta_append(path, path_len)) && end_record(total);
+  if (!begin_region(region, path)) return false;
+  if (data) return add_pages(0, data, region.end - region.start) && end_region();
+  // No saved bytes at all, as opposed to a region whose pages are all zero.
+  rec_.flags |= kRegionNoData;
+  return end_region();
 }
 
-// Raw bytes at a page-aligned offset, so restart can mmap them from the file.
-bool ImageWriter::write_raw(RegionRecord& rec, const void* data) {
-  auto src = static_cast<const char*>(data);
-  uint64_t size = rec.end - rec.start;
-  uint64_t off = align_up(offset_, page_size_);
-  for (uint64_t done = 0; done < size;) {
-    size_t piece = size - done < kChunkSize ? size - done : kChunkSize;
-    memcpy(copy_, src + done, piece);
-    rec.crc = crc32c(rec.crc, copy_, piece);
-    if (!write_at(off + done, copy_, piece)) return false;
-    done += piece;
+bool ImageWriter::begin_region(const RegionRecord& region, const char* path) {
+  if (fd_ < 0) return fail("add to", "image", 0, "writer is not open");
+  if (in_region_) return fail("add_region to", tmp_path_, 0, "the previous region was not ended");
+  size_t path_len = path ? strlen(path) + 1 : 0;
+  if (region.start >= region.end || (region.start | region.end) % page_size_ || path_len > kMaxRegionPath) {
+    char reason[160];
+    Appender(reason, sizeof(reason))
+        .str("region ").hex(region.start).str("-").hex(region.end)
+        .str(" must be page-aligned and non-empty, its path at most ").dec(kMaxRegionPath).str(" bytes");
+    return fail("add_region to", tmp_path_, 0, reason);
   }
-  rec.data_offset = off;
-  rec.data_size = size;
-  offset_ = off + size;
+  rec_ = region;
+  rec_.flags &= ~kRegionNoData;
+  rec_.path_len = static_cast<uint32_t>(path_len);
+  rec_.crc = 0;
+  rec_.data_offset = rec_.data_size = rec_.stored_size = 0;
+  rec_.extent_count = 0;
+  rec_path_ = path;
+  in_region_ = true;
+  ext_count_ = 0;
+  copy_fill_ = 0;
+  blob_size_ = 0;
+  // Raw blobs start page-aligned so that restart can mmap their extents.
+  blob_start_ = compress_ ? offset_ : align_up(offset_, page_size_);
   return true;
 }
 
-// A sequence of ChunkHeader + lz4 block, one per kChunkSize of raw bytes;
-// a chunk that lz4 cannot shrink is stored raw.
-bool ImageWriter::write_compressed(RegionRecord& rec, const void* data) {
-  auto src = static_cast<const char*>(data);
-  uint64_t size = rec.end - rec.start;
+bool ImageWriter::add_pages(uint64_t offset, const void* src, uint64_t size) {
+  if (!in_region_) return fail("add pages to", tmp_path_, 0, "no region begun");
+  uint64_t region_size = rec_.end - rec_.start;
+  uint64_t last_end = ext_count_ ? ext_[ext_count_ - 1].offset + ext_[ext_count_ - 1].size : 0;
+  if ((offset | size) % page_size_ || size == 0 || offset > region_size || size > region_size - offset ||
+      (ext_count_ && offset < last_end)) {
+    char reason[160];
+    Appender(reason, sizeof(reason))
+        .str("pages at +").hex(offset).str(" (").dec(size).str(" bytes) of region ").hex(rec_.start)
+        .str(" are not page-aligned, inside it and after the pages added before");
+    return fail("add pages to", tmp_path_, 0, reason);
+  }
+  if (ext_count_ && offset == last_end) {
+    ext_[ext_count_ - 1].size += size;
+  } else {
+    char* buf = reinterpret_cast<char*>(ext_);
+    if (!grow_buffer(buf, ext_cap_, (ext_count_ + 1) * sizeof(PageExtent)))
+      return fail("grow extent buffer for", tmp_path_, errno);
+    ext_ = reinterpret_cast<PageExtent*>(buf);
+    ext_[ext_count_++] = PageExtent{offset, size};
+  }
+  rec_.stored_size += size;
+  auto from = static_cast<const char*>(src);
+  while (size) {
+    size_t piece = kChunkSize - copy_fill_;
+    if (piece > size) piece = size;
+    memcpy(copy_ + copy_fill_, from, piece);
+    copy_fill_ += piece;
+    from += piece;
+    size -= piece;
+    if (copy_fill_ == kChunkSize && !flush_copy()) return false;
+  }
+  return true;
+}
+
+// Raw: the bytes at the blob's next offset. Compressed: one ChunkHeader +
+// lz4 block per kChunkSize of raw bytes; a chunk that lz4 cannot shrink is
+// stored raw.
+bool ImageWriter::flush_copy() {
+  if (copy_fill_ == 0) return true;
+  uint32_t raw_size = static_cast<uint32_t>(copy_fill_);
+  copy_fill_ = 0;
+  rec_.crc = crc32c(rec_.crc, copy_, raw_size);
+  uint64_t off = blob_start_ + blob_size_;
+  if (!compress_) {
+    if (!write_at(off, copy_, raw_size)) return false;
+    blob_size_ += raw_size;
+    return true;
+  }
   void* state = zbuf_;
   auto* hdr = reinterpret_cast<ChunkHeader*>(zbuf_ + lz4_state_size());
   char* block = reinterpret_cast<char*>(hdr + 1);
   int block_cap = static_cast<int>(zbuf_cap_ - lz4_state_size() - sizeof(ChunkHeader));
-  uint64_t off = offset_;
-  for (uint64_t done = 0; done < size;) {
-    uint32_t raw_size = static_cast<uint32_t>(size - done < kChunkSize ? size - done : kChunkSize);
-    const char* raw = copy_;
-    memcpy(copy_, src + done, raw_size);
-    rec.crc = crc32c(rec.crc, raw, raw_size);
-    int z = LZ4_compress_fast_extState(state, raw, block, static_cast<int>(raw_size), block_cap,
-                                       kLz4Acceleration);
-    if (z > 0 && static_cast<uint32_t>(z) < raw_size) {
-      *hdr = ChunkHeader{raw_size, static_cast<uint32_t>(z), crc32c(0, block, z), 0};
-      if (!write_at(off, hdr, sizeof(*hdr) + z)) return false;
-      off += sizeof(*hdr) + z;
-    } else {
-      *hdr = ChunkHeader{raw_size, raw_size, crc32c(0, raw, raw_size), kChunkStored};
-      if (!write_at(off, hdr, sizeof(*hdr)) || !write_at(off + sizeof(*hdr), raw, raw_size))
-        return false;
-      off += sizeof(*hdr) + raw_size;
-    }
-    done += raw_size;
+  int z = LZ4_compress_fast_extState(state, copy_, block, static_cast<int>(raw_size), block_cap, kLz4Acceleration);
+  if (z > 0 && static_cast<uint32_t>(z) < raw_size) {
+    *hdr = ChunkHeader{raw_size, static_cast<uint32_t>(z), crc32c(0, block, z), 0};
+    if (!write_at(off, hdr, sizeof(*hdr) + z)) return false;
+    blob_size_ += sizeof(*hdr) + z;
+  } else {
+    *hdr = ChunkHeader{raw_size, raw_size, crc32c(0, copy_, raw_size), kChunkStored};
+    if (!write_at(off, hdr, sizeof(*hdr)) || !write_at(off + sizeof(*hdr), copy_, raw_size)) return false;
+    blob_size_ += sizeof(*hdr) + raw_size;
   }
-  rec.data_offset = offset_;
-  rec.data_size = off - offset_;
-  offset_ = off;
   return true;
+}
+
+bool ImageWriter::end_region() {
+  if (!in_region_) return fail("end region in", tmp_path_, 0, "no region begun");
+  if (!flush_copy()) return false;
+  in_region_ = false;
+  if (ext_count_ > UINT32_MAX) return fail("add_region to", tmp_path_, 0, "too many page runs in one region");
+  rec_.extent_count = static_cast<uint32_t>(ext_count_);
+  if (blob_size_) {
+    rec_.data_offset = blob_start_;
+    rec_.data_size = blob_size_;
+    offset_ = blob_start_ + blob_size_;
+  }
+  uint64_t total = sizeof(rec_) + ext_count_ * sizeof(PageExtent) + rec_.path_len;
+  if (total > UINT32_MAX) return fail("add_region to", tmp_path_, 0, "region record larger than 4 GiB");
+  return begin_record(RecordType::Region, static_cast<uint32_t>(total)) && meta_append(&rec_, sizeof(rec_)) &&
+         (ext_count_ == 0 || meta_append(ext_, ext_count_ * sizeof(PageExtent))) &&
+         (rec_.path_len == 0 || meta_append(rec_path_, rec_.path_len)) && end_record(static_cast<uint32_t>(total));
 }
 
 bool ImageWriter::commit() {
   if (fd_ < 0) return fail("commit", "image", 0, "writer is not open");
+  if (in_region_) return fail("commit", tmp_path_, 0, "a region was not ended");
   // Refuse what the reader would refuse: better now than at restart.
   if (process_records_ != 1)
     return fail("commit", tmp_path_, 0, "an image needs exactly one Process record");
@@ -342,7 +392,11 @@ void ImageWriter::release_buffers() {
   if (meta_) munmap(meta_, meta_cap_);
   if (zbuf_) munmap(zbuf_, zbuf_cap_);
   if (copy_) munmap(copy_, kChunkSize);
+  if (ext_) munmap(ext_, ext_cap_);
   copy_ = nullptr;
+  ext_ = nullptr;
+  ext_cap_ = ext_count_ = 0;
+  in_region_ = false;
   meta_ = zbuf_ = nullptr;
   meta_cap_ = meta_size_ = zbuf_cap_ = 0;
 }

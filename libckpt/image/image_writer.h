@@ -28,14 +28,25 @@ class ImageWriter {
   // A plugin's saved state; name is 1-31 bytes.
   bool add_section(const char* name, const void* data, uint32_t size);
 
-  // Writes `region` with the bytes at region.start (if data != nullptr) and
-  // records it. data_offset/data_size/crc/path_len are filled in here, and
-  // kRegionNoData is set exactly when data == nullptr. `data` is normally the
-  // live region itself, so it must be readable for the whole region; it is
-  // copied chunk by chunk into a private buffer that is checksummed and
-  // written, so that bytes changing meanwhile cannot break the checksum.
-  // path may be nullptr (stored as path_len 0).
+  // Writes `region` with all its bytes, those at `data` (region-sized), or as
+  // having no saved bytes at all (kRegionNoData) when data == nullptr. The
+  // bytes are copied piece by piece into a private buffer that is
+  // checksummed and written, so that bytes changing meanwhile (the live
+  // memory of the writing process) cannot break the checksum. path may be
+  // nullptr (stored as path_len 0).
   bool add_region(const RegionRecord& region, const char* path, const void* data);
+
+  // The same, a page run at a time: begin_region(), then add_pages() for
+  // each run of pages to store, in address order, then end_region(). The
+  // pages not added are not stored: zero at restart, or the file's with
+  // kRegionFileBacked. data_offset/data_size/stored_size/crc/path_len/
+  // extent_count are filled in here. `path` must stay valid until
+  // end_region().
+  bool begin_region(const RegionRecord& region, const char* path);
+  // `size` bytes at `src`, which become the region's bytes at `offset`
+  // from its start (page-aligned, after every run added before).
+  bool add_pages(uint64_t offset, const void* src, uint64_t size);
+  bool end_region();
 
   // Writes metadata and header, fsyncs, renames over final_path, fsyncs the
   // directory. After a failure the temporary file is removed and the
@@ -54,8 +65,8 @@ class ImageWriter {
   // Sets error() to "<what> <path>: <reason or strerror(err)>" and aborts.
   bool fail(const char* what, const char* path, int err, const char* reason = nullptr);
   bool write_at(uint64_t off, const void* buf, size_t len);
-  bool write_raw(RegionRecord& rec, const void* data);
-  bool write_compressed(RegionRecord& rec, const void* data);
+  // Writes the pending bytes of copy_ (copy_fill_ of them) to the region's blob.
+  bool flush_copy();
   bool meta_append(const void* buf, size_t len);
   bool begin_record(RecordType type, uint32_t size);
   bool end_record(uint32_t size);
@@ -75,8 +86,20 @@ class ImageWriter {
   char* meta_ = nullptr;
   size_t meta_size_ = 0;
   size_t meta_cap_ = 0;
-  // a private copy of the region bytes being written (mmap'd, kChunkSize)
+  // a private copy of the region bytes being written (mmap'd, kChunkSize):
+  // the next chunk of the region's stored stream
   char* copy_ = nullptr;
+  size_t copy_fill_ = 0;
+  // the region between begin_region() and end_region()
+  bool in_region_ = false;
+  RegionRecord rec_{};
+  const char* rec_path_ = nullptr;
+  uint64_t blob_start_ = 0;  // where the region's blob begins in the file
+  uint64_t blob_size_ = 0;   // bytes of it written so far
+  // its extents, in an mmap'd, mremap-grown buffer
+  PageExtent* ext_ = nullptr;
+  size_t ext_count_ = 0;
+  size_t ext_cap_ = 0;  // bytes
   // lz4 state, then the output ChunkHeader + block (mmap'd)
   char* zbuf_ = nullptr;
   size_t zbuf_cap_ = 0;

@@ -22,14 +22,30 @@ enum ckpt_restore_source {
   CKPT_SRC_STACK = 4,  /* grows-down stack: map, copy from src_addr, unmap src */
 };
 
+/* Stored pages laid over a region once its source is mapped. */
+enum ckpt_restore_overlay {
+  CKPT_OVERLAY_NONE = 0,
+  CKPT_OVERLAY_MAP = 1,  /* mmap each extent from overlay_fd at its file_offset */
+  CKPT_OVERLAY_COPY = 2, /* copy each extent from src_addr + its offset, then unmap src */
+};
+
+struct ckpt_restore_extent {
+  uint64_t offset, size; /* bytes from the region's start */
+  uint64_t file_offset;  /* OVERLAY_MAP */
+};
+
 struct ckpt_restore_region {
   uint64_t start, end;
-  uint64_t src_addr;    /* STAGED, STACK */
+  uint64_t src_addr;    /* STAGED, STACK, OVERLAY_COPY: region-sized */
   uint64_t file_offset; /* FILE */
   int32_t fd;           /* FILE */
   uint32_t prot;
   uint32_t map_flags;   /* MAP_PRIVATE or MAP_SHARED */
   uint32_t source;      /* enum ckpt_restore_source */
+  uint32_t overlay;     /* enum ckpt_restore_overlay */
+  int32_t overlay_fd;   /* OVERLAY_MAP: the image */
+  uint64_t extent_count;
+  struct ckpt_restore_extent *extents;
 };
 
 /* A kernel special mapping ([vdso], [vvar], [vvar_vclock]) to move from

@@ -40,6 +40,7 @@
 #define MAP_FIXED 0x10
 #define MAP_ANONYMOUS 0x20
 #define MAP_GROWSDOWN 0x0100
+#define MAP_NORESERVE 0x4000
 #define MREMAP_MAYMOVE 1
 #define MREMAP_FIXED 2
 #define ARCH_SET_FS 0x1002
@@ -73,10 +74,14 @@ struct clone_args {
 #define sys4(n, a, b, c, d) sys6(n, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
 #define sys5(n, a, b, c, d, e) sys6(n, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
 
-/* The compiler may emit calls to these for struct copies. */
+/* The compiler may emit calls to these for struct copies. Whole words
+ * where both sides allow: stacks and stored pages are copied with it. */
 void *memcpy(void *dst, const void *src, size_t n) {
   unsigned char *d = dst;
   const unsigned char *s = src;
+  if ((((uintptr_t)d | (uintptr_t)s) & 7) == 0) {
+    for (; n >= 8; n -= 8, d += 8, s += 8) *(uint64_t *)d = *(const uint64_t *)s;
+  }
   while (n--) *d++ = *s++;
   return dst;
 }
@@ -143,7 +148,7 @@ static int kept_range(const struct ckpt_restore_args *a, uint32_t i, uint64_t *s
   if (i < a->region_count) {
     const struct ckpt_restore_region *r = &a->regions[i];
     *start = *end = 0;
-    if (r->source == CKPT_SRC_STAGED || r->source == CKPT_SRC_STACK) {
+    if (r->source == CKPT_SRC_STAGED || r->source == CKPT_SRC_STACK || r->overlay == CKPT_OVERLAY_COPY) {
       *start = r->src_addr;
       *end = r->src_addr + (r->end - r->start);
     }
@@ -200,10 +205,31 @@ static void move_specials(const struct ckpt_restore_args *a, uint64_t parking) {
   }
 }
 
+/* The stored pages over a region just mapped from its source (its file, or
+ * fresh zero pages). */
+static long lay_overlay(const struct ckpt_restore_region *r) {
+  long rc = 0;
+  for (uint64_t i = 0; i < r->extent_count && !failed(rc); ++i) {
+    const struct ckpt_restore_extent *e = &r->extents[i];
+    if (r->overlay == CKPT_OVERLAY_MAP)
+      rc = sys6(SYS_mmap, r->start + e->offset, e->size, r->prot, MAP_PRIVATE | MAP_FIXED, r->overlay_fd,
+                e->file_offset);
+    else
+      memcpy((void *)(r->start + e->offset), (const void *)(r->src_addr + e->offset), e->size);
+  }
+  if (!failed(rc) && r->overlay == CKPT_OVERLAY_COPY) {
+    sys2(SYS_munmap, r->src_addr, r->end - r->start);
+    rc = sys3(SYS_mprotect, r->start, r->end - r->start, r->prot);
+  }
+  return rc;
+}
+
 static void map_regions(const struct ckpt_restore_args *a) {
   for (uint32_t i = 0; i < a->region_count; ++i) {
     const struct ckpt_restore_region *r = &a->regions[i];
     uint64_t len = r->end - r->start;
+    /* Copied pages need a writable region first; mprotect after. */
+    uint32_t prot = r->overlay == CKPT_OVERLAY_COPY ? r->prot | PROT_READ | PROT_WRITE : r->prot;
     long rc = 0;
     switch (r->source) {
       case CKPT_SRC_STAGED:
@@ -211,10 +237,12 @@ static void map_regions(const struct ckpt_restore_args *a) {
         if (!failed(rc)) rc = sys3(SYS_mprotect, r->start, len, r->prot);
         break;
       case CKPT_SRC_FILE:
-        rc = sys6(SYS_mmap, r->start, len, r->prot, r->map_flags | MAP_FIXED, r->fd, r->file_offset);
+        rc = sys6(SYS_mmap, r->start, len, prot, r->map_flags | MAP_FIXED, r->fd, r->file_offset);
         break;
       case CKPT_SRC_ANON:
-        rc = sys6(SYS_mmap, r->start, len, r->prot, r->map_flags | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+        /* Only the pages written take memory: a sparse region (a huge
+         * MAP_NORESERVE reservation) must not be refused for its size. */
+        rc = sys6(SYS_mmap, r->start, len, prot, r->map_flags | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
         break;
       case CKPT_SRC_STACK:
         /* A grows-down mapping, so the stack can still grow below what was
@@ -231,6 +259,10 @@ static void map_regions(const struct ckpt_restore_args *a) {
         rc = -22;
     }
     if (failed(rc)) die("cannot map region", r->start, rc);
+    if (r->overlay != CKPT_OVERLAY_NONE) {
+      rc = lay_overlay(r);
+      if (failed(rc)) die("cannot lay the stored pages over region", r->start, rc);
+    }
   }
 }
 

@@ -5,7 +5,9 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -14,6 +16,7 @@
 #include "image_writer.h"
 #include "layout_section.h"
 #include "log.h"
+#include "page_scan.h"
 #include "proc_maps.h"
 
 namespace ckpt {
@@ -102,6 +105,89 @@ bool is_claim_copy(const MapEntry& m, const RegionClaim* claims, int count) {
   return true;
 }
 
+constexpr uint64_t kPage = 4096;
+
+// Which pages of a region the image stores.
+enum class PageChoice {
+  kAllNonZero,       // every page that is not all zeros (restart starts from zero pages)
+  kExistingNonZero,  // pages present or swapped, and not all zeros: private anonymous memory
+  kCopied,           // the COWed pages of a private file mapping, zero or not (the file has the rest)
+};
+
+bool page_is_zero(const char* p) {
+  auto w = reinterpret_cast<const uint64_t*>(p);
+  uint64_t any = 0;
+  for (size_t i = 0; i < kPage / sizeof(uint64_t); i += 64) {
+    for (size_t j = 0; j < 64; ++j) any |= w[i + j];
+    if (any) return false;
+  }
+  return true;
+}
+
+// Adds the non-zero pages of [data + from, data + to) (offsets in the
+// region) to the region being written.
+bool add_non_zero(image::ImageWriter& writer, const char* data, uint64_t from, uint64_t to) {
+  uint64_t run = from;  // start of the current run of non-zero pages
+  for (uint64_t at = from; at < to; at += kPage) {
+    if (!page_is_zero(data + at)) continue;
+    if (at > run && !writer.add_pages(run, data + run, at - run)) return false;
+    run = at + kPage;
+  }
+  return to <= run || writer.add_pages(run, data + run, to - run);
+}
+
+// Writes region `r` (its bytes at `data`: the memory at r.start, or a
+// plugin's copy of it), storing the pages `choice` says. `scan` is usable for every choice but kAllNonZero.
+bool write_region_pages(image::ImageWriter& writer, PageScanner& scan, const image::RegionRecord& r,
+                        const char* path, const char* data, PageChoice choice, char* error, size_t error_len) {
+  if (!writer.begin_region(r, path)) return false;
+  if (choice == PageChoice::kAllNonZero) return add_non_zero(writer, data, 0, r.end - r.start) && writer.end_region();
+  bool ok = true;
+  long err = 0;
+  bool scanned = scan.for_each_run(
+      r.start, r.end,
+      [&](const PageRun& run) {
+        if (!ok || run.zero) return;  // the shared zero page: read, never written
+        uint64_t from = run.start - r.start, to = run.end - r.start;
+        if (choice == PageChoice::kCopied) ok = run.file || writer.add_pages(from, data + from, to - from);
+        else ok = add_non_zero(writer, data, from, to);
+      },
+      &err);
+  if (!ok) return false;
+  if (!scanned) {
+    format_to(error, error_len, "cannot scan the pages of region 0x%lx-0x%lx (error %ld)",
+              static_cast<unsigned long>(r.start), static_cast<unsigned long>(r.end), -err);
+    writer.abort();
+    return false;
+  }
+  return writer.end_region();
+}
+
+// Whether the pages of private file mapping `m` that the process never
+// wrote can come back from its file at restart: the file at m.path is the
+// one mapped (same device and inode), and it is not a ckpt image (a
+// restart maps regions from its image, and a later checkpoint replaces that
+// file under the same name). Records the file's identity in `r` if so.
+bool file_backs(const MapEntry& m, image::RegionRecord& r) {
+  if (m.path[0] != '/' || m.path_deleted) return false;
+  struct stat st;
+  if (sys(SYS_stat, m.path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_ino != m.inode ||
+      major(st.st_dev) != m.dev_major || minor(st.st_dev) != m.dev_minor)
+    return false;
+  int fd = static_cast<int>(sys(SYS_open, m.path, O_RDONLY | O_CLOEXEC));
+  if (fd < 0) return false;
+  char magic[sizeof image::kMagic] = {};
+  long n = sys(SYS_pread64, fd, magic, sizeof magic, 0);
+  sys(SYS_close, fd);
+  if (n == sizeof magic && !memcmp(magic, image::kMagic, sizeof magic)) return false;
+  r.flags |= image::kRegionFileBacked;
+  r.file_dev = st.st_dev;
+  r.file_ino = st.st_ino;
+  r.file_size = static_cast<uint64_t>(st.st_size);
+  r.file_mtime_ns = st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec;
+  return true;
+}
+
 }  // namespace
 
 // The layout fields of /proc/self/stat (proc(5) fields 26-28 and 45-51) into
@@ -124,6 +210,7 @@ void save_layout_section() {
 bool write_snapshot(const SnapshotRequest& req, char* error, size_t error_len, char* warnings, size_t warnings_len) {
   size_t warned = 0;
   warnings[0] = '\0';
+  error[0] = '\0';
   // The child's own parent is the process being checkpointed.
   pid_t parent_pid = static_cast<pid_t>(sys(SYS_getppid));
   // The maps buffer is mapped before /proc/self/maps is read, so it shows up
@@ -172,6 +259,13 @@ bool write_snapshot(const SnapshotRequest& req, char* error, size_t error_len, c
   for (int i = 0; i < nsections; ++i)
     if (!writer.add_section(sections[i].name, sections[i].data, sections[i].size)) return failed();
 
+  // Without PAGEMAP_SCAN (Linux < 6.7) every page counts as existing.
+  static PageScanner scan;  // 12 KiB of buffer: off the stack
+  bool scan_usable = scan.open();
+  if (!scan_usable) CKPT_LOG(Info, "no PAGEMAP_SCAN on this kernel: every page counts as touched");
+  struct CloseScan {
+    ~CloseScan() { scan.close(); }
+  } close_scan;
   const RegionClaim* claims = nullptr;
   const int claim_count = region_claims(&claims);
   for (long i = 0; i < count; ++i) {
@@ -181,6 +275,9 @@ bool write_snapshot(const SnapshotRequest& req, char* error, size_t error_len, c
     if (is_claim_copy(m, claims, claim_count)) continue;
     image::RegionRecord r = region_of(m);
     const void* data = reinterpret_cast<const void*>(m.start);
+    // Memory of this process that it may have left untouched; the bytes of
+    // claimed memory and of shared memory may be anywhere, all are read.
+    PageChoice choice = PageChoice::kAllNonZero;
     if (const RegionClaim* claim = claim_of(m, claims, claim_count)) {
       // A plugin's: its bytes as the plugin copied them while every process
       // was frozen, or none (another image holds them).
@@ -218,7 +315,16 @@ bool write_snapshot(const SnapshotRequest& req, char* error, size_t error_len, c
         return false;
       }
     }
-    if (!writer.add_region(r, m.path, data)) return failed();
+    if (data && !m.shared && !(r.flags & image::kRegionExternal) && scan_usable) {
+      if (!(r.flags & image::kRegionFile)) choice = PageChoice::kExistingNonZero;
+      else if (file_backs(m, r)) choice = PageChoice::kCopied;
+    }
+    if (!data) {
+      if (!writer.add_region(r, m.path, nullptr)) return failed();
+    } else if (!write_region_pages(writer, scan, r, m.path, static_cast<const char*>(data), choice, error,
+                                   error_len)) {
+      return error[0] ? false : failed();
+    }
   }
   if (!writer.commit()) {
     format_to(error, error_len, "%s", writer.error());

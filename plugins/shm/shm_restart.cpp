@@ -238,7 +238,9 @@ class ShmRestart : public RestartKind {
     for (const shm::ShmMapping& m : data.mappings) {
       if (!m.saved) continue;
       const Region* r = region_at(img, m.start);
-      bytes.resize(m.end - m.start);
+      // Zeros first: the image stores no zero page, and read_region leaves
+      // the pages it does not store as they are.
+      bytes.assign(m.end - m.start, 0);
       std::string error;
       if (!img.read_region(*r, bytes.data(), error)) throw RestartError(error);
       write_all(objects_[global_[p][m.object]].fd, bytes.data(), bytes.size(), m.offset,

@@ -216,10 +216,12 @@ bool write_cut_image(const image::ImageReader& img, const std::string& out, bool
   int with_data = 0;
   for (const image::Region& r : img.regions()) {
     image::RegionRecord rec = r.rec;
+    const char* path = r.path.empty() ? nullptr : r.path.c_str();
     const uint64_t size = rec.end - rec.start;
     std::vector<char> bytes;
     std::string error;
-    if (!(rec.flags & image::kRegionNoData) && size <= kSeedRegionMax && with_data < kSeedRegionsWithData) {
+    if (!(rec.flags & image::kRegionNoData) && rec.stored_size && size <= kSeedRegionMax &&
+        with_data < kSeedRegionsWithData) {
       bytes.resize(size);
       if (img.read_region(r, bytes.data(), error)) {
         ++with_data;
@@ -227,8 +229,15 @@ bool write_cut_image(const image::ImageReader& img, const std::string& out, bool
         bytes.clear();
       }
     }
-    if (bytes.empty()) rec.flags |= image::kRegionNoData;
-    ok = ok && w.add_region(rec, r.path.empty() ? nullptr : r.path.c_str(), bytes.empty() ? nullptr : bytes.data());
+    if (!bytes.empty() || (rec.flags & image::kRegionFileBacked)) {
+      // Its stored page runs (a file-backed region cut down: none of them).
+      ok = ok && w.begin_region(rec, path);
+      if (!bytes.empty())
+        for (const image::PageExtent& e : r.extents) ok = ok && w.add_pages(e.offset, bytes.data() + e.offset, e.size);
+      ok = ok && w.end_region();
+    } else {
+      ok = ok && w.add_region(rec, path, nullptr);
+    }
   }
   ok = ok && w.commit();
   if (!ok) std::fprintf(stderr, "make_seeds: %s: %s\n", out.c_str(), w.error());

@@ -289,12 +289,58 @@ TEST_P(CorruptImage, RejectsMalformedRecordsEvenWithValidChecksums) {
         "data not page-aligned in the file");
     rejected_after(
         [](Bytes& m) { edit_payload<RegionRecord>(m, records(m, RecordType::Region)[0], [](auto& r) { r.data_size -= 4096; }); },
-        "data size does not match region size");
+        "data size does not match its stored pages");
   } else {
     rejected_after(
         [](Bytes& m) { edit_payload<RegionRecord>(m, records(m, RecordType::Region)[0], [](auto& r) { r.data_size += 8; }); },
         "does not match its chunks");
   }
+}
+
+// The stored page runs of a region: restart maps or copies each one to its
+// offset, so every run must lie in the region, page-aligned, in order.
+TEST_P(CorruptImage, RejectsBadPageRuns) {
+  Mapping m(16 * 4096);
+  fill_random(m.data(), m.size(), 5);
+  std::string path = dir_.file("sparse.ckpt");
+  ASSERT_EQ(write_image(path, GetParam(),
+                        {{region_record(m, kRegionPrivate | kRegionAnonymous), "", m.data(), true,
+                          {{0, 4096}, {4 * 4096, 2 * 4096}}}},
+                        {}, standard_threads()),
+            "");
+  const Bytes sparse = read_file(path);
+  ASSERT_EQ(check(sparse), "");
+  // Edits run i of the first region; fixes nothing else.
+  auto run_edited = [&](int i, const std::function<void(PageExtent&)>& f, const std::string& reason) {
+    Bytes b = sparse;
+    patch_meta(b, [&](Bytes& meta) {
+      size_t at = records(meta, RecordType::Region)[0] + sizeof(RecordHeader) + sizeof(RegionRecord) +
+                  i * sizeof(PageExtent);
+      PageExtent e;
+      memcpy(&e, meta.data() + at, sizeof e);
+      f(e);
+      memcpy(meta.data() + at, &e, sizeof e);
+    });
+    expect_rejected(b, reason);
+  };
+  const std::string misplaced = "is not page-aligned, inside the region and after the previous one";
+  run_edited(0, [](PageExtent& e) { e.offset += 8; }, "stored page run 0 (+0x8, 4096 bytes) " + misplaced);
+  run_edited(1, [](PageExtent& e) { e.size = 0; }, "stored page run 1 " );
+  run_edited(1, [](PageExtent& e) { e.size = 13 * 4096; }, misplaced);
+  run_edited(1, [](PageExtent& e) { e.offset = ~0ull & ~4095ull; }, misplaced);
+  run_edited(1, [](PageExtent& e) { e.offset = 0; }, misplaced);     // overlaps run 0
+  run_edited(1, [](PageExtent& e) { e.offset = 4096; }, misplaced);  // touches run 0: one run
+  auto record_edited = [&](const std::function<void(RegionRecord&)>& f, const std::string& reason) {
+    Bytes b = sparse;
+    patch_meta(b, [&](Bytes& meta) { edit_payload<RegionRecord>(meta, records(meta, RecordType::Region)[0], f); });
+    expect_rejected(b, reason);
+  };
+  record_edited([](RegionRecord& r) { r.stored_size += 4096; }, "stored page runs add up to 12288 bytes, the record says 16384");
+  record_edited([](RegionRecord& r) { r.extent_count += 1; }, "Region record at metadata offset");
+  record_edited([](RegionRecord& r) { r.extent_count = 0x10000000; }, "Region record at metadata offset");
+  record_edited([](RegionRecord& r) { r.flags |= kRegionFileBacked; }, "file-backed but not a private mapping of a file");
+  record_edited([](RegionRecord& r) { r.file_ino = 5; }, "records a file identity but is not file-backed");
+  record_edited([](RegionRecord& r) { r.flags |= kRegionNoData; }, "has data but is marked as having none");
 }
 
 TEST(CorruptLz4Image, RejectsAnInconsistentChunkChain) {

@@ -80,6 +80,10 @@ struct TestRegion {
   RegionRecord rec;
   std::string path;
   const void* data;  // nullptr: no data
+  // With `sparse`, only these runs of `data` are stored (begin_region,
+  // add_pages, end_region); otherwise all of it.
+  bool sparse = false;
+  std::vector<PageExtent> runs = {};
 };
 
 inline RegionRecord region_record(const Mapping& m, uint32_t flags, uint32_t prot = PROT_READ | PROT_WRITE) {
@@ -146,8 +150,17 @@ inline std::string write_image(const std::string& path, bool compress,
   bool ok = w.open(path.c_str(), compress) &&
             w.add_record(RecordType::Process, &p, sizeof(p));
   for (const ThreadRecord& t : threads) ok = ok && w.add_record(RecordType::Thread, &t, sizeof(t));
-  for (const TestRegion& r : regions)
-    ok = ok && w.add_region(r.rec, r.path.empty() ? nullptr : r.path.c_str(), r.data);
+  for (const TestRegion& r : regions) {
+    const char* path = r.path.empty() ? nullptr : r.path.c_str();
+    if (!r.sparse) {
+      ok = ok && w.add_region(r.rec, path, r.data);
+      continue;
+    }
+    ok = ok && w.begin_region(r.rec, path);
+    for (const PageExtent& e : r.runs)
+      ok = ok && w.add_pages(e.offset, static_cast<const char*>(r.data) + e.offset, e.size);
+    ok = ok && w.end_region();
+  }
   for (const TestSection& s : sections)
     ok = ok && w.add_section(s.name.c_str(), s.data.data(), static_cast<uint32_t>(s.data.size()));
   ok = ok && w.commit();

@@ -51,7 +51,10 @@ void apply(const std::string& edit, Crafted& c) {
   if (name == "shm-path") {
     for (Region& r : c.regions)
       if (!(r.rec.flags & (kRegionNoData | kRegionVdso | kRegionHeap | kRegionStack))) {
-        r.rec.flags = (r.rec.flags & ~(kRegionPrivate | kRegionAnonymous)) | kRegionShared | kRegionFile;
+        r.rec.flags = (r.rec.flags & ~(kRegionPrivate | kRegionAnonymous | kRegionFileBacked)) | kRegionShared |
+                      kRegionFile;
+        r.rec.file_dev = r.rec.file_ino = r.rec.file_size = 0;
+        r.rec.file_mtime_ns = 0;
         r.path = value;
         return;
       }
@@ -116,13 +119,17 @@ int main(int argc, char** argv) {
   bool ok = out.open(argv[2], in->compressed()) && out.add_record(RecordType::Process, &c.process, sizeof c.process);
   for (const ThreadRecord& t : c.threads) ok = ok && out.add_record(RecordType::Thread, &t, sizeof t);
   for (const Region& r : c.regions) {
-    std::vector<char> bytes;
-    bool has_data = !(r.rec.flags & kRegionNoData) && r.rec.data_size;
-    if (has_data) {
-      bytes.resize(r.rec.end - r.rec.start);
-      if (!in->read_region(r, bytes.data(), error)) die(error);
+    const char* path = r.path.empty() ? nullptr : r.path.c_str();
+    if (r.rec.flags & kRegionNoData) {
+      ok = ok && out.add_region(r.rec, path, nullptr);
+      continue;
     }
-    ok = ok && out.add_region(r.rec, r.path.empty() ? nullptr : r.path.c_str(), has_data ? bytes.data() : nullptr);
+    // The same stored pages as the original.
+    std::vector<char> bytes(r.rec.end - r.rec.start);
+    if (r.rec.data_size && !in->read_region(r, bytes.data(), error)) die(error);
+    ok = ok && out.begin_region(r.rec, path);
+    for (const PageExtent& e : r.extents) ok = ok && out.add_pages(e.offset, bytes.data() + e.offset, e.size);
+    ok = ok && out.end_region();
   }
   for (const auto& [name, bytes] : c.sections)
     ok = ok && out.add_section(name.c_str(), bytes.data(), static_cast<uint32_t>(bytes.size()));
