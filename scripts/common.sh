@@ -23,7 +23,7 @@ CKPT_TEST_JOBS=${CKPT_TEST_JOBS:-2}
 # the database of pg_pgbench).
 CKPT_PACKAGES=(cmake g++ make libboost-dev liblz4-dev libunwind-dev libgtest-dev libcli11-dev nlohmann-json3-dev
   libsodium-dev python3 iproute2 vim-tiny util-linux clang-14 libclang-rt-14-dev redis-server
-  postgresql)
+  postgresql gdb)
 CKPT_CLANG=clang-14
 CKPT_CLANGXX=clang++-14
 
