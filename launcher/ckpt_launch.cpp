@@ -109,6 +109,7 @@ int main(int argc, char** argv) {
   // The environment contract with libckpt.so.
   const char* preload = std::getenv("LD_PRELOAD");
   set_env("LD_PRELOAD", preload != nullptr && *preload != '\0' ? lib + ":" + preload : lib);
+  set_env(CKPT_ENV_USER_PRELOAD, ckpt::preload_without_libckpt(preload != nullptr ? preload : ""));
   set_env(CKPT_ENV_COORD_HOST, req.host);
   set_env(CKPT_ENV_COORD_PORT, std::to_string(req.port));
   set_env(CKPT_ENV_SECRET_FILE, req.secret_path);

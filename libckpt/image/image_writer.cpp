@@ -10,8 +10,11 @@
 #include <stdio.h>  // rename() only: a plain system call, async-signal-safe
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include "ckpt/raw_syscall.h"
 #include "crc32c.h"
 
 namespace ckpt::image {
@@ -200,7 +203,7 @@ bool ImageWriter::add_section(const char* name, const void* data, uint32_t size)
          (size == 0 || meta_append(data, size)) && end_record(total);
 }
 
-bool ImageWriter::add_region(const RegionRecord& region, const char* path, const void* data) {
+bool ImageWriter::add_region(const RegionRecord& region, const char* path, const void* data, Source source) {
   if (fd_ < 0) return fail("add to", "image", 0, "writer is not open");
   RegionRecord rec = region;
   size_t path_len = path ? strlen(path) + 1 : 0;
@@ -219,21 +222,49 @@ bool ImageWriter::add_region(const RegionRecord& region, const char* path, const
     rec.data_size = 0;
   } else {
     rec.flags &= ~kRegionNoData;
-    if (!(compress_ ? write_compressed(rec, data) : write_raw(rec, data))) return false;
+    if (!(compress_ ? write_compressed(rec, data, source) : write_raw(rec, data, source))) return false;
   }
   uint32_t total = static_cast<uint32_t>(sizeof(rec) + path_len);
   return begin_record(RecordType::Region, total) && meta_append(&rec, sizeof(rec)) &&
          (path_len == 0 || meta_append(path, path_len)) && end_record(total);
 }
 
+void ImageWriter::copy_in(const char* src, size_t len, Source source) {
+  if (source == Source::Memory) {
+    memcpy(copy_, src, len);
+    return;
+  }
+  // Regions and chunks start on page boundaries, so a short read stops at
+  // the first page that faults: zero it and go on after it.
+  // Raw calls: libckpt interposes getpid and syscall (virtual pids).
+  const long self = ckpt_raw_syscall6(SYS_getpid, 0, 0, 0, 0, 0, 0);
+  for (size_t done = 0; done < len;) {
+    iovec local{copy_ + done, len - done};
+    iovec remote{const_cast<char*>(src + done), len - done};
+    long n = ckpt_raw_syscall6(SYS_process_vm_readv, self, reinterpret_cast<long>(&local), 1,
+                               reinterpret_cast<long>(&remote), 1, 0);
+    if (n < 0 && n != -EFAULT) {
+      // Not available here (seccomp, an old kernel): read directly, as
+      // before this path existed.
+      memcpy(copy_ + done, src + done, len - done);
+      return;
+    }
+    done += n > 0 ? static_cast<size_t>(n) : 0;
+    if (done >= len) return;
+    size_t hole = len - done < page_size_ ? len - done : page_size_;
+    memset(copy_ + done, 0, hole);
+    done += hole;
+  }
+}
+
 // Raw bytes at a page-aligned offset, so restart can mmap them from the file.
-bool ImageWriter::write_raw(RegionRecord& rec, const void* data) {
+bool ImageWriter::write_raw(RegionRecord& rec, const void* data, Source source) {
   auto src = static_cast<const char*>(data);
   uint64_t size = rec.end - rec.start;
   uint64_t off = align_up(offset_, page_size_);
   for (uint64_t done = 0; done < size;) {
     size_t piece = size - done < kChunkSize ? size - done : kChunkSize;
-    memcpy(copy_, src + done, piece);
+    copy_in(src + done, piece, source);
     rec.crc = crc32c(rec.crc, copy_, piece);
     if (!write_at(off + done, copy_, piece)) return false;
     done += piece;
@@ -246,7 +277,7 @@ bool ImageWriter::write_raw(RegionRecord& rec, const void* data) {
 
 // A sequence of ChunkHeader + lz4 block, one per kChunkSize of raw bytes;
 // a chunk that lz4 cannot shrink is stored raw.
-bool ImageWriter::write_compressed(RegionRecord& rec, const void* data) {
+bool ImageWriter::write_compressed(RegionRecord& rec, const void* data, Source source) {
   auto src = static_cast<const char*>(data);
   uint64_t size = rec.end - rec.start;
   void* state = zbuf_;
@@ -257,7 +288,7 @@ bool ImageWriter::write_compressed(RegionRecord& rec, const void* data) {
   for (uint64_t done = 0; done < size;) {
     uint32_t raw_size = static_cast<uint32_t>(size - done < kChunkSize ? size - done : kChunkSize);
     const char* raw = copy_;
-    memcpy(copy_, src + done, raw_size);
+    copy_in(src + done, raw_size, source);
     rec.crc = crc32c(rec.crc, raw, raw_size);
     int z = LZ4_compress_fast_extState(state, raw, block, static_cast<int>(raw_size), block_cap,
                                        kLz4Acceleration);

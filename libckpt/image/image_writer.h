@@ -35,7 +35,15 @@ class ImageWriter {
   // copied chunk by chunk into a private buffer that is checksummed and
   // written, so that bytes changing meanwhile cannot break the checksum.
   // path may be nullptr (stored as path_len 0).
-  bool add_region(const RegionRecord& region, const char* path, const void* data);
+  //
+  // Source::FileMapping is for bytes of a mapped file: pages that lie wholly
+  // past the file's end (or whose file went away) fault with SIGBUS on
+  // access, so they are read through process_vm_readv, which reports the
+  // fault instead of raising it, and saved as zeros. Such a page can never
+  // have been read or written by the program (it would have died), so no
+  // state of the program is lost; after a restart the page reads as zeros.
+  enum class Source { Memory, FileMapping };
+  bool add_region(const RegionRecord& region, const char* path, const void* data, Source source = Source::Memory);
 
   // Writes metadata and header, fsyncs, renames over final_path, fsyncs the
   // directory. After a failure the temporary file is removed and the
@@ -54,8 +62,10 @@ class ImageWriter {
   // Sets error() to "<what> <path>: <reason or strerror(err)>" and aborts.
   bool fail(const char* what, const char* path, int err, const char* reason = nullptr);
   bool write_at(uint64_t off, const void* buf, size_t len);
-  bool write_raw(RegionRecord& rec, const void* data);
-  bool write_compressed(RegionRecord& rec, const void* data);
+  bool write_raw(RegionRecord& rec, const void* data, Source source);
+  bool write_compressed(RegionRecord& rec, const void* data, Source source);
+  // Copies `len` bytes at `src` into copy_ (see Source).
+  void copy_in(const char* src, size_t len, Source source);
   bool meta_append(const void* buf, size_t len);
   bool begin_record(RecordType type, uint32_t size);
   bool end_record(uint32_t size);

@@ -218,7 +218,12 @@ bool write_snapshot(const SnapshotRequest& req, char* error, size_t error_len, c
         return false;
       }
     }
-    if (!writer.add_region(r, m.path, data)) return failed();
+    // A file's pages past its end fault (the writer saves them as zeros):
+    // ld.so maps a library's whole span from a shorter file before it maps
+    // the segments over it, and a checkpoint may land in between.
+    const auto source = (r.flags & image::kRegionFile) ? image::ImageWriter::Source::FileMapping
+                                                       : image::ImageWriter::Source::Memory;
+    if (!writer.add_region(r, m.path, data, source)) return failed();
   }
   if (!writer.commit()) {
     format_to(error, error_len, "%s", writer.error());

@@ -20,6 +20,8 @@
 #define CKPT_ENV_SYSVTABLE "CKPT_SYSVTABLE"     /* the shared System V id table's file (plugins/sysv) */
 #define CKPT_ENV_HOST_NAME "CKPT_HOST_NAME" /* the host this process runs on, as the computation names it */
 #define CKPT_ENV_RSH "CKPT_RSH"             /* the remote shell whose commands join the computation */
+#define CKPT_ENV_USER_PRELOAD "CKPT_USER_PRELOAD" /* LD_PRELOAD as given to ckpt_launch, without libckpt.so
+                                                  * (ckpt_nocheckpoint's programs get it back) */
 #define CKPT_ENV_LOG "CKPT_LOG"                 /* debug|info|warn|error */
 #define CKPT_ENV_LOG_DIR "CKPT_LOG_DIR"
 
