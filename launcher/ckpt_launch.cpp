@@ -127,6 +127,10 @@ int main(int argc, char** argv) {
 
   // The environment contract with libckpt.so.
   set_env("LD_PRELOAD", preload);
+  {
+    const char* user = std::getenv("LD_PRELOAD");
+    set_env(CKPT_ENV_USER_PRELOAD, ckpt::preload_without_libckpt(user != nullptr ? user : ""));
+  }
   set_env(CKPT_ENV_COORD_HOST, req.host);
   set_env(CKPT_ENV_COORD_PORT, std::to_string(req.port));
   set_env(CKPT_ENV_SECRET_FILE, req.secret_path);

@@ -5,8 +5,8 @@
 // and a restart does not bring them back. Inside a computation, libckpt puts
 // itself back into the environment of every exec, even one whose caller
 // removed it (a program cannot leave by accident); this tool is the way to
-// leave on purpose: it execs PROG with libckpt.so out of LD_PRELOAD and
-// without the CKPT_* variables, through the kernel's execve, past libckpt's
+// leave on purpose: it execs PROG with LD_PRELOAD as the user gave it to
+// ckpt_launch and without the CKPT_* variables, through the kernel's execve, past libckpt's
 // own exec wrapper (this tool itself runs with libckpt loaded when a member
 // of the computation starts it; its brief membership ends with the exec).
 #include <sys/syscall.h>
@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ckpt/environment.h"
 #include "cli.h"
 #include "launch_options.h"
 
@@ -29,37 +30,26 @@ namespace {
 
 constexpr const char* kTool = "ckpt_nocheckpoint";
 
-// LD_PRELOAD's value without libckpt.so (any path, any version suffix).
-std::string without_libckpt(std::string_view preload) {
-  std::string kept;
-  while (!preload.empty()) {
-    const size_t end = preload.find_first_of(": ");
-    const std::string_view entry = preload.substr(0, end);
-    const size_t slash = entry.rfind('/');
-    const std::string_view base = slash == std::string_view::npos ? entry : entry.substr(slash + 1);
-    if (!entry.empty() && !base.starts_with("libckpt.so")) {
-      if (!kept.empty()) kept += ':';
-      kept += entry;
-    }
-    if (end == std::string_view::npos) break;
-    preload.remove_prefix(end + 1);
-  }
-  return kept;
-}
-
 // Our environment, minus everything that would make PROG join a computation.
+// LD_PRELOAD goes back to what the user gave ckpt_launch (as
+// dmtcp_nocheckpoint does): a library the computation preloaded since then
+// was meant for its members (DMTCP's test nocheckpoint.c checks this). Run
+// outside any computation, only libckpt.so is taken out.
 std::vector<std::string> outside_environment() {
+  const char* launch_preload = std::getenv(CKPT_ENV_USER_PRELOAD);
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string_view entry = *e;
     if (entry.starts_with("CKPT_")) continue;
     if (entry.starts_with("LD_PRELOAD=")) {
-      const std::string kept = without_libckpt(entry.substr(11));
+      if (launch_preload != nullptr) continue;
+      const std::string kept = ckpt::preload_without_libckpt(entry.substr(11));
       if (!kept.empty()) env.push_back("LD_PRELOAD=" + kept);
       continue;
     }
     env.emplace_back(entry);
   }
+  if (launch_preload != nullptr && *launch_preload != '\0') env.push_back(std::string("LD_PRELOAD=") + launch_preload);
   return env;
 }
 

@@ -245,4 +245,21 @@ std::string resolve_program(const std::string& prog, const char* path_var, std::
   return {};
 }
 
+std::string preload_without_libckpt(std::string_view preload) {
+  std::string kept;
+  while (!preload.empty()) {
+    const size_t end = preload.find_first_of(": ");
+    const std::string_view entry = preload.substr(0, end);
+    const size_t slash = entry.rfind('/');
+    const std::string_view base = slash == std::string_view::npos ? entry : entry.substr(slash + 1);
+    if (!entry.empty() && !base.starts_with("libckpt.so")) {
+      if (!kept.empty()) kept += ':';
+      kept += entry;
+    }
+    if (end == std::string_view::npos) break;
+    preload.remove_prefix(end + 1);
+  }
+  return kept;
+}
+
 }  // namespace ckpt

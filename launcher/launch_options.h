@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ckpt/protocol.h"
@@ -78,5 +79,9 @@ std::string launch_usage();
 // anything else is searched in `path_var` (PATH). Returns the path to exec,
 // or an empty string with `error` set ("foo: command not found").
 std::string resolve_program(const std::string& prog, const char* path_var, std::string& error);
+
+// An LD_PRELOAD value without its libckpt.so entries (any path, any version
+// suffix), the others joined with ':'.
+std::string preload_without_libckpt(std::string_view preload);
 
 }  // namespace ckpt

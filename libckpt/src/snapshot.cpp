@@ -2,11 +2,13 @@
 // user thread was parked) that writes the image and exits. Only raw system
 // calls and the async-signal-safe image writer run here: the frozen threads'
 // locks are frozen in this copy too.
+#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
@@ -136,11 +138,65 @@ bool add_non_zero(image::ImageWriter& writer, const char* data, uint64_t from, u
   return to <= run || writer.add_pages(run, data + run, to - run);
 }
 
+// Copies `len` bytes of this process's memory at `src` to `dst`, as zeros
+// where a page cannot be read: process_vm_readv reports the fault that a
+// plain read would raise. A private file mapping may reach past its file's
+// end (ld.so maps a library's whole span from a shorter file for a moment
+// before it maps the segments over it, and a file can shrink under a
+// mapping); its pages wholly past the end raise SIGBUS, which would kill the
+// snapshot. The program could never have read them (it would have died), so
+// nothing of its state is lost, and after a restart they read as zeros.
+// `src` and `len` are page-aligned. Raw calls: libckpt interposes getpid.
+void copy_readable(char* dst, const char* src, size_t len) {
+  const long self = sys(SYS_getpid);
+  for (size_t done = 0; done < len;) {
+    iovec local{dst + done, len - done};
+    iovec remote{const_cast<char*>(src + done), len - done};
+    long n = sys(SYS_process_vm_readv, self, &local, 1, &remote, 1, 0);
+    if (n < 0 && errno != EFAULT) {
+      memcpy(dst + done, src + done, len - done);  // not available here (seccomp): read as before
+      return;
+    }
+    done += n > 0 ? static_cast<size_t>(n) : 0;
+    if (done >= len) return;
+    memset(dst + done, 0, kPage);  // the page that faulted
+    done += kPage;
+  }
+}
+
+// add_non_zero for the pages of a file mapping, read through copy_readable a
+// chunk at a time into `scratch` (kScratchBytes, page-aligned).
+constexpr size_t kScratchBytes = 1 << 20;
+bool add_non_zero_file(image::ImageWriter& writer, const char* data, uint64_t from, uint64_t to, char* scratch) {
+  for (uint64_t chunk = from; chunk < to; chunk += kScratchBytes) {
+    const uint64_t len = to - chunk < kScratchBytes ? to - chunk : kScratchBytes;
+    copy_readable(scratch, data + chunk, len);
+    for (uint64_t at = 0; at < len; at += kPage)
+      if (!page_is_zero(scratch + at) && !writer.add_pages(chunk + at, scratch + at, kPage)) return false;
+  }
+  return true;
+}
+
 // Writes region `r` (its bytes at `data`: the memory at r.start, or a
 // plugin's copy of it), storing the pages `choice` says. `scan` is usable for every choice but kAllNonZero.
 bool write_region_pages(image::ImageWriter& writer, PageScanner& scan, const image::RegionRecord& r,
                         const char* path, const char* data, PageChoice choice, char* error, size_t error_len) {
   if (!writer.begin_region(r, path)) return false;
+  if (choice == PageChoice::kAllNonZero && (r.flags & image::kRegionFile)) {
+    // Read whole (deleted file, no page scan): pages past the file's end fault.
+    static char* scratch = nullptr;  // the snapshot child is single-threaded and short-lived
+    if (!scratch) {
+      void* p = mmap(nullptr, kScratchBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p == MAP_FAILED) {
+        format_to(error, error_len, "cannot map memory to read region 0x%lx-0x%lx", static_cast<unsigned long>(r.start),
+                  static_cast<unsigned long>(r.end));
+        writer.abort();
+        return false;
+      }
+      scratch = static_cast<char*>(p);
+    }
+    return add_non_zero_file(writer, data, 0, r.end - r.start, scratch) && writer.end_region();
+  }
   if (choice == PageChoice::kAllNonZero) return add_non_zero(writer, data, 0, r.end - r.start) && writer.end_region();
   bool ok = true;
   long err = 0;

@@ -27,6 +27,7 @@
 #include <dlfcn.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 #define EXTERNC extern "C"
@@ -82,6 +83,13 @@ const char *dmtcp_get_ckpt_dir(void) __attribute__((weak));
 const char *dmtcp_get_tmpdir(void) __attribute__((weak));
 /* The signal ckpt uses to suspend threads. */
 int dmtcp_get_ckpt_signal(void) __attribute__((weak));
+
+/* 0 before this process's first checkpoint, then growing with each
+ * checkpoint and restart it goes through (DMTCP counts the computation's
+ * checkpoints; what programs use it for, "has a checkpoint happened since",
+ * holds for both). */
+uint32_t dmtcp_get_generation(void) __attribute__((weak));
+#define dmtcp_get_generation() (dmtcp_get_generation ? dmtcp_get_generation() : 0)
 
 /* Committed checkpoints and restarts of this process: DMTCP_IS_PRESENT. */
 int dmtcp_get_local_status(int *numCheckpoints, int *numRestarts) __attribute__((weak));

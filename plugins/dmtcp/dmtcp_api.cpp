@@ -14,6 +14,7 @@
 #undef dmtcp_get_ckpt_filename
 #undef dmtcp_get_ckpt_dir
 #undef dmtcp_get_local_status
+#undef dmtcp_get_generation
 
 extern "C" {
 
@@ -54,6 +55,12 @@ const char* dmtcp_get_tmpdir(void) {
 }
 
 int dmtcp_get_ckpt_signal(void) { return ckpt_suspend_signal(); }
+
+uint32_t dmtcp_get_generation(void) {
+  int checkpoints = 0, restarts = 0;
+  ckpt_local_counts(&checkpoints, &restarts);
+  return static_cast<uint32_t>(checkpoints + restarts);
+}
 
 int dmtcp_get_local_status(int* numCheckpoints, int* numRestarts) {
   if (!ckpt_is_enabled()) return DMTCP_NOT_PRESENT;

@@ -11,8 +11,6 @@ void pty_event(ckpt_event_t event, void*) {
   switch (event) {
     case CKPT_EVENT_PRE_CHECKPOINT: claim_pty_fds(); break;
     case CKPT_EVENT_DRAIN: checkpoint_pty_fds(); break;
-    case CKPT_EVENT_RESUME: refill_ptys(); break;
-    case CKPT_EVENT_RESTART: forget_drained_ptys(); break;
     default: break;
   }
 }

@@ -35,7 +35,7 @@ struct Holder {
   uint64_t key() const { return static_cast<uint64_t>(static_cast<uint32_t>(vpid)) << 32 | static_cast<uint32_t>(fd); }
 };
 
-// A pair drained at DRAIN, refilled at RESUME.
+// A pair drained and refilled at DRAIN.
 // Its slave descriptor (ours, from TIOCGPTPEER) is g_slave_fds at the same
 // index.
 struct Drained {
@@ -43,8 +43,8 @@ struct Drained {
   uint32_t pair;  // index into g_pairs
 };
 
-// Claimed at PRE_CHECKPOINT, described at DRAIN; g_pairs, g_bytes and
-// g_drained live until RESUME, the rest for one DRAIN.
+// Claimed at PRE_CHECKPOINT, described at DRAIN; everything else lives for
+// one DRAIN.
 MappedArray<Own> g_own;
 MappedArray<Peer> g_peers;
 MappedArray<Holder> g_holders;
@@ -212,7 +212,7 @@ bool group_inside(pid_t real_pgrp) {
 }
 
 // The state of the pair whose master is own.fd, led by this process;
-// drains its queues (put back at RESUME). False: the checkpoint failed.
+// drains its queues (put back before DRAIN ends). False: the checkpoint failed.
 bool save_pair(const Own& own, uint64_t pair_id) {
   const int master = own.fd;
   PtyPair pair{};
@@ -361,6 +361,35 @@ bool describe(const Peer& self, const Own& own) {
   return true;
 }
 
+// Puts every pair drained here back as it was (the queued bytes, then the
+// saved settings) and frees the drain's state. This happens before DRAIN
+// returns, while every process of the computation is still frozen: after
+// REFILLED each process runs again as soon as its own RESUME is done, so a
+// refill at RESUME let the process on the slave run while the one holding
+// the master still had the drain's settings (non-canonical, echo) in place
+// (DMTCP's pty2 saw the changed termios and exited).
+void put_back_drained() {
+  for (size_t i = 0; i < g_drained.size(); ++i) {
+    const Drained d = g_drained[i];
+    const PtyPair& pair = g_pairs[d.pair];
+    const uint8_t* bytes = reinterpret_cast<const uint8_t*>(g_bytes.data());
+    RefillError err;
+    long rc = pty_refill(d.master, g_slave_fds[i], pair.termios, pair.flags & kPairPacket, bytes + pair.input_offset,
+                         pair.input_len, bytes + pair.output_offset, pair.output_len, err);
+    if (rc < 0) {
+      char line[300];
+      MessageText(line, sizeof line)
+          .add(ShortText().add("pty master fd ").dec(d.master).add(" (/dev/pts/").dec(pair.index).add(")").c_str())
+          .add(": after the checkpoint, ")
+          .add(err.step)
+          .add(ShortText().add(" failed with errno ").dec(-rc).add(": bytes queued in it may be lost").c_str());
+      ckpt_log_warning(line);
+    }
+    ckpt_close_protected_fd(g_slave_fds[i]);
+  }
+  release_all();
+}
+
 bool find_devpts() {
   struct stat st;
   if (raw_syscall(SYS_newfstatat, AT_FDCWD, reinterpret_cast<long>("/dev/pts"), reinterpret_cast<long>(&st), 0) != 0)
@@ -430,8 +459,8 @@ void checkpoint_pty_fds() {
   }
   for (size_t i = 0; i < g_own.size(); ++i)
     if (!describe(self, g_own[i])) {
-      release_scan();
-      return;  // RESUME puts back what was drained
+      put_back_drained();
+      return;
     }
   PtySectionHeader h{kPtySectionVersion, static_cast<uint32_t>(g_records.size()), static_cast<uint32_t>(g_pairs.size()),
                      static_cast<uint32_t>(g_bytes.size())};
@@ -441,35 +470,7 @@ void checkpoint_pty_fds() {
                g_section.append(g_bytes.data(), g_bytes.size()) != MappedBuffer::kFailed;
   if (!built) ckpt_fail_checkpoint("out of memory for section pty");
   else ckpt_save_section(kPtySection, g_section.data(), g_section.size());
-  release_scan();
-}
-
-void refill_ptys() {
-  for (size_t i = 0; i < g_drained.size(); ++i) {
-    const Drained d = g_drained[i];
-    const PtyPair& pair = g_pairs[d.pair];
-    const uint8_t* bytes = reinterpret_cast<const uint8_t*>(g_bytes.data());
-    RefillError err;
-    long rc = pty_refill(d.master, g_slave_fds[i], pair.termios, pair.flags & kPairPacket, bytes + pair.input_offset,
-                         pair.input_len, bytes + pair.output_offset, pair.output_len, err);
-    if (rc < 0) {
-      char line[300];
-      MessageText(line, sizeof line)
-          .add(ShortText().add("pty master fd ").dec(d.master).add(" (/dev/pts/").dec(pair.index).add(")").c_str())
-          .add(": after the checkpoint, ")
-          .add(err.step)
-          .add(ShortText().add(" failed with errno ").dec(-rc).add(": bytes queued in it may be lost").c_str());
-      ckpt_log_warning(line);
-    }
-    ckpt_close_protected_fd(g_slave_fds[i]);
-  }
-  release_all();
-}
-
-void forget_drained_ptys() {
-  // The numbers were the old process's; a restored process has none of them.
-  g_drained.clear();
-  release_all();
+  put_back_drained();
 }
 
 }  // namespace ckpt::pty

@@ -7,20 +7,16 @@
 // settings, window size, packet mode and lock, the session it controls and
 // its foreground group, and the bytes queued in both directions, which it
 // reads out through a slave descriptor of its own (TIOCGPTPEER) and puts
-// back at RESUME (pty_refill.h).
+// back before DRAIN ends, while every process is still frozen (pty_refill.h).
 #pragma once
 
 namespace ckpt::pty {
 
 // PRE_CHECKPOINT: claims the process's pty descriptors.
 void claim_pty_fds();
-// DRAIN: describes them and drains the pairs this process leads; fails the
-// checkpoint on what cannot be restored.
+// DRAIN: describes them, drains the pairs this process leads into the
+// section and puts them back as they were; fails the checkpoint on what
+// cannot be restored.
 void checkpoint_pty_fds();
-// RESUME: puts the drained bytes and the settings back.
-void refill_ptys();
-// RESTART: the drained state in the image belonged to the old process (the
-// restart refilled the new pairs).
-void forget_drained_ptys();
 
 }  // namespace ckpt::pty

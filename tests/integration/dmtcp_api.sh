@@ -26,8 +26,10 @@ h_checkpoint
 h_wait_app_exit
 cat >"$H_TMP/expected.out" <<'END'
 enabled
+generation before any checkpoint: 0
+generation after the checkpoint: grown
 after checkpoint: image in the checkpoint directory, 1 checkpoint(s)
-after restart: 1 restart(s), image known
+after restart: 1 restart(s), image known, generation grown
 section start
 checkpoints inside the section: 0
 the delayed checkpoint was taken after the section

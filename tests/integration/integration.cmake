@@ -21,7 +21,7 @@ configure_file(${CMAKE_CURRENT_LIST_DIR}/programs/socket_redis.py ${CKPT_IT_DIR}
 configure_file(${CMAKE_CURRENT_LIST_DIR}/programs/socket_asyncio.py ${CKPT_IT_DIR}/bin/socket_asyncio.py COPYONLY)
 
 foreach(prog heap_churn.c signals_timer.c threads_queue.cpp own_wrappers.c pid_calls.c blocking_ipc.c
-             blocked_signals.c proc_fds.c socket_stream.c socket_kinds.c socket_outside.c
+             blocked_signals.c proc_fds.c eof_mapping.c pty_settings.c socket_timewait.c socket_stream.c socket_kinds.c socket_outside.c
              shm_counters.c shm_memfd.c sysv_pipeline.c posix_timers.c posix_timer_refused.c stopped_job.c
              blocking_timeouts.c signal_race.c sparse_pages.c)
   get_filename_component(name ${prog} NAME_WE)
@@ -92,6 +92,18 @@ ckpt_integration_test(stopped_alone_pipeline stopped_alone.sh 3 bash -c "${bin}/
 # A program with its own gettid/getpid/open, passing bad pointers to every
 # path-taking wrapper (issue 12).
 ckpt_integration_test(own_wrappers checkpoint_restart.sh 2 5 ${bin}/it_own_wrappers 30 100)
+# A private file mapping past the file's end (pages that fault with SIGBUS),
+# as ld.so leaves one for a moment while loading a library: checkpoints save
+# it and the program's bytes come back (issue 12, DMTCP's dlopen1).
+ckpt_integration_test(eof_mapping checkpoint_restart.sh 2 5 ${bin}/it_eof_mapping 30 100)
+# A pty's slave settings, watched in a tight loop by the process on the
+# slave while the one holding the master drains and refills the pair at each
+# checkpoint: no process ever sees the settings of the drain (DMTCP's pty2).
+ckpt_integration_test(pty_settings_unchanged checkpoints_only.sh 6 ${bin}/it_pty_settings 30 100)
+# A TCP server without SO_REUSEADDR whose accepted connection is left in
+# TIME_WAIT on its port by the kill: restarted at once, it listens there
+# again, and still reads its own setting of the option (DMTCP's frisbee).
+ckpt_integration_test(socket_listener_timewait checkpoint_restart.sh 2 5 ${bin}/it_socket_timewait 30 100)
 # Threads blocked in semop, semtimedop, msgrcv, syscall(SYS_semop), sigsuspend
 # and flock through five checkpoints: no EINTR reaches them (issue 12).
 ckpt_integration_test(blocking_ipc checkpoints_only.sh 5 ${bin}/it_blocking_ipc 30 100)

@@ -22,6 +22,8 @@
 #define CKPT_ENV_RSH "CKPT_RSH"             /* the remote shell whose commands join the computation */
 #define CKPT_ENV_TMPDIR "CKPT_TMPDIR"         /* where ckpt keeps a process's temporary files */
 #define CKPT_ENV_MODIFY_ENV "CKPT_MODIFY_ENV" /* 1: restarts apply the image directory's dmtcp_env.txt */
+#define CKPT_ENV_USER_PRELOAD "CKPT_USER_PRELOAD" /* LD_PRELOAD as given to ckpt_launch, without libckpt.so
+                                                  * (ckpt_nocheckpoint's programs get it back) */
 #define CKPT_ENV_LOG "CKPT_LOG"                 /* debug|info|warn|error */
 #define CKPT_ENV_LOG_DIR "CKPT_LOG_DIR"
 

@@ -28,8 +28,11 @@ int main(void) {
     return 0;
   }
   say("enabled");
+  printf("generation before any checkpoint: %u\n", (unsigned)dmtcp_get_generation());
+  fflush(stdout);
   int rc = dmtcp_checkpoint();
   if (rc == DMTCP_AFTER_CHECKPOINT) {
+    printf("generation after the checkpoint: %s\n", dmtcp_get_generation() > 0 ? "grown" : "NOT GROWN");
     const char *image = dmtcp_get_ckpt_filename();
     int in_dir = image && strncmp(image, dmtcp_get_ckpt_dir(), strlen(dmtcp_get_ckpt_dir())) == 0 &&
                  access(image, R_OK) == 0;
@@ -45,7 +48,8 @@ int main(void) {
   }
   int c = -1, r = -1;
   dmtcp_get_local_status(&c, &r);
-  printf("after restart: %d restart(s), image %s\n", r, dmtcp_get_ckpt_filename() ? "known" : "MISSING");
+  printf("after restart: %d restart(s), image %s, generation %s\n", r, dmtcp_get_ckpt_filename() ? "known" : "MISSING",
+         dmtcp_get_generation() > 0 ? "grown" : "NOT GROWN");
   fflush(stdout);
 
   /* A section no checkpoint may cut: the harness asks for one once it sees
