@@ -183,19 +183,20 @@ bool write_region_pages(image::ImageWriter& writer, PageScanner& scan, const ima
                         const char* path, const char* data, PageChoice choice, char* error, size_t error_len) {
   if (!writer.begin_region(r, path)) return false;
   if (choice == PageChoice::kAllNonZero && (r.flags & image::kRegionFile)) {
-    // Read whole (deleted file, no page scan): pages past the file's end fault.
-    static char* scratch = nullptr;  // the snapshot child is single-threaded and short-lived
-    if (!scratch) {
-      void* p = mmap(nullptr, kScratchBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-      if (p == MAP_FAILED) {
-        format_to(error, error_len, "cannot map memory to read region 0x%lx-0x%lx", static_cast<unsigned long>(r.start),
-                  static_cast<unsigned long>(r.end));
-        writer.abort();
-        return false;
-      }
-      scratch = static_cast<char*>(p);
+    // Read whole (deleted file, no page scan): pages past the file's end
+    // fault. The scratch buffer is this region's own: a pointer kept in a
+    // static would be written into the image (this child writes its own
+    // memory) and name unmapped memory in the restored process.
+    void* scratch = mmap(nullptr, kScratchBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (scratch == MAP_FAILED) {
+      format_to(error, error_len, "cannot map memory to read region 0x%lx-0x%lx", static_cast<unsigned long>(r.start),
+                static_cast<unsigned long>(r.end));
+      writer.abort();
+      return false;
     }
-    return add_non_zero_file(writer, data, 0, r.end - r.start, scratch) && writer.end_region();
+    const bool ok = add_non_zero_file(writer, data, 0, r.end - r.start, static_cast<char*>(scratch));
+    munmap(scratch, kScratchBytes);
+    return ok && writer.end_region();
   }
   if (choice == PageChoice::kAllNonZero) return add_non_zero(writer, data, 0, r.end - r.start) && writer.end_region();
   bool ok = true;
