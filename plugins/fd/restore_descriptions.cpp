@@ -106,7 +106,8 @@ class Creator {
       if (by_desc_.count(rec->desc_id)) continue;
       std::string path = paths_.apply(rec->path);
       const std::vector<uint8_t>& bytes = contents(process, *rec);
-      int fd = open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+      // A replaced file that is gone is made again: its saved contents are all of it.
+      int fd = open(path.c_str(), O_WRONLY | O_TRUNC | O_CREAT | O_CLOEXEC, rec->mode & 07777);
       if (fd < 0) fail(process, *rec, path, errno_text());
       bool ok = write_all(fd, bytes);
       int err = errno;
@@ -156,8 +157,37 @@ class Creator {
   }
 
   int reopen(size_t process, const FdRecord& rec, const std::string& path) {
-    int fd = lifted(process, rec, path, open(path.c_str(), open_flags(rec)));
+    int raw = open(path.c_str(), open_flags(rec));
+    if (raw < 0 && errno == ENOENT && recreatable(rec)) raw = recreate(process, rec, path);
+    int fd = lifted(process, rec, path, raw);
     if (rec.kind != FdKind::Device) seek(process, rec, path, fd);
+    return fd;
+  }
+
+  // An output file (open for writing, merge or append policy) that is gone
+  // at restart, as DMTCP does: the program goes on writing, so the file is
+  // made again where it was, with its mode, and writes continue at the saved
+  // offset (bytes before it read as zeros). A missing input file still fails
+  // the restart: the program would read nothing where it read data.
+  static bool recreatable(const FdRecord& rec) {
+    return rec.kind == FdKind::File && (rec.status_flags & O_ACCMODE) != O_RDONLY &&
+           (rec.policy == FilePolicy::Merge || rec.policy == FilePolicy::Append);
+  }
+
+  int recreate(size_t process, const FdRecord& rec, const std::string& path) {
+    const mode_t mode = rec.mode & 07777;
+    int fd = open(path.c_str(), open_flags(rec) | O_CREAT | O_EXCL, mode);
+    if (fd < 0) {
+      errno = ENOENT;  // report the file as missing, not why it could not be made
+      return -1;
+    }
+    fchmod(fd, mode);  // the umask may have taken bits off
+    const image::ProcessRecord& p = images_[process]->process();
+    std::fprintf(stderr,
+                 "ckpt_restart: warning: process %d (%s): %s (fd %d) was missing: made again with mode %04o, "
+                 "writes go on at offset %lld\n",
+                 vpids_[process], p.progname, path.c_str(), rec.fd, static_cast<unsigned>(mode),
+                 static_cast<long long>(rec.offset > 0 ? rec.offset : 0));
     return fd;
   }
 
