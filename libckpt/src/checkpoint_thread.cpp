@@ -373,6 +373,8 @@ void take_snapshot(const proto::MsgHeader& h) {
   req.checkpointer = g_self_record;
   req.restart_info_slot = reinterpret_cast<uint64_t>(&g_restart_handoff);
   req.virt_ppid = ckpt_virtual_pid(static_cast<pid_t>(sys(SYS_getppid)));
+  req.real_pid = static_cast<pid_t>(sys(SYS_getpid));
+  req.virt_pid = ckpt_virtual_pid(req.real_pid);
 
   // A raw clone, not fork(): glibc's fork runs atfork handlers and takes the
   // malloc locks, which frozen threads may hold. No exit signal, so the

@@ -267,6 +267,11 @@ struct SnapshotRequest {
   image::ThreadRecord checkpointer;  // the checkpoint thread's own record
   uint64_t restart_info_slot;
   pid_t virt_ppid;  // the checkpointed process's parent (the writer's parent is the process)
+  // The checkpointed process, taken before the writer is forked: the writer
+  // may run after the process resumed and exited (a short-lived program),
+  // when its getppid() would name init and the pid table no longer hold it.
+  pid_t real_pid;
+  pid_t virt_pid;
 };
 // Writes the image; on failure fills `error` and returns false. Memory it
 // could save only as a placeholder (losses accepted) is named in `warnings`,

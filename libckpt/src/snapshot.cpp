@@ -58,9 +58,9 @@ image::RegionRecord region_of(const MapEntry& m) {
   return r;
 }
 
-void fill_process_record(image::ProcessRecord& p, const SnapshotRequest& req, pid_t parent_pid) {
-  p.real_pid = parent_pid;
-  p.virt_pid = ckpt_virtual_pid(parent_pid);
+void fill_process_record(image::ProcessRecord& p, const SnapshotRequest& req) {
+  p.real_pid = req.real_pid;
+  p.virt_pid = req.virt_pid;
   p.virt_ppid = req.virt_ppid;
   p.uid = static_cast<uint32_t>(sys(SYS_getuid));
   p.gid = static_cast<uint32_t>(sys(SYS_getgid));
@@ -268,8 +268,8 @@ bool write_snapshot(const SnapshotRequest& req, char* error, size_t error_len, c
   size_t warned = 0;
   warnings[0] = '\0';
   error[0] = '\0';
-  // The child's own parent is the process being checkpointed.
-  pid_t parent_pid = static_cast<pid_t>(sys(SYS_getppid));
+  // The process being checkpointed (this child's parent while it lives).
+  const pid_t parent_pid = req.real_pid;
   // The maps buffer is mapped before /proc/self/maps is read, so it shows up
   // in the list; it is skipped by address.
   size_t maps_bytes = kMaxMaps * sizeof(MapEntry);
@@ -298,7 +298,7 @@ bool write_snapshot(const SnapshotRequest& req, char* error, size_t error_len, c
 
   static image::ProcessRecord process;
   memset(&process, 0, sizeof process);
-  fill_process_record(process, req, parent_pid);
+  fill_process_record(process, req);
 
   ThreadSlot* slots[kMaxThreads];
   int parked = parked_slots(slots, kMaxThreads);
