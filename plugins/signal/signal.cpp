@@ -26,6 +26,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "ckpt/frozen_io.h"
 #include "ckpt/plugin.h"
 #include "ckpt/proc_dir.h"
 #include "ckpt/raw_syscall.h"
@@ -143,8 +144,13 @@ uint64_t status_mask(const char* path, const char* field) {
 void requeue(pid_t pid) {
   for (uint32_t i = 0; i < g_saved.queued_count; ++i) {
     const int sig = g_saved.queued[i].signo;
-    if (ckpt::raw_syscall(SYS_rt_sigqueueinfo, pid, sig, reinterpret_cast<long>(&g_saved.queued[i])) == -EPERM)
+    if (ckpt::raw_syscall(SYS_rt_sigqueueinfo, pid, sig, reinterpret_cast<long>(&g_saved.queued[i])) == -EPERM) {
+      // Said in the log: the signal arrives as SI_USER from this process, without its value.
+      ckpt::ShortText what = ckpt::ShortText().add("pending signal ").dec(sig).add(" (si_code ");
+      what.dec(g_saved.queued[i].code).add(") queued again with kill(): its siginfo is lost");
+      ckpt_log_warning(what.c_str());
       ckpt::raw_syscall(SYS_kill, pid, sig);
+    }
   }
 }
 
