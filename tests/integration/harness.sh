@@ -392,6 +392,15 @@ h_descendants() {
   done
 }
 
+# h_proc_state PID: the kernel's state letter of process PID (R, S, T, Z,
+# ...; /proc/PID/stat), or "gone".
+h_proc_state() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo gone; return; }
+  stat=${stat##*) }
+  echo "${stat%% *}"
+}
+
 # h_workdir NAME: a fresh directory $H_TMP/NAME (for a run's own files).
 h_workdir() {
   mkdir -p "$H_TMP/$1" && echo "$H_TMP/$1"

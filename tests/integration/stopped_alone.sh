@@ -21,27 +21,20 @@ real_pids() {
   h_list_json | python3 -c 'import json, sys; print(" ".join(str(p["real_pid"]) for p in json.load(sys.stdin)["processes"]))'
 }
 
-state_of() {
-  local stat
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo gone; return; }
-  stat=${stat##*) }
-  echo "${stat%% *}"
-}
-
 # Every process is stopped (waits up to 10 s) and stays so, printing nothing, for a second.
 expect_stopped() {
   local when=$1 deadline=$((SECONDS + 10)) pid stopped steps
   while :; do
     stopped=0
-    for pid in $(real_pids); do [ "$(state_of "$pid")" = T ] && stopped=$((stopped + 1)); done
+    for pid in $(real_pids); do [ "$(h_proc_state "$pid")" = T ] && stopped=$((stopped + 1)); done
     [ "$stopped" -eq "$nprocs" ] && break
-    [ "$SECONDS" -lt "$deadline" ] || h_fail "$when: $stopped of $nprocs processes stopped ($(for p in $(real_pids); do echo -n "$p:$(state_of "$p") "; done))"
+    [ "$SECONDS" -lt "$deadline" ] || h_fail "$when: $stopped of $nprocs processes stopped ($(for p in $(real_pids); do echo -n "$p:$(h_proc_state "$p") "; done))"
     sleep 0.05
   done
   steps=$(h_max_step "$out")
   sleep 1
   for pid in $(real_pids); do
-    [ "$(state_of "$pid")" = T ] || h_fail "$when: process $pid ran again (state $(state_of "$pid"))"
+    [ "$(h_proc_state "$pid")" = T ] || h_fail "$when: process $pid ran again (state $(h_proc_state "$pid"))"
   done
   [ "$(h_max_step "$out")" -eq "$steps" ] || h_fail "$when: the stopped job printed step $(h_max_step "$out")"
   h_log "$when: all $nprocs processes stopped at step $steps"
@@ -61,8 +54,8 @@ for i in 1 2; do
   h_kill_app
   for pid in $old; do
     deadline=$((SECONDS + 10))
-    until [ "$(state_of "$pid")" = gone ] || [ "$(state_of "$pid")" = Z ]; do
-      [ "$SECONDS" -lt "$deadline" ] || h_fail "ckpt_command --kill left stopped process $pid alive (state $(state_of "$pid"))"
+    until [ "$(h_proc_state "$pid")" = gone ] || [ "$(h_proc_state "$pid")" = Z ]; do
+      [ "$SECONDS" -lt "$deadline" ] || h_fail "ckpt_command --kill left stopped process $pid alive (state $(h_proc_state "$pid"))"
       sleep 0.05
     done
   done

@@ -29,25 +29,18 @@ procs = json.load(sys.stdin)["processes"]
 print(min(procs, key=lambda p: -p["pid"])["real_pid"] if len(procs) == 2 else "")'
 }
 
-state_of() {
-  local stat
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo gone; return; }
-  stat=${stat##*) }
-  echo "${stat%% *}"
-}
-
 # The job is stopped (waits up to 10 s for it to stop itself), and stays so
 # with step 5 as its last, for a second.
 expect_stopped() {
   local when=$1 pid deadline=$((SECONDS + 10))
   while :; do
     pid=$(job_pid)
-    [ -n "$pid" ] && [ "$(state_of "$pid")" = T ] && break
-    [ "$SECONDS" -lt "$deadline" ] || h_fail "$when: the job is not stopped (pid '${pid}', state $(state_of "${pid:-0}"))"
+    [ -n "$pid" ] && [ "$(h_proc_state "$pid")" = T ] && break
+    [ "$SECONDS" -lt "$deadline" ] || h_fail "$when: the job is not stopped (pid '${pid}', state $(h_proc_state "${pid:-0}"))"
     sleep 0.05
   done
   sleep 1
-  [ "$(state_of "$pid")" = T ] || h_fail "$when: the job ran again (state $(state_of "$pid"))"
+  [ "$(h_proc_state "$pid")" = T ] || h_fail "$when: the job ran again (state $(h_proc_state "$pid"))"
   [ "$(h_max_step "$out")" -eq 5 ] || h_fail "$when: the stopped job printed step $(h_max_step "$out")"
   h_log "$when: job $pid stopped"
 }
@@ -64,8 +57,8 @@ for i in 1 2; do
   h_checkpoint
   h_kill_app
   deadline=$((SECONDS + 10))
-  until [ "$(state_of "$old")" = gone ] || [ "$(state_of "$old")" = Z ]; do
-    [ "$SECONDS" -lt "$deadline" ] || h_fail "ckpt_command --kill left the stopped job $old alive (state $(state_of "$old"))"
+  until [ "$(h_proc_state "$old")" = gone ] || [ "$(h_proc_state "$old")" = Z ]; do
+    [ "$SECONDS" -lt "$deadline" ] || h_fail "ckpt_command --kill left the stopped job $old alive (state $(h_proc_state "$old"))"
     sleep 0.05
   done
   h_restart "$out"
