@@ -360,8 +360,32 @@ bool claim_mappings() {
   return true;
 }
 
+// A memfd's size, seals and the offset of a description shared across fork
+// move while other processes of the computation still run after our
+// PRE_CHECKPOINT; at DRAIN every process is frozen, so they are read again
+// here. (A size read at PRE_CHECKPOINT once left out records another process
+// appended before it froze, while the count of them, in shared memory copied
+// at DRAIN, included them.)
+void refresh_descriptors() {
+  for (size_t i = 0; i < g_state.fds.size(); ++i) {
+    ShmFd& f = g_state.fds[i];
+    struct stat st;
+    if (raw_syscall(SYS_fstat, f.fd, reinterpret_cast<long>(&st)) < 0) continue;
+    ShmObject& o = g_state.objects[f.object];
+    o.size = static_cast<uint64_t>(st.st_size);  // it may have shrunk too
+    for (size_t j = 0; j < g_state.mappings.size(); ++j) {
+      const Own& m = g_state.mappings[j];
+      if (m.object == f.object && o.size < m.offset + (m.end - m.start)) o.size = m.offset + (m.end - m.start);
+    }
+    long seals = raw_syscall(SYS_fcntl, f.fd, F_GET_SEALS);
+    if (seals > 0) o.seals = static_cast<uint32_t>(seals);
+    f.position = raw_syscall(SYS_lseek, f.fd, 0, SEEK_CUR);
+  }
+}
+
 void drain() {
   if (g_state.mappings.size() == 0 && g_state.fds.size() == 0) return;
+  refresh_descriptors();
   ckpt_for_each_shared(kShareName, gather, nullptr);
   if (!claim_mappings()) return;
   MappedArray<ShmExtent> extents;
