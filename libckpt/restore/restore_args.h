@@ -108,6 +108,11 @@ struct ckpt_mm_layout {
       env_end;
 };
 
+/* An address range the restorer's sweep of the old address space keeps. */
+struct ckpt_kept_range {
+  uint64_t start, end;
+};
+
 struct ckpt_restore_args {
   uint64_t hole_start, hole_end;
   uint64_t restart_info_slot; /* address in the restored image where &info goes */
@@ -127,7 +132,12 @@ struct ckpt_restore_args {
   uint32_t special_count;
   uint32_t close_fd_count;
   uint32_t use_set_tid;      /* try clone3 set_tid to get the original tids back */
-  uint32_t pad;
+  /* What the sweep keeps: the hole, every region's bytes staged outside it
+   * and the specials at their saved addresses; sorted by start, disjoint and
+   * not touching (ckpt_restart merges them), so the sweep is one pass even
+   * with a hundred thousand regions. */
+  uint32_t kept_count;
+  struct ckpt_kept_range *kept;
   struct ckpt_restore_region *regions;
   struct ckpt_restore_thread *threads;
   struct ckpt_special_move *specials;
