@@ -3,6 +3,7 @@
 // rewriting functions every path wrapper calls (plugin.h), and the map's
 // section in the image, from which ckpt_restart learns where the saved
 // paths really were.
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,15 +27,12 @@ void load_map() {
   if (!text) return;  // a restart without a new map keeps the saved one
   size_t line;
   ckpt::path::MapError e = g_map.load(text, &line);
+  // ckpt_launch and ckpt_restart validate the map; only a hand-made
+  // environment gets here, and the process then runs without one. (No
+  // stdio: at a restart, frozen threads may hold its locks.)
   if (e != ckpt::path::MapError::None) {
-    // ckpt_launch and ckpt_restart validate the map; only a hand-made
-    // environment gets here.
-    char why[160];
-    const char* what = ckpt::path::map_error_text(e);
-    size_t n = strlen(what) < 100 ? strlen(what) : 100;
-    memcpy(why, CKPT_ENV_PATH_MAP ": ", sizeof CKPT_ENV_PATH_MAP + 1);
-    memcpy(why + sizeof CKPT_ENV_PATH_MAP + 1, what, n);
-    why[sizeof CKPT_ENV_PATH_MAP + 1 + n] = '\0';
+    char why[200] = CKPT_ENV_PATH_MAP " refused, no path map: ";
+    strncat(why, ckpt::path::map_error_text(e), sizeof why - strlen(why) - 1);
     ckpt_log_warning(why);
   }
 }
@@ -98,7 +96,7 @@ const char* ckpt_path_to_real(const char* path, char* buf, size_t cap) {
 
 size_t ckpt_path_to_virtual(char* buf, size_t len, size_t cap) {
   if (g_map.empty() || len == 0 || buf[0] != '/') return len;
-  char out[4096 + 1];
+  char out[PATH_MAX];
   long n = g_map.to_virtual(buf, len, out, sizeof out);
   if (n < 0) return len;
   size_t keep = static_cast<size_t>(n) < cap ? static_cast<size_t>(n) : cap;
