@@ -74,6 +74,14 @@ int main(int argc, char **argv) {
   char cwd[PATH_MAX];
   if (!getcwd(cwd, sizeof cwd)) die("getcwd");
   printf("start cwd %s\n", shown(cwd, a, sizeof a));
+  /* Pointers the kernel refuses: the wrappers (which read the path to map
+   * it, or write the virtual cwd) must answer EFAULT as the kernel does. */
+  char *bad = (char *)0xffffffffff000000UL;
+  struct stat bad_st;
+  printf("bad pointers: stat %s, mkdir %s, rename %s, open %s, getcwd %s\n",
+         stat(bad, &bad_st) < 0 ? strerror(errno) : "ok", mkdir(bad, 0755) < 0 ? strerror(errno) : "ok",
+         rename(bad, bad) < 0 ? strerror(errno) : "ok", open(bad, O_RDONLY) < 0 ? strerror(errno) : "ok",
+         getcwd(bad, 100) ? "ok" : strerror(errno));
   fflush(stdout);
 
   char in_link[64], log_link[64];
