@@ -23,6 +23,14 @@ steps=14 pause=150
 make_tree() {
   mkdir -p "$1" || h_fail "cannot make $1"
   for i in $(seq 1 $steps); do printf 'record %05d....\n' "$i"; done >"$1/input.txt"
+  # Run by the program with its TREE as $1: says where /bin/pwd (getcwd)
+  # finds itself, TREE shown as <tree> (a path elsewhere shows in full).
+  cat >"$1/hello.sh" <<'SH'
+#!/bin/sh
+cwd=$(/bin/pwd)
+case "$cwd" in "$1" | "$1"/*) echo "hello.sh in <tree>${cwd#"$1"}" ;; *) echo "hello.sh in $cwd" ;; esac
+SH
+  chmod +x "$1/hello.sh"
 }
 make_tree "$H_TMP/ref"
 h_reference "$H_TMP/expected.out" "$prog" "$H_TMP/ref" $steps $pause

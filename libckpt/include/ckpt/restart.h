@@ -80,8 +80,8 @@ struct RestartContext {
   int fd_floor = 3;                       // descriptors that carry objects to processes go at or above this
   std::vector<int> inherited_fds;         // ckpt_restart's own above 2, as it started
   // ckpt_restart --path-map (or DMTCP_PATH_MAPPING): the path map the
-  // restored processes run with from now on, as CKPT_PATH_MAP text ("" for
-  // none); unset: each keeps the map it had (plugins/path).
+  // restored processes run with from now on, as CKPT_PATH_MAP text; unset:
+  // each keeps the map it had (plugins/path).
   std::optional<std::string> path_map;
 
   // The first image's section `name`, or null.

@@ -8,7 +8,8 @@
  * /proc/self/fd/N answer. Paths under TREE are printed as "<tree>...", any
  * other path in full: under ckpt_launch/ckpt_restart --path-map with TREE a
  * VIRTUAL path, the output is the same as a run in a real TREE. Ends with a
- * checksum of log.txt, read back by its absolute path. */
+ * checksum of log.txt, read back by its absolute path, and runs TREE/hello.sh
+ * by its absolute path (it prints where it runs). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -131,5 +133,18 @@ int main(int argc, char **argv) {
   while ((ch = fgetc(f)) != EOF) sum = sum * 31 + (unsigned char)ch;
   fclose(f);
   printf("log sum %lu\n", sum);
+  fflush(stdout);
+
+  /* A program of the tree, run by its absolute path (exec goes through the
+   * map too); it prints its working directory, inherited from this one. */
+  snprintf(path, sizeof path, "%s/hello.sh", tree);
+  pid_t child = fork();
+  if (child < 0) die("fork");
+  if (child == 0) {
+    execl(path, path, tree, (char *)NULL);
+    die("exec hello.sh");
+  }
+  int status;
+  if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0) die("hello.sh failed");
   return 0;
 }
