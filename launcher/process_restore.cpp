@@ -518,6 +518,8 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
   std::snprintf(args->info.tmpdir, sizeof args->info.tmpdir, "%s", settings.tmpdir.c_str());
   std::snprintf(args->info.env_file, sizeof args->info.env_file, "%s", settings.env_file.c_str());
   args->info.modify_env = settings.modify_env;
+  args->info.path_map_set = settings.path_map.has_value();
+  std::snprintf(args->info.path_map, sizeof args->info.path_map, "%s", settings.path_map.value_or("").c_str());
   if (mprotect(blob, blob_size, PROT_READ | PROT_EXEC) != 0)
     throw RestartError("cannot make the restorer executable: " + errno_text());
   args_ = args;

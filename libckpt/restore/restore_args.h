@@ -97,7 +97,8 @@ struct ckpt_restart_handoff {
   char tmpdir[CKPT_MAX_PATH];      /* non-empty: ckpt_restart --tmpdir */
   char env_file[CKPT_MAX_PATH];    /* non-empty: ckpt_restart --env-file (absolute) */
   uint32_t modify_env;             /* ckpt_restart --modify-env: the image directory's dmtcp_env.txt */
-  uint32_t pad;
+  uint32_t path_map_set;           /* 1: ckpt_restart --path-map: CKPT_PATH_MAP becomes path_map */
+  char path_map[CKPT_MAX_PATH];    /* the new map's text (plugins/path), "" for none */
   struct ckpt_restore_thread *threads;
 };
 
