@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "checkpoint_figures.h"
 #include "cli.h"
 #include "client.h"
 #include "cli_json.h"
@@ -108,9 +109,12 @@ void print_reply(CommandAction action, const Json& t) {
     case CommandAction::Checkpoint: {
       const auto images = t.find("images");
       const size_t count = images != t.end() && images->is_array() ? images->size() : 0;
-      std::printf("checkpoint %s written: %s, %s in %s\nrestart script: %s\n", text(t, "generation").c_str(),
+      const auto figures = t.find("stats");
+      const std::string summary = figures != t.end() ? ckpt::coord::checkpoint_figures_line(*figures) : "";
+      std::printf("checkpoint %s written: %s, %s in %s%s%s\nrestart script: %s\n", text(t, "generation").c_str(),
                   plural(count, "image").c_str(), size_text(number<uint64_t>(t, "bytes", 0)).c_str(),
-                  seconds(t, "duration_ms").c_str(), text(t, "script").c_str());
+                  seconds(t, "duration_ms").c_str(), summary.empty() ? "" : "; ", summary.c_str(),
+                  text(t, "script").c_str());
       if (t.contains("killed")) std::printf("killed %s\n", plural(number<size_t>(t, "killed", 0), "process").c_str());
       std::fflush(stdout);  // the warnings follow the line they belong to
       if (const auto warnings = t.find("warnings"); warnings != t.end() && warnings->is_array())

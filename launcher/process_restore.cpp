@@ -321,6 +321,7 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
   // Per region with an overlay, its extents; regions[i].extents points into
   // the copy placed in the hole.
   std::vector<std::vector<ckpt_restore_extent>> extents;
+  bool lazy = false;  // some pages are mapped from the image: read on first touch, after the process runs
   for (const Region& r : img.regions()) {
     if (r.rec.flags & image::kRegionVdso) continue;
     ckpt_restore_region out{};
@@ -398,6 +399,7 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
           }
           out.overlay = CKPT_OVERLAY_MAP;
           out.overlay_fd = image_fd;
+          lazy = true;
         } else {
           if (mmap(reinterpret_cast<void*>(stage_at), len, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0) == MAP_FAILED)
@@ -496,6 +498,8 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
   std::snprintf(args->info.tmpdir, sizeof args->info.tmpdir, "%s", settings.tmpdir.c_str());
   std::snprintf(args->info.env_file, sizeof args->info.env_file, "%s", settings.env_file.c_str());
   args->info.modify_env = settings.modify_env;
+  args->info.lazy_pages = lazy;
+  args->info.restart_started_ns = settings.started_ns;
   if (mprotect(blob, blob_size, PROT_READ | PROT_EXEC) != 0)
     throw RestartError("cannot make the restorer executable: " + errno_text());
   args_ = args;

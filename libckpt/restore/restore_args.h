@@ -97,7 +97,8 @@ struct ckpt_restart_handoff {
   char tmpdir[CKPT_MAX_PATH];      /* non-empty: ckpt_restart --tmpdir */
   char env_file[CKPT_MAX_PATH];    /* non-empty: ckpt_restart --env-file (absolute) */
   uint32_t modify_env;             /* ckpt_restart --modify-env: the image directory's dmtcp_env.txt */
-  uint32_t pad;
+  uint32_t lazy_pages;             /* 1: some memory is mapped from the image, read on first touch */
+  int64_t restart_started_ns;      /* CLOCK_MONOTONIC when ckpt_restart started: the restart's figures */
   struct ckpt_restore_thread *threads;
 };
 
