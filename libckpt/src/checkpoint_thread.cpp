@@ -120,12 +120,6 @@ std::atomic<pid_t> g_checkpoint_tid{0};
 image::ThreadRecord g_self_record;
 ckpt_thread_ids g_restart_ids[kMaxThreads];
 
-int64_t monotonic_ns() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
-}
-
 // Reached(REFILLED) with the figures only this process knows: the pause of a
 // checkpoint, or how long a restart took to get here.
 void send_refilled(const proto::MsgHeader& refilled) {

@@ -107,6 +107,8 @@ struct ThreadPause {
   int translated_calls;     // depth of ckpt_translated_call_begin (plugin.h)
 };
 ThreadPause& this_thread_pause();
+// CLOCK_MONOTONIC in ns (the vDSO: async-signal-safe, no lock).
+int64_t monotonic_ns();
 
 // ---- the fork gate (fork_gate.cpp) ----
 // A forking thread holds the gate from before the fork until the child is

@@ -127,12 +127,6 @@ bool page_is_zero(const char* p) {
   return true;
 }
 
-int64_t monotonic_ns() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
-}
-
 // Adds the non-zero pages of [data + from, data + to) (offsets in the
 // region) to the region being written, counting the zero ones in `fig`.
 bool add_non_zero(image::ImageWriter& writer, const char* data, uint64_t from, uint64_t to,

@@ -958,21 +958,30 @@ TEST(CoordinatorStateMachine, WorkerWithoutFiguresStillCommits) {
   EXPECT_FALSE(r["stats"]["processes"][0].contains("pages_written"));
 }
 
-TEST(CoordinatorStateMachine, RestartReportsTimeToRunningOfTheSlowestProcess) {
-  Harness h;
+// Two processes restored from generation 5 answer REFILLED with `first`
+// and `second`; returns ckpt_command --status's last_restart.
+cli::Json restart_of_two(Harness& h, const stats::RestartFigures& first, const stats::RestartFigures& second) {
   const WorkerSpec r{.restart = true, .computation_size = 2, .generation = 5};
   const ClientId a = h.worker(r), b = h.worker(r);
   for (ClientId w : {a, b}) h.reached(w, Barrier::Restarted, 5);
-  const stats::RestartFigures fast{stats::kVersion, 0, 40'000'000}, slow{stats::kVersion, 0, 75'500'000};
-  h.msg(a, proto::make_header(MsgType::Reached, sizeof fast, 5, static_cast<uint64_t>(Barrier::Refilled)),
-        Harness::bytes(fast));
-  h.msg(b, proto::make_header(MsgType::Reached, sizeof slow, 5, static_cast<uint64_t>(Barrier::Refilled)),
-        Harness::bytes(slow));
+  h.msg(a, proto::make_header(MsgType::Reached, sizeof first, 5, static_cast<uint64_t>(Barrier::Refilled)),
+        Harness::bytes(first));
+  h.msg(b, proto::make_header(MsgType::Reached, sizeof second, 5, static_cast<uint64_t>(Barrier::Refilled)),
+        Harness::bytes(second));
+  const Actions complete = h.last;
+  const ClientId status = h.command(MsgType::CmdStatus);
+  const cli::Json last = reply_json(h.last, status)["last_restart"];
+  h.last = complete;
+  return last;
+}
+
+TEST(CoordinatorStateMachine, RestartReportsTimeToRunningOfTheSlowestProcess) {
+  Harness h;
+  const cli::Json last =
+      restart_of_two(h, {stats::kVersion, 0, 40'000'000}, {stats::kVersion, 0, 75'500'000});
   EXPECT_TRUE(logged(h.last, LogLevel::Info,
                      "restart of generation 5 complete: 2 processes running; running 75.5 ms after ckpt_restart "
                      "started, memory fully loaded"));
-  const ClientId status = h.command(MsgType::CmdStatus);
-  const cli::Json last = reply_json(h.last, status)["last_restart"];
   EXPECT_DOUBLE_EQ(last["running_ms"].get<double>(), 75.5);
   EXPECT_DOUBLE_EQ(last["loaded_ms"].get<double>(), 75.5);
   EXPECT_EQ(last["lazy"], false);
@@ -980,18 +989,10 @@ TEST(CoordinatorStateMachine, RestartReportsTimeToRunningOfTheSlowestProcess) {
 
 TEST(CoordinatorStateMachine, LazyRestartIsNotFullyLoadedWhenItRuns) {
   Harness h;
-  const WorkerSpec r{.restart = true, .computation_size = 2, .generation = 5};
-  const ClientId a = h.worker(r), b = h.worker(r);
-  for (ClientId w : {a, b}) h.reached(w, Barrier::Restarted, 5);
-  const stats::RestartFigures lazy{stats::kVersion, 1, 10'000'000}, bad{stats::kVersion, 7, 10'000'000};
-  h.msg(a, proto::make_header(MsgType::Reached, sizeof lazy, 5, static_cast<uint64_t>(Barrier::Refilled)),
-        Harness::bytes(lazy));
-  h.msg(b, proto::make_header(MsgType::Reached, sizeof bad, 5, static_cast<uint64_t>(Barrier::Refilled)),
-        Harness::bytes(bad));
+  // The second's "lazy" is neither 0 nor 1: refused.
+  const cli::Json last = restart_of_two(h, {stats::kVersion, 1, 10'000'000}, {stats::kVersion, 7, 10'000'000});
   EXPECT_TRUE(logged(h.last, LogLevel::Warn, "ignoring its restart figures"));
   EXPECT_TRUE(logged(h.last, LogLevel::Info, "restart of generation 5 complete: 2 processes running"));
-  const ClientId status = h.command(MsgType::CmdStatus);
-  const cli::Json last = reply_json(h.last, status)["last_restart"];
   EXPECT_TRUE(last["running_ms"].is_null()) << "one process's figure was refused: no total";
   EXPECT_TRUE(last["loaded_ms"].is_null());
   EXPECT_EQ(last["lazy"], true);
