@@ -229,7 +229,6 @@ bool write_region_pages(image::ImageWriter& writer, PageScanner& scan, const ima
         else ok = writer.add_pages(from, data + from, to - from);
       },
       &err);
-  fig.pages_skipped_untouched += (r.end - r.start) / kPage - existing;
   if (!ok) return false;
   if (!scanned) {
     format_to(error, error_len, "cannot scan the pages of region 0x%lx-0x%lx (error %ld)",
@@ -237,6 +236,7 @@ bool write_region_pages(image::ImageWriter& writer, PageScanner& scan, const ima
     writer.abort();
     return false;
   }
+  fig.pages_skipped_untouched += (r.end - r.start) / kPage - existing;
   return writer.end_region();
 }
 
