@@ -82,6 +82,9 @@ h_log "checkpoint figures agree"
 h_command --status --json >"$H_TMP/status.json" || h_fail "ckpt_command --status --json failed"
 python3 -c 'import json, sys; s = json.load(open(sys.argv[1]))["last_checkpoint"]["stats"]; assert s["totals"]["pages_written"] > 0, s' \
   "$H_TMP/status.json" || h_fail "--status --json lacks the last checkpoint's figures: $(cat "$H_TMP/status.json")"
+h_command --status >"$H_TMP/status.txt" || h_fail "ckpt_command --status failed"
+grep -q "^figures: *pause [0-9.]* ms; freeze" "$H_TMP/status.txt" ||
+  h_fail "--status does not show the last checkpoint's figures: $(cat "$H_TMP/status.txt")"
 
 h_kill_app
 h_restart "$out"
@@ -100,6 +103,9 @@ assert isinstance(r["running_ms"], (int, float)) and r["running_ms"] >= 0, r
 assert r["lazy"] == (not compressed), r
 assert r["loaded_ms"] == (None if r["lazy"] else r["running_ms"]), r
 PY
+h_command --status >"$H_TMP/status.txt" || h_fail "ckpt_command --status failed"
+grep -q "^last restart: *generation 2, 1 process, running [0-9.]* ms after ckpt_restart started" "$H_TMP/status.txt" ||
+  h_fail "--status does not say how long the restart took: $(cat "$H_TMP/status.txt")"
 grep -q "restart of generation 2 complete: 1 process running; running [0-9.]* ms after ckpt_restart started" \
   "$H_TMP/coordinator.log" || h_fail "the coordinator's log does not say how long the restart took"
 h_wait_app_exit
