@@ -83,7 +83,8 @@ Json checkpoint_figures_json(const std::vector<ProcessFigures>& processes,
   totals["write_ms"] = optional_ms(write);  // the processes write at once: the longest
   totals["sync_ms"] = optional_ms(sync);
   totals["processes_reporting"] = static_cast<uint64_t>(reporting);
-  return {{"freeze_ms", freeze ? Json(ms(static_cast<uint64_t>(std::max<int64_t>(0, freeze->count())))) : Json(nullptr)},
+  const Json freeze_ms = freeze ? Json(ms(static_cast<uint64_t>(std::max<int64_t>(0, freeze->count())))) : Json(nullptr);
+  return {{"freeze_ms", freeze_ms},
           {"pause_ms", optional_ms(pause)},
           {"totals", std::move(totals)},
           {"processes", std::move(list)}};

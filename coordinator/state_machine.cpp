@@ -646,8 +646,8 @@ void Coordinator::checkpoint_reached(ClientId client, const proto::MsgHeader& h,
         figures_of(client).pause_ns = f.pause_ns;
     }
     ckpt_->reached[client] = b;
-    if (b == Barrier::Suspended && !ckpt_->frozen &&
-        std::all_of(ckpt_->reached.begin(), ckpt_->reached.end(), [](const auto& r) { return r.second == Barrier::Suspended; }))
+    const auto suspended = [](const auto& r) { return r.second == Barrier::Suspended; };
+    if (b == Barrier::Suspended && !ckpt_->frozen && std::all_of(ckpt_->reached.begin(), ckpt_->reached.end(), suspended))
       ckpt_->frozen = now;
   } else {
     log(LogLevel::Warn, describe(client) + ": ignoring Reached(" + std::string(barrier_name(b)) +
@@ -758,7 +758,8 @@ void Coordinator::fail_checkpoint(int status, const std::string& why, TimePoint 
   plugin_barriers_.clear();
   for (const auto& [client, reached] : failed.reached) send(client, MsgType::Abort, failed.generation, 0);
   for (ClientId waiter : failed.waiters) reply(waiter, status, failed.generation, reason);
-  last_ = LastCheckpoint{failed.generation, failed.started, elapsed(failed.started, now), false, reason, {}, 0, 0, {}, nullptr};
+  last_ = LastCheckpoint{failed.generation, failed.started, elapsed(failed.started, now), false, reason, {}, 0, 0, {},
+                         nullptr};
   log(LogLevel::Error, reason);
 }
 

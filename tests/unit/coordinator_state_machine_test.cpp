@@ -929,7 +929,8 @@ TEST(CoordinatorStateMachine, FiguresThatCannotBeTrueAreIgnoredAndTheCheckpointC
   stats::WrittenFigures lie = figures(10, 5);
   lie.image.pages_written = 1000;  // more than it scanned
   written_with(h, a, "/ckpt/a.ckpt", lie);
-  EXPECT_TRUE(logged(h.last, LogLevel::Warn, "ignoring its checkpoint figures: the pages written and skipped do not add up"));
+  EXPECT_TRUE(
+      logged(h.last, LogLevel::Warn, "ignoring its checkpoint figures: the pages written and skipped do not add up"));
   const std::string bad_pause(3, 'x');  // shorter than RefilledFigures
   h.msg(a, proto::make_header(MsgType::Reached, 3, 1, static_cast<uint64_t>(Barrier::Refilled)), bad_pause);
   EXPECT_TRUE(logged(h.last, LogLevel::Warn, "ignoring its pause"));
