@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "checkpoint_figures.h"
 #include "cli.h"
 #include "client.h"
 #include "cli_json.h"
@@ -77,10 +78,19 @@ void print_status(const Json& t) {
   if (const auto now = t.find("restart_in_progress"); now != t.end() && now->is_object())
     std::printf("restart:         generation %s, %s of %s processes rejoined\n", text(*now, "generation").c_str(),
                 text(*now, "rejoined").c_str(), text(*now, "expected").c_str());
-  else if (const auto done = t.find("last_restart"); done != t.end() && done->is_object())
-    std::printf("last restart:    generation %s, %s\n", text(*done, "generation").c_str(),
+  else if (const auto done = t.find("last_restart"); done != t.end() && done->is_object()) {
+    std::string running;
+    if (const auto ms = done->find("running_ms"); ms != done->end() && ms->is_number()) {
+      char buf[96];
+      std::snprintf(buf, sizeof buf, ", running %.1f ms after ckpt_restart started%s", ms->get<double>(),
+                    done->value("lazy", false) ? " (memory read on first touch)" : "");
+      running = buf;
+    }
+    std::printf("last restart:    generation %s, %s%s\n", text(*done, "generation").c_str(),
                 done->value("ok", false) ? plural(number<size_t>(*done, "processes", 0), "process").c_str()
-                                         : ("failed: " + text(*done, "reason")).c_str());
+                                         : ("failed: " + text(*done, "reason")).c_str(),
+                running.c_str());
+  }
   const auto last = t.find("last_checkpoint");
   if (last == t.end() || !last->is_object()) {
     std::printf("last checkpoint: none\n");
@@ -88,8 +98,12 @@ void print_status(const Json& t) {
   }
   std::printf("last checkpoint: generation %s at %s, took %s, ", text(*last, "generation").c_str(),
               text(*last, "time").c_str(), seconds(*last, "duration_ms").c_str());
-  if (last->value("ok", false))
+  if (last->value("ok", false)) {
     std::printf("ok\nrestart script:  %s\n", text(*last, "script").c_str());
+    if (const auto figures = last->find("stats"); figures != last->end())
+      if (const std::string line = ckpt::coord::checkpoint_figures_line(*figures); !line.empty())
+        std::printf("figures:         %s\n", line.c_str());
+  }
   else
     std::printf("failed: %s\n", text(*last, "reason").c_str());
 }
@@ -108,9 +122,12 @@ void print_reply(CommandAction action, const Json& t) {
     case CommandAction::Checkpoint: {
       const auto images = t.find("images");
       const size_t count = images != t.end() && images->is_array() ? images->size() : 0;
-      std::printf("checkpoint %s written: %s, %s in %s\nrestart script: %s\n", text(t, "generation").c_str(),
+      const auto figures = t.find("stats");
+      const std::string summary = figures != t.end() ? ckpt::coord::checkpoint_figures_line(*figures) : "";
+      std::printf("checkpoint %s written: %s, %s in %s%s%s\nrestart script: %s\n", text(t, "generation").c_str(),
                   plural(count, "image").c_str(), size_text(number<uint64_t>(t, "bytes", 0)).c_str(),
-                  seconds(t, "duration_ms").c_str(), text(t, "script").c_str());
+                  seconds(t, "duration_ms").c_str(), summary.empty() ? "" : "; ", summary.c_str(),
+                  text(t, "script").c_str());
       if (t.contains("killed")) std::printf("killed %s\n", plural(number<size_t>(t, "killed", 0), "process").c_str());
       std::fflush(stdout);  // the warnings follow the line they belong to
       if (const auto warnings = t.find("warnings"); warnings != t.end() && warnings->is_array())

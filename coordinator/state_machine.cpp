@@ -337,8 +337,14 @@ Actions Coordinator::script_written(uint64_t generation, const std::string& erro
     images.push_back({{"path", image.path}, {"size", image.size}});
   }
   const auto duration = elapsed(done.started, now);
+  std::vector<ProcessFigures> per_process;
+  for (const auto& [client, image] : done.written) per_process.push_back(done.figures[client]);
+  std::optional<std::chrono::nanoseconds> freeze;
+  if (done.frozen) freeze = std::chrono::duration_cast<std::chrono::nanoseconds>(*done.frozen - done.started);
+  Json figures = checkpoint_figures_json(per_process, freeze);
+  const std::string figures_line = checkpoint_figures_line(figures);
   last_ = LastCheckpoint{done.generation, done.started, duration, true, {}, done.latest_script,
-                         done.written.size(), bytes, done.warnings};
+                         done.written.size(), bytes, done.warnings, figures};
 
   for (const auto& [client, reached] : done.reached)
     send(client, MsgType::Committed, done.generation, kept.size(), kept_bytes);
@@ -352,13 +358,15 @@ Actions Coordinator::script_written(uint64_t generation, const std::string& erro
                  {"generation_script", done.script_path},
                  {"kept", kept},
                  {"duration_ms", static_cast<int64_t>(duration.count())},
-                 {"warnings", done.warnings}};
+                 {"warnings", done.warnings},
+                 {"stats", std::move(figures)}};
   if (done.then_kill) result["killed"] = killed;
   const std::string result_text = json_text(result);
   for (ClientId waiter : done.waiters) reply(waiter, 0, done.generation, result_text);
   log(LogLevel::Info, "checkpoint " + std::to_string(done.generation) + " committed: " +
                           plural(done.written.size(), "image") + ", " + std::to_string(bytes) + " bytes in " +
-                          std::to_string(duration.count()) + " ms; restart script " + done.script_path);
+                          std::to_string(duration.count()) + " ms; restart script " + done.script_path +
+                          (figures_line.empty() ? "" : "; " + figures_line));
   return std::exchange(out_, {});
 }
 
@@ -615,19 +623,50 @@ void Coordinator::checkpoint_reached(ClientId client, const proto::MsgHeader& h,
     const auto written = read_payload<proto::WrittenPayload>(payload);
     // As it is: the restart script quotes it, and must name that very file.
     ckpt_->written[client] = Image{raw_field(written.image_path), written.image_size};
+    ProcessFigures& figures = figures_of(client);
+    figures.image = raw_field(written.image_path);
+    // Version 0: a worker older than the figures (a shorter payload reads as zeros).
+    if (written.figures.version != 0) {
+      if (const char* why = stats::check(written.figures))
+        log(LogLevel::Warn, describe(client) + ": ignoring its checkpoint figures: " + why);
+      else
+        figures.written = written.figures;
+    }
   } else if (b == ckpt_->target) {
     if (b == Barrier::Suspended && ckpt_->reached[client] != b && !add_shared(ckpt_->shared, payload)) {
       fail_checkpoint(E2BIG, "the processes shared more data than one message holds (" +
                                  std::to_string(proto::kMaxPayload) + " bytes)", now);
       return;
     }
+    if (b == Barrier::Refilled && !payload.empty()) {
+      const auto f = read_payload<stats::RefilledFigures>(payload);
+      if (payload.size() < sizeof f || f.version != stats::kVersion || f.pause_ns > stats::kMaxNs)
+        log(LogLevel::Warn, describe(client) + ": ignoring its pause: not a valid figure");
+      else
+        figures_of(client).pause_ns = f.pause_ns;
+    }
     ckpt_->reached[client] = b;
+    const auto suspended = [](const auto& r) { return r.second == Barrier::Suspended; };
+    if (b == Barrier::Suspended && !ckpt_->frozen && std::all_of(ckpt_->reached.begin(), ckpt_->reached.end(), suspended))
+      ckpt_->frozen = now;
   } else {
     log(LogLevel::Warn, describe(client) + ": ignoring Reached(" + std::string(barrier_name(b)) +
                             ") while waiting for " + std::string(barrier_name(ckpt_->target)));
     return;
   }
   maybe_finish_barrier();
+}
+
+ProcessFigures& Coordinator::figures_of(ClientId client) {
+  auto [it, made] = ckpt_->figures.try_emplace(client);
+  if (made)
+    if (auto w = workers_.find(client); w != workers_.end()) {
+      it->second.id = w->second.id;
+      it->second.program = w->second.program;
+      it->second.pid = w->second.virt_pid;
+      it->second.host = w->second.host;
+    }
+  return it->second;
 }
 
 void Coordinator::maybe_finish_barrier() {
@@ -719,7 +758,8 @@ void Coordinator::fail_checkpoint(int status, const std::string& why, TimePoint 
   plugin_barriers_.clear();
   for (const auto& [client, reached] : failed.reached) send(client, MsgType::Abort, failed.generation, 0);
   for (ClientId waiter : failed.waiters) reply(waiter, status, failed.generation, reason);
-  last_ = LastCheckpoint{failed.generation, failed.started, elapsed(failed.started, now), false, reason, {}, 0, 0, {}};
+  last_ = LastCheckpoint{failed.generation, failed.started, elapsed(failed.started, now), false, reason, {}, 0, 0, {},
+                         nullptr};
   log(LogLevel::Error, reason);
 }
 
@@ -817,6 +857,13 @@ void Coordinator::restart_reached(ClientId client, Barrier b, std::string_view p
                  " bytes)");
     return;
   }
+  if (b == Barrier::Refilled && !payload.empty()) {
+    const auto f = read_payload<stats::RestartFigures>(payload);
+    if (payload.size() < sizeof f || f.version != stats::kVersion || f.lazy > 1 || f.running_ns > stats::kMaxNs)
+      log(LogLevel::Warn, describe(client) + ": ignoring its restart figures: not valid");
+    else
+      restart_->figures[client] = f;
+  }
   restart_->reached.insert(client);
   maybe_finish_restart_barrier();
 }
@@ -834,11 +881,29 @@ void Coordinator::maybe_finish_restart_barrier() {
     return;
   }
   cancel(TimerKind::Restart);
+  LastRestart done{restart_->generation, true, restart_->members.size(), {}, {}, false};
+  // Complete only when every process said: the slowest is the restart's.
+  bool all_reported = true;
+  for (ClientId c : restart_->members) {
+    auto f = restart_->figures.find(c);
+    if (f == restart_->figures.end()) {
+      all_reported = false;
+      continue;
+    }
+    done.running_ns = std::max(done.running_ns.value_or(0), f->second.running_ns);
+    done.lazy = done.lazy || f->second.lazy;
+  }
+  if (!all_reported) done.running_ns.reset();
+  char figures[96] = "";
+  if (done.running_ns)
+    std::snprintf(figures, sizeof figures, "; running %.1f ms after ckpt_restart started, %s", ms(*done.running_ns),
+                  done.lazy ? "memory read on first touch" : "memory fully loaded");
   log(LogLevel::Info, "restart of generation " + std::to_string(restart_->generation) + " complete: " +
                           plural(restart_->members.size(), "process") + " running" +
-                          (restart_->hosts.size() > 1 ? " on " + plural(restart_->hosts.size(), "host") : ""));
+                          (restart_->hosts.size() > 1 ? " on " + plural(restart_->hosts.size(), "host") : "") +
+                          figures);
   ++restarts_finished_;
-  last_restart_ = LastRestart{restart_->generation, true, restart_->members.size(), {}};
+  last_restart_ = std::move(done);
   restart_.reset();
 }
 
@@ -852,7 +917,8 @@ void Coordinator::fail_restart(const std::string& why) {
   cancel(TimerKind::Restart);
   ++restarts_finished_;
   last_restart_ = LastRestart{restart_->generation, false, restart_->members.size(),
-                              "restart of generation " + std::to_string(restart_->generation) + " failed: " + why};
+                              "restart of generation " + std::to_string(restart_->generation) + " failed: " + why,
+                              {}, false};
   restart_.reset();
 }
 
@@ -1079,6 +1145,7 @@ std::string Coordinator::status_json() const {
       l["bytes"] = last_->bytes;
       l["script"] = last_->script;
       l["warnings"] = last_->warnings;
+      l["stats"] = last_->figures;
     } else {
       l["reason"] = last_->reason;
     }
@@ -1094,6 +1161,12 @@ std::string Coordinator::status_json() const {
               {"ok", last_restart_->ok},
               {"processes", static_cast<uint64_t>(last_restart_->processes)}};
     if (!last_restart_->ok) r["reason"] = last_restart_->reason;
+    if (last_restart_->ok) {
+      r["running_ms"] = last_restart_->running_ns ? Json(ms(*last_restart_->running_ns)) : Json(nullptr);
+      // Loaded when it runs, unless pages come from the images on first touch.
+      r["loaded_ms"] = last_restart_->running_ns && !last_restart_->lazy ? r["running_ms"] : Json(nullptr);
+      r["lazy"] = last_restart_->lazy;
+    }
     o["last_restart"] = std::move(r);
   }
   return json_text(o);

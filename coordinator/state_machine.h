@@ -19,6 +19,7 @@
 #include <variant>
 #include <vector>
 
+#include "checkpoint_figures.h"
 #include "ckpt/protocol.h"
 #include "generations.h"
 
@@ -169,6 +170,9 @@ class Coordinator {
     proto::Barrier target = proto::Barrier::Suspended;
     std::map<ClientId, proto::Barrier> reached;  // every participant, with the last barrier it reached
     std::map<ClientId, Image> written;
+    // What each process reported of its part (ckpt_command --checkpoint --json).
+    std::map<ClientId, ProcessFigures> figures;
+    std::optional<TimePoint> frozen;  // when the last process reached SUSPENDED
     std::vector<ClientId> waiters;  // ckpt_command connections awaiting the result
     std::string script_path;        // set once the script is being written: the generation's own
     std::string latest_script;      // ckpt_restart_script.sh next to it
@@ -191,6 +195,7 @@ class Coordinator {
     // share run twice) is refused.
     std::set<std::string> unique_ids;
     std::set<std::string> hosts;  // where the members run
+    std::map<ClientId, stats::RestartFigures> figures;  // from their REFILLED
   };
 
   struct LastRestart {
@@ -198,6 +203,10 @@ class Coordinator {
     bool ok = false;
     size_t processes = 0;
     std::string reason;
+    // From ckpt_restart's start to the last process running (its host's
+    // clock); none unless every process reported it.
+    std::optional<uint64_t> running_ns;
+    bool lazy = false;  // some memory is read from the images on first touch, after it runs
   };
 
   struct Committed {
@@ -215,6 +224,7 @@ class Coordinator {
     size_t images = 0;
     uint64_t bytes = 0;
     std::vector<std::string> warnings;
+    cli::Json figures;  // checkpoint_figures_json (null when it failed)
   };
 
   // Message handlers.
@@ -240,6 +250,9 @@ class Coordinator {
                           bool then_kill = false);
   void advance_checkpoint(proto::Barrier next);
   void checkpoint_reached(ClientId client, const proto::MsgHeader& h, std::string_view payload, TimePoint now);
+  // The figures entry of a process of the checkpoint under way, made with
+  // its name and pid (it may be gone by the time the checkpoint commits).
+  ProcessFigures& figures_of(ClientId client);
   void maybe_finish_barrier();
   void write_script();
   void fail_checkpoint(int status, const std::string& why, TimePoint now);

@@ -361,6 +361,8 @@ int restart_on_hosts(const RestartOptions& given) {
 }
 
 int restart(const RestartOptions& opt, char** argv, const std::vector<int>& inherited) {
+  timespec started{};
+  clock_gettime(CLOCK_MONOTONIC, &started);
   if (!opt.host_share && !opt.info && restart_spans_hosts(opt)) return restart_on_hosts(opt);
   std::vector<std::unique_ptr<ImageReader>> images;
   std::vector<const ImageReader*> image_list;
@@ -416,6 +418,7 @@ int restart(const RestartOptions& opt, char** argv, const std::vector<int>& inhe
   ensure(req);
 
   RestoreSettings settings = restore_settings(opt, req, ctx.paths, ctx.fd_floor);
+  settings.started_ns = started.tv_sec * 1'000'000'000LL + started.tv_nsec;
 
   // ---- the tree: fork, install per process, enter the restorers ----
   // Our SIGCHLD disposition is inherited: an ignored one would let the

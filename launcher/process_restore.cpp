@@ -325,6 +325,7 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
   // Per region with an overlay, its extents; regions[i].extents points into
   // the copy placed in the hole.
   std::vector<std::vector<ckpt_restore_extent>> extents;
+  bool lazy = false;  // some pages are mapped from the image: read on first touch, after the process runs
   for (const Region& r : img.regions()) {
     if (r.rec.flags & image::kRegionVdso) continue;
     ckpt_restore_region out{};
@@ -402,6 +403,7 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
           }
           out.overlay = CKPT_OVERLAY_MAP;
           out.overlay_fd = image_fd;
+          lazy = true;
         } else {
           if (mmap(reinterpret_cast<void*>(stage_at), len, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0) == MAP_FAILED)
@@ -520,6 +522,8 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
   args->info.modify_env = settings.modify_env;
   args->info.path_map_set = settings.path_map.has_value();
   std::snprintf(args->info.path_map, sizeof args->info.path_map, "%s", settings.path_map.value_or("").c_str());
+  args->info.lazy_pages = lazy;
+  args->info.restart_started_ns = settings.started_ns;
   if (mprotect(blob, blob_size, PROT_READ | PROT_EXEC) != 0)
     throw RestartError("cannot make the restorer executable: " + errno_text());
   args_ = args;

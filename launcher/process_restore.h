@@ -35,6 +35,7 @@ struct RestoreSettings {
   unsigned long personality = 0;  // what the restored process runs with
   const PathRewriter* paths = nullptr;
   int fd_floor = 3;               // the restorer's descriptors go at or above this
+  int64_t started_ns = 0;         // CLOCK_MONOTONIC when ckpt_restart started: the restart's figures
 };
 
 // Shared file mappings are re-mapped from their files: the path each one is

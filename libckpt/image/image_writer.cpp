@@ -112,6 +112,7 @@ bool ImageWriter::open(const char* final_path, bool compress) {
   offset_ = kHeaderSize;
   process_records_ = 0;
   thread_records_ = 0;
+  pages_raw_ = pages_stored_ = 0;
   process_off_ = 0;
 
   meta_ = static_cast<char*>(map_buffer(kInitialMeta));
@@ -316,6 +317,8 @@ bool ImageWriter::end_region() {
   in_region_ = false;
   if (ext_count_ > UINT32_MAX) return fail("add_region to", tmp_path_, 0, "too many page runs in one region");
   rec_.extent_count = static_cast<uint32_t>(ext_count_);
+  pages_raw_ += rec_.stored_size;
+  pages_stored_ += blob_size_;
   if (blob_size_) {
     rec_.data_offset = blob_start_;
     rec_.data_size = blob_size_;

@@ -60,6 +60,10 @@ class ImageWriter {
 
   const char* error() const { return error_; }
   uint64_t bytes_written() const { return offset_; }
+  // The raw bytes of the pages stored so far (the ended regions'), and the
+  // same as stored in the file (compressed: lz4 chunks with their headers).
+  uint64_t pages_raw_bytes() const { return pages_raw_; }
+  uint64_t pages_stored_bytes() const { return pages_stored_; }
 
  private:
   // Sets error() to "<what> <path>: <reason or strerror(err)>" and aborts.
@@ -78,6 +82,8 @@ class ImageWriter {
   uint64_t offset_ = 0;  // next free byte for region data
   uint32_t process_records_ = 0;
   uint32_t thread_records_ = 0;
+  uint64_t pages_raw_ = 0;
+  uint64_t pages_stored_ = 0;
   size_t process_off_ = 0;  // where the Process payload sits in meta_
   char final_path_[4096] = {};
   char tmp_path_[4200] = {};

@@ -99,6 +99,9 @@ struct ckpt_restart_handoff {
   uint32_t modify_env;             /* ckpt_restart --modify-env: the image directory's dmtcp_env.txt */
   uint32_t path_map_set;           /* 1: ckpt_restart --path-map: CKPT_PATH_MAP becomes path_map */
   char path_map[CKPT_MAX_PATH];    /* the new map's text (plugins/path), "" for none */
+  uint32_t lazy_pages;             /* 1: some memory is mapped from the image, read on first touch */
+  uint32_t pad;
+  int64_t restart_started_ns;      /* CLOCK_MONOTONIC when ckpt_restart started: the restart's figures */
   struct ckpt_restore_thread *threads;
 };
 

@@ -104,6 +104,12 @@ struct CheckpointState {
   // returns, for generation abort_generation.
   bool abort_pending = false;
   uint64_t abort_generation = 0;
+  // CLOCK_MONOTONIC when the threads were told to stop: REFILLED reports the pause.
+  int64_t suspend_started_ns = 0;
+  // After a restart, until it runs: ckpt_restart's start (CLOCK_MONOTONIC on
+  // this host) and whether memory comes from the image on first touch.
+  int64_t restart_started_ns = 0;
+  bool restart_lazy = false;
 };
 CheckpointState g_cp;
 
@@ -113,6 +119,21 @@ std::atomic<pid_t> g_checkpoint_tid{0};
 // The checkpoint thread's own record, saved right before the snapshot fork.
 image::ThreadRecord g_self_record;
 ckpt_thread_ids g_restart_ids[kMaxThreads];
+
+// Reached(REFILLED) with the figures only this process knows: the pause of a
+// checkpoint, or how long a restart took to get here.
+void send_refilled(const proto::MsgHeader& refilled) {
+  const int64_t now = monotonic_ns();
+  if (g_cp.resume_after_restart) {
+    stats::RestartFigures f{stats::kVersion, g_cp.restart_lazy ? 1u : 0u,
+                            static_cast<uint64_t>(now > g_cp.restart_started_ns ? now - g_cp.restart_started_ns : 0)};
+    g_coord.send(MsgType::Reached, refilled.generation, refilled.arg, &f, sizeof f);
+  } else {
+    stats::RefilledFigures f{stats::kVersion, 0,
+                             static_cast<uint64_t>(now > g_cp.suspend_started_ns ? now - g_cp.suspend_started_ns : 0)};
+    g_coord.send(MsgType::Reached, refilled.generation, refilled.arg, &f, sizeof f);
+  }
+}
 
 void signal_done(bool ok) {
   g_last_ok.store(ok);
@@ -197,7 +218,7 @@ void resume_user_threads(const proto::MsgHeader* refilled = nullptr) {
   // Abandoned while a plugin waited at a barrier in RESUME: the threads run
   // again all the same; the image belongs to no generation.
   const bool abandoned = std::exchange(g_cp.abort_pending, false);
-  if (refilled && !abandoned) g_coord.send(MsgType::Reached, refilled->generation, refilled->arg);
+  if (refilled && !abandoned) send_refilled(*refilled);
   dispatch_event(CKPT_EVENT_RESUMING, nullptr);
   if (abandoned) {
     reap_writer(true);
@@ -279,6 +300,7 @@ void on_suspend(const proto::MsgHeader& h, const proto::AdvancePayload& adv) {
   dispatch_event(CKPT_EVENT_PRE_SUSPEND, nullptr);
   if (act_on_pending_abort()) return;
   char error[256];
+  g_cp.suspend_started_ns = monotonic_ns();
   if (suspend_threads(error, sizeof error) < 0) {
     fail_checkpoint(error);
     return;
@@ -333,8 +355,9 @@ void on_restarted();
 // the process's own connection (its copy of the socket), so WRITTEN reaches
 // the coordinator even if the process exits meanwhile; the connection closes
 // only when both are gone.
-void report_written(uint64_t generation) {
+void report_written(uint64_t generation, const stats::WrittenFigures& figures) {
   proto::WrittenPayload w{};
+  w.figures = figures;
   struct stat st;
   if (sys(SYS_newfstatat, AT_FDCWD, g_cp.image_path, &st, 0) == 0) w.image_size = st.st_size;
   format_to(w.image_path, sizeof w.image_path, "%s", g_cp.image_path);
@@ -396,12 +419,13 @@ void take_snapshot(const proto::MsgHeader& h) {
     close_application_fds();
     char error[512];
     static char warnings[4096];
-    bool ok = write_snapshot(req, error, sizeof error, warnings, sizeof warnings);
+    stats::WrittenFigures figures;
+    bool ok = write_snapshot(req, error, sizeof error, warnings, sizeof warnings, figures);
     if (ok) {
       // Before Written, on the same connection: the coordinator still
       // gathers this checkpoint's warnings.
       send_warnings(h.generation, warnings, strlen(warnings));
-      report_written(h.generation);
+      report_written(h.generation, figures);
     } else {
       write(err_pipe[1], error, strlen(error));
     }
@@ -670,6 +694,9 @@ void on_restarted() {
   if (h->host_name[0]) format_to(g_config.host_name, sizeof g_config.host_name, "%s", h->host_name);
   if (h->secret_file[0]) format_to(g_config.secret_file, sizeof g_config.secret_file, "%s", h->secret_file);
   edit_restored_environment(*h);
+  // The hand-off lives in the restorer's hole, unmapped below.
+  g_cp.restart_started_ns = h->restart_started_ns;
+  g_cp.restart_lazy = h->lazy_pages != 0;
   uint64_t hole_start = h->hole_start, hole_len = h->hole_end - h->hole_start;
 
   // A new process: its signal dispositions are ckpt_restart's. Ours first,

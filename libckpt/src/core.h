@@ -9,6 +9,7 @@
 #include <atomic>
 
 #include "ckpt/auth.h"
+#include "ckpt/checkpoint_stats.h"
 #include "ckpt/plugin.h"
 #include "image_format.h"
 
@@ -106,6 +107,8 @@ struct ThreadPause {
   int translated_calls;     // depth of ckpt_translated_call_begin (plugin.h)
 };
 ThreadPause& this_thread_pause();
+// CLOCK_MONOTONIC in ns (the vDSO: async-signal-safe, no lock).
+int64_t monotonic_ns();
 
 // ---- the fork gate (fork_gate.cpp) ----
 // A forking thread holds the gate from before the fork until the child is
@@ -276,7 +279,10 @@ struct SnapshotRequest {
 // Writes the image; on failure fills `error` and returns false. Memory it
 // could save only as a placeholder (losses accepted) is named in `warnings`,
 // one line each.
-bool write_snapshot(const SnapshotRequest& req, char* error, size_t error_len, char* warnings, size_t warnings_len);
+// `figures` gets what the writer counted (ckpt/checkpoint_stats.h), complete
+// when it returns true.
+bool write_snapshot(const SnapshotRequest& req, char* error, size_t error_len, char* warnings, size_t warnings_len,
+                    stats::WrittenFigures& figures);
 
 // Set by the restorer: where the hand-off block lives after a restart.
 extern ckpt_restart_handoff* volatile g_restart_handoff;

@@ -163,7 +163,8 @@ int ckpt_atrestart(void (*fn)(void)) { return append_callback(g_atrestart, g_atr
 int ckpt_save_section(const char* name, const void* data, size_t len) {
   const char* why = nullptr;
   if (!name || strlen(name) >= sizeof g_sections[0].name) why = "the name is empty or longer than 31 bytes";
-  else if (g_section_count >= kMaxSections) why = "too many sections";
+  // The last slot is the image writer's own "stats" section (snapshot.cpp).
+  else if (g_section_count >= kMaxSections - 1) why = "too many sections";
   else if (len > UINT32_MAX) why = "a section holds at most 4 GiB - 1";
   else if (len > kSectionArenaReserve - g_section_used || !arena_make_writable(g_section_used + len))
     why = "out of section space";

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "page_scan.h"
 #include "proc_maps.h"
+#include "stats_section.h"
 
 namespace ckpt {
 namespace {
@@ -127,11 +128,13 @@ bool page_is_zero(const char* p) {
 }
 
 // Adds the non-zero pages of [data + from, data + to) (offsets in the
-// region) to the region being written.
-bool add_non_zero(image::ImageWriter& writer, const char* data, uint64_t from, uint64_t to) {
+// region) to the region being written, counting the zero ones in `fig`.
+bool add_non_zero(image::ImageWriter& writer, const char* data, uint64_t from, uint64_t to,
+                  stats::ImageFigures& fig) {
   uint64_t run = from;  // start of the current run of non-zero pages
   for (uint64_t at = from; at < to; at += kPage) {
     if (!page_is_zero(data + at)) continue;
+    fig.pages_skipped_zero++;
     if (at > run && !writer.add_pages(run, data + run, at - run)) return false;
     run = at + kPage;
   }
@@ -167,21 +170,28 @@ void copy_readable(char* dst, const char* src, size_t len) {
 // add_non_zero for the pages of a file mapping, read through copy_readable a
 // chunk at a time into `scratch` (kScratchBytes, page-aligned).
 constexpr size_t kScratchBytes = 1 << 20;
-bool add_non_zero_file(image::ImageWriter& writer, const char* data, uint64_t from, uint64_t to, char* scratch) {
+bool add_non_zero_file(image::ImageWriter& writer, const char* data, uint64_t from, uint64_t to, char* scratch,
+                       stats::ImageFigures& fig) {
   for (uint64_t chunk = from; chunk < to; chunk += kScratchBytes) {
     const uint64_t len = to - chunk < kScratchBytes ? to - chunk : kScratchBytes;
     copy_readable(scratch, data + chunk, len);
-    for (uint64_t at = 0; at < len; at += kPage)
-      if (!page_is_zero(scratch + at) && !writer.add_pages(chunk + at, scratch + at, kPage)) return false;
+    for (uint64_t at = 0; at < len; at += kPage) {
+      if (page_is_zero(scratch + at)) fig.pages_skipped_zero++;
+      else if (!writer.add_pages(chunk + at, scratch + at, kPage)) return false;
+    }
   }
   return true;
 }
 
 // Writes region `r` (its bytes at `data`: the memory at r.start, or a
 // plugin's copy of it), storing the pages `choice` says. `scan` is usable for every choice but kAllNonZero.
+// Every page of the region is scanned; `fig` counts why those not stored
+// were skipped (the writer counts the stored ones).
 bool write_region_pages(image::ImageWriter& writer, PageScanner& scan, const image::RegionRecord& r,
-                        const char* path, const char* data, PageChoice choice, char* error, size_t error_len) {
+                        const char* path, const char* data, PageChoice choice, stats::ImageFigures& fig, char* error,
+                        size_t error_len) {
   if (!writer.begin_region(r, path)) return false;
+  fig.pages_scanned += (r.end - r.start) / kPage;
   if (choice == PageChoice::kAllNonZero && (r.flags & image::kRegionFile)) {
     // Read whole (deleted file, no page scan): pages past the file's end
     // fault. The scratch buffer is this region's own: a pointer kept in a
@@ -194,20 +204,29 @@ bool write_region_pages(image::ImageWriter& writer, PageScanner& scan, const ima
       writer.abort();
       return false;
     }
-    const bool ok = add_non_zero_file(writer, data, 0, r.end - r.start, static_cast<char*>(scratch));
+    const bool ok = add_non_zero_file(writer, data, 0, r.end - r.start, static_cast<char*>(scratch), fig);
     munmap(scratch, kScratchBytes);
     return ok && writer.end_region();
   }
-  if (choice == PageChoice::kAllNonZero) return add_non_zero(writer, data, 0, r.end - r.start) && writer.end_region();
+  if (choice == PageChoice::kAllNonZero)
+    return add_non_zero(writer, data, 0, r.end - r.start, fig) && writer.end_region();
   bool ok = true;
   long err = 0;
+  uint64_t existing = 0;  // pages the scan found: the others were never touched
   bool scanned = scan.for_each_run(
       r.start, r.end,
       [&](const PageRun& run) {
-        if (!ok || run.zero) return;  // the shared zero page: read, never written
+        if (!ok) return;
+        const uint64_t pages = (run.end - run.start) / kPage;
+        existing += pages;
+        if (run.zero) {  // the shared zero page: read, never written
+          fig.pages_skipped_zero += pages;
+          return;
+        }
         uint64_t from = run.start - r.start, to = run.end - r.start;
-        if (choice == PageChoice::kCopied) ok = run.file || writer.add_pages(from, data + from, to - from);
-        else ok = add_non_zero(writer, data, from, to);
+        if (choice != PageChoice::kCopied) ok = add_non_zero(writer, data, from, to, fig);
+        else if (run.file) fig.pages_skipped_file += pages;
+        else ok = writer.add_pages(from, data + from, to - from);
       },
       &err);
   if (!ok) return false;
@@ -217,6 +236,7 @@ bool write_region_pages(image::ImageWriter& writer, PageScanner& scan, const ima
     writer.abort();
     return false;
   }
+  fig.pages_skipped_untouched += (r.end - r.start) / kPage - existing;
   return writer.end_region();
 }
 
@@ -264,7 +284,11 @@ void save_layout_section() {
   ckpt_save_section(image::kLayoutSection, &l, sizeof l);
 }
 
-bool write_snapshot(const SnapshotRequest& req, char* error, size_t error_len, char* warnings, size_t warnings_len) {
+bool write_snapshot(const SnapshotRequest& req, char* error, size_t error_len, char* warnings, size_t warnings_len,
+                    stats::WrittenFigures& figures) {
+  const int64_t started_ns = monotonic_ns();
+  memset(&figures, 0, sizeof figures);
+  stats::ImageFigures& fig = figures.image;
   size_t warned = 0;
   warnings[0] = '\0';
   error[0] = '\0';
@@ -378,15 +402,24 @@ bool write_snapshot(const SnapshotRequest& req, char* error, size_t error_len, c
     }
     if (!data) {
       if (!writer.add_region(r, m.path, nullptr)) return failed();
-    } else if (!write_region_pages(writer, scan, r, m.path, static_cast<const char*>(data), choice, error,
+    } else if (!write_region_pages(writer, scan, r, m.path, static_cast<const char*>(data), choice, fig, error,
                                    error_len)) {
       return error[0] ? false : failed();
     }
   }
+  fig.pages_written = writer.pages_raw_bytes() / kPage;
+  fig.bytes_raw = writer.pages_raw_bytes();
+  fig.bytes_compressed = writer.pages_stored_bytes();
+  const int64_t written_ns = monotonic_ns();
+  fig.write_ns = static_cast<uint64_t>(written_ns - started_ns);
+  image::StatsSection section{image::kStatsSectionVersion, 0, fig};
+  if (!writer.add_section(image::kStatsSection, &section, sizeof section)) return failed();
   if (!writer.commit()) {
     format_to(error, error_len, "%s", writer.error());
     return false;
   }
+  figures.version = stats::kVersion;
+  figures.sync_ns = static_cast<uint64_t>(monotonic_ns() - written_ns);
   return true;
 }
 

@@ -35,6 +35,13 @@
 #endif
 
 namespace ckpt {
+
+int64_t monotonic_ns() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
+}
+
 namespace {
 
 // Constant zero-initialized: untouched .bss, not 40 pages a constructor
@@ -49,12 +56,6 @@ __thread ThreadPause t_pause __attribute__((tls_model("initial-exec")));
 
 constexpr int64_t kThreadStopTimeoutNs = 10'000'000'000;
 constexpr int kForkWaitMs = 20'000;
-
-int64_t monotonic_ns() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
-}
 
 void futex_wait(std::atomic<int>* word, int expected, int64_t timeout_ns) {
   struct timespec ts = {static_cast<time_t>(timeout_ns / 1'000'000'000), static_cast<long>(timeout_ns % 1'000'000'000)};

@@ -55,11 +55,33 @@ std::string reached(Barrier b, uint64_t generation) {
   return message(MsgType::Reached, {}, generation, static_cast<uint64_t>(b));
 }
 
+// A checkpoint's REFILLED with the process's pause, a restart's with its time to running.
+std::string refilled(uint64_t generation) {
+  const stats::RefilledFigures f{stats::kVersion, 0, 7'000'000};
+  return message(MsgType::Reached, bytes(f), generation, static_cast<uint64_t>(Barrier::Refilled));
+}
+
+std::string restart_refilled(uint64_t generation) {
+  const stats::RestartFigures f{stats::kVersion, 1, 90'000'000};
+  return message(MsgType::Reached, bytes(f), generation, static_cast<uint64_t>(Barrier::Refilled));
+}
+
 std::string written(uint64_t generation, int pid) {
   proto::WrittenPayload w{};
   w.image_size = 123456;
   std::snprintf(w.image_path, sizeof w.image_path, "/tmp/ck/ckpt_sim-%d_g%llu.ckpt", pid,
                 static_cast<unsigned long long>(generation));
+  // Figures that add up (stats::check), as libckpt's writer sends them.
+  stats::ImageFigures& f = w.figures.image;
+  w.figures.version = stats::kVersion;
+  f.pages_scanned = 300;
+  f.pages_skipped_untouched = 200;
+  f.pages_skipped_zero = 50;
+  f.pages_written = 50;
+  f.bytes_raw = 50 * stats::kPageSize;
+  f.bytes_compressed = 30000;
+  f.write_ns = 20'000'000;
+  w.figures.sync_ns = 5'000'000;
   return message(MsgType::Reached, bytes(w), generation, static_cast<uint64_t>(Barrier::Written));
 }
 
@@ -76,8 +98,9 @@ void two_workers(fuzz::StepWriter& w, bool restart = false) {
 void checkpoint(fuzz::StepWriter& w, uint64_t generation, bool script_fails) {
   w.connect();
   w.data(2, message(MsgType::CmdCheckpoint));
-  for (Barrier b : {Barrier::Suspended, Barrier::Drained, Barrier::Checkpointed, Barrier::Refilled})
+  for (Barrier b : {Barrier::Suspended, Barrier::Drained, Barrier::Checkpointed})
     for (uint8_t c : {0, 1}) w.data(c, reached(b, generation));
+  for (uint8_t c : {0, 1}) w.data(c, refilled(generation));
   w.data(0, written(generation, 100));
   w.data(1, written(generation, 101));
   w.script_result(script_fails);
@@ -98,8 +121,8 @@ Seeds protocol_seeds() {
   {
     fuzz::StepWriter w;
     two_workers(w, true);
-    for (Barrier b : {Barrier::Restarted, Barrier::Refilled})
-      for (uint8_t c : {0, 1}) w.data(c, reached(b, 3));
+    for (uint8_t c : {0, 1}) w.data(c, reached(Barrier::Restarted, 3));
+    for (uint8_t c : {0, 1}) w.data(c, restart_refilled(3));
     out.emplace_back("restart", w.bytes());
   }
   {

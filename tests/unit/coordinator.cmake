@@ -2,6 +2,7 @@
 # and a smoke test of the real binaries over sockets.
 add_executable(coordinator_tests
   ${CMAKE_CURRENT_LIST_DIR}/coordinator_state_machine_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/coordinator_figures_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/coordinator_options_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/coordinator_script_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/coordinator_generations_test.cpp

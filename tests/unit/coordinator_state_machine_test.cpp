@@ -2,8 +2,10 @@
 // ckpt_command connections: no sockets, no clock, no files.
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <cstring>
 
+#include "cli_json.h"
 #include "state_machine.h"
 
 namespace ckpt::coord {
@@ -846,6 +848,157 @@ TEST(CoordinatorStateMachine, CheckpointWithoutWorkersFails) {
   EXPECT_EQ(reply.payload, "cannot checkpoint: no processes connected");
 }
 
+// Figures as libckpt's image writer reports them (checkpoint_stats.h).
+stats::WrittenFigures figures(uint64_t written_pages, uint64_t zero_pages) {
+  stats::WrittenFigures f{};
+  f.version = stats::kVersion;
+  f.image.pages_written = written_pages;
+  f.image.pages_skipped_zero = zero_pages;
+  f.image.pages_scanned = written_pages + zero_pages;
+  f.image.bytes_raw = written_pages * stats::kPageSize;
+  f.image.bytes_compressed = f.image.bytes_raw / 2;
+  f.image.write_ns = 8'000'000;
+  f.sync_ns = 1'000'000;
+  return f;
+}
+
+Actions written_with(Harness& h, ClientId id, const std::string& path, const stats::WrittenFigures& f) {
+  proto::WrittenPayload w{};
+  w.image_size = 1000;
+  std::strncpy(w.image_path, path.c_str(), sizeof w.image_path - 1);
+  w.figures = f;
+  return h.msg(id, proto::make_header(MsgType::Reached, sizeof w, 1, static_cast<uint64_t>(Barrier::Written)),
+               Harness::bytes(w));
+}
+
+Actions refilled_with(Harness& h, ClientId id, uint64_t pause_ns) {
+  const stats::RefilledFigures f{stats::kVersion, 0, pause_ns};
+  return h.msg(id, proto::make_header(MsgType::Reached, sizeof f, 1, static_cast<uint64_t>(Barrier::Refilled)),
+               Harness::bytes(f));
+}
+
+cli::Json reply_json(const Actions& actions, ClientId cmd) {
+  return cli::Json::parse(single_reply(actions, cmd).payload);
+}
+
+TEST(CoordinatorStateMachine, CheckpointReplyCarriesEachProcessFiguresAndTheirTotals) {
+  Harness h;
+  const ClientId a = h.worker(), b = h.worker({.program = "solver", .pid = 77});
+  const ClientId cmd = h.command(MsgType::CmdCheckpoint);
+  h.now += 5ms;
+  h.reached(a, Barrier::Suspended, 1);
+  h.now += 2ms;
+  h.reached(b, Barrier::Suspended, 1);  // every process frozen 7 ms after the request
+  for (Barrier x : {Barrier::Drained, Barrier::Checkpointed})
+    for (ClientId w : {a, b}) h.reached(w, x, 1);
+  written_with(h, a, "/ckpt/a.ckpt", figures(10, 5));
+  refilled_with(h, a, 3'000'000);
+  refilled_with(h, b, 9'000'000);
+  EXPECT_TRUE(has<WriteScript>(written_with(h, b, "/ckpt/b.ckpt", figures(20, 0))));
+  const cli::Json r = reply_json(h.c.script_written(1, "", h.now), cmd);
+  const cli::Json& st = r["stats"];
+  EXPECT_DOUBLE_EQ(st["freeze_ms"].get<double>(), 7.0);
+  EXPECT_DOUBLE_EQ(st["pause_ms"].get<double>(), 9.0) << "the longest pause";
+  EXPECT_EQ(st["totals"]["pages_written"], 30u);
+  EXPECT_EQ(st["totals"]["pages_skipped_zero"], 5u);
+  EXPECT_EQ(st["totals"]["pages_scanned"], 35u);
+  EXPECT_EQ(st["totals"]["bytes_raw"], 30u * 4096);
+  EXPECT_EQ(st["totals"]["processes_reporting"], 2u);
+  ASSERT_EQ(st["processes"].size(), 2u);
+  for (const cli::Json& p : st["processes"]) {
+    if (p["program"] == "solver") {
+      EXPECT_EQ(p["pid"], 77);
+      EXPECT_EQ(p["image"], "/ckpt/b.ckpt");
+      EXPECT_EQ(p["pages_written"], 20u);
+      EXPECT_DOUBLE_EQ(p["pause_ms"].get<double>(), 9.0);
+    } else {
+      EXPECT_EQ(p["image"], "/ckpt/a.ckpt");
+      EXPECT_DOUBLE_EQ(p["pause_ms"].get<double>(), 3.0);
+    }
+  }
+  // ckpt_command --status shows the same figures afterwards.
+  const ClientId status = h.command(MsgType::CmdStatus);
+  EXPECT_EQ(reply_json(h.last, status)["last_checkpoint"]["stats"]["totals"]["pages_written"], 30u);
+}
+
+TEST(CoordinatorStateMachine, FiguresThatCannotBeTrueAreIgnoredAndTheCheckpointCommits) {
+  Harness h;
+  const ClientId a = h.worker();
+  const ClientId cmd = h.command(MsgType::CmdCheckpoint);
+  for (Barrier x : {Barrier::Suspended, Barrier::Drained, Barrier::Checkpointed}) h.reached(a, x, 1);
+  stats::WrittenFigures lie = figures(10, 5);
+  lie.image.pages_written = 1000;  // more than it scanned
+  written_with(h, a, "/ckpt/a.ckpt", lie);
+  EXPECT_TRUE(
+      logged(h.last, LogLevel::Warn, "ignoring its checkpoint figures: the pages written and skipped do not add up"));
+  const std::string bad_pause(3, 'x');  // shorter than RefilledFigures
+  h.msg(a, proto::make_header(MsgType::Reached, 3, 1, static_cast<uint64_t>(Barrier::Refilled)), bad_pause);
+  EXPECT_TRUE(logged(h.last, LogLevel::Warn, "ignoring its pause"));
+  EXPECT_TRUE(has<WriteScript>(h.last));
+  const cli::Json r = reply_json(h.c.script_written(1, "", h.now), cmd);
+  EXPECT_EQ(r["stats"]["totals"]["processes_reporting"], 0u);
+  EXPECT_TRUE(r["stats"]["pause_ms"].is_null());
+  EXPECT_TRUE(r["stats"]["processes"][0]["pause_ms"].is_null());
+}
+
+TEST(CoordinatorStateMachine, WorkerWithoutFiguresStillCommits) {
+  // A libckpt older than the figures: the payloads end before them.
+  Harness h;
+  const ClientId a = h.worker();
+  const ClientId cmd = h.command(MsgType::CmdCheckpoint);
+  for (Barrier x : {Barrier::Suspended, Barrier::Drained, Barrier::Checkpointed, Barrier::Refilled}) h.reached(a, x, 1);
+  const size_t old_size = offsetof(proto::WrittenPayload, figures);
+  proto::WrittenPayload w{};
+  std::strcpy(w.image_path, "/ckpt/a.ckpt");
+  EXPECT_TRUE(has<WriteScript>(h.msg(
+      a, proto::make_header(MsgType::Reached, old_size, 1, static_cast<uint64_t>(Barrier::Written)),
+      Harness::bytes(w).substr(0, old_size))));
+  EXPECT_FALSE(logged(h.last, LogLevel::Warn, "ignoring"));
+  const cli::Json r = reply_json(h.c.script_written(1, "", h.now), cmd);
+  EXPECT_EQ(r["stats"]["processes"][0]["image"], "/ckpt/a.ckpt");
+  EXPECT_FALSE(r["stats"]["processes"][0].contains("pages_written"));
+}
+
+// Two processes restored from generation 5 answer REFILLED with `first`
+// and `second`; returns ckpt_command --status's last_restart.
+cli::Json restart_of_two(Harness& h, const stats::RestartFigures& first, const stats::RestartFigures& second) {
+  const WorkerSpec r{.restart = true, .computation_size = 2, .generation = 5};
+  const ClientId a = h.worker(r), b = h.worker(r);
+  for (ClientId w : {a, b}) h.reached(w, Barrier::Restarted, 5);
+  h.msg(a, proto::make_header(MsgType::Reached, sizeof first, 5, static_cast<uint64_t>(Barrier::Refilled)),
+        Harness::bytes(first));
+  h.msg(b, proto::make_header(MsgType::Reached, sizeof second, 5, static_cast<uint64_t>(Barrier::Refilled)),
+        Harness::bytes(second));
+  const Actions complete = h.last;
+  const ClientId status = h.command(MsgType::CmdStatus);
+  const cli::Json last = reply_json(h.last, status)["last_restart"];
+  h.last = complete;
+  return last;
+}
+
+TEST(CoordinatorStateMachine, RestartReportsTimeToRunningOfTheSlowestProcess) {
+  Harness h;
+  const cli::Json last =
+      restart_of_two(h, {stats::kVersion, 0, 40'000'000}, {stats::kVersion, 0, 75'500'000});
+  EXPECT_TRUE(logged(h.last, LogLevel::Info,
+                     "restart of generation 5 complete: 2 processes running; running 75.5 ms after ckpt_restart "
+                     "started, memory fully loaded"));
+  EXPECT_DOUBLE_EQ(last["running_ms"].get<double>(), 75.5);
+  EXPECT_DOUBLE_EQ(last["loaded_ms"].get<double>(), 75.5);
+  EXPECT_EQ(last["lazy"], false);
+}
+
+TEST(CoordinatorStateMachine, LazyRestartIsNotFullyLoadedWhenItRuns) {
+  Harness h;
+  // The second's "lazy" is neither 0 nor 1: refused.
+  const cli::Json last = restart_of_two(h, {stats::kVersion, 1, 10'000'000}, {stats::kVersion, 7, 10'000'000});
+  EXPECT_TRUE(logged(h.last, LogLevel::Warn, "ignoring its restart figures"));
+  EXPECT_TRUE(logged(h.last, LogLevel::Info, "restart of generation 5 complete: 2 processes running"));
+  EXPECT_TRUE(last["running_ms"].is_null()) << "one process's figure was refused: no total";
+  EXPECT_TRUE(last["loaded_ms"].is_null());
+  EXPECT_EQ(last["lazy"], true);
+}
+
 TEST(CoordinatorStateMachine, WorkerRequestStartsCheckpoint) {
   Harness h;
   const ClientId a = h.worker(), b = h.worker();
@@ -982,7 +1135,9 @@ TEST(CoordinatorStateMachine, StatusReportsHowTheLastRestartEnded) {
   cmd = h.command(MsgType::CmdStatus);
   status = single_reply(h.last, cmd).payload;
   EXPECT_NE(status.find("\"restarts_finished\":1"), std::string::npos) << status;
-  EXPECT_NE(status.find("\"last_restart\":{\"generation\":5,\"ok\":true,\"processes\":2}"), std::string::npos)
+  // Without figures from the processes (an older libckpt), no time to running.
+  EXPECT_NE(status.find("\"last_restart\":{\"generation\":5,\"ok\":true,\"processes\":2,\"running_ms\":null"),
+            std::string::npos)
       << status;
 
   const ClientId c = h.worker({.restart = true, .computation_size = 2, .generation = 5});

@@ -78,6 +78,33 @@ TEST_P(SparseRegion, RegionWithNoStoredPageHasNoData) {
 INSTANTIATE_TEST_SUITE_P(Compression, SparseRegion, ::testing::Values(false, true),
                          [](const auto& info) { return info.param ? "Lz4" : "Raw"; });
 
+// The checkpoint figures' bytes_raw and bytes_compressed (checkpoint_stats.h).
+TEST_P(SparseRegion, WriterCountsTheStoredPagesRawAndAsStored) {
+  TempDir dir;
+  Mapping random(300 * kPage), text(200 * kPage);
+  fill_random(random.data(), random.size(), 5);
+  for (uint64_t i = 0; i < text.size(); ++i) text.data()[i] = "all work and no play\n"[i % 21];
+  RegionRecord r1 = region_record(random, kRegionPrivate | kRegionAnonymous);
+  RegionRecord r2 = region_record(text, kRegionPrivate | kRegionAnonymous);
+  ImageWriter w;
+  ASSERT_TRUE(w.open(dir.file("count.ckpt").c_str(), GetParam()));
+  ASSERT_TRUE(w.begin_region(r1, nullptr));
+  ASSERT_TRUE(w.add_pages(0, random.data(), 10 * kPage));
+  ASSERT_TRUE(w.add_pages(100 * kPage, random.data() + 100 * kPage, 50 * kPage));
+  EXPECT_EQ(w.pages_raw_bytes(), 0u) << "counted when the region ends";
+  ASSERT_TRUE(w.end_region());
+  EXPECT_EQ(w.pages_raw_bytes(), 60 * kPage);
+  ASSERT_TRUE(w.add_region(r2, nullptr, text.data()));
+  EXPECT_EQ(w.pages_raw_bytes(), 260 * kPage);
+  if (GetParam()) {
+    // Random pages stay their size (with chunk headers), the text shrinks.
+    EXPECT_GT(w.pages_stored_bytes(), 60 * kPage);
+    EXPECT_LT(w.pages_stored_bytes(), 260 * kPage);
+  } else {
+    EXPECT_EQ(w.pages_stored_bytes(), 260 * kPage);
+  }
+}
+
 TEST(SparseRegionWriter, RefusesRunsOutOfOrderOrOutsideTheRegion) {
   TempDir dir;
   Mapping m(8 * kPage);

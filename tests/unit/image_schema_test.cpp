@@ -10,6 +10,7 @@
 #include "layout_section.h"
 #include "section_schema.h"
 #include "signal_section.h"
+#include "stats_section.h"
 #include "timer_section.h"
 #include "tree_sections.h"
 
@@ -45,7 +46,7 @@ std::vector<uint8_t> fd_section(const std::vector<FdRecord>& records, uint32_t v
 }
 
 TEST(SectionSchema, EveryBuiltInSectionHasADecoder) {
-  for (const char* name : {kLayoutSection, kPidSection, kFdSection, kSignalSection, kTimerSection})
+  for (const char* name : {kLayoutSection, kPidSection, kFdSection, kSignalSection, kTimerSection, kStatsSection})
     EXPECT_NE(find_schema(name), nullptr) << name;
   EXPECT_STREQ(find_schema("fdata.0000000100000003")->name, kFileContentsPrefix);
   EXPECT_STREQ(find_schema("pipe.4711")->name, kPipeBytesPrefix);
@@ -141,6 +142,57 @@ TEST(SectionSchema, MalformedSectionsAreErrorEntries) {
   EXPECT_TRUE(decode("fdata.xyz", bytes_of("abc")).contains("error"));
   EXPECT_TRUE(decode("pipe.12a", bytes_of("abc")).contains("error"));
   EXPECT_TRUE(decode("pipe.99999999999999999999", bytes_of("abc")).contains("error"));
+}
+
+StatsSection stats_section() {
+  StatsSection s{};
+  s.version = kStatsSectionVersion;
+  s.figures.pages_scanned = 100;
+  s.figures.pages_skipped_untouched = 50;
+  s.figures.pages_skipped_zero = 20;
+  s.figures.pages_skipped_file = 10;
+  s.figures.pages_written = 20;
+  s.figures.bytes_raw = 20 * 4096;
+  s.figures.bytes_compressed = 1234;
+  s.figures.write_ns = 12'345'678;
+  return s;
+}
+
+TEST(SectionSchema, DecodesStatsSection) {
+  Json s = decode(kStatsSection, bytes_of(stats_section()));
+  ASSERT_FALSE(s.contains("error")) << s;
+  const Json& c = s["content"];
+  EXPECT_EQ(c["pages_scanned"], 100u);
+  EXPECT_EQ(c["pages_skipped_untouched"], 50u);
+  EXPECT_EQ(c["pages_skipped_zero"], 20u);
+  EXPECT_EQ(c["pages_skipped_file"], 10u);
+  EXPECT_EQ(c["pages_skipped_unchanged"], 0u);
+  EXPECT_EQ(c["pages_written"], 20u);
+  EXPECT_EQ(c["bytes_raw"], 20u * 4096);
+  EXPECT_EQ(c["bytes_compressed"], 1234u);
+  EXPECT_DOUBLE_EQ(c["write_ms"].get<double>(), 12.345);
+}
+
+TEST(SectionSchema, StatsThatCannotBeTrueAreErrorEntries) {
+  StatsSection s = stats_section();
+  s.figures.pages_written = 21;  // one page more than scanned
+  Json j = decode(kStatsSection, bytes_of(s));
+  ASSERT_TRUE(j.contains("error"));
+  EXPECT_NE(j["error"].get<std::string>().find("do not add up"), std::string::npos) << j;
+  s = stats_section();
+  s.figures.bytes_compressed = s.figures.bytes_raw + 16 * 20 + 1;
+  EXPECT_TRUE(decode(kStatsSection, bytes_of(s)).contains("error"));
+  s = stats_section();
+  // Two counts past the address space whose sum wraps round to pages_scanned.
+  s.figures.pages_skipped_untouched += uint64_t{1} << 63;
+  s.figures.pages_skipped_file += uint64_t{1} << 63;
+  EXPECT_TRUE(decode(kStatsSection, bytes_of(s)).contains("error"));
+  s = stats_section();
+  s.version = 2;
+  EXPECT_TRUE(decode(kStatsSection, bytes_of(s)).contains("error"));
+  std::vector<uint8_t> short_stats = bytes_of(stats_section());
+  short_stats.pop_back();
+  EXPECT_TRUE(decode(kStatsSection, short_stats).contains("error"));
 }
 
 TEST(SectionSchema, DecodesPidSection) {

@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include "ckpt/checkpoint_stats.h"
+
 namespace ckpt::proto {
 
 inline constexpr uint32_t kMagic = 0x54504b43;  // "CKPT" little-endian
@@ -27,7 +29,10 @@ inline constexpr uint32_t kMaxKeep = 64;
 enum class MsgType : uint16_t {
   // worker (libckpt) -> coordinator
   Hello = 1,              // first message of a worker; payload HelloPayload
-  Reached = 2,            // arg = Barrier reached; payload WrittenPayload for Barrier::Written
+  // arg = Barrier reached; payload WrittenPayload for Barrier::Written, and for
+  // Barrier::Refilled stats::RefilledFigures (a checkpoint's) or
+  // stats::RestartFigures (a restart's), none from a libckpt older than them
+  Reached = 2,
   Failed = 3,             // this process could not complete the checkpoint; payload: reason text
   RequestCheckpoint = 4,  // the application called ckpt_checkpoint()
   Exec = 5,               // the process exec'ed another program and kept its connection; payload ExecPayload
@@ -149,6 +154,8 @@ struct AdvancePayload {
 struct WrittenPayload {
   uint64_t image_size;
   char image_path[4096];
+  // Appended: an older worker's payload ends before it (version 0).
+  stats::WrittenFigures figures;
 };
 
 inline MsgHeader make_header(MsgType type, uint32_t payload_len = 0, uint64_t generation = 0,
