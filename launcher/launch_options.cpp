@@ -113,6 +113,10 @@ void LaunchCli::define(cli::Parser& p) {
           "threads compressing each image while it is written; 0: one per CPU the process may run on, at most "
           "8; 1: none besides the writer [0]",
           CKPT_ENV_COMPRESS_THREADS);
+  p.flag("--no-fsync",
+         "leave images in the page cache, as DMTCP does: a checkpoint ends sooner, but is NOT durable (a crash "
+         "of the machine can lose the new images and the ones they replaced)",
+         "CKPT_NO_FSYNC");
   cli::add_coordinator_mode(p);
   p.values("--file-policy", "GLOB=POLICY",
            "what restart does with open files whose path matches GLOB (repeatable, the first match wins; "
@@ -179,6 +183,7 @@ void read_options(const cli::Parser& p, LaunchOptions& o) {
   if (auto interval = cli::interval(p)) o.interval = *interval;
   if (auto keep = cli::keep(p)) o.keep = *keep;
   if (auto no_compress = p.enabled("--no-compress")) o.compress = !*no_compress;
+  if (auto no_fsync = p.enabled("--no-fsync")) o.fsync = !*no_fsync;
   if (auto threads = p.setting("--compress-threads"))
     o.compress_threads = static_cast<unsigned>(cli::to_number(*threads, CKPT_MAX_COMPRESS_THREADS));
   std::vector<Setting> policies = p.in_order({"--file-policy", "--file-policy-file"});

@@ -96,7 +96,7 @@ bool ImageWriter::fail(const char* what, const char* path, int err, const char* 
   return false;
 }
 
-bool ImageWriter::open(const char* final_path, bool compress, int compress_threads) {
+bool ImageWriter::open(const char* final_path, bool compress, int compress_threads, bool durable) {
   abort();
   error_[0] = '\0';
   size_t len = strlen(final_path);
@@ -105,6 +105,7 @@ bool ImageWriter::open(const char* final_path, bool compress, int compress_threa
   Appender(tmp_path_, sizeof(tmp_path_)).str(final_path).str(".tmp.").dec(getpid());
 
   compress_ = compress;
+  durable_ = durable;
   page_size_ = static_cast<uint32_t>(sysconf(_SC_PAGESIZE));
   offset_ = kHeaderSize;
   writeback_from_ = 0;
@@ -317,7 +318,7 @@ bool ImageWriter::flush_copy() {
 // makes the image durable, and reports any error.
 void ImageWriter::start_writeback() {
   const uint64_t end = blob_start_ + blob_size_;
-  if (end < writeback_from_ + kWritebackStep) return;
+  if (!durable_ || end < writeback_from_ + kWritebackStep) return;
   sync_file_range(fd_, static_cast<off_t>(writeback_from_), static_cast<off_t>(end - writeback_from_),
                   SYNC_FILE_RANGE_WRITE);
   writeback_from_ = end;
@@ -385,7 +386,7 @@ bool ImageWriter::commit() {
   h.header_crc = crc32c(0, &h, sizeof(h));
   if (!write_at(h.meta_offset, meta_, meta_size_) || !write_at(0, &h, sizeof(h))) return false;
 
-  if (fsync(fd_) != 0) return fail("fsync", tmp_path_, errno);
+  if (durable_ && fsync(fd_) != 0) return fail("fsync", tmp_path_, errno);
   int fd = fd_;
   fd_ = -1;
   if (close(fd) != 0) return fail("close", tmp_path_, errno);
@@ -399,6 +400,7 @@ bool ImageWriter::commit() {
   tmp_path_[0] = '\0';
   offset_ = h.file_size;
   release_buffers();
+  if (!durable_) return true;
 
   // The rename is durable only once the directory is.
   char dir[sizeof(final_path_)];

@@ -23,8 +23,11 @@ class ImageWriter {
   // compress_threads(compress_threads) worker threads while this thread
   // copies and writes (1: all in this thread; 0: one per CPU, see
   // parallel_compressor.h); the image is the same either way. If the
-  // workers cannot be started, this thread compresses.
-  bool open(const char* final_path, bool compress, int compress_threads = 1);
+  // workers cannot be started, this thread compresses. Without `durable`
+  // the image is left in the page cache (no fsync of it or its directory,
+  // as DMTCP does): a crash of the machine may then lose it, and the
+  // previous image it replaced.
+  bool open(const char* final_path, bool compress, int compress_threads = 1, bool durable = true);
 
   // Appends a Process or Thread record; `size` must be the struct's size.
   // An image needs exactly one Process record, whose thread_count equals the
@@ -54,7 +57,7 @@ class ImageWriter {
   bool end_region();
 
   // Writes metadata and header, fsyncs, renames over final_path, fsyncs the
-  // directory. After a failure the temporary file is removed and the
+  // directory (the fsyncs only if durable). After a failure the temporary file is removed and the
   // previous image at final_path is untouched. The rename is the commit
   // point: if only the directory fsync after it fails, commit() returns
   // false but the new image is in place.
@@ -90,6 +93,7 @@ class ImageWriter {
 
   int fd_ = -1;
   bool compress_ = false;
+  bool durable_ = true;
   uint32_t page_size_ = 0;
   uint64_t offset_ = 0;  // next free byte for region data
   uint64_t writeback_from_ = 0;  // where the data not yet handed to start_writeback() begins

@@ -106,7 +106,10 @@ int compress_threads(int requested) {
   long n = raw_syscall(SYS_sched_getaffinity, 0, sizeof mask, reinterpret_cast<long>(mask));
   if (n <= 0) return 1;
   int cpus = 0;
-  for (size_t i = 0; i < static_cast<size_t>(n) / sizeof(uint64_t); ++i) cpus += __builtin_popcountll(mask[i]);
+  // Bit by bit: __builtin_popcountll would pull libgcc_s into libckpt.so
+  // on CPUs without the popcnt instruction baseline.
+  for (size_t i = 0; i < static_cast<size_t>(n) / sizeof(uint64_t); ++i)
+    for (uint64_t m = mask[i]; m; m &= m - 1) cpus++;
   if (cpus < 1) return 1;
   return cpus < kAutoCompressThreads ? cpus : kAutoCompressThreads;
 }

@@ -24,6 +24,7 @@ struct Config {
   unsigned interval;
   bool compress;
   int compress_threads;  // CKPT_COMPRESS_THREADS: see image::compress_threads()
+  bool fsync;            // CKPT_FSYNC: images are durable (ImageWriter::open)
   bool accept_loss;  // CKPT_ACCEPT_LOSS: what cannot be saved becomes a placeholder, with a warning
   int suspend_signal;
   char progname[64];
@@ -263,6 +264,7 @@ struct SnapshotRequest {
   const char* image_path;
   bool compress;
   int compress_threads;  // Config::compress_threads
+  bool fsync;            // Config::fsync
   bool accept_loss;  // CKPT_ACCEPT_LOSS: what cannot be saved becomes a placeholder, with a warning
   uint64_t generation;
   uint32_t computation_size;

@@ -286,7 +286,7 @@ bool write_snapshot(const SnapshotRequest& req, char* error, size_t error_len, c
   }
 
   image::ImageWriter writer;
-  if (!writer.open(req.image_path, req.compress, req.compress_threads)) {
+  if (!writer.open(req.image_path, req.compress, req.compress_threads, req.fsync)) {
     format_to(error, error_len, "%s", writer.error());
     return false;
   }

@@ -71,7 +71,7 @@ TEST_F(ParallelCompression, ImagesAreByteIdenticalToTheSerialWriters) {
   const std::vector<char> expected = read_file(serial);
   for (int threads : {2, 3, 8}) {
     const std::string path = dir_.file("parallel" + std::to_string(threads) + ".ckpt");
-    ASSERT_EQ(write_image(path, true, regions_, {}, {}, nullptr, threads), "") << threads;
+    ASSERT_EQ(write_image(path, true, regions_, {}, {}, nullptr, {threads}), "") << threads;
     EXPECT_TRUE(read_file(path) == expected) << threads << " threads wrote another image";
   }
   // And it reads back as the memory it was written from.
@@ -91,7 +91,7 @@ TEST_F(ParallelCompression, UncompressedImagesIgnoreTheThreadCount) {
   ASSERT_TRUE(w.open(threaded.c_str(), false, 4));
   EXPECT_EQ(w.compress_workers(), 0);
   w.abort();
-  ASSERT_EQ(write_image(threaded, false, regions_, {}, {}, nullptr, 4), "");
+  ASSERT_EQ(write_image(threaded, false, regions_, {}, {}, nullptr, {4}), "");
   EXPECT_TRUE(read_file(threaded) == read_file(serial));
 }
 
@@ -127,7 +127,7 @@ std::string expect_failed_parallel_write(const std::string& dir, const std::stri
                                          const std::vector<TestRegion>& regions, const std::vector<char>& previous,
                                          const std::string& want) {
   if (threads_of_this_process() != 1) return "the child is not single-threaded to begin with";
-  std::string error = write_image(path, true, regions, {}, {}, nullptr, 4);
+  std::string error = write_image(path, true, regions, {}, {}, nullptr, {4});
   if (error.find(want) == std::string::npos) return "error \"" + error + "\", want \"" + want + "\"";
   if (read_file(path) != previous) return "previous image changed";
   DIR* d = opendir(dir.c_str());
@@ -188,11 +188,21 @@ TEST_F(ParallelCompression, WritesSeriallyWhenNoThreadCanBeMade) {
     if (!w.open(path.c_str(), true, 4)) return std::string("open: ") + w.error();
     if (w.compress_workers() != 0) return "workers made despite the filter";
     w.abort();
-    return write_image(path, true, regions_, {}, {}, nullptr, 4);
+    return write_image(path, true, regions_, {}, {}, nullptr, {4});
   });
   if (result == "skip") GTEST_SKIP() << "cannot install a seccomp filter here";
   ASSERT_EQ(result, "");
   EXPECT_TRUE(read_file(path) == read_file(serial));
+}
+
+// Page-cache-only images (ckpt_launch --no-fsync) differ only in not being
+// synced: the same bytes, committed the same way.
+TEST_F(ParallelCompression, PageCacheOnlyImagesAreTheSameImages) {
+  const std::string durable = dir_.file("durable.ckpt"), cached = dir_.file("cached.ckpt");
+  ASSERT_EQ(write_image(durable, true, regions_, {}, {}, nullptr, {2}), "");
+  ASSERT_EQ(write_image(cached, true, regions_, {}, {}, nullptr, {2, false}), "");
+  EXPECT_TRUE(read_file(cached) == read_file(durable));
+  EXPECT_EQ(dir_.entries().size(), 2u) << "no temporary left";
 }
 
 TEST(CompressThreads, AutoMeansTheCpusThisProcessMayUseAtMostEight) {

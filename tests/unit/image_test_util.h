@@ -167,18 +167,23 @@ struct TestSection {
   std::vector<char> data;
 };
 
+// How write_image opens its writer (ImageWriter::open).
+struct WriteSettings {
+  int compress_threads = 1;
+  bool durable = true;
+};
+
 // Writes an image with one process (test_process(), or `process`),
-// `threads`, and the given regions and sections, compressing on
-// `compress_threads` threads (ImageWriter::open); returns "" or the
-// writer's error.
+// `threads`, and the given regions and sections; returns "" or the writer's
+// error.
 inline std::string write_image(const std::string& path, bool compress,
                                const std::vector<TestRegion>& regions,
                                const std::vector<TestSection>& sections = {},
                                const std::vector<ThreadRecord>& threads = {},
-                               const ProcessRecord* process = nullptr, int compress_threads = 1) {
+                               const ProcessRecord* process = nullptr, WriteSettings settings = {}) {
   ImageWriter w;
   ProcessRecord p = process ? *process : test_process(static_cast<uint32_t>(threads.size()));
-  bool ok = w.open(path.c_str(), compress, compress_threads) &&
+  bool ok = w.open(path.c_str(), compress, settings.compress_threads, settings.durable) &&
             w.add_record(RecordType::Process, &p, sizeof(p));
   for (const ThreadRecord& t : threads) ok = ok && w.add_record(RecordType::Thread, &t, sizeof(t));
   for (const TestRegion& r : regions) {

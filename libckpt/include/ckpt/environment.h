@@ -16,6 +16,7 @@
  * CKPT_MAX_COMPRESS_THREADS) that many. */
 #define CKPT_ENV_COMPRESS_THREADS "CKPT_COMPRESS_THREADS"
 #define CKPT_MAX_COMPRESS_THREADS 64
+#define CKPT_ENV_FSYNC "CKPT_FSYNC" /* 1 or 0: images left in the page cache, not durable */
 #define CKPT_ENV_ACCEPT_LOSS "CKPT_ACCEPT_LOSS" /* 1: placeholders and warnings instead of failing */
 #define CKPT_ENV_FILE_POLICY "CKPT_FILE_POLICY" /* validated GLOB=POLICY rules, one per line */
 #define CKPT_ENV_SIGNAL "CKPT_SIGNAL"           /* the suspend signal */
