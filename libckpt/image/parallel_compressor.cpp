@@ -119,7 +119,7 @@ int ParallelCompressor::start(int workers) {
   if (workers < 1 || workers > CKPT_MAX_COMPRESS_THREADS) return -EINVAL;
   // One chunk being filled, one being written, the rest compressing.
   const uint32_t nslots = static_cast<uint32_t>(workers) + 2;
-  control_size_ = align_up(nslots * sizeof(Slot) + workers * sizeof(Worker), kPage);
+  control_size_ = align_up(nslots * sizeof(Slot) + workers * sizeof(Worker), kPage) + chunk_state_size();
   control_ = map_anonymous(control_size_);
   const size_t in_size = kChunkSize, out_size = align_up(chunk_out_capacity(), kPage);
   buffers_size_ = nslots * (in_size + out_size);
@@ -134,6 +134,7 @@ int ParallelCompressor::start(int workers) {
     new (&slots_[i]) Slot{base, base + in_size, 0, {}, {kFree}};
   }
   workers_ = reinterpret_cast<Worker*>(control_ + nslots * sizeof(Slot));
+  own_state_ = control_ + control_size_ - chunk_state_size();
   nslots_ = nslots;
   submitted_ = retired_ = 0;
   published_.store(0);
@@ -145,8 +146,7 @@ int ParallelCompressor::start(int workers) {
   // bound lazily (the tools, the tests; libckpt.so links it in and binds
   // now), the dynamic loader resolves it in this thread, not in a worker
   // that shares this thread's TLS.
-  // (Slot 0's input buffer serves as the lz4 state, slot 1's as input.)
-  compress_chunk(slots_[0].in, slots_[1].in, 64, slots_[0].out);
+  compress_chunk(own_state_, slots_[0].in, 64, slots_[0].out);
   // The workers start with every signal blocked, so that signals for the
   // writer go to its own thread, which knows what to do with them.
   uint64_t all = ~0ull, old = 0;
@@ -215,6 +215,16 @@ const CompressedChunk* ParallelCompressor::oldest(bool wait) {
     uint32_t st = s.state.load(std::memory_order_acquire);
     if (st == kDone) return &s.result;
     if (!wait) return nullptr;
+    // Rather than wait, compress a chunk no worker took yet: on a busy
+    // machine the workers may not get a CPU for a while.
+    uint32_t c = claimed_.load(std::memory_order_relaxed);
+    if (c != published_.load(std::memory_order_acquire) &&
+        claimed_.compare_exchange_strong(c, c + 1, std::memory_order_acq_rel)) {
+      Slot& mine = slot(c);
+      mine.result = compress_chunk(own_state_, mine.in, mine.raw_size, mine.out);
+      mine.state.store(kDone, std::memory_order_release);
+      continue;
+    }
     futex_wait(s.state, st);
   }
 }
@@ -241,6 +251,7 @@ void ParallelCompressor::unmap_all() {
   buffers_ = control_ = nullptr;
   slots_ = nullptr;
   workers_ = nullptr;
+  own_state_ = nullptr;
   nslots_ = 0;
   nworkers_ = 0;
   submitted_ = retired_ = 0;

@@ -75,8 +75,9 @@ class ParallelCompressor {
   // Hands the input() buffer, holding `raw_size` bytes, to the workers.
   void submit(uint32_t raw_size);
   // The oldest chunk handed over and not yet released, once compressed:
-  // with `wait`, after waiting for it; without, nullptr if it is not ready.
-  // nullptr when no chunk is outstanding.
+  // with `wait`, after waiting for it (compressing chunks no worker took
+  // yet meanwhile); without, nullptr if it is not ready. nullptr when no
+  // chunk is outstanding.
   const CompressedChunk* oldest(bool wait);
   // The oldest chunk is written: its slot takes new input.
   void release() { slot(retired_++).state.store(kFree, std::memory_order_relaxed); }
@@ -108,7 +109,8 @@ class ParallelCompressor {
   uint32_t nslots_ = 0;
   Worker* workers_ = nullptr;
   int nworkers_ = 0;
-  char* control_ = nullptr;  // the mapping holding slots_ and workers_
+  char* control_ = nullptr;  // the mapping holding slots_, workers_ and own_state_
+  void* own_state_ = nullptr;  // lz4 state for the chunks the writer's thread compresses itself
   size_t control_size_ = 0;
   char* buffers_ = nullptr;  // every slot's in and out
   size_t buffers_size_ = 0;
