@@ -117,16 +117,16 @@ bool ImageWriter::open(const char* final_path, bool compress, int compress_threa
   if (!meta_) return fail("allocate metadata buffer for", tmp_path_, errno);
   meta_cap_ = kInitialMeta;
   meta_size_ = 0;
-  // Region bytes are copied here before they are checksummed and written:
-  // the process writing the image is a copy of the one checkpointed and
-  // still runs in some of the memory it saves (its stack, its TLS), so the
-  // live bytes may change between two reads of them.
-  // With compression workers the copy goes straight into their chunk
-  // buffers (copy_ moves on with each chunk).
   ext_cap_ = 4096;
   ext_ = static_cast<PageExtent*>(map_buffer(ext_cap_));
   if (!ext_) return fail("allocate extent buffer for", tmp_path_, errno);
   in_region_ = false;
+  // Region bytes are copied to copy_ before they are checksummed and
+  // written: the process writing the image is a copy of the one
+  // checkpointed and still runs in some of the memory it saves (its stack,
+  // its TLS), so the live bytes may change between two reads of them. With
+  // compression workers the copy goes straight into their chunk buffers
+  // (copy_ moves on with each chunk).
   compress_workers_ = 0;
   const int workers = compress ? ckpt::image::compress_threads(compress_threads) : 1;
   if (workers > 1 && workers_.start(workers) == 0) {
