@@ -110,6 +110,14 @@ void LaunchCli::define(cli::Parser& p) {
   cli::add_interval(p, "checkpoint every N seconds; 0: only on request [0]", CKPT_ENV_INTERVAL);
   cli::add_keep(p);
   p.flag("--no-compress,--no-gzip", "write uncompressed images", "CKPT_NO_COMPRESS");
+  p.value("--compress-threads", "N",
+          "threads compressing each image while it is written; 0: one per CPU the process may run on, at most "
+          "8; 1: none besides the writer [0]",
+          CKPT_ENV_COMPRESS_THREADS);
+  p.flag("--no-fsync",
+         "leave images in the page cache, as DMTCP does: a checkpoint ends sooner, but is NOT durable (a crash "
+         "of the machine can lose the new images and the ones they replaced)",
+         "CKPT_NO_FSYNC");
   cli::add_coordinator_mode(p);
   p.values("--file-policy", "GLOB=POLICY",
            "what restart does with open files whose path matches GLOB (repeatable, the first match wins; "
@@ -182,6 +190,9 @@ void read_options(const cli::Parser& p, LaunchOptions& o) {
   if (auto interval = cli::interval(p)) o.interval = *interval;
   if (auto keep = cli::keep(p)) o.keep = *keep;
   if (auto no_compress = p.enabled("--no-compress")) o.compress = !*no_compress;
+  if (auto no_fsync = p.enabled("--no-fsync")) o.fsync = !*no_fsync;
+  if (auto threads = p.setting("--compress-threads"))
+    o.compress_threads = static_cast<unsigned>(cli::to_number(*threads, CKPT_MAX_COMPRESS_THREADS));
   std::vector<Setting> policies = p.in_order({"--file-policy", "--file-policy-file"});
   if (policies.empty())
     if (auto env = p.variable(CKPT_ENV_FILE_POLICY)) policies.push_back(*env);

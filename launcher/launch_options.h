@@ -25,6 +25,12 @@ struct LaunchOptions {
   unsigned interval = 0;  // seconds between periodic checkpoints; 0 = none
   unsigned keep = 0;      // --keep for a coordinator ckpt_launch starts; 0: its default
   bool compress = true;
+  // --compress-threads, CKPT_COMPRESS_THREADS: threads compressing each
+  // image; 0: one per CPU (at most 8), 1: only the writer's own.
+  unsigned compress_threads = 0;
+  // --no-fsync, CKPT_NO_FSYNC: images are left in the page cache, not
+  // durable (CKPT_FSYNC=0 for libckpt).
+  bool fsync = true;
   bool join = false;             // require a running coordinator
   bool new_coordinator = false;  // always start a fresh coordinator
   // Something ckpt cannot save does not fail a checkpoint; it comes back as

@@ -160,6 +160,12 @@ uint32_t crc32c(uint32_t crc, const void* buf, size_t len) {
   return have_sse42() ? crc32c_hw(crc, p, len) : crc32c_sw(crc, p, len);
 }
 
+uint32_t crc32c_combine(uint32_t crc_a, uint32_t crc_b, size_t len_b) {
+  // Appending B to A multiplies A's (finished) checksum by x^(8 len_b) mod P;
+  // the pre- and post-inversions cancel out (as in zlib's crc32_combine).
+  return multmodp(x8nmodp(len_b), crc_a) ^ crc_b;
+}
+
 // Exposed for the unit test, which checks that both paths agree.
 uint32_t crc32c_portable(uint32_t crc, const void* buf, size_t len) {
   return crc32c_sw(crc, static_cast<const unsigned char*>(buf), len);

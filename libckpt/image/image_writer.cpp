@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <lz4.h>
 #include <stdio.h>  // rename() only: a plain system call, async-signal-safe
 #include <string.h>
 #include <sys/mman.h>
@@ -20,7 +19,9 @@ namespace {
 // One pwrite never exceeds this (Linux caps a single write at 2 GiB - 4 KiB).
 constexpr size_t kMaxWrite = 1u << 30;
 constexpr size_t kInitialMeta = 64u << 10;
-constexpr int kLz4Acceleration = 1;
+// Region data is handed to the disk every this many bytes (see
+// start_writeback).
+constexpr uint64_t kWritebackStep = 32u << 20;
 
 // Bounded string building without allocation or locale (snprintf is not
 // async-signal-safe). Always NUL-terminates; silently truncates at capacity.
@@ -79,10 +80,6 @@ bool grow_buffer(char*& buf, size_t& cap, size_t need) {
   return true;
 }
 
-// The lz4 state lives at the start of the compression buffer, the output
-// (ChunkHeader + block) after it.
-size_t lz4_state_size() { return align_up(LZ4_sizeofState(), 64); }
-
 }  // namespace
 
 ImageWriter::~ImageWriter() { abort(); }
@@ -99,7 +96,7 @@ bool ImageWriter::fail(const char* what, const char* path, int err, const char* 
   return false;
 }
 
-bool ImageWriter::open(const char* final_path, bool compress) {
+bool ImageWriter::open(const char* final_path, bool compress, int compress_threads, bool durable) {
   abort();
   error_[0] = '\0';
   size_t len = strlen(final_path);
@@ -108,8 +105,10 @@ bool ImageWriter::open(const char* final_path, bool compress) {
   Appender(tmp_path_, sizeof(tmp_path_)).str(final_path).str(".tmp.").dec(getpid());
 
   compress_ = compress;
+  durable_ = durable;
   page_size_ = static_cast<uint32_t>(sysconf(_SC_PAGESIZE));
   offset_ = kHeaderSize;
+  writeback_from_ = 0;
   process_records_ = 0;
   thread_records_ = 0;
   pages_raw_ = pages_stored_ = 0;
@@ -119,18 +118,27 @@ bool ImageWriter::open(const char* final_path, bool compress) {
   if (!meta_) return fail("allocate metadata buffer for", tmp_path_, errno);
   meta_cap_ = kInitialMeta;
   meta_size_ = 0;
-  // Region bytes are copied here before they are checksummed and written:
-  // the process writing the image is a copy of the one checkpointed and
-  // still runs in some of the memory it saves (its stack, its TLS), so the
-  // live bytes may change between two reads of them.
-  copy_ = static_cast<char*>(map_buffer(kChunkSize));
-  if (!copy_) return fail("allocate copy buffer for", tmp_path_, errno);
   ext_cap_ = 4096;
   ext_ = static_cast<PageExtent*>(map_buffer(ext_cap_));
   if (!ext_) return fail("allocate extent buffer for", tmp_path_, errno);
   in_region_ = false;
-  if (compress) {
-    size_t cap = lz4_state_size() + sizeof(ChunkHeader) + LZ4_compressBound(kChunkSize);
+  // Region bytes are copied to copy_ before they are checksummed and
+  // written: the process writing the image is a copy of the one
+  // checkpointed and still runs in some of the memory it saves (its stack,
+  // its TLS), so the live bytes may change between two reads of them. With
+  // compression workers the copy goes straight into their chunk buffers
+  // (copy_ moves on with each chunk).
+  compress_workers_ = 0;
+  const int workers = compress ? ckpt::image::compress_threads(compress_threads) : 1;
+  if (workers > 1 && workers_.start(workers) == 0) {
+    compress_workers_ = workers;
+    copy_ = workers_.input();
+  } else {
+    copy_ = static_cast<char*>(map_buffer(kChunkSize));
+    if (!copy_) return fail("allocate copy buffer for", tmp_path_, errno);
+  }
+  if (compress && !compress_workers_) {
+    size_t cap = chunk_state_size() + chunk_out_capacity();
     zbuf_ = static_cast<char*>(map_buffer(cap));
     if (!zbuf_) return fail("allocate compression buffer for", tmp_path_, errno);
     zbuf_cap_ = cap;
@@ -282,38 +290,63 @@ bool ImageWriter::add_pages(uint64_t offset, const void* src, uint64_t size) {
 
 // Raw: the bytes at the blob's next offset. Compressed: one ChunkHeader +
 // lz4 block per kChunkSize of raw bytes; a chunk that lz4 cannot shrink is
-// stored raw.
+// stored raw (compress_chunk).
 bool ImageWriter::flush_copy() {
   if (copy_fill_ == 0) return true;
   uint32_t raw_size = static_cast<uint32_t>(copy_fill_);
   copy_fill_ = 0;
-  rec_.crc = crc32c(rec_.crc, copy_, raw_size);
-  uint64_t off = blob_start_ + blob_size_;
-  if (!compress_) {
-    if (!write_at(off, copy_, raw_size)) return false;
-    blob_size_ += raw_size;
-    return true;
-  }
-  void* state = zbuf_;
-  auto* hdr = reinterpret_cast<ChunkHeader*>(zbuf_ + lz4_state_size());
-  char* block = reinterpret_cast<char*>(hdr + 1);
-  int block_cap = static_cast<int>(zbuf_cap_ - lz4_state_size() - sizeof(ChunkHeader));
-  int z = LZ4_compress_fast_extState(state, copy_, block, static_cast<int>(raw_size), block_cap, kLz4Acceleration);
-  if (z > 0 && static_cast<uint32_t>(z) < raw_size) {
-    *hdr = ChunkHeader{raw_size, static_cast<uint32_t>(z), crc32c(0, block, z), 0};
-    if (!write_at(off, hdr, sizeof(*hdr) + z)) return false;
-    blob_size_ += sizeof(*hdr) + z;
+  if (compress_workers_) {
+    workers_.submit(raw_size);
+    if (!write_compressed(false)) return false;
+    copy_ = workers_.input();
+  } else if (compress_) {
+    if (!write_chunk(compress_chunk(zbuf_, copy_, raw_size, zbuf_ + chunk_state_size()))) return false;
   } else {
-    *hdr = ChunkHeader{raw_size, raw_size, crc32c(0, copy_, raw_size), kChunkStored};
-    if (!write_at(off, hdr, sizeof(*hdr)) || !write_at(off + sizeof(*hdr), copy_, raw_size)) return false;
-    blob_size_ += sizeof(*hdr) + raw_size;
+    rec_.crc = crc32c(rec_.crc, copy_, raw_size);
+    if (!write_at(blob_start_ + blob_size_, copy_, raw_size)) return false;
+    blob_size_ += raw_size;
+  }
+  start_writeback();
+  return true;
+}
+
+// The kernel would start writing the image's dirty pages to disk only past
+// its background threshold (a tenth of memory, typically more than an
+// image), so that commit()'s fsync would find all of them still to write:
+// the disk would sit idle while the image is made, then the writer would
+// wait for it. Starting the writeback every kWritebackStep lets the disk
+// work while the rest is copied and compressed. Only a hint: fsync still
+// makes the image durable, and reports any error.
+void ImageWriter::start_writeback() {
+  const uint64_t end = blob_start_ + blob_size_;
+  if (!durable_ || end < writeback_from_ + kWritebackStep) return;
+  sync_file_range(fd_, static_cast<off_t>(writeback_from_), static_cast<off_t>(end - writeback_from_),
+                  SYNC_FILE_RANGE_WRITE);
+  writeback_from_ = end;
+}
+
+bool ImageWriter::write_chunk(const CompressedChunk& c) {
+  rec_.crc = crc32c_combine(rec_.crc, c.raw_crc, c.raw_size);
+  uint64_t off = blob_start_ + blob_size_;
+  if (!write_at(off, c.head, c.head_size) || (c.tail_size && !write_at(off + c.head_size, c.tail, c.tail_size)))
+    return false;
+  blob_size_ += c.head_size + c.tail_size;
+  return true;
+}
+
+bool ImageWriter::write_compressed(bool all) {
+  while (const CompressedChunk* c = workers_.oldest(all || workers_.full())) {
+    if (!write_chunk(*c)) return false;
+    workers_.release();
   }
   return true;
 }
 
 bool ImageWriter::end_region() {
   if (!in_region_) return fail("end region in", tmp_path_, 0, "no region begun");
-  if (!flush_copy()) return false;
+  // The region's record needs its blob's size and checksum: every chunk
+  // of it written.
+  if (!flush_copy() || (compress_workers_ && !write_compressed(true))) return false;
   in_region_ = false;
   if (ext_count_ > UINT32_MAX) return fail("add_region to", tmp_path_, 0, "too many page runs in one region");
   rec_.extent_count = static_cast<uint32_t>(ext_count_);
@@ -356,7 +389,7 @@ bool ImageWriter::commit() {
   h.header_crc = crc32c(0, &h, sizeof(h));
   if (!write_at(h.meta_offset, meta_, meta_size_) || !write_at(0, &h, sizeof(h))) return false;
 
-  if (fsync(fd_) != 0) return fail("fsync", tmp_path_, errno);
+  if (durable_ && fsync(fd_) != 0) return fail("fsync", tmp_path_, errno);
   int fd = fd_;
   fd_ = -1;
   if (close(fd) != 0) return fail("close", tmp_path_, errno);
@@ -370,6 +403,7 @@ bool ImageWriter::commit() {
   tmp_path_[0] = '\0';
   offset_ = h.file_size;
   release_buffers();
+  if (!durable_) return true;
 
   // The rename is durable only once the directory is.
   char dir[sizeof(final_path_)];
@@ -392,9 +426,12 @@ bool ImageWriter::commit() {
 }
 
 void ImageWriter::release_buffers() {
+  // The workers first: they may be reading copies of the region bytes.
+  if (compress_workers_) workers_.stop();
+  else if (copy_) munmap(copy_, kChunkSize);
+  compress_workers_ = 0;
   if (meta_) munmap(meta_, meta_cap_);
   if (zbuf_) munmap(zbuf_, zbuf_cap_);
-  if (copy_) munmap(copy_, kChunkSize);
   if (ext_) munmap(ext_, ext_cap_);
   copy_ = nullptr;
   ext_ = nullptr;

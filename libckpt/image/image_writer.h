@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "image_format.h"
+#include "parallel_compressor.h"
 
 namespace ckpt::image {
 
@@ -18,8 +19,15 @@ class ImageWriter {
   ~ImageWriter();
 
   // Creates a temporary file next to final_path. On failure returns false and
-  // leaves a one-line reason in error().
-  bool open(const char* final_path, bool compress);
+  // leaves a one-line reason in error(). A compressed image is compressed on
+  // compress_threads(compress_threads) worker threads while this thread
+  // copies and writes (1: all in this thread; 0: one per CPU, see
+  // parallel_compressor.h); the image is the same either way. If the
+  // workers cannot be started, this thread compresses. Without `durable`
+  // the image is left in the page cache (no fsync of it or its directory,
+  // as DMTCP does): a crash of the machine may then lose it, and the
+  // previous image it replaced.
+  bool open(const char* final_path, bool compress, int compress_threads = 1, bool durable = true);
 
   // Appends a Process or Thread record; `size` must be the struct's size.
   // An image needs exactly one Process record, whose thread_count equals the
@@ -49,7 +57,7 @@ class ImageWriter {
   bool end_region();
 
   // Writes metadata and header, fsyncs, renames over final_path, fsyncs the
-  // directory. After a failure the temporary file is removed and the
+  // directory (the fsyncs only if durable). After a failure the temporary file is removed and the
   // previous image at final_path is untouched. The rename is the commit
   // point: if only the directory fsync after it fails, commit() returns
   // false but the new image is in place.
@@ -59,6 +67,9 @@ class ImageWriter {
   void abort();
 
   const char* error() const { return error_; }
+  // Compression threads at work since open(): 0 when not compressing or
+  // compressing in this thread.
+  int compress_workers() const { return compress_workers_; }
   uint64_t bytes_written() const { return offset_; }
   // The raw bytes of the pages stored so far (the ended regions'), and the
   // same as stored in the file (compressed: lz4 chunks with their headers).
@@ -69,8 +80,16 @@ class ImageWriter {
   // Sets error() to "<what> <path>: <reason or strerror(err)>" and aborts.
   bool fail(const char* what, const char* path, int err, const char* reason = nullptr);
   bool write_at(uint64_t off, const void* buf, size_t len);
-  // Writes the pending bytes of copy_ (copy_fill_ of them) to the region's blob.
+  // Writes the pending bytes of copy_ (copy_fill_ of them) to the region's
+  // blob, or hands them to the compression workers.
   bool flush_copy();
+  // Asks the kernel to start writing the region data written so far.
+  void start_writeback();
+  // Writes a compressed chunk at the end of the region's blob.
+  bool write_chunk(const CompressedChunk& c);
+  // Writes the chunks the workers finished, in order; with `all`, waits for
+  // every chunk handed over, else only for room to hand over the next.
+  bool write_compressed(bool all);
   bool meta_append(const void* buf, size_t len);
   bool begin_record(RecordType type, uint32_t size);
   bool end_record(uint32_t size);
@@ -78,8 +97,10 @@ class ImageWriter {
 
   int fd_ = -1;
   bool compress_ = false;
+  bool durable_ = true;
   uint32_t page_size_ = 0;
   uint64_t offset_ = 0;  // next free byte for region data
+  uint64_t writeback_from_ = 0;  // where the data not yet handed to start_writeback() begins
   uint32_t process_records_ = 0;
   uint32_t thread_records_ = 0;
   uint64_t pages_raw_ = 0;
@@ -106,9 +127,13 @@ class ImageWriter {
   PageExtent* ext_ = nullptr;
   size_t ext_count_ = 0;
   size_t ext_cap_ = 0;  // bytes
-  // lz4 state, then the output ChunkHeader + block (mmap'd)
+  // lz4 state, then the output ChunkHeader + block (mmap'd), for
+  // compressing in this thread
   char* zbuf_ = nullptr;
   size_t zbuf_cap_ = 0;
+  // Or the workers, whose chunk buffers copy_ then points into.
+  ParallelCompressor workers_;
+  int compress_workers_ = 0;
 };
 
 }  // namespace ckpt::image

@@ -50,6 +50,9 @@ void read_config() {
   else if (!getcwd(g_config.ckptdir, sizeof g_config.ckptdir)) format_to(g_config.ckptdir, sizeof g_config.ckptdir, ".");
   g_config.interval = static_cast<unsigned>(env_number(CKPT_ENV_INTERVAL, 0));
   g_config.compress = env_number(CKPT_ENV_COMPRESS, 1) != 0;
+  unsigned long threads = env_number(CKPT_ENV_COMPRESS_THREADS, 0);
+  g_config.fsync = env_number(CKPT_ENV_FSYNC, 1) != 0;
+  g_config.compress_threads = static_cast<int>(threads < CKPT_MAX_COMPRESS_THREADS ? threads : CKPT_MAX_COMPRESS_THREADS);
   g_config.accept_loss = env_number(CKPT_ENV_ACCEPT_LOSS, 0) != 0;
   // A real-time signal the application is unlikely to use; glibc keeps
   // SIGRTMIN and SIGRTMIN+1 for itself.

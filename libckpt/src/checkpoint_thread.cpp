@@ -391,6 +391,8 @@ void take_snapshot(const proto::MsgHeader& h) {
   SnapshotRequest req{};
   req.image_path = g_cp.image_path;
   req.compress = g_config.compress;
+  req.compress_threads = g_config.compress_threads;
+  req.fsync = g_config.fsync;
   req.generation = h.generation;
   req.computation_size = g_cp.computation_size;
   req.checkpointer = g_self_record;

@@ -24,6 +24,8 @@ struct Config {
   char ckptdir[4096];
   unsigned interval;
   bool compress;
+  int compress_threads;  // CKPT_COMPRESS_THREADS: see image::compress_threads()
+  bool fsync;            // CKPT_FSYNC: images are durable (ImageWriter::open)
   bool accept_loss;  // CKPT_ACCEPT_LOSS: what cannot be saved becomes a placeholder, with a warning
   int suspend_signal;
   char progname[64];
@@ -264,6 +266,8 @@ void adopt_exec_handover(int fd, const char* state);
 struct SnapshotRequest {
   const char* image_path;
   bool compress;
+  int compress_threads;  // Config::compress_threads
+  bool fsync;            // Config::fsync
   bool accept_loss;  // CKPT_ACCEPT_LOSS: what cannot be saved becomes a placeholder, with a warning
   uint64_t generation;
   uint32_t computation_size;

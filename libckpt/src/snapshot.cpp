@@ -310,10 +310,12 @@ bool write_snapshot(const SnapshotRequest& req, char* error, size_t error_len, c
   }
 
   image::ImageWriter writer;
-  if (!writer.open(req.image_path, req.compress)) {
+  if (!writer.open(req.image_path, req.compress, req.compress_threads, req.fsync)) {
     format_to(error, error_len, "%s", writer.error());
     return false;
   }
+  if (req.compress)
+    CKPT_LOG(Info, "image writer: %d compression threads", writer.compress_workers());
   auto failed = [&]() {
     format_to(error, error_len, "%s", writer.error());
     writer.abort();

@@ -12,7 +12,7 @@ foreach(script harness.sh compare_output.py checkpoint_restart.sh periodic_check
                coordinator_restart.sh coordinator_flood.sh coordinator_listen.sh coordinator_auth.sh private_dir.sh
                checkpoints_only.sh nocheckpoint.sh posix_timers.sh posix_timer_refused.sh stopped_job.sh stopped_alone.sh socket_cycles.sh
                socket_outside.sh dmtcp_api.sh vim_edit.sh self_checkpoint.sh sysv_ipc.sh pg_pgbench.sh
-               pages_restart.sh pages_file_changed.sh file_recreate.sh stats.sh)
+               pages_restart.sh pages_file_changed.sh file_recreate.sh stats.sh compress_threads.sh)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/${script} ${CKPT_IT_DIR}/${script} COPYONLY)
 endforeach()
 configure_file(${CMAKE_CURRENT_LIST_DIR}/programs/collatz.py ${CKPT_IT_DIR}/bin/collatz.py COPYONLY)
@@ -53,6 +53,10 @@ endfunction()
 
 set(bin ${CKPT_IT_DIR}/bin)
 ckpt_integration_test(heap_256mib checkpoint_restart.sh 1 5 ${bin}/it_heap_churn 256 30 100)
+# Images compressed on several threads while they are written (issue 11):
+# restarts from them run on as an uninterrupted run does.
+ckpt_integration_test(compress_threads.heap_256mib compress_threads.sh 3 2 5 ${bin}/it_heap_churn 256 30 100)
+ckpt_integration_test(compress_threads.threads_queue compress_threads.sh 2 2 5 ${bin}/it_threads_queue 40 100)
 # Save only what exists (issue 11): pages never touched, zero pages and a
 # private file mapping's unwritten pages stay out of the image, and come back.
 ckpt_integration_test(pages.sparse_raw pages_restart.sh sparse 8192 --no-compress)

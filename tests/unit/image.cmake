@@ -7,8 +7,10 @@ add_executable(image_unit_tests
   ${CMAKE_CURRENT_LIST_DIR}/image_schema_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/image_corrupt_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/image_verify_test.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/image_atomic_test.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/image_atomic_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/image_parallel_test.cpp)
 target_link_libraries(image_unit_tests PRIVATE ckpt_image_info GTest::gtest_main)
+target_include_directories(image_unit_tests PRIVATE ${PROJECT_SOURCE_DIR}/libckpt/include)  # ckpt/environment.h
 gtest_discover_tests(image_unit_tests)
 
 # Its own binary: it replaces malloc to prove the writer never calls it.

@@ -8,8 +8,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include <functional>
-
 #include "image_reader.h"
 #include "image_test_util.h"
 
@@ -17,33 +15,6 @@ namespace ckpt::image {
 namespace {
 
 using namespace test;
-
-constexpr int kSkip = 77;
-
-// Runs body in a forked child (for process-wide changes: limits, mount
-// namespaces). body returns "" on success or what went wrong; the result is
-// that text, or "skip" if body exited with kSkip.
-std::string in_child(const std::function<std::string()>& body) {
-  int fds[2];
-  if (pipe(fds) != 0) return "pipe failed";
-  pid_t pid = fork();
-  if (pid == 0) {
-    close(fds[0]);
-    std::string r = body();
-    if (write(fds[1], r.data(), r.size()) != static_cast<ssize_t>(r.size())) _exit(2);
-    _exit(0);
-  }
-  close(fds[1]);
-  std::string out;
-  char buf[512];
-  for (ssize_t n; (n = read(fds[0], buf, sizeof(buf))) > 0;) out.append(buf, n);
-  close(fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (WIFEXITED(status) && WEXITSTATUS(status) == kSkip) return "skip";
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return "child died: " + out;
-  return out;
-}
 
 class ImageAtomicity : public ::testing::Test {
  protected:

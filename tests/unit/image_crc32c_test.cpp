@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
@@ -45,6 +46,24 @@ TEST(Crc32c, ContinuingEqualsOneShot) {
     part = crc32c_portable(0, buf.data(), split);
     EXPECT_EQ(crc32c_portable(part, buf.data() + split, buf.size() - split), whole) << split;
   }
+}
+
+TEST(Crc32c, CombiningPiecesEqualsOneShot) {
+  std::vector<uint8_t> buf(100000);
+  std::mt19937 rng(5);
+  for (auto& b : buf) b = static_cast<uint8_t>(rng());
+  uint32_t whole = crc32c(0, buf.data(), buf.size());
+  for (size_t split : {0ul, 1ul, 13ul, 4096ul, 50001ul, 99999ul, 100000ul}) {
+    uint32_t a = crc32c(0, buf.data(), split), b = crc32c(0, buf.data() + split, buf.size() - split);
+    EXPECT_EQ(crc32c_combine(a, b, buf.size() - split), whole) << split;
+  }
+  // Many pieces folded in order, as the writer does per chunk.
+  uint32_t folded = 0;
+  for (size_t at = 0; at < buf.size(); at += 7919) {
+    size_t n = std::min<size_t>(7919, buf.size() - at);
+    folded = crc32c_combine(folded, crc32c(0, buf.data() + at, n), n);
+  }
+  EXPECT_EQ(folded, whole);
 }
 
 }  // namespace

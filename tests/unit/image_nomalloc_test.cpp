@@ -62,19 +62,22 @@ TEST(ImageWriterNoMalloc, WritesWholeImagesWithoutAllocating) {
   ThreadRecord t = test_thread(1, kThreadLeader);
   std::string paths[2] = {dir.file("raw.ckpt"), dir.file("z.ckpt")};
   std::vector<char> section(300000, 's');  // forces the metadata buffer to grow
-  for (bool compress : {false, true}) {
+  // Compressed, also on worker threads.
+  for (int mode : {0, 1, 3}) {
+    const bool compress = mode != 0;
     const char* path = paths[compress].c_str();
     bool ok = false;
     EXPECT_EQ(allocations_in([&] {
                 ImageWriter w;
-                ok = w.open(path, compress) && w.add_record(RecordType::Process, &p, sizeof(p)) &&
+                ok = w.open(path, compress, compress ? mode : 1) && w.add_record(RecordType::Process, &p, sizeof(p)) &&
                      w.add_record(RecordType::Thread, &t, sizeof(t));
                 for (const TestRegion& r : regions.regions())
                   ok = ok && w.add_region(r.rec, r.path.c_str(), r.data);
                 ok = ok && w.add_section("big", section.data(), section.size()) && w.commit();
               }),
-              0);
-    EXPECT_TRUE(ok);
+              0)
+        << mode;
+    EXPECT_TRUE(ok) << mode;
   }
 }
 

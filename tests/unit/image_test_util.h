@@ -8,8 +8,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <sys/wait.h>
+
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <random>
 #include <string>
@@ -53,6 +56,33 @@ inline void write_file(const std::string& path, const std::vector<char>& bytes) 
   // rewritten on close (auto_da_alloc), which made these tests crawl.
   unlink(path.c_str());
   std::ofstream(path, std::ios::binary | std::ios::trunc).write(bytes.data(), bytes.size());
+}
+
+inline constexpr int kSkip = 77;
+
+// Runs body in a forked child (for process-wide changes: limits, mount
+// namespaces, seccomp). body returns "" on success or what went wrong; the
+// result is that text, or "skip" if body exited with kSkip.
+inline std::string in_child(const std::function<std::string()>& body) {
+  int fds[2];
+  if (pipe(fds) != 0) return "pipe failed";
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    std::string r = body();
+    if (write(fds[1], r.data(), r.size()) != static_cast<ssize_t>(r.size())) _exit(2);
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string out;
+  char buf[512];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof(buf))) > 0;) out.append(buf, n);
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == kSkip) return "skip";
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return "child died: " + out;
+  return out;
 }
 
 // A page-aligned anonymous mapping, standing in for a region of a process.
@@ -137,6 +167,12 @@ struct TestSection {
   std::vector<char> data;
 };
 
+// How write_image opens its writer (ImageWriter::open).
+struct WriteSettings {
+  int compress_threads = 1;
+  bool durable = true;
+};
+
 // Writes an image with one process (test_process(), or `process`),
 // `threads`, and the given regions and sections; returns "" or the writer's
 // error.
@@ -144,10 +180,10 @@ inline std::string write_image(const std::string& path, bool compress,
                                const std::vector<TestRegion>& regions,
                                const std::vector<TestSection>& sections = {},
                                const std::vector<ThreadRecord>& threads = {},
-                               const ProcessRecord* process = nullptr) {
+                               const ProcessRecord* process = nullptr, WriteSettings settings = {}) {
   ImageWriter w;
   ProcessRecord p = process ? *process : test_process(static_cast<uint32_t>(threads.size()));
-  bool ok = w.open(path.c_str(), compress) &&
+  bool ok = w.open(path.c_str(), compress, settings.compress_threads, settings.durable) &&
             w.add_record(RecordType::Process, &p, sizeof(p));
   for (const ThreadRecord& t : threads) ok = ok && w.add_record(RecordType::Thread, &t, sizeof(t));
   for (const TestRegion& r : regions) {

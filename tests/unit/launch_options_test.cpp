@@ -40,9 +40,26 @@ TEST(LaunchOptions, DefaultsWithoutFlagsOrEnvironment) {
   EXPECT_EQ(p.options.ckptdir, "");
   EXPECT_EQ(p.options.interval, 0u);
   EXPECT_TRUE(p.options.compress);
+  EXPECT_EQ(p.options.compress_threads, 0u);
+  EXPECT_TRUE(p.options.fsync);
   EXPECT_FALSE(p.options.join);
   EXPECT_FALSE(p.options.new_coordinator);
   EXPECT_EQ(p.options.program, std::vector<std::string>{"./app"});
+}
+
+TEST(LaunchOptions, CompressThreadsAndPageCacheOnlyAreReadWithTheirTwins) {
+  LaunchParse p = parse({"--compress-threads", "3", "--no-fsync", "./app"});
+  ASSERT_EQ(p.action, LaunchAction::Run) << p.error;
+  EXPECT_EQ(p.options.compress_threads, 3u);
+  EXPECT_FALSE(p.options.fsync);
+  p = parse({"./app"}, Env{{{"CKPT_COMPRESS_THREADS", "1"}, {"CKPT_NO_FSYNC", "1"}}});
+  ASSERT_EQ(p.action, LaunchAction::Run) << p.error;
+  EXPECT_EQ(p.options.compress_threads, 1u);
+  EXPECT_FALSE(p.options.fsync);
+  EXPECT_EQ(parse({"--compress-threads", "65", "./app"}).error,
+            "ckpt_launch: --compress-threads: '65' is out of range (at most 64)");
+  EXPECT_EQ(parse({"./app"}, Env{{{"CKPT_COMPRESS_THREADS", "many"}}}).error.rfind("ckpt_launch: CKPT_COMPRESS_THREADS: 'many'", 0),
+            0u);
 }
 
 TEST(LaunchOptions, EveryFlagIsRead) {
@@ -261,7 +278,8 @@ TEST(LaunchOptions, HelpDocumentsEveryOptionAndItsEnvironmentTwin) {
   for (const char* word : {"--coord-host", "CKPT_COORD_HOST", "--coord-port", "CKPT_COORD_PORT", "--ckptdir",
                            "CKPT_DIR", "--interval", "CKPT_INTERVAL", "--no-compress", "CKPT_NO_COMPRESS", "--join",
                            "CKPT_JOIN", "--new-coordinator", "CKPT_NEW_COORDINATOR", "--file-policy",
-                           "--file-policy-file", "CKPT_FILE_POLICY", "--accept-loss", "CKPT_ACCEPT_LOSS", "--help",
+                           "--file-policy-file", "CKPT_FILE_POLICY", "--accept-loss", "CKPT_ACCEPT_LOSS",
+                           "--compress-threads", "CKPT_COMPRESS_THREADS", "--no-fsync", "CKPT_NO_FSYNC", "--help",
                            "--version", "-h, --coord-host", "-p, --coord-port", "-j, --join", "-i, --interval",
                            "Exit status:", "  3    no coordinator reachable", "  127  "}) {
     EXPECT_NE(usage.find(word), std::string::npos) << word;

@@ -11,6 +11,12 @@
 #define CKPT_ENV_DIR "CKPT_DIR"                 /* absolute: where images go */
 #define CKPT_ENV_INTERVAL "CKPT_INTERVAL"       /* seconds, 0: only on request */
 #define CKPT_ENV_COMPRESS "CKPT_COMPRESS"       /* 1 or 0 */
+/* Threads compressing an image: 0 one per CPU the process may run on (at
+ * most 8), 1 none besides the writer's own, N (at most
+ * CKPT_MAX_COMPRESS_THREADS) that many. */
+#define CKPT_ENV_COMPRESS_THREADS "CKPT_COMPRESS_THREADS"
+#define CKPT_MAX_COMPRESS_THREADS 64
+#define CKPT_ENV_FSYNC "CKPT_FSYNC" /* 1 or 0: images left in the page cache, not durable */
 #define CKPT_ENV_ACCEPT_LOSS "CKPT_ACCEPT_LOSS" /* 1: placeholders and warnings instead of failing */
 #define CKPT_ENV_FILE_POLICY "CKPT_FILE_POLICY" /* validated GLOB=POLICY rules, one per line */
 #define CKPT_ENV_SIGNAL "CKPT_SIGNAL"           /* the suspend signal */
