@@ -69,6 +69,44 @@ long translated_call(Call call) {
   }
 }
 
+// Translating an id and using it (or translating the kernel's answer) must
+// happen in one process: a checkpoint and a restart in between would hand
+// the kernel a real pid of the process before the restart, or the
+// application an answer about it (DMTCP's pty2 caught getsid doing so under
+// load). A call with an effect (a signal sent, a group changed) holds the
+// checkpoint off while it runs by blocking the suspend signal, which then
+// waits microseconds; a question is asked again if a checkpoint came in
+// between. Neither kind may block in the kernel.
+template <typename Call>
+long holding_checkpoints(Call call) {
+  const int suspend = ckpt_suspend_signal();
+  if (suspend <= 0) return call();
+  const uint64_t block = uint64_t{1} << (suspend - 1);
+  uint64_t old = 0;
+  ckpt::raw_syscall(SYS_rt_sigprocmask, SIG_BLOCK, reinterpret_cast<long>(&block), reinterpret_cast<long>(&old), 8);
+  long rc = call();
+  const int err = errno;
+  ckpt::raw_syscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&old), 0, 8);
+  errno = err;
+  return rc;
+}
+
+template <typename Call>
+long asked_without_checkpoint(Call call) {
+  for (;;) {
+    const ckpt_call_mark before = ckpt_translated_call_begin();
+    long rc = call();
+    const int err = errno;
+    ckpt_translated_call_end();
+    const ckpt_call_mark after = ckpt_translated_call_begin();
+    ckpt_translated_call_end();
+    if (after.checkpoints == before.checkpoints) {
+      errno = err;
+      return rc;
+    }
+  }
+}
+
 pid_t virtual_wait4(pid_t pid, int* status, int options, struct rusage* usage) {
   if (!g_real_wait4) resolve_wait_calls();
   int own_status = 0;
@@ -108,14 +146,17 @@ long raw_virtual_waitid(idtype_t type, id_t id, siginfo_t* info, int options, st
 // A siginfo the application built for rt_sigqueueinfo: the kernel passes
 // si_pid on as is, and receivers translate from real to virtual.
 long queue_siginfo(long nr, pid_t tgid, pid_t tid, int sig, const siginfo_t* info) {
-  siginfo_t copy;
-  if (ckpt_readable_user_memory(info, sizeof *info)) {
-    copy = *info;
-    copy.si_pid = to_real(info->si_pid);
-    info = &copy;
-  }
-  if (nr == SYS_rt_sigqueueinfo) return ckpt::sys(nr, to_real(tgid), sig, info);
-  return ckpt::sys(nr, to_real(tgid), to_real(tid), sig, info);
+  return holding_checkpoints([&] {
+    siginfo_t copy;
+    const siginfo_t* sent = info;
+    if (ckpt_readable_user_memory(info, sizeof *info)) {
+      copy = *info;
+      copy.si_pid = to_real(info->si_pid);
+      sent = &copy;
+    }
+    if (nr == SYS_rt_sigqueueinfo) return ckpt::sys(nr, to_real(tgid), sig, sent);
+    return ckpt::sys(nr, to_real(tgid), to_real(tid), sig, sent);
+  });
 }
 
 pid_t real_result_to_virtual_group(long real) { return real < 0 ? -1 : to_virtual_group(static_cast<pid_t>(real)); }
@@ -124,15 +165,17 @@ constexpr IdTranslator kKernelIds{to_real, to_real_group};
 
 // A system call of pid_args.h's table with its ids made the kernel's.
 long call_with_real_ids(const PidCall& call, long a1, long a2, long a3, long a4, long a5, long a6) {
-  const long original[6] = {a1, a2, a3, a4, a5, a6};
-  long args[6] = {a1, a2, a3, a4, a5, a6};
-  __user_cap_header_struct header;
-  translate_pid_args(call, args, kKernelIds, &header);
-  long rc = ckpt::sys(call.nr, args[0], args[1], args[2], args[3], args[4], args[5]);
-  int err = errno;
-  finish_pid_args(call, original, args);
-  errno = err;
-  return rc;
+  return holding_checkpoints([&] {
+    const long original[6] = {a1, a2, a3, a4, a5, a6};
+    long args[6] = {a1, a2, a3, a4, a5, a6};
+    __user_cap_header_struct header;
+    translate_pid_args(call, args, kKernelIds, &header);
+    long rc = ckpt::sys(call.nr, args[0], args[1], args[2], args[3], args[4], args[5]);
+    int err = errno;
+    finish_pid_args(call, original, args);
+    errno = err;
+    return rc;
+  });
 }
 
 // get/setpriority's `who` as the kernel must see it: by pid_args.h's rule
@@ -157,39 +200,60 @@ Fn next_function(const char* name) {
 extern "C" {
 
 pid_t getpid(void) { return self_virtual(); }
-pid_t gettid(void) { return to_virtual(static_cast<pid_t>(ckpt::raw_syscall(SYS_gettid))); }
+pid_t gettid(void) {
+  return static_cast<pid_t>(
+      asked_without_checkpoint([] { return to_virtual(static_cast<pid_t>(ckpt::raw_syscall(SYS_gettid))); }));
+}
 // A parent outside the computation is not in the table: its real pid shows.
-pid_t getppid(void) { return to_virtual(static_cast<pid_t>(ckpt::raw_syscall(SYS_getppid))); }
+pid_t getppid(void) {
+  return static_cast<pid_t>(
+      asked_without_checkpoint([] { return to_virtual(static_cast<pid_t>(ckpt::raw_syscall(SYS_getppid))); }));
+}
 
-pid_t getpgid(pid_t pid) { return real_result_to_virtual_group(ckpt::sys(SYS_getpgid, to_real(pid))); }
-pid_t getpgrp(void) { return real_result_to_virtual_group(ckpt::sys(SYS_getpgid, 0)); }
-pid_t getsid(pid_t pid) { return real_result_to_virtual_group(ckpt::sys(SYS_getsid, to_real(pid))); }
+pid_t getpgid(pid_t pid) {
+  return static_cast<pid_t>(
+      asked_without_checkpoint([&] { return real_result_to_virtual_group(ckpt::sys(SYS_getpgid, to_real(pid))); }));
+}
+pid_t getpgrp(void) {
+  return static_cast<pid_t>(asked_without_checkpoint([] { return real_result_to_virtual_group(ckpt::sys(SYS_getpgid, 0)); }));
+}
+pid_t getsid(pid_t pid) {
+  return static_cast<pid_t>(
+      asked_without_checkpoint([&] { return real_result_to_virtual_group(ckpt::sys(SYS_getsid, to_real(pid))); }));
+}
 
 int setpgid(pid_t pid, pid_t pgid) {
-  pid_t real = pid ? to_real(pid) : self_real();
-  pid_t real_group = pgid ? to_real_group(pgid) : real;
-  if (real_group == real) drop_stale_group(real);
-  return static_cast<int>(ckpt::sys(SYS_setpgid, real, real_group));
+  return static_cast<int>(holding_checkpoints([&] {
+    pid_t real = pid ? to_real(pid) : self_real();
+    pid_t real_group = pgid ? to_real_group(pgid) : real;
+    if (real_group == real) drop_stale_group(real);
+    return ckpt::sys(SYS_setpgid, real, real_group);
+  }));
 }
 
 pid_t setsid(void) {
-  drop_stale_group(self_real());
-  long sid = ckpt::sys(SYS_setsid);
-  return sid < 0 ? -1 : self_virtual();
+  return static_cast<pid_t>(holding_checkpoints([] {
+    drop_stale_group(self_real());
+    long sid = ckpt::sys(SYS_setsid);
+    return sid < 0 ? -1L : static_cast<long>(self_virtual());
+  }));
 }
 
-int kill(pid_t pid, int sig) { return static_cast<int>(ckpt::sys(SYS_kill, to_real_target(pid), sig)); }
+int kill(pid_t pid, int sig) {
+  return static_cast<int>(holding_checkpoints([&] { return ckpt::sys(SYS_kill, to_real_target(pid), sig); }));
+}
 
 int killpg(pid_t pgrp, int sig) {
   if (pgrp < 0) {
     errno = EINVAL;
     return -1;
   }
-  return static_cast<int>(ckpt::sys(SYS_kill, -to_real_group(pgrp), sig));
+  return static_cast<int>(holding_checkpoints([&] { return ckpt::sys(SYS_kill, -to_real_group(pgrp), sig); }));
 }
 
 int tgkill(pid_t tgid, pid_t tid, int sig) {
-  return static_cast<int>(ckpt::sys(SYS_tgkill, to_real(tgid), to_real(tid), sig));
+  return static_cast<int>(
+      holding_checkpoints([&] { return ckpt::sys(SYS_tgkill, to_real(tgid), to_real(tid), sig); }));
 }
 
 int sigqueue(pid_t pid, int sig, const union sigval value) {
@@ -197,14 +261,16 @@ int sigqueue(pid_t pid, int sig, const union sigval value) {
   memset(&info, 0, sizeof info);
   info.si_signo = sig;
   info.si_code = SI_QUEUE;
-  info.si_pid = self_real();  // receivers translate; see queue_siginfo
   info.si_uid = getuid();
   info.si_value = value;
-  return static_cast<int>(ckpt::sys(SYS_rt_sigqueueinfo, to_real(pid), sig, &info));
+  return static_cast<int>(holding_checkpoints([&] {
+    info.si_pid = self_real();  // receivers translate; see queue_siginfo
+    return ckpt::sys(SYS_rt_sigqueueinfo, to_real(pid), sig, &info);
+  }));
 }
 
 int pidfd_open(pid_t pid, unsigned int flags) {
-  return static_cast<int>(ckpt::sys(SYS_pidfd_open, to_real(pid), flags));
+  return static_cast<int>(holding_checkpoints([&] { return ckpt::sys(SYS_pidfd_open, to_real(pid), flags); }));
 }
 
 pid_t wait(int* status) { return virtual_wait4(-1, status, 0, nullptr); }
@@ -294,20 +360,26 @@ int capset(cap_user_header_t header, const cap_user_data_t data) {
 // hand the terminal from job to job by group id. glibc's tc* functions call
 // the kernel themselves, so they are wrapped apart from ioctl.
 pid_t tcgetpgrp(int fd) {
-  pid_t real = 0;
-  if (ckpt::sys(SYS_ioctl, fd, TIOCGPGRP, &real) < 0) return -1;
-  return to_virtual_group(real);
+  return static_cast<pid_t>(asked_without_checkpoint([&] {
+    pid_t real = 0;
+    if (ckpt::sys(SYS_ioctl, fd, TIOCGPGRP, &real) < 0) return -1L;
+    return static_cast<long>(to_virtual_group(real));
+  }));
 }
 
 int tcsetpgrp(int fd, pid_t pgrp) {
-  pid_t real = to_real_group(pgrp);
-  return static_cast<int>(ckpt::sys(SYS_ioctl, fd, TIOCSPGRP, &real));
+  return static_cast<int>(holding_checkpoints([&] {
+    pid_t real = to_real_group(pgrp);
+    return ckpt::sys(SYS_ioctl, fd, TIOCSPGRP, &real);
+  }));
 }
 
 pid_t tcgetsid(int fd) {
-  pid_t real = 0;
-  if (ckpt::sys(SYS_ioctl, fd, TIOCGSID, &real) < 0) return -1;
-  return to_virtual_group(real);
+  return static_cast<pid_t>(asked_without_checkpoint([&] {
+    pid_t real = 0;
+    if (ckpt::sys(SYS_ioctl, fd, TIOCGSID, &real) < 0) return -1L;
+    return static_cast<long>(to_virtual_group(real));
+  }));
 }
 
 int ioctl(int fd, unsigned long request, ...) {
@@ -317,15 +389,18 @@ int ioctl(int fd, unsigned long request, ...) {
   va_end(ap);
   switch (request) {
     case TIOCGPGRP:
-    case TIOCGSID: {
-      long rc = ckpt::sys(SYS_ioctl, fd, request, arg);
-      if (rc == 0) *static_cast<pid_t*>(arg) = to_virtual_group(*static_cast<pid_t*>(arg));
-      return static_cast<int>(rc);
-    }
+    case TIOCGSID:
+      return static_cast<int>(asked_without_checkpoint([&] {
+        long rc = ckpt::sys(SYS_ioctl, fd, request, arg);
+        if (rc == 0) *static_cast<pid_t*>(arg) = to_virtual_group(*static_cast<pid_t*>(arg));
+        return rc;
+      }));
     case TIOCSPGRP: {
       if (!ckpt_readable_user_memory(arg, sizeof(pid_t))) return static_cast<int>(ckpt::sys(SYS_ioctl, fd, request, arg));
-      pid_t real = to_real_group(*static_cast<const pid_t*>(arg));
-      return static_cast<int>(ckpt::sys(SYS_ioctl, fd, request, &real));
+      return static_cast<int>(holding_checkpoints([&] {
+        pid_t real = to_real_group(*static_cast<const pid_t*>(arg));
+        return ckpt::sys(SYS_ioctl, fd, request, &real);
+      }));
     }
     default: {
       using ioctl_fn = int (*)(int, unsigned long, ...);
