@@ -137,6 +137,8 @@ int main(int argc, char** argv) {
   set_env(CKPT_ENV_DIR, ckptdir);
   set_env(CKPT_ENV_INTERVAL, std::to_string(opt.interval));
   set_env(CKPT_ENV_COMPRESS, opt.compress ? "1" : "0");
+  set_env(CKPT_ENV_INCREMENTAL, opt.incremental ? "1" : "0");
+  set_env(CKPT_ENV_FULL_EVERY, std::to_string(opt.full_every));
   set_env(CKPT_ENV_ACCEPT_LOSS, opt.accept_loss ? "1" : "0");
   set_env(CKPT_ENV_OUTSIDE_CONNECTIONS, opt.fail_outside_connections ? "fail" : "close");
   if (!opt.host_name.empty()) set_env(CKPT_ENV_HOST_NAME, opt.host_name);

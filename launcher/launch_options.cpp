@@ -109,6 +109,15 @@ void LaunchCli::define(cli::Parser& p) {
   cli::add_interval(p, "checkpoint every N seconds; 0: only on request [0]", CKPT_ENV_INTERVAL);
   cli::add_keep(p);
   p.flag("--no-compress,--no-gzip", "write uncompressed images", "CKPT_NO_COMPRESS");
+  p.flag("--no-incremental",
+         "write every image whole (no write tracking); by default an image after the first holds only the "
+         "pages written since the previous one",
+         "CKPT_NO_INCREMENTAL");
+  p.value("--full-every", "N",
+          "a full image once a chain of incremental images holds N images (1 to " +
+              std::to_string(CKPT_MAX_FULL_EVERY) + "; 1: every image full) [" +
+              std::to_string(CKPT_DEFAULT_FULL_EVERY) + "]",
+          CKPT_ENV_FULL_EVERY);
   cli::add_coordinator_mode(p);
   p.values("--file-policy", "GLOB=POLICY",
            "what restart does with open files whose path matches GLOB (repeatable, the first match wins; "
@@ -175,6 +184,11 @@ void read_options(const cli::Parser& p, LaunchOptions& o) {
   if (auto interval = cli::interval(p)) o.interval = *interval;
   if (auto keep = cli::keep(p)) o.keep = *keep;
   if (auto no_compress = p.enabled("--no-compress")) o.compress = !*no_compress;
+  if (auto no_incremental = p.enabled("--no-incremental")) o.incremental = !*no_incremental;
+  if (auto s = p.setting("--full-every")) {
+    o.full_every = static_cast<unsigned>(cli::to_number(*s, CKPT_MAX_FULL_EVERY));
+    if (o.full_every == 0) throw UsageError(s->source + ": must be at least 1");
+  }
   std::vector<Setting> policies = p.in_order({"--file-policy", "--file-policy-file"});
   if (policies.empty())
     if (auto env = p.variable(CKPT_ENV_FILE_POLICY)) policies.push_back(*env);

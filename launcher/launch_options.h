@@ -6,6 +6,8 @@
 // lookup function) so the rules can be unit-tested.
 #pragma once
 
+#include "ckpt/environment.h"
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -24,6 +26,10 @@ struct LaunchOptions {
   unsigned interval = 0;  // seconds between periodic checkpoints; 0 = none
   unsigned keep = 0;      // --keep for a coordinator ckpt_launch starts; 0: its default
   bool compress = true;
+  // Incremental images (CKPT_INCREMENTAL for libckpt), and how many images
+  // a chain holds at most before a full one (CKPT_FULL_EVERY).
+  bool incremental = true;
+  unsigned full_every = CKPT_DEFAULT_FULL_EVERY;
   bool join = false;             // require a running coordinator
   bool new_coordinator = false;  // always start a fresh coordinator
   // Something ckpt cannot save does not fail a checkpoint; it comes back as
