@@ -64,7 +64,7 @@ bool WriteTracker::open_uffd() {
   return true;
 }
 
-bool WriteTracker::register_and_protect(uint64_t start, uint64_t end) {
+bool WriteTracker::register_and_protect(int pagemap, uint64_t start, uint64_t end) {
   uffdio_register reg{};
   reg.range.start = start;
   reg.range.len = end - start;
@@ -73,11 +73,17 @@ bool WriteTracker::register_and_protect(uint64_t start, uint64_t end) {
   // own; it stays untracked and is saved whole every time.
   if (raw_syscall(SYS_ioctl, uffd_, static_cast<long>(UFFDIO_REGISTER), reinterpret_cast<long>(&reg)) < 0)
     return false;
-  uffdio_writeprotect wp{};
-  wp.range.start = start;
-  wp.range.len = end - start;
-  wp.mode = UFFDIO_WRITEPROTECT_MODE_WP;
-  return raw_syscall(SYS_ioctl, uffd_, static_cast<long>(UFFDIO_WRITEPROTECT), reinterpret_cast<long>(&wp)) == 0;
+  // Only the pages that exist are protected: UFFDIO_WRITEPROTECT would put a
+  // marker in every missing page's entry, filling page tables for all of a
+  // sparse reservation (a 1 TiB MAP_NORESERVE mapping: 2 GiB of them). A
+  // page that does not exist yet is written when it comes to exist.
+  uapi::pm_scan_arg arg{};
+  arg.size = sizeof arg;
+  arg.flags = uapi::kScanWpMatching | uapi::kScanCheckWpAsync;
+  arg.start = start;
+  arg.end = end;
+  arg.category_anyof_mask = uapi::kPageIsPresent | uapi::kPageIsSwapped;
+  return raw_syscall(SYS_ioctl, pagemap, static_cast<long>(uapi::kPagemapScan), reinterpret_cast<long>(&arg)) >= 0;
 }
 
 bool WriteTracker::scan_written(int pagemap, uint64_t start, uint64_t end) {
@@ -145,10 +151,9 @@ void WriteTracker::prepare(uint64_t generation, const char* image_path, const Re
   }
   auto* maps = reinterpret_cast<MapEntry*>(maps_.data());
   const long count = read_proc_maps(0, maps, image::kMaxRegions);
-  int pagemap = -1;
-  if (incremental) pagemap = static_cast<int>(raw_syscall(SYS_open, reinterpret_cast<long>("/proc/self/pagemap"),
-                                                          O_RDONLY | O_CLOEXEC));
-  if (count < 0 || (incremental && pagemap < 0)) {
+  const int pagemap =
+      static_cast<int>(raw_syscall(SYS_open, reinterpret_cast<long>("/proc/self/pagemap"), O_RDONLY | O_CLOEXEC));
+  if (count < 0 || pagemap < 0) {
     CKPT_LOG(Warn, "write tracking: cannot read this process's memory map: the image is full");
     if (pagemap >= 0) raw_syscall(SYS_close, pagemap);
     tracked_.clear();
@@ -178,7 +183,7 @@ void WriteTracker::prepare(uint64_t generation, const char* image_path, const Re
     }
     // Memory not tracked since the parent (new, moved, or tracked only in
     // part) is registered and protected now, and saved whole this time.
-    if (covered != m.end - m.start && !register_and_protect(m.start, m.end)) continue;
+    if (covered != m.end - m.start && !register_and_protect(pagemap, m.start, m.end)) continue;
     ok = ok && append_run(next_, m.start, m.end);
   }
   if (pagemap >= 0) raw_syscall(SYS_close, pagemap);

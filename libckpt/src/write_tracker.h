@@ -74,7 +74,7 @@ class WriteTracker {
 
  private:
   bool open_uffd();
-  bool register_and_protect(uint64_t start, uint64_t end);
+  bool register_and_protect(int pagemap, uint64_t start, uint64_t end);
   // Appends to written_ the pages of [start, end) written since they were
   // protected, protecting them again; false if the range is not (entirely)
   // tracked by us any more.
