@@ -508,7 +508,10 @@ bool ImageReader::open_parent(uint32_t depth, std::string& error) {
   const std::string which = "its parent image " + parent_path + " (generation " + std::to_string(h.parent_generation) + ")";
   std::string why;
   parent_ = open_chain(parent_path, why, depth + 1);
-  if (!parent_) return bad(which + " is unusable: " + why);
+  if (!parent_) {
+    const std::string own = "image " + parent_path + ": ";  // said once, by `which`
+    return bad(which + " is unusable: " + (why.rfind(own, 0) == 0 ? why.substr(own.size()) : why));
+  }
   const FileHeader& ph = parent_->header_;
   if (ph.image_id != h.parent_id)
     return bad(which + " is not the image it was written over (identity " + hex(ph.image_id) + ", expected " +

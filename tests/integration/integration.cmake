@@ -62,6 +62,14 @@ ckpt_integration_test(pages.zero_pages pages_restart.sh zero 20480)
 ckpt_integration_test(pages.file_private_raw pages_restart.sh file 8192 --no-compress)
 ckpt_integration_test(pages.file_private_lz4 pages_restart.sh file 8192)
 ckpt_integration_test(pages.file_changed_refused pages_file_changed.sh)
+# Incremental checkpoints (issue 11): a chain of five images restarted from
+# its end and its middle; a broken chain refused; pruning that keeps what a
+# kept image needs; --full-every, --no-incremental and no userfaultfd.
+ckpt_integration_test(incremental.chain_lz4 incremental_chain.sh)
+ckpt_integration_test(incremental.chain_raw incremental_chain.sh --no-compress)
+ckpt_integration_test(incremental.broken_chain_refused incremental_refused.sh)
+ckpt_integration_test(incremental.keep_parents incremental_keep.sh)
+ckpt_integration_test(incremental.modes incremental_modes.sh)
 # Shared memory across fork stays one object, saved while every process is frozen (issue 10).
 ckpt_integration_test(shm_fork_counters checkpoint_restart.sh 3 4 ${bin}/it_shm_counters 3 3000 40)
 ckpt_integration_test(shm_memfd checkpoint_restart.sh 3 4 ${bin}/it_shm_memfd 2000 30)
