@@ -24,7 +24,8 @@ configure_file(${CMAKE_CURRENT_LIST_DIR}/programs/socket_asyncio.py ${CKPT_IT_DI
 foreach(prog heap_churn.c signals_timer.c threads_queue.cpp own_wrappers.c pid_calls.c blocking_ipc.c
              blocked_signals.c proc_fds.c eof_mapping.c pty_settings.c socket_timewait.c socket_stream.c socket_kinds.c socket_outside.c
              shm_counters.c shm_memfd.c sysv_pipeline.c posix_timers.c posix_timer_refused.c stopped_job.c
-             blocking_timeouts.c signal_race.c sparse_pages.c file_recreate.c incr_pages.c)
+             blocking_timeouts.c signal_race.c sparse_pages.c file_recreate.c incr_pages.c
+             no_userfaultfd.c)
   get_filename_component(name ${prog} NAME_WE)
   add_executable(it_${name} ${CMAKE_CURRENT_LIST_DIR}/programs/${prog})
   set_target_properties(it_${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CKPT_IT_DIR}/bin)
