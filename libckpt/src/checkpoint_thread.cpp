@@ -387,7 +387,11 @@ void take_snapshot(const proto::MsgHeader& h) {
   const RegionClaim* claims = nullptr;
   const int claim_count = region_claims(&claims);
   g_tracker.configure(g_config.incremental, g_config.full_every);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
   g_tracker.prepare(h.generation, g_cp.image_path, claims, claim_count, g_plan);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  g_plan.prepare_ns = (t1.tv_sec - t0.tv_sec) * 1'000'000'000LL + (t1.tv_nsec - t0.tv_nsec);
   req.plan = &g_plan;
 
   // A raw clone, not fork(): glibc's fork runs atfork handlers and takes the

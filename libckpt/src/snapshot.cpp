@@ -457,12 +457,16 @@ bool write_snapshot(const SnapshotRequest& req, char* error, size_t error_len, c
     return false;
   }
   if (plan && plan->mode == image::CheckpointMode::Incremental)
-    CKPT_LOG(Info, "checkpoint %lu: incremental over generation %lu: %lu pages written since, %lu inherited",
+    CKPT_LOG(Info,
+             "checkpoint %lu: incremental over generation %lu: %lu pages written since, %lu inherited (tracking "
+             "%ld us while frozen)",
              static_cast<unsigned long>(req.generation), static_cast<unsigned long>(plan->parent_generation),
-             static_cast<unsigned long>(counts.stored), static_cast<unsigned long>(counts.inherited));
+             static_cast<unsigned long>(counts.stored), static_cast<unsigned long>(counts.inherited),
+             static_cast<long>(plan->prepare_ns / 1000));
   else
-    CKPT_LOG(Info, "checkpoint %lu: %s image", static_cast<unsigned long>(req.generation),
-             image::checkpoint_mode_name(static_cast<uint32_t>(plan ? plan->mode : image::CheckpointMode::FullFirst)));
+    CKPT_LOG(Info, "checkpoint %lu: %s image (tracking %ld us while frozen)", static_cast<unsigned long>(req.generation),
+             image::checkpoint_mode_name(static_cast<uint32_t>(plan ? plan->mode : image::CheckpointMode::FullFirst)),
+             static_cast<long>(plan ? plan->prepare_ns / 1000 : 0));
   return true;
 }
 

@@ -43,6 +43,8 @@ struct IncrementalPlan {
   size_t tracked_count = 0;
   const AddrRun* written = nullptr;
   size_t written_count = 0;
+  // What prepare() took (in the frozen window): for the checkpoint's log line.
+  int64_t prepare_ns = 0;
 };
 
 class WriteTracker {

@@ -59,7 +59,7 @@ case_() {
 unavailable="full (write tracking unavailable)"
 case_ no_uffd "$unavailable" "$unavailable" "no write tracking \(userfaultfd: error 1\)" -- "$H_PROGRAMS/it_no_userfaultfd"
 case_ disabled "full (incremental disabled)" "full (incremental disabled)" \
-  "checkpoint [0-9]+: full \(incremental disabled\) image" --no-incremental --
+  "checkpoint [0-9]+: full \(incremental disabled\) image \(tracking [0-9]+ us while frozen\)" --no-incremental --
 case_ every1 "full (first tracked checkpoint)" "full (periodic, --full-every)" \
   "checkpoint [0-9]+: full \(periodic, --full-every\) image" --full-every 1 --
 case_ default "full (first tracked checkpoint)" incremental \
