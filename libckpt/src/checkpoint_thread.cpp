@@ -888,6 +888,8 @@ void start_checkpoint_thread() {
   pthread_attr_destroy(&attr);
 }
 
+void untrack_memory(uint64_t start, uint64_t end) { g_tracker.untrack(start, end); }
+
 bool checkpoint_thread_running() { return g_running.load(); }
 
 void wake_checkpoint_thread() {

@@ -230,6 +230,8 @@ const char* last_image_path();
 // Committed checkpoints and restarts this process went through.
 void local_counts(int* checkpoints, int* restarts);
 bool checkpoint_thread_running();
+// ckpt_untrack_memory (ckpt/plugin.h): write tracking lets go of [start, end).
+void untrack_memory(uint64_t start, uint64_t end);
 // ckpt_plugin_barrier (ckpt/plugin.h).
 int plugin_barrier(const char* name, int scope);
 // Makes the checkpoint thread look at its descriptors again (one moved).

@@ -210,6 +210,16 @@ void WriteTracker::prepare(uint64_t generation, const char* image_path, const Re
   plan.written_count = count_of(written_);
 }
 
+void WriteTracker::untrack(uint64_t start, uint64_t end) {
+  // The next prepare() finds the range no longer ours (its scan fails with
+  // PM_SCAN_CHECK_WPASYNC) and saves it whole: nothing else to note.
+  const int uffd = uffd_;
+  if (uffd < 0 || start >= end) return;
+  uffdio_range range{start, end - start};
+  // Fails for memory that is not ours (EINVAL) or not mapped: nothing to let go of then.
+  raw_syscall(SYS_ioctl, uffd, static_cast<long>(UFFDIO_UNREGISTER), reinterpret_cast<long>(&range));
+}
+
 void WriteTracker::committed(uint64_t generation) {
   if (pending_.valid && pending_.generation == generation) {
     last_ = pending_;

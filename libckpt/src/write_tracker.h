@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+
 #include "ckpt/frozen_io.h"
 #include "image_format.h"
 
@@ -67,6 +68,11 @@ class WriteTracker {
   // The checkpoint under way failed: its scan consumed the written marks,
   // so the next image is full.
   void failed() { lost_ = true; }
+  // The application registers [start, end) with a userfaultfd of its own
+  // (ckpt_untrack_memory): ours lets go of it, and the next image saves it
+  // whole. Any thread, any time: our registration is only touched again in
+  // the frozen window.
+  void untrack(uint64_t start, uint64_t end);
   // In a restored process: the descriptor belonged to the old process and
   // nothing is registered in this address space. The next image is full.
   void forget_after_restart();

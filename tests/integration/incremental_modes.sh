@@ -8,11 +8,13 @@
 #   - --full-every 1: both full, "periodic";
 #   - by default: the second incremental, and the log line of its checkpoint
 #     counts the pages written and inherited.
+# The program registers its memory with a userfaultfd of its own every third
+# step (own-uffd): memory ckpt tracks must stay the application's to register.
 . "$(dirname "$0")/harness.sh"
 h_init
 # The mode of each checkpoint is an Info line of the process's log.
 export CKPT_LOG=info
-prog=("$H_PROGRAMS/it_incr_pages" 8 24 150 10)
+prog=("$H_PROGRAMS/it_incr_pages" 8 24 150 10 own-uffd)
 h_reference "$H_TMP/expected.out" "${prog[@]}"
 h_start_coordinator --keep 2
 
