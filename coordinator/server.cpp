@@ -96,6 +96,9 @@ class Server {
       io_.stop();
     });
     io_.run();
+    // A computation ended by signals, leaving with --exit-on-last: a last
+    // sweep on the way out for the process that was still going.
+    if (coord_.worker_count() == 0) sweep_dead_tables_everywhere();
     return exit_code_;
   }
   bool asked_to_exit() const { return exiting_; }
@@ -310,9 +313,30 @@ class Server {
       apply(coord_.disconnected(s->id, Clock::now()));
       // The last process is gone. If the computation was ended by SIGTERM or
       // SIGINT, no process ran code to remove the pid table it shared.
-      if (workers > 0 && coord_.worker_count() == 0) sweep_dead_tables_everywhere();
+      if (workers > 0 && coord_.worker_count() == 0) sweep_pid_tables(0);
     }
     maybe_stop();
+  }
+
+  // Sweeps the pid tables of computations that are over, again after 1 and
+  // 5 s while no process is connected: the last disconnect can come before
+  // every process of the table is gone (one still exiting, or one that never
+  // connected). The last try names in the log each table it keeps and why.
+  void sweep_pid_tables(int attempt) {
+    static constexpr std::chrono::seconds kRetries[] = {std::chrono::seconds(1), std::chrono::seconds(4)};
+    const bool last = attempt == static_cast<int>(std::size(kRetries));
+    sweep_dead_tables_everywhere(
+        last ? +[](void*, const char* table, pid_t holder) {
+          write_log(LogLevel::Info, "pid table " + std::string(table) + " kept: process " + std::to_string(holder) +
+                                        " is alive and holds it");
+        }
+             : nullptr,
+        nullptr);
+    if (last) return;
+    sweep_timer_.expires_after(kRetries[attempt]);
+    sweep_timer_.async_wait([this, attempt](const boost::system::error_code& ec) {
+      if (!ec && coord_.worker_count() == 0) sweep_pid_tables(attempt + 1);
+    });
   }
 
   void flush(const SessionPtr& s) {
@@ -434,6 +458,7 @@ class Server {
   asio::signal_set signals_;
   asio::steady_timer exit_timer_;
   asio::steady_timer accept_timer_{io_};
+  asio::steady_timer sweep_timer_{io_};
   std::chrono::steady_clock::time_point last_accept_log_{};
   uint64_t accept_failures_ = 0;
   Coordinator& coord_;

@@ -1,7 +1,7 @@
 # ckpt_launch: runs a program with libckpt.so preloaded.
 add_library(ckpt_launch_options STATIC ${CMAKE_CURRENT_LIST_DIR}/launch_options.cpp)
 target_include_directories(ckpt_launch_options PUBLIC ${CMAKE_CURRENT_LIST_DIR})
-target_link_libraries(ckpt_launch_options PUBLIC ckpt_cli PRIVATE ckpt_file_policy)
+target_link_libraries(ckpt_launch_options PUBLIC ckpt_cli PRIVATE ckpt_file_policy ckpt_path_map_option)
 
 # exec_target.cpp is libckpt's own check (plain syscalls): ckpt_launch warns
 # exactly when the exec wrapper inside libckpt would.

@@ -147,6 +147,8 @@ int main(int argc, char** argv) {
   set_env(CKPT_ENV_MODIFY_ENV, opt.modify_env ? "1" : "0");
   if (opt.file_policy.empty()) ::unsetenv(CKPT_ENV_FILE_POLICY);
   else set_env(CKPT_ENV_FILE_POLICY, opt.file_policy);
+  if (opt.path_map) set_env(CKPT_ENV_PATH_MAP, *opt.path_map);
+  else ::unsetenv(CKPT_ENV_PATH_MAP);
   // Starting a fresh coordinator is a one-off request of this launch: a
   // ckpt_launch run later by PROG must join the computation, not split it.
   ::unsetenv("CKPT_NEW_COORDINATOR");

@@ -10,7 +10,7 @@ target_link_libraries(ckpt_restart_api PUBLIC ckpt_image_reader)
 add_library(ckpt_restart_options STATIC ${CMAKE_CURRENT_LIST_DIR}/restart_options.cpp
   ${CMAKE_CURRENT_LIST_DIR}/restart_tree.cpp ${CMAKE_CURRENT_LIST_DIR}/restart_hosts.cpp)
 target_include_directories(ckpt_restart_options PUBLIC ${CMAKE_CURRENT_LIST_DIR})
-target_link_libraries(ckpt_restart_options PUBLIC ckpt_restart_api ckpt_cli)
+target_link_libraries(ckpt_restart_options PUBLIC ckpt_restart_api ckpt_cli PRIVATE ckpt_path_map_option)
 
 get_property(ckpt_restart_kinds GLOBAL PROPERTY CKPT_RESTART_KINDS)
 set(ckpt_restart_kind_objects)

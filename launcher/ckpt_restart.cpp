@@ -191,6 +191,12 @@ RestoreSettings restore_settings(const RestartOptions& opt, const CoordinatorReq
     settings.env_file = abs;
   }
   settings.modify_env = opt.modify_env;
+  if (opt.path_map) {
+    if (opt.path_map->size() >= sizeof(ckpt_restart_handoff::path_map))
+      throw RestartError("--path-map: " + std::to_string(opt.path_map->size()) + " bytes, more than the " +
+                         std::to_string(sizeof(ckpt_restart_handoff::path_map) - 1) + " a restart hands over");
+    settings.path_map = opt.path_map;
+  }
   // Undo our own ADDR_NO_RANDOMIZE (ensure_brk_below_heaps) for the restored processes.
   settings.personality = personality(0xffffffff);
   if (getenv("CKPT_RESTART_NORANDOM")) settings.personality &= ~static_cast<unsigned long>(ADDR_NO_RANDOMIZE);
@@ -385,6 +391,7 @@ int restart(const RestartOptions& opt, char** argv, const std::vector<int>& inhe
   RestartContext ctx;
   ctx.inherited_fds = inherited;
   for (const auto& [from, to] : opt.relocations) ctx.paths.add_prefix(from, to);
+  ctx.path_map = opt.path_map;
   for (const ImageReader* img : image_list) ctx.processes.push_back({img, {}});
   for (RestartKind* kind : restart_kinds()) kind->check(ctx);
   std::vector<SavedIds> ids;

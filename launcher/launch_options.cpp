@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "file_policy.h"
+#include "path_map_option.h"
 #include "ckpt/environment.h"
 
 namespace ckpt {
@@ -143,6 +144,12 @@ void LaunchCli::define(cli::Parser& p) {
   p.values("--preload,--with-plugin", "LIB[:LIB]...",
            "also preload LIB into PROG and every process it starts, after libckpt.so (DMTCP plugins: "
            "DMTCP_DECL_PLUGIN)");
+  add_path_map_option(p,
+                      "PROG and every process it starts see the files under REAL at VIRTUAL: every path they "
+                      "pass to the kernel under VIRTUAL goes there under REAL, and the paths the kernel gives "
+                      "back (getcwd, readlink, realpath) come back under VIRTUAL (repeatable, the longest "
+                      "VIRTUAL wins; env " CKPT_ENV_PATH_MAP ", one per line, or DMTCP's " CKPT_ENV_DMTCP_PATH_MAPPING
+                      "=VIRTUAL:REAL;...)");
   cli::add_host_name(p);
   cli::add_rsh(p,
                "the remote shell: a command PROG's processes run as 'CMD HOST COMMAND...' starts COMMAND on "
@@ -200,6 +207,7 @@ void read_options(const cli::Parser& p, LaunchOptions& o) {
   if (auto rsh = cli::rsh(p)) o.rsh = *rsh;
   if (auto tmpdir = p.setting("--tmpdir")) o.tmpdir = cli::to_nonempty(*tmpdir);
   o.modify_env = p.enabled("--modify-env").value_or(false);
+  o.path_map = path_map_option(p, CKPT_ENV_PATH_MAP);
   for (const Setting& s : p.in_order({"--preload"})) {
     std::string_view libs = s.value;
     for (size_t colon; !libs.empty(); libs.remove_prefix(colon == std::string_view::npos ? libs.size() : colon + 1)) {

@@ -9,6 +9,7 @@
 #include "ckpt/environment.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,6 +53,10 @@ struct LaunchOptions {
   // --preload (DMTCP's --with-plugin): libraries preloaded after libckpt.so,
   // in order (DMTCP plugins, wrappers of one's own).
   std::vector<std::string> preload;
+  // --path-map VIRTUAL=REAL (CKPT_PATH_MAP, DMTCP_PATH_MAPPING): the
+  // program sees files under VIRTUAL that lie under REAL (plugins/path), as
+  // CKPT_PATH_MAP's text; nullopt: no map.
+  std::optional<std::string> path_map;
   std::vector<std::string> program;  // PROG followed by its arguments
 };
 

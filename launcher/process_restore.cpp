@@ -275,8 +275,12 @@ bool kind_source(const ImageReader& img, const Region& r, const RestartContext& 
 void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& settings, const RestartContext& ctx,
                              size_t process) {
   const image::ProcessRecord& proc = img.process();
-  std::vector<MapEntry> current(65536);
-  long n = read_proc_maps(0, current.data(), current.size());
+  // ckpt_restart's own mappings: a few dozen. (A vector of 65,536 entries of
+  // 4 KiB each, zeroed, cost every restored process some 100 ms.)
+  std::vector<MapEntry> current(256);
+  long n;
+  while ((n = read_proc_maps(0, current.data(), current.size())) == -ENOSPC && current.size() < image::kMaxRegions)
+    current.resize(current.size() * 4);
   if (n < 0) throw RestartError("cannot read /proc/self/maps");
   current.resize(n);
 
@@ -304,7 +308,7 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
   uint64_t args_size = page_up(sizeof(ckpt_restore_args) + region_count * sizeof(ckpt_restore_region) +
                                thread_count * sizeof(ckpt_restore_thread) + 8 * sizeof(ckpt_special_move) +
                                (region_count + 8) * sizeof(int32_t) + extent_count * sizeof(ckpt_restore_extent) +
-                               16 * region_count + 64);
+                               16 * region_count + 64 + (region_count + 9) * sizeof(ckpt_kept_range));
   uint64_t hole_size = blob_size + args_size + thread_count * kThreadStack + kMainStack + kParking;
   uint64_t base = find_hole(used, hole_size + staged);
   if (!base) throw RestartError("image " + img.path() + ": no free address range for the restorer next to the saved layout");
@@ -477,6 +481,24 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
     // ensure_brk_below_heaps in ckpt_restart.cpp): otherwise leave it alone.
     args->saved_brk = proc.brk && saved_heap_start(img) >= args->start_brk ? proc.brk : 0;
   }
+  // What the restorer's sweep keeps, sorted and merged here: its own scan
+  // of every region for each gap was quadratic (a restart of 65,536
+  // mappings spent most of its 50 s in it).
+  std::vector<ckpt_kept_range> kept{{hole, hole_end}};
+  for (const ckpt_restore_region& r : regions)
+    if (r.source == CKPT_SRC_STAGED || r.source == CKPT_SRC_STACK || r.overlay == CKPT_OVERLAY_COPY)
+      kept.push_back({r.src_addr, r.src_addr + (r.end - r.start)});
+  for (const ckpt_special_move& m : specials) kept.push_back({m.saved_start, m.saved_start + (m.cur_end - m.cur_start)});
+  std::erase_if(kept, [](const ckpt_kept_range& k) { return k.start >= k.end; });
+  std::sort(kept.begin(), kept.end(), [](const ckpt_kept_range& x, const ckpt_kept_range& y) { return x.start < y.start; });
+  size_t merged = 0;
+  for (const ckpt_kept_range& k : kept) {
+    if (merged > 0 && k.start <= kept[merged - 1].end) kept[merged - 1].end = std::max(kept[merged - 1].end, k.end);
+    else kept[merged++] = k;
+  }
+  kept.resize(merged);
+  args->kept_count = static_cast<uint32_t>(kept.size());
+  args->kept = place(static_cast<ckpt_kept_range*>(nullptr), kept);
   args->region_count = regions.size();
   args->thread_count = threads.size();
   args->special_count = specials.size();
@@ -503,6 +525,8 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
   std::snprintf(args->info.tmpdir, sizeof args->info.tmpdir, "%s", settings.tmpdir.c_str());
   std::snprintf(args->info.env_file, sizeof args->info.env_file, "%s", settings.env_file.c_str());
   args->info.modify_env = settings.modify_env;
+  args->info.path_map_set = settings.path_map.has_value();
+  std::snprintf(args->info.path_map, sizeof args->info.path_map, "%s", settings.path_map.value_or("").c_str());
   if (mprotect(blob, blob_size, PROT_READ | PROT_EXEC) != 0)
     throw RestartError("cannot make the restorer executable: " + errno_text());
   args_ = args;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,7 @@ struct RestoreSettings {
   std::string tmpdir;             // absolute; empty: as saved (ckpt_restart --tmpdir)
   std::string env_file;           // absolute; empty: none (ckpt_restart --env-file)
   bool modify_env = false;        // ckpt_restart --modify-env
+  std::optional<std::string> path_map;  // ckpt_restart --path-map (CKPT_PATH_MAP text); nullopt: as saved
   unsigned long personality = 0;  // what the restored process runs with
   const PathRewriter* paths = nullptr;
   int fd_floor = 3;               // the restorer's descriptors go at or above this

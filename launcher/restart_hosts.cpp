@@ -75,6 +75,9 @@ std::vector<std::string> share_command(const HostShare& share, const RestartOpti
                          "--host-share"});
   if (!opt.ckptdir.empty()) cmd.insert(cmd.end(), {"--ckptdir", opt.ckptdir});
   for (const auto& [from, to] : opt.relocations) cmd.insert(cmd.end(), {"--relocate", from + "=" + to});
+  if (opt.path_map)
+    for (size_t at = 0, nl; (nl = opt.path_map->find('\n', at)) != std::string::npos; at = nl + 1)
+      cmd.insert(cmd.end(), {"--path-map", opt.path_map->substr(at, nl - at)});
   if (!opt.restore_pids) cmd.push_back("--no-restore-pids");
   if (!opt.check_data) cmd.push_back("--no-verify");
   for (const std::string& lib : opt.plugins) cmd.insert(cmd.end(), {"--plugin", lib});

@@ -5,9 +5,13 @@
 
 #include "ckpt/environment.h"
 #include "ckpt/restart_paths.h"
+#include "path_map_option.h"
 
 namespace ckpt {
 namespace {
+
+// --path-map's twin (ckpt_launch's is CKPT_PATH_MAP itself).
+constexpr char kPathMapVar[] = "CKPT_RESTART_PATH_MAP";
 
 // ckpt_restart's command line.
 struct RestartCli : cli::Parser {
@@ -46,6 +50,11 @@ void RestartCli::define(cli::Parser& p) {
   p.values("--relocate", "OLD=NEW",
            "reopen files, working directories and file mappings under OLD from NEW instead "
            "(whole path components; repeatable, the longest OLD wins)");
+  add_path_map_option(p,
+                      "the restored processes' new path map: files they name under VIRTUAL lie under REAL "
+                      "from now on, and the files they had open, their working directories and mappings are "
+                      "reopened there (repeatable; replaces the map they had; env " + std::string(kPathMapVar) +
+                          ", one per line, or DMTCP's " CKPT_ENV_DMTCP_PATH_MAPPING "=VIRTUAL:REAL;...) [as saved]");
   p.value("--run-on-fail", "CMD",
           "run CMD with /bin/sh if the restart fails before the computation runs (a file that vanished, "
           "a bad image); CKPT_RESTART_ERROR holds the reason");
@@ -125,6 +134,7 @@ void read_options(const cli::Parser& p, RestartOptions& o) {
     if (!parse_relocation(s.value, from, to, why)) throw cli::UsageError(s.source + ": " + why);
     o.relocations.emplace_back(from, to);
   }
+  o.path_map = path_map_option(p, kPathMapVar);
   if (auto cmd = p.setting("--run-on-fail")) o.run_on_fail = cli::to_nonempty(*cmd);
   if (auto list = p.variable("CKPT_RESTART_PLUGINS"))
     for (size_t at = 0; at <= list->value.size();) {

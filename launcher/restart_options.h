@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,6 +35,10 @@ struct RestartOptions {
   // --relocate OLD=NEW, in command-line order: path prefixes rewritten for
   // reopened files, working directories and file mappings.
   std::vector<std::pair<std::string, std::string>> relocations;
+  // --path-map VIRTUAL=REAL (CKPT_RESTART_PATH_MAP, DMTCP_PATH_MAPPING): the
+  // restored processes' new path map (plugins/path), as CKPT_PATH_MAP's
+  // text; nullopt: each keeps the one it had.
+  std::optional<std::string> path_map;
   std::string run_on_fail;  // shell command run when the restart fails before any process runs
   std::vector<std::string> plugins;  // shared libraries with third-party restart kinds (ckpt/restart.h)
   // Several hosts (see restart_hosts.h).

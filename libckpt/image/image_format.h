@@ -44,8 +44,11 @@ inline constexpr uint32_t kChunkSize = 4u << 20;  // raw bytes per compressed ch
 // Threads of one process that libckpt suspends, saves and restores (the
 // checkpoint thread included); more fail the checkpoint with a reason.
 inline constexpr int kMaxThreads = 1024;
-// Memory regions of one process that libckpt saves (lines of /proc/PID/maps).
-inline constexpr uint32_t kMaxRegions = 65536;
+// Memory regions of one process that libckpt saves (lines of /proc/PID/maps):
+// four times the kernel's default vm.max_map_count (65530), for programs
+// run with it raised. Lists of them are mmap'd without reservation and only
+// the entries used are touched.
+inline constexpr uint32_t kMaxRegions = 262144;
 // Sections of one image (one per saved pipe, copied file, plugin ...).
 inline constexpr int kMaxSections = 1024;
 // Bytes of a region's path, its NUL included (the longest libckpt keeps).

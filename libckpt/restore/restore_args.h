@@ -97,7 +97,8 @@ struct ckpt_restart_handoff {
   char tmpdir[CKPT_MAX_PATH];      /* non-empty: ckpt_restart --tmpdir */
   char env_file[CKPT_MAX_PATH];    /* non-empty: ckpt_restart --env-file (absolute) */
   uint32_t modify_env;             /* ckpt_restart --modify-env: the image directory's dmtcp_env.txt */
-  uint32_t pad;
+  uint32_t path_map_set;           /* 1: ckpt_restart --path-map: CKPT_PATH_MAP becomes path_map */
+  char path_map[CKPT_MAX_PATH];    /* the new map's text (plugins/path), "" for none */
   struct ckpt_restore_thread *threads;
 };
 
@@ -106,6 +107,11 @@ struct ckpt_restart_handoff {
 struct ckpt_mm_layout {
   uint64_t start_code, end_code, start_data, end_data, start_brk, brk, start_stack, arg_start, arg_end, env_start,
       env_end;
+};
+
+/* An address range the restorer's sweep of the old address space keeps. */
+struct ckpt_kept_range {
+  uint64_t start, end;
 };
 
 struct ckpt_restore_args {
@@ -127,7 +133,12 @@ struct ckpt_restore_args {
   uint32_t special_count;
   uint32_t close_fd_count;
   uint32_t use_set_tid;      /* try clone3 set_tid to get the original tids back */
-  uint32_t pad;
+  /* What the sweep keeps: the hole, every region's bytes staged outside it
+   * and the specials at their saved addresses; sorted by start, disjoint and
+   * not touching (ckpt_restart merges them), so the sweep is one pass even
+   * with a hundred thousand regions. */
+  uint32_t kept_count;
+  struct ckpt_kept_range *kept;
   struct ckpt_restore_region *regions;
   struct ckpt_restore_thread *threads;
   struct ckpt_special_move *specials;

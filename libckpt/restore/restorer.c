@@ -136,51 +136,15 @@ static int failed(long rc) { return rc < 0 && rc > -4096; }
 /* ---- the address space ---- */
 
 
-/* The ranges that must survive the sweep: the hole, staged bytes, and the
- * specials at their saved addresses. Returns 0 past the last one. */
-static int kept_range(const struct ckpt_restore_args *a, uint32_t i, uint64_t *start, uint64_t *end) {
-  if (i == 0) {
-    *start = a->hole_start;
-    *end = a->hole_end;
-    return 1;
-  }
-  i -= 1;
-  if (i < a->region_count) {
-    const struct ckpt_restore_region *r = &a->regions[i];
-    *start = *end = 0;
-    if (r->source == CKPT_SRC_STAGED || r->source == CKPT_SRC_STACK || r->overlay == CKPT_OVERLAY_COPY) {
-      *start = r->src_addr;
-      *end = r->src_addr + (r->end - r->start);
-    }
-    return 1;
-  }
-  i -= a->region_count;
-  if (i < a->special_count) {
-    const struct ckpt_special_move *s = &a->specials[i];
-    *start = s->saved_start;
-    *end = s->saved_start + (s->cur_end - s->cur_start);
-    return 1;
-  }
-  return 0;
-}
-
-/* Unmaps all of user space except the kept ranges: from each address, either
- * skip the kept range that contains it or unmap up to the next one. */
+/* Unmaps all of user space except the kept ranges (sorted, disjoint): the
+ * gaps between them. */
 static void unmap_everything_else(const struct ckpt_restore_args *a) {
   uint64_t addr = PAGE_SIZE;
-  while (addr < TASK_SIZE) {
-    uint64_t next = TASK_SIZE, inside_end = 0, s, e;
-    for (uint32_t i = 0; kept_range(a, i, &s, &e); ++i) {
-      if (s == e) continue;
-      if (s <= addr && addr < e) inside_end = e;
-      else if (s > addr && s < next) next = s;
-    }
-    if (inside_end) {
-      addr = inside_end;
-      continue;
-    }
-    sys2(SYS_munmap, addr, next - addr);
-    addr = next;
+  for (uint32_t i = 0; i <= a->kept_count && addr < TASK_SIZE; ++i) {
+    uint64_t next = i < a->kept_count ? a->kept[i].start : TASK_SIZE;
+    if (next > TASK_SIZE) next = TASK_SIZE;
+    if (next > addr) sys2(SYS_munmap, addr, next - addr);
+    if (i < a->kept_count && a->kept[i].end > addr) addr = a->kept[i].end;
   }
 }
 

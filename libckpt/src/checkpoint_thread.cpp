@@ -663,10 +663,18 @@ void edit_restored_environment(const ckpt_restart_handoff& h) {
     }
   }
   char tmpdir_setting[sizeof h.tmpdir + 16];
-  const char* extra[2] = {nullptr, nullptr};
+  char path_map_setting[sizeof h.path_map + 16];
+  const char* extra[3] = {nullptr, nullptr, nullptr};
+  int n_extra = 0;
   if (h.tmpdir[0]) {
     format_to(tmpdir_setting, sizeof tmpdir_setting, "%s=%s", CKPT_ENV_TMPDIR, h.tmpdir);
-    extra[0] = tmpdir_setting;
+    extra[n_extra++] = tmpdir_setting;
+  }
+  // ckpt_restart --path-map: plugins/path loads it at CKPT_EVENT_RESTART,
+  // and the programs the process runs inherit it.
+  if (h.path_map_set) {
+    format_to(path_map_setting, sizeof path_map_setting, "%s=%s", CKPT_ENV_PATH_MAP, h.path_map);
+    extra[n_extra++] = path_map_setting;
   }
   if (!path[0] && !extra[0]) return;
   char why[256];

@@ -31,6 +31,7 @@
 
 #include <climits>
 
+#include "ckpt/plugin.h"
 #include "ckpt/raw_syscall.h"
 #include "ckpt/environment.h"
 #include "core.h"
@@ -237,6 +238,8 @@ bool readable_exec_args(const char* path, char* const* argv, char* const* envp) 
 
 int do_execve(const char* path, char* const* argv, char* const* envp) {
   if (!readable_exec_args(path, argv, envp)) return g_execve(path, argv, envp);
+  char mapped[PATH_MAX];  // the program under the path map (plugins/path)
+  path = ckpt_path_to_real(path, mapped, sizeof mapped);
   int rc;
   if (run_remote_shell(argv, envp, [&](char* const* a, char* const* e) { return g_execve(path, a, e); }, rc))
     return rc;
@@ -246,6 +249,8 @@ int do_execve(const char* path, char* const* argv, char* const* envp) {
 
 int do_execvpe(const char* file, char* const* argv, char* const* envp) {
   if (!readable_exec_args(file, argv, envp)) return g_execvpe(file, argv, envp);
+  char mapped[PATH_MAX];  // a path (not a name looked up in PATH) under the path map
+  file = ckpt_path_to_real(file, mapped, sizeof mapped);
   int rc;
   if (run_remote_shell(argv, envp, [&](char* const* a, char* const* e) { return g_execvpe(file, a, e); }, rc))
     return rc;

@@ -15,6 +15,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -27,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ckpt/plugin.h"
 #include "ckpt/raw_syscall.h"
 #include "core.h"
 #include "log.h"
@@ -414,7 +416,8 @@ extern "C" {
 
 int posix_spawn(pid_t* pid, const char* path, const posix_spawn_file_actions_t* fa, const posix_spawnattr_t* attr,
                 char* const argv[], char* const envp[]) {
-  return checkpointed_spawn(pid, path, fa, attr, argv, envp, false);
+  char mapped[PATH_MAX];  // the program under the path map (plugins/path)
+  return checkpointed_spawn(pid, ckpt_path_to_real(path, mapped, sizeof mapped), fa, attr, argv, envp, false);
 }
 
 int posix_spawnp(pid_t* pid, const char* file, const posix_spawn_file_actions_t* fa, const posix_spawnattr_t* attr,

@@ -9,6 +9,7 @@
 // stops for a checkpoint; the suspend signal is left out of the mask, as
 // sigprocmask's wrapper leaves it out of a blocked set.
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
@@ -99,6 +100,10 @@ WatchPath watched_path(uint64_t dev, uint64_t ino, char* out, size_t cap) {
 extern "C" {
 
 int inotify_add_watch(int fd, const char* path, uint32_t mask) {
+  // Under the path map (plugins/path) the kernel watches, and the image
+  // records, the real path; a restart under a new map relocates it.
+  char mapped[PATH_MAX];
+  path = ckpt_path_to_real(path, mapped, sizeof mapped);
   if (!ckpt_is_enabled()) return static_cast<int>(ckpt::sys(SYS_inotify_add_watch, fd, path, mask));
   ckpt_delay_checkpoints();
   pthread_mutex_lock(&ckpt::event::g_lock);

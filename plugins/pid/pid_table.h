@@ -484,8 +484,10 @@ inline bool process_holds_table(pid_t pid, const char* path) {
 // that none of them removed the file). A table with no entries may be one
 // that is being set up: it stays for a minute, as does `own` (the caller's). ckpt_launch
 // (through libckpt) and ckpt_restart sweep the directory they make their
-// table in. Allocation-free.
-inline void sweep_dead_tables(const char* dir, const char* own) {
+// table in. Allocation-free. `kept`, when given, hears of each table kept
+// for a live process that still holds it (the coordinator says which).
+using KeptTable = void (*)(void* context, const char* table, pid_t holder);
+inline void sweep_dead_tables(const char* dir, const char* own, KeptTable kept = nullptr, void* context = nullptr) {
   char prefix[32];
   pid_table_prefix(prefix, sizeof prefix, static_cast<unsigned>(raw_syscall(SYS_getuid)));
   const size_t prefix_len = strlen(prefix), suffix_len = sizeof kPidTableSuffix - 1;
@@ -503,13 +505,16 @@ inline void sweep_dead_tables(const char* dir, const char* own) {
     // session it started in (the batch job's, the shell's) lives on.
     bool alive = false;
     uint32_t processes = 0;
+    pid_t holder = 0;
     other.for_each([&](const PidEntry& e) {
       if (e.flags & kPidGroupOnly) return true;
       ++processes;
       alive = process_is_running(e.real) && process_holds_table(e.real, path);
+      if (alive) holder = e.real;
       return !alive;
     });
     other.close();
+    if (alive && kept) kept(context, path, holder);
     // An empty table is one being set up, unless it has been empty for a
     // minute (its maker died before its first entry).
     bool abandoned = false;
@@ -539,11 +544,11 @@ inline int pid_table_dirs(const char* dirs[3]) {
 // Sweeps every place pid tables are made (the coordinator, once its last
 // process is gone: a computation ended by SIGTERM or SIGINT ran no code to
 // remove its table).
-inline void sweep_dead_tables_everywhere() {
+inline void sweep_dead_tables_everywhere(KeptTable kept = nullptr, void* context = nullptr) {
   const char* dirs[3];
   const int n = pid_table_dirs(dirs);
   for (int i = 0; i < n; ++i)
-    if (i == 0 || strcmp(dirs[i], dirs[i - 1]) != 0) sweep_dead_tables(dirs[i], nullptr);
+    if (i == 0 || strcmp(dirs[i], dirs[i - 1]) != 0) sweep_dead_tables(dirs[i], nullptr, kept, context);
 }
 
 }  // namespace ckpt

@@ -4,6 +4,10 @@
 // opendir, chdir ...). readlink("/proc/self") and "/proc/thread-self" answer
 // with virtual ids. Paths are rewritten on the stack; a path that names no
 // translated id goes through untouched.
+//
+// These wrappers are also where the path map of plugins/path applies to
+// these calls (ckpt_path_to_real first, ckpt_path_to_virtual on readlink's
+// answer): one wrapper per C library function, whatever it translates.
 #include <dirent.h>
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -15,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ckpt/plugin.h"
 #include "ckpt/raw_syscall.h"
 #include "virtual_ids.h"
 
@@ -173,16 +178,26 @@ RealCalls& real() {
   return g_real;
 }
 
-// A path as the kernel must see it, rewritten (if at all) on the caller's stack.
+// A path as the kernel must see it, rewritten (if at all) on the caller's
+// stack: through the path map, then its /proc ids.
 class KernelPath {
  public:
-  explicit KernelPath(const char* path) : path_(real_proc_path(path, buf_, sizeof buf_)) {}
+  explicit KernelPath(const char* path)
+      : path_(real_proc_path(ckpt_path_to_real(path, mapped_, sizeof mapped_), buf_, sizeof buf_)) {}
   const char* get() const { return path_; }
 
  private:
+  char mapped_[PATH_MAX];
   char buf_[PATH_MAX];
   const char* path_;
 };
+
+// readlink's answer as the application sees it: /proc ids virtual, then
+// through the path map back (a link to a file under a REAL prefix).
+ssize_t virtual_link(const char* path, char* buf, size_t size, ssize_t n) {
+  n = virtualize_self_link(path, buf, size, n);
+  return n > 0 ? static_cast<ssize_t>(ckpt_path_to_virtual(buf, static_cast<size_t>(n), size)) : n;
+}
 
 bool takes_mode(int flags) { return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE; }
 
@@ -266,11 +281,11 @@ int faccessat(int dirfd, const char* path, int mode, int flags) {
 }
 
 ssize_t readlink(const char* path, char* buf, size_t size) {
-  return virtualize_self_link(path, buf, size, real().readlink(KernelPath(path).get(), buf, size));
+  return virtual_link(path, buf, size, real().readlink(KernelPath(path).get(), buf, size));
 }
 
 ssize_t readlinkat(int dirfd, const char* path, char* buf, size_t size) {
-  return virtualize_self_link(path, buf, size, real().readlinkat(dirfd, KernelPath(path).get(), buf, size));
+  return virtual_link(path, buf, size, real().readlinkat(dirfd, KernelPath(path).get(), buf, size));
 }
 
 int chdir(const char* path) {

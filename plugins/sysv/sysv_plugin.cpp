@@ -40,7 +40,7 @@ namespace ckpt::sysv {
 namespace {
 
 constexpr size_t kMaxAttaches = 1024;
-constexpr size_t kMaxMaps = 16384;  // mappings of one process that list_attaches reads
+constexpr size_t kMaxMaps = image::kMaxRegions;  // as many mappings as an image may hold
 constexpr size_t kPathMax = sizeof(SysvSectionHeader::table_path);
 
 SysvTable g_table;
@@ -194,7 +194,8 @@ bool list_attaches() {
   MapEntry* m = buf.at<MapEntry>(0);
   long n = read_proc_maps(0, m, kMaxMaps);
   if (n < 0) {
-    ckpt_fail_checkpoint("System V: cannot read /proc/self/maps");
+    ckpt_fail_checkpoint(n == -ENOSPC ? "System V: more mappings than an image may hold"
+                                      : "System V: cannot read /proc/self/maps");
     buf.release();
     return false;
   }

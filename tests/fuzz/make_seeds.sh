@@ -33,7 +33,8 @@ mq=/ckpt-seeds-$$
 launch "$progs/it_mq_pipeline" "$mq" 400 20
 launch "$progs/it_posix_timers" 60 10
 launch "$progs/it_socket_kinds" messages 400
-launch "$progs/it_event_loop" 400
+# A path map, for the path section's seeds.
+launch --path-map "/ckpt-seeds-virtual=$work/data" "$progs/it_event_loop" 400
 launch python3 "$progs/pty_closed.py" 10
 sleep 3
 "$bin/ckpt_command" --checkpoint

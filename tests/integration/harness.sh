@@ -540,7 +540,10 @@ h_check_crafted() {
   "$CKPT_BIN/ckpt_restart" --verify "$dir"/*.ckpt >/dev/null 2>"$H_TMP/$name.err" </dev/null || status=$?
   [ "$status" -eq 1 ] && [ "$(grep -c . "$H_TMP/$name.err")" -eq 1 ] && grep -qE "section $section: $regex" "$H_TMP/$name.err" ||
     h_fail "crafted $name: ckpt_restart --verify exited with $status: $(cat "$H_TMP/$name.err")"
-  "$CKPT_BIN/ckpt_info" "$dir/$(basename "$image")" 2>&1 | grep -qE "$section .*cannot decode: section $section: $regex" ||
+  # Through a file: under pipefail, grep -q leaving at its match could kill
+  # ckpt_info with SIGPIPE before its last write and fail the pipeline.
+  "$CKPT_BIN/ckpt_info" "$dir/$(basename "$image")" >"$H_TMP/$name.info" 2>&1
+  grep -qE "$section .*cannot decode: section $section: $regex" "$H_TMP/$name.info" ||
     h_fail "crafted $name: ckpt_info does not say the section cannot be decoded"
   h_log "crafted $name refused: $(cat "$H_TMP/$name.err")"
 }

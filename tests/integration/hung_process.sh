@@ -25,11 +25,9 @@ gdb -q -nx -batch -p "$H_APP_PID" -ex "shell while [ ! -e '$release' ]; do sleep
 debugger=$!
 h_on_exit "touch '$release'"
 held() {
-  local task state
+  local task
   for task in /proc/"$H_APP_PID"/task/*; do
-    state=$(cat "$task/stat" 2>/dev/null) || return 1
-    state=${state##*) }
-    [ "${state%% *}" = t ] || return 1
+    [ "$(h_proc_state "${task##*/}")" = t ] || return 1  # /proc/TID names a thread too
   done
 }
 deadline=$((SECONDS + 30))

@@ -19,6 +19,17 @@ wait_for() {
   done
 }
 
+# wait_prompt FILE: until FILE ends with the shell's prompt. A command typed
+# before the prompt is printed is echoed by the terminal ahead of it, so
+# each one waits for the prompt, in both runs alike.
+wait_prompt() {
+  local deadline=$((SECONDS + H_WAIT))
+  until [ "$(tail -c 2 "$1")" = '$ ' ]; do
+    [ "$SECONDS" -lt "$deadline" ] || h_fail "no prompt at the end of $1 within ${H_WAIT} s: $(tail -c 200 "$1" | cat -A)"
+    sleep 0.05
+  done
+}
+
 # session OUT CHECKPOINT CMD...: runs CMD (script under ckpt_launch, or
 # not) on the FIFO $H_TMP/in, typing the commands; with CHECKPOINT=yes,
 # checkpoints, kills and restarts it while the first command sleeps.
@@ -29,8 +40,10 @@ session() {
   "$@" <"$H_TMP/in" >"$out" 2>>"$H_TMP/app.err" &
   H_APP_PID=$!
   exec 4>"$H_TMP/in"
+  wait_prompt "$out"
   echo 'echo S$((1+1))' >&4
   wait_for "$out" S2
+  wait_prompt "$out"
   echo 'echo B$((2+2)); sleep 4; echo E$((3+3))' >&4
   wait_for "$out" B4
   echo 'echo T$((4+4))' >&4
@@ -46,8 +59,10 @@ session() {
   fi
   wait_for "$out" E6
   wait_for "$out" T8
+  wait_prompt "$out"
   echo 'sh -c "exec </dev/tty && echo C\$((5+5))"' >&4
   wait_for "$out" C10
+  wait_prompt "$out"
   echo 'exit' >&4
   exec 4>&-
   h_wait_exit "$H_APP_PID" || h_fail "script did not exit"

@@ -173,7 +173,7 @@ TEST_F(ImageVerify, RefusesMoreThreadsThanAProcessCanHave) {
 TEST_F(ImageVerify, RefusesMoreRegionsThanLibckptSaves) {
   for (uint64_t i = 0; regions_.size() <= kMaxRegions; ++i)
     add_nodata_region(0x100000000 + i * 8192, 0x100000000 + i * 8192 + 4096);
-  expect_refused(write(process_), "more than 65536 Region records");
+  expect_refused(write(process_), "more than " + std::to_string(kMaxRegions) + " Region records");
 }
 
 TEST_F(ImageVerify, RefusesMoreSectionsThanLibckptSaves) {

@@ -26,6 +26,10 @@
 #define CKPT_ENV_RSH "CKPT_RSH"             /* the remote shell whose commands join the computation */
 #define CKPT_ENV_TMPDIR "CKPT_TMPDIR"         /* where ckpt keeps a process's temporary files */
 #define CKPT_ENV_MODIFY_ENV "CKPT_MODIFY_ENV" /* 1: restarts apply the image directory's dmtcp_env.txt */
+#define CKPT_ENV_PATH_MAP "CKPT_PATH_MAP"     /* validated VIRTUAL=REAL prefixes, one per line (plugins/path) */
+/* DMTCP's twin of --path-map: "VIRTUAL:REAL;VIRTUAL:REAL...", read by
+ * ckpt_launch and ckpt_restart when no --path-map is given. */
+#define CKPT_ENV_DMTCP_PATH_MAPPING "DMTCP_PATH_MAPPING"
 #define CKPT_ENV_USER_PRELOAD "CKPT_USER_PRELOAD" /* LD_PRELOAD as given to ckpt_launch, without libckpt.so
                                                   * (ckpt_nocheckpoint's programs get it back) */
 #define CKPT_ENV_LOG "CKPT_LOG"                 /* debug|info|warn|error */

@@ -33,7 +33,7 @@ class MappedBuffer {
     size_t cap = cap_ ? cap_ : kPage * 16;
     while (cap < bytes) cap *= 2;
     long p = data_ ? raw_syscall(SYS_mremap, reinterpret_cast<long>(data_), cap_, cap, MREMAP_MAYMOVE)
-                   : raw_syscall(SYS_mmap, 0, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                   : raw_syscall(SYS_mmap, 0, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p < 0 && p > -4096) return false;
     data_ = reinterpret_cast<char*>(p);
     cap_ = cap;

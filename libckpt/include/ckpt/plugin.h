@@ -232,6 +232,23 @@ int ckpt_host_address(void *addr, size_t cap);
 pid_t ckpt_virtual_pid(pid_t real);
 pid_t ckpt_real_pid(pid_t virt);
 
+/* Path virtualization (plugins/path): the application names files under
+ * the VIRTUAL prefixes of ckpt_launch/ckpt_restart --path-map, the kernel
+ * sees them under REAL. Every wrapper that passes a path to the kernel
+ * sends it through ckpt_path_to_real; every one that returns a path the
+ * kernel gave (readlink, getcwd, realpath) through ckpt_path_to_virtual.
+ *
+ * ckpt_path_to_real: `path` itself when no map is set, it is not absolute,
+ *   no VIRTUAL prefix covers it, or it cannot be read (the real call then
+ *   answers EFAULT); else `buf` (of `cap` bytes) holding the REAL path.
+ * ckpt_path_to_virtual: rewrites in place the `len` bytes at `buf` (a
+ *   buffer of `cap` bytes, not NUL-terminated: a readlink result), returns
+ *   the new length, at most `cap` (a longer result is cut, as readlink
+ *   cuts). Returns `len` when nothing changes.
+ * Neither allocates nor takes locks. */
+const char *ckpt_path_to_real(const char *path, char *buf, size_t cap);
+size_t ckpt_path_to_virtual(char *buf, size_t len, size_t cap);
+
 /* Calls fn(virtual pid, kernel pid, arg) for every live process of the
  * computation, this process first, until fn returns non-zero. Allocation-free
  * (the pid plugin's shared table): usable at CKPT_EVENT_DRAIN, when every

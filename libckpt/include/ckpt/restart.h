@@ -32,6 +32,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -78,6 +79,10 @@ struct RestartContext {
   PathRewriter paths;                     // --relocate, and files a kind renamed
   int fd_floor = 3;                       // descriptors that carry objects to processes go at or above this
   std::vector<int> inherited_fds;         // ckpt_restart's own above 2, as it started
+  // ckpt_restart --path-map (or DMTCP_PATH_MAPPING): the path map the
+  // restored processes run with from now on, as CKPT_PATH_MAP text; unset:
+  // each keeps the map it had (plugins/path).
+  std::optional<std::string> path_map;
 
   // The first image's section `name`, or null.
   const image::Section* find_section(const std::string& name) const;

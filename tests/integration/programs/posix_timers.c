@@ -97,9 +97,10 @@ static void *worker(void *arg) {
     if (sigwaitinfo(&set, &info) < 0) continue;
     /* A signal of this thread's that was pending at a checkpoint comes back
      * after the restart raised with tgkill (SI_TKILL, no value): the signal
-     * plugin cannot read another thread's queued siginfo. It is still one
-     * expiry. */
-    if (info.si_code == SI_TKILL) {
+     * plugin cannot read another thread's queued siginfo. glibc's
+     * sigwaitinfo reports SI_TKILL as SI_USER, sent by this process. It is
+     * still one expiry. */
+    if (info.si_code == SI_TKILL || (info.si_code == SI_USER && info.si_pid == getpid())) {
       atomic_fetch_add(&expirations[TID], 1);
       continue;
     }
