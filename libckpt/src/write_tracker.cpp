@@ -145,12 +145,20 @@ void WriteTracker::prepare(uint64_t generation, const char* image_path, const Re
   else if (last_.chain >= full_every_) mode = CheckpointMode::FullPeriodic;
   const bool incremental = mode == CheckpointMode::Incremental;
 
-  if (!maps_.reserve(image::kMaxRegions * sizeof(MapEntry))) {
-    plan.mode = CheckpointMode::FullLostTracking;
-    return;
-  }
-  auto* maps = reinterpret_cast<MapEntry*>(maps_.data());
-  const long count = read_proc_maps(0, maps, image::kMaxRegions);
+  // The region list for this call only, without reservation: room for the
+  // most regions an image holds, of which a process uses a few pages.
+  const size_t maps_bytes = image::kMaxRegions * sizeof(MapEntry);
+  const long maps_at = raw_syscall(SYS_mmap, 0, maps_bytes, PROT_READ | PROT_WRITE,
+                                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  auto* maps = maps_at < 0 && maps_at > -4096 ? nullptr : reinterpret_cast<MapEntry*>(maps_at);
+  struct Unmap {
+    MapEntry* maps;
+    size_t bytes;
+    ~Unmap() {
+      if (maps) raw_syscall(SYS_munmap, reinterpret_cast<long>(maps), bytes);
+    }
+  } unmap{maps, maps_bytes};
+  const long count = maps ? read_proc_maps(0, maps, image::kMaxRegions) : -ENOMEM;
   const int pagemap =
       static_cast<int>(raw_syscall(SYS_open, reinterpret_cast<long>("/proc/self/pagemap"), O_RDONLY | O_CLOEXEC));
   if (count < 0 || pagemap < 0) {
@@ -169,7 +177,8 @@ void WriteTracker::prepare(uint64_t generation, const char* image_path, const Re
   bool ok = true;
   for (long i = 0; i < count && ok; ++i) {
     const MapEntry& m = maps[i];
-    if (!saves_private_pages(m, claims, claim_count)) continue;
+    // Our own list lies in the list: it is gone before the snapshot.
+    if (m.start == reinterpret_cast<uint64_t>(maps) || !saves_private_pages(m, claims, claim_count)) continue;
     uint64_t covered = 0;
     if (incremental) {
       while (t < tracked_count && tracked[t].end <= m.start) ++t;

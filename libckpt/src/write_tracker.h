@@ -93,7 +93,6 @@ class WriteTracker {
   int uffd_ = -1;
   bool uffd_failed_ = false;  // userfaultfd or its features are unavailable: do not try again
   bool lost_ = false;
-  MappedBuffer maps_;     // /proc/self/maps, parsed
   MappedBuffer tracked_;  // AddrRun[]: registered and protected at the last prepare(), saved by that image
   MappedBuffer next_;     // AddrRun[]: what prepare() registers now
   MappedBuffer inherit_;  // AddrRun[]: IncrementalPlan::tracked
