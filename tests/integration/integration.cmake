@@ -13,7 +13,7 @@ foreach(script harness.sh compare_output.py checkpoint_restart.sh periodic_check
                checkpoints_only.sh nocheckpoint.sh posix_timers.sh posix_timer_refused.sh stopped_job.sh stopped_alone.sh socket_cycles.sh
                socket_outside.sh dmtcp_api.sh vim_edit.sh self_checkpoint.sh sysv_ipc.sh pg_pgbench.sh
                pages_restart.sh pages_file_changed.sh file_recreate.sh incremental_chain.sh incremental_refused.sh
-               incremental_keep.sh incremental_modes.sh)
+               incremental_keep.sh incremental_modes.sh incremental_file.sh)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/${script} ${CKPT_IT_DIR}/${script} COPYONLY)
 endforeach()
 configure_file(${CMAKE_CURRENT_LIST_DIR}/programs/collatz.py ${CKPT_IT_DIR}/bin/collatz.py COPYONLY)
@@ -71,6 +71,8 @@ ckpt_integration_test(incremental.chain_raw incremental_chain.sh --no-compress)
 ckpt_integration_test(incremental.broken_chain_refused incremental_refused.sh)
 ckpt_integration_test(incremental.keep_parents incremental_keep.sh)
 ckpt_integration_test(incremental.modes incremental_modes.sh)
+ckpt_integration_test(incremental.file_private_raw incremental_file.sh --no-compress)
+ckpt_integration_test(incremental.file_private_lz4 incremental_file.sh)
 # Shared memory across fork stays one object, saved while every process is frozen (issue 10).
 ckpt_integration_test(shm_fork_counters checkpoint_restart.sh 3 4 ${bin}/it_shm_counters 3 3000 40)
 ckpt_integration_test(shm_memfd checkpoint_restart.sh 3 4 ${bin}/it_shm_memfd 2000 30)
