@@ -10,6 +10,9 @@
  *   longest gap between two readings so far grows, it writes it in
  *   microseconds to MARKER.gap (what a checkpoint's pause cost the program:
  *   the pause plus the 1 ms sleep); removing MARKER.gap starts over.
+ *   When MARKER.touch appears, it rewrites 1% of its pages (spread over the
+ *   whole memory, each with new random bytes), removes MARKER.touch and
+ *   creates MARKER.touched: what an incremental checkpoint has to store.
  *
  * ckpt_bench sparse MIB
  *   Maps MIB of private memory, writes one page of it, prints "ready" and
@@ -54,13 +57,29 @@ static int memory(size_t mib, const char *marker) {
   printf("ready\n");
   fflush(stdout);
 
-  char gap_path[4096];
+  char gap_path[4096], touch_path[4096], touched_path[4096];
   snprintf(gap_path, sizeof gap_path, "%s.gap", marker);
+  snprintf(touch_path, sizeof touch_path, "%s.touch", marker);
+  snprintf(touched_path, sizeof touched_path, "%s.touched", marker);
+  const size_t pages = size / 4096;
   int64_t longest = 0;
   struct timespec ms = {0, 1000000};
   int64_t last = now_ns(CLOCK_REALTIME);
   for (;;) {
     nanosleep(&ms, NULL);
+    if (access(touch_path, F_OK) == 0) {
+      for (size_t k = 0; k < pages / 100; k++) {
+        size_t page = (k * 100 + (size_t)(x % 100)) * 4096;
+        for (size_t i = 0; i < 2048; i += 8) {
+          x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+          memcpy(mem + page + i, &x, 8);
+        }
+      }
+      unlink(touch_path);
+      FILE *t = fopen(touched_path, "w");
+      if (t != NULL) fclose(t);
+      last = now_ns(CLOCK_REALTIME);  // the rewriting is not a pause
+    }
     int64_t now = now_ns(CLOCK_REALTIME);
     if (longest > 0 && access(gap_path, F_OK) != 0) longest = 0;
     if (now - last > longest) {

@@ -136,6 +136,7 @@ int main(int argc, char** argv) {
     config.computation_id = static_cast<uint64_t>(::getpid()) << 32 | static_cast<uint64_t>(::time(nullptr));
   config.keep = opt.keep;
   config.scan = ckpt::coord::scan_generations;
+  config.image_parent = ckpt::coord::image_parent;
   ckpt::coord::Coordinator coordinator(config);
   ckpt::coord::write_log(ckpt::coord::LogLevel::Info, "connections must prove they know the secret in " + secret_file);
   bool asked_to_exit = false;

@@ -1,6 +1,7 @@
 #include "generations.h"
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -10,6 +11,7 @@
 #include "restart_script.h"
 
 #include "ckpt/image_names.h"
+#include "image_format.h"
 
 namespace ckpt::coord {
 
@@ -30,6 +32,19 @@ DirGenerations scan_generations(const std::string& dir) {
     found.highest = std::max(found.highest, generation);
   }
   return found;
+}
+
+std::string image_parent(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  image::FileHeader h{};
+  if (!in.read(reinterpret_cast<char*>(&h), sizeof h)) return "";
+  // No checksum here: a damaged header only keeps a file a little longer.
+  if (std::memcmp(h.magic, image::kMagic, sizeof h.magic) != 0 || h.version != image::kFormatVersion ||
+      !h.parent_generation)
+    return "";
+  const std::string name(h.parent_name, strnlen(h.parent_name, sizeof h.parent_name));
+  if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..") return "";
+  return (std::filesystem::path(path).parent_path() / name).string();
 }
 
 std::string generation_script_path(const std::string& dir, uint64_t generation) {

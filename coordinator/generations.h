@@ -18,6 +18,11 @@ struct DirGenerations {
 // An unreadable or missing directory holds nothing.
 DirGenerations scan_generations(const std::string& dir);
 
+// The parent of image `path` (an incremental image's, by its header: the
+// path of the image it reads its other pages from), or "" for a full image
+// or a file that is not a readable image.
+std::string image_parent(const std::string& path);
+
 // "<dir>/ckpt_restart_g<N>.sh"
 std::string generation_script_path(const std::string& dir, uint64_t generation);
 

@@ -418,6 +418,23 @@ std::vector<uint64_t> Coordinator::commit_generation(uint64_t generation, Commit
     remove_generation(committed_.begin()->first, committed_.begin()->second, remove);
     committed_.erase(committed_.begin());
   }
+  // Incremental images: the chains of the kept generations' images stay.
+  if (config_.image_parent) {
+    std::set<std::string> needed;
+    for (const auto& [g, files] : committed_)
+      for (const std::string& image : files.images)
+        for (std::string at = config_.image_parent(image); !at.empty() && needed.size() < 65536;
+             at = config_.image_parent(at))
+          if (!needed.insert(at).second) break;
+    for (const std::string& image : retained_)
+      if (!needed.count(image)) remove.push_back(image);
+    retained_.clear();
+    std::erase_if(remove, [&](const std::string& path) {
+      if (!needed.count(path)) return false;
+      retained_.insert(path);
+      return true;
+    });
+  }
   if (!remove.empty()) emit(RemoveFiles{std::move(remove)});
   std::vector<uint64_t> kept;
   for (const auto& [g, d] : committed_) kept.push_back(g);

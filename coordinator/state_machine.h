@@ -120,6 +120,10 @@ struct Config {
   // The only look at files the machine takes: a new generation is numbered
   // past everything there. Unset: directories are taken as empty.
   std::function<DirGenerations(const std::string& dir)> scan;
+  // The parent of an incremental image (generations.h image_parent; tests
+  // give a fake): an image a kept one needs is not removed with its
+  // generation. Unset: every image is full.
+  std::function<std::string(const std::string& image)> image_parent;
 };
 
 // "SUSPENDED", "DRAINED", ...
@@ -318,6 +322,9 @@ class Coordinator {
   // Generations newer than the one a computation was restarted from: the
   // next commit removes them.
   std::map<uint64_t, Committed> abandoned_;
+  // Images of generations no longer kept that a kept image still needed
+  // (its parent, or further up its chain): removed once none does.
+  std::set<std::string> retained_;
   bool history_seeded_ = false;
   uint64_t joined_generation_ = 0;
   uint64_t computation_id_ = 0;  // 0 until the first process joins (WelcomePayload)  // the highest generation a process said it took part in or came from

@@ -139,6 +139,8 @@ int main(int argc, char** argv) {
   set_env(CKPT_ENV_COMPRESS, opt.compress ? "1" : "0");
   set_env(CKPT_ENV_COMPRESS_THREADS, std::to_string(opt.compress_threads));
   set_env(CKPT_ENV_FSYNC, opt.fsync ? "1" : "0");
+  set_env(CKPT_ENV_INCREMENTAL, opt.incremental ? "1" : "0");
+  set_env(CKPT_ENV_FULL_EVERY, std::to_string(opt.full_every));
   set_env(CKPT_ENV_ACCEPT_LOSS, opt.accept_loss ? "1" : "0");
   set_env(CKPT_ENV_OUTSIDE_CONNECTIONS, opt.fail_outside_connections ? "fail" : "close");
   if (!opt.host_name.empty()) set_env(CKPT_ENV_HOST_NAME, opt.host_name);

@@ -118,6 +118,15 @@ void LaunchCli::define(cli::Parser& p) {
          "leave images in the page cache, as DMTCP does: a checkpoint ends sooner, but is NOT durable (a crash "
          "of the machine can lose the new images and the ones they replaced)",
          "CKPT_NO_FSYNC");
+  p.flag("--no-incremental",
+         "write every image whole (no write tracking); by default an image after the first holds only the "
+         "pages written since the previous one",
+         "CKPT_NO_INCREMENTAL");
+  p.value("--full-every", "N",
+          "a full image once a chain of incremental images holds N images (1 to " +
+              std::to_string(CKPT_MAX_FULL_EVERY) + "; 1: every image full) [" +
+              std::to_string(CKPT_DEFAULT_FULL_EVERY) + "]",
+          CKPT_ENV_FULL_EVERY);
   cli::add_coordinator_mode(p);
   p.values("--file-policy", "GLOB=POLICY",
            "what restart does with open files whose path matches GLOB (repeatable, the first match wins; "
@@ -193,6 +202,11 @@ void read_options(const cli::Parser& p, LaunchOptions& o) {
   if (auto no_fsync = p.enabled("--no-fsync")) o.fsync = !*no_fsync;
   if (auto threads = p.setting("--compress-threads"))
     o.compress_threads = static_cast<unsigned>(cli::to_number(*threads, CKPT_MAX_COMPRESS_THREADS));
+  if (auto no_incremental = p.enabled("--no-incremental")) o.incremental = !*no_incremental;
+  if (auto s = p.setting("--full-every")) {
+    o.full_every = static_cast<unsigned>(cli::to_number(*s, CKPT_MAX_FULL_EVERY));
+    if (o.full_every == 0) throw UsageError(s->source + ": must be at least 1");
+  }
   std::vector<Setting> policies = p.in_order({"--file-policy", "--file-policy-file"});
   if (policies.empty())
     if (auto env = p.variable(CKPT_ENV_FILE_POLICY)) policies.push_back(*env);

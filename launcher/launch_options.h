@@ -6,6 +6,8 @@
 // lookup function) so the rules can be unit-tested.
 #pragma once
 
+#include "ckpt/environment.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -31,6 +33,10 @@ struct LaunchOptions {
   // --no-fsync, CKPT_NO_FSYNC: images are left in the page cache, not
   // durable (CKPT_FSYNC=0 for libckpt).
   bool fsync = true;
+  // Incremental images (CKPT_INCREMENTAL for libckpt), and how many images
+  // a chain holds at most before a full one (CKPT_FULL_EVERY).
+  bool incremental = true;
+  unsigned full_every = CKPT_DEFAULT_FULL_EVERY;
   bool join = false;             // require a running coordinator
   bool new_coordinator = false;  // always start a fresh coordinator
   // Something ckpt cannot save does not fail a checkpoint; it comes back as

@@ -77,7 +77,8 @@ uint64_t find_hole(std::vector<Range> used, uint64_t size) {
 // (restart then costs only page faults) rather than read into memory.
 bool maps_from_image(const ImageReader& img, const Region& r) {
   return !img.compressed() && (r.rec.flags & image::kRegionPrivate) && !(r.rec.flags & image::kRegionStack) &&
-         !(r.rec.flags & (image::kRegionExternal | image::kRegionNoData)) && r.extents.size() <= kMaxMappedExtents;
+         !(r.rec.flags & (image::kRegionExternal | image::kRegionNoData)) && r.extents.size() <= kMaxMappedExtents &&
+         r.inherited.empty();  // inherited pages are in other files: assembled in staging memory
 }
 
 // Shared file mappings come back from their files: those whose bytes the
@@ -300,7 +301,7 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
         !maps_from_image(img, r) && !is_remapped_file(r, settings.paths))
       staged += r.rec.end - r.rec.start;
   uint64_t extent_count = 0;
-  for (const Region& r : img.regions()) extent_count += r.extents.size();
+  for (const Region& r : img.regions()) extent_count += r.extents.size() + r.inherited.size();
   size_t thread_count = img.threads().size();
   size_t region_count = img.regions().size();
   uint64_t blob_size = page_up(ckpt_restorer_blob_end - ckpt_restorer_blob);
@@ -387,13 +388,19 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
         jobs.emplace_back(&r, stage_at);
         stage_at += len;
       }
-      if (r.rec.stored_size && out.source != CKPT_SRC_STAGED && out.source != CKPT_SRC_STACK) {
+      if ((r.rec.stored_size || !r.inherited.empty()) && out.source != CKPT_SRC_STAGED &&
+          out.source != CKPT_SRC_STACK) {
         std::vector<ckpt_restore_extent>& ext = extents.emplace_back();
         uint64_t file_off = r.rec.data_offset;
         for (const image::PageExtent& e : r.extents) {
           ext.push_back({e.offset, e.size, file_off});
           file_off += e.size;
         }
+        // Inherited pages are laid over the file's like stored ones (copied:
+        // maps_from_image is false for such a region).
+        for (const image::PageExtent& e : r.inherited) ext.push_back({e.offset, e.size, 0});
+        std::sort(ext.begin(), ext.end(),
+                  [](const ckpt_restore_extent& a, const ckpt_restore_extent& b) { return a.offset < b.offset; });
         out.extent_count = ext.size();
         if (maps_from_image(img, r)) {
           // Lazy restore: pages come from the image file when first touched.

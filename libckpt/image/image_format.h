@@ -13,6 +13,12 @@
 //   [metadata]          a sequence of records: RecordHeader + payload, each padded to 8
 //                       bytes, ending with a RecordType::End record
 //
+// An incremental image (FileHeader.parent_generation != 0) has complete
+// metadata, but stores only the pages written since its parent's checkpoint
+// and names the rest as inherited (RegionRecord.inherit_count): a restart
+// reads those from the parent (by FileHeader.parent_name and parent_id),
+// which may inherit from its own parent, down to a full image.
+//
 // FileHeader.header_crc covers the header, FileHeader.meta_crc the metadata, and
 // every region blob carries its own checksums (RegionRecord.crc for raw data,
 // ChunkHeader.crc per compressed chunk). All checksums are CRC-32C.
@@ -30,7 +36,8 @@ namespace ckpt::image {
 inline constexpr char kMagic[8] = {'C', 'K', 'P', 'T', 'I', 'M', 'G', '\0'};
 // 2: ProcessRecord.gid.
 // 3: regions store only some pages (PageExtent lists), file-backed regions.
-inline constexpr uint32_t kFormatVersion = 3;
+// 4: incremental images (FileHeader lineage, RegionRecord.inherit_count).
+inline constexpr uint32_t kFormatVersion = 4;
 inline constexpr uint32_t kArchX86_64 = 62;  // ELF e_machine EM_X86_64
 inline constexpr uint32_t kHeaderSize = 4096;
 inline constexpr uint32_t kChunkSize = 4u << 20;  // raw bytes per compressed chunk
@@ -65,13 +72,46 @@ struct FileHeader {
   uint64_t file_size;  // the whole file: detects truncation
   uint32_t meta_crc;
   uint32_t header_crc;  // CRC-32C of this struct with header_crc = 0
+  // Lineage: the header says it so that a chain is followed (restart) and
+  // pruned (libckpt, the coordinator) from the first 4 KiB of each image.
+  uint64_t image_id;           // random, never 0: what a child image names
+  uint64_t generation;         // == ProcessRecord.generation
+  uint64_t parent_generation;  // 0: a full image; else the image its inherited pages come from
+  uint64_t parent_id;          // the parent's image_id: another file under its name is refused
+  uint32_t mode;               // CheckpointMode: why this image is full, or that it is incremental
+  uint32_t pad;
+  char parent_name[256];       // the parent's file name, in this image's directory ("" when full)
 };
+
+// How a checkpoint chose between a full and an incremental image.
+enum class CheckpointMode : uint32_t {
+  FullFirst = 0,      // no tracked parent: the first since launch, exec, fork or restart
+  Incremental = 1,    // only pages written since the parent generation
+  FullDisabled = 2,   // incremental checkpoints disabled (--no-incremental)
+  FullNoTracking = 3, // write tracking (userfaultfd write-protect + PAGEMAP_SCAN) unavailable
+  FullPeriodic = 4,   // the chain reached CKPT_FULL_EVERY images
+  FullLostTracking = 5,  // tracking was lost since the parent (moved directory, an uffd error)
+};
+inline const char* checkpoint_mode_name(uint32_t mode) {
+  switch (static_cast<CheckpointMode>(mode)) {
+    case CheckpointMode::FullFirst: return "full (first tracked checkpoint)";
+    case CheckpointMode::Incremental: return "incremental";
+    case CheckpointMode::FullDisabled: return "full (incremental disabled)";
+    case CheckpointMode::FullNoTracking: return "full (write tracking unavailable)";
+    case CheckpointMode::FullPeriodic: return "full (periodic, --full-every)";
+    case CheckpointMode::FullLostTracking: return "full (tracking lost since the last checkpoint)";
+  }
+  return "unknown";
+}
+// Images in one chain at most (a child's generation is above its parent's,
+// so a chain cannot loop; this bounds what a crafted one costs).
+inline constexpr uint32_t kMaxChain = 1024;
 
 enum class RecordType : uint32_t {
   End = 0,
   Process = 1,  // ProcessRecord, exactly one
   Thread = 2,   // ThreadRecord, one per thread
-  Region = 3,   // RegionRecord + PageExtent[extent_count] + path bytes, one per memory region
+  Region = 3,   // RegionRecord + PageExtent[extent_count + inherit_count] + path bytes, one per memory region
   Section = 4,  // SectionRecord + bytes: a plugin's saved state
 };
 
@@ -180,7 +220,12 @@ struct RegionRecord {
                           // (checked after decompression); 0 when nothing is stored
   uint32_t path_len;      // bytes of path following the extents, NUL included; 0 if no path
   uint32_t extent_count;  // PageExtents following this struct; 0 with kRegionNoData
-  uint32_t pad;
+  // Incremental images: PageExtents following the stored ones, the pages
+  // whose bytes are the parent image's at the same addresses (unchanged
+  // since). They neither overlap nor touch each other, and overlap no
+  // stored extent. Pages neither stored nor inherited are zero (or the
+  // file's, kRegionFileBacked). 0 in a full image.
+  uint32_t inherit_count;
 };
 
 struct ChunkHeader {

@@ -74,6 +74,7 @@ struct Totals {
   uint64_t pages = 0;           // of regions that have data
   uint64_t stored_pages = 0;    // of those, stored in the image
   uint64_t skipped_pages = 0;   // of those, not stored: never touched, zero, or the file's
+  uint64_t inherited_pages = 0;  // of the skipped, read from the parent image
   double ratio() const { return stored ? static_cast<double>(saved) / stored : 1.0; }
 };
 
@@ -87,6 +88,7 @@ Totals totals(const ImageReader& img) {
       t.pages += r.pages();
       t.stored_pages += r.stored_pages();
       t.skipped_pages += r.pages() - r.stored_pages();
+      t.inherited_pages += r.inherited_pages();
     }
   }
   return t;
@@ -107,6 +109,12 @@ Json header_fields() {
   CKPT_HEADER_FIELD(file_size);
   CKPT_HEADER_FIELD(meta_crc);
   CKPT_HEADER_FIELD(header_crc);
+  CKPT_HEADER_FIELD(image_id);
+  CKPT_HEADER_FIELD(generation);
+  CKPT_HEADER_FIELD(parent_generation);
+  CKPT_HEADER_FIELD(parent_id);
+  CKPT_HEADER_FIELD(mode);
+  CKPT_HEADER_FIELD(parent_name);
 #undef CKPT_HEADER_FIELD
   return out;
 }
@@ -180,6 +188,7 @@ Json region_json(const Region& r) {
           {"pages", r.pages()},
           {"stored_pages", data ? r.stored_pages() : 0},
           {"skipped_pages", data ? r.pages() - r.stored_pages() : 0},
+          {"inherited_pages", r.inherited_pages()},
           {"stored_size", r.rec.stored_size},
           {"extents", extents},
           {"backing_file", file}};
@@ -263,6 +272,14 @@ Json image_json(const ImageReader& img) {
           {"meta_size", h.meta_size},
           {"meta_crc", hex_string(h.meta_crc)},
           {"header_crc", hex_string(h.header_crc)},
+          {"image_id", hex_string(h.image_id)},
+          {"mode", checkpoint_mode_name(h.mode)},
+          {"incremental", img.incremental()},
+          {"parent",
+           img.incremental() ? Json{{"generation", h.parent_generation},
+                                    {"image_id", hex_string(h.parent_id)},
+                                    {"name", fixed_string(h.parent_name)}}
+                             : Json(nullptr)},
           {"process", process_json(img.process())},
           {"threads", threads},
           {"regions", regions},
@@ -273,6 +290,7 @@ Json image_json(const ImageReader& img) {
             {"saved_bytes", t.saved},
             {"stored_pages", t.stored_pages},
             {"skipped_pages", t.skipped_pages},
+            {"inherited_pages", t.inherited_pages},
             {"stored_bytes", t.stored},
             {"compression_ratio", t.ratio()}}}};
 }
@@ -298,6 +316,13 @@ std::string image_summary(const ImageReader& img) {
   add("image %s: format %u, %s, %s, %s (data %s, metadata %s at offset %" PRIu64 ")\n", img.path().c_str(), h.version,
       arch_name(h.arch), img.compressed() ? "lz4-compressed" : "uncompressed", human_size(h.file_size).c_str(),
       human_size(t.stored).c_str(), human_size(h.meta_size).c_str(), h.meta_offset);
+  if (img.incremental())
+    add("checkpoint mode: incremental over generation %" PRIu64 " (parent %s, image id %s): %" PRIu64
+        " pages stored, %" PRIu64 " inherited\n",
+        h.parent_generation, fixed_string(h.parent_name).c_str(), hex_string(h.parent_id).c_str(), t.stored_pages,
+        t.inherited_pages);
+  else
+    add("checkpoint mode: %s: %" PRIu64 " pages stored\n", checkpoint_mode_name(h.mode), t.stored_pages);
   add("process %d (real pid %d, parent %d, uid %u, gid %u): %s\n", p.virt_pid, p.real_pid, p.virt_ppid, p.uid, p.gid,
       fixed_string(p.progname).c_str());
   add("  exe %s\n  cwd %s\n", fixed_string(p.exe).c_str(), fixed_string(p.cwd).c_str());
@@ -326,8 +351,8 @@ std::string image_summary(const ImageReader& img) {
     s += r.path;
     if (r.rec.flags & kRegionFile) s += " @" + hex_string(r.rec.file_offset);
     if (!(r.rec.flags & kRegionNoData))
-      add(" [pages %" PRIu64 " stored, %" PRIu64 " skipped; data at %" PRIu64 ", crc %08x]", r.stored_pages(),
-          r.pages() - r.stored_pages(), r.rec.data_offset, r.rec.crc);
+      add(" [pages %" PRIu64 " stored, %" PRIu64 " skipped (%" PRIu64 " inherited); data at %" PRIu64 ", crc %08x]",
+          r.stored_pages(), r.pages() - r.stored_pages(), r.inherited_pages(), r.rec.data_offset, r.rec.crc);
     s += '\n';
   }
   add("sections (%zu):\n", img.sections().size());

@@ -245,6 +245,10 @@ ImageReader::~ImageReader() {
 }
 
 std::unique_ptr<ImageReader> ImageReader::open(const std::string& path, std::string& error) {
+  return open_chain(path, error, 0);
+}
+
+std::unique_ptr<ImageReader> ImageReader::open_chain(const std::string& path, std::string& error, uint32_t depth) {
   std::unique_ptr<ImageReader> img(new ImageReader);
   img->path_ = path;
   auto bad = [&](const std::string& why) {
@@ -354,13 +358,18 @@ std::unique_ptr<ImageReader> ImageReader::open(const std::string& path, std::str
           return bad("more than " + std::to_string(kMaxRegions) + " Region records" + at);
         Region& r = img->regions_.emplace_back();
         memcpy(&r.rec, p, sizeof(r.rec));
-        uint64_t extent_bytes = uint64_t{r.rec.extent_count} * sizeof(PageExtent);
+        uint64_t extent_bytes = (uint64_t{r.rec.extent_count} + r.rec.inherit_count) * sizeof(PageExtent);
         if (rh.size != sizeof(RegionRecord) + extent_bytes + uint64_t{r.rec.path_len}) return wrong_size("Region");
         if (r.rec.path_len > kMaxRegionPath)
           return bad("Region record" + at + " has a path of " + std::to_string(r.rec.path_len) +
                      " bytes, more than " + std::to_string(kMaxRegionPath));
         r.extents.resize(r.rec.extent_count);
-        if (extent_bytes) memcpy(r.extents.data(), p + sizeof(RegionRecord), extent_bytes);
+        r.inherited.resize(r.rec.inherit_count);
+        if (r.rec.extent_count)
+          memcpy(r.extents.data(), p + sizeof(RegionRecord), r.rec.extent_count * sizeof(PageExtent));
+        if (r.rec.inherit_count)
+          memcpy(r.inherited.data(), p + sizeof(RegionRecord) + r.rec.extent_count * sizeof(PageExtent),
+                 r.rec.inherit_count * sizeof(PageExtent));
         if (r.rec.path_len) {
           const char* s = p + sizeof(RegionRecord) + extent_bytes;
           if (strnlen(s, r.rec.path_len) != r.rec.path_len - 1)
@@ -404,7 +413,7 @@ std::unique_ptr<ImageReader> ImageReader::open(const std::string& path, std::str
     if (rec.end > kUserSpaceEnd) return bad(name + ": lies outside user space (which ends at " + hex(kUserSpaceEnd) + ")");
     if (rec.flags & ~kKnownRegionFlags) return bad(name + ": unknown flags " + hex(rec.flags));
     if (rec.prot & ~kKnownProt) return bad(name + ": unknown protection " + hex(rec.prot));
-    if (rec.pad) return bad(name + ": nonzero padding");
+    if (rec.inherit_count && !h.parent_generation) return bad(name + ": inherits pages but the image has no parent");
     if ((rec.flags & kRegionFileBacked) &&
         ((rec.flags & (kRegionNoData | kRegionShared | kRegionExternal)) || !(rec.flags & kRegionFile) ||
          r.path.empty() || r.path[0] != '/'))
@@ -412,7 +421,7 @@ std::unique_ptr<ImageReader> ImageReader::open(const std::string& path, std::str
     if (!(rec.flags & kRegionFileBacked) && (rec.file_dev || rec.file_ino || rec.file_size || rec.file_mtime_ns))
       return bad(name + ": records a file identity but is not file-backed");
     if (rec.flags & kRegionNoData) {
-      if (rec.data_offset || rec.data_size || rec.crc || rec.stored_size || rec.extent_count)
+      if (rec.data_offset || rec.data_size || rec.crc || rec.stored_size || rec.extent_count || rec.inherit_count)
         return bad(name + ": has data but is marked as having none");
       continue;
     }
@@ -426,6 +435,21 @@ std::unique_ptr<ImageReader> ImageReader::open(const std::string& path, std::str
                    std::to_string(e.size) + " bytes) is not page-aligned, inside the region and after the previous one");
       prev_end = e.offset + e.size;
       sum += e.size;
+    }
+    // Inherited runs: the same rules, and none overlaps a stored page.
+    prev_end = 0;
+    size_t stored_at = 0;
+    for (size_t i = 0; i < r.inherited.size(); ++i) {
+      const PageExtent& e = r.inherited[i];
+      while (stored_at < r.extents.size() && r.extents[stored_at].offset + r.extents[stored_at].size <= e.offset)
+        ++stored_at;
+      if ((e.offset | e.size) % h.page_size || e.size == 0 || e.offset > region_size ||
+          e.size > region_size - e.offset || (i && e.offset <= prev_end) ||
+          (stored_at < r.extents.size() && r.extents[stored_at].offset < e.offset + e.size))
+        return bad(name + ": inherited page run " + std::to_string(i) + " (+" + hex(e.offset) + ", " +
+                   std::to_string(e.size) + " bytes) is not page-aligned, inside the region, after the previous one "
+                   "and apart from the stored pages");
+      prev_end = e.offset + e.size;
     }
     if (sum != rec.stored_size)
       return bad(name + ": its stored page runs add up to " + std::to_string(sum) + " bytes, the record says " +
@@ -454,6 +478,7 @@ std::unique_ptr<ImageReader> ImageReader::open(const std::string& path, std::str
   for (size_t i = 1; i < order.size(); i++)
     if (order[i - 1]->rec.end > order[i]->rec.start)
       return bad("regions " + describe(*order[i - 1]) + " and " + describe(*order[i]) + " overlap");
+  if (h.parent_generation && !img->open_parent(depth, error)) return nullptr;
   std::erase_if(order, [](const Region* r) { return r->rec.data_size == 0; });
   std::sort(order.begin(), order.end(),
             [](const Region* a, const Region* b) { return a->rec.data_offset < b->rec.data_offset; });
@@ -464,10 +489,96 @@ std::unique_ptr<ImageReader> ImageReader::open(const std::string& path, std::str
   return img;
 }
 
+bool ImageReader::open_parent(uint32_t depth, std::string& error) {
+  const FileHeader& h = header_;
+  auto bad = [&](const std::string& why) {
+    error = "image " + path_ + ": " + why;
+    return false;
+  };
+  const char* name = h.parent_name;
+  if (!terminated(name, sizeof h.parent_name) || !name[0] || strchr(name, '/') || !strcmp(name, ".") ||
+      !strcmp(name, ".."))
+    return bad("its parent's name is not a file name");
+  if (h.parent_generation >= h.generation || h.generation != process_.generation)
+    return bad("its parent generation " + std::to_string(h.parent_generation) + " is not below its own " +
+               std::to_string(process_.generation));
+  if (depth + 1 >= kMaxChain) return bad("its chain of parents is longer than " + std::to_string(kMaxChain) + " images");
+  const size_t slash = path_.rfind('/');
+  const std::string parent_path = (slash == std::string::npos ? std::string() : path_.substr(0, slash + 1)) + name;
+  const std::string which = "its parent image " + parent_path + " (generation " + std::to_string(h.parent_generation) + ")";
+  std::string why;
+  parent_ = open_chain(parent_path, why, depth + 1);
+  if (!parent_) {
+    const std::string own = "image " + parent_path + ": ";  // said once, by `which`
+    return bad(which + " is unusable: " + (why.rfind(own, 0) == 0 ? why.substr(own.size()) : why));
+  }
+  const FileHeader& ph = parent_->header_;
+  if (ph.image_id != h.parent_id)
+    return bad(which + " is not the image it was written over (identity " + hex(ph.image_id) + ", expected " +
+               hex(h.parent_id) + ")");
+  if (parent_->process_.generation != h.parent_generation ||
+      strcmp(parent_->process_.unique_id, process_.unique_id) != 0)
+    return bad(which + " is another process's or generation's image");
+  return true;
+}
+
+bool ImageReader::read_inherited(const std::vector<PageExtent>& want, uint64_t base, char* dst,
+                                 std::string& error) const {
+  std::vector<PageExtent> deeper;  // what this image inherits in turn, as addresses
+  std::vector<char> none;
+  size_t w = 0;
+  for (const Region& q : regions_) {
+    const uint64_t qs = q.rec.start, qe = q.rec.end;
+    while (w > 0 && want[w - 1].offset + want[w - 1].size > qs) --w;  // runs may span regions
+    while (w < want.size() && want[w].offset + want[w].size <= qs) ++w;
+    if (w == want.size() || want[w].offset >= qe || (q.rec.flags & kRegionNoData)) continue;
+    // The parts of `want` in q (addresses).
+    std::vector<PageExtent> parts;
+    for (size_t i = w; i < want.size() && want[i].offset < qe; ++i) {
+      uint64_t lo = std::max(want[i].offset, qs), hi = std::min(want[i].offset + want[i].size, qe);
+      if (lo < hi) parts.push_back({lo, hi - lo});
+    }
+    if (q.rec.stored_size) {
+      // The whole region's pages, checksummed, then the wanted ones.
+      const uint64_t len = qe - qs;
+      void* tmp = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+      if (tmp == MAP_FAILED) {
+        error = "image " + path_ + ": cannot map memory to read region " + describe(q) + ": " + strerror(errno);
+        return false;
+      }
+      std::string why;
+      const bool ok = read_checked(*this, q, static_cast<char*>(tmp), why);
+      if (ok)
+        for (const PageExtent& p : parts) memcpy(dst + (p.offset - base), static_cast<char*>(tmp) + (p.offset - qs), p.size);
+      munmap(tmp, len);
+      if (!ok) {
+        error = "image " + path_ + ": " + why;
+        return false;
+      }
+    } else {
+      for (const PageExtent& p : parts) memset(dst + (p.offset - base), 0, p.size);
+    }
+    for (const PageExtent& p : parts)
+      for (const PageExtent& e : q.inherited) {
+        uint64_t lo = std::max(p.offset, qs + e.offset), hi = std::min(p.offset + p.size, qs + e.offset + e.size);
+        if (lo < hi) deeper.push_back({lo, hi - lo});
+      }
+  }
+  if (deeper.empty()) return true;
+  std::sort(deeper.begin(), deeper.end(), [](const PageExtent& a, const PageExtent& b) { return a.offset < b.offset; });
+  return parent_->read_inherited(deeper, base, dst, error);
+}
+
 uint64_t Region::pages() const { return (rec.end - rec.start) / kPage; }
+uint64_t Region::inherited_pages() const {
+  uint64_t n = 0;
+  for (const PageExtent& e : inherited) n += e.size / kPage;
+  return n;
+}
 uint64_t Region::stored_pages() const { return rec.stored_size / kPage; }
 
 bool ImageReader::verify_data(std::string& error) const {
+  if (parent_ && !parent_->verify_data(error)) return false;
   for (const Region& r : regions_) {
     if (r.rec.flags & kRegionNoData) continue;
     std::string why;
@@ -481,9 +592,14 @@ bool ImageReader::verify_data(std::string& error) const {
 
 bool ImageReader::read_region(const Region& r, void* dst, std::string& error) const {
   std::string why;
-  if (read_checked(*this, r, static_cast<char*>(dst), why)) return true;
-  error = "image " + path_ + ": " + why;
-  return false;
+  if (!read_checked(*this, r, static_cast<char*>(dst), why)) {
+    error = "image " + path_ + ": " + why;
+    return false;
+  }
+  if (r.inherited.empty()) return true;
+  std::vector<PageExtent> want;
+  for (const PageExtent& e : r.inherited) want.push_back({r.rec.start + e.offset, e.size});
+  return parent_->read_inherited(want, r.rec.start, static_cast<char*>(dst), error);
 }
 
 }  // namespace ckpt::image

@@ -14,9 +14,11 @@ namespace ckpt::image {
 struct Region {
   RegionRecord rec;
   std::vector<PageExtent> extents;  // the stored pages
+  std::vector<PageExtent> inherited;  // the pages read from the parent image (incremental images)
   std::string path;
   uint64_t pages() const;         // of the whole region
   uint64_t stored_pages() const;  // rec.stored_size in pages
+  uint64_t inherited_pages() const;
 };
 
 struct Section {
@@ -31,16 +33,25 @@ class ImageReader {
   // Opens and validates header, metadata and record structure (not region
   // data). Returns nullptr with `error` set to a one-line reason naming the
   // image and the problem, e.g. "image ckpt_x.ckpt: truncated (4096 of 81920 bytes)".
+  // An incremental image opens its parent (FileHeader.parent_name, in the
+  // same directory) the same way, and that one its own, checking that each
+  // is the image it names (identity, process, generation).
   static std::unique_ptr<ImageReader> open(const std::string& path, std::string& error);
 
-  // Checks every region's data checksums. Reads the whole data area.
+  // Checks every region's data checksums, the parents' too. Reads the whole
+  // data area of each.
   bool verify_data(std::string& error) const;
 
   // Reads region `r`'s stored pages into dst (r.rec.end - r.rec.start bytes),
-  // each at its offset, decompressing and checking checksums. The bytes of
-  // pages not stored are left as they are: the caller supplies zeros (or,
-  // for kRegionFileBacked, the file's bytes).
+  // each at its offset, decompressing and checking checksums, and its
+  // inherited pages from the parent chain. The bytes of pages neither stored
+  // nor inherited are left as they are: the caller supplies zeros (or, for
+  // kRegionFileBacked, the file's bytes).
   bool read_region(const Region& r, void* dst, std::string& error) const;
+
+  // The parent image (FileHeader.parent_generation), or null for a full one.
+  const ImageReader* parent() const { return parent_.get(); }
+  bool incremental() const { return header_.parent_generation != 0; }
 
   const std::string& path() const { return path_; }
   const FileHeader& header() const { return header_; }
@@ -53,6 +64,12 @@ class ImageReader {
 
  private:
   ImageReader() = default;
+  static std::unique_ptr<ImageReader> open_chain(const std::string& path, std::string& error, uint32_t depth);
+  bool open_parent(uint32_t depth, std::string& error);
+  // Puts this image's bytes at the addresses of `want` (sorted, disjoint
+  // address runs) into dst, which holds address `base`.
+  bool read_inherited(const std::vector<PageExtent>& want, uint64_t base, char* dst, std::string& error) const;
+  std::unique_ptr<ImageReader> parent_;
   std::string path_;
   int fd_ = -1;
   FileHeader header_{};

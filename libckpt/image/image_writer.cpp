@@ -9,6 +9,7 @@
 #include <stdio.h>  // rename() only: a plain system call, async-signal-safe
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "crc32c.h"
@@ -121,6 +122,15 @@ bool ImageWriter::open(const char* final_path, bool compress, int compress_threa
   ext_cap_ = 4096;
   ext_ = static_cast<PageExtent*>(map_buffer(ext_cap_));
   if (!ext_) return fail("allocate extent buffer for", tmp_path_, errno);
+  // An identity of its own until set_lineage() says otherwise: random, so
+  // that another image written under a parent's name is told apart.
+  lineage_ = FileHeader{};
+  while (!lineage_.image_id)
+    if (syscall(SYS_getrandom, &lineage_.image_id, sizeof lineage_.image_id, 0) != sizeof lineage_.image_id)
+      return fail("make an identity for", tmp_path_, errno);
+  inh_cap_ = 4096;
+  inh_ = static_cast<PageExtent*>(map_buffer(inh_cap_));
+  if (!inh_) return fail("allocate extent buffer for", tmp_path_, errno);
   in_region_ = false;
   // Region bytes are copied to copy_ before they are checksummed and
   // written: the process writing the image is a copy of the one
@@ -243,9 +253,11 @@ bool ImageWriter::begin_region(const RegionRecord& region, const char* path) {
   rec_.crc = 0;
   rec_.data_offset = rec_.data_size = rec_.stored_size = 0;
   rec_.extent_count = 0;
+  rec_.inherit_count = 0;
   rec_path_ = path;
   in_region_ = true;
   ext_count_ = 0;
+  inh_count_ = 0;
   copy_fill_ = 0;
   blob_size_ = 0;
   // Raw blobs start page-aligned so that restart can mmap their extents.
@@ -286,6 +298,44 @@ bool ImageWriter::add_pages(uint64_t offset, const void* src, uint64_t size) {
     if (copy_fill_ == kChunkSize && !flush_copy()) return false;
   }
   return true;
+}
+
+bool ImageWriter::add_inherited(uint64_t offset, uint64_t size) {
+  if (!in_region_) return fail("add pages to", tmp_path_, 0, "no region begun");
+  uint64_t region_size = rec_.end - rec_.start;
+  uint64_t last_end = inh_count_ ? inh_[inh_count_ - 1].offset + inh_[inh_count_ - 1].size : 0;
+  if ((offset | size) % page_size_ || size == 0 || offset > region_size || size > region_size - offset ||
+      (inh_count_ && offset < last_end) || !lineage_.parent_generation) {
+    char reason[160];
+    Appender(reason, sizeof(reason))
+        .str("inherited pages at +").hex(offset).str(" (").dec(size).str(" bytes) of region ").hex(rec_.start)
+        .str(" are not page-aligned, inside it and after the ones added before, or the image has no parent");
+    return fail("add pages to", tmp_path_, 0, reason);
+  }
+  if (inh_count_ && offset == last_end) {
+    inh_[inh_count_ - 1].size += size;
+    return true;
+  }
+  char* buf = reinterpret_cast<char*>(inh_);
+  if (!grow_buffer(buf, inh_cap_, (inh_count_ + 1) * sizeof(PageExtent)))
+    return fail("grow extent buffer for", tmp_path_, errno);
+  inh_ = reinterpret_cast<PageExtent*>(buf);
+  inh_[inh_count_++] = PageExtent{offset, size};
+  return true;
+}
+
+void ImageWriter::set_lineage(uint64_t image_id, uint64_t generation, CheckpointMode mode,
+                              uint64_t parent_generation, uint64_t parent_id, const char* parent_name) {
+  lineage_ = FileHeader{};
+  lineage_.image_id = image_id;
+  lineage_.generation = generation;
+  lineage_.mode = static_cast<uint32_t>(mode);
+  lineage_.parent_generation = parent_generation;
+  lineage_.parent_id = parent_id;
+  if (parent_name) {
+    size_t n = strnlen(parent_name, sizeof lineage_.parent_name - 1);
+    memcpy(lineage_.parent_name, parent_name, n);
+  }
 }
 
 // Raw: the bytes at the blob's next offset. Compressed: one ChunkHeader +
@@ -348,19 +398,22 @@ bool ImageWriter::end_region() {
   // of it written.
   if (!flush_copy() || (compress_workers_ && !write_compressed(true))) return false;
   in_region_ = false;
-  if (ext_count_ > UINT32_MAX) return fail("add_region to", tmp_path_, 0, "too many page runs in one region");
+  if (ext_count_ > UINT32_MAX || inh_count_ > UINT32_MAX)
+    return fail("add_region to", tmp_path_, 0, "too many page runs in one region");
   rec_.extent_count = static_cast<uint32_t>(ext_count_);
   pages_raw_ += rec_.stored_size;
   pages_stored_ += blob_size_;
+  rec_.inherit_count = static_cast<uint32_t>(inh_count_);
   if (blob_size_) {
     rec_.data_offset = blob_start_;
     rec_.data_size = blob_size_;
     offset_ = blob_start_ + blob_size_;
   }
-  uint64_t total = sizeof(rec_) + ext_count_ * sizeof(PageExtent) + rec_.path_len;
+  uint64_t total = sizeof(rec_) + (ext_count_ + inh_count_) * sizeof(PageExtent) + rec_.path_len;
   if (total > UINT32_MAX) return fail("add_region to", tmp_path_, 0, "region record larger than 4 GiB");
   return begin_record(RecordType::Region, static_cast<uint32_t>(total)) && meta_append(&rec_, sizeof(rec_)) &&
          (ext_count_ == 0 || meta_append(ext_, ext_count_ * sizeof(PageExtent))) &&
+         (inh_count_ == 0 || meta_append(inh_, inh_count_ * sizeof(PageExtent))) &&
          (rec_.path_len == 0 || meta_append(rec_path_, rec_.path_len)) && end_record(static_cast<uint32_t>(total));
 }
 
@@ -376,7 +429,8 @@ bool ImageWriter::commit() {
     return fail("commit", tmp_path_, 0, "ProcessRecord.thread_count differs from the Thread records added");
   if (!begin_record(RecordType::End, 0)) return false;
 
-  FileHeader h{};
+  FileHeader h = lineage_;
+  h.generation = proc.generation;
   memcpy(h.magic, kMagic, sizeof(kMagic));
   h.version = kFormatVersion;
   h.arch = kArchX86_64;
@@ -433,9 +487,10 @@ void ImageWriter::release_buffers() {
   if (meta_) munmap(meta_, meta_cap_);
   if (zbuf_) munmap(zbuf_, zbuf_cap_);
   if (ext_) munmap(ext_, ext_cap_);
+  if (inh_) munmap(inh_, inh_cap_);
   copy_ = nullptr;
-  ext_ = nullptr;
-  ext_cap_ = ext_count_ = 0;
+  ext_ = inh_ = nullptr;
+  ext_cap_ = ext_count_ = inh_cap_ = inh_count_ = 0;
   in_region_ = false;
   meta_ = zbuf_ = nullptr;
   meta_cap_ = meta_size_ = zbuf_cap_ = 0;

@@ -54,7 +54,19 @@ class ImageWriter {
   // `size` bytes at `src`, which become the region's bytes at `offset`
   // from its start (page-aligned, after every run added before).
   bool add_pages(uint64_t offset, const void* src, uint64_t size);
+  // Incremental images: the pages [offset, offset + size) of the region
+  // come from the parent image (set_lineage). Any order against
+  // add_pages(), but in address order among themselves, never overlapping
+  // stored pages.
+  bool add_inherited(uint64_t offset, uint64_t size);
   bool end_region();
+
+  // The header's lineage (FileHeader.image_id ... parent_name), after
+  // open(). Without a call the image is full (mode FullFirst) with a random
+  // image_id; `image_id` must not be 0. FileHeader.generation is always the
+  // Process record's.
+  void set_lineage(uint64_t image_id, uint64_t generation, CheckpointMode mode, uint64_t parent_generation,
+                   uint64_t parent_id, const char* parent_name);
 
   // Writes metadata and header, fsyncs, renames over final_path, fsyncs the
   // directory (the fsyncs only if durable). After a failure the temporary file is removed and the
@@ -127,6 +139,12 @@ class ImageWriter {
   PageExtent* ext_ = nullptr;
   size_t ext_count_ = 0;
   size_t ext_cap_ = 0;  // bytes
+  // its inherited extents, the same way
+  PageExtent* inh_ = nullptr;
+  size_t inh_count_ = 0;
+  size_t inh_cap_ = 0;  // bytes
+  // set_lineage()
+  FileHeader lineage_{};
   // lz4 state, then the output ChunkHeader + block (mmap'd), for
   // compressing in this thread
   char* zbuf_ = nullptr;

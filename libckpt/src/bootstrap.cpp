@@ -54,6 +54,8 @@ void read_config() {
   g_config.fsync = env_number(CKPT_ENV_FSYNC, 1) != 0;
   g_config.compress_threads = static_cast<int>(threads < CKPT_MAX_COMPRESS_THREADS ? threads : CKPT_MAX_COMPRESS_THREADS);
   g_config.accept_loss = env_number(CKPT_ENV_ACCEPT_LOSS, 0) != 0;
+  g_config.incremental = env_number(CKPT_ENV_INCREMENTAL, 1) != 0;
+  g_config.full_every = static_cast<unsigned>(env_number(CKPT_ENV_FULL_EVERY, CKPT_DEFAULT_FULL_EVERY));
   // A real-time signal the application is unlikely to use; glibc keeps
   // SIGRTMIN and SIGRTMIN+1 for itself.
   g_config.suspend_signal = static_cast<int>(env_number(CKPT_ENV_SIGNAL, SIGRTMAX - 2));

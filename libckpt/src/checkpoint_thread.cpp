@@ -41,6 +41,7 @@
 #include "core.h"
 #include "log.h"
 #include "restart_env.h"
+#include "write_tracker.h"
 
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
@@ -112,6 +113,11 @@ struct CheckpointState {
   bool restart_lazy = false;
 };
 CheckpointState g_cp;
+// Pages written since this process's last committed image (incremental
+// checkpoints). Apart from g_cp: a fork child starts g_cp afresh by
+// assignment, while the tracker owns buffers and a descriptor to let go of.
+WriteTracker g_tracker;
+IncrementalPlan g_plan;  // the snapshot in flight's, read by its writer (a copy-on-write child)
 
 // The checkpoint thread's kernel tid: plugin barriers are only for its events.
 std::atomic<pid_t> g_checkpoint_tid{0};
@@ -263,6 +269,7 @@ void abort_checkpoint() {
 // The coordinator failed the checkpoint: this process's image of it, if
 // written, belongs to no generation.
 void discard_pending_image() {
+  g_tracker.failed();
   if (g_cp.image_pending) unlink(g_cp.image_path);
   g_cp.image_pending = false;
 }
@@ -400,6 +407,17 @@ void take_snapshot(const proto::MsgHeader& h) {
   req.virt_ppid = ckpt_virtual_pid(static_cast<pid_t>(sys(SYS_getppid)));
   req.real_pid = static_cast<pid_t>(sys(SYS_getpid));
   req.virt_pid = ckpt_virtual_pid(req.real_pid);
+  // While every user thread is frozen: the written pages are read and
+  // protected again before anything can write to them.
+  const RegionClaim* claims = nullptr;
+  const int claim_count = region_claims(&claims);
+  g_tracker.configure(g_config.incremental, g_config.full_every);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  g_tracker.prepare(h.generation, g_cp.image_path, claims, claim_count, g_plan);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  g_plan.prepare_ns = (t1.tv_sec - t0.tv_sec) * 1'000'000'000LL + (t1.tv_nsec - t0.tv_nsec);
+  req.plan = &g_plan;
 
   // A raw clone, not fork(): glibc's fork runs atfork handlers and takes the
   // malloc locks, which frozen threads may hold. No exit signal, so the
@@ -436,6 +454,7 @@ void take_snapshot(const proto::MsgHeader& h) {
   close_own_fd(err_pipe[1]);
   if (pid < 0) {
     close_own_fd(err_pipe[0]);
+    g_tracker.failed();
     fail_checkpoint("cannot fork the snapshot process");
     return;
   }
@@ -461,6 +480,7 @@ void on_writer_exit() {
   char tmp[4200];
   format_to(tmp, sizeof tmp, "%s.tmp.%d", g_cp.image_path, static_cast<int>(si.si_pid));
   unlink(tmp);
+  g_tracker.failed();
   fail_checkpoint(reason);
 }
 
@@ -468,17 +488,59 @@ void on_writer_exit() {
 // of any other generation up to the committed one go, in the directory it
 // writes to (older generations' images, images of checkpoints that never
 // committed), with its writers' stray temporary files.
+//
+// An incremental image needs its parent, and that one its own: the images a
+// kept generation's chain goes through stay too (FileHeader lineage, read
+// from each image of ours). An image that cannot be read is not anyone's
+// known parent.
 void remove_unkept_images(uint64_t committed, const uint64_t* kept, size_t kept_count) {
   char dir[sizeof g_cp.image_path];
   format_to(dir, sizeof dir, "%s", g_cp.image_path);
   char* slash = strrchr(dir, '/');
   if (!slash) return;
   *slash = '\0';
+  // Our images and their parents' generations (0: full, or unreadable).
+  struct Link {
+    uint64_t generation, parent;
+  };
+  constexpr size_t kMaxLinks = 4096;
+  static Link links[kMaxLinks];  // the checkpoint thread's alone
+  size_t link_count = 0;
+  bool overflow = false;
+  for_each_entry(dir[0] ? dir : "/", [&](const char* name, int dir_fd) {
+    names::ImageName image;
+    if (!names::parse_image_name(name, &image, g_config.unique_id) || image.temporary) return true;
+    if (link_count == kMaxLinks) {
+      overflow = true;
+      return false;
+    }
+    image::FileHeader h{};
+    int fd = static_cast<int>(sys(SYS_openat, dir_fd, name, O_RDONLY | O_CLOEXEC));
+    bool read = fd >= 0 && sys(SYS_pread64, fd, &h, sizeof h, 0) == static_cast<long>(sizeof h);
+    if (fd >= 0) sys(SYS_close, fd);
+    read = read && !memcmp(h.magic, image::kMagic, sizeof h.magic) && h.version == image::kFormatVersion &&
+           h.generation == image.generation;
+    links[link_count++] = {image.generation, read ? h.parent_generation : 0};
+    return true;
+  });
+  auto needed = [&](uint64_t generation) {
+    if (overflow) return true;  // too many to know: remove nothing
+    for (size_t i = 0; i < kept_count; ++i) {
+      // Follow the kept generation's chain (parents are older: no loop).
+      for (uint64_t g = kept[i]; g;) {
+        if (g == generation) return true;
+        uint64_t parent = 0;
+        for (size_t k = 0; k < link_count; ++k)
+          if (links[k].generation == g) parent = links[k].parent;
+        g = parent < g ? parent : 0;
+      }
+    }
+    return false;
+  };
   for_each_entry(dir[0] ? dir : "/", [&](const char* name, int dir_fd) {
     names::ImageName image;
     if (!names::parse_image_name(name, &image, g_config.unique_id) || image.generation > committed) return true;
-    bool keep = false;
-    for (size_t i = 0; i < kept_count && !image.temporary; ++i) keep = keep || kept[i] == image.generation;
+    const bool keep = !image.temporary && needed(image.generation);
     if (!keep) {
       CKPT_LOG(Info, "removing %s", name);
       sys(SYS_unlinkat, dir_fd, name, 0);
@@ -497,6 +559,7 @@ void on_welcome(const proto::MsgHeader& h, const char* payload) {
 void on_committed(const proto::MsgHeader& h, const char* payload) {
   if (h.generation != g_cp.generation) return;
   g_cp.image_pending = false;
+  g_tracker.committed(h.generation);
   const size_t kept_count = h.arg < proto::kMaxKeep ? h.arg : proto::kMaxKeep;
   uint64_t kept[proto::kMaxKeep];
   memcpy(kept, payload, kept_count * sizeof kept[0]);
@@ -659,6 +722,9 @@ void on_restarted() {
   // (their numbers may belong to the restored application now).
   forget_protected_fds();
   forget_fork_state_after_restart();
+  // Nothing is write-protected in this new address space: the first image
+  // after a restart is full.
+  g_tracker.forget_after_restart();
   g_coord = CoordClient();
   g_cp.writer_pidfd = g_cp.writer_err_fd = -1;
   g_cp.writer_pid = -1;
@@ -859,6 +925,8 @@ void start_checkpoint_thread() {
   pthread_attr_destroy(&attr);
 }
 
+void untrack_memory(uint64_t start, uint64_t end) { g_tracker.untrack(start, end); }
+
 bool checkpoint_thread_running() { return g_running.load(); }
 
 void wake_checkpoint_thread() {
@@ -877,6 +945,7 @@ void forget_checkpoint_thread() {
   close_own_fd(g_cp.writer_err_fd);
   g_cp.writer_pidfd = g_cp.writer_err_fd = -1;
   g_cp.writer_pid = -1;
+  g_tracker.forget_after_fork();
   log_open(g_config.progname);
 }
 

@@ -57,6 +57,11 @@ struct Config {
   // CKPT_MODIFY_ENV (ckpt_launch --modify-env): every restart applies
   // dmtcp_env.txt from the image's directory to the environment (restart_env.h).
   bool modify_env;
+  // Incremental checkpoints (CKPT_INCREMENTAL, default on): after a full
+  // image, write only the pages written since; a full one again once a
+  // chain holds full_every images (CKPT_FULL_EVERY).
+  bool incremental;
+  unsigned full_every;
 };
 extern Config g_config;
 
@@ -230,6 +235,8 @@ const char* last_image_path();
 // Committed checkpoints and restarts this process went through.
 void local_counts(int* checkpoints, int* restarts);
 bool checkpoint_thread_running();
+// ckpt_untrack_memory (ckpt/plugin.h): write tracking lets go of [start, end).
+void untrack_memory(uint64_t start, uint64_t end);
 // ckpt_plugin_barrier (ckpt/plugin.h).
 int plugin_barrier(const char* name, int scope);
 // Makes the checkpoint thread look at its descriptors again (one moved).
@@ -263,6 +270,12 @@ size_t exec_handover_state(char* buf, size_t cap);
 void adopt_exec_handover(int fd, const char* state);
 
 // ---- snapshot writer (snapshot.cpp); runs in the forked child ----
+struct MapEntry;
+struct IncrementalPlan;
+// Whether the image saves mapping `m` as this process's private memory,
+// page by page (its pages can be tracked for incremental images).
+bool saves_private_pages(const MapEntry& m, const RegionClaim* claims, int claim_count);
+
 struct SnapshotRequest {
   const char* image_path;
   bool compress;
@@ -279,6 +292,8 @@ struct SnapshotRequest {
   // when its getppid() would name init and the pid table no longer hold it.
   pid_t real_pid;
   pid_t virt_pid;
+  // Full or incremental, and for an incremental image which pages are new.
+  const IncrementalPlan* plan;
 };
 // Writes the image; on failure fills `error` and returns false. Memory it
 // could save only as a placeholder (losses accepted) is named in `warnings`,

@@ -5,25 +5,18 @@
 #include <sys/syscall.h>
 
 #include "ckpt/raw_syscall.h"
+#include "kernel_uapi.h"
 
 namespace ckpt {
 namespace {
 
-// <linux/fs.h> of Linux 6.7 (the installed headers predate it).
-struct page_region {
-  uint64_t start, end, categories;
-};
-
-struct pm_scan_arg {
-  uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages, category_inverted, category_mask,
-      category_anyof_mask, return_mask;
-};
-
-constexpr unsigned long kPagemapScan = _IOWR('f', 16, struct pm_scan_arg);
-constexpr uint64_t kPageIsFile = 1u << 2;
-constexpr uint64_t kPageIsPresent = 1u << 3;
-constexpr uint64_t kPageIsSwapped = 1u << 4;
-constexpr uint64_t kPageIsPfnZero = 1u << 5;
+using uapi::page_region;
+using uapi::pm_scan_arg;
+using uapi::kPagemapScan;
+using uapi::kPageIsFile;
+using uapi::kPageIsPresent;
+using uapi::kPageIsSwapped;
+using uapi::kPageIsPfnZero;
 
 }  // namespace
 

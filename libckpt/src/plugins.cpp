@@ -185,6 +185,12 @@ int ckpt_save_section(const char* name, const void* data, size_t len) {
   return 0;
 }
 
+void ckpt_untrack_memory(const void* addr, size_t len) {
+  const uint64_t page = 4096, start = reinterpret_cast<uint64_t>(addr) & ~(page - 1);
+  const uint64_t end = (reinterpret_cast<uint64_t>(addr) + len + page - 1) & ~(page - 1);
+  if (len && end > start) ckpt::untrack_memory(start, end);
+}
+
 int ckpt_save_region_bytes(const void* addr, size_t len, const void* copy) {
   const auto start = reinterpret_cast<uint64_t>(addr), copy_at = reinterpret_cast<uint64_t>(copy);
   const uint64_t page = 4096;

@@ -21,6 +21,7 @@
 #include "page_scan.h"
 #include "proc_maps.h"
 #include "stats_section.h"
+#include "write_tracker.h"
 
 namespace ckpt {
 namespace {
@@ -183,13 +184,67 @@ bool add_non_zero_file(image::ImageWriter& writer, const char* data, uint64_t fr
   return true;
 }
 
+// The first run of `runs` (sorted, disjoint) that ends after `at`.
+size_t first_after(const AddrRun* runs, size_t count, uint64_t at) {
+  size_t lo = 0, hi = count;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (runs[mid].end <= at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+// Pages of an incremental image: what it stores and what it inherits.
+struct PageCounts {
+  uint64_t stored = 0, inherited = 0;
+};
+
+// Existing anonymous pages [from, to) of region `r` (offsets): with an
+// incremental plan, those tracked and not written since the parent are
+// inherited, and `store(from, to)` is called for the rest.
+template <typename Store>
+bool split_by_plan(image::ImageWriter& writer, const IncrementalPlan* plan, const image::RegionRecord& r,
+                   uint64_t from, uint64_t to, PageCounts& counts, Store&& store) {
+  if (!plan || plan->mode != image::CheckpointMode::Incremental) return store(from, to);
+  uint64_t at = r.start + from;
+  const uint64_t end = r.start + to;
+  while (at < end) {
+    size_t t = first_after(plan->tracked, plan->tracked_count, at);
+    if (t == plan->tracked_count || plan->tracked[t].start >= end) return store(at - r.start, to);
+    if (plan->tracked[t].start > at) {
+      if (!store(at - r.start, plan->tracked[t].start - r.start)) return false;
+      at = plan->tracked[t].start;
+    }
+    const uint64_t tracked_end = plan->tracked[t].end < end ? plan->tracked[t].end : end;
+    while (at < tracked_end) {
+      size_t w = first_after(plan->written, plan->written_count, at);
+      uint64_t next_written = w == plan->written_count ? tracked_end : plan->written[w].start;
+      if (next_written > at) {  // clean since the parent
+        uint64_t stop = next_written < tracked_end ? next_written : tracked_end;
+        if (!writer.add_inherited(at - r.start, stop - at)) return false;
+        counts.inherited += (stop - at) / kPage;
+        at = stop;
+      } else {
+        uint64_t stop = plan->written[w].end < tracked_end ? plan->written[w].end : tracked_end;
+        if (!store(at - r.start, stop - r.start)) return false;
+        at = stop;
+      }
+    }
+  }
+  return true;
+}
+
 // Writes region `r` (its bytes at `data`: the memory at r.start, or a
-// plugin's copy of it), storing the pages `choice` says. `scan` is usable for every choice but kAllNonZero.
-// Every page of the region is scanned; `fig` counts why those not stored
-// were skipped (the writer counts the stored ones).
+// plugin's copy of it), storing the pages `choice` says, or with an
+// incremental plan, those of them written since the parent image.
+// `scan` is usable for every choice but kAllNonZero. Every page of the
+// region is scanned; `fig` counts why those not stored were skipped (the
+// writer counts the stored ones; inherited pages are counted by the caller
+// from `counts`).
 bool write_region_pages(image::ImageWriter& writer, PageScanner& scan, const image::RegionRecord& r,
-                        const char* path, const char* data, PageChoice choice, stats::ImageFigures& fig, char* error,
-                        size_t error_len) {
+                        const char* path, const char* data, PageChoice choice, const IncrementalPlan* plan,
+                        PageCounts& counts, stats::ImageFigures& fig, char* error, size_t error_len) {
   if (!writer.begin_region(r, path)) return false;
   fig.pages_scanned += (r.end - r.start) / kPage;
   if (choice == PageChoice::kAllNonZero && (r.flags & image::kRegionFile)) {
@@ -224,9 +279,15 @@ bool write_region_pages(image::ImageWriter& writer, PageScanner& scan, const ima
           return;
         }
         uint64_t from = run.start - r.start, to = run.end - r.start;
-        if (choice != PageChoice::kCopied) ok = add_non_zero(writer, data, from, to, fig);
-        else if (run.file) fig.pages_skipped_file += pages;
-        else ok = writer.add_pages(from, data + from, to - from);
+        if (choice == PageChoice::kCopied && run.file) {
+          fig.pages_skipped_file += pages;
+          return;
+        }
+        ok = split_by_plan(writer, plan, r, from, to, counts, [&](uint64_t a, uint64_t b) {
+          counts.stored += (b - a) / kPage;
+          return choice == PageChoice::kCopied ? writer.add_pages(a, data + a, b - a)
+                                               : add_non_zero(writer, data, a, b, fig);
+        });
       },
       &err);
   if (!ok) return false;
@@ -284,6 +345,12 @@ void save_layout_section() {
   ckpt_save_section(image::kLayoutSection, &l, sizeof l);
 }
 
+bool saves_private_pages(const MapEntry& m, const RegionClaim* claims, int claim_count) {
+  return strcmp(m.path, "[vsyscall]") != 0 && !is_claim_copy(m, claims, claim_count) &&
+         !claim_of(m, claims, claim_count) && !is_special(m.path) && !is_unsaveable_shared(m) &&
+         m.prot != PROT_NONE && !m.shared;
+}
+
 bool write_snapshot(const SnapshotRequest& req, char* error, size_t error_len, char* warnings, size_t warnings_len,
                     stats::WrittenFigures& figures) {
   const int64_t started_ns = monotonic_ns();
@@ -316,6 +383,11 @@ bool write_snapshot(const SnapshotRequest& req, char* error, size_t error_len, c
   }
   if (req.compress)
     CKPT_LOG(Info, "image writer: %d compression threads", writer.compress_workers());
+  const IncrementalPlan* plan = req.plan;
+  if (plan)
+    writer.set_lineage(plan->image_id, req.generation, plan->mode, plan->parent_generation, plan->parent_id,
+                       plan->parent_name);
+  PageCounts counts;
   auto failed = [&]() {
     format_to(error, error_len, "%s", writer.error());
     writer.abort();
@@ -404,12 +476,14 @@ bool write_snapshot(const SnapshotRequest& req, char* error, size_t error_len, c
     }
     if (!data) {
       if (!writer.add_region(r, m.path, nullptr)) return failed();
-    } else if (!write_region_pages(writer, scan, r, m.path, static_cast<const char*>(data), choice, fig, error,
+    } else if (!write_region_pages(writer, scan, r, m.path, static_cast<const char*>(data), choice,
+                                   (r.flags & image::kRegionExternal) ? nullptr : plan, counts, fig, error,
                                    error_len)) {
       return error[0] ? false : failed();
     }
   }
   fig.pages_written = writer.pages_raw_bytes() / kPage;
+  fig.pages_skipped_unchanged = counts.inherited;  // the parent image holds them
   fig.bytes_raw = writer.pages_raw_bytes();
   fig.bytes_compressed = writer.pages_stored_bytes();
   const int64_t written_ns = monotonic_ns();
@@ -422,6 +496,17 @@ bool write_snapshot(const SnapshotRequest& req, char* error, size_t error_len, c
   }
   figures.version = stats::kVersion;
   figures.sync_ns = static_cast<uint64_t>(monotonic_ns() - written_ns);
+  if (plan && plan->mode == image::CheckpointMode::Incremental)
+    CKPT_LOG(Info,
+             "checkpoint %lu: incremental over generation %lu: %lu pages written since, %lu inherited (tracking "
+             "%ld us while frozen)",
+             static_cast<unsigned long>(req.generation), static_cast<unsigned long>(plan->parent_generation),
+             static_cast<unsigned long>(counts.stored), static_cast<unsigned long>(counts.inherited),
+             static_cast<long>(plan->prepare_ns / 1000));
+  else
+    CKPT_LOG(Info, "checkpoint %lu: %s image (tracking %ld us while frozen)", static_cast<unsigned long>(req.generation),
+             image::checkpoint_mode_name(static_cast<uint32_t>(plan ? plan->mode : image::CheckpointMode::FullFirst)),
+             static_cast<long>(plan ? plan->prepare_ns / 1000 : 0));
   return true;
 }
 

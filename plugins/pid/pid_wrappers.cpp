@@ -4,6 +4,7 @@
 // system calls. Pid arguments go virtual -> real, returned pids real ->
 // virtual; a reaped child leaves the pid table.
 #include <dlfcn.h>
+#include <linux/userfaultfd.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -401,6 +402,23 @@ int ioctl(int fd, unsigned long request, ...) {
         pid_t real = to_real_group(*static_cast<const pid_t*>(arg));
         return ckpt::sys(SYS_ioctl, fd, request, &real);
       }));
+    }
+    case UFFDIO_REGISTER: {
+      // Not a pid matter, but this is the one ioctl wrapper: the
+      // application's own userfaultfd takes memory that ckpt may track
+      // writes to (incremental images), which would refuse it with EBUSY.
+      // If a checkpoint tracked it again meanwhile, once more.
+      using ioctl_fn = int (*)(int, unsigned long, ...);
+      static auto next = reinterpret_cast<ioctl_fn>(dlsym(RTLD_NEXT, "ioctl"));
+      if (!ckpt_readable_user_memory(arg, sizeof(uffdio_register))) return next(fd, request, arg);
+      const uffdio_range range = static_cast<const uffdio_register*>(arg)->range;
+      ckpt_untrack_memory(reinterpret_cast<const void*>(range.start), range.len);
+      int rc = next(fd, request, arg);
+      if (rc != 0 && errno == EBUSY) {
+        ckpt_untrack_memory(reinterpret_cast<const void*>(range.start), range.len);
+        rc = next(fd, request, arg);
+      }
+      return rc;
     }
     default: {
       using ioctl_fn = int (*)(int, unsigned long, ...);

@@ -259,12 +259,16 @@ h_generations() {
 # nothing else of a checkpoint: no image of another generation, no temporary
 # file. The processes remove their old images when the commit reaches them,
 # just after ckpt_command returns: this waits a little for them.
+#
+# Incremental images need their parents: the images of the generations their
+# chains go through stay too (h_chain_generations).
 h_expect_generations() {
-  local want=$1 deadline=$((SECONDS + ${2:-10})) problem g
+  local want=$1 deadline=$((SECONDS + ${2:-10})) problem g images
   while :; do
     problem=
+    images=$(h_chain_generations $want)
     [ "$(h_generations scripts)" = "$want" ] || problem="scripts of generations '$(h_generations scripts)'"
-    [ "$(h_generations images)" = "$want" ] || problem+=" images of generations '$(h_generations images)'"
+    [ "$(h_generations images)" = "$images" ] || problem+=" images of generations '$(h_generations images)' (expected '$images')"
     ls "$H_CKPTDIR" | grep -q '\.tmp\.\|\.sh\.' && problem+=" temporary files"
     for g in $want; do
       grep -o "'[^']*\.ckpt'" "$H_CKPTDIR/ckpt_restart_g$g.sh" 2>/dev/null | tr -d "'" | while read -r image; do
@@ -278,6 +282,28 @@ h_expect_generations() {
     sleep 0.1
   done
   h_log "generations kept: $want"
+}
+
+# h_chain_generations G...: the generations G and those their images in
+# $H_CKPTDIR need (an incremental image's parent, its parent's ...), by
+# ckpt_info: ascending, on one line.
+h_chain_generations() {
+  python3 - "$CKPT_BIN/ckpt_info" "$H_CKPTDIR" "$@" <<'PY'
+import glob, json, os, subprocess, sys
+info, folder, gens = sys.argv[1], sys.argv[2], sys.argv[3:]
+need = set(int(g) for g in gens)
+todo = [p for g in gens for p in glob.glob(f"{folder}/ckpt_*_g{g}.ckpt")]
+while todo:
+    r = subprocess.run([info, "--json", todo.pop()], capture_output=True, text=True)
+    if r.returncode != 0:
+        continue  # unreadable (its parent gone?): the image check says so
+    i = json.loads(r.stdout)
+    i = i[0] if isinstance(i, list) else i
+    if i.get("parent"):
+        need.add(i["parent"]["generation"])
+        todo.append(os.path.join(folder, i["parent"]["name"]))
+print(" ".join(str(g) for g in sorted(need)))
+PY
 }
 
 # h_hold_writers N: holds N image writers (SIGSTOP) as soon as their

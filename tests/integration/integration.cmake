@@ -12,7 +12,8 @@ foreach(script harness.sh compare_output.py checkpoint_restart.sh periodic_check
                coordinator_restart.sh coordinator_flood.sh coordinator_listen.sh coordinator_auth.sh private_dir.sh
                checkpoints_only.sh nocheckpoint.sh posix_timers.sh posix_timer_refused.sh stopped_job.sh stopped_alone.sh socket_cycles.sh
                socket_outside.sh dmtcp_api.sh vim_edit.sh self_checkpoint.sh sysv_ipc.sh pg_pgbench.sh
-               pages_restart.sh pages_file_changed.sh file_recreate.sh stats.sh compress_threads.sh)
+               pages_restart.sh pages_file_changed.sh file_recreate.sh stats.sh compress_threads.sh
+               incremental_chain.sh incremental_refused.sh incremental_keep.sh incremental_modes.sh incremental_file.sh)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/${script} ${CKPT_IT_DIR}/${script} COPYONLY)
 endforeach()
 configure_file(${CMAKE_CURRENT_LIST_DIR}/programs/collatz.py ${CKPT_IT_DIR}/bin/collatz.py COPYONLY)
@@ -23,7 +24,8 @@ configure_file(${CMAKE_CURRENT_LIST_DIR}/programs/socket_asyncio.py ${CKPT_IT_DI
 foreach(prog heap_churn.c signals_timer.c threads_queue.cpp own_wrappers.c pid_calls.c blocking_ipc.c
              blocked_signals.c proc_fds.c eof_mapping.c pty_settings.c socket_timewait.c socket_stream.c socket_kinds.c socket_outside.c
              shm_counters.c shm_memfd.c sysv_pipeline.c posix_timers.c posix_timer_refused.c stopped_job.c
-             blocking_timeouts.c signal_race.c sparse_pages.c file_recreate.c known_memory.c)
+             blocking_timeouts.c signal_race.c sparse_pages.c file_recreate.c known_memory.c incr_pages.c
+             no_userfaultfd.c)
   get_filename_component(name ${prog} NAME_WE)
   add_executable(it_${name} ${CMAKE_CURRENT_LIST_DIR}/programs/${prog})
   set_target_properties(it_${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CKPT_IT_DIR}/bin)
@@ -68,6 +70,16 @@ ckpt_integration_test(pages.file_changed_refused pages_file_changed.sh)
 # Statistics (issue 11): a checkpoint's figures agree with the memory it saved.
 ckpt_integration_test(stats.lz4 stats.sh)
 ckpt_integration_test(stats.raw stats.sh --no-compress)
+# Incremental checkpoints (issue 11): a chain of five images restarted from
+# its end and its middle; a broken chain refused; pruning that keeps what a
+# kept image needs; --full-every, --no-incremental and no userfaultfd.
+ckpt_integration_test(incremental.chain_lz4 incremental_chain.sh)
+ckpt_integration_test(incremental.chain_raw incremental_chain.sh --no-compress)
+ckpt_integration_test(incremental.broken_chain_refused incremental_refused.sh)
+ckpt_integration_test(incremental.keep_parents incremental_keep.sh)
+ckpt_integration_test(incremental.modes incremental_modes.sh)
+ckpt_integration_test(incremental.file_private_raw incremental_file.sh --no-compress)
+ckpt_integration_test(incremental.file_private_lz4 incremental_file.sh)
 # Shared memory across fork stays one object, saved while every process is frozen (issue 10).
 ckpt_integration_test(shm_fork_counters checkpoint_restart.sh 3 4 ${bin}/it_shm_counters 3 3000 40)
 ckpt_integration_test(shm_memfd checkpoint_restart.sh 3 4 ${bin}/it_shm_memfd 2000 30)

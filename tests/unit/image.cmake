@@ -4,6 +4,7 @@ add_executable(image_unit_tests
   ${CMAKE_CURRENT_LIST_DIR}/image_proc_maps_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/image_roundtrip_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/image_pages_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/image_incremental_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/image_schema_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/image_corrupt_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/image_verify_test.cpp

@@ -65,13 +65,17 @@ class ParallelCompression : public ::testing::Test {
   TempDir dir_;
 };
 
+// Every image has a random id of its own (incremental images name their
+// parent's): images compared byte for byte are given the same one.
+constexpr uint64_t kImageId = 0x5eed5eed5eed5eedULL;
+
 TEST_F(ParallelCompression, ImagesAreByteIdenticalToTheSerialWriters) {
   const std::string serial = dir_.file("serial.ckpt");
-  ASSERT_EQ(write_image(serial, true, regions_), "");
+  ASSERT_EQ(write_image(serial, true, regions_, {}, {}, nullptr, {1, true, kImageId}), "");
   const std::vector<char> expected = read_file(serial);
   for (int threads : {2, 3, 8}) {
     const std::string path = dir_.file("parallel" + std::to_string(threads) + ".ckpt");
-    ASSERT_EQ(write_image(path, true, regions_, {}, {}, nullptr, {threads}), "") << threads;
+    ASSERT_EQ(write_image(path, true, regions_, {}, {}, nullptr, {threads, true, kImageId}), "") << threads;
     EXPECT_TRUE(read_file(path) == expected) << threads << " threads wrote another image";
   }
   // And it reads back as the memory it was written from.
@@ -86,12 +90,12 @@ TEST_F(ParallelCompression, ImagesAreByteIdenticalToTheSerialWriters) {
 
 TEST_F(ParallelCompression, UncompressedImagesIgnoreTheThreadCount) {
   const std::string serial = dir_.file("serial.ckpt"), threaded = dir_.file("threaded.ckpt");
-  ASSERT_EQ(write_image(serial, false, regions_), "");
+  ASSERT_EQ(write_image(serial, false, regions_, {}, {}, nullptr, {1, true, kImageId}), "");
   ImageWriter w;
   ASSERT_TRUE(w.open(threaded.c_str(), false, 4));
   EXPECT_EQ(w.compress_workers(), 0);
   w.abort();
-  ASSERT_EQ(write_image(threaded, false, regions_, {}, {}, nullptr, {4}), "");
+  ASSERT_EQ(write_image(threaded, false, regions_, {}, {}, nullptr, {4, true, kImageId}), "");
   EXPECT_TRUE(read_file(threaded) == read_file(serial));
 }
 
@@ -173,7 +177,7 @@ TEST_F(ParallelCompression, FullFileSystemMidWayLeavesNoTemporaryAndNoWorkers) {
 // thread limit may), the writer compresses in its own thread: same image.
 TEST_F(ParallelCompression, WritesSeriallyWhenNoThreadCanBeMade) {
   const std::string serial = dir_.file("serial.ckpt"), path = dir_.file("fallback.ckpt");
-  ASSERT_EQ(write_image(serial, true, regions_), "");
+  ASSERT_EQ(write_image(serial, true, regions_, {}, {}, nullptr, {1, true, kImageId}), "");
   std::string result = in_child([&]() -> std::string {
     sock_filter filter[] = {
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
@@ -188,7 +192,7 @@ TEST_F(ParallelCompression, WritesSeriallyWhenNoThreadCanBeMade) {
     if (!w.open(path.c_str(), true, 4)) return std::string("open: ") + w.error();
     if (w.compress_workers() != 0) return "workers made despite the filter";
     w.abort();
-    return write_image(path, true, regions_, {}, {}, nullptr, {4});
+    return write_image(path, true, regions_, {}, {}, nullptr, {4, true, kImageId});
   });
   if (result == "skip") GTEST_SKIP() << "cannot install a seccomp filter here";
   ASSERT_EQ(result, "");
@@ -199,8 +203,8 @@ TEST_F(ParallelCompression, WritesSeriallyWhenNoThreadCanBeMade) {
 // synced: the same bytes, committed the same way.
 TEST_F(ParallelCompression, PageCacheOnlyImagesAreTheSameImages) {
   const std::string durable = dir_.file("durable.ckpt"), cached = dir_.file("cached.ckpt");
-  ASSERT_EQ(write_image(durable, true, regions_, {}, {}, nullptr, {2}), "");
-  ASSERT_EQ(write_image(cached, true, regions_, {}, {}, nullptr, {2, false}), "");
+  ASSERT_EQ(write_image(durable, true, regions_, {}, {}, nullptr, {2, true, kImageId}), "");
+  ASSERT_EQ(write_image(cached, true, regions_, {}, {}, nullptr, {2, false, kImageId}), "");
   EXPECT_TRUE(read_file(cached) == read_file(durable));
   EXPECT_EQ(dir_.entries().size(), 2u) << "no temporary left";
 }

@@ -171,6 +171,9 @@ struct TestSection {
 struct WriteSettings {
   int compress_threads = 1;
   bool durable = true;
+  // Nonzero: the image's id (otherwise random), for tests that compare the
+  // bytes of two images.
+  uint64_t image_id = 0;
 };
 
 // Writes an image with one process (test_process(), or `process`),
@@ -185,6 +188,7 @@ inline std::string write_image(const std::string& path, bool compress,
   ProcessRecord p = process ? *process : test_process(static_cast<uint32_t>(threads.size()));
   bool ok = w.open(path.c_str(), compress, settings.compress_threads, settings.durable) &&
             w.add_record(RecordType::Process, &p, sizeof(p));
+  if (ok && settings.image_id) w.set_lineage(settings.image_id, 1, CheckpointMode::FullFirst, 0, 0, nullptr);
   for (const ThreadRecord& t : threads) ok = ok && w.add_record(RecordType::Thread, &t, sizeof(t));
   for (const TestRegion& r : regions) {
     const char* path = r.path.empty() ? nullptr : r.path.c_str();

@@ -99,6 +99,20 @@ TEST(LaunchOptions, KeepGoesToTheCoordinatorItStarts) {
   EXPECT_EQ(parse({"--keep", "0", "./app"}).action, LaunchAction::Error);
 }
 
+TEST(LaunchOptions, IncrementalImagesAreOnByDefaultWithAFullOneEveryEight) {
+  EXPECT_TRUE(parse({"./app"}).options.incremental);
+  EXPECT_EQ(parse({"./app"}).options.full_every, 8u);
+  EXPECT_FALSE(parse({"--no-incremental", "./app"}).options.incremental);
+  EXPECT_FALSE(parse({"./app"}, Env{{{"CKPT_NO_INCREMENTAL", "1"}}}).options.incremental);
+  EXPECT_EQ(parse({"--full-every", "3", "./app"}).options.full_every, 3u);
+  EXPECT_EQ(parse({"./app"}, Env{{{"CKPT_FULL_EVERY", "5"}}}).options.full_every, 5u);
+  LaunchParse zero = parse({"--full-every", "0", "./app"});
+  EXPECT_EQ(zero.action, LaunchAction::Error);
+  EXPECT_EQ(zero.error, "ckpt_launch: --full-every: must be at least 1");
+  LaunchParse big = parse({"--full-every=1001", "./app"});
+  EXPECT_EQ(big.error, "ckpt_launch: --full-every: '1001' is out of range (at most 1000)");
+}
+
 TEST(LaunchOptions, FlagValuesMayFollowAnEqualsSign) {
   LaunchParse p = parse({"--coord-port=9001", "--interval=5", "app"});
   ASSERT_EQ(p.action, LaunchAction::Run) << p.error;

@@ -29,7 +29,7 @@ struct ImageFigures {
   uint64_t pages_skipped_untouched;  // never touched: not in the page tables
   uint64_t pages_skipped_zero;       // all zeros, or the kernel's shared zero page
   uint64_t pages_skipped_file;       // clean pages of a private file mapping: the file has them
-  uint64_t pages_skipped_unchanged;  // unchanged since the parent image (incremental checkpoints; 0 until then)
+  uint64_t pages_skipped_unchanged;  // unchanged since the parent image (inherited by an incremental image)
   uint64_t pages_written;
   uint64_t bytes_raw;         // bytes of the pages written: pages_written * kPageSize
   uint64_t bytes_compressed;  // those bytes as stored (lz4 chunks with their headers); bytes_raw uncompressed

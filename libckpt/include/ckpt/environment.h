@@ -18,6 +18,10 @@
 #define CKPT_MAX_COMPRESS_THREADS 64
 #define CKPT_ENV_FSYNC "CKPT_FSYNC" /* 1 or 0: images left in the page cache, not durable */
 #define CKPT_ENV_ACCEPT_LOSS "CKPT_ACCEPT_LOSS" /* 1: placeholders and warnings instead of failing */
+#define CKPT_ENV_INCREMENTAL "CKPT_INCREMENTAL" /* 1 (default) or 0: incremental images */
+#define CKPT_ENV_FULL_EVERY "CKPT_FULL_EVERY"   /* images per chain at most: then a full one */
+#define CKPT_DEFAULT_FULL_EVERY 8
+#define CKPT_MAX_FULL_EVERY 1000
 #define CKPT_ENV_FILE_POLICY "CKPT_FILE_POLICY" /* validated GLOB=POLICY rules, one per line */
 #define CKPT_ENV_SIGNAL "CKPT_SIGNAL"           /* the suspend signal */
 #define CKPT_ENV_OUTSIDE_CONNECTIONS "CKPT_OUTSIDE_CONNECTIONS" /* close (default) or fail (plugins/socket) */

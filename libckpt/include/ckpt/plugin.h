@@ -193,6 +193,12 @@ int ckpt_loss_accepted(void);
  * page-aligned, too many); the checkpoint then fails. */
 int ckpt_save_region_bytes(const void *addr, size_t len, const void *copy);
 
+/* Memory [addr, addr + len) is about to be registered with a userfaultfd of
+ * the application's own (UFFDIO_REGISTER): ckpt stops tracking writes to it
+ * there, which would make that registration fail with EBUSY; images save
+ * that memory whole from then on. Safe to call from any thread at any time. */
+void ckpt_untrack_memory(const void *addr, size_t len);
+
 /* Descriptors saved by a plugin other than the descriptor plugin (plugins/fd),
  * which fails the checkpoint for any descriptor it cannot save itself and that
  * nobody claimed. Claim during CKPT_EVENT_PRE_CHECKPOINT (the descriptor
