@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "ckpt/plugin.h"
+#include "mix64.h"
 
 static const char *g_stall_dir;
 /* Read by the checkpoint thread: volatile, or the child's store may never happen. */
@@ -58,13 +59,6 @@ static void stall_event(ckpt_event_t event, void *data) {
 }
 
 static const struct ckpt_plugin g_plugin = {"stall", stall_event};
-
-static uint64_t mix(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  return x;
-}
 
 static uint64_t churn(uint64_t *buf, size_t words, uint64_t step) {
   uint64_t sum = 0;

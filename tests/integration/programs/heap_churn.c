@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "mix64.h"
 
 enum { kSmallBlocks = 4096 };
 
@@ -24,13 +25,6 @@ struct small_block {
   size_t words;
   uint64_t data[];
 };
-
-static uint64_t mix(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  return x;
-}
 
 static struct small_block *new_block(uint64_t seed) {
   size_t words = 1 + mix(seed) % 512;

@@ -18,15 +18,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include "mix64.h"
 
 enum { kPage = 4096 };
-
-static uint64_t mix(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  return x;
-}
 
 static unsigned char *map(size_t bytes, int flags) {
   unsigned char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);

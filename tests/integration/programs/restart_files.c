@@ -13,13 +13,7 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
-
-static uint64_t mix(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  return x;
-}
+#include "mix64.h"
 
 int main(int argc, char **argv) {
   if (argc != 4) {

@@ -29,6 +29,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "mix64.h"
 
 enum { kLogSlots = 1 << 16, kMaxChildren = 16 };
 
@@ -38,13 +39,6 @@ struct shared {
   uint64_t per_child[kMaxChildren];
   uint64_t log[kLogSlots];
 };
-
-static uint64_t mix(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  return x;
-}
 
 static sem_t *g_sem;  /* the lock, in "posix" mode */
 

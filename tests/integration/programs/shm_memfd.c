@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "mix64.h"
 
 struct shared {
   char header[64];
@@ -33,13 +34,6 @@ struct shared {
   uint64_t per_child[2];
   uint64_t records;  /* in the unmapped memfd */
 };
-
-static uint64_t mix(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  return x;
-}
 
 static void pause_ms(long ms) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};

@@ -27,15 +27,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "mix64.h"
 
 enum { kPage = 4096 };
-
-static uint64_t mix(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  return x;
-}
 
 static void die(const char *what) {
   fprintf(stderr, "sparse_pages: %s: %s\n", what, strerror(errno));
