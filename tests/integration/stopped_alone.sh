@@ -15,7 +15,13 @@ h_init
 h_reference "$H_TMP/expected.out" "$@"
 h_start_coordinator --timeout 20
 out=$H_TMP/actual.out
+# The job gets a process group of its own, as a shell's job would: SIGTSTP
+# is discarded for a group the kernel deems orphaned (no member's parent in
+# another group of the session), which the test's own group becomes when
+# whatever started ctest has exited (a detached CI run).
+set -m
 h_launch "$out" -- "$@"
+set +m
 
 real_pids() {
   h_list_json | python3 -c 'import json, sys; print(" ".join(str(p["real_pid"]) for p in json.load(sys.stdin)["processes"]))'
