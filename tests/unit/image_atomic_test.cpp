@@ -36,11 +36,7 @@ class ImageAtomicity : public ::testing::Test {
     if (error.find(want) == std::string::npos) return "error \"" + error + "\", want \"" + want + "\"";
     if (error.find(path + ".tmp.") == std::string::npos) return "error does not name the temp file: " + error;
     if (read_file(path) != previous) return "previous image changed";
-    DIR* d = opendir(dir.c_str());
-    std::string extra;
-    while (dirent* e = readdir(d))
-      if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && path != dir + "/" + e->d_name) extra += e->d_name;
-    closedir(d);
+    const std::string extra = files_besides(dir, path);
     return extra.empty() ? "" : "left behind: " + extra;
   }
 

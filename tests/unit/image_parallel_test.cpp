@@ -134,11 +134,7 @@ std::string expect_failed_parallel_write(const std::string& dir, const std::stri
   std::string error = write_image(path, true, regions, {}, {}, nullptr, {4});
   if (error.find(want) == std::string::npos) return "error \"" + error + "\", want \"" + want + "\"";
   if (read_file(path) != previous) return "previous image changed";
-  DIR* d = opendir(dir.c_str());
-  std::string extra;
-  while (dirent* e = readdir(d))
-    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && path != dir + "/" + e->d_name) extra += e->d_name;
-  closedir(d);
+  const std::string extra = files_besides(dir, path);
   if (!extra.empty()) return "left behind: " + extra;
   int threads = threads_of_this_process();
   return threads == 1 ? "" : std::to_string(threads) + " threads left";

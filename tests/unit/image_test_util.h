@@ -167,6 +167,17 @@ struct TestSection {
   std::vector<char> data;
 };
 
+// The names in `dir` besides `path`'s, run together: what a failed write
+// left behind ("" when nothing).
+inline std::string files_besides(const std::string& dir, const std::string& path) {
+  DIR* d = opendir(dir.c_str());
+  std::string extra;
+  while (dirent* e = readdir(d))
+    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && path != dir + "/" + e->d_name) extra += e->d_name;
+  closedir(d);
+  return extra;
+}
+
 // How write_image opens its writer (ImageWriter::open).
 struct WriteSettings {
   int compress_threads = 1;

@@ -1,4 +1,5 @@
 #include "launch_options.h"
+#include "launch_parse_util.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -14,23 +15,6 @@ namespace {
 
 using ckpt::LaunchAction;
 using ckpt::LaunchParse;
-
-struct Env {
-  std::map<std::string, std::string> vars;
-  ckpt::EnvLookup lookup() const {
-    return [this](const char* name) -> const char* {
-      auto it = vars.find(name);
-      return it == vars.end() ? nullptr : it->second.c_str();
-    };
-  }
-};
-
-LaunchParse parse(std::vector<std::string> args, const Env& env = {}) {
-  args.insert(args.begin(), "ckpt_launch");
-  std::vector<const char*> argv;
-  for (const auto& a : args) argv.push_back(a.c_str());
-  return ckpt::parse_launch_options(static_cast<int>(argv.size()), argv.data(), env.lookup());
-}
 
 TEST(LaunchOptions, DefaultsWithoutFlagsOrEnvironment) {
   LaunchParse p = parse({"./app"});

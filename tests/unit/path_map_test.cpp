@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "launch_options.h"
+#include "launch_parse_util.h"
 #include "path_map.h"
 
 namespace {
@@ -99,23 +100,6 @@ TEST(PathMap, BadEntriesAreRefusedWithTheirLine) {
 TEST(PathMap, EmptyOrMissingTextIsNoMap) {
   EXPECT_TRUE(load("")->empty());
   EXPECT_TRUE(load(nullptr)->empty());
-}
-
-struct Env {
-  std::map<std::string, std::string> vars;
-  ckpt::EnvLookup lookup() const {
-    return [this](const char* name) -> const char* {
-      auto it = vars.find(name);
-      return it == vars.end() ? nullptr : it->second.c_str();
-    };
-  }
-};
-
-ckpt::LaunchParse parse(std::vector<std::string> args, const Env& env = {}) {
-  args.insert(args.begin(), "ckpt_launch");
-  std::vector<const char*> argv;
-  for (const auto& a : args) argv.push_back(a.c_str());
-  return ckpt::parse_launch_options(static_cast<int>(argv.size()), argv.data(), env.lookup());
 }
 
 TEST(PathMapOption, EntriesAreCheckedAndEncodedOnePerLine) {
