@@ -42,39 +42,61 @@ if [ "${CKPT_FUZZ_MAKE_SEEDS:-0}" = 1 ]; then
   "$CKPT_SRC/tests/fuzz/make_seeds.sh" "$CKPT_BUILD_DIR" "$CKPT_FUZZ_DIR/bin/make_seeds" "$CORPUS"
 fi
 
-status=0
-summary=()
-for t in "${targets[@]}"; do
-  bin=$CKPT_FUZZ_DIR/bin/${t}_fuzzer
-  found=$CKPT_FUZZ_DIR/found/$t
-  artifacts=$CKPT_FUZZ_DIR/artifacts/$t
-  log=$CKPT_FUZZ_DIR/fuzz-$t.log
-  rm -rf "$artifacts"
+# Runs one target; its one-line result goes to $CKPT_FUZZ_DIR/result-TARGET.
+fuzz_target() {
+  local t=$1
+  local bin=$CKPT_FUZZ_DIR/bin/${t}_fuzzer
+  local found=$CKPT_FUZZ_DIR/found/$t
+  local artifacts=$CKPT_FUZZ_DIR/artifacts/$t
+  local log=$CKPT_FUZZ_DIR/fuzz-$t.log
+  local result=$CKPT_FUZZ_DIR/result-$t
+  rm -rf "$artifacts" "$result"
   mkdir -p "$found" "$artifacts"
-  dict=()
+  local dict=()
   [ -f "$CKPT_SRC/tests/fuzz/$t.dict" ] && dict=(-dict="$CKPT_SRC/tests/fuzz/$t.dict")
   say "fuzzing $t for $CKPT_FUZZ_SECONDS s (seeds: $(ls "$CORPUS/$t" | wc -l) in tests/fuzz/corpus/$t)"
   # New inputs go to found/ (the first directory); the repository's seeds
   # are only read. -timeout: one input taking longer is a hang, reported
   # as a crash.
-  rc=0
+  local rc=0
   "$bin" -max_total_time="$CKPT_FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$artifacts/" "${dict[@]}" "$found" "$CORPUS/$t" >"$log" 2>&1 || rc=$?
+  local runs speed cov
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
   speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
   cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1)
   if [ "$rc" -eq 0 ]; then
-    summary+=("$t: ok, ${runs:-?} inputs (${speed:-?}/s), $cov")
-  else
-    status=1
-    summary+=("$t: FAILED (exit $rc), see $log")
+    echo "$t: ok, ${runs:-?} inputs (${speed:-?}/s), $cov" >"$result"
+    return 0
+  fi
+  echo "$t: FAILED (exit $rc), see $log" >"$result"
+  {
     grep -E '^(==[0-9]+==|SUMMARY|    #[0-9]+ )' "$log" | head -40
     for a in "$artifacts"/*; do
       [ -f "$a" ] && printf '%s (base64): %s\n' "$a" "$(base64 -w0 "$a")"
     done
+  } >>"$result"
+  return 1
+}
+
+# The targets run $CKPT_JOBS at a time (one core each): CI's time is bounded.
+status=0
+running=0
+for t in "${targets[@]}"; do
+  if [ "$running" -ge "$CKPT_JOBS" ]; then
+    wait -n || status=1
+    running=$((running - 1))
   fi
+  fuzz_target "$t" &
+  running=$((running + 1))
+done
+while [ "$running" -gt 0 ]; do
+  wait -n || status=1
+  running=$((running - 1))
 done
 
 say "fuzzing summary (build and runs took $SECONDS s)"
-printf '  %s\n' "${summary[@]}"
+for t in "${targets[@]}"; do
+  sed 's/^/  /' "$CKPT_FUZZ_DIR/result-$t" 2>/dev/null || { echo "  $t: no result"; status=1; }
+done
 exit "$status"
