@@ -23,6 +23,10 @@
 # The runtime ratios take the fastest of a few alternating rounds of each
 # side: on a loaded machine the fastest round is the one least disturbed.
 #
+# When DMTCP_PREFIX names a DMTCP installation (DMTCP_PREFIX/bin/dmtcp_launch),
+# the same workloads also run under DMTCP (bench/dmtcp_side.sh) and a last
+# column prints its figures beside ckpt's.
+#
 # usage: run_bench.sh [MIB]   (default 1024; run from the build tree:
 #        build/bench/run_bench.sh, or: cmake --build build --target bench)
 # Needs MIB of free memory plus room for two images and the dd file under
@@ -42,6 +46,7 @@ app_pid=
 cleanup() {
   [ -n "$app_pid" ] && kill -KILL "$app_pid" 2>/dev/null
   [ -n "$coord_pid" ] && kill "$coord_pid" 2>/dev/null
+  if declare -F dmtcp_stop_coordinator >/dev/null; then dmtcp_stop_coordinator; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -68,9 +73,14 @@ calc() { awk "BEGIN { printf \"%.2f\", $1 }"; }
 min_of() { printf '%s\n' "$@" | sort -n | head -1; }
 
 # ---- the one formatter ----------------------------------------------------
-# row FIGURE MEASURED TARGET VERDICT  (VERDICT: PASS, MISS, or "-" when there
-# is nothing to judge)
-row() { printf '%-36s %-46s %-30s %s\n' "$1" "$2" "$3" "$4"; }
+# row FIGURE MEASURED TARGET VERDICT [DMTCP]  (VERDICT: PASS, MISS, or "-"
+# when there is nothing to judge; DMTCP: the same figure under DMTCP, printed
+# when DMTCP_PREFIX is set)
+row() {
+  printf '%-36s %-46s %-30s %-7s' "$1" "$2" "$3" "$4"
+  if [ -n "${DMTCP_PREFIX:-}" ]; then printf ' %s' "${5:-}"; fi
+  printf '\n'
+}
 # verdict VALUE LIMIT: PASS when VALUE <= LIMIT.
 verdict() { awk "BEGIN { print ($1 <= $2) ? \"PASS\" : \"MISS\" }"; }
 
@@ -151,16 +161,22 @@ dd_reference() {
 
 # runtime_ratio NAME: alternates ROUNDS native and ROUNDS ckpt_launch runs of
 # NAME_native / NAME_under (each prints its time) and sets native, under
-# (the fastest of each) and ratio.
+# (the fastest of each) and ratio; with DMTCP_PREFIX, also NAME_dmtcp's
+# rounds: dmtcp and dmtcp_ratio.
 runtime_ratio() {
-  local n=() u=() i
+  local n=() u=() d=() i
   for ((i = 0; i < ROUNDS; i++)); do
     n+=("$("$1_native")")
     u+=("$("$1_under")")
+    if [ -n "${DMTCP_PREFIX:-}" ]; then d+=("$("$1_dmtcp")"); fi
   done
   native=$(min_of "${n[@]}")
   under=$(min_of "${u[@]}")
   ratio=$(calc "$under / ($native > 0 ? $native : 1)")
+  if [ -n "${DMTCP_PREFIX:-}" ]; then
+    dmtcp=$(min_of "${d[@]}")
+    dmtcp_ratio=$(calc "$dmtcp / ($native > 0 ? $native : 1)")
+  fi
 }
 
 execs=300
@@ -200,13 +216,17 @@ launch_under() {
 row_pause() {
   local worst=$((c_pause_us > r_pause_us ? c_pause_us : r_pause_us))
   row "application pause per checkpoint" "${c_pause_us} us compressed, ${r_pause_us} us raw" "<= 20 ms" \
-    "$(verdict "$worst" 20000)"
+    "$(verdict "$worst" 20000)" "${c_d_pause_us:-} us gzip, ${r_d_pause_us:-} us raw"
 }
 
 row_compressed_checkpoint() {
   local ms=$((c_ckpt_us / 1000)) dd_ms=$((dd_us / 1000))
+  local d=
+  if [ -n "${DMTCP_PREFIX:-}" ]; then
+    d="$((c_d_ckpt_us / 1000)) ms, $c_d_image_mib MiB (gzip): $(calc "$c_d_ckpt_us / $dd_us") x dd"
+  fi
   row "compressed checkpoint, durable" "$ms ms, $c_image_mib MiB; dd $dd_ms ms: $(calc "$c_ckpt_us / $dd_us") x dd" \
-    "<= 0.8 x dd" "$(verdict "$c_ckpt_us" "0.8 * $dd_us")"
+    "<= 0.8 x dd" "$(verdict "$c_ckpt_us" "0.8 * $dd_us")" "$d"
 }
 
 row_second_checkpoint() {
@@ -216,7 +236,13 @@ row_second_checkpoint() {
   worst=$(awk "BEGIN { print ($t > $b) ? $t : $b }")
   row "second checkpoint, 1% pages written" \
     "$((c_second_us / 1000)) ms ($t%), $(calc "$c_second_bytes / 1048576") MiB ($b%), pause $((c_second_pause_us / 1000)) ms" \
-    "<= 5% of the first" "$(verdict "$worst" 5)"
+    "<= 5% of the first" "$(verdict "$worst" 5)" "$(second_dmtcp)"
+}
+second_dmtcp() {
+  [ -n "${DMTCP_PREFIX:-}" ] || return 0
+  echo "$((c_d_second_us / 1000)) ms ($(calc "100 * $c_d_second_us / $c_d_ckpt_us")%)," \
+    "$(calc "$c_d_second_bytes / 1048576") MiB ($(calc "100 * $c_d_second_bytes / $c_d_image_bytes")%)," \
+    "pause $((c_d_second_pause_us / 1000)) ms"
 }
 
 row_sparse_image() {
@@ -238,31 +264,32 @@ print(r["data_size"], r["pages"], r["stored_pages"], img["file_size"])')
   rm -rf "$dir"
   row "256 MiB mapped, one page written" \
     "mapping stores $(calc "${stored[0]} / 1024") KiB (${stored[2]} of ${stored[1]} pages), image $(calc "${stored[3]} / 1048576") MiB" \
-    "<= 1 MiB + metadata" "$(verdict "${stored[0]}" 1048576)"
+    "<= 1 MiB + metadata" "$(verdict "${stored[0]}" 1048576)" "${d_sparse_bytes:+image $(calc "${d_sparse_bytes:-0} / 1048576") MiB}"
 }
 
 row_restart() {
   local worst=$((c_restart_us > r_restart_us ? c_restart_us : r_restart_us))
   row "restart -> application running" "$((c_restart_us / 1000)) ms compressed, $((r_restart_us / 1000)) ms raw" \
-    "<= 100 ms (lazy restart: n/i)" "$(verdict "$worst" 100000)"
+    "<= 100 ms (lazy restart: n/i)" "$(verdict "$worst" 100000)" \
+    "${c_d_restart_us:+$((c_d_restart_us / 1000)) ms gzip, $((r_d_restart_us / 1000)) ms raw}"
 }
 
 row_fork_exec() {
   runtime_ratio fork_exec
   row "$execs x fork+exec /bin/true (bash)" "$ratio x native ($under us vs $native us each)" "<= 1.5 x native" \
-    "$(verdict "$ratio" 1.5)"
+    "$(verdict "$ratio" 1.5)" "${dmtcp_ratio:+$dmtcp_ratio x native ($dmtcp us each)}"
 }
 
 row_syscalls() {
   runtime_ratio syscalls
   row "$((rounds / 1000))k open/close/getpid" "$ratio x native ($under ns vs $native ns a round)" "<= 1.05 x native" \
-    "$(verdict "$ratio" 1.05)"
+    "$(verdict "$ratio" 1.05)" "${dmtcp_ratio:+$dmtcp_ratio x native ($dmtcp ns a round)}"
 }
 
 row_launch() {
   runtime_ratio launch
   row "ckpt_launch /bin/true" "$(calc "$under / 1000") ms (/bin/true alone $(calc "$native / 1000") ms)" "<= 5 ms" \
-    "$(verdict "$under" 5000)"
+    "$(verdict "$under" 5000)" "${dmtcp:+$(calc "$dmtcp / 1000") ms}"
 }
 
 printf 'ckpt benchmark: %d MiB resident, images in %s, load average %s\n' "$MIB" "${TMPDIR:-/tmp}" \
@@ -273,10 +300,14 @@ c_ckpt_us=$ckpt_us c_image_mib=$image_mib c_pause_us=$pause_us c_restart_us=$res
 c_image_bytes=$image_bytes c_second_us=$second_us c_second_bytes=$second_bytes c_second_pause_us=$second_pause_us
 checkpoint_restart uncompressed --no-compress
 r_pause_us=$pause_us r_restart_us=$restart_us
+if [ -n "${DMTCP_PREFIX:-}" ]; then
+  . "$here/dmtcp_side.sh"
+  dmtcp_measure
+fi
 dd_reference
 printf 'restarts: %s\n\n' "$cache_note"
 
-row "figure" "measured" "target" "verdict"
+row "figure" "measured" "target" "verdict" "DMTCP ${DMTCP_PREFIX:-}"
 row_pause
 row_compressed_checkpoint
 row_second_checkpoint
