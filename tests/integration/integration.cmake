@@ -221,3 +221,14 @@ set_tests_properties(integration.multihost PROPERTIES RUN_SERIAL TRUE)
 # alone every time since.
 set_tests_properties(integration.socket_python_asyncio integration.socket_tcp_live integration.event_images
                      PROPERTIES RUN_SERIAL TRUE)
+
+# The longest tests start first (ctest's COST; a tree that ran the suite
+# before orders by its own timings instead): started last, in a fresh clone
+# such as CI's, they ran alone at the end while the other core idled.
+set_tests_properties(integration.pty_shell_readline integration.pty_shell_canonical
+                     integration.pty_shell_checkpoints_only integration.five_restarts
+                     integration.incremental.chain_lz4 integration.incremental.chain_raw
+                     integration.blocking_timeouts integration.pty_refused_unopened integration.python
+                     integration.socket_tcp integration.incremental.modes integration.tree.make
+                     integration.coordinator_auth PROPERTIES COST 40)
+set_tests_properties(integration.multihost PROPERTIES COST 60)
