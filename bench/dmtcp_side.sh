@@ -31,6 +31,18 @@ dmtcp_cmd() { "$DMTCP_BIN/dmtcp_command" -p "$dmtcp_port" "$@" >/dev/null 2>&1; 
 dmtcp_peers() { "$DMTCP_BIN/dmtcp_command" -p "$dmtcp_port" -s 2>/dev/null | sed -n 's/^ *NUM_PEERS=//p'; }
 dmtcp_no_peers() { [ "$(dmtcp_peers)" = 0 ]; }
 
+# timed_bcheckpoint MARKER: a blocking checkpoint of every process; sets
+# took_us (its wall time) and gap_us (the program's longest stall).
+timed_bcheckpoint() {
+  local start
+  start=$(now_us)
+  dmtcp_cmd --bcheckpoint
+  took_us=$(us_since "$start")
+  wait_for test -s "$1.gap"
+  sleep 0.05
+  gap_us=$(cat "$1.gap")
+}
+
 # dmtcp_checkpoint_restart LABEL [DMTCP_LAUNCH_OPTION...]: as ckpt's
 # checkpoint_restart, under DMTCP: sets d_ckpt_us, d_image_mib, d_image_bytes,
 # d_pause_us, d_restart_us, d_second_us, d_second_bytes, d_second_pause_us.
@@ -49,13 +61,8 @@ dmtcp_checkpoint_restart() {
   rm -f "$marker.gap"
   sleep 0.05
 
-  local start
-  start=$(now_us)
-  dmtcp_cmd --bcheckpoint
-  d_ckpt_us=$(us_since "$start")
-  wait_for test -s "$marker.gap"
-  sleep 0.05
-  d_pause_us=$(cat "$marker.gap")
+  timed_bcheckpoint "$marker"
+  d_ckpt_us=$took_us d_pause_us=$gap_us
   mkdir -p "$dir/first"
   mv "$dir"/*.dmtcp "$dir/first/"
   d_image_bytes=$(find "$dir/first" -name '*.dmtcp' -printf '%s\n' | awk '{ s += $1 } END { print s }')
@@ -65,12 +72,8 @@ dmtcp_checkpoint_restart() {
   wait_for test -e "$marker.touched"
   rm -f "$marker.touched" "$marker.gap"
   sleep 0.05
-  start=$(now_us)
-  dmtcp_cmd --bcheckpoint
-  d_second_us=$(us_since "$start")
-  wait_for test -s "$marker.gap"
-  sleep 0.05
-  d_second_pause_us=$(cat "$marker.gap")
+  timed_bcheckpoint "$marker"
+  d_second_us=$took_us d_second_pause_us=$gap_us
   d_second_bytes=$(find "$dir" -maxdepth 1 -name '*.dmtcp' -printf '%s\n' | awk '{ s += $1 } END { print s }')
 
   dmtcp_cmd --kill
@@ -79,6 +82,7 @@ dmtcp_checkpoint_restart() {
   rm -f "$marker"
   drop_caches
 
+  local start
   start=$(now_us)
   app_pid=$(spawn "$out" "$work/$label.restart.err" "$DMTCP_BIN/dmtcp_restart" -p "$dmtcp_port" "$dir"/first/*.dmtcp)
   wait_for test -s "$marker"
