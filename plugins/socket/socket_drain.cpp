@@ -368,8 +368,9 @@ bool resize_send_buffer(int fd, uint64_t size) {
 }
 
 // Queues what it can of `len` bytes in `fd`'s send buffer, growing the
-// buffer for what does not fit, and returns how many it queued.
-size_t queue_without_waiting(int fd, const char* p, size_t len) {
+// buffer for what does not fit (then setting it to `size_after`, or back to
+// its size if 0), and returns how many it queued.
+size_t queue_without_waiting(int fd, const char* p, size_t len, int size_after) {
   constexpr int kMaxGrowths = 3;
   size_t done = 0;
   int before = 0;  // the buffer's size, once this grew it
@@ -390,14 +391,14 @@ size_t queue_without_waiting(int fd, const char* p, size_t len) {
   // Its size again: the queue may stay above it until the peer reads (the
   // application's next writes wait meanwhile, as on any full buffer), but
   // the next checkpoint finds no more in flight than the application had.
-  if (before) resize_send_buffer(fd, static_cast<uint64_t>(before));
+  if (before) resize_send_buffer(fd, static_cast<uint64_t>(size_after > 0 ? size_after : before));
   return done;
 }
 
 }  // namespace
 
-bool put_back_in_flight(int fd, const char* p, size_t len, long timeout_ms) {
-  size_t done = queue_without_waiting(fd, p, len);
+bool put_back_in_flight(int fd, const char* p, size_t len, long timeout_ms, int size_after) {
+  size_t done = queue_without_waiting(fd, p, len, size_after);
   // The buffer could not grow (net.core.wmem_max, without CAP_NET_ADMIN):
   // the rest waits for the peer to read, for a while.
   const long deadline = now_ms() + timeout_ms;
@@ -438,7 +439,7 @@ void refill_exchanged() {
       }
       continue;
     }
-    if (!put_back_in_flight(e.fd, e.in.data() + e.returned_at(), e.returned_len(), kRefillTimeoutMs)) {
+    if (!put_back_in_flight(e.fd, e.in.data() + e.returned_at(), e.returned_len(), kRefillTimeoutMs, 0)) {
       ShortText t;
       t.add("fd ").dec(e.fd).add(": could not put back the bytes in flight of a TCP connection (its send buffer cannot grow past net.core.wmem_max): it is shut down");
       ckpt_log_warning(t.c_str());

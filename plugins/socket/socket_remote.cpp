@@ -353,9 +353,10 @@ void remote_reconnect() {
       // Both ends write their bytes again before either reads: the new
       // connection's buffers must hold them (they start small). The
       // receive buffer is made large enough here; the send buffer grows
-      // as the bytes need it.
+      // as the bytes need it, and then keeps the size the old one had.
       make_room(s.rec.fd, SO_RCVBUF, s.incoming);
-      if (s.bytes_len && !put_back_in_flight(s.rec.fd, g_bytes.data() + s.bytes_at, s.bytes_len, kReconnectTimeoutMs))
+      if (s.bytes_len &&
+          !put_back_in_flight(s.rec.fd, g_bytes.data() + s.bytes_at, s.bytes_len, kReconnectTimeoutMs, s.rec.sndbuf))
         warn(s.rec, "could not write again the bytes it had in flight: it is shut down");
     }
     raw_syscall(SYS_fcntl, s.rec.fd, F_SETFL, s.rec.status_flags & (O_NONBLOCK | O_ASYNC));
