@@ -441,8 +441,13 @@ void refill_exchanged() {
     }
     if (!put_back_in_flight(e.fd, e.in.data() + e.returned_at(), e.returned_len(), kRefillTimeoutMs, 0)) {
       ShortText t;
-      t.add("fd ").dec(e.fd).add(": could not put back the bytes in flight of a TCP connection (its send buffer cannot grow past net.core.wmem_max): it is shut down");
-      ckpt_log_warning(t.c_str());
+      t.add("fd ").dec(e.fd).add(": could not put back ").dec(static_cast<long>(e.returned_len()));
+      char line[320];
+      MessageText(line, sizeof line)
+          .add(t.c_str())
+          .add(" bytes in flight of a TCP connection (its send buffer could not grow past net.core.wmem_max and the "
+               "other end did not read them, or the connection broke): it is shut down");
+      ckpt_log_warning(line);
     }
   }
   forget_exchanged();
