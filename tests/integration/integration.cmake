@@ -223,5 +223,4 @@ set_tests_properties(integration.heap_256mib integration.restart_vfork integrati
 set_tests_properties(integration.multihost PROPERTIES RUN_SERIAL TRUE)
 # Each failed once in a run two at a time on a loaded machine, and passed
 # alone every time since.
-set_tests_properties(integration.socket_python_asyncio integration.socket_tcp_live integration.event_images
-                     integration.socket_tcp_refill PROPERTIES RUN_SERIAL TRUE)
+set_tests_properties(integration.socket_python_asyncio integration.event_images PROPERTIES RUN_SERIAL TRUE)
