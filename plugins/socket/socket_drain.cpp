@@ -346,10 +346,89 @@ const char* run_exchanges(SocketRecord* records, uint32_t count, char* why, size
   return nullptr;
 }
 
+namespace {
+
+// Sets `fd`'s send buffer to `size` bytes as getsockopt reports them (the
+// kernel counts twice what it is asked for): past net.core.wmem_max with
+// CAP_NET_ADMIN (SO_SNDBUFFORCE), else up to it. A buffer that would not
+// grow is left as it is: an autotuned one may be larger than wmem_max lets
+// anyone without CAP_NET_ADMIN set. Says whether it set the buffer.
+bool resize_send_buffer(int fd, uint64_t size) {
+  const int half = static_cast<int>((size < (1u << 30) ? size : (1u << 30)) / 2);
+  if (setsockopt_int(fd, SOL_SOCKET, SO_SNDBUFFORCE, half) == 0) return true;
+  char text[32];
+  if (read_small_file("/proc/sys/net/core/wmem_max", text, sizeof text) <= 0) return false;
+  long max = 0;
+  for (const char* c = text; *c >= '0' && *c <= '9' && max < (1l << 30); ++c) max = max * 10 + (*c - '0');
+  const int asked = half < max ? half : static_cast<int>(max);
+  int now = 0;
+  if (getsockopt_int(fd, SOL_SOCKET, SO_SNDBUF, &now) != 0) return false;
+  if (static_cast<uint64_t>(now) < size && 2l * asked <= now) return false;
+  return setsockopt_int(fd, SOL_SOCKET, SO_SNDBUF, asked) == 0;
+}
+
+// Queues what it can of `len` bytes in `fd`'s send buffer, growing the
+// buffer for what does not fit (then setting it to `size_after`, or back to
+// its size if 0), and returns how many it queued.
+size_t queue_without_waiting(int fd, const char* p, size_t len, int size_after) {
+  constexpr int kMaxGrowths = 3;
+  size_t done = 0;
+  int before = 0;  // the buffer's size, once this grew it
+  for (int growths = 0; done < len;) {
+    long n = raw_syscall(SYS_sendto, fd, reinterpret_cast<long>(p + done), len - done, MSG_DONTWAIT | MSG_NOSIGNAL, 0, 0);
+    if (n == -EINTR) continue;
+    if (n > 0) {
+      done += static_cast<size_t>(n);
+      continue;
+    }
+    int now = 0;
+    if (n != -EAGAIN || growths == kMaxGrowths || getsockopt_int(fd, SOL_SOCKET, SO_SNDBUF, &now) != 0) break;
+    // Room for the rest, counted twice for the kernel's overhead per
+    // packet, and twice more at each try.
+    if (!resize_send_buffer(fd, static_cast<uint64_t>(now) + (static_cast<uint64_t>(len - done) << (growths + 1)))) break;
+    if (growths++ == 0) before = now;
+  }
+  // Its size again: the queue may stay above it until the peer reads (the
+  // application's next writes wait meanwhile, as on any full buffer), but
+  // the next checkpoint finds no more in flight than the application had.
+  if (before) resize_send_buffer(fd, static_cast<uint64_t>(size_after > 0 ? size_after : before));
+  return done;
+}
+
+}  // namespace
+
+bool put_back_in_flight(int fd, const char* p, size_t len, long timeout_ms, int size_after) {
+  size_t done = queue_without_waiting(fd, p, len, size_after);
+  // The buffer could not grow (net.core.wmem_max, without CAP_NET_ADMIN):
+  // the rest waits for the peer to read, for a while.
+  const long deadline = now_ms() + timeout_ms;
+  while (done < len) {
+    long n = raw_syscall(SYS_sendto, fd, reinterpret_cast<long>(p + done), len - done, MSG_DONTWAIT | MSG_NOSIGNAL, 0, 0);
+    if (n == -EINTR) continue;
+    if (n > 0) {
+      done += static_cast<size_t>(n);
+      continue;
+    }
+    const long left = deadline - now_ms();
+    if (n != -EAGAIN || left <= 0) break;
+    pollfd pfd = {fd, POLLOUT, 0};
+    raw_syscall(SYS_poll, reinterpret_cast<long>(&pfd), 1, left);
+  }
+  if (done == len) return true;
+  // Better a broken connection than a stream with a hole in it.
+  raw_syscall(SYS_shutdown, fd, SHUT_RDWR);
+  return false;
+}
+
 void refill_exchanged() {
-  // Every end writes again what it had sent and the other end had not read;
-  // those bytes were in the two ends' buffers a moment ago, so they fit.
-  long deadline = now_ms() + kRefillTimeoutMs;
+  // Every end writes again what it had sent and the other end had not read.
+  // Those bytes were in the two ends' buffers a moment ago, but written
+  // anew they need not fit there again (the kernel may have packed them
+  // denser than fresh writes fill a buffer, or narrowed the window since),
+  // and no end may wait here for its peer to read: the peer's threads run
+  // only once its own refill is done, and with both directions full each
+  // end would wait for the other (seen under load: a 10 s stall, then bytes
+  // lost). So the send buffer takes what the connection does not.
   for (size_t i = 0; i < g_exchanges.size(); ++i) {
     Exchange& e = g_exchanges[i];
     if (!e.read_done || !e.write_done()) {
@@ -360,27 +439,15 @@ void refill_exchanged() {
       }
       continue;
     }
-    const char* p = e.in.data() + e.returned_at();
-    size_t left = e.returned_len();
-    if (e.remote) make_room(e.fd, SO_SNDBUF, left);
-    while (left > 0) {
-      long n = raw_syscall(SYS_sendto, e.fd, reinterpret_cast<long>(p), left, MSG_DONTWAIT | MSG_NOSIGNAL, 0, 0);
-      if (n == -EINTR) continue;
-      if (n == -EAGAIN) {
-        long wait = deadline - now_ms();
-        if (wait <= 0) break;
-        pollfd pfd = {e.fd, POLLOUT, 0};
-        raw_syscall(SYS_poll, reinterpret_cast<long>(&pfd), 1, wait);
-        continue;
-      }
-      if (n <= 0) break;
-      p += n;
-      left -= static_cast<size_t>(n);
-    }
-    if (left > 0) {
+    if (!put_back_in_flight(e.fd, e.in.data() + e.returned_at(), e.returned_len(), kRefillTimeoutMs, 0)) {
       ShortText t;
-      t.add("fd ").dec(e.fd).add(": could not put back ").dec(static_cast<long>(left)).add(" bytes of a TCP connection");
-      ckpt_log_warning(t.c_str());
+      t.add("fd ").dec(e.fd).add(": could not put back ").dec(static_cast<long>(e.returned_len()));
+      char line[320];
+      MessageText(line, sizeof line)
+          .add(t.c_str())
+          .add(" bytes in flight of a TCP connection (its send buffer could not grow past net.core.wmem_max and the "
+               "other end did not read them, or the connection broke): it is shut down");
+      ckpt_log_warning(line);
     }
   }
   forget_exchanged();

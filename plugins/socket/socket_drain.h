@@ -20,6 +20,17 @@ const char* save_queues(SocketRecord& r);
 // Returns null, or why it failed (naming the descriptor).
 const char* run_exchanges(SocketRecord* records, uint32_t count, char* why, size_t why_cap);
 
+// Writes `len` bytes that were in flight in TCP connection `fd` into it
+// again, at RESUME, without waiting for the other end to read: the send
+// buffer grows for what does not fit, and is then set to `size_after` (as
+// SO_SNDBUF reports it), or back to its size if 0; a buffer that did not
+// need to grow is left alone.
+// Only when it cannot grow (net.core.wmem_max, without CAP_NET_ADMIN) does
+// the rest wait for the other end to read, up to `timeout_ms`; what is
+// still left then shuts the connection down (false): better a broken
+// connection than a stream with a hole in it.
+bool put_back_in_flight(int fd, const char* p, size_t len, long timeout_ms, int size_after);
+
 // RESUME: writes back what the exchanges took out, then forgets everything.
 void refill_exchanged();
 void forget_exchanged();

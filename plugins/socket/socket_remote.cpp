@@ -8,6 +8,7 @@
 
 #include "ckpt/frozen_io.h"
 #include "ckpt/plugin.h"
+#include "socket_drain.h"
 
 namespace ckpt::socket {
 namespace {
@@ -104,21 +105,6 @@ bool wait_for(int fd, short events, long deadline) {
     if (n > 0) return true;
     if (n < 0 && n != -EINTR) return false;
   }
-}
-
-bool write_all_within(int fd, const char* p, size_t len, long deadline) {
-  while (len > 0) {
-    long n = raw_syscall(SYS_sendto, fd, reinterpret_cast<long>(p), len, MSG_DONTWAIT | MSG_NOSIGNAL, 0, 0);
-    if (n == -EINTR) continue;
-    if (n == -EAGAIN) {
-      if (!wait_for(fd, POLLOUT, deadline)) return false;
-      continue;
-    }
-    if (n <= 0) return false;
-    p += n;
-    len -= static_cast<size_t>(n);
-  }
-  return true;
 }
 
 // The connecting end: connects to where the listening end shared it waits.
@@ -365,15 +351,13 @@ void remote_reconnect() {
     }
     if (s.fresh >= 0) {
       // Both ends write their bytes again before either reads: the new
-      // connection's buffers must hold them (they start small).
-      make_room(s.rec.fd, SO_SNDBUF, s.bytes_len);
+      // connection's buffers must hold them (they start small). The
+      // receive buffer is made large enough here; the send buffer grows
+      // as the bytes need it, and then keeps the size the old one had.
       make_room(s.rec.fd, SO_RCVBUF, s.incoming);
       if (s.bytes_len &&
-          !write_all_within(s.rec.fd, g_bytes.data() + s.bytes_at, s.bytes_len, now_ms() + kReconnectTimeoutMs)) {
-        // Better a broken connection than a stream with a hole in it.
-        raw_syscall(SYS_shutdown, s.rec.fd, SHUT_RDWR);
+          !put_back_in_flight(s.rec.fd, g_bytes.data() + s.bytes_at, s.bytes_len, kReconnectTimeoutMs, s.rec.sndbuf))
         warn(s.rec, "could not write again the bytes it had in flight: it is shut down");
-      }
     }
     raw_syscall(SYS_fcntl, s.rec.fd, F_SETFL, s.rec.status_flags & (O_NONBLOCK | O_ASYNC));
     s.fresh = -1;

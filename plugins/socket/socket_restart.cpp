@@ -291,7 +291,10 @@ class SocketRestart : public RestartKind {
     int now = 0;
     socklen_t len = sizeof now;
     if (value <= 0 || getsockopt(fd, SOL_SOCKET, which, &now, &len) != 0 || now >= 2 * value) return;
-    setsockopt(fd, SOL_SOCKET, which, &value, sizeof value);
+    // As large as the kernel had sized it, past net.core.[rw]mem_max with
+    // CAP_NET_ADMIN (an autotuned buffer outgrows them).
+    const int force = which == SO_SNDBUF ? SO_SNDBUFFORCE : SO_RCVBUFFORCE;
+    if (setsockopt(fd, SOL_SOCKET, force, &value, sizeof value) != 0) setsockopt(fd, SOL_SOCKET, which, &value, sizeof value);
   }
 
   const image::Section* bytes_in(uint64_t ino) const {
