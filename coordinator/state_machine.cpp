@@ -306,6 +306,12 @@ Actions Coordinator::timer_fired(TimerKind kind, uint64_t token, TimePoint now) 
       exiting_ = true;
       emit(Exit{0});
       break;
+    case TimerKind::LastWorker:
+      if (!workers_.empty() || restart_) break;
+      log(LogLevel::Info, "last process disconnected; exiting (--exit-on-last)");
+      exiting_ = true;
+      emit(Exit{0});
+      break;
     case TimerKind::Kill:
       if (!freezing_) break;
       log(LogLevel::Warn, plural(freezing_->size(), "process") + " did not freeze within " +
@@ -496,13 +502,19 @@ void Coordinator::on_hello(ClientId client, const proto::MsgHeader&, std::string
       hello.interval_request != interval_sec_)
     set_interval(hello.interval_request, IntervalSource::Worker);
 
-  if (hello.is_restart) {
+  if (freezing_ && !hello.is_restart) {
+    // A process that joins while the computation freezes for a kill (one
+    // that had deferred its join, made to join by the freeze): it is frozen
+    // and killed with the rest.
+    send(client, MsgType::Freeze, generation_, 0);
+    freezing_->insert(client);
+  } else if (hello.is_restart) {
     restart_hello(client, hello, now);
   } else if (ckpt_ && ckpt_->target == Barrier::Suspended) {
-    // A process forked while the computation suspends: its parent cannot
-    // reach SUSPENDED before the fork returns, and the fork returns only
-    // once the child is registered. The parent's image will know the child,
-    // so the child must be in this checkpoint too.
+    // A process that joins while the computation suspends: a fork child that
+    // had deferred its join, made to join by the suspending processes (they
+    // wait for it before they reach SUSPENDED), or forked meanwhile. The
+    // images of the others may know it, so it must be in this checkpoint too.
     ckpt_->reached[client] = Barrier::Running;
     send_advance(client, Barrier::Suspended, ckpt_->generation, static_cast<uint32_t>(ckpt_->reached.size()));
     log(LogLevel::Info, describe(client) + " joins checkpoint " + std::to_string(ckpt_->generation) +
@@ -1107,11 +1119,7 @@ void Coordinator::send_advance(ClientId to, Barrier b, uint64_t generation, uint
 void Coordinator::log(LogLevel level, std::string text) { emit(Log{level, printable(std::move(text))}); }
 
 void Coordinator::check_exit_on_last() {
-  if (config_.exit_on_last && had_worker_ && workers_.empty() && !exiting_) {
-    log(LogLevel::Info, "last process disconnected; exiting (--exit-on-last)");
-    exiting_ = true;
-    emit(Exit{0});
-  }
+  if (config_.exit_on_last && had_worker_ && workers_.empty() && !exiting_) arm(TimerKind::LastWorker, kLastWorkerGrace);
 }
 
 std::string Coordinator::describe(ClientId client) const {

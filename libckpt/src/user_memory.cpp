@@ -62,15 +62,19 @@ bool in_program(uintptr_t page) {
   return false;
 }
 
-// Checks pages one by one, remembering the last one found readable: the
-// strings of an argv or an environment mostly share a few pages.
+// Checks pages one by one, remembering the last few found readable: the
+// strings of an argv or an environment mostly share a few pages, and a walk
+// of one goes back and forth between the array's page and the strings'.
 class PageCheck {
  public:
   bool readable(uintptr_t at) {
     const uintptr_t page = at & ~(kPageSize - 1);
-    if (page == last_ok_ || in_program(page)) return true;
+    for (uintptr_t ok : ok_)
+      if (page == ok) return true;
+    if (in_program(page)) return true;
     if (ckpt_raw_syscall6(SYS_rt_sigprocmask, -1, static_cast<long>(page), 0, 8, 0, 0) == -EFAULT) return false;
-    last_ok_ = page;
+    ok_[next_] = page;
+    next_ = (next_ + 1) % kRemembered;
     return true;
   }
 
@@ -96,7 +100,9 @@ class PageCheck {
   }
 
  private:
-  uintptr_t last_ok_ = 0;  // the NULL page is never readable
+  static constexpr int kRemembered = 4;
+  uintptr_t ok_[kRemembered] = {};  // the NULL page is never readable
+  int next_ = 0;
 };
 
 bool plausible(uintptr_t a) { return a >= kPageSize && a < kUserEnd; }

@@ -81,7 +81,10 @@ struct SysvTableHeader {
   uint32_t max_objects;
   uint32_t max_adjustments;
   std::atomic<uint32_t> lock;
-  uint32_t reserved[10];
+  // Adjustment slots [0, adjustment_high_water) may be in use: a process
+  // that starts or exits looks at those only (most computations use none).
+  std::atomic<uint32_t> adjustment_high_water;
+  uint32_t reserved[9];
   // The computation's pid table (plugins/pid): when that file is gone, the
   // computation is over and this table can go too (sweep_dead_sysv_tables).
   char pid_table[256];
@@ -229,7 +232,7 @@ class SysvTable {
   // Adds `delta` to process vpid's adjustment of (semid, semnum). False if full.
   bool add_adjustment(int32_t vpid, int32_t virt_semid, uint32_t semnum, int32_t delta) {
     SysvAdjustment* free_slot = nullptr;
-    for (SysvAdjustment& a : file_->adjustments) {
+    for (SysvAdjustment& a : adjustment_slots()) {
       if (a.used && a.vpid == vpid && a.virt_semid == virt_semid && a.semnum == semnum) {
         a.adj += delta;
         if (a.adj == 0) a = SysvAdjustment{};
@@ -238,30 +241,48 @@ class SysvTable {
       if (!a.used && !free_slot) free_slot = &a;
     }
     if (delta == 0) return true;
-    if (!free_slot) return false;
+    std::atomic<uint32_t>& high_water = file_->header.adjustment_high_water;
+    if (!free_slot) {
+      const uint32_t n = high_water.load(std::memory_order_relaxed);
+      if (n >= kMaxAdjustments) return false;
+      free_slot = &file_->adjustments[n];
+      high_water.store(n + 1, std::memory_order_release);
+    }
     *free_slot = {1, vpid, virt_semid, semnum, delta, 0};
     return true;
   }
 
   // SETVAL (one semaphore) or SETALL/IPC_RMID (semnum -1) clear every process's adjustment.
   void clear_adjustments(int32_t virt_semid, int64_t semnum) {
-    for (SysvAdjustment& a : file_->adjustments)
+    for (SysvAdjustment& a : adjustment_slots())
       if (a.used && a.virt_semid == virt_semid && (semnum < 0 || a.semnum == semnum)) a = SysvAdjustment{};
   }
 
   // A process that exited: the kernel applied its adjustments.
   void drop_process(int32_t vpid) {
-    for (SysvAdjustment& a : file_->adjustments)
+    for (SysvAdjustment& a : adjustment_slots())
       if (a.used && a.vpid == vpid) a = SysvAdjustment{};
   }
 
   template <typename Fn>
   void for_each_adjustment(Fn fn) {
-    for (SysvAdjustment& a : file_->adjustments)
+    for (SysvAdjustment& a : adjustment_slots())
       if (a.used) fn(a);
   }
 
  private:
+  // The adjustment slots that may be in use.
+  struct Slots {
+    SysvAdjustment* first;
+    SysvAdjustment* last;
+    SysvAdjustment* begin() const { return first; }
+    SysvAdjustment* end() const { return last; }
+  };
+  Slots adjustment_slots() const {
+    const uint32_t n = file_->header.adjustment_high_water.load(std::memory_order_acquire);
+    return {file_->adjustments, file_->adjustments + (n < kMaxAdjustments ? n : kMaxAdjustments)};
+  }
+
   static long map(long fd, SysvTable& out) {
     long addr = raw_syscall(SYS_mmap, 0, static_cast<long>(file_size()), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (addr < 0 && addr > -4096) return addr;

@@ -15,6 +15,14 @@ export PATH=${PATH%:}
 out=$H_TMP/actual.out
 h_launch "$out" -- "$prog" 8 "$H_TMP"
 pc_wait_line "$out" '^ready$'
+# Each spawn returned once its child exec'ed (a shell, for system and popen);
+# the shells exec sleep a moment later. A checkpoint before that would
+# rightly save a shell: wait until the six children run sleep.
+deadline=$((SECONDS + H_WAIT))
+until [ "$(pgrep -c -x -P "$H_APP_PID" sleep)" -ge 6 ]; do
+  [ "$SECONDS" -lt "$deadline" ] || h_fail "the children do not all run sleep within ${H_WAIT} s: $(ps -o pid=,comm= --ppid "$H_APP_PID" | tr '\n' ' ')"
+  sleep 0.02
+done
 h_checkpoint
 pc_expect_images 7 'ckpt_*_g1.ckpt'
 pc_expect_images 6 'ckpt_sleep_*_g1.ckpt'

@@ -1247,6 +1247,20 @@ TEST(CoordinatorStateMachine, KillFreezesEveryWorkerBeforeKillingAny) {
   EXPECT_EQ(sends(h.last, b, MsgType::Kill).size(), 1u);
 }
 
+TEST(CoordinatorStateMachine, ProcessJoiningDuringAKillFreezeIsFrozenAndKilledToo) {
+  Harness h;
+  const ClientId a = h.worker();
+  h.command(MsgType::CmdKill);
+  // A fork child that had deferred its join, made to join by the freeze.
+  const ClientId late = h.worker();
+  EXPECT_EQ(sends(h.last, late, MsgType::Freeze).size(), 1u);
+  h.msg(a, proto::make_header(MsgType::Frozen, 0));
+  EXPECT_TRUE(sends(h.last, a, MsgType::Kill).empty()) << "the late process has not frozen yet";
+  h.msg(late, proto::make_header(MsgType::Frozen, 0));
+  EXPECT_EQ(sends(h.last, a, MsgType::Kill).size(), 1u);
+  EXPECT_EQ(sends(h.last, late, MsgType::Kill).size(), 1u);
+}
+
 TEST(CoordinatorStateMachine, KillGoesAheadWhenAProcessDoesNotFreeze) {
   Harness h;
   const ClientId a = h.worker(), b = h.worker();
@@ -1297,7 +1311,20 @@ TEST(CoordinatorStateMachine, ExitOnLastAfterLastWorkerLeaves) {
   EXPECT_FALSE(has<Exit>(h.disconnect(cmd))) << "commands do not count";
   const ClientId a = h.worker(), b = h.worker();
   EXPECT_FALSE(has<Exit>(h.disconnect(a)));
-  EXPECT_TRUE(has<Exit>(h.disconnect(b)));
+  const Actions armed = h.disconnect(b);
+  EXPECT_FALSE(has<Exit>(armed)) << "a child forked just before may still join";
+  EXPECT_TRUE(has<Exit>(h.fire(TimerKind::LastWorker, armed)));
+}
+
+TEST(CoordinatorStateMachine, ExitOnLastWaitsForAChildThatJoinsAfterItsParentLeft) {
+  Config cfg = Harness::default_config();
+  cfg.exit_on_last = true;
+  Harness h(cfg);
+  const ClientId parent = h.worker();
+  const Actions armed = h.disconnect(parent);
+  const ClientId child = h.worker();  // its join was deferred
+  EXPECT_FALSE(has<Exit>(h.fire(TimerKind::LastWorker, armed))) << "the child is a member";
+  EXPECT_TRUE(has<Exit>(h.fire(TimerKind::LastWorker, h.disconnect(child))));
 }
 
 TEST(CoordinatorStateMachine, StatusAndListDescribeTheComputation) {
