@@ -667,9 +667,6 @@ void handle_message(const proto::MsgHeader& h, const char* payload) {
       // The writer is a process of its own: left alone it would finish an
       // image nobody commits, or leave its temporary file behind.
       reap_writer(true);
-      // A kill that froze the computation first made them join; a quit's
-      // does not wait for that, and they would run on without anyone.
-      if (int n = ckpt_join_kill_pending()) CKPT_LOG(Info, "killed %d process(es) that had not joined yet", n);
       kill(raw_getpid(), SIGKILL);
       break;
     case MsgType::AuthRefused:

@@ -77,6 +77,5 @@ void ckpt_join_set_pending(int pending) { set_join_pending(pending != 0); }
 int ckpt_join_wait_demand(int timeout_ms) { return wait_for_join_demand(timeout_ms) ? 1 : 0; }
 pid_t ckpt_join_gather(int timeout_ms) { return gather_joins(timeout_ms, false); }
 void ckpt_join_release(void) { end_join_demand(); }
-int ckpt_join_kill_pending(void) { return kill_unjoined(); }
 
 }  // extern "C"

@@ -274,19 +274,6 @@ pid_t gather_joins(int timeout_ms, bool children_only) {
   }
 }
 
-int kill_unjoined() {
-  if (!active()) return 0;
-  const pid_t self = self_virtual();
-  int killed = 0;
-  g_table.for_each_joining([&](const PidEntry& e) {
-    if (e.vpid != self && !e.flags && process_is_running(e.real) && process_holds_table(e.real, g_path) &&
-        ckpt::raw_syscall(SYS_kill, e.real, SIGKILL) == 0)
-      ++killed;
-    return true;
-  });
-  return killed;
-}
-
 void end_join_demand() {
   if (!g_demanding) return;
   g_demanding = false;

@@ -69,9 +69,6 @@ bool wait_for_join_demand(int timeout_ms);
 // timeout_ms. The demand lasts until end_join_demand().
 pid_t gather_joins(int timeout_ms, bool children_only);
 void end_join_demand();
-// Kills (SIGKILL) every process of the computation on this host that has
-// not joined the coordinator yet; returns how many.
-int kill_unjoined();
 
 // The process exits (not exec). A process whose parent is outside the
 // computation leaves the table; the last one removes the file.

@@ -257,10 +257,6 @@ void ckpt_join_set_pending(int pending);
 int ckpt_join_wait_demand(int timeout_ms);
 pid_t ckpt_join_gather(int timeout_ms);
 void ckpt_join_release(void);
-/* Kills (SIGKILL) the processes of the computation on this host that have
- * not joined yet, as the coordinator's kill does the others (ckpt_command
- * --quit kills without gathering them first); returns how many. */
-int ckpt_join_kill_pending(void);
 
 /* Path virtualization (plugins/path): the application names files under
  * the VIRTUAL prefixes of ckpt_launch/ckpt_restart --path-map, the kernel

@@ -1,8 +1,7 @@
 # Process creation (libckpt/src/fork.cpp, exec.cpp, spawn.cpp): every process
 # created inside a computation joins it, and exec keeps it in.
 foreach(script process_creation_lib.sh process_creation_fork.sh process_creation_exec.sh
-               process_creation_static.sh process_creation_spawn.sh process_creation_python.sh
-               quit_unjoined.sh)
+               process_creation_static.sh process_creation_spawn.sh process_creation_python.sh)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/../${script} ${CKPT_IT_DIR}/${script} COPYONLY)
 endforeach()
 
@@ -30,6 +29,3 @@ ckpt_integration_test(process_creation_static process_creation_static.sh ${bin}/
                       ${static_prog})
 ckpt_integration_test(process_creation_spawn process_creation_spawn.sh ${bin}/it_process_creation_spawn)
 ckpt_integration_test(process_creation_python process_creation_python.sh ${bin}/it_process_creation_tree)
-# ckpt_command --quit also kills the fork children that have not joined the
-# coordinator yet (they join 50 ms after they start).
-ckpt_integration_test(quit_unjoined quit_unjoined.sh)
