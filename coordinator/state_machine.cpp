@@ -306,12 +306,6 @@ Actions Coordinator::timer_fired(TimerKind kind, uint64_t token, TimePoint now) 
       exiting_ = true;
       emit(Exit{0});
       break;
-    case TimerKind::LastWorker:
-      if (!workers_.empty() || restart_) break;
-      log(LogLevel::Info, "last process disconnected; exiting (--exit-on-last)");
-      exiting_ = true;
-      emit(Exit{0});
-      break;
     case TimerKind::Kill:
       if (!freezing_) break;
       log(LogLevel::Warn, plural(freezing_->size(), "process") + " did not freeze within " +
@@ -1119,7 +1113,11 @@ void Coordinator::send_advance(ClientId to, Barrier b, uint64_t generation, uint
 void Coordinator::log(LogLevel level, std::string text) { emit(Log{level, printable(std::move(text))}); }
 
 void Coordinator::check_exit_on_last() {
-  if (config_.exit_on_last && had_worker_ && workers_.empty() && !exiting_) arm(TimerKind::LastWorker, kLastWorkerGrace);
+  if (config_.exit_on_last && had_worker_ && workers_.empty() && !exiting_) {
+    log(LogLevel::Info, "last process disconnected; exiting (--exit-on-last)");
+    exiting_ = true;
+    emit(Exit{0});
+  }
 }
 
 std::string Coordinator::describe(ClientId client) const {

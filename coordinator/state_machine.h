@@ -32,10 +32,6 @@ using TimePoint = Clock::time_point;
 // One timer per kind; re-arming a kind replaces the previous deadline.
 // How long ckpt_command --kill waits for the processes to freeze.
 inline constexpr std::chrono::milliseconds kFreezeTimeout{2000};
-// --exit-on-last: how long the coordinator stays after its last process
-// left. A child forked just before its parent (the last member) exited
-// joins only a moment later (libckpt defers a fork child's join by 50 ms).
-inline constexpr std::chrono::milliseconds kLastWorkerGrace{1000};
 
 enum class TimerKind {
   CheckpointBarrier,  // the current checkpoint barrier (or the wait for Written) timed out
@@ -43,7 +39,6 @@ enum class TimerKind {
   Interval,           // periodic checkpoint
   Kill,               // processes that were told to freeze before a kill did not answer
   FirstWorker,        // --exit-on-last: no process ever connected
-  LastWorker,         // --exit-on-last: the last process left, and nobody joined since
 };
 
 enum class LogLevel { Error, Warn, Info, Debug };

@@ -1311,20 +1311,7 @@ TEST(CoordinatorStateMachine, ExitOnLastAfterLastWorkerLeaves) {
   EXPECT_FALSE(has<Exit>(h.disconnect(cmd))) << "commands do not count";
   const ClientId a = h.worker(), b = h.worker();
   EXPECT_FALSE(has<Exit>(h.disconnect(a)));
-  const Actions armed = h.disconnect(b);
-  EXPECT_FALSE(has<Exit>(armed)) << "a child forked just before may still join";
-  EXPECT_TRUE(has<Exit>(h.fire(TimerKind::LastWorker, armed)));
-}
-
-TEST(CoordinatorStateMachine, ExitOnLastWaitsForAChildThatJoinsAfterItsParentLeft) {
-  Config cfg = Harness::default_config();
-  cfg.exit_on_last = true;
-  Harness h(cfg);
-  const ClientId parent = h.worker();
-  const Actions armed = h.disconnect(parent);
-  const ClientId child = h.worker();  // its join was deferred
-  EXPECT_FALSE(has<Exit>(h.fire(TimerKind::LastWorker, armed))) << "the child is a member";
-  EXPECT_TRUE(has<Exit>(h.fire(TimerKind::LastWorker, h.disconnect(child))));
+  EXPECT_TRUE(has<Exit>(h.disconnect(b)));
 }
 
 TEST(CoordinatorStateMachine, StatusAndListDescribeTheComputation) {
