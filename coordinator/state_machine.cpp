@@ -496,19 +496,13 @@ void Coordinator::on_hello(ClientId client, const proto::MsgHeader&, std::string
       hello.interval_request != interval_sec_)
     set_interval(hello.interval_request, IntervalSource::Worker);
 
-  if (freezing_ && !hello.is_restart) {
-    // A process that joins while the computation freezes for a kill (one
-    // that had deferred its join, made to join by the freeze): it is frozen
-    // and killed with the rest.
-    send(client, MsgType::Freeze, generation_, 0);
-    freezing_->insert(client);
-  } else if (hello.is_restart) {
+  if (hello.is_restart) {
     restart_hello(client, hello, now);
   } else if (ckpt_ && ckpt_->target == Barrier::Suspended) {
-    // A process that joins while the computation suspends: a fork child that
-    // had deferred its join, made to join by the suspending processes (they
-    // wait for it before they reach SUSPENDED), or forked meanwhile. The
-    // images of the others may know it, so it must be in this checkpoint too.
+    // A process forked while the computation suspends: its parent cannot
+    // reach SUSPENDED before the fork returns, and the fork returns only
+    // once the child is registered. The parent's image will know the child,
+    // so the child must be in this checkpoint too.
     ckpt_->reached[client] = Barrier::Running;
     send_advance(client, Barrier::Suspended, ckpt_->generation, static_cast<uint32_t>(ckpt_->reached.size()));
     log(LogLevel::Info, describe(client) + " joins checkpoint " + std::to_string(ckpt_->generation) +

@@ -62,15 +62,6 @@ using proto::MsgType;
 constexpr int kReconnectMs = 1000;
 constexpr int kRestartConnectMs = 5000;
 constexpr int kForkConnectMs = 1000;
-// A fork child joins the coordinator this long after it started (or the
-// program it exec'ed did), unless the computation needs it sooner
-// (ckpt_join_gather): most children of a shell or a make have exec'ed a
-// program that exited by then, and never talk to the coordinator.
-constexpr int kJoinDelayMs = 50;
-// How long a checkpoint waits for the processes that had not joined yet (a
-// handshake each), and a kill before it freezes the computation.
-constexpr int kJoinGatherMs = 10'000;
-constexpr int kFreezeJoinGatherMs = 1'500;
 
 CoordClient g_coord;
 // A message's payload beyond kReceiveCap bytes (shared data, ckpt_share).
@@ -224,7 +215,6 @@ void reap_writer(bool kill_it);
 // out before the threads run: a process that exits at once (a short-lived
 // child about to finish) must not leave before the coordinator heard it.
 void resume_user_threads(const proto::MsgHeader* refilled = nullptr) {
-  ckpt_join_release();
   if (!g_cp.suspended) {
     if (refilled) g_coord.send(MsgType::Reached, refilled->generation, refilled->arg);
     dispatch_event(CKPT_EVENT_RESUMING, nullptr);
@@ -323,15 +313,6 @@ void on_suspend(const proto::MsgHeader& h, const proto::AdvancePayload& adv) {
     return;
   }
   g_cp.suspended = true;
-  // The fork gate is closed: every child we made is in the pid table. Those
-  // that have not joined the coordinator yet (here or anywhere on this host)
-  // join now, into this checkpoint, before anyone reaches SUSPENDED.
-  if (pid_t late = ckpt_join_gather(kJoinGatherMs)) {
-    format_to(error, sizeof error, "process %d, created in the computation, did not join the coordinator within %d s",
-              static_cast<int>(late), kJoinGatherMs / 1000);
-    fail_checkpoint(error);  // the coordinator's Abort resumes the threads
-    return;
-  }
   sections_reset();
   outcome_reset();
   save_layout_section();
@@ -571,8 +552,6 @@ void remove_unkept_images(uint64_t committed, const uint64_t* kept, size_t kept_
 void on_welcome(const proto::MsgHeader& h, const char* payload) {
   const auto& w = *reinterpret_cast<const proto::WelcomePayload*>(payload);
   if (h.payload_len >= sizeof w && w.computation_id) g_config.computation_id = w.computation_id;
-  // The coordinator took our Hello: a checkpoint waiting for us may go on.
-  ckpt_join_set_pending(0);
   CKPT_LOG(Debug, "coordinator says welcome, worker %lu of computation %lx", static_cast<unsigned long>(h.arg),
            static_cast<unsigned long>(g_config.computation_id));
 }
@@ -628,10 +607,6 @@ void on_advance(const proto::MsgHeader& h, const char* payload) {
 bool g_frozen = false;
 
 void on_freeze(const proto::MsgHeader& h) {
-  // Processes that have not joined yet join now: the coordinator freezes
-  // and kills them with the rest.
-  if (pid_t late = ckpt_join_gather(kFreezeJoinGatherMs))
-    CKPT_LOG(Warn, "process %d did not join the coordinator before the kill", static_cast<int>(late));
   dispatch_event(CKPT_EVENT_FREEZE, nullptr);
   if (!g_cp.suspended && !g_frozen) {
     char error[256];
@@ -688,7 +663,7 @@ void on_disconnect() {
     g_frozen = false;
     resume_threads();
   }
-  abort_checkpoint();  // ends a join demand too
+  abort_checkpoint();
 }
 
 void warn_env_line(int line, const char* why, void* path) {
@@ -817,17 +792,6 @@ void on_restarted() {
 // could still report a failure that needs an answer) is done.
 bool idle() { return !g_cp.suspended && g_cp.writer_pidfd < 0; }
 
-// A fork child (or the program it exec'ed) that has not joined yet waits
-// kJoinDelayMs first, unless joins are demanded. It is idle meanwhile: an
-// exec parks it with one compare-and-swap (fork.cpp, exec.cpp).
-void defer_join() {
-  const int64_t until = monotonic_ns() + kJoinDelayMs * 1'000'000LL;
-  while (ckpt_join_pending()) {
-    const int64_t left_ms = (until - monotonic_ns()) / 1'000'000;
-    if (left_ms <= 0 || ckpt_join_wait_demand(static_cast<int>(left_ms))) return;
-  }
-}
-
 void wait_while_parked() {
   while (g_park.load() == kParked) sys(SYS_futex, &g_park, FUTEX_WAIT_PRIVATE, kParked, nullptr, nullptr, 0);
   CKPT_LOG(Debug, "unparked: the exec failed");
@@ -858,7 +822,6 @@ void* checkpoint_thread_main(void*) {
   alignas(8) static char payload[kReceiveCap];
   int64_t next_attempt_ms = 0;
   bool resolve_tried = false;
-  defer_join();
   for (;;) {
     if (!leave_idle()) continue;
     if (g_park.load() == kParkRequested && idle()) park_here();
@@ -874,12 +837,7 @@ void* checkpoint_thread_main(void*) {
       // As long as a fork child's registration may take: a busy coordinator
       // (many processes joining at once) can take longer than a moment to
       // answer the handshake, and an attempt cut short never joins.
-      if (!connect_coordinator(false, kForkConnectMs)) {
-        next_attempt_ms = now_ms + kReconnectMs;
-        // It tried: no checkpoint waits for a process that cannot join (it
-        // runs on alone, and joins when a coordinator answers).
-        ckpt_join_set_pending(0);
-      }
+      if (!connect_coordinator(false, kForkConnectMs)) next_attempt_ms = now_ms + kReconnectMs;
     }
     pollfd fds[3] = {{g_wake_fd, POLLIN, 0}, {g_coord.fd(), POLLIN, 0}, {g_cp.writer_pidfd, POLLIN, 0}};
     int timeout = g_coord.connected() ? -1 : kReconnectMs;
@@ -1089,6 +1047,39 @@ void adopt_exec_handover(int fd, const char* state) {
     }
     p += n;
   }
+}
+
+bool register_with_coordinator(int timeout_ms) {
+  // A child forked before its parent's checkpoint thread resolved the
+  // address: a numeric one (or localhost) needs no name lookup, which a fork
+  // child of a threaded parent must not do.
+  if (!g_coord.resolved()) g_coord.set_numeric(g_config.coord_host, g_config.coord_port);
+  if (!g_coord.resolved()) return false;
+  if (!connect_with_secret(timeout_ms < kForkConnectMs ? timeout_ms : kForkConnectMs)) return false;
+  say_hello(false);
+  // The coordinator answers a Hello with Welcome before anything else (an
+  // Advance for a checkpoint the new process joins comes after it and is
+  // left for the checkpoint thread: receive() never reads past one message).
+  pollfd p{g_coord.fd(), POLLIN, 0};
+  proto::MsgHeader h;
+  char payload[64];
+  const bool answered = poll(&p, 1, timeout_ms) == 1 && g_coord.receive(h, payload, sizeof payload);
+  if (answered && h.type == static_cast<uint16_t>(MsgType::AuthRefused)) {
+    CKPT_LOG(Error, "coordinator %s:%u refused this process: %.*s", g_config.coord_host, g_config.coord_port,
+             static_cast<int>(h.payload_len < sizeof payload ? h.payload_len : sizeof payload), payload);
+    g_coord.close();
+    return false;
+  }
+  if (answered && h.type == static_cast<uint16_t>(MsgType::Welcome)) {
+    on_welcome(h, payload);
+    CKPT_LOG(Info, "registered with coordinator %s:%u as worker %lu", g_config.coord_host, g_config.coord_port,
+             static_cast<unsigned long>(h.arg));
+    return true;
+  }
+  CKPT_LOG(Warn, "no welcome from coordinator %s:%u within %d ms", g_config.coord_host, g_config.coord_port,
+           timeout_ms);
+  g_coord.close();
+  return false;
 }
 
 int request_checkpoint_and_wait() {

@@ -118,8 +118,8 @@ ThreadPause& this_thread_pause();
 int64_t monotonic_ns();
 
 // ---- the fork gate (fork_gate.cpp) ----
-// A forking thread holds the gate from before the fork until the child is in
-// the pid table; the suspend step closes it and waits for forks in progress.
+// A forking thread holds the gate from before the fork until the child is
+// registered; the suspend step closes it and waits for forks in progress.
 void fork_gate_enter();
 void fork_gate_leave();
 // False if a fork still ran after timeout_ms (the gate stays closed: open it).
@@ -248,6 +248,10 @@ void forget_checkpoint_thread();
 // coordinator connection and checkpoint state (closing our copies of its
 // descriptors) and takes a new identity.
 void checkpoint_state_after_fork();
+// Connects and registers with the coordinator now (Hello, then Welcome),
+// waiting at most timeout_ms; false if no coordinator answered. The
+// checkpoint thread, started afterwards, goes on with the connection.
+bool register_with_coordinator(int timeout_ms);
 
 // Exec hand-over (exec.cpp). The exec'ing thread parks the checkpoint thread
 // between two messages once no checkpoint of ours is in flight (false if

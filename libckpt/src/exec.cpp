@@ -87,15 +87,6 @@ void warn_outside(const char* path, ExecTarget t) {
   CKPT_LOG(Warn, "exec %s: %s; it runs outside the checkpoint", path, describe_exec_target(t));
 }
 
-// A process that runs a program outside the checkpoint never joins the
-// coordinator: no checkpoint may wait for it. Returns whether it was still to
-// join (put back if the exec fails).
-bool give_up_join() {
-  const bool pending = ckpt_join_pending() != 0;
-  if (pending) ckpt_join_set_pending(0);
-  return pending;
-}
-
 // What execvp would run for `file`: the first executable match on PATH
 // (only to classify it; the C library's own search does the exec).
 ExecTarget classify_on_path(const char* file) {
@@ -130,11 +121,9 @@ int checkpointed_exec(const char* shown, ExecTarget target, char* const* envp, R
   if (target != ExecTarget::Checkpointable) {
     warn_outside(shown, target);
     if (parked) leave_coordinator();
-    const bool was_pending = give_up_join();
     int rc = run(envp);
     int err = errno;
     // Still us: the checkpoint thread reconnects (a new Hello).
-    if (was_pending) ckpt_join_set_pending(1);
     if (parked) unpark_checkpoint_thread();
     unlock_exec();
     errno = err;
@@ -209,7 +198,6 @@ bool run_remote_shell(char* const* argv, char* const* envp, Run run, int& rc) {
   CKPT_LOG(Info, "remote shell %s: %s runs on %s under ckpt_launch --join; the remote shell runs outside the checkpoint",
            argv[0], rewritten.argv[0], rewritten.host);
   if (parked) leave_coordinator();
-  const bool was_pending = give_up_join();
   int err;
   {
     ExecEnv env;
@@ -218,7 +206,6 @@ bool run_remote_shell(char* const* argv, char* const* envp, Run run, int& rc) {
     err = errno;
   }
   // Still us: the checkpoint thread reconnects (a new Hello).
-  if (was_pending) ckpt_join_set_pending(1);
   if (parked) unpark_checkpoint_thread();
   unlock_exec();
   errno = err;

@@ -1,23 +1,18 @@
 // fork() and vfork(): every process created inside a computation joins it.
 //
-// The child drops the parent's coordinator connection and checkpoint state,
-// takes a new identity, tells the plugins (CKPT_EVENT_FORK_CHILD) and starts
-// its own checkpoint thread. It joins the coordinator (Hello ... Welcome)
-// only after a short while (checkpoint_thread.cpp): most children of a
-// shell or a make exec a program that exits within milliseconds and never
-// need to. Its entry in the pid table, made before the parent's fork
-// returns, says it has not joined yet; a checkpoint (or a kill, or its
-// parent's exit) makes every such process join at once and waits for it
-// (plugins/pid ckpt_join_gather), so a checkpoint still takes in every
-// process that exists. The forking thread holds the fork gate
-// (fork_gate.cpp) until the child's entry is there: a checkpoint sees either
-// no child or one it will wait for.
+// The forking thread holds the fork gate (fork_gate.cpp) from before the
+// fork until the child is registered with the coordinator, so a checkpoint
+// sees either no child or a registered one. The child drops the parent's
+// coordinator connection and checkpoint state, takes a new identity, tells
+// the plugins (CKPT_EVENT_FORK_CHILD), registers (Hello ... Welcome) and
+// starts its own checkpoint thread; then it tells the parent through a pipe.
+// Both return from fork only after that (the parent waits a bounded time:
+// a vanished coordinator must not hang the application).
 //
 // After a restart the kernel may hand a new child a pid that is the virtual
 // pid of another live process of the computation. Such a child would be
 // ambiguous to every pid wrapper, so it exits at once and the fork is
-// retried (DMTCP's approach). Only then (some virtual pid differs from its
-// kernel pid) does the parent wait for the child's word through a pipe.
+// retried (DMTCP's approach).
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -44,15 +39,17 @@ namespace {
 using fork_fn = pid_t (*)();
 fork_fn g_real_fork = nullptr;
 
-// How long a parent waits for its child's word on its pid (the child says
-// it first thing); a child that dies first says nothing.
-constexpr int kParentWaitMs = 8000;
+// The child's registration: connect, Hello, Welcome. The parent waits a bit
+// longer than the child may take.
+constexpr int kRegisterMs = 5000;
+constexpr int kParentWaitMs = kRegisterMs + 3000;
 constexpr int kMaxForkAttempts = 64;
 
-// What the child tells its parent through the pipe, when it must.
+// What the child tells its parent through the pipe.
 enum ChildVerdict : char {
-  kChildGo = 'G',     // its pid is its own
-  kChildRetry = 'R',  // its pid is another process's virtual pid: it exits, fork again
+  kChildJoined = 'J',    // registered with the coordinator
+  kChildAlone = 'A',     // runs, but no coordinator answered (its checkpoint thread keeps trying)
+  kChildRetry = 'R',     // its pid is another process's virtual pid: it exits, fork again
 };
 
 // Pipe ends a parent hands to exactly one child, which closes them by exec
@@ -81,10 +78,10 @@ void remove_child_pipe(int fd) {
 }
 
 // In a new child: closes the other children's pipe ends.
-void close_foreign_child_pipes(int keep) {
+void close_foreign_child_pipes(int keep_a, int keep_b) {
   for (auto& slot : g_child_pipes) {
     int fd = slot.load() - 1;
-    if (fd < 0 || fd == keep) continue;
+    if (fd < 0 || fd == keep_a || fd == keep_b) continue;
     slot.store(0);
     // A number the application took over by dup2 is not ours to close.
     if (is_protected_fd(fd)) close_own_fd(fd);
@@ -123,28 +120,30 @@ void tell_parent(int fd, ChildVerdict v) {
   close_own_fd(fd);
 }
 
-// The child's side, on the only thread it has. It joins the coordinator
-// later, from its checkpoint thread.
-void join_computation(int keep_fd) {
-  close_foreign_child_pipes(keep_fd);
+// The child's side, on the only thread it has.
+void join_computation(int notify_fd, int keep_fd) {
+  close_foreign_child_pipes(notify_fd, keep_fd);
   fork_gate_reset_in_child();
   exec_state_after_fork();
   checkpoint_state_after_fork();
   dispatch_event(CKPT_EVENT_FORK_CHILD, nullptr);
+  bool joined = register_with_coordinator(kRegisterMs);
   start_checkpoint_thread();
-  CKPT_LOG(Debug, "forked from pid %d", static_cast<int>(sys(SYS_getppid)));
+  CKPT_LOG(Info, "forked from pid %d%s", static_cast<int>(sys(SYS_getppid)),
+           joined ? "" : "; no coordinator yet");
+  tell_parent(notify_fd, joined ? kChildJoined : kChildAlone);
   fork_gate_leave();
 }
 
-// The parent's side: what the child said, or kChildGo if it said nothing in
-// time (or died first: the application will find out from wait()).
+// The parent's side: what the child said, or kChildAlone if it said nothing
+// in time (or died first: the application will find out from wait()).
 ChildVerdict await_child(int fd, pid_t child) {
   pollfd p{fd, POLLIN, 0};
   char c = 0;
   int rc = poll(&p, 1, kParentWaitMs);
   if (rc == 1 && read(fd, &c, 1) == 1) return static_cast<ChildVerdict>(c);
-  if (rc == 0) CKPT_LOG(Warn, "child %d said nothing within %d ms", static_cast<int>(child), kParentWaitMs);
-  return kChildGo;
+  if (rc == 0) CKPT_LOG(Warn, "child %d did not register within %d ms", static_cast<int>(child), kParentWaitMs);
+  return kChildAlone;
 }
 
 }  // namespace
@@ -166,62 +165,48 @@ pid_t checkpointed_fork(int child_keeps) {
   if (!libckpt_active() || !checkpoint_thread_running()) return real_fork();
   fork_gate_enter();
   dispatch_event(CKPT_EVENT_PRE_FORK, nullptr);
-  // Virtual pids are only ever other than kernel pids after a restart (a
-  // fresh entry's are equal), and only a restart makes new ones.
-  const bool may_collide = ckpt_pids_diverged() != 0;
   for (int attempt = 1;; ++attempt) {
-    int notify[2] = {-1, -1};
-    if (may_collide) {
-      if (!notify_pipe(notify)) {
-        // Out of descriptors: the application gets the error a fork would.
-        int err = errno;
-        fork_gate_leave();
-        errno = err;
-        return -1;
-      }
-      add_child_pipe(notify[1]);
+    int notify[2];
+    if (!notify_pipe(notify)) {
+      // Out of descriptors: the application gets the error a fork would.
+      int err = errno;
+      fork_gate_leave();
+      errno = err;
+      return -1;
     }
+    add_child_pipe(notify[1]);
     t_forking_here = true;
     own_fd_window_enter();
     pid_t pid = real_fork();
     own_fd_window_leave();
     t_forking_here = false;
     if (pid == 0) {
-      if (may_collide) {
-        close_own_fd(notify[0]);
-        remove_child_pipe(notify[1]);
-        pid_t self = raw_getpid();
-        if (ckpt_real_pid(self) != self && attempt < kMaxForkAttempts) {
-          tell_parent(notify[1], kChildRetry);
-          sys(SYS_exit_group, 0);
-        }
-        tell_parent(notify[1], kChildGo);
+      close_own_fd(notify[0]);
+      pid_t self = raw_getpid();
+      if (ckpt_real_pid(self) != self && attempt < kMaxForkAttempts) {
+        tell_parent(notify[1], kChildRetry);
+        sys(SYS_exit_group, 0);
       }
-      join_computation(child_keeps);
+      join_computation(notify[1], child_keeps);
       return 0;
     }
     int err = errno;
-    if (may_collide) {
-      remove_child_pipe(notify[1]);
-      close_own_fd(notify[1]);
-    }
+    remove_child_pipe(notify[1]);
+    close_own_fd(notify[1]);
     if (pid < 0) {
-      if (may_collide) close_own_fd(notify[0]);
+      close_own_fd(notify[0]);
       fork_gate_leave();
       errno = err;
       return -1;
     }
-    if (may_collide) {
-      ChildVerdict verdict = await_child(notify[0], pid);
-      close_own_fd(notify[0]);
-      if (verdict == kChildRetry) {
-        CKPT_LOG(Debug, "fork: child pid %d is taken as a virtual pid; forking again", static_cast<int>(pid));
-        int status;
-        sys(SYS_wait4, pid, &status, __WALL, nullptr);
-        continue;
-      }
+    ChildVerdict verdict = await_child(notify[0], pid);
+    close_own_fd(notify[0]);
+    if (verdict == kChildRetry) {
+      CKPT_LOG(Debug, "fork: child pid %d is taken as a virtual pid; forking again", static_cast<int>(pid));
+      int status;
+      sys(SYS_wait4, pid, &status, __WALL, nullptr);
+      continue;
     }
-    // Records the child, not joined yet, before the gate opens.
     dispatch_event(CKPT_EVENT_FORK_PARENT, &pid);
     fork_gate_leave();
     errno = err;

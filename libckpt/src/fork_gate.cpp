@@ -1,11 +1,11 @@
 // The fork gate: no checkpoint begins while a thread is creating a process.
 //
 // A fork must be all-or-nothing for a checkpoint: either the child exists
-// and the pid table knows it (so the checkpoint waits for it to join and
-// takes it in), or it does not exist yet. Forking threads pass through the
-// gate; the suspend step closes it and waits until every fork in progress has
-// left before it signals any thread. A thread that arrives while the gate is
-// closed waits on a futex, where the suspend signal can still reach it.
+// and is registered with the coordinator (so it takes part), or it does not
+// exist yet. Forking threads pass through the gate; the suspend step closes
+// it and waits until every fork in progress has left before it signals any
+// thread. A thread that arrives while the gate is closed waits on a futex,
+// where the suspend signal can still reach it.
 //
 // Only atomics and futexes: the checkpoint thread may close the gate while
 // application threads hold any lock.

@@ -14,8 +14,6 @@ namespace {
 
 using namespace ckpt::pid;
 
-constexpr int kExitJoinWaitMs = 2000;
-
 void pid_event(ckpt_event_t event, void* data) {
   switch (event) {
     case CKPT_EVENT_INIT:
@@ -25,7 +23,7 @@ void pid_event(ckpt_event_t event, void* data) {
       become_forked_child();
       break;
     case CKPT_EVENT_FORK_PARENT:
-      record_child(*static_cast<pid_t*>(data), self_virtual(), true);
+      record_child(*static_cast<pid_t*>(data), self_virtual());
       break;
     case CKPT_EVENT_DRAIN:
       save_pid_section();
@@ -37,11 +35,6 @@ void pid_event(ckpt_event_t event, void* data) {
       export_table_path();
       break;
     case CKPT_EVENT_EXIT:  // exit only: an exec keeps the process (and its entry)
-      // Children that have not joined yet would be orphans that no member
-      // waits for at a checkpoint (and a coordinator started by ckpt_launch
-      // leaves with its last member): they join before we go.
-      gather_joins(kExitJoinWaitMs, true);
-      end_join_demand();
       leave_at_exit();
       break;
     default:
@@ -70,12 +63,5 @@ int ckpt_for_each_process(int (*fn)(pid_t virt, pid_t real, void* arg), void* ar
   return 0;
 }
 pid_t ckpt_real_pid(pid_t virt) { return to_real(virt); }
-
-int ckpt_pids_diverged(void) { return diverged() ? 1 : 0; }
-int ckpt_join_pending(void) { return join_pending() ? 1 : 0; }
-void ckpt_join_set_pending(int pending) { set_join_pending(pending != 0); }
-int ckpt_join_wait_demand(int timeout_ms) { return wait_for_join_demand(timeout_ms) ? 1 : 0; }
-pid_t ckpt_join_gather(int timeout_ms) { return gather_joins(timeout_ms, false); }
-void ckpt_join_release(void) { end_join_demand(); }
 
 }  // extern "C"

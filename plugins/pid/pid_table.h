@@ -41,11 +41,9 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
-#include <linux/futex.h>
 #include <time.h>
 
 #include <atomic>
-#include <cstdint>
 
 #include "ckpt/proc_dir.h"
 #include "ckpt/raw_syscall.h"
@@ -89,11 +87,7 @@ struct PidTableHeader {
   uint32_t header_size;
   std::atomic<uint32_t> high_water;   // slots [0, high_water) may be in use
   std::atomic<uint32_t> next_serial;  // insertion order, settles duplicate inserts
-  // Non-zero while a process of this table wants every process that has not
-  // joined the coordinator yet (PidSlot::joining) to join now: a checkpoint
-  // or a kill is under way, or a parent exits. A futex word (shared).
-  std::atomic<uint32_t> join_demand;
-  uint32_t reserved[7];
+  uint32_t reserved[8];
 };
 
 // One slot. `state` is a per-slot sequence lock: the low two bits say
@@ -107,12 +101,7 @@ struct PidSlot {
   std::atomic<int32_t> real;
   std::atomic<int32_t> vppid;
   std::atomic<uint32_t> flags;
-  // Non-zero while the process has not joined the coordinator yet: a fork
-  // child defers its registration (libckpt fork.cpp). Cleared by the process
-  // once the coordinator welcomed it; a futex word (shared) that waiters for
-  // the join sleep on. Not part of the entry's consistent copy.
-  std::atomic<uint32_t> joining;
-  uint32_t reserved[1];
+  uint32_t reserved[2];
 };
 
 static_assert(sizeof(PidTableHeader) == 64);
@@ -194,8 +183,7 @@ class PidTable {
   // Adds vpid -> real. Returns false if the table is full or `vpid` is
   // already there (whatever its real pid). Two concurrent inserts of the same
   // vpid leave exactly one entry: the earlier one (by serial).
-  // `joining`: the process has not joined the coordinator yet (PidSlot::joining).
-  bool insert(pid_t vpid, pid_t real, pid_t vppid, uint32_t flags, bool joining = false) {
+  bool insert(pid_t vpid, pid_t real, pid_t vppid, uint32_t flags) {
     if (!header_ || vpid <= 0) return false;
     if (find_virtual(vpid, nullptr)) return false;
     uint32_t serial = header_->next_serial.fetch_add(1, std::memory_order_relaxed);
@@ -210,7 +198,6 @@ class PidTable {
       s.real.store(real, std::memory_order_relaxed);
       s.vppid.store(vppid, std::memory_order_relaxed);
       s.flags.store(flags, std::memory_order_relaxed);
-      s.joining.store(joining ? 1 : 0, std::memory_order_relaxed);
       raise_high_water(i + 1);
       uint32_t published = released(taken(st), kUsed);
       s.state.store(published, std::memory_order_release);
@@ -248,62 +235,6 @@ class PidTable {
       s.flags.store(flags, std::memory_order_relaxed);
       return true;
     });
-  }
-
-  // Deferred joins (PidSlot::joining, PidTableHeader::join_demand).
-  // The joining word of vpid's entry, or null if there is none. The word
-  // stays valid while the process lives (its entry is removed only once it
-  // is reaped or gone).
-  std::atomic<uint32_t>* joining_word(pid_t vpid) const {
-    if (!header_ || vpid <= 0) return nullptr;
-    for (uint32_t i = 0, n = scan_limit(); i < n; ++i) {
-      SlotCopy c;
-      if (read_slot(slots_[i], c) && c.entry.vpid == vpid) return &slots_[i].joining;
-    }
-    return nullptr;
-  }
-  // Marks vpid's entry as joined or not; wakes whoever waits for its join.
-  // False if there is no entry.
-  bool set_joining(pid_t vpid, bool joining) {
-    std::atomic<uint32_t>* word = joining_word(vpid);
-    if (!word) return false;
-    word->store(joining ? 1 : 0, std::memory_order_release);
-    if (!joining) futex(word, FUTEX_WAKE, INT32_MAX, nullptr);
-    return true;
-  }
-  bool is_joining(pid_t vpid) const {
-    std::atomic<uint32_t>* word = joining_word(vpid);
-    return word && word->load(std::memory_order_acquire) != 0;
-  }
-  // Calls fn(const PidEntry&) for every entry of a process that has not
-  // joined yet; fn returns false to stop.
-  template <typename Fn>
-  void for_each_joining(Fn fn) const {
-    if (!header_) return;
-    for (uint32_t i = 0, n = scan_limit(); i < n; ++i) {
-      SlotCopy c;
-      if (read_slot(slots_[i], c) && slots_[i].joining.load(std::memory_order_acquire) != 0 && !fn(c.entry)) return;
-    }
-  }
-  // The demand word: set (and waiters woken) or cleared.
-  void demand_joins(bool on) {
-    if (!header_) return;
-    header_->join_demand.store(on ? 1 : 0, std::memory_order_release);
-    if (on) futex(&header_->join_demand, FUTEX_WAKE, INT32_MAX, nullptr);
-  }
-  bool joins_demanded() const { return header_ && header_->join_demand.load(std::memory_order_acquire) != 0; }
-  // Sleeps until joins are demanded or `timeout` (relative; null: forever)
-  // passes; may return early (spurious wake-ups, signals).
-  void wait_for_join_demand(const struct timespec* timeout) const {
-    if (header_ && !joins_demanded()) futex(&header_->join_demand, FUTEX_WAIT, 0, timeout);
-  }
-  // Wakes the waiters of wait_for_join_demand (they look at the word again).
-  void wake_join_waiters() const {
-    if (header_) futex(&header_->join_demand, FUTEX_WAKE, INT32_MAX, nullptr);
-  }
-  // Sleeps while `word` (a joining word) is non-zero, at most `timeout`.
-  static void wait_while_joining(std::atomic<uint32_t>* word, const struct timespec* timeout) {
-    if (word->load(std::memory_order_acquire) != 0) futex(word, FUTEX_WAIT, 1, timeout);
   }
 
   // Lookups: true and a copy in *out (if non-null) when found.
@@ -358,12 +289,6 @@ class PidTable {
   static long raw(long nr, A... a) {
     long v[6] = {(long)a...};
     return ckpt_raw_syscall6(nr, v[0], v[1], v[2], v[3], v[4], v[5]);
-  }
-
-  // A futex operation on a word of the shared mapping (not private: other
-  // processes wait on the same word).
-  static long futex(const std::atomic<uint32_t>* word, int op, uint32_t value, const struct timespec* timeout) {
-    return raw(SYS_futex, const_cast<std::atomic<uint32_t>*>(word), op, value, timeout, nullptr, 0);
   }
 
   static long map(long fd, size_t size, void* at, PidTable& out) {
@@ -443,7 +368,6 @@ class PidTable {
     s.vppid.store(0, std::memory_order_relaxed);
     s.flags.store(0, std::memory_order_relaxed);
     s.serial.store(0, std::memory_order_relaxed);
-    s.joining.store(0, std::memory_order_relaxed);
     s.state.store(released(s.state.load(std::memory_order_relaxed), kFree), std::memory_order_release);
   }
 

@@ -29,9 +29,6 @@ struct ThreadIds {
 
 PidTable g_table;
 char g_path[kPathMax];
-// This process raised the table's join demand (gather_joins) and has not
-// ended it yet.
-bool g_demanding = false;
 pid_t g_self_virtual = 0;
 pid_t g_self_real = 0;
 
@@ -179,7 +176,7 @@ void start() {
     strcpy(g_path, inherited);
     PidEntry e;
     if (g_table.find_real(g_self_real, &e)) g_self_virtual = e.vpid;  // exec'ed: same process, maybe restarted
-    else record_child(g_self_real, to_virtual(raw_getppid()), false);
+    else record_child(g_self_real, to_virtual(raw_getppid()));
     return;
   }
   if (!create_table()) return;  // no table: ids stay the kernel's
@@ -191,93 +188,20 @@ void become_forked_child() {
   pid_t parent = g_self_virtual;
   g_thread_count = 0;  // only the forking thread exists; its tid is our pid
   g_self_real = g_self_virtual = raw_getpid();
-  g_demanding = false;  // the parent's demand is the parent's to end
-  record_child(g_self_real, parent, true);
-  // Ours whether we or the parent made the entry: only we clear it, once joined.
-  g_table.set_joining(g_self_virtual, true);
+  record_child(g_self_real, parent);
 }
 
-void record_child(pid_t real, pid_t parent_vpid, bool joining) {
+void record_child(pid_t real, pid_t parent_vpid) {
   PidEntry e;
   if (!g_table.find_virtual(real, &e)) {
-    g_table.insert(real, real, parent_vpid, 0, joining);
+    g_table.insert(real, real, parent_vpid, 0);
     return;
   }
   // Another process's virtual pid: the fork wrapper discards such a child.
   if (e.real != real) return;
   // The kernel reuses a pid only after its process is gone: an entry with
-  // this kernel pid but another parent is stale (and the child has not
-  // corrected it yet, so it has not joined either).
-  if (e.vppid != parent_vpid || e.flags) {
-    g_table.update({real, real, parent_vpid, 0});
-    if (joining) g_table.set_joining(real, true);
-  }
-}
-
-bool diverged() {
-  bool found = false;
-  g_table.for_each([&found](const PidEntry& e) {
-    found = e.vpid != e.real;
-    return !found;
-  });
-  return found;
-}
-
-bool join_pending() { return g_table.is_joining(self_virtual()); }
-
-void set_join_pending(bool pending) { g_table.set_joining(self_virtual(), pending); }
-
-bool wait_for_join_demand(int timeout_ms) {
-  if (!g_table.joins_demanded()) {
-    struct timespec t = {timeout_ms / 1000, (timeout_ms % 1000) * 1'000'000L};
-    g_table.wait_for_join_demand(&t);
-  }
-  return g_table.joins_demanded();
-}
-
-pid_t gather_joins(int timeout_ms, bool children_only) {
-  if (!active()) return 0;
-  const pid_t self = self_virtual();
-  auto pending = [&](pid_t& real, std::atomic<uint32_t>*& word) {
-    real = 0;
-    g_table.for_each_joining([&](const PidEntry& e) {
-      // Zombies and processes gone before they joined have nothing to save;
-      // one that left the computation (ckpt_nocheckpoint execs past our
-      // wrapper) never joins.
-      if (e.vpid == self || e.flags || (children_only && e.vppid != self) || !process_is_running(e.real) ||
-          !process_holds_table(e.real, g_path))
-        return true;
-      word = g_table.joining_word(e.vpid);
-      if (!word) return true;
-      real = e.real;
-      return false;
-    });
-    return real != 0;
-  };
-  pid_t real;
-  std::atomic<uint32_t>* word = nullptr;
-  if (!pending(real, word)) return 0;
-  if (!g_demanding) {
-    g_demanding = true;
-    g_table.demand_joins(true);
-  }
-  struct timespec start;
-  clock_gettime(CLOCK_MONOTONIC, &start);
-  for (;;) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1'000'000 > timeout_ms) return real;
-    // Short naps: the process may die without ever clearing its word.
-    struct timespec nap = {0, 10'000'000};
-    PidTable::wait_while_joining(word, &nap);
-    if (!pending(real, word)) return 0;
-  }
-}
-
-void end_join_demand() {
-  if (!g_demanding) return;
-  g_demanding = false;
-  g_table.demand_joins(false);
+  // this kernel pid but another parent is stale.
+  if (e.vppid != parent_vpid || e.flags) g_table.update({real, real, parent_vpid, 0});
 }
 
 void forget_reaped(pid_t real) {

@@ -42,8 +42,8 @@ void start();
 void become_forked_child();
 // Records a child by its kernel pid (vpid = that pid), in parent or child;
 // a stale entry left by an unreaped process with the same kernel pid is
-// corrected. `joining`: a fork child, which joins the coordinator later.
-void record_child(pid_t real, pid_t parent_vpid, bool joining);
+// corrected.
+void record_child(pid_t real, pid_t parent_vpid);
 // A child was reaped: it leaves the table.
 void forget_reaped(pid_t real);
 // Before a call that may create a process group or session with kernel id
@@ -54,22 +54,6 @@ void drop_stale_group(pid_t real);
 void adopt_restored(const ckpt_restart_info* info);
 // Threads run again after a restart: a later exec finds the table.
 void export_table_path();
-// Whether some entry's virtual pid differs from its kernel pid (after a
-// restart): a new process's kernel pid may then be another's virtual pid.
-bool diverged();
-
-// ---- deferred joins (ckpt/plugin.h ckpt_join_*) ----
-bool join_pending();
-void set_join_pending(bool pending);
-// Sleeps until joins are demanded or timeout_ms passed; true if demanded.
-bool wait_for_join_demand(int timeout_ms);
-// Demands that every process of the table that has not joined yet (only our
-// children if children_only) join, and waits until none that is still
-// running is left: 0, or the kernel pid of one still not joined after
-// timeout_ms. The demand lasts until end_join_demand().
-pid_t gather_joins(int timeout_ms, bool children_only);
-void end_join_demand();
-
 // The process exits (not exec). A process whose parent is outside the
 // computation leaves the table; the last one removes the file.
 void leave_at_exit();

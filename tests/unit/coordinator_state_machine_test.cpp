@@ -1247,20 +1247,6 @@ TEST(CoordinatorStateMachine, KillFreezesEveryWorkerBeforeKillingAny) {
   EXPECT_EQ(sends(h.last, b, MsgType::Kill).size(), 1u);
 }
 
-TEST(CoordinatorStateMachine, ProcessJoiningDuringAKillFreezeIsFrozenAndKilledToo) {
-  Harness h;
-  const ClientId a = h.worker();
-  h.command(MsgType::CmdKill);
-  // A fork child that had deferred its join, made to join by the freeze.
-  const ClientId late = h.worker();
-  EXPECT_EQ(sends(h.last, late, MsgType::Freeze).size(), 1u);
-  h.msg(a, proto::make_header(MsgType::Frozen, 0));
-  EXPECT_TRUE(sends(h.last, a, MsgType::Kill).empty()) << "the late process has not frozen yet";
-  h.msg(late, proto::make_header(MsgType::Frozen, 0));
-  EXPECT_EQ(sends(h.last, a, MsgType::Kill).size(), 1u);
-  EXPECT_EQ(sends(h.last, late, MsgType::Kill).size(), 1u);
-}
-
 TEST(CoordinatorStateMachine, KillGoesAheadWhenAProcessDoesNotFreeze) {
   Harness h;
   const ClientId a = h.worker(), b = h.worker();

@@ -114,45 +114,6 @@ TEST_F(PidTableTest, RemovedEntryIsGoneAndItsSlotIsReused) {
   t.close();
 }
 
-TEST_F(PidTableTest, JoiningMarkIsPerEntryAndGoesWithTheSlot) {
-  PidTable t;
-  ASSERT_EQ(PidTable::create(path_.c_str(), t), 0);
-  ASSERT_TRUE(t.insert(100, 100, 1, 0));
-  ASSERT_TRUE(t.insert(200, 200, 100, 0, /*joining=*/true));
-  EXPECT_FALSE(t.is_joining(100));
-  EXPECT_TRUE(t.is_joining(200));
-  std::vector<pid_t> seen;
-  t.for_each_joining([&](const PidEntry& e) {
-    seen.push_back(e.vpid);
-    return true;
-  });
-  EXPECT_EQ(seen, std::vector<pid_t>{200});
-  EXPECT_TRUE(t.set_joining(200, false));
-  EXPECT_FALSE(t.is_joining(200));
-  EXPECT_TRUE(t.set_joining(200, true));
-  EXPECT_FALSE(t.set_joining(300, true)) << "no entry";
-  // A slot freed with its mark on is reused without it.
-  ASSERT_TRUE(t.remove(200));
-  ASSERT_TRUE(t.insert(300, 300, 100, 0));
-  EXPECT_FALSE(t.is_joining(300));
-}
-
-TEST_F(PidTableTest, JoinDemandIsSeenByWaiters) {
-  PidTable t;
-  ASSERT_EQ(PidTable::create(path_.c_str(), t), 0);
-  EXPECT_FALSE(t.joins_demanded());
-  struct timespec brief = {0, 1'000'000};
-  t.wait_for_join_demand(&brief);  // times out
-  t.demand_joins(true);
-  EXPECT_TRUE(t.joins_demanded());
-  t.wait_for_join_demand(nullptr);  // returns at once
-  PidTable other;
-  ASSERT_EQ(PidTable::open(path_.c_str(), other), 0);
-  EXPECT_TRUE(other.joins_demanded()) << "shared by every process that maps the table";
-  t.demand_joins(false);
-  EXPECT_FALSE(other.joins_demanded());
-}
-
 TEST_F(PidTableTest, SetRealAndSetFlagsChangeOnlyThatEntry) {
   PidTable t;
   ASSERT_EQ(PidTable::create(path_.c_str(), t), 0);

@@ -231,32 +231,6 @@ int ckpt_host_address(void *addr, size_t cap);
  * kernel pid or tid, and back. Ids the table does not know map to themselves. */
 pid_t ckpt_virtual_pid(pid_t real);
 pid_t ckpt_real_pid(pid_t virt);
-/* 1 if some process (or group) of the computation has a virtual pid other
- * than its kernel pid (after a restart): the kernel may then give a new
- * process a pid that another one's virtual pid already is. */
-int ckpt_pids_diverged(void);
-
-/* Deferred joins (plugins/pid's table, libckpt's fork and checkpoint
- * thread). A process forked inside the computation joins the coordinator
- * only after a short while (most short-lived children never do), or at once
- * when the computation needs every process: a checkpoint begins, a kill
- * freezes the computation, or its parent exits.
- *   ckpt_join_pending: 1 while this process has not joined yet.
- *   ckpt_join_set_pending: marks this process as joined (0: welcomed by the
- *     coordinator, or it will never be, running outside the checkpoint) or
- *     not (1).
- *   ckpt_join_wait_demand: sleeps until joins are demanded or timeout_ms
- *     passed (or earlier); 1 if they are demanded.
- *   ckpt_join_gather: demands that every process of the computation on this
- *     host that has not joined join now, and waits until none that still
- *     runs is left: 0, or the kernel pid of one that had not joined after
- *     timeout_ms. The demand lasts until ckpt_join_release.
- * Allocation-free. */
-int ckpt_join_pending(void);
-void ckpt_join_set_pending(int pending);
-int ckpt_join_wait_demand(int timeout_ms);
-pid_t ckpt_join_gather(int timeout_ms);
-void ckpt_join_release(void);
 
 /* Path virtualization (plugins/path): the application names files under
  * the VIRTUAL prefixes of ckpt_launch/ckpt_restart --path-map, the kernel
