@@ -76,22 +76,6 @@ int main(int argc, char **argv) {
   fill_random(c, c_len, 1u << 30);
 
   for (int step = 1; step <= steps; step++) {
-    pid_t child = fork();
-    if (child < 0) {
-      perror("lazy_churn: fork");
-      return 1;
-    }
-    if (child == 0) {
-      uint64_t sum = sum_bytes(sum_bytes(sum_bytes(step, a, a_len), b, b_len), c, c_len);
-      printf("child %d %016" PRIx64 "\n", step, sum);
-      fflush(stdout);
-      _exit(0);
-    }
-    int status;
-    if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-      fprintf(stderr, "lazy_churn: child of step %d failed\n", step);
-      return 1;
-    }
     const size_t slices_a = a_len / kSlice, slices_b = b_len / kSlice;
     unsigned char *sa = a + (mix(step) % slices_a) * kSlice;
     if (madvise(sa, kSlice, MADV_DONTNEED) != 0) {
@@ -119,6 +103,22 @@ int main(int argc, char **argv) {
     }
     map_at(from, c_len, PROT_NONE, MAP_FIXED);  // keep the other place
     c[(mix(step) % (c_len / kPage)) * kPage] ^= 1;
+    pid_t child = fork();
+    if (child < 0) {
+      perror("lazy_churn: fork");
+      return 1;
+    }
+    if (child == 0) {
+      uint64_t sum = sum_bytes(sum_bytes(sum_bytes(step, a, a_len), b, b_len), c, c_len);
+      printf("child %d %016" PRIx64 "\n", step, sum);
+      fflush(stdout);
+      _exit(0);
+    }
+    int status;
+    if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      fprintf(stderr, "lazy_churn: child of step %d failed\n", step);
+      return 1;
+    }
     uint64_t sum = sum_bytes(sum_bytes(sum_bytes(step, a, a_len), b, b_len), c, c_len);
     printf("step %d %016" PRIx64 "\n", step, sum);
     fflush(stdout);
