@@ -97,7 +97,11 @@ drop_caches() {
 checkpoint_restart() {
   local label=$1 dir=$work/ckpt-$1 out=$work/$1.out marker=$work/$1.resumed
   shift
-  app_pid=$(spawn "$out" "$work/$label.err" ckpt_launch --join --ckptdir "$dir" "$@" "$BENCH" memory "$MIB" "$marker")
+  # At CKPT_LOG=info a lazy restart's log says when all memory was in (the
+  # restored process keeps the log settings it was launched with).
+  mkdir -p "$work/logs-$label"
+  app_pid=$(CKPT_LOG=info CKPT_LOG_DIR=$work/logs-$label spawn "$out" "$work/$label.err" \
+    ckpt_launch --join --ckptdir "$dir" "$@" "$BENCH" memory "$MIB" "$marker")
   wait_for grep -q ready "$out"
   # The longest stall from here on is the checkpoint's.
   wait_for test -s "$marker.gap"
@@ -133,8 +137,7 @@ checkpoint_restart() {
   drop_caches
 
   start=$(now_us)
-  mkdir -p "$work/logs-$label"
-  app_pid=$(CKPT_LOG_DIR=$work/logs-$label spawn "$out" "$work/$label.restart.err" "$dir/ckpt_restart_g$first.sh")
+  app_pid=$(spawn "$out" "$work/$label.restart.err" "$dir/ckpt_restart_g$first.sh")
   wait_for test -s "$marker"
   local resumed_us
   resumed_us=$(($(cut -d' ' -f1 "$marker") / 1000))

@@ -115,7 +115,13 @@ class PageServer {
     // The restorer says when the regions are registered.
     char go = 0;
     if (read(sock_, &go, 1) != 1 || go != 'g') _exit(0);  // the restore failed: nothing to serve
-    for (size_t li = 0; li < lazy_.size(); ++li)
+    // The small regions first (the C library's data, the heap, ours): what
+    // the program touches first is most often there; then the big ones.
+    std::vector<size_t> order(lazy_.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return lazy_[a].chunks.size() < lazy_[b].chunks.size(); });
+    for (size_t li : order)
       for (size_t ci = 0; ci < lazy_[li].chunks.size(); ++ci) {
         serve_pending();
         load_chunk(li, ci);

@@ -22,6 +22,7 @@ if [ "$(id -u)" = 0 ] || [ "$(cat /proc/sys/vm/unprivileged_userfaultfd 2>/dev/n
 case $mode in
   churn) prog=("$H_PROGRAMS/it_lazy_churn" 192 30 20) ;;
   corrupt) prog=("$H_PROGRAMS/it_known_memory" 64 32 32 1 30 100) ;;
+  again) prog=("$H_PROGRAMS/it_known_memory" 384 64 64 256 12 50) ;;
   *) prog=("$H_PROGRAMS/it_known_memory" 128 64 64 256 24 50) ;;
 esac
 name=$(basename "${prog[0]}")
@@ -65,9 +66,18 @@ case $mode in
     ;;
   again)
     h_restart "$out"
-    h_wait_step "$out" $(($(h_max_step "$out") + 1))
+    # As soon as the restart is complete: most of the memory is still
+    # coming in, and the checkpoint waits for it.
+    deadline=$((SECONDS + H_WAIT))
+    until h_command --status --json >"$H_TMP/status.json" 2>/dev/null &&
+          python3 -c 'import json, sys; sys.exit(json.load(open(sys.argv[1]))["restarts_finished"] < 1)' "$H_TMP/status.json"; do
+      [ "$SECONDS" -lt "$deadline" ] || h_fail "the restart did not finish within ${H_WAIT} s"
+      sleep 0.02
+    done
     h_checkpoint
     lazy_or_eager
+    [ "$lazy" = 0 ] || h_log "$(grep -h "waited .* for the lazy restart" "$H_TMP"/logs/*.log ||
+                                echo "the load was over before the checkpoint began")"
     h_kill_app
     image=$(ls "$H_CKPTDIR"/ckpt_${name}_*_g2.ckpt) || h_fail "no image of generation 2"
     "$CKPT_BIN/ckpt_info" --json "$image" >"$H_TMP/info.json" || h_fail "ckpt_info cannot read $image"
