@@ -66,18 +66,20 @@ case $mode in
     ;;
   again)
     h_restart "$out"
-    # As soon as the restart is complete: most of the memory is still
-    # coming in, and the checkpoint waits for it.
+    # As soon as the coordinator takes it (it refuses one while the restart
+    # is under way): most of the memory is still coming in, and the
+    # checkpoint must wait for it.
     deadline=$((SECONDS + H_WAIT))
-    until h_command --status --json >"$H_TMP/status.json" 2>/dev/null &&
-          python3 -c 'import json, sys; sys.exit(json.load(open(sys.argv[1]))["restarts_finished"] < 1)' "$H_TMP/status.json"; do
-      [ "$SECONDS" -lt "$deadline" ] || h_fail "the restart did not finish within ${H_WAIT} s"
-      sleep 0.02
+    until h_command --checkpoint >"$H_TMP/command.log" 2>&1; do
+      [ "$SECONDS" -lt "$deadline" ] || h_fail "no checkpoint after the restart: $(cat "$H_TMP/command.log")"
+      sleep 0.01
     done
-    h_checkpoint
+    h_log "checkpoint right after the restart: $(head -n 1 "$H_TMP/command.log")"
     lazy_or_eager
-    [ "$lazy" = 0 ] || h_log "$(grep -h "waited .* for the lazy restart" "$H_TMP"/logs/*.log ||
-                                echo "the load was over before the checkpoint began")"
+    if [ "$lazy" = 1 ]; then
+      grep -h "waited .* for the lazy restart" "$H_TMP"/logs/*.log ||
+        h_fail "the checkpoint right after the restart did not wait for the memory still coming in"
+    fi
     h_kill_app
     image=$(ls "$H_CKPTDIR"/ckpt_${name}_*_g2.ckpt) || h_fail "no image of generation 2"
     "$CKPT_BIN/ckpt_info" --json "$image" >"$H_TMP/info.json" || h_fail "ckpt_info cannot read $image"
