@@ -21,8 +21,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
+#include "memory_steps.h"
 #include "mix64.h"
 
 enum { kPage = 4096 };
@@ -40,16 +40,6 @@ static void *map_at(void *at, size_t bytes, int prot, int flags) {
 static void fill_random(unsigned char *p, size_t bytes, uint64_t seed) {
   uint64_t *w = (uint64_t *)p;
   for (size_t i = 0; i < bytes / 8; i++) w[i] = mix(seed + i + 1);
-}
-
-static void fill_text(unsigned char *p, size_t bytes, uint64_t seed) {
-  for (size_t at = 0, line = 0; at < bytes; line++) {
-    char buf[96];
-    int n = snprintf(buf, sizeof buf, "line %" PRIu64 ": the quick brown fox jumps over the lazy dog\n", seed + line);
-    size_t len = (size_t)n < bytes - at ? (size_t)n : bytes - at;
-    memcpy(p + at, buf, len);
-    at += len;
-  }
 }
 
 static uint64_t sum_bytes(uint64_t sum, const unsigned char *p, size_t len) {
@@ -120,10 +110,7 @@ int main(int argc, char **argv) {
       return 1;
     }
     uint64_t sum = sum_bytes(sum_bytes(sum_bytes(step, a, a_len), b, b_len), c, c_len);
-    printf("step %d %016" PRIx64 "\n", step, sum);
-    fflush(stdout);
-    struct timespec ts = {pause_ms / 1000, (pause_ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    report_step(step, sum, pause_ms);
   }
   return 0;
 }
