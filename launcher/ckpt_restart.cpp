@@ -388,12 +388,10 @@ int restart(const RestartOptions& opt, char** argv, const std::vector<int>& inhe
   // Lazy restart, where a compressed image asks for it and userfaultfd
   // allows it (as the images' user): its chunks are checked when loaded.
   bool lazy = false;
+  std::string no_lazy_why;  // said once the restart goes ahead
   if (opt.lazy && !opt.verify_only &&
-      std::any_of(image_list.begin(), image_list.end(), [](const ImageReader* i) { return i->compressed(); })) {
-    std::string why;
-    lazy = lazy_pages_available(why);
-    if (!lazy) std::fprintf(stderr, "ckpt_restart: lazy restart unavailable (%s): memory is loaded before the processes run\n", why.c_str());
-  }
+      std::any_of(image_list.begin(), image_list.end(), [](const ImageReader* i) { return i->compressed(); }))
+    lazy = lazy_pages_available(no_lazy_why);
   if (opt.check_data || opt.verify_only)
     for (const ImageReader* img : image_list)
       if (!(lazy && img->compressed()) && !img->verify_data(error)) throw RestartError(error);
@@ -430,6 +428,9 @@ int restart(const RestartOptions& opt, char** argv, const std::vector<int>& inhe
   RestoreSettings settings = restore_settings(opt, req, ctx.paths, ctx.fd_floor);
   settings.started_ns = started.tv_sec * 1'000'000'000LL + started.tv_nsec;
   settings.lazy = lazy;
+  if (!no_lazy_why.empty())
+    std::fprintf(stderr, "ckpt_restart: lazy restart unavailable (%s): memory is loaded before the processes run\n",
+                 no_lazy_why.c_str());
 
   // ---- the tree: fork, install per process, enter the restorers ----
   // Our SIGCHLD disposition is inherited: an ignored one would let the
