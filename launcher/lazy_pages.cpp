@@ -108,6 +108,7 @@ class PageServer {
       windows_.push_back({r->rec.start, r->rec.end, r->rec.start});
     }
     std::sort(lazy_.begin(), lazy_.end(), [](const Lazy& a, const Lazy& b) { return a.r->rec.start < b.r->rec.start; });
+    std::sort(windows_.begin(), windows_.end(), [](const Window& a, const Window& b) { return a.cur < b.cur; });
     return true;
   }
 
@@ -176,41 +177,51 @@ class PageServer {
       if (Lazy* l = lazy_of(orig, &page)) l->settled[page / 64] |= 1ull << (page % 64);
     }
   }
+  // windows_ is sorted by cur, and until an mremap moved one, every window
+  // is where it was saved (cur == orig): lookups are binary searches even
+  // with tens of thousands of regions.
   const Window* window_at(uint64_t cur) const {
-    for (const Window& w : windows_)
-      if (cur >= w.cur && cur < w.end) return &w;
-    return nullptr;
+    auto it = std::upper_bound(windows_.begin(), windows_.end(), cur,
+                               [](uint64_t a, const Window& w) { return a < w.cur; });
+    if (it == windows_.begin()) return nullptr;
+    --it;
+    return cur < it->end ? &*it : nullptr;
   }
   const Window* window_of_orig(uint64_t orig) const {
+    if (!moved_) return window_at(orig);
     for (const Window& w : windows_)
       if (orig >= w.orig && orig < w.orig + (w.end - w.cur)) return &w;
     return nullptr;
   }
-  // Takes [lo, hi) out of the windows; its saved pages are settled
-  // (dropped) unless `moved` receives them.
+  std::vector<Window>::iterator first_window_ending_after(uint64_t addr) {
+    return std::upper_bound(windows_.begin(), windows_.end(), addr,
+                            [](uint64_t a, const Window& w) { return a < w.end; });
+  }
+  // Takes [lo, hi) out of the windows (keeping them sorted); its saved
+  // pages are settled (dropped) unless `moved` receives them.
   void cut(uint64_t lo, uint64_t hi, std::vector<Window>* moved) {
-    std::vector<Window> next;
-    for (const Window& w : windows_) {
+    auto first = first_window_ending_after(lo);
+    auto last = first;
+    std::vector<Window> keep;
+    for (; last != windows_.end() && last->cur < hi; ++last) {
+      const Window& w = *last;
       uint64_t a = std::max(lo, w.cur), b = std::min(hi, w.end);
-      if (a >= b) {
-        next.push_back(w);
-        continue;
-      }
-      if (w.cur < a) next.push_back({w.cur, a, w.orig});
-      if (b < w.end) next.push_back({b, w.end, w.orig + (b - w.cur)});
+      if (w.cur < a) keep.push_back({w.cur, a, w.orig});
+      if (b < w.end) keep.push_back({b, w.end, w.orig + (b - w.cur)});
       if (moved) moved->push_back({a, b, w.orig + (a - w.cur)});
       else settle(w.orig + (a - w.cur), w.orig + (b - w.cur));
     }
-    windows_.swap(next);
+    windows_.insert(windows_.erase(first, last), keep.begin(), keep.end());
   }
   void on_event(const uffd_msg& m) {
     switch (m.event) {
       case UFFD_EVENT_PAGEFAULT: faults_.push_back(m.arg.pagefault.address & ~(kPage - 1)); break;
       case UFFD_EVENT_REMOVE:
         // madvise(DONTNEED): the range reads as zero from now on.
-        for (const Window& w : windows_) {
-          uint64_t a = std::max<uint64_t>(m.arg.remove.start, w.cur), b = std::min<uint64_t>(m.arg.remove.end, w.end);
-          if (a < b) settle(w.orig + (a - w.cur), w.orig + (b - w.cur));
+        for (auto it = first_window_ending_after(m.arg.remove.start); it != windows_.end() && it->cur < m.arg.remove.end;
+             ++it) {
+          uint64_t a = std::max<uint64_t>(m.arg.remove.start, it->cur), b = std::min<uint64_t>(m.arg.remove.end, it->end);
+          if (a < b) settle(it->orig + (a - it->cur), it->orig + (b - it->cur));
         }
         break;
       case UFFD_EVENT_UNMAP: cut(m.arg.remove.start, m.arg.remove.end, nullptr); break;
@@ -220,6 +231,8 @@ class PageServer {
         cut(from, from + len, &moved);
         cut(to, to + len, nullptr);
         for (Window& w : moved) windows_.push_back({w.cur - from + to, w.end - from + to, w.orig});
+        std::sort(windows_.begin(), windows_.end(), [](const Window& a, const Window& b) { return a.cur < b.cur; });
+        moved_ = moved_ || !moved.empty();
         break;
       }
       default: break;
@@ -375,6 +388,7 @@ class PageServer {
   pid_t pid_;
   std::vector<Lazy> lazy_;
   std::vector<Window> windows_;
+  bool moved_ = false;  // an mremap moved a window: cur != orig somewhere
   std::deque<uint64_t> faults_;
   std::vector<char> buf_, stored_;
   uint64_t bytes_ = 0;

@@ -343,7 +343,7 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
   // Per region with an overlay, its extents; regions[i].extents points into
   // the copy placed in the hole.
   std::vector<std::vector<ckpt_restore_extent>> extents;
-  bool lazy = false;  // some pages are mapped from the image: read on first touch, after the process runs
+  bool lazy = false;  // some pages come from the image after the process runs (mapped from it, or the page server)
   for (const Region& r : img.regions()) {
     if (r.rec.flags & image::kRegionVdso) continue;
     ckpt_restore_region out{};

@@ -101,7 +101,7 @@ struct ckpt_restart_handoff {
   uint32_t modify_env;             /* ckpt_restart --modify-env: the image directory's dmtcp_env.txt */
   uint32_t path_map_set;           /* 1: ckpt_restart --path-map: CKPT_PATH_MAP becomes path_map */
   char path_map[CKPT_MAX_PATH];    /* the new map's text (plugins/path), "" for none */
-  uint32_t lazy_pages;             /* 1: some memory is mapped from the image, read on first touch */
+  uint32_t lazy_pages;             /* 1: some memory is read from the image on first touch (mapped, or lazy_fd) */
   /* >= 0: the socket to this process's lazy page server (lazy restart of a
    * compressed image): a message says when every page is in (lazy_done). */
   int32_t lazy_fd;
