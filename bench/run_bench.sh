@@ -148,6 +148,8 @@ checkpoint_restart() {
   restart_kind="eager"
   if grep -q "lazy restart unavailable" "$work/$label.restart.err"; then
     restart_kind="eager: no userfaultfd"
+  elif [ "${CKPT_RESTART_NO_LAZY:-0}" = 1 ]; then
+    restart_kind="eager: CKPT_RESTART_NO_LAZY"
   elif [ "$label" = compressed ]; then
     local line=
     for ((i = 0; i < 3000; i++)); do
