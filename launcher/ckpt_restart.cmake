@@ -19,6 +19,7 @@ foreach(k IN LISTS ckpt_restart_kinds)
 endforeach()
 
 add_executable(ckpt_restart ${CMAKE_CURRENT_LIST_DIR}/ckpt_restart.cpp ${CMAKE_CURRENT_LIST_DIR}/process_restore.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/lazy_pages.cpp
   ${CMAKE_CURRENT_LIST_DIR}/tree_fork.cpp ${CMAKE_CURRENT_LIST_DIR}/restart_hosts_run.cpp ${ckpt_restart_kind_objects})
 target_link_libraries(ckpt_restart PRIVATE ckpt_restart_options ckpt_image_info ckpt_restorer_blob
   ckpt_coordinator_start ckpt_coord_client Threads::Threads ${CMAKE_DL_LIBS})

@@ -49,6 +49,7 @@
 #include "image_info.h"
 #include "image_reader.h"
 #include "image_verify.h"
+#include "lazy_pages.h"
 #include "ckpt/proc_dir.h"
 #include "ckpt/restart.h"
 #include "process_restore.h"
@@ -383,10 +384,17 @@ int restart(const RestartOptions& opt, char** argv, const std::vector<int>& inhe
   if (!image::verify_image_set(image_list, error, opt.host_share)) throw RestartError(error);
   // Before any real work: this may run ckpt_restart again.
   ensure_brk_below_heaps(image_list, argv);
+  become_image_user(image_list[0]->process(), host);
+  // Lazy restart, where a compressed image asks for it and userfaultfd
+  // allows it (as the images' user): its chunks are checked when loaded.
+  bool lazy = false;
+  std::string no_lazy_why;  // said once the restart goes ahead
+  if (opt.lazy && !opt.verify_only &&
+      std::any_of(image_list.begin(), image_list.end(), [](const ImageReader* i) { return i->compressed(); }))
+    lazy = lazy_pages_available(no_lazy_why);
   if (opt.check_data || opt.verify_only)
     for (const ImageReader* img : image_list)
-      if (!img->verify_data(error)) throw RestartError(error);
-  become_image_user(image_list[0]->process(), host);
+      if (!(lazy && img->compressed()) && !img->verify_data(error)) throw RestartError(error);
 
   // ---- check: everything that can be verified before anything is made ----
   load_restart_plugins(opt.plugins);
@@ -419,6 +427,10 @@ int restart(const RestartOptions& opt, char** argv, const std::vector<int>& inhe
 
   RestoreSettings settings = restore_settings(opt, req, ctx.paths, ctx.fd_floor);
   settings.started_ns = started.tv_sec * 1'000'000'000LL + started.tv_nsec;
+  settings.lazy = lazy;
+  if (!no_lazy_why.empty())
+    std::fprintf(stderr, "ckpt_restart: lazy restart unavailable (%s): memory is loaded before the processes run\n",
+                 no_lazy_why.c_str());
 
   // ---- the tree: fork, install per process, enter the restorers ----
   // Our SIGCHLD disposition is inherited: an ignored one would let the
@@ -444,7 +456,7 @@ int restart(const RestartOptions& opt, char** argv, const std::vector<int>& inhe
     // What ps and /proc/PID/comm show (the kernel keeps 15 bytes).
     prctl(PR_SET_NAME, image_list[image]->process().progname);
     restore.prepare(*image_list[image], settings, ctx, static_cast<size_t>(image));
-    for (RestartKind* kind : restart_kinds()) kind->install(ctx, static_cast<size_t>(image), restore.restorer_fds());
+    for (RestartKind* kind : restart_kinds()) kind->install(ctx, static_cast<size_t>(image), restore.kept_fds());
   };
   plan.groups_ready = [&](const std::vector<pid_t>& real_pids) {
     std::vector<pid_t> by_process(ctx.processes.size());

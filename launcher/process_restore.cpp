@@ -23,6 +23,7 @@
 #include "proc_maps.h"
 #include "ckpt/restart.h"
 #include "layout_section.h"
+#include "lazy_pages.h"
 #include "restore_args.h"
 
 extern "C" const char ckpt_restorer_blob[];
@@ -319,6 +320,22 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
   if (mprotect(reinterpret_cast<void*>(hole), hole_size, PROT_READ | PROT_WRITE) != 0)
     throw RestartError("cannot prepare the restore area: " + errno_text());
 
+  // Lazy restart: the page server starts before anything is staged (it is
+  // a fork of this process).
+  std::vector<const Region*> lazy_regions;
+  if (settings.lazy)
+    for (const Region& r : img.regions())
+      if (loads_lazily(img, r)) lazy_regions.push_back(&r);
+  int32_t uffd = -1;
+  if (!lazy_regions.empty()) {
+    LazyServer server = start_lazy_server(img, lazy_regions);
+    uffd = lift_fd(server.uffd, settings.fd_floor, "the userfaultfd");
+    close(server.uffd);
+    restorer_fds_.push_back(uffd);
+    lazy_fd_ = lift_fd(server.app_fd, settings.fd_floor, "the lazy page server's socket");
+    close(server.app_fd);
+  }
+
   std::vector<std::pair<const Region*, uint64_t>> jobs;
   uint64_t stage_at = hole_end;
   int32_t image_fd = -1;
@@ -326,7 +343,7 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
   // Per region with an overlay, its extents; regions[i].extents points into
   // the copy placed in the hole.
   std::vector<std::vector<ckpt_restore_extent>> extents;
-  bool lazy = false;  // some pages are mapped from the image: read on first touch, after the process runs
+  bool lazy = false;  // some pages come from the image after the process runs (mapped from it, or the page server)
   for (const Region& r : img.regions()) {
     if (r.rec.flags & image::kRegionVdso) continue;
     ckpt_restore_region out{};
@@ -378,6 +395,10 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
         out.file_offset = r.rec.file_offset;
       } else if (maps_from_image(img, r)) {
         out.source = CKPT_SRC_ANON;
+      } else if (settings.lazy && loads_lazily(img, r)) {
+        out.source = CKPT_SRC_ANON;
+        out.lazy = 1;
+        lazy = true;
       } else {
         int flags = (r.rec.flags & image::kRegionShared) ? MAP_SHARED : MAP_PRIVATE;
         if (mmap(reinterpret_cast<void*>(stage_at), len, PROT_READ | PROT_WRITE,
@@ -389,7 +410,7 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
         stage_at += len;
       }
       if ((r.rec.stored_size || !r.inherited.empty()) && out.source != CKPT_SRC_STAGED &&
-          out.source != CKPT_SRC_STACK) {
+          out.source != CKPT_SRC_STACK && !out.lazy) {
         std::vector<ckpt_restore_extent>& ext = extents.emplace_back();
         uint64_t file_off = r.rec.data_offset;
         for (const image::PageExtent& e : r.extents) {
@@ -530,6 +551,8 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
   args->info.path_map_set = settings.path_map.has_value();
   std::snprintf(args->info.path_map, sizeof args->info.path_map, "%s", settings.path_map.value_or("").c_str());
   args->info.lazy_pages = lazy;
+  args->info.lazy_fd = lazy_fd_;
+  args->uffd = uffd;
   args->info.restart_started_ns = settings.started_ns;
   if (mprotect(blob, blob_size, PROT_READ | PROT_EXEC) != 0)
     throw RestartError("cannot make the restorer executable: " + errno_text());
@@ -537,6 +560,12 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
   entry_ = hole;
   stack_top_ = stacks + thread_count * kThreadStack + kMainStack - 64;
   personality_ = settings.personality;
+}
+
+std::vector<int32_t> ProcessRestore::kept_fds() const {
+  std::vector<int32_t> out = restorer_fds_;
+  if (lazy_fd_ >= 0) out.push_back(lazy_fd_);
+  return out;
 }
 
 void ProcessRestore::enter(bool pids_restored) {

@@ -36,6 +36,7 @@ struct RestoreSettings {
   const PathRewriter* paths = nullptr;
   int fd_floor = 3;               // the restorer's descriptors go at or above this
   int64_t started_ns = 0;         // CLOCK_MONOTONIC when ckpt_restart started: the restart's figures
+  bool lazy = false;              // compressed images: private memory is loaded after the process runs (lazy_pages.h)
 };
 
 // Shared file mappings are re-mapped from their files: the path each one is
@@ -78,6 +79,9 @@ class ProcessRestore {
                size_t process);
   // Descriptors the restorer maps from and then closes; all >= fd_floor.
   const std::vector<int32_t>& restorer_fds() const { return restorer_fds_; }
+  // Descriptors of ours the restored process keeps: the restorer's, and the
+  // socket to its lazy page server.
+  std::vector<int32_t> kept_fds() const;
   // Raw system calls only from here: the last steps, then the jump.
   [[noreturn]] void enter(bool pids_restored);
 
@@ -87,6 +91,7 @@ class ProcessRestore {
   uint64_t stack_top_ = 0;
   unsigned long personality_ = 0;
   std::vector<int32_t> restorer_fds_;
+  int32_t lazy_fd_ = -1;
 };
 
 }  // namespace ckpt

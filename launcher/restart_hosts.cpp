@@ -80,6 +80,7 @@ std::vector<std::string> share_command(const HostShare& share, const RestartOpti
       cmd.insert(cmd.end(), {"--path-map", opt.path_map->substr(at, nl - at)});
   if (!opt.restore_pids) cmd.push_back("--no-restore-pids");
   if (!opt.check_data) cmd.push_back("--no-verify");
+  if (!opt.lazy) cmd.push_back("--no-lazy");
   for (const std::string& lib : opt.plugins) cmd.insert(cmd.end(), {"--plugin", lib});
   cmd.insert(cmd.end(), share.images.begin(), share.images.end());
   if (remote)

@@ -44,6 +44,11 @@ void RestartCli::define(cli::Parser& p) {
          "(DMTCP's modify-env)");
   p.flag("--no-restore-pids", "do not try to get the original pids back");
   p.flag("--no-verify", "skip the data checksums (faster; headers are still checked)");
+  p.flag("--no-lazy",
+         "read a compressed image's memory before the processes run again; by default they run at once and "
+         "their private memory comes in on first touch while a page server streams the rest (needs "
+         "userfaultfd: root or vm.unprivileged_userfaultfd=1, else the restart is eager and says so)",
+         "CKPT_RESTART_NO_LAZY");
   p.flag("--verify",
          "check the images and everything else a restart checks before it makes anything, then exit "
          "(0: the restart would start)");
@@ -128,6 +133,7 @@ void read_options(const cli::Parser& p, RestartOptions& o) {
   if (!o.env_file.empty() && o.modify_env) throw cli::UsageError("--env-file and --modify-env exclude each other");
   o.restore_pids = !p.given("--no-restore-pids");
   o.check_data = !p.given("--no-verify");
+  if (auto no_lazy = p.enabled("--no-lazy")) o.lazy = !*no_lazy;
   o.verify_only = p.given("--verify");
   for (const cli::Setting& s : p.in_order({"--relocate"})) {
     std::string from, to, why;

@@ -590,6 +590,51 @@ bool ImageReader::verify_data(std::string& error) const {
   return true;
 }
 
+bool ImageReader::chunks(const Region& r, std::vector<Chunk>& out, std::string& error) const {
+  std::string why;
+  out.clear();
+  if (!compressed() || (r.rec.flags & kRegionNoData)) {
+    error = "image " + path_ + ": region " + describe(r) + " has no compressed chunks";
+    return false;
+  }
+  if (!for_each_chunk(fd_, r, why, [&](const ChunkHeader& h, uint64_t off, uint64_t raw) {
+        out.push_back({off, raw, h});
+        return true;
+      })) {
+    error = "image " + path_ + ": " + why;
+    return false;
+  }
+  return true;
+}
+
+bool ImageReader::read_chunk(const Region& r, const Chunk& c, char* raw, std::vector<char>& stored,
+                             std::string& error) const {
+  const ChunkHeader& h = c.header;
+  char* in = raw;
+  if (!(h.flags & kChunkStored)) {
+    stored.resize(h.stored_size);
+    in = stored.data();
+  }
+  auto where = [&] {
+    return "image " + path_ + ": region " + describe(r) + " (chunk at offset " +
+           std::to_string(c.file_offset - sizeof h) + ")";
+  };
+  if (!pread_full(fd_, in, h.stored_size, c.file_offset)) {
+    error = "cannot read " + where() + ": " + read_failure();
+    return false;
+  }
+  if (crc32c(0, in, h.stored_size) != h.crc) {
+    error = "checksum mismatch in " + where();
+    return false;
+  }
+  if (in != raw && LZ4_decompress_safe(in, raw, static_cast<int>(h.stored_size), static_cast<int>(h.raw_size)) !=
+                       static_cast<int>(h.raw_size)) {
+    error = "corrupt compressed data in " + where();
+    return false;
+  }
+  return true;
+}
+
 bool ImageReader::read_region(const Region& r, void* dst, std::string& error) const {
   std::string why;
   if (!read_checked(*this, r, static_cast<char*>(dst), why)) {

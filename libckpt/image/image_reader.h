@@ -49,6 +49,19 @@ class ImageReader {
   // kRegionFileBacked, the file's bytes).
   bool read_region(const Region& r, void* dst, std::string& error) const;
 
+  // A compressed region's chunks in stream order (the stream is its stored
+  // pages back to back, extent after extent), for reading them one by one:
+  // the lazy restart decompresses a chunk when a page of it is first needed.
+  struct Chunk {
+    uint64_t file_offset;  // of its stored bytes
+    uint64_t raw_offset;   // in the stream
+    ChunkHeader header;
+  };
+  bool chunks(const Region& r, std::vector<Chunk>& out, std::string& error) const;
+  // Reads chunk `c` of region `r`, checks its checksum and decompresses it
+  // into raw (c.header.raw_size bytes); `stored` is scratch.
+  bool read_chunk(const Region& r, const Chunk& c, char* raw, std::vector<char>& stored, std::string& error) const;
+
   // The parent image (FileHeader.parent_generation), or null for a full one.
   const ImageReader* parent() const { return parent_.get(); }
   bool incremental() const { return header_.parent_generation != 0; }

@@ -44,6 +44,8 @@ struct ckpt_restore_region {
   uint32_t source;      /* enum ckpt_restore_source */
   uint32_t overlay;     /* enum ckpt_restore_overlay */
   int32_t overlay_fd;   /* OVERLAY_MAP: the image */
+  uint32_t lazy;        /* ANON: registered with args->uffd (missing pages), its bytes served by the page server */
+  uint32_t pad;
   uint64_t extent_count;
   struct ckpt_restore_extent *extents;
 };
@@ -99,8 +101,10 @@ struct ckpt_restart_handoff {
   uint32_t modify_env;             /* ckpt_restart --modify-env: the image directory's dmtcp_env.txt */
   uint32_t path_map_set;           /* 1: ckpt_restart --path-map: CKPT_PATH_MAP becomes path_map */
   char path_map[CKPT_MAX_PATH];    /* the new map's text (plugins/path), "" for none */
-  uint32_t lazy_pages;             /* 1: some memory is mapped from the image, read on first touch */
-  uint32_t pad;
+  uint32_t lazy_pages;             /* 1: some memory is read from the image on first touch (mapped, or lazy_fd) */
+  /* >= 0: the socket to this process's lazy page server (lazy restart of a
+   * compressed image): a message says when every page is in (lazy_done). */
+  int32_t lazy_fd;
   int64_t restart_started_ns;      /* CLOCK_MONOTONIC when ckpt_restart started: the restart's figures */
   struct ckpt_restore_thread *threads;
 };
@@ -149,7 +153,22 @@ struct ckpt_restore_args {
    * files): closed once mapped. Every other descriptor belongs to the
    * restored process and stays as ckpt_restart put it. */
   int32_t *close_fds;
+  /* Lazy restart: the userfaultfd the regions marked lazy are registered
+   * with (then closed with close_fds: the page server holds it), and the
+   * byte written to info.lazy_fd once they are; -1: none. */
+  int32_t uffd;
+  uint32_t pad2;
   struct ckpt_restart_handoff info;
+};
+
+/* What the lazy page server writes to ckpt_restart_handoff.lazy_fd when it
+ * is done, then closes it: `complete` 1 once every stored page is in and its
+ * userfaultfd is closed (the regions are plain memory again). */
+struct ckpt_lazy_done {
+  uint32_t complete;
+  uint32_t pad;
+  uint64_t bytes;     /* the stored bytes it loaded */
+  int64_t loaded_ns;  /* CLOCK_MONOTONIC when the last one was in */
 };
 
 /* Entry point of the restorer blob (at offset 0 of the blob). Never returns. */

@@ -22,6 +22,7 @@
 #define SYS_munmap 11
 #define SYS_brk 12
 #define SYS_rt_sigprocmask 14
+#define SYS_ioctl 16
 #define SYS_mremap 25
 #define SYS_getpid 39
 #define SYS_exit_group 231
@@ -57,6 +58,9 @@
 #define CLONE_SETTLS 0x00080000
 #define CLONE_PARENT_SETTID 0x00100000
 #define CLONE_CHILD_CLEARTID 0x00200000
+
+#define UFFDIO_REGISTER 0xC020AA00UL
+#define UFFDIO_REGISTER_MODE_MISSING 1
 
 #define PAGE_SIZE 4096UL
 #define TASK_SIZE 0x7ffffffff000UL
@@ -230,6 +234,27 @@ static void map_regions(const struct ckpt_restore_args *a) {
   }
 }
 
+/* Lazy restart: the regions whose pages the page server brings in are
+ * registered with the userfaultfd it serves; then it is told to start. A
+ * page touched before it is in waits for it, the restorer's own writes
+ * below included. */
+static void register_lazy(const struct ckpt_restore_args *a) {
+  if (a->uffd < 0) return;
+  for (uint32_t i = 0; i < a->region_count; ++i) {
+    const struct ckpt_restore_region *r = &a->regions[i];
+    if (!r->lazy) continue;
+    struct {
+      uint64_t start, len, mode, ioctls;
+    } reg = {r->start, r->end - r->start, UFFDIO_REGISTER_MODE_MISSING, 0};
+    long rc = sys3(SYS_ioctl, a->uffd, UFFDIO_REGISTER, &reg);
+    if (failed(rc)) die("cannot register lazily loaded region", r->start, rc);
+  }
+  /* Signals are blocked: a server gone makes this fail with EPIPE. */
+  char go = 'g';
+  long rc = sys3(SYS_write, a->info.lazy_fd, &go, 1);
+  if (rc != 1) die("the lazy page server is gone; its socket is", (uint64_t)a->info.lazy_fd, rc);
+}
+
 /* The kernel's break must be the saved one: glibc's __curbrk comes back with
  * the heap, and a kernel break above it makes a failed brk() look like a
  * success to glibc (it then uses memory that is not there).
@@ -363,6 +388,7 @@ __attribute__((noreturn, section(".text.entry"))) void ckpt_restorer_main(struct
    * saved heap replaces its upper part. */
   restore_brk(a);
   map_regions(a);
+  register_lazy(a);
   for (uint32_t i = 0; i < a->close_fd_count; ++i) sys1(SYS_close, a->close_fds[i]);
 
   a->info.real_pid = (int32_t)sys1(SYS_getpid, 0);

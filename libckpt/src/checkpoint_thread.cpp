@@ -382,6 +382,14 @@ void close_application_fds() {
 }
 
 void take_snapshot(const proto::MsgHeader& h) {
+  // After a lazy restart: the writer is a fork, and the write tracker
+  // registers memory the page server's userfaultfd may still hold.
+  if (lazy_load_fd() >= 0) {
+    const int64_t t0 = monotonic_ns();
+    wait_for_lazy_load();
+    CKPT_LOG(Info, "checkpoint %lu waited %ld ms for the lazy restart's memory", static_cast<unsigned long>(h.generation),
+             static_cast<long>((monotonic_ns() - t0) / 1'000'000));
+  }
   fill_thread_record(g_self_record, image::kThreadCheckpointer);
   g_self_record.virt_tid = ckpt_virtual_pid(g_self_record.real_tid);
   if (ckpt_save_context(&g_self_record.ctx) != 0) {
@@ -765,6 +773,7 @@ void on_restarted() {
   // The hand-off lives in the restorer's hole, unmapped below.
   g_cp.restart_started_ns = h->restart_started_ns;
   g_cp.restart_lazy = h->lazy_pages != 0;
+  if (h->lazy_fd >= 0) lazy_load_begin(h->lazy_fd, h->restart_started_ns);
   uint64_t hole_start = h->hole_start, hole_len = h->hole_end - h->hole_start;
 
   // A new process: its signal dispositions are ckpt_restart's. Ours first,
@@ -839,11 +848,14 @@ void* checkpoint_thread_main(void*) {
       // answer the handshake, and an attempt cut short never joins.
       if (!connect_coordinator(false, kForkConnectMs)) next_attempt_ms = now_ms + kReconnectMs;
     }
-    pollfd fds[3] = {{g_wake_fd, POLLIN, 0}, {g_coord.fd(), POLLIN, 0}, {g_cp.writer_pidfd, POLLIN, 0}};
+    pollfd fds[4] = {{g_wake_fd, POLLIN, 0},
+                     {g_coord.fd(), POLLIN, 0},
+                     {g_cp.writer_pidfd, POLLIN, 0},
+                     {lazy_load_fd(), POLLIN, 0}};
     int timeout = g_coord.connected() ? -1 : kReconnectMs;
     int expected = kRunning;
     if (idle()) g_park.compare_exchange_strong(expected, kIdle);
-    const int ready = poll(fds, 3, timeout);
+    const int ready = poll(fds, 4, timeout);
     if (!leave_idle() || ready <= 0) continue;
     if (fds[0].revents & POLLIN) {
       uint64_t v;
@@ -855,6 +867,8 @@ void* checkpoint_thread_main(void*) {
     // One of our descriptors was moved (a dup2 onto its number): the events
     // polled belong to the application's file now. Poll again.
     if (fds[0].fd != g_wake_fd || fds[1].fd != g_coord.fd() || fds[2].fd != g_cp.writer_pidfd) continue;
+    if (fds[3].fd >= 0 && fds[3].fd == lazy_load_fd() && (fds[3].revents & (POLLIN | POLLHUP | POLLERR)))
+      lazy_load_poll();
     if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
       proto::MsgHeader h;
       memset(payload, 0, sizeof payload);

@@ -128,6 +128,16 @@ void fork_gate_open();
 // In a fork child: only the calling thread's own fork is in progress.
 void fork_gate_reset_in_child();
 
+// ---- lazy restart (lazy_load.cpp) ----
+// After a lazy restart: `fd` is the page server's socket, the load pending.
+void lazy_load_begin(int fd, int64_t restart_started_ns);
+// The socket while the load is pending (the checkpoint thread polls it), else -1.
+int lazy_load_fd();
+// The socket is readable: take the server's message (once, whoever comes first).
+void lazy_load_poll();
+// Returns once every page is in (at once without a lazy restart). Any thread.
+void wait_for_lazy_load();
+
 // ---- protected descriptors (protected_fds.cpp) ----
 // Moves fd into the protected range; *owner (optional) follows later moves.
 int protect_fd(int fd, int* owner);

@@ -157,12 +157,14 @@ bool clone_is_fork_like(int flags) {
 }
 
 pid_t real_fork() {
+  wait_for_lazy_load();  // the child's memory would not be registered
   if (!g_real_fork) resolve_real_fork();
   return g_real_fork();
 }
 
 pid_t checkpointed_fork(int child_keeps) {
   if (!libckpt_active() || !checkpoint_thread_running()) return real_fork();
+  wait_for_lazy_load();  // outside the gate: a checkpoint need not wait for the load too
   fork_gate_enter();
   dispatch_event(CKPT_EVENT_PRE_FORK, nullptr);
   for (int attempt = 1;; ++attempt) {
@@ -334,7 +336,10 @@ int clone(int (*fn)(void*), void* stack, int flags, void* arg, ...) {
   void* tls = va_arg(ap, void*);
   pid_t* child_tid = va_arg(ap, pid_t*);
   va_end(ap);
-  if (!ckpt::clone_is_fork_like(flags)) return real(fn, stack, flags, arg, parent_tid, tls, child_tid);
+  if (!ckpt::clone_is_fork_like(flags)) {
+    if (!(flags & CLONE_VM)) ckpt::wait_for_lazy_load();
+    return real(fn, stack, flags, arg, parent_tid, tls, child_tid);
+  }
   pid_t pid = (flags & CLONE_VFORK) ? ckpt::vfork_like_fork() : ckpt::checkpointed_fork(-1);
   if (pid == 0) {
     if (flags & CLONE_CHILD_SETTID) *child_tid = static_cast<pid_t>(ckpt::sys(SYS_getpid));

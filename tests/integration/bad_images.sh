@@ -76,10 +76,12 @@ printf 'just some text, not an image\n' >"$bad/text.ckpt"
 cp "$CKPT_BIN/ckpt_launch" "$bad/elf.ckpt"
 
 failures=0
-# expect NAME FILE REGEX: one restart attempt, judged.
+# expect NAME FILE REGEX: one restart attempt, judged. Eager (--no-lazy):
+# it refuses damaged data before anything runs; a lazy restart finds a
+# damaged chunk when it loads it (lazy_restart.sh corrupt).
 expect() {
   local name=$1 file=$2 regex=$3 status=0 err=$H_TMP/restart-$1.err
-  timeout -k 5 30 "$CKPT_BIN/ckpt_restart" --coord-host localhost --coord-port "$H_PORT" "$file" \
+  timeout -k 5 30 "$CKPT_BIN/ckpt_restart" --no-lazy --coord-host localhost --coord-port "$H_PORT" "$file" \
     >/dev/null 2>"$err" </dev/null || status=$?
   local lines problem=
   lines=$(grep -c . "$err")

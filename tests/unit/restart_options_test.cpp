@@ -33,6 +33,13 @@ TEST(RestartOptions, TakesEveryImageInOrder) {
   EXPECT_FALSE(p.options.check_data);
 }
 
+TEST(RestartOptions, LazyUnlessNoLazyOnTheCommandLineOrInTheEnvironment) {
+  EXPECT_TRUE(parse({"x.ckpt"}).options.lazy);
+  EXPECT_FALSE(parse({"--no-lazy", "x.ckpt"}).options.lazy);
+  EXPECT_FALSE(parse({"x.ckpt"}, {{"CKPT_RESTART_NO_LAZY", "1"}}).options.lazy);
+  EXPECT_TRUE(parse({"x.ckpt"}, {{"CKPT_RESTART_NO_LAZY", "0"}}).options.lazy);
+}
+
 TEST(RestartOptions, PluginsComeFromTheEnvironmentFirstThenTheCommandLine) {
   RestartParse p = parse({"--plugin", "/opt/c.so", "x.ckpt", "--plugin=/opt/d.so"},
                          {{"CKPT_RESTART_PLUGINS", "/opt/a.so::/opt/b.so"}});

@@ -57,7 +57,7 @@ struct RefilledFigures {
 // Reached(REFILLED) of a restart.
 struct RestartFigures {
   uint32_t version;  // kVersion
-  uint32_t lazy;     // 1: some memory is mapped from the image and read on first touch (uncompressed images)
+  uint32_t lazy;     // 1: some memory is read from the image on first touch (uncompressed images, lazy restarts)
   // From ckpt_restart's start (on this process's host) to this answer, sent
   // right before the restored threads run.
   uint64_t running_ns;

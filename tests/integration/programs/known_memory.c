@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
+#include "memory_steps.h"
 #include "mix64.h"
 
 enum { kPage = 4096 };
@@ -55,13 +55,7 @@ int main(int argc, char **argv) {
   unsigned char *r = map(random, 0), *t = map(text, 0), *z = map(zero, 0);
   map(reserve, MAP_NORESERVE);
   for (size_t page = 0; page < random / kPage; page++) fill_random(r + page * kPage, page);
-  for (size_t at = 0, line = 0; at < text; line++) {
-    char buf[96];
-    int n = snprintf(buf, sizeof buf, "line %zu: the quick brown fox jumps over the lazy dog\n", line);
-    size_t len = (size_t)n < text - at ? (size_t)n : text - at;
-    memcpy(t + at, buf, len);
-    at += len;
-  }
+  fill_text(t, text, 0);
   memset(z, 0xa5, zero);
   memset(z, 0, zero);
 
@@ -69,10 +63,7 @@ int main(int argc, char **argv) {
     const size_t page = mix(step) % (random / kPage);
     fill_random(r + page * kPage, page);
     uint64_t sum = sum_bytes(sum_bytes(sum_bytes(step, r, random), t, text), z, zero);
-    printf("step %d %016" PRIx64 "\n", step, sum);
-    fflush(stdout);
-    struct timespec ts = {pause_ms / 1000, (pause_ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    report_step(step, sum, pause_ms);
   }
   return 0;
 }
