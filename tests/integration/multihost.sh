@@ -203,6 +203,19 @@ expect_hosts "${hosts[0]}=$procs"
 
 h_wait_exit "$H_APP_PID" $((H_WAIT * 2)) || h_fail "the restarted computation did not finish"
 [ "$H_STATUS" -eq 0 ] || h_fail "the restart script exited with $H_STATUS: $(cat "$H_TMP/restart.err")"
+# The restart script ends when each host's ckpt_restart has seen its root
+# end: the process of lowest pid among those whose parent is not in the
+# images. The processes the remote shell started are such roots, one tree
+# each, and only one per host is waited for: in the uninterrupted run the
+# root waited for them through ssh, which a restart does not bring back. So
+# the TCP stream's ends may still be running (say the server, behind a bash
+# of the same host with a lower pid, with its last records still to read):
+# the outputs are complete only once the coordinator lists no process.
+deadline=$((SECONDS + H_WAIT * 2))
+until [ "$(h_process_count)" -eq 0 ]; do
+  [ "$SECONDS" -lt "$deadline" ] || h_fail "processes of the restarted computation still run: $(h_list_json)"
+  sleep 0.1
+done
 for f in "${outputs[@]}" root server client; do
   cmp -s "$ref/$f.out" "$run/$f.out" || h_fail "$f.out differs from the uninterrupted run's: $(diff "$ref/$f.out" "$run/$f.out" | head -n 5)"
 done
