@@ -47,14 +47,20 @@ h_start_coordinator
 data=$H_TMP/data sock=$H_TMP/sock
 mkdir -p "$sock"
 # A killed server leaves its System V segment (postmaster.pid's line 7 holds
-# its key; a clean shutdown would have removed it).
-remove_segment() {
-  local key
+# its key; a clean shutdown would have removed it) and its dynamic shared
+# memory segments (/dev/shm/PostgreSQL.N): those this test's servers made
+# go too.
+shm_before=$(cd /dev/shm && ls -d PostgreSQL.* 2>/dev/null)
+remove_segments() {
+  local key f
   key=$(sed -n 7p "$data/postmaster.pid" 2>/dev/null | awk '{ print $1 }')
   [ -n "$key" ] && [ "$key" != 0 ] && ipcrm -M "$key" 2>/dev/null
+  for f in /dev/shm/PostgreSQL.*; do
+    [ -O "$f" ] && ! grep -qxF "${f#/dev/shm/}" <<<"$shm_before" && rm -f "$f"
+  done
   return 0
 }
-h_on_exit remove_segment
+h_on_exit remove_segments
 "$pgbin/initdb" -D "$data" -A trust -U ckpt --no-sync >"$H_TMP/initdb.log" 2>&1 ||
   h_fail "initdb failed: $(tail -3 "$H_TMP/initdb.log")"
 psql() { timeout 30 "$pgbin/psql" -h "$sock" -U ckpt -X -At -v ON_ERROR_STOP=1 "$@" postgres; }
