@@ -8,6 +8,9 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -195,6 +198,54 @@ bool parse_table_address(const char* text, bool v6, TableAddress& out) {
   return true;
 }
 
+// The kernel's socket whose local end is `self` and remote end `other`,
+// looked up by its 4-tuple through sock_diag (one request, one answer):
+// reading /proc/net/tcp instead costs a line per socket of the machine, and
+// a machine that just closed thousands of connections (TIME_WAIT) made
+// every ckpt_launch and every process joining the coordinator scan them.
+// nullopt if the kernel does not answer (no sock_diag) or has no such socket.
+std::optional<LoopbackPeer> diag_lookup(const TableAddress& self, const TableAddress& other) {
+  const int nl = ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+  if (nl < 0) return std::nullopt;
+  struct {
+    nlmsghdr nh;
+    inet_diag_req_v2 req;
+  } request{};
+  request.nh.nlmsg_len = sizeof request;
+  request.nh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  request.nh.nlmsg_flags = NLM_F_REQUEST;
+  request.req.sdiag_family = self.v6 ? AF_INET6 : AF_INET;
+  request.req.sdiag_protocol = IPPROTO_TCP;
+  request.req.idiag_states = ~0u;
+  request.req.id.idiag_sport = htons(self.port);
+  request.req.id.idiag_dport = htons(other.port);
+  std::memcpy(request.req.id.idiag_src, self.words, self.v6 ? 16 : 4);
+  std::memcpy(request.req.id.idiag_dst, other.words, other.v6 ? 16 : 4);
+  request.req.id.idiag_cookie[0] = request.req.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  std::optional<LoopbackPeer> found;
+  alignas(nlmsghdr) char answer[1024];
+  timeval patience{1, 0};
+  ::setsockopt(nl, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
+  if (::sendto(nl, &request, sizeof request, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) ==
+      static_cast<ssize_t>(sizeof request)) {
+    const ssize_t n = ::recv(nl, answer, sizeof answer, 0);
+    const auto* h = reinterpret_cast<const nlmsghdr*>(answer);
+    if (n >= static_cast<ssize_t>(sizeof *h) && NLMSG_OK(h, static_cast<unsigned>(n)) &&
+        h->nlmsg_type == SOCK_DIAG_BY_FAMILY && h->nlmsg_len >= NLMSG_LENGTH(sizeof(inet_diag_msg))) {
+      const auto* msg = static_cast<const inet_diag_msg*>(NLMSG_DATA(h));
+      // The kernel matched the whole 4-tuple; check it all the same.
+      if (ntohs(msg->id.idiag_sport) == self.port && ntohs(msg->id.idiag_dport) == other.port &&
+          std::memcmp(msg->id.idiag_src, self.words, self.v6 ? 16 : 4) == 0 &&
+          std::memcmp(msg->id.idiag_dst, other.words, other.v6 ? 16 : 4) == 0)
+        found = LoopbackPeer{static_cast<uid_t>(msg->idiag_uid), static_cast<unsigned long>(msg->idiag_inode)};
+    }
+  }
+  ::close(nl);
+  return found;
+}
+
 }  // namespace
 
 std::optional<LoopbackPeer> loopback_peer(int fd) {
@@ -205,8 +256,9 @@ std::optional<LoopbackPeer> loopback_peer(int fd) {
   if (::getpeername(fd, reinterpret_cast<sockaddr*>(&theirs), &len) != 0) return std::nullopt;
   const auto local = table_address(ours), peer = table_address(theirs);
   if (!local || !peer || !is_loopback(*peer)) return std::nullopt;
-  // The peer's socket is the row whose local end is its address and whose
+  // The peer's socket is the one whose local end is its address and whose
   // remote end is ours.
+  if (auto diag = diag_lookup(*peer, *local)) return diag;
   FILE* table = std::fopen(peer->v6 ? "/proc/net/tcp6" : "/proc/net/tcp", "re");
   if (table == nullptr) return std::nullopt;
   std::optional<LoopbackPeer> found;
