@@ -147,7 +147,7 @@ checkpoint_restart() {
   drop_caches
 
   start=$(now_us)
-  app_pid=$(spawn "$out" "$work/$label.restart.err" "$dir/ckpt_restart_g$first.sh")
+  app_pid=$(CKPT_LOG=info spawn "$out" "$work/$label.restart.err" "$dir/ckpt_restart_g$first.sh")
   wait_for test -s "$marker"
   local resumed_us
   resumed_us=$(($(cut -d' ' -f1 "$marker") / 1000))

@@ -428,7 +428,13 @@ int restart(const RestartOptions& opt, char** argv, const std::vector<int>& inhe
   RestoreSettings settings = restore_settings(opt, req, ctx.paths, ctx.fd_floor);
   settings.started_ns = started.tv_sec * 1'000'000'000LL + started.tv_nsec;
   settings.lazy = lazy;
-  if (!no_lazy_why.empty())
+  // Said only when asked for (CKPT_LOG=info or debug): ckpt_restart's stderr
+  // is often the restored processes' terminal, and an unprivileged restart
+  // on a default system is eager every time; the coordinator's restart
+  // figures say which it was in any case.
+  const char* level = std::getenv("CKPT_LOG");
+  const bool informative = level && (std::strcmp(level, "info") == 0 || std::strcmp(level, "debug") == 0);
+  if (!no_lazy_why.empty() && informative)
     std::fprintf(stderr, "ckpt_restart: lazy restart unavailable (%s): memory is loaded before the processes run\n",
                  no_lazy_why.c_str());
 

@@ -90,7 +90,7 @@ grep -q "^figures: *pause [0-9.]* ms; freeze" "$H_TMP/status.txt" ||
   h_fail "--status does not show the last checkpoint's figures: $(cat "$H_TMP/status.txt")"
 
 h_kill_app
-h_restart "$out"
+CKPT_LOG=info h_restart "$out"
 deadline=$((SECONDS + H_WAIT))
 until h_command --status --json >"$H_TMP/status.json" &&
       python3 -c 'import json, sys; sys.exit(json.load(open(sys.argv[1]))["restarts_finished"] < 1)' "$H_TMP/status.json"; do
@@ -99,7 +99,7 @@ until h_command --status --json >"$H_TMP/status.json" &&
 done
 # Uncompressed images are mapped: their pages come in on first touch; so
 # do a compressed image's on a lazy restart (unless ckpt_restart said it
-# could not be).
+# could not be: at CKPT_LOG=info, set for the restart above).
 lazy=1
 [ "$compressed" = 1 ] && grep -q "lazy restart unavailable" "$H_TMP/restart.err" && lazy=0
 python3 - "$H_TMP/status.json" "$lazy" <<'PY' || h_fail "the restart's figures are wrong: $(cat "$H_TMP/status.json")"
