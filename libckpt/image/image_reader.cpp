@@ -82,6 +82,26 @@ const char* arch_name(uint32_t machine) {
 
 namespace {
 
+enum class ChunkFailure { None, Read, Checksum, Corrupt };
+
+// One chunk's bytes into `raw` (h.raw_size of them): read from `off`, its
+// checksum checked, decompressed (through `stored` unless it was stored
+// as is). The caller names the chunk in its own words.
+ChunkFailure load_chunk(int fd, const ChunkHeader& h, uint64_t off, char* raw, std::vector<char>& stored) {
+  char* in = raw;
+  if (!(h.flags & kChunkStored)) {
+    stored.resize(h.stored_size);
+    in = stored.data();
+  }
+  if (!pread_full(fd, in, h.stored_size, off)) return ChunkFailure::Read;
+  if (crc32c(0, in, h.stored_size) != h.crc) return ChunkFailure::Checksum;
+  if (in != raw &&
+      LZ4_decompress_safe(in, raw, static_cast<int>(h.stored_size), static_cast<int>(h.raw_size)) !=
+          static_cast<int>(h.raw_size))
+    return ChunkFailure::Corrupt;
+  return ChunkFailure::None;
+}
+
 // Walks the ChunkHeader chain of a compressed region's blob, checking its
 // structure, and calls f(header, offset of the stored bytes, raw offset in
 // the region) for each chunk. Sets `why` and returns false on a problem.
@@ -203,24 +223,18 @@ bool read_checked(const ImageReader& img, const Region& r, char* dst, std::strin
       // case: runs of pages are long), through `raw` otherwise.
       char* place = dst ? out.direct(h.raw_size) : nullptr;
       char* target = place ? place : raw.data();
-      char* in = target;
-      if (!(h.flags & kChunkStored)) {
-        stored.resize(h.stored_size);
-        in = stored.data();
-      }
-      if (!pread_full(fd, in, h.stored_size, off)) {
-        why = "cannot read region " + describe(r) + ": " + read_failure();
-        return false;
-      }
-      if (crc32c(0, in, h.stored_size) != h.crc) {
-        why = "checksum mismatch in region " + describe(r) + " (chunk at offset " +
-              std::to_string(off - sizeof(h)) + ")";
-        return false;
-      }
-      if (in != target && LZ4_decompress_safe(in, target, static_cast<int>(h.stored_size),
-                                              static_cast<int>(h.raw_size)) != static_cast<int>(h.raw_size)) {
-        why = "corrupt compressed data in region " + describe(r);
-        return false;
+      switch (load_chunk(fd, h, off, target, stored)) {
+        case ChunkFailure::None: break;
+        case ChunkFailure::Read:
+          why = "cannot read region " + describe(r) + ": " + read_failure();
+          return false;
+        case ChunkFailure::Checksum:
+          why = "checksum mismatch in region " + describe(r) + " (chunk at offset " +
+                std::to_string(off - sizeof(h)) + ")";
+          return false;
+        case ChunkFailure::Corrupt:
+          why = "corrupt compressed data in region " + describe(r);
+          return false;
       }
       crc = crc32c(crc, target, h.raw_size);
       if (place) out.skip(h.raw_size);
@@ -609,30 +623,15 @@ bool ImageReader::chunks(const Region& r, std::vector<Chunk>& out, std::string& 
 
 bool ImageReader::read_chunk(const Region& r, const Chunk& c, char* raw, std::vector<char>& stored,
                              std::string& error) const {
-  const ChunkHeader& h = c.header;
-  char* in = raw;
-  if (!(h.flags & kChunkStored)) {
-    stored.resize(h.stored_size);
-    in = stored.data();
-  }
-  auto where = [&] {
-    return "image " + path_ + ": region " + describe(r) + " (chunk at offset " +
-           std::to_string(c.file_offset - sizeof h) + ")";
-  };
-  if (!pread_full(fd_, in, h.stored_size, c.file_offset)) {
-    error = "cannot read " + where() + ": " + read_failure();
-    return false;
-  }
-  if (crc32c(0, in, h.stored_size) != h.crc) {
-    error = "checksum mismatch in " + where();
-    return false;
-  }
-  if (in != raw && LZ4_decompress_safe(in, raw, static_cast<int>(h.stored_size), static_cast<int>(h.raw_size)) !=
-                       static_cast<int>(h.raw_size)) {
-    error = "corrupt compressed data in " + where();
-    return false;
-  }
-  return true;
+  const ChunkFailure failure = load_chunk(fd_, c.header, c.file_offset, raw, stored);
+  if (failure == ChunkFailure::None) return true;
+  const std::string read_error = failure == ChunkFailure::Read ? read_failure() : "";  // before errno can change
+  const std::string where = "image " + path_ + ": region " + describe(r) + " (chunk at offset " +
+                            std::to_string(c.file_offset - sizeof c.header) + ")";
+  if (failure == ChunkFailure::Read) error = "cannot read " + where + ": " + read_error;
+  else if (failure == ChunkFailure::Checksum) error = "checksum mismatch in " + where;
+  else error = "corrupt compressed data in " + where;
+  return false;
 }
 
 bool ImageReader::read_region(const Region& r, void* dst, std::string& error) const {
