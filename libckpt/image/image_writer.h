@@ -92,6 +92,16 @@ class ImageWriter {
   // Sets error() to "<what> <path>: <reason or strerror(err)>" and aborts.
   bool fail(const char* what, const char* path, int err, const char* reason = nullptr);
   bool write_at(uint64_t off, const void* buf, size_t len);
+  // Region data, at strictly increasing offsets: through the direct-I/O
+  // stage when there is one (see open()), else write_at().
+  bool write_data(uint64_t off, const void* buf, size_t len);
+  // Writes the stage's whole blocks (all of it, the last block zero-padded,
+  // with `all`) to the direct descriptor.
+  bool flush_stage(bool all);
+  // The direct descriptor refused a write (EINVAL: a file system that
+  // takes O_DIRECT at open but not for this I/O): the stage goes out
+  // through fd_ and every later byte too.
+  bool stop_direct();
   // Writes the pending bytes of copy_ (copy_fill_ of them) to the region's
   // blob, or hands them to the compression workers.
   bool flush_copy();
@@ -108,6 +118,16 @@ class ImageWriter {
   void release_buffers();
 
   int fd_ = -1;
+  // Durable images write their region data with O_DIRECT through this
+  // second descriptor of the same file, from the page-aligned stage_: a
+  // buffered write copies every byte into fresh page cache (the largest
+  // cost of writing a compressed image here), only for fsync to send it to
+  // the disk at once; a direct write goes from our buffer to the disk. The
+  // header and metadata go through fd_, and fsync(fd_) makes both durable.
+  int direct_fd_ = -1;
+  char* stage_ = nullptr;
+  uint64_t stage_off_ = 0;  // file offset of stage_[0] (block-aligned)
+  size_t stage_fill_ = 0;
   bool compress_ = false;
   bool durable_ = true;
   uint32_t page_size_ = 0;
