@@ -35,6 +35,45 @@ bool append_run(MappedBuffer& runs, uint64_t start, uint64_t end) {
 const AddrRun* runs_of(const MappedBuffer& b) { return reinterpret_cast<const AddrRun*>(b.data()); }
 size_t count_of(const MappedBuffer& b) { return b.size() / sizeof(AddrRun); }
 
+// Whether [start, end) lies within one run of `runs` (sorted, disjoint).
+bool within(const MappedBuffer& runs, uint64_t start, uint64_t end) {
+  const AddrRun* r = runs_of(runs);
+  size_t lo = 0, hi = count_of(runs);
+  while (lo < hi) {  // the first run that ends after `start`
+    const size_t mid = (lo + hi) / 2;
+    if (r[mid].end <= start) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < count_of(runs) && r[lo].start <= start && end <= r[lo].end;
+}
+
+// This process's memory map and an open /proc/self/pagemap, for one pass
+// over its regions. The list is mapped without reservation (room for the
+// most regions an image holds, of which a process uses a few pages) and
+// lies in the list itself: skip it with is_own().
+struct MapsPass {
+  MapEntry* maps = nullptr;
+  long count = -ENOMEM;
+  int pagemap = -1;
+  static constexpr size_t kBytes = image::kMaxRegions * sizeof(MapEntry);
+
+  MapsPass() {
+    const long at = raw_syscall(SYS_mmap, 0, kBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                                -1, 0);
+    if (at < 0 && at > -4096) return;
+    maps = reinterpret_cast<MapEntry*>(at);
+    count = read_proc_maps(0, maps, image::kMaxRegions);
+    pagemap = static_cast<int>(
+        raw_syscall(SYS_open, reinterpret_cast<long>("/proc/self/pagemap"), O_RDONLY | O_CLOEXEC));
+  }
+  ~MapsPass() {
+    if (pagemap >= 0) raw_syscall(SYS_close, pagemap);
+    if (maps) raw_syscall(SYS_munmap, reinterpret_cast<long>(maps), kBytes);
+  }
+  bool ok() const { return count >= 0 && pagemap >= 0; }
+  bool is_own(const MapEntry& m) const { return m.start == reinterpret_cast<uint64_t>(maps); }
+};
+
 }  // namespace
 
 bool WriteTracker::open_uffd() {
@@ -86,7 +125,7 @@ bool WriteTracker::register_and_protect(int pagemap, uint64_t start, uint64_t en
   return raw_syscall(SYS_ioctl, pagemap, static_cast<long>(uapi::kPagemapScan), reinterpret_cast<long>(&arg)) >= 0;
 }
 
-bool WriteTracker::scan_written(int pagemap, uint64_t start, uint64_t end) {
+bool WriteTracker::scan_written(int pagemap, uint64_t start, uint64_t end, MappedBuffer* into) {
   uapi::page_region vec[kScanRuns];
   while (start < end) {
     uapi::pm_scan_arg arg{};
@@ -103,8 +142,8 @@ bool WriteTracker::scan_written(int pagemap, uint64_t start, uint64_t end) {
     arg.return_mask = uapi::kPageIsWritten;
     long n = raw_syscall(SYS_ioctl, pagemap, static_cast<long>(uapi::kPagemapScan), reinterpret_cast<long>(&arg));
     if (n < 0) return false;
-    for (long i = 0; i < n; ++i)
-      if (!append_run(written_, vec[i].start, vec[i].end)) return false;
+    for (long i = 0; into && i < n; ++i)
+      if (!append_run(*into, vec[i].start, vec[i].end)) return false;
     if (arg.walk_end <= start) return false;  // no progress
     start = arg.walk_end;
   }
@@ -145,29 +184,17 @@ void WriteTracker::prepare(uint64_t generation, const char* image_path, const Re
   else if (last_.chain >= full_every_) mode = CheckpointMode::FullPeriodic;
   const bool incremental = mode == CheckpointMode::Incremental;
 
-  // The region list for this call only, without reservation: room for the
-  // most regions an image holds, of which a process uses a few pages.
-  const size_t maps_bytes = image::kMaxRegions * sizeof(MapEntry);
-  const long maps_at = raw_syscall(SYS_mmap, 0, maps_bytes, PROT_READ | PROT_WRITE,
-                                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  auto* maps = maps_at < 0 && maps_at > -4096 ? nullptr : reinterpret_cast<MapEntry*>(maps_at);
-  struct Unmap {
-    MapEntry* maps;
-    size_t bytes;
-    ~Unmap() {
-      if (maps) raw_syscall(SYS_munmap, reinterpret_cast<long>(maps), bytes);
-    }
-  } unmap{maps, maps_bytes};
-  const long count = maps ? read_proc_maps(0, maps, image::kMaxRegions) : -ENOMEM;
-  const int pagemap =
-      static_cast<int>(raw_syscall(SYS_open, reinterpret_cast<long>("/proc/self/pagemap"), O_RDONLY | O_CLOEXEC));
-  if (count < 0 || pagemap < 0) {
+  MapsPass pass;
+  if (!pass.ok()) {
     CKPT_LOG(Warn, "write tracking: cannot read this process's memory map: the image is full");
-    if (pagemap >= 0) raw_syscall(SYS_close, pagemap);
     tracked_.clear();
+    armed_.clear();
     plan.mode = CheckpointMode::FullLostTracking;
     return;
   }
+  const MapEntry* maps = pass.maps;
+  const long count = pass.count;
+  const int pagemap = pass.pagemap;
   inherit_.clear();
   written_.clear();
   next_.clear();
@@ -178,24 +205,30 @@ void WriteTracker::prepare(uint64_t generation, const char* image_path, const Re
   for (long i = 0; i < count && ok; ++i) {
     const MapEntry& m = maps[i];
     // Our own list lies in the list: it is gone before the snapshot.
-    if (m.start == reinterpret_cast<uint64_t>(maps) || !saves_private_pages(m, claims, claim_count)) continue;
+    if (pass.is_own(m) || !saves_private_pages(m, claims, claim_count)) continue;
     uint64_t covered = 0;
     if (incremental) {
       while (t < tracked_count && tracked[t].end <= m.start) ++t;
       for (size_t k = t; k < tracked_count && tracked[k].start < m.end; ++k) {
         const uint64_t lo = tracked[k].start > m.start ? tracked[k].start : m.start;
         const uint64_t hi = tracked[k].end < m.end ? tracked[k].end : m.end;
-        if (!scan_written(pagemap, lo, hi)) continue;  // no longer ours: saved whole
+        if (!scan_written(pagemap, lo, hi, &written_)) continue;  // no longer ours: saved whole
         ok = append_run(inherit_, lo, hi);
         covered += hi - lo;
       }
     }
     // Memory not tracked since the parent (new, moved, or tracked only in
     // part) is registered and protected now, and saved whole this time.
-    if (covered != m.end - m.start && !register_and_protect(pagemap, m.start, m.end)) continue;
+    // Memory that is registered and protected already (by arm_ahead(), or
+    // tracked for a full image) only has what was written since protected
+    // again; the scan fails for memory that is no longer ours.
+    if (covered != m.end - m.start &&
+        !(covered == 0 && armed(m.start, m.end) && scan_written(pagemap, m.start, m.end, nullptr)) &&
+        !register_and_protect(pagemap, m.start, m.end))
+      continue;
     ok = ok && append_run(next_, m.start, m.end);
   }
-  if (pagemap >= 0) raw_syscall(SYS_close, pagemap);
+  armed_.clear();
   tracked_.clear();
   if (!ok || tracked_.append(next_.data(), next_.size()) == MappedBuffer::kFailed) {
     // Out of memory for our lists: nothing is known to be tracked.
@@ -217,6 +250,28 @@ void WriteTracker::prepare(uint64_t generation, const char* image_path, const Re
   plan.tracked_count = count_of(inherit_);
   plan.written = runs_of(written_);
   plan.written_count = count_of(written_);
+}
+
+void WriteTracker::arm_ahead(const RegionClaim* claims, int claim_count) {
+  armed_.clear();
+  if (!enabled_ || !open_uffd()) return;
+  MapsPass pass;
+  if (!pass.ok()) return;  // prepare() will say so
+  const AddrRun* tracked = runs_of(tracked_);
+  const size_t tracked_count = count_of(tracked_);
+  size_t t = 0;
+  for (long i = 0; i < pass.count; ++i) {
+    const MapEntry& m = pass.maps[i];
+    if (pass.is_own(m) || !saves_private_pages(m, claims, claim_count)) continue;
+    // Tracked memory needs nothing now: prepare() scans it anyway.
+    while (t < tracked_count && tracked[t].end <= m.start) ++t;
+    if (t < tracked_count && tracked[t].start <= m.start && m.end <= tracked[t].end) continue;
+    if (register_and_protect(pass.pagemap, m.start, m.end) && !append_run(armed_, m.start, m.end)) return;
+  }
+}
+
+bool WriteTracker::armed(uint64_t start, uint64_t end) const {
+  return within(armed_, start, end) || within(tracked_, start, end);
 }
 
 void WriteTracker::untrack(uint64_t start, uint64_t end) {
@@ -242,6 +297,7 @@ void WriteTracker::forget_after_restart() {
   uffd_failed_ = false;
   last_ = pending_ = Lineage{};
   tracked_.clear();
+  armed_.clear();
   lost_ = false;
 }
 
