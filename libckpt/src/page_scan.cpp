@@ -30,14 +30,14 @@ bool PageScanner::open() {
   if (fd_ < 0) return false;
   // An empty range: a kernel without the ioctl answers ENOTTY or EINVAL.
   uint64_t walk_end;
-  if (scan(0, 0, &walk_end) < 0) {
+  if (scan(0, 0, &walk_end, false) < 0) {
     close();
     return false;
   }
   return true;
 }
 
-long PageScanner::scan(uint64_t start, uint64_t end, uint64_t* walk_end) {
+long PageScanner::scan(uint64_t start, uint64_t end, uint64_t* walk_end, bool want_file) {
   static_assert(sizeof(page_region) == 3 * sizeof(uint64_t), "the kernel's struct page_region");
   pm_scan_arg arg{};
   arg.size = sizeof arg;
@@ -46,7 +46,7 @@ long PageScanner::scan(uint64_t start, uint64_t end, uint64_t* walk_end) {
   arg.vec = reinterpret_cast<uint64_t>(vec_);
   arg.vec_len = kRuns;
   arg.category_anyof_mask = kPageIsPresent | kPageIsSwapped;
-  arg.return_mask = kPageIsFile | kPageIsPfnZero;
+  arg.return_mask = want_file ? kPageIsFile | kPageIsPfnZero : kPageIsPfnZero;
   long n = raw_syscall(SYS_ioctl, fd_, static_cast<long>(kPagemapScan), reinterpret_cast<long>(&arg));
   if (n < 0) return n;
   *walk_end = arg.walk_end;

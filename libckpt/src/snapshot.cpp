@@ -289,7 +289,7 @@ bool write_region_pages(image::ImageWriter& writer, PageScanner& scan, const ima
                                                : add_non_zero(writer, data, a, b, fig);
         });
       },
-      &err);
+      &err, (r.flags & image::kRegionFile) != 0);
   if (!ok) return false;
   if (!scanned) {
     format_to(error, error_len, "cannot scan the pages of region 0x%lx-0x%lx (error %ld)",
