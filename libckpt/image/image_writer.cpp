@@ -23,12 +23,6 @@ constexpr size_t kInitialMeta = 64u << 10;
 // Region data is handed to the disk every this many bytes (see
 // start_writeback).
 constexpr uint64_t kWritebackStep = 32u << 20;
-// The direct-I/O stage: written out once this much is in it, in whole
-// blocks of kDirectBlock (which every Linux file system and disk accepts
-// for O_DIRECT: a page).
-constexpr size_t kStageSize = 8u << 20;
-constexpr size_t kStageFlush = 4u << 20;
-constexpr size_t kDirectBlock = 4096;
 
 // Bounded string building without allocation or locale (snprintf is not
 // async-signal-safe). Always NUL-terminates; silently truncates at capacity.
@@ -167,13 +161,11 @@ bool ImageWriter::open(const char* final_path, bool compress, int compress_threa
   if (fd_ < 0) return fail("create", tmp_path_, errno);
   // Direct I/O only pays for an image that must reach the disk now; a
   // file system without it (EINVAL) is written through the page cache.
-  if (durable_ && page_size_ <= kDirectBlock) {
+  if (durable_ && page_size_ <= 4096) {
     direct_fd_ = ::open(tmp_path_, O_WRONLY | O_DIRECT | O_CLOEXEC);
-    if (direct_fd_ >= 0) {
-      stage_ = static_cast<char*>(map_buffer(kStageSize));
-      if (!stage_) return fail("allocate write buffer for", tmp_path_, errno);
-      stage_off_ = 0;
-      stage_fill_ = 0;
+    if (direct_fd_ >= 0 && direct_.start(direct_fd_, fd_) < 0) {
+      close(direct_fd_);
+      direct_fd_ = -1;
     }
   }
   return true;
@@ -181,60 +173,7 @@ bool ImageWriter::open(const char* final_path, bool compress, int compress_threa
 
 bool ImageWriter::write_data(uint64_t off, const void* buf, size_t len) {
   if (direct_fd_ < 0) return write_at(off, buf, len);
-  auto p = static_cast<const char*>(buf);
-  while (len) {
-    const uint64_t end = stage_off_ + stage_fill_;
-    if (off < end) return fail("write", tmp_path_, 0, "region data out of order");
-    // The gap before `off` (the header's room, alignment of raw blobs)
-    // becomes zeros, as in a sparse file.
-    const uint64_t gap = off - end;
-    size_t room = kStageSize - stage_fill_;
-    if (gap >= room) {
-      memset(stage_ + stage_fill_, 0, room);
-      stage_fill_ = kStageSize;
-    } else {
-      memset(stage_ + stage_fill_, 0, gap);
-      stage_fill_ += gap;
-      room -= gap;
-      const size_t piece = len < room ? len : room;
-      memcpy(stage_ + stage_fill_, p, piece);
-      stage_fill_ += piece;
-      p += piece;
-      off += piece;
-      len -= piece;
-    }
-    if (stage_fill_ >= kStageFlush && !flush_stage(false)) return false;
-    if (direct_fd_ < 0) return write_at(off, p, len);  // stop_direct() wrote the stage
-  }
-  return true;
-}
-
-bool ImageWriter::flush_stage(bool all) {
-  size_t out = all ? align_up(stage_fill_, kDirectBlock) : stage_fill_ & ~(kDirectBlock - 1);
-  if (out == 0) return true;
-  if (out > stage_fill_) memset(stage_ + stage_fill_, 0, out - stage_fill_);
-  for (size_t done = 0; done < out;) {
-    ssize_t n = pwrite(direct_fd_, stage_ + done, out - done, static_cast<off_t>(stage_off_ + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EINVAL && done == 0) return stop_direct();
-    if (n < 0) return fail("write", tmp_path_, errno);
-    if (n == 0) return fail("write", tmp_path_, ENOSPC);
-    // A short direct write stops at a block boundary; the rest is retried.
-    done += static_cast<size_t>(n);
-  }
-  const size_t kept = stage_fill_ > out ? stage_fill_ - out : 0;
-  memmove(stage_, stage_ + out, kept);
-  stage_off_ += out;
-  stage_fill_ = kept;
-  return true;
-}
-
-bool ImageWriter::stop_direct() {
-  close(direct_fd_);
-  direct_fd_ = -1;
-  const size_t fill = stage_fill_;
-  stage_fill_ = 0;
-  return write_at(stage_off_, stage_, fill);
+  return direct_.write(off, buf, len) || fail("write", tmp_path_, direct_.error());
 }
 
 bool ImageWriter::write_at(uint64_t off, const void* buf, size_t len) {
@@ -340,7 +279,7 @@ bool ImageWriter::begin_region(const RegionRecord& region, const char* path) {
   return true;
 }
 
-bool ImageWriter::add_pages(uint64_t offset, const void* src, uint64_t size) {
+bool ImageWriter::add_pages(uint64_t offset, const void* src, uint64_t size, bool stable) {
   if (!in_region_) return fail("add pages to", tmp_path_, 0, "no region begun");
   uint64_t region_size = rec_.end - rec_.start;
   uint64_t last_end = ext_count_ ? ext_[ext_count_ - 1].offset + ext_[ext_count_ - 1].size : 0;
@@ -364,6 +303,12 @@ bool ImageWriter::add_pages(uint64_t offset, const void* src, uint64_t size) {
   rec_.stored_size += size;
   auto from = static_cast<const char*>(src);
   while (size) {
+    if (stable && copy_fill_ == 0 && size >= kChunkSize) {
+      if (!put_chunk(from, kChunkSize)) return false;
+      from += kChunkSize;
+      size -= kChunkSize;
+      continue;
+    }
     size_t piece = kChunkSize - copy_fill_;
     if (piece > size) piece = size;
     memcpy(copy_ + copy_fill_, from, piece);
@@ -420,15 +365,19 @@ bool ImageWriter::flush_copy() {
   if (copy_fill_ == 0) return true;
   uint32_t raw_size = static_cast<uint32_t>(copy_fill_);
   copy_fill_ = 0;
+  return put_chunk(copy_, raw_size);
+}
+
+bool ImageWriter::put_chunk(const char* bytes, uint32_t raw_size) {
   if (compress_workers_) {
-    workers_.submit(raw_size);
+    workers_.submit(raw_size, bytes == copy_ ? nullptr : bytes);
     if (!write_compressed(false)) return false;
     copy_ = workers_.input();
   } else if (compress_) {
-    if (!write_chunk(compress_chunk(zbuf_, copy_, raw_size, zbuf_ + chunk_state_size()))) return false;
+    if (!write_chunk(compress_chunk(zbuf_, bytes, raw_size, zbuf_ + chunk_state_size()))) return false;
   } else {
-    rec_.crc = crc32c(rec_.crc, copy_, raw_size);
-    if (!write_data(blob_start_ + blob_size_, copy_, raw_size)) return false;
+    rec_.crc = crc32c(rec_.crc, bytes, raw_size);
+    if (!write_data(blob_start_ + blob_size_, bytes, raw_size)) return false;
     blob_size_ += raw_size;
   }
   start_writeback();
@@ -516,15 +465,16 @@ bool ImageWriter::commit() {
   h.file_size = h.meta_offset + h.meta_size;
   h.meta_crc = crc32c(0, meta_, meta_size_);
   h.header_crc = crc32c(0, &h, sizeof(h));
-  // The stage's last block is padded to a whole one: the metadata is
-  // written over the padding, and the file cut to its size.
-  if (direct_fd_ >= 0 && !flush_stage(true)) return false;
+  // The last block of region data is padded to a whole one: the metadata
+  // is written over the padding, and the file cut to its size.
+  if (direct_fd_ >= 0 && !direct_.finish()) return fail("write", tmp_path_, direct_.error());
   if (!write_at(h.meta_offset, meta_, meta_size_) || !write_at(0, &h, sizeof(h))) return false;
   if (direct_fd_ >= 0 && ftruncate(fd_, static_cast<off_t>(h.file_size)) != 0)
     return fail("truncate", tmp_path_, errno);
 
   if (durable_ && fsync(fd_) != 0) return fail("fsync", tmp_path_, errno);
   if (direct_fd_ >= 0) {
+    direct_.stop();
     close(direct_fd_);
     direct_fd_ = -1;
   }
@@ -570,9 +520,6 @@ void ImageWriter::release_buffers() {
   compress_workers_ = 0;
   if (meta_) munmap(meta_, meta_cap_);
   if (zbuf_) munmap(zbuf_, zbuf_cap_);
-  if (stage_) munmap(stage_, kStageSize);
-  stage_ = nullptr;
-  stage_fill_ = 0;
   if (ext_) munmap(ext_, ext_cap_);
   if (inh_) munmap(inh_, inh_cap_);
   copy_ = nullptr;
@@ -584,6 +531,8 @@ void ImageWriter::release_buffers() {
 }
 
 void ImageWriter::abort() {
+  // Its thread first: it writes through both descriptors.
+  direct_.stop();
   if (fd_ >= 0) close(fd_);
   fd_ = -1;
   if (direct_fd_ >= 0) close(direct_fd_);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "image_format.h"
+#include "direct_writer.h"
 #include "parallel_compressor.h"
 
 namespace ckpt::image {
@@ -52,8 +53,11 @@ class ImageWriter {
   // end_region().
   bool begin_region(const RegionRecord& region, const char* path);
   // `size` bytes at `src`, which become the region's bytes at `offset`
-  // from its start (page-aligned, after every run added before).
-  bool add_pages(uint64_t offset, const void* src, uint64_t size);
+  // from its start (page-aligned, after every run added before). They are
+  // copied before they are checksummed, unless `stable` says they cannot
+  // change until commit() or abort(): then whole chunks are compressed (or
+  // written) where they are.
+  bool add_pages(uint64_t offset, const void* src, uint64_t size, bool stable = false);
   // Incremental images: the pages [offset, offset + size) of the region
   // come from the parent image (set_lineage). Any order against
   // add_pages(), but in address order among themselves, never overlapping
@@ -82,6 +86,9 @@ class ImageWriter {
   // Compression threads at work since open(): 0 when not compressing or
   // compressing in this thread.
   int compress_workers() const { return compress_workers_; }
+  // Whether region data goes to the disk with O_DIRECT, on a thread of its
+  // own (durable images, where the file system allows it).
+  bool direct_io() const { return direct_fd_ >= 0; }
   uint64_t bytes_written() const { return offset_; }
   // The raw bytes of the pages stored so far (the ended regions'), and the
   // same as stored in the file (compressed: lz4 chunks with their headers).
@@ -92,19 +99,14 @@ class ImageWriter {
   // Sets error() to "<what> <path>: <reason or strerror(err)>" and aborts.
   bool fail(const char* what, const char* path, int err, const char* reason = nullptr);
   bool write_at(uint64_t off, const void* buf, size_t len);
-  // Region data, at strictly increasing offsets: through the direct-I/O
-  // stage when there is one (see open()), else write_at().
+  // Region data, at strictly increasing offsets: through direct_ when it
+  // runs (see open()), else write_at().
   bool write_data(uint64_t off, const void* buf, size_t len);
-  // Writes the stage's whole blocks (all of it, the last block zero-padded,
-  // with `all`) to the direct descriptor.
-  bool flush_stage(bool all);
-  // The direct descriptor refused a write (EINVAL: a file system that
-  // takes O_DIRECT at open but not for this I/O): the stage goes out
-  // through fd_ and every later byte too.
-  bool stop_direct();
   // Writes the pending bytes of copy_ (copy_fill_ of them) to the region's
   // blob, or hands them to the compression workers.
   bool flush_copy();
+  // The same for `raw_size` bytes at `bytes` (copy_, or stable bytes).
+  bool put_chunk(const char* bytes, uint32_t raw_size);
   // Asks the kernel to start writing the region data written so far.
   void start_writeback();
   // Writes a compressed chunk at the end of the region's blob.
@@ -118,16 +120,12 @@ class ImageWriter {
   void release_buffers();
 
   int fd_ = -1;
-  // Durable images write their region data with O_DIRECT through this
-  // second descriptor of the same file, from the page-aligned stage_: a
-  // buffered write copies every byte into fresh page cache (the largest
-  // cost of writing a compressed image here), only for fsync to send it to
-  // the disk at once; a direct write goes from our buffer to the disk. The
-  // header and metadata go through fd_, and fsync(fd_) makes both durable.
+  // Durable images write their region data with O_DIRECT through a second
+  // descriptor of the same file, on direct_'s thread (direct_writer.h).
+  // The header and metadata go through fd_, and fsync(fd_) makes both
+  // durable.
   int direct_fd_ = -1;
-  char* stage_ = nullptr;
-  uint64_t stage_off_ = 0;  // file offset of stage_[0] (block-aligned)
-  size_t stage_fill_ = 0;
+  DirectWriter direct_;
   bool compress_ = false;
   bool durable_ = true;
   uint32_t page_size_ = 0;

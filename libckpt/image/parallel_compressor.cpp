@@ -15,70 +15,17 @@
 #include "ckpt/environment.h"
 #include "ckpt/raw_syscall.h"
 #include "crc32c.h"
+#include "raw_thread.h"
 
 namespace ckpt::image {
 namespace {
 
 constexpr int kLz4Acceleration = 1;
 constexpr size_t kPage = 4096;
-// A worker's stack: lz4 and crc32c need little; the guard page below it
-// turns an overflow into a crash of the writer, which fails the checkpoint.
+// A worker's stack: lz4 and crc32c need little.
 constexpr size_t kWorkerStack = 64 << 10;
 
 size_t align_up(size_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
-
-char* map_anonymous(size_t size) {
-  long p = raw_syscall(SYS_mmap, 0, static_cast<long>(size), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                       -1, 0);
-  return p < 0 && p > -4096 ? nullptr : reinterpret_cast<char*>(p);
-}
-
-long futex_wait(std::atomic<uint32_t>& word, uint32_t seen, bool shared = false) {
-  return raw_syscall(SYS_futex, reinterpret_cast<long>(&word), shared ? FUTEX_WAIT : FUTEX_WAIT_PRIVATE, seen, 0);
-}
-
-void futex_wake(std::atomic<uint32_t>& word, int count) {
-  raw_syscall(SYS_futex, reinterpret_cast<long>(&word), FUTEX_WAKE_PRIVATE, count);
-}
-
-// Runs fn(arg) on a new thread of this process, on the stack ending at
-// stack_top, and ends that thread with SYS_exit (not exit_group) when fn
-// returns. No CLONE_SETTLS: the thread shares the caller's TLS pointer and
-// must not write through it. `tid` gets the thread's id now
-// (CLONE_PARENT_SETTID) and 0 when it is gone, with a futex wake
-// (CLONE_CHILD_CLEARTID). Plain clone, not clone3: a seccomp filter can
-// read clone's flags, so programs that allow threads but not processes
-// (tests/integration/programs/no_fork.c) let this through. Returns the tid
-// or -errno.
-long clone_thread(char* stack_top, std::atomic<uint32_t>* tid, void (*fn)(void*), void* arg) {
-  const long flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |
-                     CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;
-  long rc;
-  register long r10 __asm__("r10") = reinterpret_cast<long>(tid);
-  register long r8 __asm__("r8") = 0;
-  // fn and arg travel in callee-saved registers, which the new thread
-  // starts with; it has no frame to return to, so it calls fn and exits.
-  __asm__ volatile(
-      "movq %[fn], %%r12\n\t"
-      "movq %[arg], %%r13\n\t"
-      "syscall\n\t"
-      "testq %%rax, %%rax\n\t"
-      "jnz 1f\n\t"
-      "xorl %%ebp, %%ebp\n\t"
-      "andq $-16, %%rsp\n\t"
-      "movq %%r13, %%rdi\n\t"
-      "call *%%r12\n\t"
-      "movl %[exit_nr], %%eax\n\t"
-      "xorl %%edi, %%edi\n\t"
-      "syscall\n\t"
-      "hlt\n\t"
-      "1:\n\t"
-      : "=a"(rc)
-      : "a"(static_cast<long>(SYS_clone)), "D"(flags), "S"(stack_top), "d"(tid), "r"(r10), "r"(r8), [fn] "r"(fn),
-        [arg] "r"(arg), [exit_nr] "i"(SYS_exit)
-      : "rcx", "r11", "r12", "r13", "memory");
-  return rc;
-}
 
 }  // namespace
 
@@ -131,7 +78,7 @@ int ParallelCompressor::start(int workers) {
   slots_ = reinterpret_cast<Slot*>(control_);
   for (uint32_t i = 0; i < nslots; ++i) {
     char* base = buffers_ + i * (in_size + out_size);
-    new (&slots_[i]) Slot{base, base + in_size, 0, {}, {kFree}};
+    new (&slots_[i]) Slot{base, base + in_size, base, 0, {}, {kFree}};
   }
   workers_ = reinterpret_cast<Worker*>(control_ + nslots * sizeof(Slot));
   own_state_ = control_ + control_size_ - chunk_state_size();
@@ -147,29 +94,12 @@ int ParallelCompressor::start(int workers) {
   // now), the dynamic loader resolves it in this thread, not in a worker
   // that shares this thread's TLS.
   compress_chunk(own_state_, slots_[0].in, 64, slots_[0].out);
-  // The workers start with every signal blocked, so that signals for the
-  // writer go to its own thread, which knows what to do with them.
-  uint64_t all = ~0ull, old = 0;
-  raw_syscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&all), reinterpret_cast<long>(&old),
-              sizeof all);
   int err = 0;
   for (int i = 0; i < workers && !err; ++i) {
-    const size_t size = kPage + kWorkerStack + chunk_state_size();
-    char* m = map_anonymous(size);
-    if (!m) {
-      err = -ENOMEM;
-      break;
-    }
-    raw_syscall(SYS_mprotect, reinterpret_cast<long>(m), kPage, PROT_NONE);
-    Worker* w = new (&workers_[i]) Worker{this, m, size, {0}};
+    Worker* w = new (&workers_[i]) Worker{this, {}};
     nworkers_ = i + 1;
-    long tid = clone_thread(m + kPage + kWorkerStack, &w->tid, &ParallelCompressor::worker_main, w);
-    if (tid < 0) {
-      w->tid.store(0);
-      err = static_cast<int>(tid);
-    }
+    err = w->thread.start(&ParallelCompressor::worker_main, w, kWorkerStack, chunk_state_size());
   }
-  raw_syscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&old), 0, sizeof old);
   if (err) stop();
   return err;
 }
@@ -180,7 +110,7 @@ void ParallelCompressor::worker_main(void* arg) {
 }
 
 void ParallelCompressor::work(Worker& w) {
-  void* state = w.mapping + kPage + kWorkerStack;
+  void* state = w.thread.extra_memory();
   for (;;) {
     // Read the wake word first: a submit or stop after this read changes
     // it, so the wait below cannot sleep through them.
@@ -190,7 +120,7 @@ void ParallelCompressor::work(Worker& w) {
     if (c != published_.load(std::memory_order_acquire)) {
       if (!claimed_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel)) continue;
       Slot& s = slot(c);
-      s.result = compress_chunk(state, s.in, s.raw_size, s.out);
+      s.result = compress_chunk(state, s.src, s.raw_size, s.out);
       s.state.store(kDone, std::memory_order_release);
       futex_wake(s.state, 1);
       continue;
@@ -199,9 +129,10 @@ void ParallelCompressor::work(Worker& w) {
   }
 }
 
-void ParallelCompressor::submit(uint32_t raw_size) {
+void ParallelCompressor::submit(uint32_t raw_size, const char* bytes) {
   Slot& s = slot(submitted_);
   s.raw_size = raw_size;
+  s.src = bytes ? bytes : s.in;
   s.state.store(kSubmitted, std::memory_order_relaxed);
   published_.store(++submitted_, std::memory_order_release);
   wake_.fetch_add(1, std::memory_order_release);
@@ -221,7 +152,7 @@ const CompressedChunk* ParallelCompressor::oldest(bool wait) {
     if (c != published_.load(std::memory_order_acquire) &&
         claimed_.compare_exchange_strong(c, c + 1, std::memory_order_acq_rel)) {
       Slot& mine = slot(c);
-      mine.result = compress_chunk(own_state_, mine.in, mine.raw_size, mine.out);
+      mine.result = compress_chunk(own_state_, mine.src, mine.raw_size, mine.out);
       mine.state.store(kDone, std::memory_order_release);
       continue;
     }
@@ -234,18 +165,12 @@ void ParallelCompressor::stop() {
   stopping_.store(1, std::memory_order_release);
   wake_.fetch_add(1, std::memory_order_release);
   futex_wake(wake_, nworkers_);
-  for (int i = 0; i < nworkers_; ++i) {
-    // The kernel clears tid and wakes its (shared) futex once the thread
-    // is gone; only then may its stack go.
-    std::atomic<uint32_t>& tid = workers_[i].tid;
-    for (uint32_t t; (t = tid.load(std::memory_order_acquire)) != 0;) futex_wait(tid, t, true);
-  }
+  for (int i = 0; i < nworkers_; ++i) workers_[i].thread.join();
   unmap_all();
 }
 
 void ParallelCompressor::unmap_all() {
-  for (int i = 0; i < nworkers_; ++i)
-    raw_syscall(SYS_munmap, reinterpret_cast<long>(workers_[i].mapping), static_cast<long>(workers_[i].mapping_size));
+  for (int i = 0; i < nworkers_; ++i) workers_[i].thread.~RawThread();
   if (buffers_) raw_syscall(SYS_munmap, reinterpret_cast<long>(buffers_), static_cast<long>(buffers_size_));
   if (control_) raw_syscall(SYS_munmap, reinterpret_cast<long>(control_), static_cast<long>(control_size_));
   buffers_ = control_ = nullptr;

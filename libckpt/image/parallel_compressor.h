@@ -2,16 +2,10 @@
 // on copying region bytes and writing the chunks already compressed, in
 // order, so that the image is byte for byte the one the serial writer makes.
 //
-// It runs where the image writer runs: in the snapshot child, a fork of a
-// multithreaded process whose other threads froze holding whatever locks
-// they held (GUIDE §3.1). So the workers are not pthreads: they are raw
-// clone()s on mmap'd stacks that share the writer's TLS pointer and run only
-// code that needs neither TLS nor allocation nor errno (lz4 with a
-// caller-provided state, crc32c, atomics, raw futex calls), and end with a
-// raw SYS_exit. The kernel clears each worker's tid word when it is gone
-// (CLONE_CHILD_CLEARTID), which is what stop() waits for: no worker
-// outlives the compressor. If the process is killed, its workers die with
-// it (one thread group).
+// It runs where the image writer runs, in the snapshot child: the workers
+// are RawThreads (raw_thread.h), running only lz4 with a caller-provided
+// state, crc32c, atomics and raw futex calls. stop() waits for every one to
+// exit: no worker outlives the compressor.
 #pragma once
 
 #include <stddef.h>
@@ -20,6 +14,7 @@
 #include <atomic>
 
 #include "image_format.h"
+#include "raw_thread.h"
 
 namespace ckpt::image {
 
@@ -72,8 +67,10 @@ class ParallelCompressor {
   // while !full().
   char* input() { return slot(submitted_).in; }
   bool full() const { return submitted_ - retired_ == nslots_; }
-  // Hands the input() buffer, holding `raw_size` bytes, to the workers.
-  void submit(uint32_t raw_size);
+  // Hands the input() buffer, holding `raw_size` bytes, to the workers; or
+  // with `bytes`, those instead, where they are (they must neither change
+  // nor go away until the chunk is released).
+  void submit(uint32_t raw_size, const char* bytes = nullptr);
   // The oldest chunk handed over and not yet released, once compressed:
   // with `wait`, after waiting for it (compressing chunks no worker took
   // yet meanwhile); without, nullptr if it is not ready. nullptr when no
@@ -87,15 +84,14 @@ class ParallelCompressor {
   struct Slot {
     char* in;
     char* out;
+    const char* src;  // what is compressed: `in`, or the bytes submit() was given
     uint32_t raw_size;
     CompressedChunk result;
     std::atomic<uint32_t> state;  // futex word: kFree, kSubmitted, kDone
   };
   struct Worker {
     ParallelCompressor* owner;
-    char* mapping;  // guard page, stack, lz4 state
-    size_t mapping_size;
-    std::atomic<uint32_t> tid;  // futex word: the thread's id, cleared by the kernel when it is gone
+    RawThread thread;  // its extra memory: the lz4 state
   };
 
   Slot& slot(uint32_t seq) { return slots_[seq % nslots_]; }

@@ -130,16 +130,17 @@ bool page_is_zero(const char* p) {
 
 // Adds the non-zero pages of [data + from, data + to) (offsets in the
 // region) to the region being written, counting the zero ones in `fig`.
+// `stable`: the bytes cannot change while the image is written.
 bool add_non_zero(image::ImageWriter& writer, const char* data, uint64_t from, uint64_t to,
-                  stats::ImageFigures& fig) {
+                  stats::ImageFigures& fig, bool stable) {
   uint64_t run = from;  // start of the current run of non-zero pages
   for (uint64_t at = from; at < to; at += kPage) {
     if (!page_is_zero(data + at)) continue;
     fig.pages_skipped_zero++;
-    if (at > run && !writer.add_pages(run, data + run, at - run)) return false;
+    if (at > run && !writer.add_pages(run, data + run, at - run, stable)) return false;
     run = at + kPage;
   }
-  return to <= run || writer.add_pages(run, data + run, to - run);
+  return to <= run || writer.add_pages(run, data + run, to - run, stable);
 }
 
 // Copies `len` bytes of this process's memory at `src` to `dst`, as zeros
@@ -182,6 +183,25 @@ bool add_non_zero_file(image::ImageWriter& writer, const char* data, uint64_t fr
     }
   }
   return true;
+}
+
+// Whether mapping `m` holds one of the `count` addresses at `own`.
+bool writes_to(const MapEntry& m, const void* const* own, size_t count) {
+  for (size_t i = 0; i < count; ++i) {
+    const uint64_t at = reinterpret_cast<uint64_t>(own[i]);
+    if (m.start <= at && at < m.end) return true;
+  }
+  return false;
+}
+
+// Whether the bytes of mapping `m` (record `r`) stay as they are while this
+// snapshot child writes them: private anonymous memory it does not write to
+// itself (`own`). Shared memory changes under it (the process runs on),
+// and so do the pages of a private file mapping that were never written
+// (they show the file, which others may write).
+bool is_stable(const MapEntry& m, const image::RegionRecord& r, const void* const* own, size_t count) {
+  return !m.shared && (r.flags & image::kRegionAnonymous) && !(r.flags & image::kRegionExternal) &&
+         !writes_to(m, own, count);
 }
 
 // The first run of `runs` (sorted, disjoint) that ends after `at`.
@@ -243,8 +263,9 @@ bool split_by_plan(image::ImageWriter& writer, const IncrementalPlan* plan, cons
 // writer counts the stored ones; inherited pages are counted by the caller
 // from `counts`).
 bool write_region_pages(image::ImageWriter& writer, PageScanner& scan, const image::RegionRecord& r,
-                        const char* path, const char* data, PageChoice choice, const IncrementalPlan* plan,
-                        PageCounts& counts, stats::ImageFigures& fig, char* error, size_t error_len) {
+                        const char* path, const char* data, bool stable, PageChoice choice,
+                        const IncrementalPlan* plan, PageCounts& counts, stats::ImageFigures& fig, char* error,
+                        size_t error_len) {
   if (!writer.begin_region(r, path)) return false;
   fig.pages_scanned += (r.end - r.start) / kPage;
   if (choice == PageChoice::kAllNonZero && (r.flags & image::kRegionFile)) {
@@ -264,7 +285,7 @@ bool write_region_pages(image::ImageWriter& writer, PageScanner& scan, const ima
     return ok && writer.end_region();
   }
   if (choice == PageChoice::kAllNonZero)
-    return add_non_zero(writer, data, 0, r.end - r.start, fig) && writer.end_region();
+    return add_non_zero(writer, data, 0, r.end - r.start, fig, stable) && writer.end_region();
   bool ok = true;
   long err = 0;
   uint64_t existing = 0;  // pages the scan found: the others were never touched
@@ -285,8 +306,8 @@ bool write_region_pages(image::ImageWriter& writer, PageScanner& scan, const ima
         }
         ok = split_by_plan(writer, plan, r, from, to, counts, [&](uint64_t a, uint64_t b) {
           counts.stored += (b - a) / kPage;
-          return choice == PageChoice::kCopied ? writer.add_pages(a, data + a, b - a)
-                                               : add_non_zero(writer, data, a, b, fig);
+          return choice == PageChoice::kCopied ? writer.add_pages(a, data + a, b - a, stable)
+                                               : add_non_zero(writer, data, a, b, fig, stable);
         });
       },
       &err, (r.flags & image::kRegionFile) != 0);
@@ -381,8 +402,8 @@ bool write_snapshot(const SnapshotRequest& req, char* error, size_t error_len, c
     format_to(error, error_len, "%s", writer.error());
     return false;
   }
-  if (req.compress)
-    CKPT_LOG(Info, "image writer: %d compression threads", writer.compress_workers());
+  CKPT_LOG(Info, "image writer: %d compression threads, %s", writer.compress_workers(),
+           writer.direct_io() ? "direct I/O" : "through the page cache");
   const IncrementalPlan* plan = req.plan;
   if (plan)
     writer.set_lineage(plan->image_id, req.generation, plan->mode, plan->parent_generation, plan->parent_id,
@@ -423,6 +444,12 @@ bool write_snapshot(const SnapshotRequest& req, char* error, size_t error_len, c
   } close_scan;
   const RegionClaim* claims = nullptr;
   const int claim_count = region_claims(&claims);
+  // What this writer itself writes to while it works: its stack (and the
+  // TLS beside it) and libckpt's static data. The rest of a private
+  // mapping is this copy-on-write snapshot's and stays as it is, so the
+  // image writer may compress it where it lies instead of copying it first.
+  const void* own_memory[] = {__builtin_frame_address(0), &process, sections, &scan, &g_config};
+  const size_t own_count = sizeof own_memory / sizeof own_memory[0];
   for (long i = 0; i < count; ++i) {
     const MapEntry& m = maps[i];
     if (m.start == reinterpret_cast<uint64_t>(buf)) continue;
@@ -476,7 +503,8 @@ bool write_snapshot(const SnapshotRequest& req, char* error, size_t error_len, c
     }
     if (!data) {
       if (!writer.add_region(r, m.path, nullptr)) return failed();
-    } else if (!write_region_pages(writer, scan, r, m.path, static_cast<const char*>(data), choice,
+    } else if (!write_region_pages(writer, scan, r, m.path, static_cast<const char*>(data),
+                                   is_stable(m, r, own_memory, own_count), choice,
                                    (r.flags & image::kRegionExternal) ? nullptr : plan, counts, fig, error,
                                    error_len)) {
       return error[0] ? false : failed();

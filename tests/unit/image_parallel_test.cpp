@@ -88,6 +88,18 @@ TEST_F(ParallelCompression, ImagesAreByteIdenticalToTheSerialWriters) {
   EXPECT_EQ(memcmp(back.data(), mixed_->data(), back.size()), 0);
 }
 
+// Stable bytes are compressed (or written) where they lie, whole chunks at a
+// time, instead of being copied first: the image is the same.
+TEST_F(ParallelCompression, StableBytesMakeTheSameImageWithoutACopy) {
+  for (bool compress : {false, true})
+    for (int threads : {1, 3}) {
+      const std::string copied = dir_.file("copied.ckpt"), stable = dir_.file("stable.ckpt");
+      ASSERT_EQ(write_image(copied, compress, regions_, {}, {}, nullptr, {threads, true, kImageId}), "");
+      ASSERT_EQ(write_image(stable, compress, regions_, {}, {}, nullptr, {threads, true, kImageId, true}), "");
+      EXPECT_TRUE(read_file(stable) == read_file(copied)) << "compress " << compress << ", " << threads << " threads";
+    }
+}
+
 TEST_F(ParallelCompression, UncompressedImagesIgnoreTheThreadCount) {
   const std::string serial = dir_.file("serial.ckpt"), threaded = dir_.file("threaded.ckpt");
   ASSERT_EQ(write_image(serial, false, regions_, {}, {}, nullptr, {1, true, kImageId}), "");
@@ -107,7 +119,8 @@ TEST_F(ParallelCompression, WorkersLiveOnlyWhileAnImageIsWritten) {
     ImageWriter w;
     ASSERT_TRUE(w.open(path.c_str(), true, 4));
     EXPECT_EQ(w.compress_workers(), 4);
-    EXPECT_EQ(threads_of_this_process(), before + 4);
+    // The compression workers, and the direct writer's thread.
+    EXPECT_EQ(threads_of_this_process(), before + 4 + (w.direct_io() ? 1 : 0));
     ASSERT_TRUE(w.add_record(RecordType::Process, &p, sizeof(p)));
     ASSERT_TRUE(w.add_region(regions_[mixed_index_].rec, nullptr, mixed_->data()));
     ASSERT_TRUE(w.commit()) << w.error();

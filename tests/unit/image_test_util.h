@@ -185,6 +185,9 @@ struct WriteSettings {
   // Nonzero: the image's id (otherwise random), for tests that compare the
   // bytes of two images.
   uint64_t image_id = 0;
+  // Region bytes added as stable (ImageWriter::add_pages): written where
+  // they lie, not copied first.
+  bool stable = false;
 };
 
 // Writes an image with one process (test_process(), or `process`),
@@ -203,13 +206,15 @@ inline std::string write_image(const std::string& path, bool compress,
   for (const ThreadRecord& t : threads) ok = ok && w.add_record(RecordType::Thread, &t, sizeof(t));
   for (const TestRegion& r : regions) {
     const char* path = r.path.empty() ? nullptr : r.path.c_str();
-    if (!r.sparse) {
+    if (!r.sparse && !(settings.stable && r.data)) {
       ok = ok && w.add_region(r.rec, path, r.data);
       continue;
     }
     ok = ok && w.begin_region(r.rec, path);
+    if (!r.sparse)
+      ok = ok && w.add_pages(0, r.data, r.rec.end - r.rec.start, true);
     for (const PageExtent& e : r.runs)
-      ok = ok && w.add_pages(e.offset, static_cast<const char*>(r.data) + e.offset, e.size);
+      ok = ok && w.add_pages(e.offset, static_cast<const char*>(r.data) + e.offset, e.size, settings.stable);
     ok = ok && w.end_region();
   }
   for (const TestSection& s : sections)
