@@ -117,6 +117,9 @@ void tell_parent(int fd, ChildVerdict v) {
   char c = v;
   while (write(fd, &c, 1) < 0 && errno == EINTR) {
   }
+  // Out of the table too: a descriptor of ours that takes the number later
+  // must not look like a pipe for this process's own children to close.
+  remove_child_pipe(fd);
   close_own_fd(fd);
 }
 
