@@ -406,7 +406,7 @@ bool lazy_pages_available(std::string& why) {
 
 bool loads_lazily(const ImageReader& img, const Region& r) {
   const uint32_t f = r.rec.flags;
-  return img.compressed() && (f & image::kRegionPrivate) && r.rec.stored_size > 0 && r.inherited.empty() &&
+  return (f & image::kRegionPrivate) && r.rec.stored_size > 0 && r.inherited.empty() &&
          !(f & (image::kRegionShared | image::kRegionStack | image::kRegionVdso | image::kRegionNoData |
                 image::kRegionExternal | image::kRegionFileBacked | image::kRegionLost));
 }

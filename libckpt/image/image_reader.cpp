@@ -23,8 +23,6 @@ constexpr uint32_t kKnownRegionFlags = kRegionPrivate | kRegionShared | kRegionA
                                        kRegionFile | kRegionHeap | kRegionStack | kRegionVdso |
                                        kRegionNoData | kRegionLost | kRegionExternal | kRegionFileBacked;
 constexpr uint32_t kKnownProt = PROT_READ | PROT_WRITE | PROT_EXEC;
-// Raw regions are verified in pieces of this size.
-constexpr size_t kVerifyPiece = 8u << 20;
 // Metadata is read into memory whole; real images have a few MiB at most.
 constexpr uint64_t kMaxMetaSize = 1ull << 30;
 // x86-64's page size, the only one an image can have here (the reader
@@ -102,11 +100,12 @@ ChunkFailure load_chunk(int fd, const ChunkHeader& h, uint64_t off, char* raw, s
   return ChunkFailure::None;
 }
 
-// Walks the ChunkHeader chain of a compressed region's blob, checking its
-// structure, and calls f(header, offset of the stored bytes, raw offset in
-// the region) for each chunk. Sets `why` and returns false on a problem.
+// Walks the ChunkHeader chain of a region's blob, checking its structure
+// (in an uncompressed image every chunk is stored as is), and calls
+// f(header, offset of the stored bytes, raw offset in the region) for each
+// chunk. Sets `why` and returns false on a problem.
 template <typename F>
-bool for_each_chunk(int fd, const Region& r, std::string& why, F&& f) {
+bool for_each_chunk(int fd, bool compressed, const Region& r, std::string& why, F&& f) {
   const RegionRecord& rec = r.rec;
   uint64_t size = rec.stored_size;
   uint64_t off = rec.data_offset, blob_end = rec.data_offset + rec.data_size;
@@ -124,7 +123,7 @@ bool for_each_chunk(int fd, const Region& r, std::string& why, F&& f) {
     }
     bool last = size - raw <= kChunkSize;
     uint64_t want_raw = last ? size - raw : kChunkSize;
-    if (h.raw_size != want_raw || (h.flags & ~uint32_t{kChunkStored}) ||
+    if (h.raw_size != want_raw || (h.flags & ~uint32_t{kChunkStored}) || (!compressed && !(h.flags & kChunkStored)) ||
         // The writer stores a chunk raw unless lz4 made it smaller.
         ((h.flags & kChunkStored) ? h.stored_size != h.raw_size
                                   : h.stored_size == 0 || h.stored_size >= h.raw_size) ||
@@ -197,52 +196,33 @@ bool read_checked(const ImageReader& img, const Region& r, char* dst, std::strin
   }
   int fd = img.fd();
   uint32_t crc = 0;
-  if (!img.compressed()) {
-    // Extent by extent straight into place; pieces through a scratch buffer
-    // when only checking.
-    std::vector<char> scratch(dst ? 0 : std::min<uint64_t>(size, kVerifyPiece));
-    uint64_t file_off = rec.data_offset;
-    for (const PageExtent& e : r.extents) {
-      for (uint64_t done = 0; done < e.size;) {
-        size_t piece = std::min<uint64_t>(e.size - done, dst ? e.size : kVerifyPiece);
-        char* buf = dst ? dst + e.offset + done : scratch.data();
-        if (!pread_full(fd, buf, piece, file_off)) {
-          why = "cannot read region " + describe(r) + ": " + read_failure();
-          return false;
-        }
-        crc = crc32c(crc, buf, piece);
-        done += piece;
-        file_off += piece;
-      }
+  std::vector<char> stored, raw(std::min<uint64_t>(size, kChunkSize));
+  Scatter out(r, dst);
+  bool ok = for_each_chunk(fd, img.compressed(), r, why, [&](const ChunkHeader& h, uint64_t off, uint64_t) {
+    // Straight into place when the chunk lies in one extent (the usual
+    // case: runs of pages are long), through `raw` otherwise.
+    char* place = dst ? out.direct(h.raw_size) : nullptr;
+    char* target = place ? place : raw.data();
+    switch (load_chunk(fd, h, off, target, stored)) {
+      case ChunkFailure::None: break;
+      case ChunkFailure::Read:
+        why = "cannot read region " + describe(r) + ": " + read_failure();
+        return false;
+      case ChunkFailure::Checksum:
+        why = "checksum mismatch in region " + describe(r) + " (chunk at offset " +
+              std::to_string(off - sizeof(h)) + ")";
+        return false;
+      case ChunkFailure::Corrupt:
+        why = "corrupt compressed data in region " + describe(r);
+        return false;
     }
-  } else {
-    std::vector<char> stored, raw(std::min<uint64_t>(size, kChunkSize));
-    Scatter out(r, dst);
-    bool ok = for_each_chunk(fd, r, why, [&](const ChunkHeader& h, uint64_t off, uint64_t) {
-      // Straight into place when the chunk lies in one extent (the usual
-      // case: runs of pages are long), through `raw` otherwise.
-      char* place = dst ? out.direct(h.raw_size) : nullptr;
-      char* target = place ? place : raw.data();
-      switch (load_chunk(fd, h, off, target, stored)) {
-        case ChunkFailure::None: break;
-        case ChunkFailure::Read:
-          why = "cannot read region " + describe(r) + ": " + read_failure();
-          return false;
-        case ChunkFailure::Checksum:
-          why = "checksum mismatch in region " + describe(r) + " (chunk at offset " +
-                std::to_string(off - sizeof(h)) + ")";
-          return false;
-        case ChunkFailure::Corrupt:
-          why = "corrupt compressed data in region " + describe(r);
-          return false;
-      }
-      crc = crc32c(crc, target, h.raw_size);
-      if (place) out.skip(h.raw_size);
-      else if (dst) out.put(raw.data(), h.raw_size);
-      return true;
-    });
-    if (!ok) return false;
-  }
+    // A stored chunk's checksum is that of its raw bytes, just checked.
+    crc = (h.flags & kChunkStored) ? crc32c_combine(crc, h.crc, h.raw_size) : crc32c(crc, target, h.raw_size);
+    if (place) out.skip(h.raw_size);
+    else if (dst) out.put(raw.data(), h.raw_size);
+    return true;
+  });
+  if (!ok) return false;
   if (crc != rec.crc) {
     why = "checksum mismatch in region " + describe(r);
     return false;
@@ -476,14 +456,9 @@ std::unique_ptr<ImageReader> ImageReader::open_chain(const std::string& path, st
         rec.data_size > h.meta_offset - rec.data_offset || rec.data_size == 0)
       return bad(name + ": data (offset " + std::to_string(rec.data_offset) + ", " +
                  std::to_string(rec.data_size) + " bytes) lies outside the data area");
-    if (!img->compressed()) {
-      if (rec.data_size != rec.stored_size) return bad(name + ": data size does not match its stored pages");
-      if (rec.data_offset % h.page_size) return bad(name + ": data not page-aligned in the file");
-    } else {
-      std::string why;
-      if (!for_each_chunk(fd, r, why, [](const ChunkHeader&, uint64_t, uint64_t) { return true; }))
-        return bad(why);
-    }
+    std::string why;
+    if (!for_each_chunk(fd, img->compressed(), r, why, [](const ChunkHeader&, uint64_t, uint64_t) { return true; }))
+      return bad(why);
   }
   std::vector<const Region*> order;
   for (const Region& r : img->regions_) order.push_back(&r);
@@ -607,11 +582,11 @@ bool ImageReader::verify_data(std::string& error) const {
 bool ImageReader::chunks(const Region& r, std::vector<Chunk>& out, std::string& error) const {
   std::string why;
   out.clear();
-  if (!compressed() || (r.rec.flags & kRegionNoData)) {
-    error = "image " + path_ + ": region " + describe(r) + " has no compressed chunks";
+  if (r.rec.flags & kRegionNoData) {
+    error = "image " + path_ + ": region " + describe(r) + " has no chunks";
     return false;
   }
-  if (!for_each_chunk(fd_, r, why, [&](const ChunkHeader& h, uint64_t off, uint64_t raw) {
+  if (!for_each_chunk(fd_, compressed(), r, why, [&](const ChunkHeader& h, uint64_t off, uint64_t raw) {
         out.push_back({off, raw, h});
         return true;
       })) {

@@ -260,8 +260,7 @@ bool ImageWriter::begin_region(const RegionRecord& region, const char* path) {
   inh_count_ = 0;
   copy_fill_ = 0;
   blob_size_ = 0;
-  // Raw blobs start page-aligned so that restart can mmap their extents.
-  blob_start_ = compress_ ? offset_ : align_up(offset_, page_size_);
+  blob_start_ = offset_;
   return true;
 }
 
@@ -338,9 +337,9 @@ void ImageWriter::set_lineage(uint64_t image_id, uint64_t generation, Checkpoint
   }
 }
 
-// Raw: the bytes at the blob's next offset. Compressed: one ChunkHeader +
-// lz4 block per kChunkSize of raw bytes; a chunk that lz4 cannot shrink is
-// stored raw (compress_chunk).
+// One chunk per kChunkSize of raw bytes. Compressed: ChunkHeader + lz4
+// block; a chunk that lz4 cannot shrink is stored raw (compress_chunk).
+// Uncompressed: every chunk is ChunkHeader (kChunkStored) + the raw bytes.
 bool ImageWriter::flush_copy() {
   if (copy_fill_ == 0) return true;
   uint32_t raw_size = static_cast<uint32_t>(copy_fill_);
@@ -352,9 +351,13 @@ bool ImageWriter::flush_copy() {
   } else if (compress_) {
     if (!write_chunk(compress_chunk(zbuf_, copy_, raw_size, zbuf_ + chunk_state_size()))) return false;
   } else {
-    rec_.crc = crc32c(rec_.crc, copy_, raw_size);
-    if (!write_at(blob_start_ + blob_size_, copy_, raw_size)) return false;
-    blob_size_ += raw_size;
+    // Uncompressed: the same chunks, every one stored as is (no lz4 run),
+    // so that each carries its own checksum and a restart can load and
+    // check it on its own (lazy restart).
+    const uint32_t crc = crc32c(0, copy_, raw_size);
+    raw_head_ = ChunkHeader{raw_size, raw_size, crc, kChunkStored};
+    if (!write_chunk({reinterpret_cast<const char*>(&raw_head_), sizeof raw_head_, copy_, raw_size, raw_size, crc}))
+      return false;
   }
   start_writeback();
   return true;

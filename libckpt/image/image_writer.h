@@ -84,7 +84,7 @@ class ImageWriter {
   int compress_workers() const { return compress_workers_; }
   uint64_t bytes_written() const { return offset_; }
   // The raw bytes of the pages stored so far (the ended regions'), and the
-  // same as stored in the file (compressed: lz4 chunks with their headers).
+  // same as stored in the file (chunks with their headers; compressed: lz4 blocks).
   uint64_t pages_raw_bytes() const { return pages_raw_; }
   uint64_t pages_stored_bytes() const { return pages_stored_; }
 
@@ -97,7 +97,7 @@ class ImageWriter {
   bool flush_copy();
   // Asks the kernel to start writing the region data written so far.
   void start_writeback();
-  // Writes a compressed chunk at the end of the region's blob.
+  // Writes a chunk (compressed or stored) at the end of the region's blob.
   bool write_chunk(const CompressedChunk& c);
   // Writes the chunks the workers finished, in order; with `all`, waits for
   // every chunk handed over, else only for room to hand over the next.
@@ -149,6 +149,8 @@ class ImageWriter {
   // compressing in this thread
   char* zbuf_ = nullptr;
   size_t zbuf_cap_ = 0;
+  // The header of the uncompressed chunk being written.
+  ChunkHeader raw_head_{};
   // Or the workers, whose chunk buffers copy_ then points into.
   ParallelCompressor workers_;
   int compress_workers_ = 0;

@@ -187,16 +187,15 @@ TEST_P(CorruptImage, NamesTheRegionWhoseDataIsCorrupt) {
     snprintf(name, sizeof(name), "0x%lx-0x%lx", r.rec.start, r.rec.end);
     std::string want = "checksum mismatch in region " + std::string(name) +
                        (r.path.empty() ? "" : " " + r.path);
-    // First byte after any chunk header, the middle, and the last byte.
-    uint64_t first = r.rec.data_offset + (GetParam() ? sizeof(ChunkHeader) : 0);
+    // First byte after the first chunk's header, the middle, and the last byte.
+    uint64_t first = r.rec.data_offset + sizeof(ChunkHeader);
     for (uint64_t at : {first, r.rec.data_offset + r.rec.data_size / 2 + 1,
                         r.rec.data_offset + r.rec.data_size - 1}) {
       Bytes b = good_;
       b[at] ^= 0x40;
       std::string got = check(b);
       // A flip that lands in a later chunk's header breaks the chain instead.
-      bool ok = got.find(want) != std::string::npos ||
-                (GetParam() && got.find("inconsistent header") != std::string::npos) ||
+      bool ok = got.find(want) != std::string::npos || got.find("inconsistent header") != std::string::npos ||
                 (GetParam() && got.find("corrupt compressed data") != std::string::npos);
       EXPECT_TRUE(ok) << "flip at " << at << ": got \"" << got << "\", want \"" << want << "\"";
 
@@ -283,18 +282,13 @@ TEST_P(CorruptImage, RejectsMalformedRecordsEvenWithValidChecksums) {
         memset(m.data() + s, 'n', 32);
       },
       "Section record at metadata offset");
-  if (!GetParam()) {
-    rejected_after(
-        [](Bytes& m) { edit_payload<RegionRecord>(m, records(m, RecordType::Region)[0], [](auto& r) { r.data_offset += 8; }); },
-        "data not page-aligned in the file");
-    rejected_after(
-        [](Bytes& m) { edit_payload<RegionRecord>(m, records(m, RecordType::Region)[0], [](auto& r) { r.data_size -= 4096; }); },
-        "data size does not match its stored pages");
-  } else {
-    rejected_after(
-        [](Bytes& m) { edit_payload<RegionRecord>(m, records(m, RecordType::Region)[0], [](auto& r) { r.data_size += 8; }); },
-        "does not match its chunks");
-  }
+  // Raw images are chunked too (format 5): the same checks for both.
+  rejected_after(
+      [](Bytes& m) { edit_payload<RegionRecord>(m, records(m, RecordType::Region)[0], [](auto& r) { r.data_size += 8; }); },
+      "does not match its chunks");
+  rejected_after(
+      [](Bytes& m) { edit_payload<RegionRecord>(m, records(m, RecordType::Region)[0], [](auto& r) { r.data_offset += 8; }); },
+      "inconsistent header");
 }
 
 // The stored page runs of a region: restart maps or copies each one to its
@@ -343,11 +337,11 @@ TEST_P(CorruptImage, RejectsBadPageRuns) {
   record_edited([](RegionRecord& r) { r.flags |= kRegionNoData; }, "has data but is marked as having none");
 }
 
-TEST(CorruptLz4Image, RejectsAnInconsistentChunkChain) {
+TEST_P(CorruptImage, RejectsAnInconsistentChunkChain) {
   TempDir dir;
   StandardRegions regions;
   std::string path = dir.file("z.ckpt");
-  ASSERT_EQ(write_image(path, true, regions.regions()), "");
+  ASSERT_EQ(write_image(path, GetParam(), regions.regions()), "");
   Bytes good = read_file(path);
   std::string error;
   auto img = ImageReader::open(path, error);
