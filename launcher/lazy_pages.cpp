@@ -404,7 +404,7 @@ bool lazy_pages_available(std::string& why) {
   return true;
 }
 
-bool loads_lazily(const ImageReader& img, const Region& r) {
+bool loads_lazily(const ImageReader& /*img*/, const Region& r) {
   const uint32_t f = r.rec.flags;
   return (f & image::kRegionPrivate) && r.rec.stored_size > 0 && r.inherited.empty() &&
          !(f & (image::kRegionShared | image::kRegionStack | image::kRegionVdso | image::kRegionNoData |

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/rseq.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -140,6 +141,26 @@ void stage_regions(const ImageReader& img, const std::vector<std::pair<const Reg
   worker();
   for (auto& t : pool) t.join();
   if (failed) throw RestartError(first_error);
+}
+
+// The restored process's libckpt moves its own descriptors up to 1000 and
+// above (protected_fds.cpp: kPreferredBase, or 64 below the soft
+// RLIMIT_NOFILE) once it has threads, and growing a descriptor table that
+// threads share waits for an RCU grace period (9 ms measured, on the way
+// to running again). Grown here, while this process has one thread, the
+// table keeps its size through the restore. Best effort: nothing changes
+// but the table's size.
+void grow_fd_table() {
+  constexpr long kLibckptBase = 1000, kLibckptFds = 64;  // protected_fds.cpp
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return;
+  const long soft = static_cast<long>(rl.rlim_cur);
+  const long top = std::min(std::max(std::min(soft - kLibckptFds, kLibckptBase), 3L) + kLibckptFds - 1, soft - 1);
+  int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  int high = fcntl(fd, F_DUPFD_CLOEXEC, static_cast<int>(top));
+  if (high >= 0) close(high);
+  close(fd);
 }
 
 // A copy of `fd` at or above `floor` (below it lie the numbers the restored
@@ -416,6 +437,7 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
     regions.push_back(out);
   }
   stage_regions(img, jobs);
+  grow_fd_table();
 
   // ---- the hole: blob | args and arrays | thread stacks | main stack | parking ----
   char* blob = reinterpret_cast<char*>(hole);

@@ -14,6 +14,9 @@
 //                                       every chunk (no lz4 run)
 //                       Each chunk is checked on its own (ChunkHeader.crc): a restart
 //                       loads one when a page of it is first needed (lazy restart).
+//                       The Region record holds a copy of every chunk header
+//                       (RegionRecord.chunk_count), so that where each chunk lies is
+//                       known from the metadata alone, without a read per chunk.
 //   [metadata]          a sequence of records: RecordHeader + payload, each padded to 8
 //                       bytes, ending with a RecordType::End record
 //
@@ -44,7 +47,9 @@ inline constexpr char kMagic[8] = {'C', 'K', 'P', 'T', 'I', 'M', 'G', '\0'};
 // 4: incremental images (FileHeader lineage, RegionRecord.inherit_count).
 // 5: uncompressed region data in chunks too (ChunkHeader + raw bytes, each
 //    chunk checked on its own), no longer page-aligned raw bytes mapped from
-//    the file. Images of other versions are refused with a line that says so.
+//    the file; a copy of each region's chunk headers in its Region record
+//    (RegionRecord.chunk_count). Images of other versions are refused with a
+//    line that says so.
 inline constexpr uint32_t kFormatVersion = 5;
 inline constexpr uint32_t kArchX86_64 = 62;  // ELF e_machine EM_X86_64
 inline constexpr uint32_t kHeaderSize = 4096;
@@ -119,7 +124,8 @@ enum class RecordType : uint32_t {
   End = 0,
   Process = 1,  // ProcessRecord, exactly one
   Thread = 2,   // ThreadRecord, one per thread
-  Region = 3,   // RegionRecord + PageExtent[extent_count + inherit_count] + path bytes, one per memory region
+  Region = 3,   // RegionRecord + PageExtent[extent_count + inherit_count] + ChunkHeader[chunk_count]
+                // + path bytes, one per memory region
   Section = 4,  // SectionRecord + bytes: a plugin's saved state
 };
 
@@ -234,6 +240,11 @@ struct RegionRecord {
   // stored extent. Pages neither stored nor inherited are zero (or the
   // file's, kRegionFileBacked). 0 in a full image.
   uint32_t inherit_count;
+  // ChunkHeaders following the PageExtents: a copy of the headers of the
+  // region's chunks in the blob, in order (the blob's own must match).
+  // 0 when nothing is stored.
+  uint32_t chunk_count;
+  uint32_t pad;
 };
 
 struct ChunkHeader {

@@ -80,17 +80,22 @@ const char* arch_name(uint32_t machine) {
 
 namespace {
 
-enum class ChunkFailure { None, Read, Checksum, Corrupt };
+enum class ChunkFailure { None, Read, Header, Checksum, Corrupt };
 
-// One chunk's bytes into `raw` (h.raw_size of them): read from `off`, its
-// checksum checked, decompressed (through `stored` unless it was stored
-// as is). The caller names the chunk in its own words.
+// One chunk's bytes into `raw` (h.raw_size of them): its header in the
+// blob (before `off`) checked against `h` (the metadata's copy), its bytes
+// read from `off`, their checksum checked, decompressed (through `stored`
+// unless they were stored as is). The caller names the chunk in its own
+// words.
 ChunkFailure load_chunk(int fd, const ChunkHeader& h, uint64_t off, char* raw, std::vector<char>& stored) {
   char* in = raw;
   if (!(h.flags & kChunkStored)) {
     stored.resize(h.stored_size);
     in = stored.data();
   }
+  ChunkHeader on_disk;
+  if (!pread_full(fd, &on_disk, sizeof on_disk, off - sizeof on_disk)) return ChunkFailure::Read;
+  if (memcmp(&on_disk, &h, sizeof h) != 0) return ChunkFailure::Header;
   if (!pread_full(fd, in, h.stored_size, off)) return ChunkFailure::Read;
   if (crc32c(0, in, h.stored_size) != h.crc) return ChunkFailure::Checksum;
   if (in != raw &&
@@ -100,25 +105,27 @@ ChunkFailure load_chunk(int fd, const ChunkHeader& h, uint64_t off, char* raw, s
   return ChunkFailure::None;
 }
 
-// Walks the ChunkHeader chain of a region's blob, checking its structure
-// (in an uncompressed image every chunk is stored as is), and calls
-// f(header, offset of the stored bytes, raw offset in the region) for each
-// chunk. Sets `why` and returns false on a problem.
+// Walks a region's chunks by the metadata's copy of their headers (the
+// chunk index: no read of the blob), checking that they tile the blob (in
+// an uncompressed image every chunk is stored as is), and calls f(header,
+// offset of the stored bytes, raw offset in the region) for each chunk.
+// Sets `why` and returns false on a problem.
 template <typename F>
-bool for_each_chunk(int fd, bool compressed, const Region& r, std::string& why, F&& f) {
+bool for_each_chunk(bool compressed, const Region& r, std::string& why, F&& f) {
   const RegionRecord& rec = r.rec;
   uint64_t size = rec.stored_size;
   uint64_t off = rec.data_offset, blob_end = rec.data_offset + rec.data_size;
   uint64_t raw = 0;
+  size_t i = 0;
   while (raw < size) {
-    ChunkHeader h;
     std::string where = "region " + describe(r) + ": chunk at offset " + std::to_string(off);
-    if (blob_end - off < sizeof(h)) {
-      why = where + " runs past the region's data";
+    if (i == r.chunks.size()) {
+      why = where + " is missing from its chunk index";
       return false;
     }
-    if (!pread_full(fd, &h, sizeof(h), off)) {
-      why = where + ": " + read_failure();
+    const ChunkHeader& h = r.chunks[i++];
+    if (blob_end - off < sizeof(h)) {
+      why = where + " runs past the region's data";
       return false;
     }
     bool last = size - raw <= kChunkSize;
@@ -135,7 +142,7 @@ bool for_each_chunk(int fd, bool compressed, const Region& r, std::string& why, 
     off += sizeof(h) + h.stored_size;
     raw += h.raw_size;
   }
-  if (off != blob_end) {
+  if (off != blob_end || i != r.chunks.size()) {
     why = "region " + describe(r) + ": data size " + std::to_string(rec.data_size) +
           " does not match its chunks";
     return false;
@@ -198,7 +205,7 @@ bool read_checked(const ImageReader& img, const Region& r, char* dst, std::strin
   uint32_t crc = 0;
   std::vector<char> stored, raw(std::min<uint64_t>(size, kChunkSize));
   Scatter out(r, dst);
-  bool ok = for_each_chunk(fd, img.compressed(), r, why, [&](const ChunkHeader& h, uint64_t off, uint64_t) {
+  bool ok = for_each_chunk(img.compressed(), r, why, [&](const ChunkHeader& h, uint64_t off, uint64_t) {
     // Straight into place when the chunk lies in one extent (the usual
     // case: runs of pages are long), through `raw` otherwise.
     char* place = dst ? out.direct(h.raw_size) : nullptr;
@@ -207,6 +214,10 @@ bool read_checked(const ImageReader& img, const Region& r, char* dst, std::strin
       case ChunkFailure::None: break;
       case ChunkFailure::Read:
         why = "cannot read region " + describe(r) + ": " + read_failure();
+        return false;
+      case ChunkFailure::Header:
+        why = "region " + describe(r) + ": chunk at offset " + std::to_string(off - sizeof(h)) +
+              " has an inconsistent header (not the metadata's copy)";
         return false;
       case ChunkFailure::Checksum:
         why = "checksum mismatch in region " + describe(r) + " (chunk at offset " +
@@ -353,7 +364,9 @@ std::unique_ptr<ImageReader> ImageReader::open_chain(const std::string& path, st
         Region& r = img->regions_.emplace_back();
         memcpy(&r.rec, p, sizeof(r.rec));
         uint64_t extent_bytes = (uint64_t{r.rec.extent_count} + r.rec.inherit_count) * sizeof(PageExtent);
-        if (rh.size != sizeof(RegionRecord) + extent_bytes + uint64_t{r.rec.path_len}) return wrong_size("Region");
+        uint64_t chunk_bytes = uint64_t{r.rec.chunk_count} * sizeof(ChunkHeader);
+        if (rh.size != sizeof(RegionRecord) + extent_bytes + chunk_bytes + uint64_t{r.rec.path_len})
+          return wrong_size("Region");
         if (r.rec.path_len > kMaxRegionPath)
           return bad("Region record" + at + " has a path of " + std::to_string(r.rec.path_len) +
                      " bytes, more than " + std::to_string(kMaxRegionPath));
@@ -364,8 +377,10 @@ std::unique_ptr<ImageReader> ImageReader::open_chain(const std::string& path, st
         if (r.rec.inherit_count)
           memcpy(r.inherited.data(), p + sizeof(RegionRecord) + r.rec.extent_count * sizeof(PageExtent),
                  r.rec.inherit_count * sizeof(PageExtent));
+        r.chunks.resize(r.rec.chunk_count);
+        if (r.rec.chunk_count) memcpy(r.chunks.data(), p + sizeof(RegionRecord) + extent_bytes, chunk_bytes);
         if (r.rec.path_len) {
-          const char* s = p + sizeof(RegionRecord) + extent_bytes;
+          const char* s = p + sizeof(RegionRecord) + extent_bytes + chunk_bytes;
           if (strnlen(s, r.rec.path_len) != r.rec.path_len - 1)
             return bad("Region record" + at + " has a malformed path");
           r.path.assign(s, r.rec.path_len - 1);
@@ -415,7 +430,8 @@ std::unique_ptr<ImageReader> ImageReader::open_chain(const std::string& path, st
     if (!(rec.flags & kRegionFileBacked) && (rec.file_dev || rec.file_ino || rec.file_size || rec.file_mtime_ns))
       return bad(name + ": records a file identity but is not file-backed");
     if (rec.flags & kRegionNoData) {
-      if (rec.data_offset || rec.data_size || rec.crc || rec.stored_size || rec.extent_count || rec.inherit_count)
+      if (rec.data_offset || rec.data_size || rec.crc || rec.stored_size || rec.extent_count || rec.inherit_count ||
+          rec.chunk_count)
         return bad(name + ": has data but is marked as having none");
       continue;
     }
@@ -449,7 +465,7 @@ std::unique_ptr<ImageReader> ImageReader::open_chain(const std::string& path, st
       return bad(name + ": its stored page runs add up to " + std::to_string(sum) + " bytes, the record says " +
                  std::to_string(rec.stored_size));
     if (rec.stored_size == 0) {
-      if (rec.data_offset || rec.data_size || rec.crc) return bad(name + ": stores no pages but has data");
+      if (rec.data_offset || rec.data_size || rec.crc || rec.chunk_count) return bad(name + ": stores no pages but has data");
       continue;
     }
     if (rec.data_offset < kHeaderSize || rec.data_offset > h.meta_offset ||
@@ -457,7 +473,7 @@ std::unique_ptr<ImageReader> ImageReader::open_chain(const std::string& path, st
       return bad(name + ": data (offset " + std::to_string(rec.data_offset) + ", " +
                  std::to_string(rec.data_size) + " bytes) lies outside the data area");
     std::string why;
-    if (!for_each_chunk(fd, img->compressed(), r, why, [](const ChunkHeader&, uint64_t, uint64_t) { return true; }))
+    if (!for_each_chunk(img->compressed(), r, why, [](const ChunkHeader&, uint64_t, uint64_t) { return true; }))
       return bad(why);
   }
   std::vector<const Region*> order;
@@ -586,7 +602,7 @@ bool ImageReader::chunks(const Region& r, std::vector<Chunk>& out, std::string& 
     error = "image " + path_ + ": region " + describe(r) + " has no chunks";
     return false;
   }
-  if (!for_each_chunk(fd_, compressed(), r, why, [&](const ChunkHeader& h, uint64_t off, uint64_t raw) {
+  if (!for_each_chunk(compressed(), r, why, [&](const ChunkHeader& h, uint64_t off, uint64_t raw) {
         out.push_back({off, raw, h});
         return true;
       })) {
@@ -604,6 +620,7 @@ bool ImageReader::read_chunk(const Region& r, const Chunk& c, char* raw, std::ve
   const std::string where = "image " + path_ + ": region " + describe(r) + " (chunk at offset " +
                             std::to_string(c.file_offset - sizeof c.header) + ")";
   if (failure == ChunkFailure::Read) error = "cannot read " + where + ": " + read_error;
+  else if (failure == ChunkFailure::Header) error = "inconsistent chunk header (not the metadata's copy) in " + where;
   else if (failure == ChunkFailure::Checksum) error = "checksum mismatch in " + where;
   else error = "corrupt compressed data in " + where;
   return false;

@@ -143,6 +143,10 @@ class ImageWriter {
   PageExtent* inh_ = nullptr;
   size_t inh_count_ = 0;
   size_t inh_cap_ = 0;  // bytes
+  // the headers of its chunks written so far (RegionRecord.chunk_count), the same way
+  ChunkHeader* chk_ = nullptr;
+  size_t chk_count_ = 0;
+  size_t chk_cap_ = 0;  // bytes
   // set_lineage()
   FileHeader lineage_{};
   // lz4 state, then the output ChunkHeader + block (mmap'd), for

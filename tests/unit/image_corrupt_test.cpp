@@ -288,7 +288,7 @@ TEST_P(CorruptImage, RejectsMalformedRecordsEvenWithValidChecksums) {
       "does not match its chunks");
   rejected_after(
       [](Bytes& m) { edit_payload<RegionRecord>(m, records(m, RecordType::Region)[0], [](auto& r) { r.data_offset += 8; }); },
-      "inconsistent header");
+      "overlap");
 }
 
 // The stored page runs of a region: restart maps or copies each one to its
@@ -346,15 +346,41 @@ TEST_P(CorruptImage, RejectsAnInconsistentChunkChain) {
   std::string error;
   auto img = ImageReader::open(path, error);
   ASSERT_TRUE(img) << error;
-  uint64_t chunk = img->regions()[1].rec.data_offset;  // the random region: two chunks
+  const Region& random = img->regions()[1];  // the random region: two chunks
+  ASSERT_EQ(random.chunks.size(), 2u);
+  uint64_t chunk = random.rec.data_offset;
+  // A header in the blob that differs from the metadata's copy (the chunk
+  // index, which open() trusts: it reads no chunk) is refused when the
+  // chunk is read.
   for (size_t field = 0; field < 4; field++) {
-    if (field == offsetof(ChunkHeader, crc) / 4) continue;  // caught by the checksum instead
     Bytes b = good;
     b[chunk + field * 4] ^= 0x01;
     write_file(path, b);
-    EXPECT_FALSE(ImageReader::open(path, error)) << "field " << field;
+    auto bad = ImageReader::open(path, error);
+    ASSERT_TRUE(bad) << error;
+    EXPECT_FALSE(bad->verify_data(error)) << "field " << field;
     EXPECT_NE(error.find("has an inconsistent header"), std::string::npos) << error;
+    std::vector<char> raw(kChunkSize), scratch;
+    ImageReader::Chunk c{chunk + sizeof(ChunkHeader), 0, bad->regions()[1].chunks[0]};
+    EXPECT_FALSE(bad->read_chunk(bad->regions()[1], c, raw.data(), scratch, error)) << "field " << field;
+    EXPECT_NE(error.find("inconsistent chunk header"), std::string::npos) << error;
   }
+  // The index itself (checksummed with the metadata) must tile the blob.
+  auto index_edited = [&](const std::function<void(ChunkHeader*)>& edit, const std::string& reason) {
+    Bytes b = good;
+    patch_meta(b, [&](Bytes& m) {
+      size_t at = records(m, RecordType::Region)[1] + sizeof(RecordHeader) + sizeof(RegionRecord) +
+                  (random.rec.extent_count + random.rec.inherit_count) * sizeof(PageExtent);
+      edit(reinterpret_cast<ChunkHeader*>(m.data() + at));
+    });
+    write_file(path, b);
+    EXPECT_FALSE(ImageReader::open(path, error)) << reason;
+    EXPECT_NE(error.find(reason), std::string::npos) << error;
+  };
+  index_edited([](ChunkHeader* h) { h[0].raw_size -= 4096; }, "has an inconsistent header");
+  index_edited([](ChunkHeader* h) { h[0].stored_size -= 1; }, "has an inconsistent header");
+  index_edited([](ChunkHeader* h) { h[0].flags ^= kChunkStored; }, "has an inconsistent header");
+  index_edited([](ChunkHeader* h) { h[1].stored_size = 1u << 30; }, "inconsistent header");
 }
 
 TEST_P(CorruptImage, NeverAcceptsOrCrashesOnAnySingleByteChange) {
