@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
+#include <functional>
 
 #include "crc32c.h"
 
@@ -23,6 +24,8 @@ constexpr uint32_t kKnownRegionFlags = kRegionPrivate | kRegionShared | kRegionA
                                        kRegionFile | kRegionHeap | kRegionStack | kRegionVdso |
                                        kRegionNoData | kRegionLost | kRegionExternal | kRegionFileBacked;
 constexpr uint32_t kKnownProt = PROT_READ | PROT_WRITE | PROT_EXEC;
+// read_chunk's pieces when it has something to do between them.
+constexpr uint64_t kChunkReadPiece = 512u << 10;
 // Metadata is read into memory whole; real images have a few MiB at most.
 constexpr uint64_t kMaxMetaSize = 1ull << 30;
 // x86-64's page size, the only one an image can have here (the reader
@@ -87,7 +90,8 @@ enum class ChunkFailure { None, Read, Header, Checksum, Corrupt };
 // read from `off`, their checksum checked, decompressed (through `stored`
 // unless they were stored as is). The caller names the chunk in its own
 // words.
-ChunkFailure load_chunk(int fd, const ChunkHeader& h, uint64_t off, char* raw, std::vector<char>& stored) {
+ChunkFailure load_chunk(int fd, const ChunkHeader& h, uint64_t off, char* raw, std::vector<char>& stored,
+                        const std::function<void()>* between = nullptr) {
   char* in = raw;
   if (!(h.flags & kChunkStored)) {
     stored.resize(h.stored_size);
@@ -96,7 +100,13 @@ ChunkFailure load_chunk(int fd, const ChunkHeader& h, uint64_t off, char* raw, s
   ChunkHeader on_disk;
   if (!pread_full(fd, &on_disk, sizeof on_disk, off - sizeof on_disk)) return ChunkFailure::Read;
   if (memcmp(&on_disk, &h, sizeof h) != 0) return ChunkFailure::Header;
-  if (!pread_full(fd, in, h.stored_size, off)) return ChunkFailure::Read;
+  // With `between`, in pieces, calling it after each but the last.
+  const uint64_t piece = between ? kChunkReadPiece : h.stored_size;
+  for (uint64_t done = 0; done < h.stored_size; done += piece) {
+    if (done) (*between)();
+    if (!pread_full(fd, in + done, std::min<uint64_t>(piece, h.stored_size - done), off + done))
+      return ChunkFailure::Read;
+  }
   if (crc32c(0, in, h.stored_size) != h.crc) return ChunkFailure::Checksum;
   if (in != raw &&
       LZ4_decompress_safe(in, raw, static_cast<int>(h.stored_size), static_cast<int>(h.raw_size)) !=
@@ -613,8 +623,8 @@ bool ImageReader::chunks(const Region& r, std::vector<Chunk>& out, std::string& 
 }
 
 bool ImageReader::read_chunk(const Region& r, const Chunk& c, char* raw, std::vector<char>& stored,
-                             std::string& error) const {
-  const ChunkFailure failure = load_chunk(fd_, c.header, c.file_offset, raw, stored);
+                             std::string& error, const std::function<void()>& between) const {
+  const ChunkFailure failure = load_chunk(fd_, c.header, c.file_offset, raw, stored, between ? &between : nullptr);
   if (failure == ChunkFailure::None) return true;
   const std::string read_error = failure == ChunkFailure::Read ? read_failure() : "";  // before errno can change
   const std::string where = "image " + path_ + ": region " + describe(r) + " (chunk at offset " +

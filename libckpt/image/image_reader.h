@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,8 +63,11 @@ class ImageReader {
   bool chunks(const Region& r, std::vector<Chunk>& out, std::string& error) const;
   // Reads chunk `c` of region `r`, checks its header against the index and
   // its checksum, and decompresses it into raw (c.header.raw_size bytes);
-  // `stored` is scratch.
-  bool read_chunk(const Region& r, const Chunk& c, char* raw, std::vector<char>& stored, std::string& error) const;
+  // `stored` is scratch. With `between`, the chunk is read from the file in
+  // pieces (512 KiB) and `between` is called after each but the last (the
+  // lazy page server serves faults there: a 4 MiB read is long to wait).
+  bool read_chunk(const Region& r, const Chunk& c, char* raw, std::vector<char>& stored, std::string& error,
+                  const std::function<void()>& between = {}) const;
 
   // The parent image (FileHeader.parent_generation), or null for a full one.
   const ImageReader* parent() const { return parent_.get(); }
