@@ -4,8 +4,9 @@
 // reads a chunk of the image (compressed or not: every region's data is in
 // chunks with their own checksums) when a page of it is first touched,
 // checks the chunk's checksum, decompresses it if it is compressed, and
-// streams every other chunk in meanwhile, then closes the userfaultfd and
-// tells the process (struct ckpt_lazy_done on its socket) before it exits.
+// streams every other chunk in meanwhile (in pieces, serving faults between
+// them), then closes the userfaultfd and tells the process (struct
+// ckpt_lazy_done on its socket) before it exits.
 //
 // The application's madvise(DONTNEED), munmap and mremap reach the server as
 // events (UFFD_EVENT_REMOVE/UNMAP/REMAP) before they return: the pages they
