@@ -16,10 +16,10 @@
 #   restart                from starting ckpt_restart until the program runs
 #                          again, compressed and --no-compress images (the page
 #                          cache is dropped first when we may); both restarts
-#                          are lazy (a compressed image's memory comes in
-#                          after the program runs, where userfaultfd may be
-#                          had: root), and the compressed one's time until
-#                          all of its memory is in is reported next to it
+#                          are lazy (the image's memory comes in after the
+#                          program runs, chunk by chunk, where userfaultfd
+#                          may be had: root), and each one's time until all
+#                          of its memory is in is reported next to it
 #   fork+exec              300 x /bin/true from bash, under ckpt_launch / native
 #   open/close/getpid      200k rounds, under ckpt_launch / native
 #   ckpt_launch /bin/true  wall time per launch
@@ -160,15 +160,13 @@ checkpoint_restart() {
     restart_kind="eager: no userfaultfd"
   elif [ "${CKPT_RESTART_NO_LAZY:-0}" = 1 ]; then
     restart_kind="eager: CKPT_RESTART_NO_LAZY"
-  elif [ "$label" = compressed ]; then
+  else
     local line=
     for ((i = 0; i < 3000; i++)); do
       line=$(grep -h "lazy restart: all memory in" "$work/logs-$label"/*.log 2>/dev/null | tail -n 1) && [ -n "$line" ] && break
       sleep 0.01
     done
     [ -n "$line" ] && loaded_ms=$(sed -n 's/.* \([0-9]*\) ms after ckpt_restart started.*/\1/p' <<<"$line") && restart_kind="lazy"
-  else
-    restart_kind="lazy (pages mapped from the image)"
   fi
   ckpt_command --kill >/dev/null
   wait_for gone "$app_pid"
@@ -298,7 +296,7 @@ row_restart() {
   row "restart -> application running" "$((c_restart_us / 1000)) ms compressed, $((r_restart_us / 1000)) ms raw" \
     "<= 100 ms" "$(verdict "$worst" 100000)" \
     "${c_d_restart_us:+$((c_d_restart_us / 1000)) ms gzip, $((r_d_restart_us / 1000)) ms raw}"
-  row "restart -> memory all in (compressed)" "$c_loaded_ms ms ($c_restart_kind)" "-" "-"
+  row "restart -> memory all in" "$c_loaded_ms ms compressed ($c_restart_kind), $r_loaded_ms ms raw ($r_restart_kind)" "-" "-"
 }
 
 row_fork_exec() {
@@ -327,7 +325,7 @@ c_ckpt_us=$ckpt_us c_image_mib=$image_mib c_pause_us=$pause_us c_restart_us=$res
 c_loaded_ms=$loaded_ms c_restart_kind=$restart_kind
 c_image_bytes=$image_bytes c_second_us=$second_us c_second_bytes=$second_bytes c_second_pause_us=$second_pause_us
 checkpoint_restart uncompressed --no-compress
-r_pause_us=$pause_us r_restart_us=$restart_us
+r_pause_us=$pause_us r_restart_us=$restart_us r_loaded_ms=$loaded_ms r_restart_kind=$restart_kind
 if [ -n "${DMTCP_PREFIX:-}" ]; then
   . "$here/dmtcp_side.sh"
   dmtcp_measure

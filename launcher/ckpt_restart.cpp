@@ -385,16 +385,17 @@ int restart(const RestartOptions& opt, char** argv, const std::vector<int>& inhe
   // Before any real work: this may run ckpt_restart again.
   ensure_brk_below_heaps(image_list, argv);
   become_image_user(image_list[0]->process(), host);
-  // Lazy restart, where a compressed image asks for it and userfaultfd
-  // allows it (as the images' user): its chunks are checked when loaded.
+  // Lazy restart, unless --no-lazy, where userfaultfd allows it (as the
+  // images' user): each chunk is checked when it is loaded, before any of
+  // its pages is used, and what is not loaded lazily is checked as it is
+  // read before the processes run. An eager restart checks every chunk
+  // first.
   bool lazy = false;
   std::string no_lazy_why;  // said once the restart goes ahead
-  if (opt.lazy && !opt.verify_only &&
-      std::any_of(image_list.begin(), image_list.end(), [](const ImageReader* i) { return i->compressed(); }))
-    lazy = lazy_pages_available(no_lazy_why);
-  if (opt.check_data || opt.verify_only)
+  if (opt.lazy && !opt.verify_only) lazy = lazy_pages_available(no_lazy_why);
+  if ((opt.check_data && !lazy) || opt.verify_only)
     for (const ImageReader* img : image_list)
-      if (!(lazy && img->compressed()) && !img->verify_data(error)) throw RestartError(error);
+      if (!img->verify_data(error)) throw RestartError(error);
 
   // ---- check: everything that can be verified before anything is made ----
   load_restart_plugins(opt.plugins);

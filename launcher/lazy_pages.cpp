@@ -18,6 +18,7 @@
 #include <cstring>
 #include <ctime>
 #include <deque>
+#include <functional>
 
 #include "ckpt/restart.h"
 #include "restore_args.h"
@@ -125,7 +126,7 @@ class PageServer {
     for (size_t li : order)
       for (size_t ci = 0; ci < lazy_[li].chunks.size(); ++ci) {
         serve_pending();
-        load_chunk(li, ci);
+        load_chunk(li, ci, true);
       }
     serve_pending();
     // Every stored page is in: the regions become plain memory (the pages
@@ -355,13 +356,22 @@ class PageServer {
     }
     return true;
   }
-  void load_chunk(size_t li, size_t ci) {
+  // Loads chunk ci of lazy_[li] and places its pages. A chunk streamed in
+  // (`streaming`) is read in pieces with the faults that came meanwhile
+  // served between them (each loading its own chunk, in buffers of its
+  // own): a page the program waits for does not wait for a whole 4 MiB
+  // read of another chunk first.
+  void load_chunk(size_t li, size_t ci, bool streaming = false) {
     Lazy& l = lazy_[li];
     if (l.chunk_done[ci]) return;
     const ImageReader::Chunk& c = l.chunks[ci];
-    buf_.resize(c.header.raw_size);
+    std::vector<char>& buf = streaming ? stream_buf_ : buf_;
+    buf.resize(c.header.raw_size);
     std::string error;
-    if (!img_.read_chunk(*l.r, c, buf_.data(), stored_, error)) fail(error);
+    if (!img_.read_chunk(*l.r, c, buf.data(), streaming ? stream_stored_ : stored_, error,
+                         streaming ? std::function<void()>([this] { serve_pending(); }) : std::function<void()>()))
+      fail(error);
+    if (l.chunk_done[ci]) return;  // a fault meanwhile needed this very chunk
     const auto& ext = l.r->extents;
     const uint64_t lo = c.raw_offset, hi = c.raw_offset + c.header.raw_size;
     for (bool again = true; again;) {
@@ -371,7 +381,7 @@ class PageServer {
         uint64_t e_end = l.stream_at[i] + ext[i].size;
         uint64_t n = std::min(hi, e_end) - s;
         uint64_t orig = l.r->rec.start + ext[i].offset + (s - l.stream_at[i]);
-        again = !place(orig, n, buf_.data() + (s - lo));
+        again = !place(orig, n, buf.data() + (s - lo));
         s += n;
       }
     }
@@ -390,7 +400,8 @@ class PageServer {
   std::vector<Window> windows_;
   bool moved_ = false;  // an mremap moved a window: cur != orig somewhere
   std::deque<uint64_t> faults_;
-  std::vector<char> buf_, stored_;
+  std::vector<char> buf_, stored_;               // chunks loaded for a fault
+  std::vector<char> stream_buf_, stream_stored_;  // the chunk being streamed in
   uint64_t bytes_ = 0;
   std::string error_;
 };
@@ -404,9 +415,9 @@ bool lazy_pages_available(std::string& why) {
   return true;
 }
 
-bool loads_lazily(const ImageReader& img, const Region& r) {
+bool loads_lazily(const ImageReader& /*img*/, const Region& r) {
   const uint32_t f = r.rec.flags;
-  return img.compressed() && (f & image::kRegionPrivate) && r.rec.stored_size > 0 && r.inherited.empty() &&
+  return (f & image::kRegionPrivate) && r.rec.stored_size > 0 && r.inherited.empty() &&
          !(f & (image::kRegionShared | image::kRegionStack | image::kRegionVdso | image::kRegionNoData |
                 image::kRegionExternal | image::kRegionFileBacked | image::kRegionLost));
 }

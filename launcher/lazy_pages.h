@@ -1,9 +1,11 @@
-// Lazy restart of compressed images: a restored process runs again before
-// its memory is read. Its private anonymous regions are registered with a
-// userfaultfd (missing pages); a page server, a process of its own outside
-// the computation, decompresses a chunk when a page of it is first touched
-// (checking the chunk's checksum first) and streams every other chunk in
-// meanwhile, then closes the userfaultfd and tells the process (struct
+// Lazy restart: a restored process runs again before its memory is read.
+// Its private anonymous regions are registered with a userfaultfd (missing
+// pages); a page server, a process of its own outside the computation,
+// reads a chunk of the image (compressed or not: every region's data is in
+// chunks with their own checksums) when a page of it is first touched,
+// checks the chunk's checksum, decompresses it if it is compressed, and
+// streams every other chunk in meanwhile (in pieces, serving faults between
+// them), then closes the userfaultfd and tells the process (struct
 // ckpt_lazy_done on its socket) before it exits.
 //
 // The application's madvise(DONTNEED), munmap and mremap reach the server as
@@ -26,8 +28,8 @@ namespace ckpt {
 // only one would not do: such a read would fail with EFAULT.
 bool lazy_pages_available(std::string& why);
 
-// Whether region `r` of `img` is loaded lazily: a compressed image's
-// private anonymous memory with stored pages, neither a stack (the restorer
+// Whether region `r` of `img` is loaded lazily: private anonymous memory
+// with stored pages, neither a stack (the restorer
 // runs on it), nor shared, nor a plugin's, nor a file's, nor inherited from a
 // parent image (an incremental image's: read from the chain in full).
 bool loads_lazily(const image::ImageReader& img, const image::Region& r);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/rseq.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -41,10 +42,6 @@ constexpr uint64_t kMainStack = 256 * 1024;
 constexpr uint64_t kParking = 64 * kPage;  // room for moving [vdso]/[vvar] (restorer.c)
 constexpr uint64_t kLowestAddress = 1ull << 32;
 constexpr uint64_t kHighestAddress = 0x7ff000000000ull;
-// Stored page runs of one region mapped one by one from an uncompressed
-// image; a region with more is copied instead, so that a region of
-// scattered pages does not become thousands of mappings.
-constexpr uint64_t kMaxMappedExtents = 256;
 
 uint64_t page_up(uint64_t v) { return (v + kPage - 1) & ~(kPage - 1); }
 
@@ -72,14 +69,6 @@ uint64_t find_hole(std::vector<Range> used, uint64_t size) {
     top = std::min(top, it->start);
     if (top <= kLowestAddress) return 0;
   }
-}
-
-// Whether region `r`'s stored pages are mapped straight from the image file
-// (restart then costs only page faults) rather than read into memory.
-bool maps_from_image(const ImageReader& img, const Region& r) {
-  return !img.compressed() && (r.rec.flags & image::kRegionPrivate) && !(r.rec.flags & image::kRegionStack) &&
-         !(r.rec.flags & (image::kRegionExternal | image::kRegionNoData)) && r.extents.size() <= kMaxMappedExtents &&
-         r.inherited.empty();  // inherited pages are in other files: assembled in staging memory
 }
 
 // Shared file mappings come back from their files: those whose bytes the
@@ -152,6 +141,26 @@ void stage_regions(const ImageReader& img, const std::vector<std::pair<const Reg
   worker();
   for (auto& t : pool) t.join();
   if (failed) throw RestartError(first_error);
+}
+
+// The restored process's libckpt moves its own descriptors up to 1000 and
+// above (protected_fds.cpp: kPreferredBase, or 64 below the soft
+// RLIMIT_NOFILE) once it has threads, and growing a descriptor table that
+// threads share waits for an RCU grace period (9 ms measured, on the way
+// to running again). Grown here, while this process has one thread, the
+// table keeps its size through the restore. Best effort: nothing changes
+// but the table's size.
+void grow_fd_table() {
+  constexpr long kLibckptBase = 1000, kLibckptFds = 64;  // protected_fds.cpp
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return;
+  const long soft = static_cast<long>(rl.rlim_cur);
+  const long top = std::min(std::max(std::min(soft - kLibckptFds, kLibckptBase), 3L) + kLibckptFds - 1, soft - 1);
+  int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  int high = fcntl(fd, F_DUPFD_CLOEXEC, static_cast<int>(top));
+  if (high >= 0) close(high);
+  close(fd);
 }
 
 // A copy of `fd` at or above `floor` (below it lie the numbers the restored
@@ -299,7 +308,7 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
   for (const Region& r : img.regions())
     if (((r.rec.flags & image::kRegionExternal) ||
          !(r.rec.flags & (image::kRegionNoData | image::kRegionVdso))) &&
-        !maps_from_image(img, r) && !is_remapped_file(r, settings.paths))
+        !is_remapped_file(r, settings.paths))
       staged += r.rec.end - r.rec.start;
   uint64_t extent_count = 0;
   for (const Region& r : img.regions()) extent_count += r.extents.size() + r.inherited.size();
@@ -338,12 +347,11 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
 
   std::vector<std::pair<const Region*, uint64_t>> jobs;
   uint64_t stage_at = hole_end;
-  int32_t image_fd = -1;
   std::map<std::string, int32_t> backing_fds;  // by saved path: each file opened once
   // Per region with an overlay, its extents; regions[i].extents points into
   // the copy placed in the hole.
   std::vector<std::vector<ckpt_restore_extent>> extents;
-  bool lazy = false;  // some pages come from the image after the process runs (mapped from it, or the page server)
+  bool lazy = false;  // some pages come from the page server after the process runs
   for (const Region& r : img.regions()) {
     if (r.rec.flags & image::kRegionVdso) continue;
     ckpt_restore_region out{};
@@ -393,8 +401,6 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
         out.source = CKPT_SRC_FILE;
         out.fd = it->second;
         out.file_offset = r.rec.file_offset;
-      } else if (maps_from_image(img, r)) {
-        out.source = CKPT_SRC_ANON;
       } else if (settings.lazy && loads_lazily(img, r)) {
         out.source = CKPT_SRC_ANON;
         out.lazy = 1;
@@ -412,40 +418,26 @@ void ProcessRestore::prepare(const ImageReader& img, const RestoreSettings& sett
       if ((r.rec.stored_size || !r.inherited.empty()) && out.source != CKPT_SRC_STAGED &&
           out.source != CKPT_SRC_STACK && !out.lazy) {
         std::vector<ckpt_restore_extent>& ext = extents.emplace_back();
-        uint64_t file_off = r.rec.data_offset;
-        for (const image::PageExtent& e : r.extents) {
-          ext.push_back({e.offset, e.size, file_off});
-          file_off += e.size;
-        }
-        // Inherited pages are laid over the file's like stored ones (copied:
-        // maps_from_image is false for such a region).
-        for (const image::PageExtent& e : r.inherited) ext.push_back({e.offset, e.size, 0});
+        // Stored and inherited pages alike are read into staging memory and
+        // copied over the file's (or zero) pages.
+        for (const image::PageExtent& e : r.extents) ext.push_back({e.offset, e.size});
+        for (const image::PageExtent& e : r.inherited) ext.push_back({e.offset, e.size});
         std::sort(ext.begin(), ext.end(),
                   [](const ckpt_restore_extent& a, const ckpt_restore_extent& b) { return a.offset < b.offset; });
         out.extent_count = ext.size();
-        if (maps_from_image(img, r)) {
-          // Lazy restore: pages come from the image file when first touched.
-          if (image_fd < 0) {
-            image_fd = lift_fd(img.fd(), settings.fd_floor, img.path());
-            restorer_fds_.push_back(image_fd);
-          }
-          out.overlay = CKPT_OVERLAY_MAP;
-          out.overlay_fd = image_fd;
-          lazy = true;
-        } else {
-          if (mmap(reinterpret_cast<void*>(stage_at), len, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0) == MAP_FAILED)
-            throw RestartError("cannot map staging memory: " + errno_text());
-          out.overlay = CKPT_OVERLAY_COPY;
-          out.src_addr = stage_at;
-          jobs.emplace_back(&r, stage_at);
-          stage_at += len;
-        }
+        if (mmap(reinterpret_cast<void*>(stage_at), len, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0) == MAP_FAILED)
+          throw RestartError("cannot map staging memory: " + errno_text());
+        out.overlay = CKPT_OVERLAY_COPY;
+        out.src_addr = stage_at;
+        jobs.emplace_back(&r, stage_at);
+        stage_at += len;
       }
     }
     regions.push_back(out);
   }
   stage_regions(img, jobs);
+  grow_fd_table();
 
   // ---- the hole: blob | args and arrays | thread stacks | main stack | parking ----
   char* blob = reinterpret_cast<char*>(hole);

@@ -45,7 +45,7 @@ void RestartCli::define(cli::Parser& p) {
   p.flag("--no-restore-pids", "do not try to get the original pids back");
   p.flag("--no-verify", "skip the data checksums (faster; headers are still checked)");
   p.flag("--no-lazy",
-         "read a compressed image's memory before the processes run again; by default they run at once and "
+         "read the images' memory before the processes run again; by default they run at once and "
          "their private memory comes in on first touch while a page server streams the rest (needs "
          "userfaultfd: root or vm.unprivileged_userfaultfd=1, else the restart is eager and says so)",
          "CKPT_RESTART_NO_LAZY");

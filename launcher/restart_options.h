@@ -23,7 +23,7 @@ struct RestartOptions {
   bool restore_pids = true;      // try to get the original pids back (clone3 set_tid)
   bool check_data = true;        // check every region's checksum before restoring
   bool verify_only = false;      // check everything a restart checks, then stop
-  bool lazy = true;              // compressed images: run before memory is read (--no-lazy; lazy_pages.h)
+  bool lazy = true;              // run before memory is read (--no-lazy; lazy_pages.h)
   std::string ckptdir;           // where later checkpoints go; empty: as saved
   std::string tmpdir;            // --tmpdir: the restored processes' temporary files; empty: as saved
   // --env-file FILE: applied to each restored process's environment before it

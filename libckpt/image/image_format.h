@@ -5,11 +5,18 @@
 //   [FileHeader, padded to kHeaderSize]
 //   [region data ...]   one blob per region that has data, blobs not overlapping;
 //                       a blob holds only the region's stored pages (its PageExtents,
-//                       back to back, in address order):
-//                         uncompressed: the raw bytes, starting page-aligned, so that
-//                                       restart can mmap each extent straight from the file;
-//                         compressed:   a sequence of ChunkHeader + lz4 block, each
-//                                       chunk kChunkSize raw bytes except the last
+//                       back to back, in address order), as a sequence of chunks,
+//                       each kChunkSize raw bytes except the last:
+//                         compressed:   ChunkHeader + lz4 block (or, where lz4 did not
+//                                       shrink it, ChunkHeader with kChunkStored + the
+//                                       raw bytes);
+//                         uncompressed: ChunkHeader with kChunkStored + the raw bytes,
+//                                       every chunk (no lz4 run)
+//                       Each chunk is checked on its own (ChunkHeader.crc): a restart
+//                       loads one when a page of it is first needed (lazy restart).
+//                       The Region record holds a copy of every chunk header
+//                       (RegionRecord.chunk_count), so that where each chunk lies is
+//                       known from the metadata alone, without a read per chunk.
 //   [metadata]          a sequence of records: RecordHeader + payload, each padded to 8
 //                       bytes, ending with a RecordType::End record
 //
@@ -20,8 +27,9 @@
 // which may inherit from its own parent, down to a full image.
 //
 // FileHeader.header_crc covers the header, FileHeader.meta_crc the metadata, and
-// every region blob carries its own checksums (RegionRecord.crc for raw data,
-// ChunkHeader.crc per compressed chunk). All checksums are CRC-32C.
+// every region blob carries its own checksums (ChunkHeader.crc per chunk, of
+// its stored bytes, and RegionRecord.crc of all the region's raw bytes). All
+// checksums are CRC-32C.
 // The header is written last, after the data and metadata, so a file with a
 // valid header is complete; and the whole file is written under a temporary
 // name and renamed into place after fsync.
@@ -37,10 +45,15 @@ inline constexpr char kMagic[8] = {'C', 'K', 'P', 'T', 'I', 'M', 'G', '\0'};
 // 2: ProcessRecord.gid.
 // 3: regions store only some pages (PageExtent lists), file-backed regions.
 // 4: incremental images (FileHeader lineage, RegionRecord.inherit_count).
-inline constexpr uint32_t kFormatVersion = 4;
+// 5: uncompressed region data in chunks too (ChunkHeader + raw bytes, each
+//    chunk checked on its own), no longer page-aligned raw bytes mapped from
+//    the file; a copy of each region's chunk headers in its Region record
+//    (RegionRecord.chunk_count). Images of other versions are refused with a
+//    line that says so.
+inline constexpr uint32_t kFormatVersion = 5;
 inline constexpr uint32_t kArchX86_64 = 62;  // ELF e_machine EM_X86_64
 inline constexpr uint32_t kHeaderSize = 4096;
-inline constexpr uint32_t kChunkSize = 4u << 20;  // raw bytes per compressed chunk
+inline constexpr uint32_t kChunkSize = 4u << 20;  // raw bytes per chunk
 // Threads of one process that libckpt suspends, saves and restores (the
 // checkpoint thread included); more fail the checkpoint with a reason.
 inline constexpr int kMaxThreads = 1024;
@@ -58,7 +71,7 @@ inline constexpr uint64_t kUserSpaceEnd = 1ull << 47;
 
 
 enum FileFlags : uint32_t {
-  kFileCompressed = 1u << 0,
+  kFileCompressed = 1u << 0,  // chunks were lz4-compressed where that helped; without it every chunk is kChunkStored
 };
 
 struct FileHeader {
@@ -111,7 +124,8 @@ enum class RecordType : uint32_t {
   End = 0,
   Process = 1,  // ProcessRecord, exactly one
   Thread = 2,   // ThreadRecord, one per thread
-  Region = 3,   // RegionRecord + PageExtent[extent_count + inherit_count] + path bytes, one per memory region
+  Region = 3,   // RegionRecord + PageExtent[extent_count + inherit_count] + ChunkHeader[chunk_count]
+                // + path bytes, one per memory region
   Section = 4,  // SectionRecord + bytes: a plugin's saved state
 };
 
@@ -216,8 +230,8 @@ struct RegionRecord {
   int64_t file_mtime_ns;
   uint32_t prot;          // PROT_*
   uint32_t flags;         // RegionFlags
-  uint32_t crc;           // CRC-32C of the stored pages' raw bytes, in compressed images too
-                          // (checked after decompression); 0 when nothing is stored
+  uint32_t crc;           // CRC-32C of the stored pages' raw bytes (the chunks' raw bytes back
+                          // to back; checked after decompression); 0 when nothing is stored
   uint32_t path_len;      // bytes of path following the extents, NUL included; 0 if no path
   uint32_t extent_count;  // PageExtents following this struct; 0 with kRegionNoData
   // Incremental images: PageExtents following the stored ones, the pages
@@ -226,6 +240,11 @@ struct RegionRecord {
   // stored extent. Pages neither stored nor inherited are zero (or the
   // file's, kRegionFileBacked). 0 in a full image.
   uint32_t inherit_count;
+  // ChunkHeaders following the PageExtents: a copy of the headers of the
+  // region's chunks in the blob, in order (the blob's own must match).
+  // 0 when nothing is stored.
+  uint32_t chunk_count;
+  uint32_t pad;
 };
 
 struct ChunkHeader {
@@ -236,7 +255,7 @@ struct ChunkHeader {
 };
 
 enum ChunkFlags : uint32_t {
-  kChunkStored = 1u << 0,  // lz4 did not help: bytes stored raw
+  kChunkStored = 1u << 0,  // bytes stored raw: an uncompressed image, or lz4 did not help
 };
 
 struct SectionRecord {

@@ -191,6 +191,7 @@ Json region_json(const Region& r) {
           {"inherited_pages", r.inherited_pages()},
           {"stored_size", r.rec.stored_size},
           {"extents", extents},
+          {"chunks", r.rec.chunk_count},
           {"backing_file", file}};
 }
 

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
+#include <functional>
 
 #include "crc32c.h"
 
@@ -23,8 +24,8 @@ constexpr uint32_t kKnownRegionFlags = kRegionPrivate | kRegionShared | kRegionA
                                        kRegionFile | kRegionHeap | kRegionStack | kRegionVdso |
                                        kRegionNoData | kRegionLost | kRegionExternal | kRegionFileBacked;
 constexpr uint32_t kKnownProt = PROT_READ | PROT_WRITE | PROT_EXEC;
-// Raw regions are verified in pieces of this size.
-constexpr size_t kVerifyPiece = 8u << 20;
+// read_chunk's pieces when it has something to do between them.
+constexpr uint64_t kChunkReadPiece = 512u << 10;
 // Metadata is read into memory whole; real images have a few MiB at most.
 constexpr uint64_t kMaxMetaSize = 1ull << 30;
 // x86-64's page size, the only one an image can have here (the reader
@@ -82,18 +83,30 @@ const char* arch_name(uint32_t machine) {
 
 namespace {
 
-enum class ChunkFailure { None, Read, Checksum, Corrupt };
+enum class ChunkFailure { None, Read, Header, Checksum, Corrupt };
 
-// One chunk's bytes into `raw` (h.raw_size of them): read from `off`, its
-// checksum checked, decompressed (through `stored` unless it was stored
-// as is). The caller names the chunk in its own words.
-ChunkFailure load_chunk(int fd, const ChunkHeader& h, uint64_t off, char* raw, std::vector<char>& stored) {
+// One chunk's bytes into `raw` (h.raw_size of them): its header in the
+// blob (before `off`) checked against `h` (the metadata's copy), its bytes
+// read from `off`, their checksum checked, decompressed (through `stored`
+// unless they were stored as is). The caller names the chunk in its own
+// words.
+ChunkFailure load_chunk(int fd, const ChunkHeader& h, uint64_t off, char* raw, std::vector<char>& stored,
+                        const std::function<void()>* between = nullptr) {
   char* in = raw;
   if (!(h.flags & kChunkStored)) {
     stored.resize(h.stored_size);
     in = stored.data();
   }
-  if (!pread_full(fd, in, h.stored_size, off)) return ChunkFailure::Read;
+  ChunkHeader on_disk;
+  if (!pread_full(fd, &on_disk, sizeof on_disk, off - sizeof on_disk)) return ChunkFailure::Read;
+  if (memcmp(&on_disk, &h, sizeof h) != 0) return ChunkFailure::Header;
+  // With `between`, in pieces, calling it after each but the last.
+  const uint64_t piece = between ? kChunkReadPiece : h.stored_size;
+  for (uint64_t done = 0; done < h.stored_size; done += piece) {
+    if (done) (*between)();
+    if (!pread_full(fd, in + done, std::min<uint64_t>(piece, h.stored_size - done), off + done))
+      return ChunkFailure::Read;
+  }
   if (crc32c(0, in, h.stored_size) != h.crc) return ChunkFailure::Checksum;
   if (in != raw &&
       LZ4_decompress_safe(in, raw, static_cast<int>(h.stored_size), static_cast<int>(h.raw_size)) !=
@@ -102,29 +115,32 @@ ChunkFailure load_chunk(int fd, const ChunkHeader& h, uint64_t off, char* raw, s
   return ChunkFailure::None;
 }
 
-// Walks the ChunkHeader chain of a compressed region's blob, checking its
-// structure, and calls f(header, offset of the stored bytes, raw offset in
-// the region) for each chunk. Sets `why` and returns false on a problem.
+// Walks a region's chunks by the metadata's copy of their headers (the
+// chunk index: no read of the blob), checking that they tile the blob (in
+// an uncompressed image every chunk is stored as is), and calls f(header,
+// offset of the stored bytes, raw offset in the region) for each chunk.
+// Sets `why` and returns false on a problem.
 template <typename F>
-bool for_each_chunk(int fd, const Region& r, std::string& why, F&& f) {
+bool for_each_chunk(bool compressed, const Region& r, std::string& why, F&& f) {
   const RegionRecord& rec = r.rec;
   uint64_t size = rec.stored_size;
   uint64_t off = rec.data_offset, blob_end = rec.data_offset + rec.data_size;
   uint64_t raw = 0;
+  size_t i = 0;
   while (raw < size) {
-    ChunkHeader h;
     std::string where = "region " + describe(r) + ": chunk at offset " + std::to_string(off);
+    if (i == r.chunks.size()) {
+      why = where + " is missing from its chunk index";
+      return false;
+    }
+    const ChunkHeader& h = r.chunks[i++];
     if (blob_end - off < sizeof(h)) {
       why = where + " runs past the region's data";
       return false;
     }
-    if (!pread_full(fd, &h, sizeof(h), off)) {
-      why = where + ": " + read_failure();
-      return false;
-    }
     bool last = size - raw <= kChunkSize;
     uint64_t want_raw = last ? size - raw : kChunkSize;
-    if (h.raw_size != want_raw || (h.flags & ~uint32_t{kChunkStored}) ||
+    if (h.raw_size != want_raw || (h.flags & ~uint32_t{kChunkStored}) || (!compressed && !(h.flags & kChunkStored)) ||
         // The writer stores a chunk raw unless lz4 made it smaller.
         ((h.flags & kChunkStored) ? h.stored_size != h.raw_size
                                   : h.stored_size == 0 || h.stored_size >= h.raw_size) ||
@@ -136,7 +152,7 @@ bool for_each_chunk(int fd, const Region& r, std::string& why, F&& f) {
     off += sizeof(h) + h.stored_size;
     raw += h.raw_size;
   }
-  if (off != blob_end) {
+  if (off != blob_end || i != r.chunks.size()) {
     why = "region " + describe(r) + ": data size " + std::to_string(rec.data_size) +
           " does not match its chunks";
     return false;
@@ -197,52 +213,37 @@ bool read_checked(const ImageReader& img, const Region& r, char* dst, std::strin
   }
   int fd = img.fd();
   uint32_t crc = 0;
-  if (!img.compressed()) {
-    // Extent by extent straight into place; pieces through a scratch buffer
-    // when only checking.
-    std::vector<char> scratch(dst ? 0 : std::min<uint64_t>(size, kVerifyPiece));
-    uint64_t file_off = rec.data_offset;
-    for (const PageExtent& e : r.extents) {
-      for (uint64_t done = 0; done < e.size;) {
-        size_t piece = std::min<uint64_t>(e.size - done, dst ? e.size : kVerifyPiece);
-        char* buf = dst ? dst + e.offset + done : scratch.data();
-        if (!pread_full(fd, buf, piece, file_off)) {
-          why = "cannot read region " + describe(r) + ": " + read_failure();
-          return false;
-        }
-        crc = crc32c(crc, buf, piece);
-        done += piece;
-        file_off += piece;
-      }
+  std::vector<char> stored, raw(std::min<uint64_t>(size, kChunkSize));
+  Scatter out(r, dst);
+  bool ok = for_each_chunk(img.compressed(), r, why, [&](const ChunkHeader& h, uint64_t off, uint64_t) {
+    // Straight into place when the chunk lies in one extent (the usual
+    // case: runs of pages are long), through `raw` otherwise.
+    char* place = dst ? out.direct(h.raw_size) : nullptr;
+    char* target = place ? place : raw.data();
+    switch (load_chunk(fd, h, off, target, stored)) {
+      case ChunkFailure::None: break;
+      case ChunkFailure::Read:
+        why = "cannot read region " + describe(r) + ": " + read_failure();
+        return false;
+      case ChunkFailure::Header:
+        why = "region " + describe(r) + ": chunk at offset " + std::to_string(off - sizeof(h)) +
+              " has an inconsistent header (not the metadata's copy)";
+        return false;
+      case ChunkFailure::Checksum:
+        why = "checksum mismatch in region " + describe(r) + " (chunk at offset " +
+              std::to_string(off - sizeof(h)) + ")";
+        return false;
+      case ChunkFailure::Corrupt:
+        why = "corrupt compressed data in region " + describe(r);
+        return false;
     }
-  } else {
-    std::vector<char> stored, raw(std::min<uint64_t>(size, kChunkSize));
-    Scatter out(r, dst);
-    bool ok = for_each_chunk(fd, r, why, [&](const ChunkHeader& h, uint64_t off, uint64_t) {
-      // Straight into place when the chunk lies in one extent (the usual
-      // case: runs of pages are long), through `raw` otherwise.
-      char* place = dst ? out.direct(h.raw_size) : nullptr;
-      char* target = place ? place : raw.data();
-      switch (load_chunk(fd, h, off, target, stored)) {
-        case ChunkFailure::None: break;
-        case ChunkFailure::Read:
-          why = "cannot read region " + describe(r) + ": " + read_failure();
-          return false;
-        case ChunkFailure::Checksum:
-          why = "checksum mismatch in region " + describe(r) + " (chunk at offset " +
-                std::to_string(off - sizeof(h)) + ")";
-          return false;
-        case ChunkFailure::Corrupt:
-          why = "corrupt compressed data in region " + describe(r);
-          return false;
-      }
-      crc = crc32c(crc, target, h.raw_size);
-      if (place) out.skip(h.raw_size);
-      else if (dst) out.put(raw.data(), h.raw_size);
-      return true;
-    });
-    if (!ok) return false;
-  }
+    // A stored chunk's checksum is that of its raw bytes, just checked.
+    crc = (h.flags & kChunkStored) ? crc32c_combine(crc, h.crc, h.raw_size) : crc32c(crc, target, h.raw_size);
+    if (place) out.skip(h.raw_size);
+    else if (dst) out.put(raw.data(), h.raw_size);
+    return true;
+  });
+  if (!ok) return false;
   if (crc != rec.crc) {
     why = "checksum mismatch in region " + describe(r);
     return false;
@@ -373,7 +374,9 @@ std::unique_ptr<ImageReader> ImageReader::open_chain(const std::string& path, st
         Region& r = img->regions_.emplace_back();
         memcpy(&r.rec, p, sizeof(r.rec));
         uint64_t extent_bytes = (uint64_t{r.rec.extent_count} + r.rec.inherit_count) * sizeof(PageExtent);
-        if (rh.size != sizeof(RegionRecord) + extent_bytes + uint64_t{r.rec.path_len}) return wrong_size("Region");
+        uint64_t chunk_bytes = uint64_t{r.rec.chunk_count} * sizeof(ChunkHeader);
+        if (rh.size != sizeof(RegionRecord) + extent_bytes + chunk_bytes + uint64_t{r.rec.path_len})
+          return wrong_size("Region");
         if (r.rec.path_len > kMaxRegionPath)
           return bad("Region record" + at + " has a path of " + std::to_string(r.rec.path_len) +
                      " bytes, more than " + std::to_string(kMaxRegionPath));
@@ -384,8 +387,10 @@ std::unique_ptr<ImageReader> ImageReader::open_chain(const std::string& path, st
         if (r.rec.inherit_count)
           memcpy(r.inherited.data(), p + sizeof(RegionRecord) + r.rec.extent_count * sizeof(PageExtent),
                  r.rec.inherit_count * sizeof(PageExtent));
+        r.chunks.resize(r.rec.chunk_count);
+        if (r.rec.chunk_count) memcpy(r.chunks.data(), p + sizeof(RegionRecord) + extent_bytes, chunk_bytes);
         if (r.rec.path_len) {
-          const char* s = p + sizeof(RegionRecord) + extent_bytes;
+          const char* s = p + sizeof(RegionRecord) + extent_bytes + chunk_bytes;
           if (strnlen(s, r.rec.path_len) != r.rec.path_len - 1)
             return bad("Region record" + at + " has a malformed path");
           r.path.assign(s, r.rec.path_len - 1);
@@ -435,7 +440,8 @@ std::unique_ptr<ImageReader> ImageReader::open_chain(const std::string& path, st
     if (!(rec.flags & kRegionFileBacked) && (rec.file_dev || rec.file_ino || rec.file_size || rec.file_mtime_ns))
       return bad(name + ": records a file identity but is not file-backed");
     if (rec.flags & kRegionNoData) {
-      if (rec.data_offset || rec.data_size || rec.crc || rec.stored_size || rec.extent_count || rec.inherit_count)
+      if (rec.data_offset || rec.data_size || rec.crc || rec.stored_size || rec.extent_count || rec.inherit_count ||
+          rec.chunk_count)
         return bad(name + ": has data but is marked as having none");
       continue;
     }
@@ -469,21 +475,16 @@ std::unique_ptr<ImageReader> ImageReader::open_chain(const std::string& path, st
       return bad(name + ": its stored page runs add up to " + std::to_string(sum) + " bytes, the record says " +
                  std::to_string(rec.stored_size));
     if (rec.stored_size == 0) {
-      if (rec.data_offset || rec.data_size || rec.crc) return bad(name + ": stores no pages but has data");
+      if (rec.data_offset || rec.data_size || rec.crc || rec.chunk_count) return bad(name + ": stores no pages but has data");
       continue;
     }
     if (rec.data_offset < kHeaderSize || rec.data_offset > h.meta_offset ||
         rec.data_size > h.meta_offset - rec.data_offset || rec.data_size == 0)
       return bad(name + ": data (offset " + std::to_string(rec.data_offset) + ", " +
                  std::to_string(rec.data_size) + " bytes) lies outside the data area");
-    if (!img->compressed()) {
-      if (rec.data_size != rec.stored_size) return bad(name + ": data size does not match its stored pages");
-      if (rec.data_offset % h.page_size) return bad(name + ": data not page-aligned in the file");
-    } else {
-      std::string why;
-      if (!for_each_chunk(fd, r, why, [](const ChunkHeader&, uint64_t, uint64_t) { return true; }))
-        return bad(why);
-    }
+    std::string why;
+    if (!for_each_chunk(img->compressed(), r, why, [](const ChunkHeader&, uint64_t, uint64_t) { return true; }))
+      return bad(why);
   }
   std::vector<const Region*> order;
   for (const Region& r : img->regions_) order.push_back(&r);
@@ -607,11 +608,11 @@ bool ImageReader::verify_data(std::string& error) const {
 bool ImageReader::chunks(const Region& r, std::vector<Chunk>& out, std::string& error) const {
   std::string why;
   out.clear();
-  if (!compressed() || (r.rec.flags & kRegionNoData)) {
-    error = "image " + path_ + ": region " + describe(r) + " has no compressed chunks";
+  if (r.rec.flags & kRegionNoData) {
+    error = "image " + path_ + ": region " + describe(r) + " has no chunks";
     return false;
   }
-  if (!for_each_chunk(fd_, r, why, [&](const ChunkHeader& h, uint64_t off, uint64_t raw) {
+  if (!for_each_chunk(compressed(), r, why, [&](const ChunkHeader& h, uint64_t off, uint64_t raw) {
         out.push_back({off, raw, h});
         return true;
       })) {
@@ -622,13 +623,14 @@ bool ImageReader::chunks(const Region& r, std::vector<Chunk>& out, std::string& 
 }
 
 bool ImageReader::read_chunk(const Region& r, const Chunk& c, char* raw, std::vector<char>& stored,
-                             std::string& error) const {
-  const ChunkFailure failure = load_chunk(fd_, c.header, c.file_offset, raw, stored);
+                             std::string& error, const std::function<void()>& between) const {
+  const ChunkFailure failure = load_chunk(fd_, c.header, c.file_offset, raw, stored, between ? &between : nullptr);
   if (failure == ChunkFailure::None) return true;
   const std::string read_error = failure == ChunkFailure::Read ? read_failure() : "";  // before errno can change
   const std::string where = "image " + path_ + ": region " + describe(r) + " (chunk at offset " +
                             std::to_string(c.file_offset - sizeof c.header) + ")";
   if (failure == ChunkFailure::Read) error = "cannot read " + where + ": " + read_error;
+  else if (failure == ChunkFailure::Header) error = "inconsistent chunk header (not the metadata's copy) in " + where;
   else if (failure == ChunkFailure::Checksum) error = "checksum mismatch in " + where;
   else error = "corrupt compressed data in " + where;
   return false;

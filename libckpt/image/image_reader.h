@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@ struct Region {
   RegionRecord rec;
   std::vector<PageExtent> extents;  // the stored pages
   std::vector<PageExtent> inherited;  // the pages read from the parent image (incremental images)
+  std::vector<ChunkHeader> chunks;    // the chunk index: the metadata's copy of the blob's chunk headers
   std::string path;
   uint64_t pages() const;         // of the whole region
   uint64_t stored_pages() const;  // rec.stored_size in pages
@@ -49,18 +51,23 @@ class ImageReader {
   // kRegionFileBacked, the file's bytes).
   bool read_region(const Region& r, void* dst, std::string& error) const;
 
-  // A compressed region's chunks in stream order (the stream is its stored
-  // pages back to back, extent after extent), for reading them one by one:
-  // the lazy restart decompresses a chunk when a page of it is first needed.
+  // A region's chunks in stream order (the stream is its stored pages back
+  // to back, extent after extent), from the chunk index (no read of the
+  // file), for reading them one by one: the lazy restart loads a chunk when
+  // a page of it is first needed.
   struct Chunk {
     uint64_t file_offset;  // of its stored bytes
     uint64_t raw_offset;   // in the stream
     ChunkHeader header;
   };
   bool chunks(const Region& r, std::vector<Chunk>& out, std::string& error) const;
-  // Reads chunk `c` of region `r`, checks its checksum and decompresses it
-  // into raw (c.header.raw_size bytes); `stored` is scratch.
-  bool read_chunk(const Region& r, const Chunk& c, char* raw, std::vector<char>& stored, std::string& error) const;
+  // Reads chunk `c` of region `r`, checks its header against the index and
+  // its checksum, and decompresses it into raw (c.header.raw_size bytes);
+  // `stored` is scratch. With `between`, the chunk is read from the file in
+  // pieces (512 KiB) and `between` is called after each but the last (the
+  // lazy page server serves faults there: a 4 MiB read is long to wait).
+  bool read_chunk(const Region& r, const Chunk& c, char* raw, std::vector<char>& stored, std::string& error,
+                  const std::function<void()>& between = {}) const;
 
   // The parent image (FileHeader.parent_generation), or null for a full one.
   const ImageReader* parent() const { return parent_.get(); }
@@ -73,7 +80,7 @@ class ImageReader {
   const std::vector<Region>& regions() const { return regions_; }
   const std::vector<Section>& sections() const { return sections_; }
   bool compressed() const { return header_.flags & kFileCompressed; }
-  int fd() const { return fd_; }  // for mmap of uncompressed region data
+  int fd() const { return fd_; }  // the image file, open for reading
 
  private:
   ImageReader() = default;

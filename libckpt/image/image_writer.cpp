@@ -131,6 +131,9 @@ bool ImageWriter::open(const char* final_path, bool compress, int compress_threa
   inh_cap_ = 4096;
   inh_ = static_cast<PageExtent*>(map_buffer(inh_cap_));
   if (!inh_) return fail("allocate extent buffer for", tmp_path_, errno);
+  chk_cap_ = 4096;
+  chk_ = static_cast<ChunkHeader*>(map_buffer(chk_cap_));
+  if (!chk_) return fail("allocate chunk index buffer for", tmp_path_, errno);
   in_region_ = false;
   // Region bytes are copied to copy_ before they are checksummed and
   // written: the process writing the image is a copy of the one
@@ -268,14 +271,16 @@ bool ImageWriter::begin_region(const RegionRecord& region, const char* path) {
   rec_.data_offset = rec_.data_size = rec_.stored_size = 0;
   rec_.extent_count = 0;
   rec_.inherit_count = 0;
+  rec_.chunk_count = 0;
+  rec_.pad = 0;
   rec_path_ = path;
   in_region_ = true;
   ext_count_ = 0;
   inh_count_ = 0;
+  chk_count_ = 0;
   copy_fill_ = 0;
   blob_size_ = 0;
-  // Raw blobs start page-aligned so that restart can mmap their extents.
-  blob_start_ = compress_ ? offset_ : align_up(offset_, page_size_);
+  blob_start_ = offset_;
   return true;
 }
 
@@ -358,9 +363,9 @@ void ImageWriter::set_lineage(uint64_t image_id, uint64_t generation, Checkpoint
   }
 }
 
-// Raw: the bytes at the blob's next offset. Compressed: one ChunkHeader +
-// lz4 block per kChunkSize of raw bytes; a chunk that lz4 cannot shrink is
-// stored raw (compress_chunk).
+// One chunk per kChunkSize of raw bytes. Compressed: ChunkHeader + lz4
+// block; a chunk that lz4 cannot shrink is stored raw (compress_chunk).
+// Uncompressed: every chunk is ChunkHeader (kChunkStored) + the raw bytes.
 bool ImageWriter::flush_copy() {
   if (copy_fill_ == 0) return true;
   uint32_t raw_size = static_cast<uint32_t>(copy_fill_);
@@ -376,9 +381,13 @@ bool ImageWriter::put_chunk(const char* bytes, uint32_t raw_size) {
   } else if (compress_) {
     if (!write_chunk(compress_chunk(zbuf_, bytes, raw_size, zbuf_ + chunk_state_size()))) return false;
   } else {
-    rec_.crc = crc32c(rec_.crc, bytes, raw_size);
-    if (!write_data(blob_start_ + blob_size_, bytes, raw_size)) return false;
-    blob_size_ += raw_size;
+    // Uncompressed: the same chunks, every one stored as is (no lz4 run),
+    // so that each carries its own checksum and a restart can load and
+    // check it on its own (lazy restart).
+    const uint32_t crc = crc32c(0, bytes, raw_size);
+    raw_head_ = ChunkHeader{raw_size, raw_size, crc, kChunkStored};
+    if (!write_chunk({reinterpret_cast<const char*>(&raw_head_), sizeof raw_head_, bytes, raw_size, raw_size, crc}))
+      return false;
   }
   start_writeback();
   return true;
@@ -400,6 +409,12 @@ void ImageWriter::start_writeback() {
 }
 
 bool ImageWriter::write_chunk(const CompressedChunk& c) {
+  // The region record keeps a copy of the header (the chunk index).
+  char* buf = reinterpret_cast<char*>(chk_);
+  if (!grow_buffer(buf, chk_cap_, (chk_count_ + 1) * sizeof(ChunkHeader)))
+    return fail("grow chunk index buffer for", tmp_path_, errno);
+  chk_ = reinterpret_cast<ChunkHeader*>(buf);
+  memcpy(&chk_[chk_count_++], c.head, sizeof(ChunkHeader));
   rec_.crc = crc32c_combine(rec_.crc, c.raw_crc, c.raw_size);
   uint64_t off = blob_start_ + blob_size_;
   if (!write_data(off, c.head, c.head_size) || (c.tail_size && !write_data(off + c.head_size, c.tail, c.tail_size)))
@@ -422,9 +437,10 @@ bool ImageWriter::end_region() {
   // of it written.
   if (!flush_copy() || (compress_workers_ && !write_compressed(true))) return false;
   in_region_ = false;
-  if (ext_count_ > UINT32_MAX || inh_count_ > UINT32_MAX)
+  if (ext_count_ > UINT32_MAX || inh_count_ > UINT32_MAX || chk_count_ > UINT32_MAX)
     return fail("add_region to", tmp_path_, 0, "too many page runs in one region");
   rec_.extent_count = static_cast<uint32_t>(ext_count_);
+  rec_.chunk_count = static_cast<uint32_t>(chk_count_);
   pages_raw_ += rec_.stored_size;
   pages_stored_ += blob_size_;
   rec_.inherit_count = static_cast<uint32_t>(inh_count_);
@@ -433,11 +449,13 @@ bool ImageWriter::end_region() {
     rec_.data_size = blob_size_;
     offset_ = blob_start_ + blob_size_;
   }
-  uint64_t total = sizeof(rec_) + (ext_count_ + inh_count_) * sizeof(PageExtent) + rec_.path_len;
+  uint64_t total = sizeof(rec_) + (ext_count_ + inh_count_) * sizeof(PageExtent) + chk_count_ * sizeof(ChunkHeader) +
+                   rec_.path_len;
   if (total > UINT32_MAX) return fail("add_region to", tmp_path_, 0, "region record larger than 4 GiB");
   return begin_record(RecordType::Region, static_cast<uint32_t>(total)) && meta_append(&rec_, sizeof(rec_)) &&
          (ext_count_ == 0 || meta_append(ext_, ext_count_ * sizeof(PageExtent))) &&
          (inh_count_ == 0 || meta_append(inh_, inh_count_ * sizeof(PageExtent))) &&
+         (chk_count_ == 0 || meta_append(chk_, chk_count_ * sizeof(ChunkHeader))) &&
          (rec_.path_len == 0 || meta_append(rec_path_, rec_.path_len)) && end_record(static_cast<uint32_t>(total));
 }
 
@@ -522,9 +540,11 @@ void ImageWriter::release_buffers() {
   if (zbuf_) munmap(zbuf_, zbuf_cap_);
   if (ext_) munmap(ext_, ext_cap_);
   if (inh_) munmap(inh_, inh_cap_);
+  if (chk_) munmap(chk_, chk_cap_);
   copy_ = nullptr;
   ext_ = inh_ = nullptr;
-  ext_cap_ = ext_count_ = inh_cap_ = inh_count_ = 0;
+  chk_ = nullptr;
+  ext_cap_ = ext_count_ = inh_cap_ = inh_count_ = chk_cap_ = chk_count_ = 0;
   in_region_ = false;
   meta_ = zbuf_ = nullptr;
   meta_cap_ = meta_size_ = zbuf_cap_ = 0;

@@ -91,7 +91,7 @@ class ImageWriter {
   bool direct_io() const { return direct_fd_ >= 0; }
   uint64_t bytes_written() const { return offset_; }
   // The raw bytes of the pages stored so far (the ended regions'), and the
-  // same as stored in the file (compressed: lz4 chunks with their headers).
+  // same as stored in the file (chunks with their headers; compressed: lz4 blocks).
   uint64_t pages_raw_bytes() const { return pages_raw_; }
   uint64_t pages_stored_bytes() const { return pages_stored_; }
 
@@ -109,7 +109,7 @@ class ImageWriter {
   bool put_chunk(const char* bytes, uint32_t raw_size);
   // Asks the kernel to start writing the region data written so far.
   void start_writeback();
-  // Writes a compressed chunk at the end of the region's blob.
+  // Writes a chunk (compressed or stored) at the end of the region's blob.
   bool write_chunk(const CompressedChunk& c);
   // Writes the chunks the workers finished, in order; with `all`, waits for
   // every chunk handed over, else only for room to hand over the next.
@@ -161,12 +161,18 @@ class ImageWriter {
   PageExtent* inh_ = nullptr;
   size_t inh_count_ = 0;
   size_t inh_cap_ = 0;  // bytes
+  // the headers of its chunks written so far (RegionRecord.chunk_count), the same way
+  ChunkHeader* chk_ = nullptr;
+  size_t chk_count_ = 0;
+  size_t chk_cap_ = 0;  // bytes
   // set_lineage()
   FileHeader lineage_{};
   // lz4 state, then the output ChunkHeader + block (mmap'd), for
   // compressing in this thread
   char* zbuf_ = nullptr;
   size_t zbuf_cap_ = 0;
+  // The header of the uncompressed chunk being written.
+  ChunkHeader raw_head_{};
   // Or the workers, whose chunk buffers copy_ then points into.
   ParallelCompressor workers_;
   int compress_workers_ = 0;

@@ -25,13 +25,13 @@ enum ckpt_restore_source {
 /* Stored pages laid over a region once its source is mapped. */
 enum ckpt_restore_overlay {
   CKPT_OVERLAY_NONE = 0,
-  CKPT_OVERLAY_MAP = 1,  /* mmap each extent from overlay_fd at its file_offset */
+  /* 1 was OVERLAY_MAP (extents mapped from an uncompressed image): images
+   * are read in checked chunks now (format 5) */
   CKPT_OVERLAY_COPY = 2, /* copy each extent from src_addr + its offset, then unmap src */
 };
 
 struct ckpt_restore_extent {
   uint64_t offset, size; /* bytes from the region's start */
-  uint64_t file_offset;  /* OVERLAY_MAP */
 };
 
 struct ckpt_restore_region {
@@ -43,9 +43,7 @@ struct ckpt_restore_region {
   uint32_t map_flags;   /* MAP_PRIVATE or MAP_SHARED */
   uint32_t source;      /* enum ckpt_restore_source */
   uint32_t overlay;     /* enum ckpt_restore_overlay */
-  int32_t overlay_fd;   /* OVERLAY_MAP: the image */
   uint32_t lazy;        /* ANON: registered with args->uffd (missing pages), its bytes served by the page server */
-  uint32_t pad;
   uint64_t extent_count;
   struct ckpt_restore_extent *extents;
 };

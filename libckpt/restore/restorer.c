@@ -176,20 +176,12 @@ static void move_specials(const struct ckpt_restore_args *a, uint64_t parking) {
 /* The stored pages over a region just mapped from its source (its file, or
  * fresh zero pages). */
 static long lay_overlay(const struct ckpt_restore_region *r) {
-  long rc = 0;
-  for (uint64_t i = 0; i < r->extent_count && !failed(rc); ++i) {
+  for (uint64_t i = 0; i < r->extent_count; ++i) {
     const struct ckpt_restore_extent *e = &r->extents[i];
-    if (r->overlay == CKPT_OVERLAY_MAP)
-      rc = sys6(SYS_mmap, r->start + e->offset, e->size, r->prot, MAP_PRIVATE | MAP_FIXED, r->overlay_fd,
-                e->file_offset);
-    else
-      memcpy((void *)(r->start + e->offset), (const void *)(r->src_addr + e->offset), e->size);
+    memcpy((void *)(r->start + e->offset), (const void *)(r->src_addr + e->offset), e->size);
   }
-  if (!failed(rc) && r->overlay == CKPT_OVERLAY_COPY) {
-    sys2(SYS_munmap, r->src_addr, r->end - r->start);
-    rc = sys3(SYS_mprotect, r->start, r->end - r->start, r->prot);
-  }
-  return rc;
+  sys2(SYS_munmap, r->src_addr, r->end - r->start);
+  return sys3(SYS_mprotect, r->start, r->end - r->start, r->prot);
 }
 
 static void map_regions(const struct ckpt_restore_args *a) {

@@ -324,9 +324,9 @@ bool write_region_pages(image::ImageWriter& writer, PageScanner& scan, const ima
 
 // Whether the pages of private file mapping `m` that the process never
 // wrote can come back from its file at restart: the file at m.path is the
-// one mapped (same device and inode), and it is not a ckpt image (a
-// restart maps regions from its image, and a later checkpoint replaces that
-// file under the same name). Records the file's identity in `r` if so.
+// one mapped (same device and inode), and it is not a ckpt image (a later
+// checkpoint replaces that file under the same name; restarts of format 4
+// images mapped regions from them). Records the file's identity in `r` if so.
 bool file_backs(const MapEntry& m, image::RegionRecord& r) {
   if (m.path[0] != '/' || m.path_deleted) return false;
   struct stat st;

@@ -236,9 +236,14 @@ set_tests_properties(integration.pty_shell_readline integration.pty_shell_canoni
                      integration.socket_tcp integration.incremental.modes integration.tree.make
                      integration.coordinator_auth PROPERTIES COST 40)
 set_tests_properties(integration.multihost PROPERTIES COST 60)
-# Lazy restart of compressed images (issue 11): the process runs before its
+# Lazy restart (issue 11): the process runs before its
 # memory is in (eager, said on one line, where userfaultfd cannot be had).
 ckpt_integration_test(lazy.memory_checksums lazy_restart.sh memory)
 ckpt_integration_test(lazy.checkpoint_at_once lazy_restart.sh again)
 ckpt_integration_test(lazy.fork_madvise_munmap_mremap lazy_restart.sh churn)
 ckpt_integration_test(lazy.corrupt_chunk_refused lazy_restart.sh corrupt)
+# Uncompressed images (format 5: their data in checked chunks too) restart
+# through the same page server.
+ckpt_integration_test(lazy.raw_memory_checksums lazy_restart.sh memory --no-compress)
+ckpt_integration_test(lazy.raw_checkpoint_at_once lazy_restart.sh again --no-compress)
+ckpt_integration_test(lazy.raw_corrupt_chunk_refused lazy_restart.sh corrupt --no-compress)

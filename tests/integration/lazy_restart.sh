@@ -1,5 +1,7 @@
 #!/bin/bash
-# lazy_restart.sh MODE: the lazy restart of compressed images (issue 11).
+# lazy_restart.sh MODE [LAUNCH_OPTION...]: the lazy restart (issue 11), of
+# compressed images, or of uncompressed ones with --no-compress (their data
+# is in checked chunks too, loaded by the same page server).
 # Where userfaultfd may be had (root, or vm.unprivileged_userfaultfd=1) the
 # restarted process runs before its memory is in, and its log says when all
 # of it came; elsewhere ckpt_restart says, on one line, that the restart is
@@ -10,10 +12,11 @@
 #            restart from that image
 #   churn:   it_lazy_churn forks, madvise(DONTNEED)s, munmaps and mremaps
 #            its memory at every step, right after the restart too
-#   corrupt: a byte of a compressed chunk flipped: one line naming the
+#   corrupt: a byte of a chunk's stored bytes flipped: one line naming the
 #            checksum mismatch, and no step printed with a wrong sum
 . "$(dirname "$0")/harness.sh"
 mode=$1
+shift
 h_init
 # The restarted process logs when all its memory came in (at info).
 export CKPT_LOG=info
@@ -29,7 +32,7 @@ name=$(basename "${prog[0]}")
 h_reference "$H_TMP/expected.out" "${prog[@]}"
 h_start_coordinator --keep 4
 out=$H_TMP/actual.out
-h_launch "$out" -- "${prog[@]}"
+h_launch "$out" "$@" -- "${prog[@]}"
 h_wait_step "$out" 3
 h_checkpoint
 h_kill_app

@@ -187,16 +187,15 @@ TEST_P(CorruptImage, NamesTheRegionWhoseDataIsCorrupt) {
     snprintf(name, sizeof(name), "0x%lx-0x%lx", r.rec.start, r.rec.end);
     std::string want = "checksum mismatch in region " + std::string(name) +
                        (r.path.empty() ? "" : " " + r.path);
-    // First byte after any chunk header, the middle, and the last byte.
-    uint64_t first = r.rec.data_offset + (GetParam() ? sizeof(ChunkHeader) : 0);
+    // First byte after the first chunk's header, the middle, and the last byte.
+    uint64_t first = r.rec.data_offset + sizeof(ChunkHeader);
     for (uint64_t at : {first, r.rec.data_offset + r.rec.data_size / 2 + 1,
                         r.rec.data_offset + r.rec.data_size - 1}) {
       Bytes b = good_;
       b[at] ^= 0x40;
       std::string got = check(b);
       // A flip that lands in a later chunk's header breaks the chain instead.
-      bool ok = got.find(want) != std::string::npos ||
-                (GetParam() && got.find("inconsistent header") != std::string::npos) ||
+      bool ok = got.find(want) != std::string::npos || got.find("inconsistent header") != std::string::npos ||
                 (GetParam() && got.find("corrupt compressed data") != std::string::npos);
       EXPECT_TRUE(ok) << "flip at " << at << ": got \"" << got << "\", want \"" << want << "\"";
 
@@ -283,18 +282,13 @@ TEST_P(CorruptImage, RejectsMalformedRecordsEvenWithValidChecksums) {
         memset(m.data() + s, 'n', 32);
       },
       "Section record at metadata offset");
-  if (!GetParam()) {
-    rejected_after(
-        [](Bytes& m) { edit_payload<RegionRecord>(m, records(m, RecordType::Region)[0], [](auto& r) { r.data_offset += 8; }); },
-        "data not page-aligned in the file");
-    rejected_after(
-        [](Bytes& m) { edit_payload<RegionRecord>(m, records(m, RecordType::Region)[0], [](auto& r) { r.data_size -= 4096; }); },
-        "data size does not match its stored pages");
-  } else {
-    rejected_after(
-        [](Bytes& m) { edit_payload<RegionRecord>(m, records(m, RecordType::Region)[0], [](auto& r) { r.data_size += 8; }); },
-        "does not match its chunks");
-  }
+  // Raw images are chunked too (format 5): the same checks for both.
+  rejected_after(
+      [](Bytes& m) { edit_payload<RegionRecord>(m, records(m, RecordType::Region)[0], [](auto& r) { r.data_size += 8; }); },
+      "does not match its chunks");
+  rejected_after(
+      [](Bytes& m) { edit_payload<RegionRecord>(m, records(m, RecordType::Region)[0], [](auto& r) { r.data_offset += 8; }); },
+      "overlap");
 }
 
 // The stored page runs of a region: restart maps or copies each one to its
@@ -343,24 +337,50 @@ TEST_P(CorruptImage, RejectsBadPageRuns) {
   record_edited([](RegionRecord& r) { r.flags |= kRegionNoData; }, "has data but is marked as having none");
 }
 
-TEST(CorruptLz4Image, RejectsAnInconsistentChunkChain) {
+TEST_P(CorruptImage, RejectsAnInconsistentChunkChain) {
   TempDir dir;
   StandardRegions regions;
   std::string path = dir.file("z.ckpt");
-  ASSERT_EQ(write_image(path, true, regions.regions()), "");
+  ASSERT_EQ(write_image(path, GetParam(), regions.regions()), "");
   Bytes good = read_file(path);
   std::string error;
   auto img = ImageReader::open(path, error);
   ASSERT_TRUE(img) << error;
-  uint64_t chunk = img->regions()[1].rec.data_offset;  // the random region: two chunks
+  const Region& random = img->regions()[1];  // the random region: two chunks
+  ASSERT_EQ(random.chunks.size(), 2u);
+  uint64_t chunk = random.rec.data_offset;
+  // A header in the blob that differs from the metadata's copy (the chunk
+  // index, which open() trusts: it reads no chunk) is refused when the
+  // chunk is read.
   for (size_t field = 0; field < 4; field++) {
-    if (field == offsetof(ChunkHeader, crc) / 4) continue;  // caught by the checksum instead
     Bytes b = good;
     b[chunk + field * 4] ^= 0x01;
     write_file(path, b);
-    EXPECT_FALSE(ImageReader::open(path, error)) << "field " << field;
+    auto bad = ImageReader::open(path, error);
+    ASSERT_TRUE(bad) << error;
+    EXPECT_FALSE(bad->verify_data(error)) << "field " << field;
     EXPECT_NE(error.find("has an inconsistent header"), std::string::npos) << error;
+    std::vector<char> raw(kChunkSize), scratch;
+    ImageReader::Chunk c{chunk + sizeof(ChunkHeader), 0, bad->regions()[1].chunks[0]};
+    EXPECT_FALSE(bad->read_chunk(bad->regions()[1], c, raw.data(), scratch, error)) << "field " << field;
+    EXPECT_NE(error.find("inconsistent chunk header"), std::string::npos) << error;
   }
+  // The index itself (checksummed with the metadata) must tile the blob.
+  auto index_edited = [&](const std::function<void(ChunkHeader*)>& edit, const std::string& reason) {
+    Bytes b = good;
+    patch_meta(b, [&](Bytes& m) {
+      size_t at = records(m, RecordType::Region)[1] + sizeof(RecordHeader) + sizeof(RegionRecord) +
+                  (random.rec.extent_count + random.rec.inherit_count) * sizeof(PageExtent);
+      edit(reinterpret_cast<ChunkHeader*>(m.data() + at));
+    });
+    write_file(path, b);
+    EXPECT_FALSE(ImageReader::open(path, error)) << reason;
+    EXPECT_NE(error.find(reason), std::string::npos) << error;
+  };
+  index_edited([](ChunkHeader* h) { h[0].raw_size -= 4096; }, "has an inconsistent header");
+  index_edited([](ChunkHeader* h) { h[0].stored_size -= 1; }, "has an inconsistent header");
+  index_edited([](ChunkHeader* h) { h[0].flags ^= kChunkStored; }, "has an inconsistent header");
+  index_edited([](ChunkHeader* h) { h[1].stored_size = 1u << 30; }, "inconsistent header");
 }
 
 TEST_P(CorruptImage, NeverAcceptsOrCrashesOnAnySingleByteChange) {

@@ -32,7 +32,8 @@ struct ImageFigures {
   uint64_t pages_skipped_unchanged;  // unchanged since the parent image (inherited by an incremental image)
   uint64_t pages_written;
   uint64_t bytes_raw;         // bytes of the pages written: pages_written * kPageSize
-  uint64_t bytes_compressed;  // those bytes as stored (lz4 chunks with their headers); bytes_raw uncompressed
+  uint64_t bytes_compressed;  // those bytes as stored: chunks with their headers (lz4 blocks, or the raw bytes
+                              // in an uncompressed image)
   uint64_t write_ns;          // from the writer's start until every page is written (CLOCK_MONOTONIC)
 };
 
