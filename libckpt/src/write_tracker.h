@@ -77,8 +77,11 @@ class WriteTracker {
   void failed() { lost_ = true; }
   // The application registers [start, end) with a userfaultfd of its own
   // (ckpt_untrack_memory): ours lets go of it, and the next image saves it
-  // whole. Any thread, any time: our registration is only touched again in
-  // the frozen window.
+  // whole. Any thread, any time: our registration is only touched again by
+  // the checkpoint thread, in arm_ahead() and in the frozen window. One of
+  // those may take the range back between this call and the application's
+  // UFFDIO_REGISTER, which then fails with EBUSY: the ioctl wrapper
+  // (plugins/pid) untracks and registers once more.
   void untrack(uint64_t start, uint64_t end);
   // In a restored process: the descriptor belonged to the old process and
   // nothing is registered in this address space. The next image is full.
