@@ -140,12 +140,8 @@ bool DirectWriter::finish() {
 void DirectWriter::stop() {
   if (thread_.running()) {
     // The thread takes the buffers in turn: the one it waits on next is the
-    // first not full. Mark every free one as the end.
-    for (Buffer& b : buffers_) {
-      uint32_t expected = kFree;
-      if (b.state.compare_exchange_strong(expected, kStop, std::memory_order_acq_rel)) futex_wake(b.state, 1);
-    }
-    // A full buffer it writes and frees; the next one it reaches says stop.
+    // first not full. Every free buffer is marked as the end; a full one it
+    // writes and frees, and is marked on the next pass.
     for (;;) {
       bool all_stop = true;
       for (Buffer& b : buffers_) {
